@@ -1,0 +1,1 @@
+"""herald: SMS campaigns for microfinance institutions running Apache Fineract."""

@@ -1,0 +1,94 @@
+"""herald's one exception tree: every error a user can meet, with what happened and what to do.
+
+    HeraldError                     base; `str(e)` is the sentence shown to the user
+    ├── ConfigurationError          settings or environment are wrong (bad URL, unknown provider ...)
+    ├── ValidationError             a request is refused; `field` names the offending input
+    │   ├── TemplateError           a message template that does not parse or uses unknown variables
+    │   ├── RecurrenceError         an RRULE / start date / time zone that does not parse
+    │   ├── UnknownRuleError        a business rule id or name herald does not know
+    │   └── ParameterError          a missing or ill-typed business-rule parameter
+    ├── LifecycleError              an action the campaign's status does not allow (activate twice ...)
+    ├── NotFoundError               a campaign, message or rule that does not exist
+    ├── CoreBankError               the core-banking database cannot be read
+    └── ProviderError               a provider refused or failed; `retryable` says whether to try again
+
+Foreign exceptions (SQLAlchemy, HTTP clients, phonenumbers) are converted at the adapter edge; a
+user never sees a stack trace.
+"""
+
+from __future__ import annotations
+
+
+class HeraldError(Exception):
+    """Base of every error herald raises on purpose; the message says what to do."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}" if self.hint else self.message
+
+
+class ConfigurationError(HeraldError):
+    """Settings, environment or files herald needs are missing or wrong."""
+
+
+class ValidationError(HeraldError):
+    """A request herald refuses; `field` names the input that is wrong."""
+
+    def __init__(self, message: str, *, field: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.field = field
+
+
+class TemplateError(ValidationError):
+    """A message template that does not parse or names a variable the rule does not provide."""
+
+
+class RecurrenceError(ValidationError):
+    """A recurrence rule, start date or time zone that does not parse."""
+
+
+class UnknownRuleError(ValidationError):
+    """A business rule that herald does not know (or that a trigger type cannot use)."""
+
+
+class ParameterError(ValidationError):
+    """A business-rule parameter that is missing or has the wrong type."""
+
+
+class LifecycleError(HeraldError):
+    """An action that the campaign's current status does not allow."""
+
+
+class NotFoundError(HeraldError):
+    """A campaign, message or other object that does not exist."""
+
+
+class CoreBankError(HeraldError):
+    """The core-banking (Fineract) database cannot be reached or read."""
+
+
+class ProviderError(HeraldError):
+    """A provider refused or failed a request.
+
+    `retryable` separates transient failures (timeouts, 5xx, throttling) from permanent ones
+    (invalid number, unsubscribed recipient); `code` and `text` are the provider's own.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        code: str | None = None,
+        text: str | None = None,
+        retryable: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.code = code
+        self.text = text
+        self.retryable = retryable
