@@ -1,0 +1,314 @@
+"""The catalog of non-triggered business rules (Fineract ids 166-178): parameters, variables, dedup facts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from herald.domain.dedup import DedupScope
+from herald.errors import ParameterError, UnknownRuleError
+
+
+class ParamKind(Enum):
+    """What a rule parameter holds, so the UI can offer the right input."""
+
+    OFFICE = "office"
+    LOAN_OFFICER = "loan_officer"
+    DAYS = "days"
+    LOAN_TYPE = "loan_type"
+
+
+@dataclass(frozen=True)
+class RuleParameter:
+    """One parameter of a rule, under Fineract's placeholder name (`officeId`, `fromX` ...)."""
+
+    name: str
+    label: str
+    kind: ParamKind
+    default: int | None
+    description: str
+
+
+@dataclass(frozen=True)
+class BusinessRule:
+    """One audience query: who it selects, what variables it offers, what makes a message unique.
+
+    `fact` names what `h_fact` identifies; with `dedup_scope` it builds the message's dedup key.
+    `derived_variables` are computed by the runner in Python rather than selected by the SQL.
+    """
+
+    id: int
+    name: str
+    triggered: bool
+    category: str | None
+    description: str
+    parameters: tuple[RuleParameter, ...]
+    variables: tuple[str, ...]
+    fact: str
+    dedup_scope: DedupScope
+    sql_file: str
+    derived_variables: tuple[str, ...] = ()
+
+    def parameter(self, name: str) -> RuleParameter | None:
+        """The parameter called `name`, or None when the rule has no such parameter."""
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        return None
+
+
+# How the runner renders a variable: money with the currency's digits, dates with the campaign's
+# date format, everything else as plain text.
+MONEY_VARIABLES = frozenset(
+    {"loanAmount", "loanOutstanding", "loanDisbursed", "totalDue", "totalOverdue", "repaymentAmount",
+     "totalFullyPaid"}
+)
+DATE_VARIABLES = frozenset({"paymentDueDate", "dueDate", "repaymentDate", "dateOfBirth"})
+
+_MAX_DAYS = 36_600  # a century: beyond it a window is a typo, and date arithmetic would overflow
+
+OFFICE = RuleParameter(
+    "officeId", "Office", ParamKind.OFFICE, None,
+    "The office whose clients are targeted, with all its sub-offices; the head office covers everyone.",
+)
+LOAN_OFFICER = RuleParameter(
+    "loanOfficerId", "Loan Officer", ParamKind.LOAN_OFFICER, -1,
+    "Staff id of the officer; -1 for every officer, -10 for clients or loans without an officer.",
+)
+
+
+def _days(name: str, label: str, description: str) -> RuleParameter:
+    return RuleParameter(name, label, ParamKind.DAYS, None, description)
+
+
+FROM_X = _days("fromX", "From X Number", "Fewest days since the date (inclusive); negative = in the future.")
+TO_Y = _days("toY", "To Y Number", "Most days since the date (inclusive); negative = in the future.")
+CYCLE_X = _days("cycleX", "Cycle X Number", "Fewest days since disbursement (inclusive).")
+CYCLE_Y = _days("cycleY", "Cycle Y Number", "Most days since disbursement (inclusive).")
+OVERDUE_X = _days("overdueX", "Overdue X Number", "Fewest days in arrears (inclusive).")
+OVERDUE_Y = _days("overdueY", "Overdue Y Number", "Most days in arrears (inclusive).")
+
+# Pairs that bound one window: the lower must not exceed the upper.
+_RANGES = (("fromX", "toY"), ("cycleX", "cycleY"), ("overdueX", "overdueY"))
+
+_SIX = ("id", "firstName", "middleName", "lastName", "fullName", "mobileNo")
+_CLIENT = (*_SIX, "officeName", "officeNumber")
+_LOAN = (
+    *_SIX, "loanAmount", "loanOutstanding", "loanDisbursed", "officeNumber", "loanAccountId",
+    "guarantorLastName", "numberOfGuarantors", "groupName",
+)
+_DUE = (*_LOAN, "paymentDueDate", "totalDue", "totalOverdue")
+_RECEIVED = (
+    *_SIX, "loanId", "loanAmount", "loanOutstanding", "officeNumber", "loanAccountNumber", "loanAccountId",
+    "repaymentAmount", "repaymentDate",
+)
+
+_BASE = (OFFICE, LOAN_OFFICER)
+_WINDOW = (OFFICE, LOAN_OFFICER, FROM_X, TO_Y)
+_OVERDUE_WINDOW = (*_WINDOW, OVERDUE_X, OVERDUE_Y)
+
+_ONCE = DedupScope.ONCE
+_EACH = DedupScope.PER_OCCURRENCE
+
+_RULES: tuple[BusinessRule, ...] = (
+    BusinessRule(
+        166, "Active Clients", False, "Client",
+        "Every active client of the office and its sub-offices.",
+        _BASE, _CLIENT, "client", _EACH, "166_active_clients.sql", ("officeName",),
+    ),
+    BusinessRule(
+        167, "Prospective Clients", False, "Client",
+        "Active clients who have never had a loan (rejected or withdrawn applications do not count).",
+        _BASE, _CLIENT, "client", _EACH, "167_prospective_clients.sql", ("officeName",),
+    ),
+    BusinessRule(
+        168, "Active Loan Clients", False, "Client",
+        "Active loans disbursed between cycleX and cycleY days ago; one message per loan.",
+        (OFFICE, LOAN_OFFICER, CYCLE_X, CYCLE_Y), _LOAN, "loan", _EACH, "168_active_loan_clients.sql",
+    ),
+    BusinessRule(
+        169, "Loan in arrears", False, "Loan",
+        "Active loans in arrears since between fromX and toY days ago; one message per loan.",
+        _WINDOW, (*_LOAN, "paymentDueDate", "totalDue"), "loan", _EACH, "169_loan_in_arrears.sql",
+    ),
+    BusinessRule(
+        170, "Loan payments due", False, "Loan",
+        "Unpaid instalments of active loans due between fromX and toY days ago (negative = in the future,"
+        " e.g. -3 to -1 for 'due in 1 to 3 days'); each instalment is reminded once.",
+        _WINDOW, _DUE, "instalment", _ONCE, "170_loan_payments_due.sql",
+    ),
+    BusinessRule(
+        171, "Dormant Prospects", False, "Client",
+        "Active clients without a loan, activated more than 3 whole months ago.",
+        _BASE, (*_CLIENT, "dormant"), "client", _EACH, "171_dormant_prospects.sql", ("officeName", "dormant"),
+    ),
+    BusinessRule(
+        172, "Active group leaders", False, "Client",
+        "Active clients who lead an active group.",
+        _BASE, (*_CLIENT, "groupName"), "client", _EACH, "172_active_group_leaders.sql", ("officeName",),
+    ),
+    BusinessRule(
+        173, "Loan payments due (Overdue Loans)", False, "Loan",
+        "Unpaid instalments due between fromX and toY days ago on loans in arrears for overdueX to overdueY"
+        " days; each instalment is reminded once.",
+        _OVERDUE_WINDOW, _DUE, "instalment", _ONCE, "173_loan_payments_due_overdue_loans.sql",
+    ),
+    BusinessRule(
+        174, "Loan payments received (Active Loans)", False, "Loan",
+        "Payments received between fromX and toY days ago on loans that are not in arrears; each payment"
+        " is acknowledged once.",
+        _WINDOW, _RECEIVED, "loan_transaction", _ONCE, "174_loan_payments_received_active_loans.sql",
+    ),
+    BusinessRule(
+        175, "Loan payments received (Overdue Loans)", False, "Loan",
+        "Payments received between fromX and toY days ago on loans in arrears for overdueX to overdueY"
+        " days; each payment is acknowledged once.",
+        _OVERDUE_WINDOW, _RECEIVED, "loan_transaction", _ONCE, "175_loan_payments_received_overdue_loans.sql",
+    ),
+    BusinessRule(
+        176, "Happy Birthday", False, "Client",
+        "Active clients whose birthday is today (29 February birthdays on 28 February in other years).",
+        _BASE, (*_CLIENT, "dateOfBirth", "age"), "client", DedupScope.PER_YEAR, "176_happy_birthday.sql",
+        ("officeName", "age"),
+    ),
+    BusinessRule(
+        177, "Loan fully repaid", False, "Loan",
+        "Loans fully repaid (closed or overpaid) between fromX and toY days ago; each loan is thanked once.",
+        _WINDOW, (*_LOAN, "dueDate", "totalDue", "totalFullyPaid"), "loan", _ONCE,
+        "177_loan_fully_repaid.sql",
+    ),
+    BusinessRule(
+        178, "Loan outstanding after final instalment date", False, "Loan",
+        "Active loans with a balance whose final instalment date was between fromX and toY days ago.",
+        _WINDOW, _DUE, "loan", _EACH, "178_loan_outstanding_after_final_instalment_date.sql",
+    ),
+)
+
+_BY_ID = {r.id: r for r in _RULES}
+_BY_NAME = {r.name.casefold(): r for r in _RULES}
+
+# Fineract's triggered SMS rules: known by name so a user who asks for one is told why it is refused.
+TRIGGERED_RULES: Mapping[int, str] = {
+    179: "Loan Repayment",
+    180: "Loan Approved",
+    181: "Loan Rejected",
+    182: "Client Rejected",
+    183: "Client Activated",
+    184: "Savings Rejected",
+    185: "Savings Activated",
+    186: "Savings Deposit",
+    187: "Savings Withdrawal",
+}
+_TRIGGERED_BY_NAME = {name.casefold(): rid for rid, name in TRIGGERED_RULES.items()}
+
+
+def all_rules() -> tuple[BusinessRule, ...]:
+    """Every rule herald can run, in Fineract id order."""
+    return _RULES
+
+
+def _unknown(what: object) -> UnknownRuleError:
+    known = "; ".join(f"{r.id} {r.name}" for r in _RULES)
+    return UnknownRuleError(f"Unknown business rule {what!r}. Known rules: {known}.", field="businessRule")
+
+
+def get_rule(id_or_name: int | str) -> BusinessRule:
+    """The rule with this Fineract id (an int or a digit string) or this exact name, case-insensitively."""
+    if isinstance(id_or_name, bool):
+        raise _unknown(id_or_name)
+    key: int | str = id_or_name
+    if isinstance(key, str) and key.strip().isdigit():
+        key = int(key.strip())
+    if isinstance(key, int):
+        rule = _BY_ID.get(key)
+        triggered = key if key in TRIGGERED_RULES else None
+    else:
+        rule = _BY_NAME.get(key.strip().casefold())
+        triggered = _TRIGGERED_BY_NAME.get(key.strip().casefold())
+    if rule is not None:
+        return rule
+    if triggered is not None:
+        raise UnknownRuleError(
+            f"Triggered campaigns are not supported yet: rule {triggered} {TRIGGERED_RULES[triggered]!r}"
+            " arrives in a later version of herald.",
+            field="businessRule",
+            hint="Use a Direct or Scheduled campaign with one of the non-triggered rules (166-178).",
+        )
+    raise _unknown(id_or_name)
+
+
+def _as_int(p: RuleParameter, value: object) -> int:
+    # Fineract stores parameter values as strings ("1", "-1"); bools and floats are refused
+    # because True == 1 and 1.5 would silently become a different office or window.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        digits = text[1:] if text[:1] in "+-" else text
+        if digits.isascii() and digits.isdigit():
+            return int(text)
+    raise ParameterError(
+        f"{p.label} ({p.name}) must be a whole number, not {value!r}.", field=p.name,
+    )
+
+
+def validate_parameters(rule: BusinessRule, raw: Mapping[str, object]) -> dict[str, int]:
+    """The rule's parameters as integers, defaults applied; ParameterError names the first bad one.
+
+    `reportName`, which Fineract stores next to the parameters, is accepted when it names this rule.
+    """
+    for name, value in raw.items():
+        if rule.parameter(name) is not None:
+            continue
+        if name == "reportName" and str(value).strip().casefold() == rule.name.casefold():
+            continue
+        expected = ", ".join(p.name for p in rule.parameters)
+        raise ParameterError(
+            f"Rule {rule.id} {rule.name!r} has no parameter {name!r}; it takes {expected}.", field=name,
+        )
+    values: dict[str, int] = {}
+    for p in rule.parameters:
+        value = raw.get(p.name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if p.default is None:
+                raise ParameterError(
+                    f"{p.label} ({p.name}) is required by rule {rule.id} {rule.name!r}.", field=p.name,
+                )
+            values[p.name] = p.default
+            continue
+        values[p.name] = _as_int(p, value)
+    for p in rule.parameters:
+        _check_range(p, values[p.name])
+    for low, high in _RANGES:
+        if low in values and high in values and values[low] > values[high]:
+            lo, hi = rule.parameter(low), rule.parameter(high)
+            assert lo is not None and hi is not None
+            raise ParameterError(
+                f"{lo.label} ({low} = {values[low]}) must not be greater than {hi.label}"
+                f" ({high} = {values[high]}): the window would be empty.",
+                field=low,
+            )
+    return values
+
+
+def _check_range(p: RuleParameter, value: int) -> None:
+    if p.kind is ParamKind.OFFICE and value <= 0:
+        raise ParameterError(
+            f"{p.label} ({p.name}) must be an office id (a positive number), not {value};"
+            " choose the head office to cover every office.",
+            field=p.name,
+        )
+    if p.kind is ParamKind.LOAN_OFFICER and value <= 0 and value not in (-1, -10):
+        raise ParameterError(
+            f"{p.label} ({p.name}) must be a staff id, -1 (every officer) or -10 (no officer), not {value}.",
+            field=p.name,
+        )
+    if p.kind is ParamKind.LOAN_TYPE and value not in (-1, 1, 2, 3, 4):
+        raise ParameterError(
+            f"{p.label} ({p.name}) must be -1 (any) or a loan type code 1-4, not {value}.", field=p.name,
+        )
+    if p.kind is ParamKind.DAYS and abs(value) > _MAX_DAYS:
+        raise ParameterError(
+            f"{p.label} ({p.name}) = {value} is beyond a century of days; check the number.", field=p.name,
+        )
