@@ -1,0 +1,95 @@
+"""The composition root: builds herald's parts from Settings, once, at the entry point."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from herald.clock import Clock, SystemClock
+from herald.config import Settings
+from herald.errors import ConfigurationError
+from herald.providers.base import Provider
+from herald.providers.simulator import Simulator, SimulatorConfig
+from herald.store.database import open_store
+from herald.store.tables import office_profiles
+
+
+def corebank_engine(url: str) -> Engine:
+    """A read-only engine on the core-banking database: herald never writes to Fineract."""
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url)
+            event.listen(engine, "connect", _sqlite_read_only)
+            return engine
+        if url.startswith("postgresql"):
+            return create_engine(
+                url, pool_pre_ping=True, connect_args={"options": "-c default_transaction_read_only=on"}
+            )
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigurationError(f"Cannot use HERALD_COREBANK_URL: {exc}.") from None
+
+
+def _sqlite_read_only(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+    dbapi_conn.execute("PRAGMA query_only=ON")
+
+
+@dataclass
+class Herald:
+    """Everything a command, job or request needs, wired once."""
+
+    settings: Settings
+    store: Engine
+    corebank: Engine
+    clock: Clock
+    providers: dict[str, Provider] = field(default_factory=dict)
+    _regions: dict[int, str] | None = None
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock | None = None) -> Herald:
+        clock = clock or SystemClock()
+        store = open_store(settings.own_database_url)
+        corebank = corebank_engine(settings.corebank_database_url)
+        simulator = Simulator(
+            SimulatorConfig(
+                seed=settings.simulator_seed,
+                sent_after=settings.simulator_sent_after,
+                delivered_after=settings.simulator_delivered_after,
+                failure_ratio=settings.simulator_failure_ratio,
+                transient_ratio=settings.simulator_transient_ratio,
+            ),
+            now=clock.now,
+        )
+        return cls(settings, store, corebank, clock, {simulator.name: simulator})
+
+    def provider(self, name: str) -> Provider:
+        try:
+            return self.providers[name]
+        except KeyError:
+            raise ConfigurationError(
+                f"Unknown provider {name!r}; configured providers: {', '.join(sorted(self.providers))}."
+            ) from None
+
+    def office_regions(self) -> dict[int, str]:
+        """Phone region per office (from herald's office profiles); others use the default region."""
+        if self._regions is None:
+            with self.store.connect() as conn:
+                self._regions = {r.office_id: r.region for r in conn.execute(select(office_profiles))}
+        return self._regions
+
+    def today(self, timezone: str | None, at: datetime | None = None) -> date:
+        """The business date: the configured one, else the local date in `timezone` at `at`."""
+        if self.settings.business_date is not None:
+            return self.settings.business_date
+        instant = at or self.clock.now()
+        return instant.astimezone(ZoneInfo(timezone or self.settings.timezone)).date()
+
+    def close(self) -> None:
+        self.store.dispose()
+        self.corebank.dispose()

@@ -1,0 +1,82 @@
+"""Settings: every knob herald has, read from HERALD_* environment variables (or .env) at the entry point."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from herald.errors import ConfigurationError
+
+
+class Settings(BaseSettings):
+    """herald's configuration. Built once by the entry point and passed down; nothing reads it globally."""
+
+    model_config = SettingsConfigDict(env_prefix="HERALD_", env_file=".env", extra="ignore")
+
+    home: Path = Field(Path("var"), description="Folder for the embedded SQLite databases.")
+    database_url: str | None = Field(None, description="herald's own database (SQLite file or PostgreSQL).")
+    corebank_url: str | None = Field(None, description="The Fineract (core-banking) database, read-only.")
+    default_region: str = Field("KE", description="Phone region for numbers written without a country code.")
+    timezone: str = Field("Africa/Nairobi", description="Time zone for 'today' and schedules by default.")
+    business_date: date | None = Field(None, description="Fixed business date ('today' for rules).")
+    date_format: str = Field("%d %b %Y", description="How dates appear in messages.")
+    price_per_segment: Annotated[float, Field(ge=0)] = 0.8
+    price_currency: str = "KES"
+    max_attempts: Annotated[int, Field(ge=1)] = 5
+    retry_base_seconds: Annotated[float, Field(gt=0)] = 30.0
+    send_batch_size: Annotated[int, Field(ge=1)] = 500
+    send_concurrency: Annotated[int, Field(ge=1)] = 16
+    materialize_interval: Annotated[float, Field(gt=0)] = 30.0
+    send_interval: Annotated[float, Field(gt=0)] = 2.0
+    reports_interval: Annotated[float, Field(gt=0)] = 5.0
+    simulator_seed: int = 7
+    simulator_sent_after: Annotated[float, Field(ge=0)] = 1.0
+    simulator_delivered_after: Annotated[float, Field(ge=0)] = 3.0
+    simulator_failure_ratio: Annotated[float, Field(ge=0, le=1)] = 0.06
+    simulator_transient_ratio: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+    @field_validator("default_region")
+    @classmethod
+    def _region_is_known(cls, value: str) -> str:
+        import phonenumbers
+
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a phone region; use an ISO country code such as KE or UG")
+        return region
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone_is_known(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone such as Africa/Nairobi") from None
+        return value
+
+    @property
+    def own_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'herald.sqlite'}"
+
+    @property
+    def corebank_database_url(self) -> str:
+        return self.corebank_url or f"sqlite:///{self.home / 'fineract-demo.sqlite'}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings from the environment, turning pydantic's report into one readable error."""
+    from pydantic import ValidationError as PydanticValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except PydanticValidationError as exc:
+        problems = "; ".join(
+            f"HERALD_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigurationError(f"Invalid configuration: {problems}.") from None

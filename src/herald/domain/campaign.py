@@ -1,0 +1,81 @@
+"""Campaigns: trigger types and the lifecycle with Fineract's codes, as a transition table."""
+
+from __future__ import annotations
+
+from enum import Enum, IntEnum
+
+from herald.errors import LifecycleError
+
+
+class TriggerType(IntEnum):
+    """Fineract's `campaign_trigger_type`: how a campaign finds its audience."""
+
+    DIRECT = 1
+    SCHEDULE = 2
+    TRIGGERED = 3
+
+    @classmethod
+    def parse(cls, value: str | int) -> TriggerType:
+        """Accept the code (1), the name (direct) or Fineract's UI word (Scheduled)."""
+        from herald.errors import ValidationError
+
+        if isinstance(value, int) or str(value).strip().lstrip("-").isdigit():
+            try:
+                return cls(int(value))
+            except ValueError:
+                pass
+        else:
+            word = str(value).strip().upper()
+            aliases = {"SCHEDULED": "SCHEDULE", "TRIGGER": "TRIGGERED"}
+            name = aliases.get(word, word)
+            if name in cls.__members__:
+                return cls[name]
+        choices = ", ".join(f"{t.name.lower()} ({t.value})" for t in cls)
+        raise ValidationError(f"Unknown trigger type {value!r}; choose one of {choices}.", field="triggerType")
+
+
+class CampaignStatus(IntEnum):
+    """Fineract's `sms_campaign.status_enum`."""
+
+    PENDING = 100
+    ACTIVE = 300
+    CLOSED = 600
+
+
+class CampaignAction(str, Enum):
+    ACTIVATE = "activate"
+    CLOSE = "close"
+    REACTIVATE = "reactivate"
+    EDIT = "edit"
+    DELETE = "delete"
+
+
+LIFECYCLE: dict[tuple[CampaignStatus, CampaignAction], CampaignStatus] = {
+    (CampaignStatus.PENDING, CampaignAction.ACTIVATE): CampaignStatus.ACTIVE,
+    (CampaignStatus.ACTIVE, CampaignAction.CLOSE): CampaignStatus.CLOSED,
+    (CampaignStatus.CLOSED, CampaignAction.REACTIVATE): CampaignStatus.ACTIVE,
+    (CampaignStatus.PENDING, CampaignAction.EDIT): CampaignStatus.PENDING,
+    (CampaignStatus.CLOSED, CampaignAction.EDIT): CampaignStatus.CLOSED,
+    (CampaignStatus.PENDING, CampaignAction.DELETE): CampaignStatus.PENDING,
+    (CampaignStatus.CLOSED, CampaignAction.DELETE): CampaignStatus.CLOSED,
+}
+"""(status, action) -> status after. Pairs not listed are refused."""
+
+_REFUSALS = {
+    CampaignAction.ACTIVATE: "only a Pending campaign can be activated; a Closed one is reactivated",
+    CampaignAction.CLOSE: "only an Active campaign can be closed",
+    CampaignAction.REACTIVATE: "only a Closed campaign can be reactivated",
+    CampaignAction.EDIT: "an Active campaign cannot be edited; close it first",
+    CampaignAction.DELETE: "an Active campaign cannot be deleted; close it first",
+}
+
+
+def apply(status: CampaignStatus, action: CampaignAction, *, name: str = "") -> CampaignStatus:
+    """The status after `action`, or LifecycleError saying why the action is not allowed now."""
+    try:
+        return LIFECYCLE[(status, action)]
+    except KeyError:
+        what = f'Campaign "{name}"' if name else "The campaign"
+        raise LifecycleError(
+            f"{what} is {status.name.capitalize()}: cannot {action.value} it ({_REFUSALS[action]})."
+        ) from None

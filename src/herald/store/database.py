@@ -1,0 +1,110 @@
+"""Opening herald's own database: engines with the right pragmas, and Alembic migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from herald.errors import ConfigurationError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for herald's database; SQLite files get WAL, a busy timeout and their folder created."""
+    try:
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[1] if "///" in url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(url, pool_pre_ping=True, **kwargs)
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigurationError(
+            f"Cannot use database URL {_redact(url)!r}: {exc}.",
+            hint="Use sqlite:///path/to/file.sqlite or postgresql+psycopg://user:password@host/dbname.",
+        ) from None
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return cfg
+
+
+def upgrade(engine: Engine) -> str:
+    """Apply every migration; return the revision the database is at."""
+    cfg = alembic_config(engine)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except OperationalError as exc:
+        raise ConfigurationError(
+            f"Cannot migrate herald's database at {_redact(str(engine.url))}: {exc.orig}."
+        ) from None
+    return head_revision()
+
+
+def head_revision() -> str:
+    script = ScriptDirectory(str(MIGRATIONS))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def open_store(url: str) -> Engine:
+    """The engine for herald's database, migrated if it is SQLite, checked if it is not.
+
+    A fresh SQLite file is migrated on the spot (zero set-up); a server database is migrated by
+    `herald db upgrade`, an explicit step an operator schedules, so here it is only checked.
+    """
+    engine = make_engine(url)
+    if engine.dialect.name == "sqlite":
+        if current_revision(engine) != head_revision():
+            upgrade(engine)
+        return engine
+    try:
+        current = current_revision(engine)
+    except OperationalError as exc:
+        raise ConfigurationError(f"Cannot connect to herald's database {_redact(url)}: {exc.orig}.") from None
+    if current != head_revision():
+        raise ConfigurationError(
+            f"herald's database {_redact(url)} is at revision {current or 'none'}, not {head_revision()}.",
+            hint="Run `herald db upgrade` first.",
+        )
+    return engine

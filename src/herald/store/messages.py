@@ -1,0 +1,202 @@
+"""Storing campaign messages: dedup-safe bulk inserts, claims for sending, status moves that never go back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from herald.domain.campaign import CampaignStatus
+from herald.domain.message import MessageStatus, sources_of
+from herald.providers.base import DeliveryReport
+from herald.store.tables import campaigns, messages
+
+
+def insert_new(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert messages whose (campaign, dedup key) is not stored yet; return how many were new.
+
+    The unique constraint does the deduplication, so two workers, a re-run or a crash half-way
+    can never create a message twice.
+    """
+    if not rows:
+        return 0
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(messages).on_conflict_do_nothing(
+            index_elements=["campaign_id", "dedup_key"]
+        )
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(messages).on_conflict_do_nothing(index_elements=["campaign_id", "dedup_key"])
+    else:  # MySQL / MariaDB
+        stmt = messages.insert().prefix_with("IGNORE")
+    result = conn.execute(stmt, list(rows))
+    return max(result.rowcount, 0)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    campaign_id: int
+    provider: str
+    mobile_no: str
+    body: str
+    attempts: int
+
+
+def claim_pending(conn: Connection, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:
+    """Take up to `limit` sendable messages of active campaigns and lease them to this worker.
+
+    The lease (a `not_before` in the future, with the attempt counted) keeps other workers off
+    them; on PostgreSQL, `FOR UPDATE SKIP LOCKED` lets several workers claim side by side.
+    """
+    query = (
+        select(
+            messages.c.id, messages.c.campaign_id, messages.c.provider, messages.c.mobile_no,
+            messages.c.body, messages.c.attempts,
+        )
+        .join(campaigns, campaigns.c.id == messages.c.campaign_id)
+        .where(
+            messages.c.status == MessageStatus.PENDING,
+            or_(messages.c.not_before.is_(None), messages.c.not_before <= now),
+            campaigns.c.status == CampaignStatus.ACTIVE,
+        )
+        .order_by(messages.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=messages)
+    rows = conn.execute(query).all()
+    if not rows:
+        return []
+    conn.execute(
+        update(messages)
+        .where(messages.c.id == bindparam("mid"))
+        .values(attempts=bindparam("att"), not_before=now + lease, updated_at=now),
+        [{"mid": r.id, "att": r.attempts + 1} for r in rows],
+    )
+    return [Claimed(r.id, r.campaign_id, r.provider, r.mobile_no, r.body, r.attempts + 1) for r in rows]
+
+
+def mark_accepted(conn: Connection, accepted: Iterable[tuple[int, str]], now: datetime) -> int:
+    """PENDING -> WAITING_FOR_DELIVERY_REPORT with the provider's id."""
+    params = [{"mid": mid, "ext": ext} for mid, ext in accepted]
+    if not params:
+        return 0
+    result = conn.execute(
+        update(messages)
+        .where(messages.c.id == bindparam("mid"), messages.c.status == MessageStatus.PENDING)
+        .values(
+            status=MessageStatus.WAITING_FOR_DELIVERY_REPORT, external_id=bindparam("ext"),
+            sent_at=now, updated_at=now, not_before=None, error_code=None, error_text=None,
+        ),
+        params,
+    )
+    return max(result.rowcount, 0)
+
+
+def reschedule(conn: Connection, retries: Iterable[tuple[int, datetime, str | None, str | None]],
+               now: datetime) -> None:
+    """Keep messages PENDING for another attempt at `not_before`, remembering the last error."""
+    params = [{"mid": m, "nb": nb, "code": c, "text": t} for m, nb, c, t in retries]
+    if params:
+        conn.execute(
+            update(messages)
+            .where(messages.c.id == bindparam("mid"), messages.c.status == MessageStatus.PENDING)
+            .values(not_before=bindparam("nb"), error_code=bindparam("code"), error_text=bindparam("text"),
+                    updated_at=now),
+            params,
+        )
+
+
+def mark_failed(conn: Connection, failures: Iterable[tuple[int, str | None, str | None]], now: datetime) -> int:
+    """PENDING -> FAILED with the provider's error code and text."""
+    params = [{"mid": m, "code": c, "text": (t or "")[:300]} for m, c, t in failures]
+    if not params:
+        return 0
+    result = conn.execute(
+        update(messages)
+        .where(messages.c.id == bindparam("mid"), messages.c.status == MessageStatus.PENDING)
+        .values(status=MessageStatus.FAILED, error_code=bindparam("code"), error_text=bindparam("text"),
+                not_before=None, updated_at=now),
+        params,
+    )
+    return max(result.rowcount, 0)
+
+
+def apply_reports(conn: Connection, provider: str, reports: Sequence[DeliveryReport], now: datetime) -> int:
+    """Apply delivery reports idempotently and in any order; return how many changed a message.
+
+    Each report is a conditional UPDATE guarded by the statuses the transition table allows to
+    reach its status, so a duplicate or a late "sent" after "delivered" matches no row.
+    """
+    changed = 0
+    by_status: dict[MessageStatus, list[DeliveryReport]] = {}
+    for report in reports:
+        by_status.setdefault(report.status, []).append(report)
+    for status, group in by_status.items():
+        values: dict[str, Any] = {"status": status, "updated_at": now}
+        if status == MessageStatus.DELIVERED:
+            values["delivered_at"] = bindparam("at")
+        if status == MessageStatus.FAILED:
+            values["error_code"] = bindparam("code")
+            values["error_text"] = bindparam("text")
+        result = conn.execute(
+            update(messages)
+            .where(
+                messages.c.provider == provider,
+                messages.c.external_id == bindparam("ext"),
+                messages.c.status.in_(sorted(sources_of(status))),
+            )
+            .values(**values),
+            [{"ext": r.external_id, "at": r.at, "code": r.error_code, "text": (r.error_text or "")[:300]}
+             for r in group],
+        )
+        changed += max(result.rowcount, 0)
+    return changed
+
+
+def awaiting_reports(conn: Connection, limit: int, after_id: int = 0) -> list[tuple[int, str, str]]:
+    """(id, provider, external id) of messages still waiting for a final report, oldest first."""
+    rows = conn.execute(
+        select(messages.c.id, messages.c.provider, messages.c.external_id)
+        .where(
+            messages.c.status.in_([MessageStatus.WAITING_FOR_DELIVERY_REPORT, MessageStatus.SENT]),
+            messages.c.external_id.is_not(None),
+            messages.c.id > after_id,
+        )
+        .order_by(messages.c.id)
+        .limit(limit)
+    ).all()
+    return [(r.id, r.provider, r.external_id) for r in rows]
+
+
+def status_counts(conn: Connection, campaign_id: int | None = None) -> dict[int, dict[MessageStatus, int]]:
+    """Messages per campaign per status: the tabs' counts."""
+    query = select(messages.c.campaign_id, messages.c.status, func.count()).group_by(
+        messages.c.campaign_id, messages.c.status
+    )
+    if campaign_id is not None:
+        query = query.where(messages.c.campaign_id == campaign_id)
+    counts: dict[int, dict[MessageStatus, int]] = {}
+    for cid, status, n in conn.execute(query):
+        counts.setdefault(cid, {s: 0 for s in MessageStatus})[MessageStatus(status)] = n
+    return counts
+
+
+def list_messages(
+    conn: Connection, *, campaign_id: int | None = None, status: MessageStatus | None = None,
+    limit: int = 50, offset: int = 0,
+) -> list[Any]:
+    conditions = []
+    if campaign_id is not None:
+        conditions.append(messages.c.campaign_id == campaign_id)
+    if status is not None:
+        conditions.append(messages.c.status == status)
+    query = select(messages).order_by(messages.c.id).limit(limit).offset(offset)
+    if conditions:
+        query = query.where(and_(*conditions))
+    return list(conn.execute(query).all())

@@ -1,0 +1,129 @@
+"""herald's own tables: campaigns, their messages, office profiles and job runs (SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored as UTC and always read back time-zone aware (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("herald stores aware datetimes only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only makes INTEGER PRIMARY KEY an auto-increment alias of the rowid, so big ids use a variant.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("trigger_type", SmallInteger, nullable=False),
+    Column("rule_id", Integer, nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("template", Text, nullable=False),
+    Column("provider", String(50), nullable=False),
+    Column("status", SmallInteger, nullable=False),
+    Column("recurrence", String(200)),
+    Column("recurrence_start", DateTime),  # naive local wall-clock time in `timezone`
+    Column("timezone", String(64)),
+    Column("next_trigger_at", UTCDateTime()),
+    Column("last_trigger_at", UTCDateTime()),
+    Column("activation_count", Integer, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("activated_at", UTCDateTime()),
+    Column("closed_at", UTCDateTime()),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("campaign_id", Id, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
+    Column("dedup_key", String(200), nullable=False),
+    Column("client_id", BigInteger),
+    Column("office_id", BigInteger),
+    Column("mobile_no", String(50)),
+    Column("body", Text, nullable=False),
+    Column("status", SmallInteger, nullable=False),
+    Column("reason", String(300)),
+    Column("encoding", String(8), nullable=False),
+    Column("segments", SmallInteger, nullable=False),
+    Column("provider", String(50), nullable=False),
+    Column("external_id", String(120)),
+    Column("attempts", SmallInteger, nullable=False, server_default="0"),
+    Column("not_before", UTCDateTime()),
+    Column("error_code", String(40)),
+    Column("error_text", String(300)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("sent_at", UTCDateTime()),
+    Column("delivered_at", UTCDateTime()),
+    UniqueConstraint("campaign_id", "dedup_key"),
+    Index(None, "status", "not_before"),
+    Index(None, "campaign_id", "status"),
+    Index(None, "external_id"),
+)
+
+office_profiles = Table(
+    "office_profiles",
+    metadata,
+    Column("office_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", String(100), nullable=False),
+    Column("region", String(2), nullable=False),
+    Column("timezone", String(64), nullable=False),
+)
+
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("job", String(80), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    Column("counts", JSON),
+    Column("error", Text),
+    Index(None, "job", "started_at"),
+)
+
+__all__ = ["campaigns", "job_runs", "messages", "metadata", "office_profiles"]
