@@ -31,10 +31,12 @@ def insert_new(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
         )
     elif dialect == "sqlite":
         stmt = sqlite.insert(messages).on_conflict_do_nothing(index_elements=["campaign_id", "dedup_key"])
-    else:  # MySQL / MariaDB
-        stmt = messages.insert().prefix_with("IGNORE")
-    result = conn.execute(stmt, list(rows))
-    return max(result.rowcount, 0)
+    else:  # MySQL / MariaDB: no RETURNING here, but executemany reports the rows it inserted
+        result = conn.execute(messages.insert().prefix_with("IGNORE"), list(rows))
+        return max(result.rowcount, 0)
+    # executemany's rowcount is not reliable across drivers; the ids RETURNed are exactly the new rows.
+    result = conn.execute(stmt.returning(messages.c.id), list(rows))
+    return len(result.all())
 
 
 @dataclass(frozen=True)

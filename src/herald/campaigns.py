@@ -1,0 +1,234 @@
+"""The campaign service: create, edit, preview and move campaigns through their lifecycle.
+
+Requests use Fineract's field names (campaignName, triggerType, runReportId, paramValue, message,
+providerId, recurrence, recurrenceStartDate) so Mifos users and scripts recognise them. Every
+refusal is a herald error that names the field and says how to fix it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection, Row, delete, insert, select, update
+
+from herald.app import Herald
+from herald.domain import campaign as lifecycle
+from herald.domain.campaign import CampaignAction, CampaignStatus, TriggerType
+from herald.domain.schedule import Recurrence
+from herald.domain.templates import Template
+from herald.errors import NotFoundError, UnknownRuleError, ValidationError
+from herald.rules.catalog import BusinessRule, get_rule, validate_parameters
+from herald.store.tables import campaigns, messages
+
+
+class CampaignRequest(BaseModel):
+    """A create or edit request, in Fineract's words."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    campaign_name: str = Field(alias="campaignName", min_length=1, max_length=100)
+    trigger_type: str | int = Field(alias="triggerType")
+    run_report_id: str | int = Field(alias="runReportId")
+    param_value: dict[str, Any] = Field(default_factory=dict, alias="paramValue")
+    message: str
+    provider_id: str = Field("simulator", alias="providerId")
+    recurrence: str | None = None
+    recurrence_start_date: str | datetime | None = Field(None, alias="recurrenceStartDate")
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A stored campaign as the service hands it out."""
+
+    id: int
+    name: str
+    trigger_type: TriggerType
+    rule: BusinessRule
+    params: dict[str, int]
+    template: str
+    provider: str
+    status: CampaignStatus
+    recurrence: Recurrence | None
+    next_trigger_at: datetime | None
+    last_trigger_at: datetime | None
+    activation_count: int
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> Campaign:
+        recurrence = None
+        if row.recurrence:
+            recurrence = Recurrence.parse(row.recurrence, row.recurrence_start, row.timezone)
+        return cls(
+            id=row.id, name=row.name, trigger_type=TriggerType(row.trigger_type), rule=get_rule(row.rule_id),
+            params=dict(row.params), template=row.template, provider=row.provider,
+            status=CampaignStatus(row.status), recurrence=recurrence, next_trigger_at=row.next_trigger_at,
+            last_trigger_at=row.last_trigger_at, activation_count=row.activation_count,
+        )
+
+    @property
+    def timezone(self) -> str | None:
+        return self.recurrence.timezone if self.recurrence else None
+
+
+def _validated(herald: Herald, request: CampaignRequest) -> dict[str, Any]:
+    """Check a request completely; return the row values to store."""
+    trigger = TriggerType.parse(request.trigger_type)
+    if trigger is TriggerType.TRIGGERED:
+        raise UnknownRuleError(
+            "Triggered campaigns are not supported yet: herald does not receive Fineract's events in "
+            "this version.",
+            field="triggerType",
+            hint="Use a Direct or Scheduled campaign.",
+        )
+    rule = get_rule(request.run_report_id)
+    params = validate_parameters(rule, request.param_value)
+    _check_office(herald, params)
+    template = Template.parse(request.message)
+    template.check_variables(rule.variables, rule=rule.name)
+    if request.provider_id not in herald.providers:
+        raise ValidationError(
+            f"Unknown provider {request.provider_id!r}; choose one of: {', '.join(sorted(herald.providers))}.",
+            field="providerId",
+        )
+    values: dict[str, Any] = {
+        "name": request.campaign_name.strip(),
+        "trigger_type": trigger,
+        "rule_id": rule.id,
+        "params": params,
+        "template": request.message,
+        "provider": request.provider_id,
+        "recurrence": None,
+        "recurrence_start": None,
+        "timezone": None,
+    }
+    if trigger is TriggerType.SCHEDULE:
+        if not request.recurrence:
+            raise ValidationError(
+                "A Scheduled campaign needs a recurrence, e.g. FREQ=DAILY;BYHOUR=8.", field="recurrence"
+            )
+        start = request.recurrence_start_date or herald.clock.now().strftime("%Y-%m-%dT%H:%M")
+        recurrence = Recurrence.parse(request.recurrence, start, request.timezone or herald.settings.timezone)
+        values.update(recurrence=recurrence.rule, recurrence_start=recurrence.start, timezone=recurrence.timezone)
+    elif request.recurrence:
+        raise ValidationError(
+            "Only Scheduled campaigns take a recurrence; a Direct campaign runs once when activated.",
+            field="recurrence",
+        )
+    return values
+
+
+def _check_office(herald: Herald, params: dict[str, int]) -> None:
+    if "officeId" not in params:
+        return
+    from herald.corebank.schema import m_office
+
+    with herald.corebank.connect() as conn:
+        found = conn.execute(select(m_office.c.id).where(m_office.c.id == params["officeId"])).first()
+    if found is None:
+        raise ValidationError(
+            f"Office {params['officeId']} does not exist in the core-banking database.",
+            field="paramValue.officeId",
+            hint="`herald offices list` shows the offices.",
+        )
+
+
+def _name_is_free(conn: Connection, name: str, except_id: int | None = None) -> None:
+    query = select(campaigns.c.id).where(campaigns.c.name == name)
+    if except_id is not None:
+        query = query.where(campaigns.c.id != except_id)
+    if conn.execute(query).first() is not None:
+        raise ValidationError(f'A campaign named "{name}" already exists; choose another name.',
+                              field="campaignName")
+
+
+def create(herald: Herald, request: CampaignRequest) -> Campaign:
+    values = _validated(herald, request)
+    now = herald.clock.now()
+    with herald.store.begin() as conn:
+        _name_is_free(conn, values["name"])
+        new_id = conn.execute(
+            insert(campaigns).values(**values, status=CampaignStatus.PENDING, created_at=now)
+        ).inserted_primary_key
+        assert new_id is not None
+    return get(herald, int(new_id[0]))
+
+
+def edit(herald: Herald, campaign_id: int, request: CampaignRequest) -> Campaign:
+    current = get(herald, campaign_id)
+    lifecycle.apply(current.status, CampaignAction.EDIT, name=current.name)
+    values = _validated(herald, request)
+    with herald.store.begin() as conn:
+        _name_is_free(conn, values["name"], except_id=campaign_id)
+        conn.execute(update(campaigns).where(campaigns.c.id == campaign_id).values(**values))
+    return get(herald, campaign_id)
+
+
+def get(herald: Herald, campaign_id_or_name: int | str) -> Campaign:
+    with herald.store.connect() as conn:
+        return Campaign.from_row(_row(conn, campaign_id_or_name))
+
+
+def _row(conn: Connection, key: int | str) -> Row[Any]:
+    query = select(campaigns)
+    if isinstance(key, int) or str(key).isdigit():
+        query = query.where(campaigns.c.id == int(key))
+    else:
+        query = query.where(campaigns.c.name == key)
+    row = conn.execute(query).first()
+    if row is None:
+        raise NotFoundError(f"No campaign {key!r}.", hint="`herald campaigns list` shows them.")
+    return row
+
+
+def list_all(herald: Herald) -> list[Campaign]:
+    with herald.store.connect() as conn:
+        return [Campaign.from_row(r) for r in conn.execute(select(campaigns).order_by(campaigns.c.id))]
+
+
+def _transition(herald: Herald, campaign_id: int, action: CampaignAction) -> Campaign:
+    now = herald.clock.now()
+    with herald.store.begin() as conn:
+        row = _row(conn, campaign_id)
+        current = Campaign.from_row(row)
+        new_status = lifecycle.apply(current.status, action, name=current.name)
+        values: dict[str, Any] = {"status": new_status}
+        if action in (CampaignAction.ACTIVATE, CampaignAction.REACTIVATE):
+            values.update(activated_at=now, closed_at=None, activation_count=current.activation_count + 1)
+            if current.trigger_type is TriggerType.DIRECT:
+                values["next_trigger_at"] = now  # the worker materializes it at once
+            elif current.recurrence is not None:
+                # Occurrences before (re)activation are not owed; the first one is the next one.
+                values["last_trigger_at"] = max(now, current.last_trigger_at or now)
+                values["next_trigger_at"] = current.recurrence.next_after(values["last_trigger_at"])
+        if action is CampaignAction.CLOSE:
+            values.update(closed_at=now, next_trigger_at=None)
+        conn.execute(
+            update(campaigns).where(campaigns.c.id == campaign_id, campaigns.c.status == current.status)
+            .values(**values)
+        )
+    return get(herald, campaign_id)
+
+
+def activate(herald: Herald, campaign_id: int) -> Campaign:
+    return _transition(herald, campaign_id, CampaignAction.ACTIVATE)
+
+
+def close(herald: Herald, campaign_id: int) -> Campaign:
+    return _transition(herald, campaign_id, CampaignAction.CLOSE)
+
+
+def reactivate(herald: Herald, campaign_id: int) -> Campaign:
+    return _transition(herald, campaign_id, CampaignAction.REACTIVATE)
+
+
+def remove(herald: Herald, campaign_id: int) -> None:
+    """Delete a campaign that is not active, with its messages."""
+    with herald.store.begin() as conn:
+        current = Campaign.from_row(_row(conn, campaign_id))
+        lifecycle.apply(current.status, CampaignAction.DELETE, name=current.name)
+        conn.execute(delete(messages).where(messages.c.campaign_id == campaign_id))
+        conn.execute(delete(campaigns).where(campaigns.c.id == campaign_id))
