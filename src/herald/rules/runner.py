@@ -175,7 +175,8 @@ def _execute(
 
 
 def _money_spec(digits: Any) -> str:
-    # Without a currency (never for loan rules) two decimals is the least surprising default.
+    # format() rounds a Decimal half-even, Fineract's default rounding mode. Without a currency
+    # (never for loan rules) two decimals is the least surprising default.
     return f",.{int(digits) if digits is not None else 2}f"
 
 
