@@ -75,14 +75,16 @@ def postgres_cluster() -> Iterator[str]:
         pw = pwd.getpwnam(user)
         os.chown(root, pw.pw_uid, pw.pw_gid)
     subprocess.run(
-        _as_user([str(bindir / "initdb"), "-D", str(data), "-U", "herald", "--auth=trust", "-E", "UTF8",
-                  "--locale=C"]),
-        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        _as_user([str(bindir / "initdb"), "-D", str(data), "-U", "herald", "--auth=trust", "-E", "UTF8", "--locale=C"]),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
     subprocess.run(
         _as_user([str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "log"), "-w", "start"]),
-        check=True, stdout=subprocess.DEVNULL,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 30
@@ -95,7 +97,9 @@ def postgres_cluster() -> Iterator[str]:
     finally:
         subprocess.run(
             _as_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
-            check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         shutil.rmtree(root, ignore_errors=True)
 

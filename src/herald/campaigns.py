@@ -63,10 +63,18 @@ class Campaign:
         if row.recurrence:
             recurrence = Recurrence.parse(row.recurrence, row.recurrence_start, row.timezone)
         return cls(
-            id=row.id, name=row.name, trigger_type=TriggerType(row.trigger_type), rule=get_rule(row.rule_id),
-            params=dict(row.params), template=row.template, provider=row.provider,
-            status=CampaignStatus(row.status), recurrence=recurrence, next_trigger_at=row.next_trigger_at,
-            last_trigger_at=row.last_trigger_at, activation_count=row.activation_count,
+            id=row.id,
+            name=row.name,
+            trigger_type=TriggerType(row.trigger_type),
+            rule=get_rule(row.rule_id),
+            params=dict(row.params),
+            template=row.template,
+            provider=row.provider,
+            status=CampaignStatus(row.status),
+            recurrence=recurrence,
+            next_trigger_at=row.next_trigger_at,
+            last_trigger_at=row.last_trigger_at,
+            activation_count=row.activation_count,
         )
 
     @property
@@ -79,8 +87,7 @@ def _validated(herald: Herald, request: CampaignRequest) -> dict[str, Any]:
     trigger = TriggerType.parse(request.trigger_type)
     if trigger is TriggerType.TRIGGERED:
         raise UnknownRuleError(
-            "Triggered campaigns are not supported yet: herald does not receive Fineract's events in "
-            "this version.",
+            "Triggered campaigns are not supported yet: herald does not receive Fineract's events in this version.",
             field="triggerType",
             hint="Use a Direct or Scheduled campaign.",
         )
@@ -141,8 +148,7 @@ def _name_is_free(conn: Connection, name: str, except_id: int | None = None) -> 
     if except_id is not None:
         query = query.where(campaigns.c.id != except_id)
     if conn.execute(query).first() is not None:
-        raise ValidationError(f'A campaign named "{name}" already exists; choose another name.',
-                              field="campaignName")
+        raise ValidationError(f'A campaign named "{name}" already exists; choose another name.', field="campaignName")
 
 
 def create(herald: Herald, request: CampaignRequest) -> Campaign:
@@ -207,7 +213,8 @@ def _transition(herald: Herald, campaign_id: int, action: CampaignAction) -> Cam
         if action is CampaignAction.CLOSE:
             values.update(closed_at=now, next_trigger_at=None)
         conn.execute(
-            update(campaigns).where(campaigns.c.id == campaign_id, campaigns.c.status == current.status)
+            update(campaigns)
+            .where(campaigns.c.id == campaign_id, campaigns.c.status == current.status)
             .values(**values)
         )
     return get(herald, campaign_id)

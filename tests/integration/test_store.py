@@ -30,18 +30,39 @@ def engine(db_url: str) -> Engine:
 
 def _campaign(engine: Engine, status: CampaignStatus = CampaignStatus.ACTIVE) -> int:
     with engine.begin() as conn:
-        key = conn.execute(insert(campaigns).values(
-            name=f"c{status}", trigger_type=TriggerType.DIRECT, rule_id=166, params={"officeId": 1},
-            template="Hi", provider="simulator", status=status, created_at=NOW,
-        )).inserted_primary_key
+        key = conn.execute(
+            insert(campaigns).values(
+                name=f"c{status}",
+                trigger_type=TriggerType.DIRECT,
+                rule_id=166,
+                params={"officeId": 1},
+                template="Hi",
+                provider="simulator",
+                status=status,
+                created_at=NOW,
+            )
+        ).inserted_primary_key
     assert key is not None
     return int(key[0])
 
 
 def _message(cid: int, key: str, **extra: Any) -> dict[str, Any]:
-    row = {"campaign_id": cid, "dedup_key": key, "client_id": 1, "office_id": 1, "mobile_no": "+254712345678",
-           "body": "Hi", "status": MessageStatus.PENDING, "reason": None, "encoding": "GSM-7", "segments": 1,
-           "provider": "simulator", "attempts": 0, "created_at": NOW, "updated_at": NOW}
+    row = {
+        "campaign_id": cid,
+        "dedup_key": key,
+        "client_id": 1,
+        "office_id": 1,
+        "mobile_no": "+254712345678",
+        "body": "Hi",
+        "status": MessageStatus.PENDING,
+        "reason": None,
+        "encoding": "GSM-7",
+        "segments": 1,
+        "provider": "simulator",
+        "attempts": 0,
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
     row.update(extra)
     return row
 
@@ -120,8 +141,7 @@ def test_reports_apply_idempotently_and_never_move_backwards(engine: Engine) -> 
 def test_a_report_for_another_provider_with_the_same_id_changes_nothing(engine: Engine) -> None:
     cid = _campaign(engine)
     with engine.begin() as conn:
-        store.insert_new(conn, [_message(cid, "k", status=MessageStatus.WAITING_FOR_DELIVERY_REPORT,
-                                         external_id="X")])
+        store.insert_new(conn, [_message(cid, "k", status=MessageStatus.WAITING_FOR_DELIVERY_REPORT, external_id="X")])
         assert store.apply_reports(conn, "twilio", [DeliveryReport("X", MessageStatus.DELIVERED, NOW)], NOW) == 0
     assert _status(engine, "X") is MessageStatus.WAITING_FOR_DELIVERY_REPORT
 
@@ -130,8 +150,23 @@ def test_failed_reports_keep_the_provider_code_and_text(engine: Engine) -> None:
     cid = _campaign(engine)
     with engine.begin() as conn:
         store.insert_new(conn, [_message(cid, "k", status=MessageStatus.SENT, external_id="X")])
-        store.apply_reports(conn, "simulator", [DeliveryReport("X", MessageStatus.FAILED, NOW, "30005", "Unknown")],
-                            NOW)
+        store.apply_reports(
+            conn, "simulator", [DeliveryReport("X", MessageStatus.FAILED, NOW, "30005", "Unknown")], NOW
+        )
         row = conn.execute(select(messages)).one()
     assert (row.status, row.error_code, row.error_text) == (MessageStatus.FAILED, "30005", "Unknown")
     assert row.updated_at == NOW
+
+
+def test_many_reports_apply_in_one_call(engine: Engine) -> None:
+    cid = _campaign(engine)
+    with engine.begin() as conn:
+        store.insert_new(
+            conn,
+            [
+                _message(cid, f"k{i}", status=MessageStatus.WAITING_FOR_DELIVERY_REPORT, external_id=f"E{i}")
+                for i in range(3)
+            ],
+        )
+        reports = [DeliveryReport(f"E{i}", MessageStatus.DELIVERED, NOW) for i in range(3)]
+        assert store.apply_reports(conn, "simulator", reports, NOW) == 3

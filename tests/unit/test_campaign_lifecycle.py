@@ -23,8 +23,7 @@ def test_the_happy_path() -> None:
 
 @pytest.mark.parametrize("status", list(S))
 @pytest.mark.parametrize("action", list(A))
-def test_every_pair_outside_the_table_is_refused_with_a_reason(status: CampaignStatus, action: CampaignAction
-                                                               ) -> None:
+def test_every_pair_outside_the_table_is_refused_with_a_reason(status: CampaignStatus, action: CampaignAction) -> None:
     if (status, action) in LIFECYCLE:
         apply(status, action)
         return
@@ -46,10 +45,17 @@ def test_deleting_or_editing_an_active_campaign_is_refused() -> None:
         apply(S.ACTIVE, A.EDIT)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("direct", TriggerType.DIRECT), ("1", TriggerType.DIRECT), (2, TriggerType.SCHEDULE),
-    ("Scheduled", TriggerType.SCHEDULE), ("schedule", TriggerType.SCHEDULE), ("triggered", TriggerType.TRIGGERED),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("direct", TriggerType.DIRECT),
+        ("1", TriggerType.DIRECT),
+        (2, TriggerType.SCHEDULE),
+        ("Scheduled", TriggerType.SCHEDULE),
+        ("schedule", TriggerType.SCHEDULE),
+        ("triggered", TriggerType.TRIGGERED),
+    ],
+)
 def test_trigger_type_accepts_codes_and_words(text: str | int, expected: TriggerType) -> None:
     assert TriggerType.parse(text) is expected
 

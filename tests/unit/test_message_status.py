@@ -11,8 +11,12 @@ S = MessageStatus
 
 def test_codes_are_fineracts() -> None:
     assert [(s.name, s.value) for s in S] == [
-        ("INVALID", 0), ("PENDING", 100), ("WAITING_FOR_DELIVERY_REPORT", 150), ("SENT", 200),
-        ("DELIVERED", 300), ("FAILED", 400),
+        ("INVALID", 0),
+        ("PENDING", 100),
+        ("WAITING_FOR_DELIVERY_REPORT", 150),
+        ("SENT", 200),
+        ("DELIVERED", 300),
+        ("FAILED", 400),
     ]
 
 

@@ -30,8 +30,11 @@ OCC2 = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
 
 
 def test_once_scope_ignores_the_occurrence() -> None:
-    assert dedup_key("loan_transaction", 77, DedupScope.ONCE, OCC1) == dedup_key(
-        "loan_transaction", 77, DedupScope.ONCE, OCC2) == "loan_transaction:77"
+    assert (
+        dedup_key("loan_transaction", 77, DedupScope.ONCE, OCC1)
+        == dedup_key("loan_transaction", 77, DedupScope.ONCE, OCC2)
+        == "loan_transaction:77"
+    )
 
 
 def test_per_occurrence_scope_differs_per_tick_and_is_stable() -> None:
@@ -44,4 +47,5 @@ def test_per_occurrence_scope_differs_per_tick_and_is_stable() -> None:
 def test_per_year_scope_is_one_per_calendar_year() -> None:
     assert dedup_key("client", 5, DedupScope.PER_YEAR, OCC1) == dedup_key("client", 5, DedupScope.PER_YEAR, OCC2)
     assert dedup_key("client", 5, DedupScope.PER_YEAR, OCC1) != dedup_key(
-        "client", 5, DedupScope.PER_YEAR, OCC1.replace(year=2027))
+        "client", 5, DedupScope.PER_YEAR, OCC1.replace(year=2027)
+    )

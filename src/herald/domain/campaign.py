@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 
 from herald.errors import LifecycleError
 
@@ -42,7 +42,7 @@ class CampaignStatus(IntEnum):
     CLOSED = 600
 
 
-class CampaignAction(str, Enum):
+class CampaignAction(StrEnum):
     ACTIVATE = "activate"
     CLOSE = "close"
     REACTIVATE = "reactivate"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 
-class DedupScope(str, Enum):
+class DedupScope(StrEnum):
     """How long a rule's underlying fact stays "already messaged".
 
     ONCE: the fact itself is the event (a repayment, an instalment, a loan closing): one message

@@ -66,7 +66,10 @@ class Simulator:
             if _mix(self.config.seed, m.message_id, m.attempt, 1) < self.config.transient_ratio:
                 error = ProviderError(
                     "The simulator's queue is full; herald will retry.",
-                    provider=self.name, code="QUEUE_FULL", text="Queue full", retryable=True,
+                    provider=self.name,
+                    code="QUEUE_FULL",
+                    text="Queue full",
+                    retryable=True,
                 )
                 results.append(SendResult(m.message_id, error=error))
                 continue

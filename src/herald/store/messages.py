@@ -26,9 +26,7 @@ def insert_new(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
         return 0
     dialect = conn.dialect.name
     if dialect == "postgresql":
-        stmt: Any = postgresql.insert(messages).on_conflict_do_nothing(
-            index_elements=["campaign_id", "dedup_key"]
-        )
+        stmt: Any = postgresql.insert(messages).on_conflict_do_nothing(index_elements=["campaign_id", "dedup_key"])
     elif dialect == "sqlite":
         stmt = sqlite.insert(messages).on_conflict_do_nothing(index_elements=["campaign_id", "dedup_key"])
     else:  # MySQL / MariaDB: no RETURNING here, but executemany reports the rows it inserted
@@ -57,8 +55,12 @@ def claim_pending(conn: Connection, now: datetime, limit: int, lease: timedelta)
     """
     query = (
         select(
-            messages.c.id, messages.c.campaign_id, messages.c.provider, messages.c.mobile_no,
-            messages.c.body, messages.c.attempts,
+            messages.c.id,
+            messages.c.campaign_id,
+            messages.c.provider,
+            messages.c.mobile_no,
+            messages.c.body,
+            messages.c.attempts,
         )
         .join(campaigns, campaigns.c.id == messages.c.campaign_id)
         .where(
@@ -92,24 +94,31 @@ def mark_accepted(conn: Connection, accepted: Iterable[tuple[int, str]], now: da
         update(messages)
         .where(messages.c.id == bindparam("mid"), messages.c.status == MessageStatus.PENDING)
         .values(
-            status=MessageStatus.WAITING_FOR_DELIVERY_REPORT, external_id=bindparam("ext"),
-            sent_at=now, updated_at=now, not_before=None, error_code=None, error_text=None,
+            status=MessageStatus.WAITING_FOR_DELIVERY_REPORT,
+            external_id=bindparam("ext"),
+            sent_at=now,
+            updated_at=now,
+            not_before=None,
+            error_code=None,
+            error_text=None,
         ),
         params,
     )
     return max(result.rowcount, 0)
 
 
-def reschedule(conn: Connection, retries: Iterable[tuple[int, datetime, str | None, str | None]],
-               now: datetime) -> None:
+def reschedule(
+    conn: Connection, retries: Iterable[tuple[int, datetime, str | None, str | None]], now: datetime
+) -> None:
     """Keep messages PENDING for another attempt at `not_before`, remembering the last error."""
     params = [{"mid": m, "nb": nb, "code": c, "text": t} for m, nb, c, t in retries]
     if params:
         conn.execute(
             update(messages)
             .where(messages.c.id == bindparam("mid"), messages.c.status == MessageStatus.PENDING)
-            .values(not_before=bindparam("nb"), error_code=bindparam("code"), error_text=bindparam("text"),
-                    updated_at=now),
+            .values(
+                not_before=bindparam("nb"), error_code=bindparam("code"), error_text=bindparam("text"), updated_at=now
+            ),
             params,
         )
 
@@ -122,8 +131,13 @@ def mark_failed(conn: Connection, failures: Iterable[tuple[int, str | None, str 
     result = conn.execute(
         update(messages)
         .where(messages.c.id == bindparam("mid"), messages.c.status == MessageStatus.PENDING)
-        .values(status=MessageStatus.FAILED, error_code=bindparam("code"), error_text=bindparam("text"),
-                not_before=None, updated_at=now),
+        .values(
+            status=MessageStatus.FAILED,
+            error_code=bindparam("code"),
+            error_text=bindparam("text"),
+            not_before=None,
+            updated_at=now,
+        ),
         params,
     )
     return max(result.rowcount, 0)
@@ -151,11 +165,14 @@ def apply_reports(conn: Connection, provider: str, reports: Sequence[DeliveryRep
             .where(
                 messages.c.provider == provider,
                 messages.c.external_id == bindparam("ext"),
-                messages.c.status.in_(sorted(sources_of(status))),
+                # plain OR-ed equalities: an expanding IN cannot be used with executemany
+                or_(*(messages.c.status == int(s) for s in sorted(sources_of(status)))),
             )
             .values(**values),
-            [{"ext": r.external_id, "at": r.at, "code": r.error_code, "text": (r.error_text or "")[:300]}
-             for r in group],
+            [
+                {"ext": r.external_id, "at": r.at, "code": r.error_code, "text": (r.error_text or "")[:300]}
+                for r in group
+            ],
         )
         changed += max(result.rowcount, 0)
     return changed
@@ -190,8 +207,12 @@ def status_counts(conn: Connection, campaign_id: int | None = None) -> dict[int,
 
 
 def list_messages(
-    conn: Connection, *, campaign_id: int | None = None, status: MessageStatus | None = None,
-    limit: int = 50, offset: int = 0,
+    conn: Connection,
+    *,
+    campaign_id: int | None = None,
+    status: MessageStatus | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> list[Any]:
     conditions = []
     if campaign_id is not None:

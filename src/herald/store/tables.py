@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timestamps stored as UTC and always read back time-zone aware (SQLite keeps no zone)."""
 

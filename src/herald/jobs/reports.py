@@ -1,0 +1,40 @@
+"""Job "Get Delivery Reports from SMS Gateway": pull reports for messages still waiting for one."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+from herald.app import Herald
+from herald.jobs.runs import Job, recorded
+from herald.store import messages as message_store
+
+PAGE = 1_000
+
+
+async def pull_reports(herald: Herald) -> dict[str, int]:
+    """Ask each provider about its waiting messages, page by page, and apply what it says."""
+    totals = {"asked": 0, "reports": 0, "changed": 0}
+    after = 0
+    while True:
+        with herald.store.connect() as conn:
+            page = message_store.awaiting_reports(conn, PAGE, after)
+        if not page:
+            break
+        after = page[-1][0]
+        by_provider: dict[str, list[str]] = defaultdict(list)
+        for _, provider, external_id in page:
+            by_provider[provider].append(external_id)
+        for name, ids in by_provider.items():
+            reports = await herald.provider(name).fetch_reports(ids)
+            with herald.store.begin() as conn:
+                totals["changed"] += message_store.apply_reports(conn, name, reports, herald.clock.now())
+            totals["asked"] += len(ids)
+            totals["reports"] += len(reports)
+    return totals
+
+
+def run(herald: Herald) -> dict[str, int]:
+    with recorded(herald, Job.DELIVERY_REPORTS) as counts:
+        counts.update(asyncio.run(pull_reports(herald)))
+        return counts

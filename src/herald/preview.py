@@ -1,0 +1,89 @@
+"""Preview before activation: who gets what, in which encoding, how many segments, at what cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import islice
+
+from herald.app import Herald
+from herald.campaigns import Campaign
+from herald.domain.message import MessageStatus
+from herald.domain.phones import mask
+from herald.domain.templates import Template
+from herald.jobs.materialize import compose
+from herald.rules.runner import run_rule
+
+EXACT_UP_TO = 200_000
+"""Audiences up to this size are rendered in full for the preview; larger ones are extrapolated."""
+
+
+@dataclass(frozen=True)
+class PreviewSample:
+    client_id: int
+    mobile_no: str
+    body: str
+    encoding: str
+    segments: int
+    status: MessageStatus
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class Preview:
+    audience: int
+    sendable: int
+    invalid: int
+    segments: int
+    cost: float
+    currency: str
+    price_per_segment: float
+    exact: bool
+    samples: tuple[PreviewSample, ...]
+    invalid_reasons: dict[str, int]
+
+
+def preview(herald: Herald, campaign: Campaign, sample_size: int = 5) -> Preview:
+    """Render the campaign's current audience (without storing anything) and price it."""
+    template = Template.parse(campaign.template)
+    today = herald.today(campaign.timezone)
+    settings = herald.settings
+    seen = sendable = segments = 0
+    reasons: dict[str, int] = {}
+    samples: list[PreviewSample] = []
+    with herald.corebank.connect() as conn:
+        rows = run_rule(conn, campaign.rule, campaign.params, today, date_format=settings.date_format)
+        for c in islice(compose(rows, template, herald.office_regions(), settings.default_region), EXACT_UP_TO):
+            seen += 1
+            if c.status is MessageStatus.INVALID:
+                reasons[c.reason or "invalid"] = reasons.get(c.reason or "invalid", 0) + 1
+            else:
+                sendable += 1
+                segments += c.segments
+            if len(samples) < sample_size:
+                samples.append(
+                    PreviewSample(
+                        c.row.client_id, mask(c.mobile_no), c.body, c.encoding, c.segments, c.status, c.reason
+                    )
+                )
+    exact = seen < EXACT_UP_TO
+    audience = seen
+    if not exact:
+        from herald.rules.runner import count
+
+        with herald.corebank.connect() as conn:
+            audience = count(conn, campaign.rule, campaign.params, today)
+        scale = audience / seen
+        sendable, segments = round(sendable * scale), round(segments * scale)
+        reasons = {k: round(v * scale) for k, v in reasons.items()}
+    return Preview(
+        audience=audience,
+        sendable=sendable,
+        invalid=audience - sendable,
+        segments=segments,
+        cost=round(segments * settings.price_per_segment, 4),
+        currency=settings.price_currency,
+        price_per_segment=settings.price_per_segment,
+        exact=exact,
+        samples=tuple(samples),
+        invalid_reasons=reasons,
+    )

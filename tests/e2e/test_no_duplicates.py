@@ -1,0 +1,139 @@
+"""The seed's duplicate problem, fixed: a daily "payments received" campaign messages each repayment once."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select, update
+
+from herald import campaigns
+from herald.app import Herald
+from herald.campaigns import CampaignRequest
+from herald.clock import ManualClock
+from herald.config import Settings
+from herald.domain.message import MessageStatus
+from herald.jobs import outbound, reports, send
+from herald.store.tables import campaigns as campaigns_table
+from herald.store.tables import messages
+from tests.fineract_builder import FineractBuilder
+
+DAY1 = date(2026, 11, 20)
+
+
+def _request(**overrides: object) -> CampaignRequest:
+    values: dict[str, object] = {
+        "campaignName": "Loan payments received (Active Loans)",
+        "triggerType": "schedule",
+        "runReportId": 174,
+        "paramValue": {"officeId": "1", "loanOfficerId": "-1", "fromX": "0", "toY": "5"},
+        "message": "Dear {{firstName}}, we received {{repaymentAmount}} for loan {{loanAccountNumber}}.",
+        "recurrence": "FREQ=DAILY;BYHOUR=8;BYMINUTE=0",
+        "recurrenceStartDate": "2026-11-01T08:00",
+        "timezone": "Africa/Nairobi",
+    }
+    values.update(overrides)
+    return CampaignRequest.model_validate(values)
+
+
+def _messages(herald: Herald) -> list[tuple[str, int, str]]:
+    with herald.store.connect() as conn:
+        return [(r.dedup_key, r.status, r.body) for r in conn.execute(select(messages).order_by(messages.c.id))]
+
+
+def _to_next_tick(clock: ManualClock) -> None:
+    """Move to the next 08:00:30 Nairobi time (05:00:30 UTC)."""
+    now = clock.now()
+    target = now.replace(hour=5, minute=0, second=30, microsecond=0)
+    if target <= now:
+        target += timedelta(days=1)
+    clock.set(target)
+
+
+def _deliver_everything(herald: Herald, clock: ManualClock) -> None:
+    send.run(herald)
+    clock.advance(seconds=5)
+    reports.run(herald)
+
+
+def _setup(fineract: FineractBuilder) -> tuple[int, int]:
+    client = fineract.client("Amina", "+254712000001")
+    loan = fineract.loan(client)
+    first = fineract.repayment(loan, DAY1 - timedelta(days=1), "1500")
+    fineract.repayment(loan, DAY1 - timedelta(days=2), "900", reversed_=True)
+    return loan, first
+
+
+def test_each_repayment_is_messaged_once_over_consecutive_days(
+    herald: Herald, clock: ManualClock, fineract: FineractBuilder
+) -> None:
+    loan, first = _setup(fineract)
+    c = campaigns.activate(herald, campaigns.create(herald, _request()).id)
+
+    _to_next_tick(clock)  # day 1, 08:00:30
+    assert outbound.run(herald)["created"] == 1
+    _deliver_everything(herald, clock)
+    assert _messages(herald) == [
+        (
+            f"loan_transaction:{first}",
+            MessageStatus.DELIVERED,
+            f"Dear Amina, we received 1,500.00 for loan L{loan:08d}.",
+        )
+    ]
+
+    second = fineract.repayment(loan, DAY1 + timedelta(days=1), "2000")
+    _to_next_tick(clock)  # day 2: the day-1 repayment is still inside the 0..5 window
+    assert outbound.run(herald)["created"] == 1
+    _deliver_everything(herald, clock)
+    keys = [k for k, _, _ in _messages(herald)]
+    assert keys == [f"loan_transaction:{first}", f"loan_transaction:{second}"]
+
+    assert outbound.run(herald)["created"] == 0  # run again by hand: not due, nothing new
+    campaigns.close(herald, c.id)
+    campaigns.reactivate(herald, c.id)
+    for _ in range(3):  # days 3..5, windows still overlap both repayments
+        _to_next_tick(clock)
+        result = outbound.run(herald)
+        assert result["created"] == 0 and result["already"] == 2
+    assert len(_messages(herald)) == 2
+    assert all(status == MessageStatus.DELIVERED for _, status, _ in _messages(herald))
+
+
+def test_a_job_rerun_after_a_crash_between_materializing_and_sending_sends_once(
+    settings: Settings, clock: ManualClock, fineract: FineractBuilder
+) -> None:
+    _setup(fineract)
+    herald = Herald.build(settings, clock)
+    c = campaigns.activate(herald, campaigns.create(herald, _request()).id)
+    _to_next_tick(clock)
+    assert outbound.run(herald)["created"] == 1
+    # The process dies before its trigger dates were saved and before sending: roll them back.
+    with herald.store.begin() as conn:
+        conn.execute(
+            update(campaigns_table)
+            .where(campaigns_table.c.id == c.id)
+            .values(last_trigger_at=clock.now() - timedelta(hours=2))
+        )
+    herald.close()
+
+    restarted = Herald.build(settings, clock)
+    result = outbound.run(restarted)
+    assert (result["created"], result["already"]) == (0, 1)
+    assert send.run(restarted)["accepted"] == 1
+    assert send.run(restarted)["accepted"] == 0
+    clock.advance(seconds=5)
+    reports.run(restarted)
+    assert [s for _, s, _ in _messages(restarted)] == [MessageStatus.DELIVERED]
+    restarted.close()
+
+
+def test_missed_days_run_once_when_the_worker_comes_back(
+    herald: Herald, clock: ManualClock, fineract: FineractBuilder
+) -> None:
+    _setup(fineract)
+    c = campaigns.activate(herald, campaigns.create(herald, _request()).id)
+    clock.advance(days=3, hours=2)  # down for three daily occurrences
+    assert outbound.run(herald)["campaigns"] == 1
+    assert outbound.run(herald)["campaigns"] == 0
+    after = campaigns.get(herald, c.id)
+    assert after.next_trigger_at is not None and after.next_trigger_at > clock.now()
+    assert after.last_trigger_at is not None and clock.now() - after.last_trigger_at < timedelta(days=1)
