@@ -91,9 +91,10 @@ def test_rejections_never_carry_the_full_number() -> None:
 
 
 def test_problem_values_are_the_user_facing_reasons() -> None:
-    assert PhoneProblem.MISSING == "no mobile number"
-    assert PhoneProblem.UNPARSEABLE == "not a phone number"
-    assert PhoneProblem.INVALID == "not a valid number"
+    assert PhoneProblem.MISSING.value == "no mobile number"
+    assert PhoneProblem.UNPARSEABLE.value == "not a phone number"
+    assert PhoneProblem.INVALID.value == "not a valid number"
+    assert str(PhoneProblem.NOT_MOBILE) == "not a mobile number"
 
 
 def test_unknown_default_region_is_a_configuration_error() -> None:
