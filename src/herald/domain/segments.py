@@ -139,9 +139,12 @@ def split_parts(text: str) -> tuple[Encoding, list[str]]:
         return encoding, []
     if total <= SINGLE_LIMIT[encoding]:
         return encoding, [text]
+    capacity = PART_LIMIT[encoding]
+    if total == len(text):  # one unit per character: plain slicing
+        return encoding, [text[i : i + capacity] for i in range(0, total, capacity)]
     parts: list[str] = []
     start = 0
-    for length in _part_lengths(_char_units(text, encoding), PART_LIMIT[encoding]):
+    for length in _part_lengths(_char_units(text, encoding), capacity):
         parts.append(text[start : start + length])
         start += length
     return encoding, parts
