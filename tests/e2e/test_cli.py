@@ -1,0 +1,135 @@
+"""The `herald` command run as a user runs it: a subprocess, real files, readable errors, no stack traces."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERALD = [sys.executable, "-m", "herald"]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "HERALD_HOME": str(tmp_path / "var"),
+        "HERALD_DATABASE_URL": "",
+        "HERALD_COREBANK_URL": "",
+        "COLUMNS": "200",
+        "HERALD_SEND_INTERVAL": "0.1",
+        "HERALD_REPORTS_INTERVAL": "0.2",
+        "HERALD_MATERIALIZE_INTERVAL": "0.2",
+        "HERALD_SIMULATOR_SENT_AFTER": "0.1",
+        "HERALD_SIMULATOR_DELIVERED_AFTER": "0.3",
+    }
+
+
+def herald(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([*HERALD, *args], env=env, capture_output=True, text=True, timeout=120)
+    if ok:
+        assert done.returncode == 0, done.stdout + done.stderr
+    else:
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "Traceback" not in done.stderr
+    return done
+
+
+def test_a_user_creates_previews_activates_and_watches_a_campaign(env: dict[str, str]) -> None:
+    init = herald(env, "demo", "init", "--clients", "300", "--seed", "3")
+    assert "m_client" in init.stdout or "clients" in init.stdout
+    rules = herald(env, "rules", "list").stdout
+    assert "Loan payments received (Active Loans)" in rules and "Happy Birthday" in rules
+    herald(
+        env,
+        "campaigns",
+        "create",
+        "--name",
+        "Hello",
+        "--rule",
+        "Active Clients",
+        "-p",
+        "officeId=1",
+        "--message",
+        "Dear {{firstName}}, welcome.",
+    )
+    preview = herald(env, "campaigns", "preview", "Hello").stdout
+    assert "Audience:" in preview and "segments" in preview and "KES" in preview
+    activated = herald(env, "campaigns", "activate", "Hello").stdout
+    assert "messages created" in activated
+    herald(env, "worker", "--until-idle", "--duration", "60")
+    listing = herald(env, "campaigns", "list").stdout
+    assert "Hello" in listing and "Active" in listing
+    pending = herald(env, "messages", "list", "--status", "pending").stdout
+    assert "+254" not in pending  # nothing left pending
+    delivered = herald(env, "messages", "list", "--status", "delivered", "--limit", "5").stdout
+    assert "******" in delivered  # numbers are masked
+    runs = herald(env, "jobs", "runs").stdout
+    assert "Send Messages to SMS Gateway" in runs
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["campaigns", "create", "--name", "X", "--rule", "999", "-p", "officeId=1", "--message", "Hi"],
+            "Unknown business rule",
+        ),
+        (
+            ["campaigns", "create", "--name", "X", "--rule", "166", "-p", "officeId=1", "--message", "Hi {{nope}}"],
+            "{{nope}}",
+        ),
+        (["campaigns", "create", "--name", "X", "--rule", "166", "-p", "officeId", "--message", "Hi"], "name=value"),
+        (
+            [
+                "campaigns",
+                "create",
+                "--name",
+                "X",
+                "--rule",
+                "166",
+                "-p",
+                "officeId=1",
+                "--message",
+                "Hi",
+                "--trigger",
+                "schedule",
+                "--recurrence",
+                "FREQ=NEVER",
+            ],
+            "recurrence",
+        ),
+        (["campaigns", "activate", "nobody"], "No campaign"),
+        (["jobs", "run", "dance"], "Unknown job"),
+        (["messages", "list", "--status", "lost"], "Unknown status"),
+    ],
+)
+def test_refusals_are_one_readable_line(env: dict[str, str], args: list[str], message: str) -> None:
+    herald(env, "demo", "init", "--clients", "50")
+    done = herald(env, *args, ok=False)
+    assert message in done.stderr
+
+
+def test_bad_configuration_is_reported_not_raised(env: dict[str, str]) -> None:
+    done = herald({**env, "HERALD_DEFAULT_REGION": "XX"}, "campaigns", "list", ok=False)
+    assert "HERALD_DEFAULT_REGION" in done.stderr
+
+
+def test_the_main_job_runs_end_to_end(env: dict[str, str], tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*HERALD, "demo", "run", "--clients", "400", "--timeout", "60"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Summary" in done.stdout
+    for name in ("Active Clients", "Loan payments due", "Loan payments received (Active Loans)"):
+        assert name in done.stdout
+    listing = herald(env, "campaigns", "list").stdout
+    assert "Loan payments due" in listing
