@@ -39,6 +39,7 @@ from herald.corebank.demo_catalog import (
     format_phone,
     subscriber_digits,
 )
+from herald.corebank.demo_loans import exact_money, float_money
 from herald.corebank.demo_people import TABLE_ORDER, PeopleGenerator, Reference
 
 CHUNK_SIZE = 2_000
@@ -118,7 +119,8 @@ def create_demo_database(
             _recreate_tables(conn)
             reference = _reference_data(conn)
             conn.commit()
-            generator = PeopleGenerator(random.Random(seed), today, reference)
+            money = float_money if engine.dialect.name == "sqlite" else exact_money
+            generator = PeopleGenerator(random.Random(seed), today, reference, money)
             done = 0
             while done < clients:
                 size = min(CHUNK_SIZE, clients - done)

@@ -94,6 +94,23 @@ def due_dates(product: LoanProductSeed, start: date) -> list[date]:
     return [add_months(start, product.repay_every * k) for k in range(1, product.repayments + 1)]
 
 
+Money = Decimal | float
+"""A money value: Decimal where the database has an exact NUMERIC, float for SQLite, which stores REAL."""
+
+
+def exact_money(minor: int, digits: int) -> Money:
+    """`minor` currency units (cents...) as an exact decimal amount."""
+    return Decimal(minor).scaleb(-digits)
+
+
+def float_money(minor: int, digits: int) -> Money:
+    """The same amount as the nearest float: what SQLite would store for the decimal anyway."""
+    return minor / _SCALES[digits]
+
+
+_SCALES = (1, 10, 100, 1000)
+
+
 @functools.lru_cache(maxsize=8192)
 def _audit(day: date) -> datetime:
     return datetime.combine(day, time(9, 30))
@@ -102,7 +119,9 @@ def _audit(day: date) -> datetime:
 class LoanBuilder:
     """Turns loan requests into rows; ids come from shared counters so they stay unique across chunks."""
 
-    def __init__(self, rng: random.Random, today: date, next_id: Callable[[str], int]) -> None:
+    def __init__(self, rng: random.Random, today: date, next_id: Callable[[str], int],
+                 money: Callable[[int, int], Money]) -> None:
+        self._money = money
         self._rng = rng
         self._today = today
         self._next_id = next_id
@@ -144,7 +163,7 @@ class LoanBuilder:
             loan["closedon_date"] = closed_on
             loan["maturedon_date"] = closed_on
         if status is LoanStatus.OVERPAID:
-            loan["total_overpaid_derived"] = Decimal(overpaid).scaleb(-currency.digits)
+            loan["total_overpaid_derived"] = self._money(overpaid, currency.digits)
             loan["overpaidon_date"] = closed_on
             loan["total_repayment_derived"] += loan["total_overpaid_derived"]
         if written_off_on is not None:
@@ -271,8 +290,10 @@ class LoanBuilder:
         digits = CURRENCIES[product.currency].digits
         disbursed = req.scenario not in _NOT_DISBURSED
 
-        def money(value: int) -> Decimal:
-            return Decimal(value).scaleb(-digits)
+        to_money = self._money
+
+        def money(value: int) -> Money:
+            return to_money(value, digits)
 
         paid = [0, 0, 0, 0]
         outstanding = [0, 0, 0, 0]
@@ -320,8 +341,10 @@ class LoanBuilder:
 
     def _schedule_rows(self, loan_id: int, instalments: list[_Instalment], digits: int, out: LoanRows,
                        disbursed: bool) -> None:
-        def money(value: int) -> Decimal:
-            return Decimal(value).scaleb(-digits)
+        to_money = self._money
+
+        def money(value: int) -> Money:
+            return to_money(value, digits)
 
         for number, inst in enumerate(instalments, start=1):
             wo = inst.written_off
@@ -344,8 +367,10 @@ class LoanBuilder:
                       overpaid: int, written_off_on: date | None, out: LoanRows) -> None:
         rng, today = self._rng, self._today
 
-        def money(value: int) -> Decimal:
-            return Decimal(value).scaleb(-digits)
+        to_money = self._money
+
+        def money(value: int) -> Money:
+            return to_money(value, digits)
 
         def add(kind: LoanTransactionType, day: date, amount: int, parts: list[int] | None, balance: int,
                 reversed_on: date | None = None, over: int = 0) -> None:
@@ -388,11 +413,11 @@ class LoanBuilder:
         parts = [sum(inst.owed()[k] for inst in overdue) for k in range(4)]
         out.m_loan_arrears_aging.append({
             "loan_id": loan_id,
-            "principal_overdue_derived": Decimal(parts[0]).scaleb(-digits),
-            "interest_overdue_derived": Decimal(parts[1]).scaleb(-digits),
-            "fee_charges_overdue_derived": Decimal(parts[2]).scaleb(-digits),
-            "penalty_charges_overdue_derived": Decimal(parts[3]).scaleb(-digits),
-            "total_overdue_derived": Decimal(sum(parts)).scaleb(-digits),
+            "principal_overdue_derived": self._money(parts[0], digits),
+            "interest_overdue_derived": self._money(parts[1], digits),
+            "fee_charges_overdue_derived": self._money(parts[2], digits),
+            "penalty_charges_overdue_derived": self._money(parts[3], digits),
+            "total_overdue_derived": self._money(sum(parts), digits),
             "overdue_since_date_derived": overdue[0].due,
         })
 

@@ -38,7 +38,7 @@ from herald.corebank.demo_catalog import (
     malformed_phone,
     subscriber_digits,
 )
-from herald.corebank.demo_loans import LoanBuilder, LoanRequest, LoanRows, Scenario
+from herald.corebank.demo_loans import LoanBuilder, LoanRequest, LoanRows, Money, Scenario
 
 Row = dict[str, Any]
 S = Scenario
@@ -120,14 +120,14 @@ TABLE_ORDER = (
 class PeopleGenerator:
     """Holds the random stream and id counters across chunks, so chunking never changes the data."""
 
-    def __init__(self, rng: random.Random, today: date, ref: Reference) -> None:
+    def __init__(self, rng: random.Random, today: date, ref: Reference, money: Callable[[int, int], Money]) -> None:
         self._rng = rng
         self._today = today
         self._ref = ref
         self._counters: dict[str, itertools.count[int]] = {}
         self._borrowers = 0
         self._groups_made = 0
-        self._loans = LoanBuilder(rng, today, self.next_id)
+        self._loans = LoanBuilder(rng, today, self.next_id, money)
 
     def next_id(self, table: str) -> int:
         return next(self._counters.setdefault(table, itertools.count(1)))
