@@ -177,7 +177,7 @@ def _engine(url: str) -> Engine:
 
 
 def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows; on SQLite straight through the driver's executemany, which is ~3x faster.
+    """Insert many rows; on SQLite straight through the driver's executemany, about twice as fast.
 
     SQLAlchemy's per-row parameter processing dominated the load time on SQLite; there the values
     are converted here to exactly what SQLAlchemy itself would store (ISO dates, floats for

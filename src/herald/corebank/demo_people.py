@@ -389,9 +389,3 @@ class PeopleGenerator:
             "created_on_utc": _audit(opened), "last_modified_on_utc": _audit(closed_on or opened),
         })
 
-
-def noop_progress(done: int, total: int) -> None:
-    """A progress callback that reports nothing."""
-
-
-ProgressCallback = Callable[[int, int], None]
