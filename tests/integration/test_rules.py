@@ -501,6 +501,8 @@ def test_date_format_sample_and_unknown_office(bank: Bank) -> None:
     rows = list(run_rule(bank.conn, rule, params, TODAY, date_format="%d/%m/%Y"))
     assert rows[0].variables["paymentDueDate"] == "16/03/2023"
     assert len(sample(bank.conn, get_rule(166), {"officeId": 1}, TODAY, 1)) == 1
+    only = list(run_rule(bank.conn, rule, params, TODAY, only={"firstName", "totalDue", "notAVariable"}))
+    assert only[0].variables == {"firstName": "Amina", "totalDue": "1,000"}
     with pytest.raises(ParameterError) as refused:
         run_rule(bank.conn, get_rule(166), {"officeId": 42}, TODAY)
     assert refused.value.field == "officeId"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -26,6 +26,7 @@ _DERIVED_SOURCES = {
     "age": ("dateOfBirth",),
 }
 _NUMBER_VARIABLES = frozenset({"id", "officeNumber", "numberOfGuarantors", "loanId"})
+_MEMO_LIMIT = 100_000  # formatted amounts kept per currency precision before the memo starts over
 _COMMENT_LINE = re.compile(r"^\s*--.*$", re.MULTILINE)
 
 
@@ -174,6 +175,7 @@ def _execute(
         raise _corebank_error(e, rule) from None
 
 
+@cache
 def _money_spec(digits: Any) -> str:
     # format() rounds a Decimal half-even, Fineract's default rounding mode. Without a currency
     # (never for loan rules) two decimals is the least surprising default.
@@ -183,7 +185,10 @@ def _money_spec(digits: Any) -> str:
 class _Renderer:
     """Turns raw rows into AudienceRows; the column plan is computed once per query, not per row."""
 
-    def __init__(self, rule: BusinessRule, keys: Sequence[str], today: date, date_format: str) -> None:
+    def __init__(
+        self, rule: BusinessRule, keys: Sequence[str], today: date, date_format: str,
+        only: Collection[str] | None = None,
+    ) -> None:
         # PostgreSQL folds unquoted aliases to lower case (defect D4): match names case-insensitively.
         position = {k.lower(): i for i, k in enumerate(keys)}
         missing = [c for c in sql_columns(rule) if c.lower() not in position]
@@ -196,17 +201,18 @@ class _Renderer:
         self.today = today
         self.date_format = date_format
         self._dates: dict[object, str] = {}
-        self._specs: dict[object, str] = {}
+        self._money: dict[object, dict[object, str]] = {}
         self.i_id, self.i_mobile = at("id"), at("mobileNo")
         self.i_fact, self.i_office, self.i_digits = at("h_fact"), at("h_office"), at("h_digits")
-        plain = [v for v in rule.variables if v not in rule.derived_variables]
+        wanted = [v for v in rule.variables if only is None or v in only]
+        plain = [v for v in wanted if v not in rule.derived_variables]
         special = MONEY_VARIABLES | DATE_VARIABLES | _NUMBER_VARIABLES
         self.texts = [(v, at(v)) for v in plain if v not in special]
         self.numbers = [(v, at(v)) for v in plain if v in _NUMBER_VARIABLES]
         self.moneys = [(v, at(v)) for v in plain if v in MONEY_VARIABLES]
         self.dates = [(v, at(v)) for v in plain if v in DATE_VARIABLES]
         self.derived: list[tuple[str, Callable[[Any], str]]] = [
-            (v, self._derivation(v, at)) for v in rule.derived_variables
+            (v, self._derivation(v, at)) for v in rule.derived_variables if v in wanted
         ]
 
     def _derivation(self, name: str, at: Callable[[str], int]) -> Callable[[Any], str]:
@@ -251,12 +257,20 @@ class _Renderer:
             variables[v] = "" if x is None else str(x)
         if self.moneys:
             digits = row[self.i_digits]
-            spec = self._specs.get(digits)
-            if spec is None:
-                spec = self._specs[digits] = _money_spec(digits)
+            memo = self._money.get(digits)
+            if memo is None or len(memo) > _MEMO_LIMIT:
+                memo = self._money[digits] = {}
+            spec = _money_spec(digits)
             for v, i in self.moneys:
                 x = row[i]
-                variables[v] = "" if x is None else format(x, spec)
+                if x is None:
+                    variables[v] = ""
+                else:
+                    # Formatting is most of the per-row cost; amounts repeat (principals, instalments).
+                    text = memo.get(x)
+                    if text is None:
+                        text = memo[x] = format(x, spec)
+                    variables[v] = text
         for v, i in self.dates:
             x = row[i]
             variables[v] = "" if x is None else self.date_text(x)
@@ -287,15 +301,18 @@ def run_rule(
     today: date,
     *,
     date_format: str = "%d %b %Y",
+    only: Collection[str] | None = None,
 ) -> Iterator[AudienceRow]:
     """Stream the rule's audience with rendered variables; `today` is the tenant's business date.
 
     Parameters, the office and the query are checked at the call, before the first row is read.
+    `only` limits rendering to the variables a template uses (formatting is most of the per-row
+    cost); None renders every variable the rule offers.
     """
     binds = bind_values(conn, rule, params, today)
     result = _execute(conn, rule, load_sql(rule), binds, stream=True)
     try:
-        renderer = _Renderer(rule, list(result.keys()), today, date_format)
+        renderer = _Renderer(rule, list(result.keys()), today, date_format, only)
     except BaseException:
         result.close()
         raise
