@@ -503,6 +503,11 @@ def test_date_format_sample_and_unknown_office(bank: Bank) -> None:
     assert len(sample(bank.conn, get_rule(166), {"officeId": 1}, TODAY, 1)) == 1
     only = list(run_rule(bank.conn, rule, params, TODAY, only={"firstName", "totalDue", "notAVariable"}))
     assert only[0].variables == {"firstName": "Amina", "totalDue": "1,000"}
+    everyone = {"officeId": 1}
+    ranged = list(run_rule(bank.conn, get_rule(166), everyone, TODAY, client_range=(11, 12)))
+    assert [r.client_id for r in ranged] == [11]
+    assert count(bank.conn, get_rule(166), everyone, TODAY, client_range=(10, 12)) == 2
+    assert count(bank.conn, get_rule(166), everyone, TODAY, client_range=(12, 99)) == 0
     with pytest.raises(ParameterError) as refused:
         run_rule(bank.conn, get_rule(166), {"officeId": 42}, TODAY)
     assert refused.value.field == "officeId"
