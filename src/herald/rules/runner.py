@@ -184,7 +184,6 @@ def _ranged(sql: str, binds: dict[str, Any], client_range: tuple[int, int] | Non
 
 
 @cache
-@cache
 def _money_spec(digits: Any) -> str:
     # format() rounds a Decimal half-even, Fineract's default rounding mode. Without a currency
     # (never for loan rules) two decimals is the least surprising default.
