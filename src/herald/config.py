@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +31,9 @@ class Settings(BaseSettings):
     retry_base_seconds: Annotated[float, Field(gt=0)] = 30.0
     send_batch_size: Annotated[int, Field(ge=1)] = 500
     send_concurrency: Annotated[int, Field(ge=1)] = 16
+    materialize_workers: Annotated[int, Field(ge=1)] = Field(
+        default_factory=lambda: os.cpu_count() or 1, description="Processes that materialize a large audience."
+    )
     materialize_interval: Annotated[float, Field(gt=0)] = 30.0
     send_interval: Annotated[float, Field(gt=0)] = 2.0
     reports_interval: Annotated[float, Field(gt=0)] = 5.0

@@ -15,6 +15,7 @@ from herald.domain.message import MessageStatus
 from herald.errors import ConfigurationError
 from herald.providers.base import DeliveryReport
 from herald.store import messages as store
+from herald.store.messages import NEW_MESSAGE_COLUMNS
 from herald.store.database import current_revision, head_revision, make_engine, open_store, upgrade
 from herald.store.tables import campaigns, messages, metadata
 
@@ -67,6 +68,15 @@ def _message(cid: int, key: str, **extra: Any) -> dict[str, Any]:
     return row
 
 
+def _row(cid: int, key: str) -> tuple[Any, ...]:
+    record = _message(cid, key)
+    return tuple(record[c] for c in NEW_MESSAGE_COLUMNS)
+
+
+def _put(conn: Any, *records: dict[str, Any]) -> None:
+    conn.execute(insert(messages), list(records))
+
+
 def test_migrations_build_exactly_the_models(engine: Engine) -> None:
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
@@ -89,9 +99,9 @@ def test_an_unmigrated_postgres_database_is_refused_with_the_command_to_run(pg_u
 def test_the_same_dedup_key_is_never_stored_twice(engine: Engine) -> None:
     cid = _campaign(engine)
     with engine.begin() as conn:
-        assert store.insert_new(conn, [_message(cid, "client:1"), _message(cid, "client:2")]) == 2
+        assert store.insert_new(conn, [_row(cid, "client:1"), _row(cid, "client:2")]) == 2
     with engine.begin() as conn:
-        assert store.insert_new(conn, [_message(cid, "client:2"), _message(cid, "client:3")]) == 1
+        assert store.insert_new(conn, [_row(cid, "client:2"), _row(cid, "client:3")]) == 1
     with engine.connect() as conn:
         keys = sorted(r.dedup_key for r in conn.execute(select(messages.c.dedup_key)))
     assert keys == ["client:1", "client:2", "client:3"]
@@ -100,7 +110,7 @@ def test_the_same_dedup_key_is_never_stored_twice(engine: Engine) -> None:
 def test_claims_lease_messages_so_a_second_claim_gets_none(engine: Engine) -> None:
     cid = _campaign(engine)
     with engine.begin() as conn:
-        store.insert_new(conn, [_message(cid, f"k{i}") for i in range(5)])
+        _put(conn, *[_message(cid, f"k{i}") for i in range(5)])
     with engine.begin() as conn:
         first = store.claim_pending(conn, NOW, 10, timedelta(minutes=5))
     with engine.begin() as conn:
@@ -114,7 +124,7 @@ def test_claims_lease_messages_so_a_second_claim_gets_none(engine: Engine) -> No
 def test_messages_of_closed_campaigns_are_not_claimed(engine: Engine) -> None:
     cid = _campaign(engine, CampaignStatus.CLOSED)
     with engine.begin() as conn:
-        store.insert_new(conn, [_message(cid, "k")])
+        _put(conn, _message(cid, "k"))
         assert store.claim_pending(conn, NOW, 10, timedelta(minutes=5)) == []
 
 
@@ -126,7 +136,7 @@ def _status(engine: Engine, ext: str) -> MessageStatus:
 def test_reports_apply_idempotently_and_never_move_backwards(engine: Engine) -> None:
     cid = _campaign(engine)
     with engine.begin() as conn:
-        store.insert_new(conn, [_message(cid, "k")])
+        _put(conn, _message(cid, "k"))
         [claimed] = store.claim_pending(conn, NOW, 1, timedelta(minutes=5))
         store.mark_accepted(conn, [(claimed.id, "EXT1")], NOW)
     delivered = DeliveryReport("EXT1", MessageStatus.DELIVERED, NOW)
@@ -141,7 +151,7 @@ def test_reports_apply_idempotently_and_never_move_backwards(engine: Engine) -> 
 def test_a_report_for_another_provider_with_the_same_id_changes_nothing(engine: Engine) -> None:
     cid = _campaign(engine)
     with engine.begin() as conn:
-        store.insert_new(conn, [_message(cid, "k", status=MessageStatus.WAITING_FOR_DELIVERY_REPORT, external_id="X")])
+        _put(conn, _message(cid, "k", status=MessageStatus.WAITING_FOR_DELIVERY_REPORT, external_id="X"))
         assert store.apply_reports(conn, "twilio", [DeliveryReport("X", MessageStatus.DELIVERED, NOW)], NOW) == 0
     assert _status(engine, "X") is MessageStatus.WAITING_FOR_DELIVERY_REPORT
 
@@ -149,7 +159,7 @@ def test_a_report_for_another_provider_with_the_same_id_changes_nothing(engine: 
 def test_failed_reports_keep_the_provider_code_and_text(engine: Engine) -> None:
     cid = _campaign(engine)
     with engine.begin() as conn:
-        store.insert_new(conn, [_message(cid, "k", status=MessageStatus.SENT, external_id="X")])
+        _put(conn, _message(cid, "k", status=MessageStatus.SENT, external_id="X"))
         store.apply_reports(
             conn, "simulator", [DeliveryReport("X", MessageStatus.FAILED, NOW, "30005", "Unknown")], NOW
         )
@@ -161,9 +171,9 @@ def test_failed_reports_keep_the_provider_code_and_text(engine: Engine) -> None:
 def test_many_reports_apply_in_one_call(engine: Engine) -> None:
     cid = _campaign(engine)
     with engine.begin() as conn:
-        store.insert_new(
+        _put(
             conn,
-            [
+            *[
                 _message(cid, f"k{i}", status=MessageStatus.WAITING_FOR_DELIVERY_REPORT, external_id=f"E{i}")
                 for i in range(3)
             ],

@@ -16,7 +16,7 @@ from herald import campaigns as campaign_service
 from herald.app import Herald
 from herald.campaigns import Campaign
 from herald.domain.campaign import CampaignStatus, TriggerType
-from herald.jobs.materialize import MaterializeResult, materialize
+from herald.jobs.materialize import MaterializeResult, materialize_all
 from herald.jobs.runs import Job, recorded
 from herald.store.tables import campaigns
 
@@ -40,7 +40,7 @@ def run_campaign(
     if not due:
         return None
     today = herald.today(campaign.timezone, occurrence or now)
-    result = materialize(herald, campaign, occurrence, today, progress)
+    result = materialize_all(herald, campaign, occurrence, today, progress)
     values: dict[str, object]
     if campaign.trigger_type is TriggerType.DIRECT:
         values = {"next_trigger_at": None, "last_trigger_at": now}

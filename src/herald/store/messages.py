@@ -16,25 +16,75 @@ from herald.providers.base import DeliveryReport
 from herald.store.tables import campaigns, messages
 
 
-def insert_new(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
-    """Insert messages whose (campaign, dedup key) is not stored yet; return how many were new.
+NEW_MESSAGE_COLUMNS = (
+    "campaign_id",
+    "dedup_key",
+    "client_id",
+    "office_id",
+    "mobile_no",
+    "body",
+    "status",
+    "reason",
+    "encoding",
+    "segments",
+    "provider",
+    "attempts",
+    "created_at",
+    "updated_at",
+)
+"""Column order of the tuples `insert_new` takes."""
 
-    The unique constraint does the deduplication, so two workers, a re-run or a crash half-way
-    can never create a message twice.
+_STAMPED = NEW_MESSAGE_COLUMNS.index("created_at")  # the timestamps are the last columns
+
+
+def insert_new(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> int:
+    """Insert messages (tuples in NEW_MESSAGE_COLUMNS order) whose dedup key is new; return how many were.
+
+    The unique constraint on (campaign, dedup key) does the deduplication, so two workers, a re-run
+    or a crash half-way can never create a message twice.
     """
     if not rows:
         return 0
     dialect = conn.dialect.name
+    if dialect == "sqlite":
+        return _insert_sqlite(conn, rows)
+    records = [dict(zip(NEW_MESSAGE_COLUMNS, row, strict=True)) for row in rows]
     if dialect == "postgresql":
-        stmt: Any = postgresql.insert(messages).on_conflict_do_nothing(index_elements=["campaign_id", "dedup_key"])
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(messages).on_conflict_do_nothing(index_elements=["campaign_id", "dedup_key"])
-    else:  # MySQL / MariaDB: no RETURNING here, but executemany reports the rows it inserted
-        result = conn.execute(messages.insert().prefix_with("IGNORE"), list(rows))
-        return max(result.rowcount, 0)
-    # executemany's rowcount is not reliable across drivers; the ids RETURNed are exactly the new rows.
-    result = conn.execute(stmt.returning(messages.c.id), list(rows))
-    return len(result.all())
+        stmt = postgresql.insert(messages).on_conflict_do_nothing(index_elements=["campaign_id", "dedup_key"])
+        # executemany's rowcount is not reliable with psycopg; the ids RETURNed are exactly the new rows.
+        return len(conn.execute(stmt.returning(messages.c.id), records).all())
+    # MySQL / MariaDB: no RETURNING, but executemany reports the rows it inserted.
+    result = conn.execute(messages.insert().prefix_with("IGNORE"), records)
+    return max(result.rowcount, 0)
+
+
+def _insert_sqlite(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> int:
+    """The SQLite path straight through the driver: materializing a million messages is mostly this.
+
+    Timestamps go through the column type's own bind processor (once per distinct value), so they
+    are stored exactly as SQLAlchemy stores them everywhere else.
+    """
+    bind = messages.c.created_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    assert bind is not None
+    converted: dict[Any, Any] = {}
+
+    def stamp(value: Any) -> Any:
+        if value not in converted:
+            converted[value] = bind(value)
+        return converted[value]
+
+    prepared = [row[:_STAMPED] + tuple(stamp(v) for v in row[_STAMPED:]) for row in rows]
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    before = raw.total_changes
+    conn.exec_driver_sql(_SQLITE_INSERT, prepared)
+    return int(raw.total_changes) - int(before)
+
+
+_SQLITE_INSERT = (
+    f"INSERT INTO messages ({', '.join(NEW_MESSAGE_COLUMNS)}) VALUES ({', '.join('?' * len(NEW_MESSAGE_COLUMNS))})"
+    " ON CONFLICT (campaign_id, dedup_key) DO NOTHING"
+)
 
 
 @dataclass(frozen=True)
