@@ -10,10 +10,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
-import sqlalchemy as sa
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 

@@ -15,8 +15,8 @@ from herald.domain.message import MessageStatus
 from herald.errors import ConfigurationError
 from herald.providers.base import DeliveryReport
 from herald.store import messages as store
-from herald.store.messages import NEW_MESSAGE_COLUMNS
 from herald.store.database import current_revision, head_revision, make_engine, open_store, upgrade
+from herald.store.messages import NEW_MESSAGE_COLUMNS
 from herald.store.tables import campaigns, messages, metadata
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

@@ -27,7 +27,7 @@ from herald.rules.runner import AudienceRow, run_rule
 from herald.store import messages as message_store
 
 CHUNK = 5_000
-PARALLEL_FROM = 100_000
+PARALLEL_FROM = 50_000
 """Audiences whose client ids span fewer than this are materialized in-process (spawning costs ~1 s)."""
 
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from herald.domain.campaign import CampaignStatus
 from herald.domain.message import MessageStatus, sources_of
 from herald.providers.base import DeliveryReport
 from herald.store.tables import campaigns, messages
-
 
 NEW_MESSAGE_COLUMNS = (
     "campaign_id",
