@@ -114,9 +114,7 @@ def test_unknown_default_region_is_a_configuration_error() -> None:
         (None, "***"),
     ],
 )
-def test_mask_keeps_first_five_and_last_two_characters_or_hides_everything(
-    raw: str | None, masked: str
-) -> None:
+def test_mask_keeps_first_five_and_last_two_characters_or_hides_everything(raw: str | None, masked: str) -> None:
     assert mask(raw) == masked
 
 
@@ -160,9 +158,10 @@ def test_fast_path_builds_exactly_what_phonenumbers_parse_builds() -> None:
             fast = phones._fast(text, compiled)
             if fast is None:
                 continue
-            number, kind = fast
+            code, nsn, kind = fast
             parsed = phonenumbers.parse(text, region)
-            assert number == parsed, (region, text)
+            assert phonenumbers.PhoneNumber(country_code=code, national_number=int(nsn)) == parsed, (region, text)
+            assert nsn == phonenumbers.national_significant_number(parsed)
             assert phonenumbers.is_valid_number(parsed)
             assert kind == phonenumbers.number_type(parsed)
             checked += 1
@@ -183,3 +182,130 @@ def test_accepted_numbers_are_always_valid_mobile_capable_e164() -> None:
                     phonenumbers.PhoneNumberType.TOLL_FREE,
                     phonenumbers.PhoneNumberType.PREMIUM_RATE,
                 }
+
+
+# The test regions above, regions sharing a calling code (+1, +7, +44, +262), national prefixes
+# other than "0" (US "1", RU "8", MX/AR with transform rules) and more of Africa.
+_WIDE_REGIONS = [
+    *_REGIONS,
+    *["CA", "JM", "RU", "KZ", "GG", "JE", "IM", "RE", "YT", "DE", "FR", "CN", "AU", "ZA", "EG", "MW"],
+    *["ET", "CD", "SN", "CI", "CM", "BI", "SS", "SO", "MZ", "ZW", "BW", "NA", "ID", "PK", "BD", "VN"],
+]
+_SMS_TYPES = {
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
+    phonenumbers.PhoneNumberType.VOIP,
+}
+
+
+def _examples(region: str) -> list[phonenumbers.PhoneNumber]:
+    """An example number of every type `region` has: mobile, fixed, toll-free, premium, VoIP ..."""
+    found = (phonenumbers.example_number_for_type(region, kind) for kind in range(11))
+    return [number for number in found if number is not None]
+
+
+def _mutations(rng: random.Random, nsn: str, count: int) -> list[str]:
+    """`nsn` with digits changed, added and taken away: valid neighbours, wrong types, wrong lengths."""
+    out = [nsn]
+    for _ in range(count):
+        digits = list(nsn)
+        for _ in range(rng.randint(0, 3)):
+            digits[rng.randrange(len(digits))] = rng.choice("0123456789")
+        if rng.random() < 0.25:
+            digits.insert(rng.randrange(len(digits) + 1), rng.choice("0123456789"))
+        if rng.random() < 0.25 and len(digits) > 3:
+            del digits[rng.randrange(len(digits))]
+        out.append("".join(digits))
+    return out
+
+
+def _written(rng: random.Random, region: str, cc: str, nsn: str) -> list[str]:
+    """`nsn` the ways Fineract users type it: international, national, with and without separators."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    prefix = (metadata.national_prefix if metadata is not None else None) or "0"
+    cut = rng.randint(1, max(1, len(nsn) - 1))
+    head, tail = nsn[:cut], nsn[cut:]
+    return [
+        f"+{cc}{nsn}",
+        f"+{cc} {head} {tail}",
+        f"{prefix}{nsn}",
+        f"{prefix}{head} {tail}",
+        f"({prefix}{head}) {tail}",
+        f"{prefix}{head}-{tail}",
+        f"{prefix}{head}.{tail}",
+        nsn,
+        f"{cc}{nsn}",
+        f"{cc}-{head}-{tail}",
+        f"00{cc} {nsn}",
+        f"+{cc} (0) {nsn}",
+        f"+{cc}0{nsn}",
+        f"0{cc}{nsn}",
+    ]
+
+
+_TYPED_SEPARATORS = str.maketrans("", "", " -.()")
+
+
+def _plain_phonenumbers(text: str, region: str) -> PhoneNumber | PhoneRejection:
+    """What normalize answers using nothing but phonenumbers: parse, validate, type, format."""
+    digits = text.translate(_TYPED_SEPARATORS)
+    if len(digits) < 2:
+        return PhoneRejection(mask(text), PhoneProblem.INVALID)
+    candidates = [digits]
+    if digits.startswith("00"):
+        candidates.append("+" + digits[2:])
+    elif digits[0] not in "+0":
+        candidates.append("+" + digits)
+    for candidate in candidates:
+        try:
+            number = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if not phonenumbers.is_valid_number(number):
+            continue
+        if phonenumbers.number_type(number) in _SMS_TYPES:
+            return PhoneNumber(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+        return PhoneRejection(mask(digits), PhoneProblem.NOT_MOBILE)
+    return PhoneRejection(mask(digits), PhoneProblem.INVALID)
+
+
+def test_normalize_answers_exactly_what_plain_phonenumbers_answers() -> None:
+    rng = random.Random(20261125)
+    checked = fast = 0
+    outcomes: set[str] = set()
+    for region in _WIDE_REGIONS:
+        compiled = phones._region(region)
+        for example in _examples(region):
+            cc, nsn = str(example.country_code), phonenumbers.national_significant_number(example)
+            for mutated in _mutations(rng, nsn, 12):
+                for text in _written(rng, region, cc, mutated):
+                    expected = _plain_phonenumbers(text, region)
+                    assert normalize(text, region) == expected, (region, text)
+                    fast += phones._fast(text.translate(_TYPED_SEPARATORS), compiled) is not None
+                    outcomes.add("ACCEPTED" if isinstance(expected, PhoneNumber) else expected.problem.name)
+                    checked += 1
+    assert checked > 40_000
+    assert fast > 10_000  # the comparison covers the fast path, not only the fallback
+    assert outcomes == {"ACCEPTED", "INVALID", "NOT_MOBILE"}
+
+
+def test_number_types_match_phonenumbers_in_every_region_and_non_geographic_code() -> None:
+    rng = random.Random(11)
+    numbers = [example for region in sorted(phonenumbers.SUPPORTED_REGIONS) for example in _examples(region)]
+    numbers += [
+        example
+        for code in sorted(phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS)
+        if (example := phonenumbers.example_number_for_non_geo_entity(code)) is not None
+    ]
+    checked = 0
+    for example in numbers:
+        country = phones._country(example.country_code)
+        assert country is not None
+        for nsn in _mutations(rng, phonenumbers.national_significant_number(example), 20):
+            if nsn[0] == "0":
+                continue  # the fast path never builds these: parse() records the leading zero
+            number = phonenumbers.PhoneNumber(country_code=example.country_code, national_number=int(nsn))
+            assert country.number_type(nsn) == phonenumbers.number_type(number), (example.country_code, nsn)
+            checked += 1
+    assert checked > 20_000
