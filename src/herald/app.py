@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -14,8 +15,9 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from herald.clock import Clock, SystemClock
 from herald.config import Settings
 from herald.errors import ConfigurationError
-from herald.providers.base import Provider
-from herald.providers.simulator import Simulator, SimulatorConfig
+from herald.providers.base import DeliveryReport, Provider
+from herald.providers.config import ProviderSettings, SimulatorSettings, load_providers
+from herald.providers.registry import build_provider
 from herald.store.database import open_store
 from herald.store.tables import office_profiles
 
@@ -49,24 +51,45 @@ class Herald:
     corebank: Engine
     clock: Clock
     providers: dict[str, Provider] = field(default_factory=dict)
+    provider_settings: dict[str, ProviderSettings] = field(default_factory=dict)
     _regions: dict[int, str] | None = None
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Herald:
         clock = clock or SystemClock()
+        configured = load_providers(settings.providers_file, settings.providers)
         store = open_store(settings.own_database_url)
         corebank = corebank_engine(settings.corebank_database_url)
-        simulator = Simulator(
-            SimulatorConfig(
-                seed=settings.simulator_seed,
-                sent_after=settings.simulator_sent_after,
-                delivered_after=settings.simulator_delivered_after,
-                failure_ratio=settings.simulator_failure_ratio,
-                transient_ratio=settings.simulator_transient_ratio,
-            ),
-            now=clock.now,
+        herald = cls(settings, store, corebank, clock)
+        default = SimulatorSettings(
+            name="simulator",
+            seed=settings.simulator_seed,
+            sent_after=settings.simulator_sent_after,
+            delivered_after=settings.simulator_delivered_after,
+            failure_ratio=settings.simulator_failure_ratio,
+            transient_ratio=settings.simulator_transient_ratio,
         )
-        return cls(settings, store, corebank, clock, {simulator.name: simulator})
+        herald.provider_settings = {"simulator": default} | {c.name: c for c in configured}
+        for name, config in herald.provider_settings.items():
+            herald.providers[name] = build_provider(
+                config, now=clock.now, public_url=settings.public_url, report_sink=herald.receive_reports
+            )
+        if settings.fallback_provider and settings.fallback_provider not in herald.providers:
+            raise ConfigurationError(
+                f"HERALD_FALLBACK_PROVIDER {settings.fallback_provider!r} is not a configured provider."
+            )
+        return herald
+
+    async def receive_reports(self, provider: str, reports: Sequence[DeliveryReport]) -> None:
+        """Store reports pushed on a provider's own connection (SMPP receipts): applied or parked."""
+        from herald.store import reports as report_store
+
+        with self.store.begin() as conn:
+            report_store.record(conn, provider, reports, self.clock.now())
+
+    async def close_providers(self) -> None:
+        for provider in self.providers.values():
+            await provider.close()
 
     def provider(self, name: str) -> Provider:
         try:

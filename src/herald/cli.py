@@ -230,16 +230,18 @@ def campaigns_create(
     """Create a campaign (Pending until activated)."""
     from herald import campaigns
 
-    request = campaigns.CampaignRequest(
-        campaignName=name,
-        triggerType=trigger,
-        runReportId=rule,
-        paramValue=_params(param),
-        message=message,
-        providerId=provider,
-        recurrence=recurrence,
-        recurrenceStartDate=start,
-        timezone=timezone,
+    request = campaigns.CampaignRequest.model_validate(
+        {
+            "campaignName": name,
+            "triggerType": trigger,
+            "runReportId": rule,
+            "paramValue": _params(param),
+            "message": message,
+            "providerId": provider,
+            "recurrence": recurrence,
+            "recurrenceStartDate": start,
+            "timezone": timezone,
+        }
     )
     c = campaigns.create(_herald(), request)
     console.print(
@@ -268,16 +270,18 @@ def campaigns_edit(
     c = campaigns.get(herald, campaign)
     params: dict[str, Any] = {k: str(v) for k, v in c.params.items()}
     params.update(_params(param))
-    request = campaigns.CampaignRequest(
-        campaignName=name or c.name,
-        triggerType=trigger or c.trigger_type.value,
-        runReportId=rule or c.rule.id,
-        paramValue=params,
-        message=message or c.template,
-        providerId=provider or c.provider,
-        recurrence=recurrence or (c.recurrence.rule if c.recurrence else None),
-        recurrenceStartDate=start or (c.recurrence.start if c.recurrence else None),
-        timezone=timezone or (c.recurrence.timezone if c.recurrence else None),
+    request = campaigns.CampaignRequest.model_validate(
+        {
+            "campaignName": name or c.name,
+            "triggerType": trigger or c.trigger_type.value,
+            "runReportId": rule or c.rule.id,
+            "paramValue": params,
+            "message": message or c.template,
+            "providerId": provider or c.provider,
+            "recurrence": recurrence or (c.recurrence.rule if c.recurrence else None),
+            "recurrenceStartDate": start or (c.recurrence.start if c.recurrence else None),
+            "timezone": timezone or (c.recurrence.timezone if c.recurrence else None),
+        }
     )
     c = campaigns.edit(herald, c.id, request)
     console.print(f'Campaign {c.id} "{c.name}" updated.')

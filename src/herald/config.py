@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     materialize_interval: Annotated[float, Field(gt=0)] = 30.0
     send_interval: Annotated[float, Field(gt=0)] = 2.0
     reports_interval: Annotated[float, Field(gt=0)] = 5.0
+    providers_file: Path | None = Field(None, description="TOML file with [[providers]] tables.")
+    providers: str | None = Field(None, description="JSON list of provider tables (instead of or besides the file).")
+    fallback_provider: str | None = Field(None, description="Provider that takes over for any failing one.")
+    public_url: str | None = Field(None, description="herald's public base URL, for provider callbacks.")
+    quiet_hours: str | None = Field(None, description="Local hours with no sending, e.g. 21:00-07:30.")
     simulator_seed: int = 7
     simulator_sent_after: Annotated[float, Field(ge=0)] = 1.0
     simulator_delivered_after: Annotated[float, Field(ge=0)] = 3.0
@@ -63,6 +68,15 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r} is not an IANA time zone such as Africa/Nairobi") from None
         return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours_parse(cls, value: str | None) -> str | None:
+        if value:
+            from herald.domain.quiet import QuietHours
+
+            QuietHours.parse(value)
+        return value or None
 
     @property
     def own_database_url(self) -> str:

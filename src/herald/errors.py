@@ -10,7 +10,8 @@
     ├── LifecycleError              an action the campaign's status does not allow (activate twice ...)
     ├── NotFoundError               a campaign, message or rule that does not exist
     ├── CoreBankError               the core-banking database cannot be read
-    └── ProviderError               a provider refused or failed; `retryable` says whether to try again
+    ├── ProviderError               a provider refused or failed; `retryable` says whether to try again
+    └── WebhookError                a provider's or Fineract's call to herald is malformed or not authentic
 
 Foreign exceptions (SQLAlchemy, HTTP clients, phonenumbers) are converted at the adapter edge; a
 user never sees a stack trace.
@@ -86,9 +87,22 @@ class ProviderError(HeraldError):
         code: str | None = None,
         text: str | None = None,
         retryable: bool = False,
+        opted_out: bool = False,
     ) -> None:
         super().__init__(message)
         self.provider = provider
         self.code = code
         self.text = text
         self.retryable = retryable
+        self.opted_out = opted_out
+
+
+class WebhookError(HeraldError):
+    """A webhook call herald refuses: 403 when it is not authentic, 400 when it is malformed.
+
+    The caller (a provider) gets the status and the sentence; nothing is stored from it.
+    """
+
+    def __init__(self, message: str, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status

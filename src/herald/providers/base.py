@@ -1,9 +1,15 @@
-"""The provider protocol: the one small port every SMS provider adapter implements."""
+"""The provider protocol: the one small port every SMS provider adapter implements.
+
+An adapter turns herald's OutboundMessages into the provider's wire format and the provider's
+answers, callbacks and receipts back into SendResults, DeliveryReports and InboundMessages. Every
+foreign failure (HTTP status, socket error, SMPP command_status) leaves the adapter as a
+ProviderError whose `retryable` and `opted_out` flags come from the adapter's mapping table.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -13,12 +19,21 @@ from herald.errors import ProviderError
 
 @dataclass(frozen=True)
 class OutboundMessage:
-    """One message handed to a provider: herald's id, the E.164 number and the text."""
+    """One message handed to a provider: herald's id, the E.164 number, the text and the attempt number.
+
+    `reference` is herald's own id for this attempt (`herald-<id>-<attempt>`): adapters whose
+    provider accepts a client reference (Infobip's messageId, SMPP's user_message_reference) send
+    it, so a report can be matched even before the send call returns.
+    """
 
     message_id: int
     to: str
     body: str
     attempt: int = 1
+
+    @property
+    def reference(self) -> str:
+        return f"herald-{self.message_id}-{self.attempt}"
 
 
 @dataclass(frozen=True)
@@ -43,19 +58,79 @@ class DeliveryReport:
     at: datetime
     error_code: str | None = None
     error_text: str | None = None
+    opted_out: bool = False  # the failure says the recipient unsubscribed: herald adds the number to its opt-out list
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A message a client sent back (a STOP, a question), as the provider delivered it."""
+
+    from_number: str
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """A provider's HTTP call to herald, as received: what signature checks and parsers need.
+
+    `url` is the public URL the provider called (herald's configured public base URL plus the
+    path), not what the proxy in front of herald forwarded; header names are lower case.
+    """
+
+    url: str
+    method: str
+    headers: Mapping[str, str]
+    body: bytes
+    query: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WebhookBatch:
+    reports: list[DeliveryReport] = field(default_factory=list)
+    inbound: list[InboundMessage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ProviderCheck:
+    """The answer of `herald providers check`: reachable, credentials accepted, in one sentence."""
+
+    ok: bool
+    detail: str
+
+
+ReportSink = Callable[[str, Sequence[DeliveryReport]], Awaitable[None]]
+"""Where an adapter hands reports that arrive on its own connection (SMPP receipts): (provider name, reports)."""
 
 
 class Provider(Protocol):
-    """Send messages and, where the provider supports it, pull their delivery reports."""
+    """Send messages, pull and parse delivery reports, and say whether the provider is usable."""
 
     name: str
+    kind: str
+    max_batch: int  # how many messages one send() call should carry (1 for per-message APIs handled concurrently)
 
     async def send(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
-        """Hand messages over; one result per message, in order. Never raises for one bad message."""
+        """Hand messages over; one result per message, in order. Never raises for one bad message:
+        a whole-request failure becomes the same error on every result."""
         ...
 
     async def fetch_reports(self, external_ids: Sequence[str]) -> list[DeliveryReport]:
-        """Current reports for accepted messages; ids with nothing new are left out."""
+        """Current reports for accepted messages (the pull path); ids with nothing new are left out."""
         ...
 
-    async def close(self) -> None: ...
+    def parse_webhook(self, request: WebhookRequest) -> WebhookBatch:
+        """Authenticate and parse a push (status callback, report batch, inbound SMS).
+
+        Raises WebhookError(status=403) for a missing or forged signature or secret and
+        WebhookError(status=400) for a body that is not the provider's format.
+        """
+        ...
+
+    async def check(self) -> ProviderCheck:
+        """Reachability and credentials, without sending a message."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections; the adapter reconnects by itself if used again."""
+        ...

@@ -13,8 +13,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from herald.domain.message import MessageStatus
-from herald.errors import ProviderError
-from herald.providers.base import DeliveryReport, OutboundMessage, SendResult
+from herald.errors import ProviderError, WebhookError
+from herald.providers.base import (
+    DeliveryReport,
+    OutboundMessage,
+    ProviderCheck,
+    SendResult,
+    WebhookBatch,
+    WebhookRequest,
+)
 
 # Failure reasons with the error codes an operator would see (Twilio's 3000x family, which
 # Mifos users meet most), weighted roughly as real traffic fails.
@@ -53,6 +60,9 @@ class SimulatorConfig:
 
 class Simulator:
     """A provider that needs no network; the embedded default."""
+
+    kind = "simulator"
+    max_batch = 1000
 
     def __init__(self, config: SimulatorConfig, now: Callable[[], datetime], name: str = "simulator") -> None:
         self.name = name
@@ -116,6 +126,12 @@ class Simulator:
                 return code, text
             pick -= weight
         return FAILURE_CODES[-1][0], FAILURE_CODES[-1][1]
+
+    def parse_webhook(self, request: WebhookRequest) -> WebhookBatch:
+        raise WebhookError("The simulator pushes nothing; its reports are pulled.", status=404)
+
+    async def check(self) -> ProviderCheck:
+        return ProviderCheck(True, "built-in simulator, always reachable")
 
     async def close(self) -> None:
         return None

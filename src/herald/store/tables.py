@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -64,6 +65,7 @@ campaigns = Table(
     Column("params", JSON, nullable=False),
     Column("template", Text, nullable=False),
     Column("provider", String(50), nullable=False),
+    Column("fallback_provider", String(50)),
     Column("status", SmallInteger, nullable=False),
     Column("recurrence", String(200)),
     Column("recurrence_start", DateTime),  # naive local wall-clock time in `timezone`
@@ -127,4 +129,30 @@ job_runs = Table(
     Index(None, "job", "started_at"),
 )
 
-__all__ = ["campaigns", "job_runs", "messages", "metadata", "office_profiles"]
+parked_reports = Table(
+    "parked_reports",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("provider", String(50), nullable=False),
+    Column("external_id", String(120), nullable=False),
+    Column("status", SmallInteger, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("error_code", String(40)),
+    Column("error_text", String(300)),
+    Column("opted_out", Boolean, nullable=False, server_default="0"),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Index(None, "provider", "external_id"),
+)
+"""Reports that arrived before herald recorded the provider's id (the send call had not returned yet)."""
+
+opt_outs = Table(
+    "opt_outs",
+    metadata,
+    Column("number", String(20), primary_key=True),
+    Column("source", String(50), nullable=False),
+    Column("detail", String(200)),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+"""Numbers that asked not to be messaged (STOP replies, provider unsubscribes, manual entries)."""
+
+__all__ = ["campaigns", "job_runs", "messages", "metadata", "office_profiles", "opt_outs", "parked_reports"]

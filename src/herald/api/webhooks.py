@@ -1,0 +1,87 @@
+"""Provider webhooks: status callbacks, report batches and inbound replies, acknowledged only once stored.
+
+Each configured provider has one URL, `/webhooks/<provider name>`; the adapter authenticates the
+call (Twilio's signature, Infobip's secret) and parses it. The answer is 2xx only after the
+reports and opt-outs are committed, so a provider retries anything herald could not keep.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from anyio import to_thread
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from herald.app import Herald
+from herald.domain.phones import PhoneNumber, mask, normalize
+from herald.errors import HeraldError, WebhookError
+from herald.providers.base import WebhookBatch, WebhookRequest
+from herald.store import optouts
+from herald.store import reports as report_store
+
+log = logging.getLogger(__name__)
+
+
+def router(herald: Herald) -> APIRouter:
+    api = APIRouter(tags=["webhooks"])
+
+    @api.get("/webhooks/{provider}", summary="Reachability check for a provider's webhook URL")
+    async def reachable(provider: str) -> Response:
+        if provider not in herald.providers:
+            return _error(404, "unknown_provider", f"No provider {provider!r} is configured.")
+        return JSONResponse({"provider": provider, "ok": True})
+
+    @api.post("/webhooks/{provider}", summary="Status callbacks, delivery reports and inbound SMS of a provider")
+    async def receive(provider: str, request: Request) -> Response:
+        adapter = herald.providers.get(provider)
+        if adapter is None:
+            return _error(404, "unknown_provider", f"No provider {provider!r} is configured.")
+        body = await request.body()
+        incoming = WebhookRequest(
+            url=_public_url(herald, request),
+            method=request.method,
+            headers={k.lower(): v for k, v in request.headers.items()},
+            body=body,
+            query=dict(request.query_params),
+        )
+        try:
+            batch = adapter.parse_webhook(incoming)
+        except WebhookError as exc:
+            log.warning("webhook for %s refused (%s): %s", provider, exc.status, exc.message)
+            return _error(exc.status, "refused" if exc.status in (401, 403) else "malformed", exc.message)
+        try:
+            stored = await to_thread.run_sync(_store, herald, provider, batch)
+        except HeraldError as exc:
+            return _error(503, "not_stored", f"herald could not store the call, retry later: {exc}")
+        return JSONResponse(stored)
+
+    return api
+
+
+def _store(herald: Herald, provider: str, batch: WebhookBatch) -> dict[str, int]:
+    now = herald.clock.now()
+    stops: list[str] = []
+    for message in batch.inbound:
+        if optouts.is_stop(message.text):
+            number = normalize(message.from_number, herald.settings.default_region)
+            if isinstance(number, PhoneNumber):
+                stops.append(number.e164)
+                log.info("opt-out from %s via %s", mask(number.e164), provider)
+    with herald.store.begin() as conn:
+        changed = report_store.record(conn, provider, batch.reports, now)
+        added = optouts.add(conn, stops, source=provider, detail="STOP reply", now=now)
+    return {"reports": len(batch.reports), "applied": changed, "inbound": len(batch.inbound), "opted_out": added}
+
+
+def _public_url(herald: Herald, request: Request) -> str:
+    """The URL the provider called: herald's public base URL when it sits behind a proxy."""
+    base = herald.settings.public_url
+    if not base:
+        return str(request.url)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return base.rstrip("/") + request.url.path + query
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)

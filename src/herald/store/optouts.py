@@ -1,0 +1,49 @@
+"""The opt-out list: numbers that must never be messaged again, whatever the campaign."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from herald.store.tables import opt_outs
+
+STOP_WORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "OPT-OUT", "ACHA", "SITISHA"}
+)
+"""Replies that mean "stop messaging me": the carriers' standard words, and Swahili ones (acha, sitisha)."""
+
+
+def is_stop(text: str) -> bool:
+    """Whether an inbound reply asks to stop: the first word, case and punctuation ignored."""
+    words = text.strip().upper().split()
+    return bool(words) and words[0].strip(".!,;:") in STOP_WORDS
+
+
+def add(conn: Connection, numbers: Iterable[str], *, source: str, detail: str | None, now: datetime) -> int:
+    """Put numbers (E.164) on the list; numbers already there keep their first entry."""
+    rows = [{"number": n, "source": source, "detail": detail, "created_at": now} for n in dict.fromkeys(numbers)]
+    if not rows:
+        return 0
+    if conn.dialect.name == "postgresql":
+        stmt = postgresql.insert(opt_outs).on_conflict_do_nothing(index_elements=["number"])
+        return len(conn.execute(stmt.returning(opt_outs.c.number), rows).all())
+    stmt2 = sqlite.insert(opt_outs).on_conflict_do_nothing(index_elements=["number"])
+    return len(conn.execute(stmt2.returning(opt_outs.c.number), rows).all())
+
+
+def contains(conn: Connection, numbers: Iterable[str]) -> set[str]:
+    """Which of these numbers are opted out."""
+    wanted = list(dict.fromkeys(numbers))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        found |= set(
+            conn.execute(select(opt_outs.c.number).where(opt_outs.c.number.in_(wanted[start : start + 500]))).scalars()
+        )
+    return found
+
+
+def all_numbers(conn: Connection) -> set[str]:
+    return set(conn.execute(select(opt_outs.c.number)).scalars())
