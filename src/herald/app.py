@@ -26,7 +26,7 @@ def corebank_engine(url: str) -> Engine:
     """A read-only engine on the core-banking database: herald never writes to Fineract."""
     try:
         if url.startswith("sqlite"):
-            engine = create_engine(url)
+            engine = create_engine(url, connect_args={"check_same_thread": False})
             event.listen(engine, "connect", _sqlite_read_only)
             return engine
         if url.startswith("postgresql"):
@@ -53,6 +53,7 @@ class Herald:
     providers: dict[str, Provider] = field(default_factory=dict)
     provider_settings: dict[str, ProviderSettings] = field(default_factory=dict)
     _regions: dict[int, str] | None = None
+    _timezones: dict[int, str] | None = None
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Herald:
@@ -105,6 +106,13 @@ class Herald:
             with self.store.connect() as conn:
                 self._regions = {r.office_id: r.region for r in conn.execute(select(office_profiles))}
         return self._regions
+
+    def office_timezones(self) -> dict[int, str]:
+        """Time zone per office with a profile (quiet hours are local)."""
+        if self._timezones is None:
+            with self.store.connect() as conn:
+                self._timezones = {r.office_id: r.timezone for r in conn.execute(select(office_profiles))}
+        return self._timezones
 
     def today(self, timezone: str | None, at: datetime | None = None) -> date:
         """The business date: the configured one, else the local date in `timezone` at `at`."""

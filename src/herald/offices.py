@@ -68,3 +68,4 @@ def save_profiles(herald: Herald, profiles: Iterable[OfficeProfile]) -> None:
         if rows:
             conn.execute(insert(office_profiles), rows)
     herald._regions = None
+    herald._timezones = None

@@ -10,7 +10,7 @@ from herald.campaigns import Campaign
 from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
 from herald.domain.templates import Template
-from herald.jobs.materialize import compose
+from herald.jobs.materialize import compose, opted_out_numbers
 from herald.rules.runner import run_rule
 
 EXACT_UP_TO = 200_000
@@ -52,7 +52,10 @@ def preview(herald: Herald, campaign: Campaign, sample_size: int = 5) -> Preview
     samples: list[PreviewSample] = []
     with herald.corebank.connect() as conn:
         rows = run_rule(conn, campaign.rule, campaign.params, today, date_format=settings.date_format)
-        for c in islice(compose(rows, template, herald.office_regions(), settings.default_region), EXACT_UP_TO):
+        for c in islice(
+            compose(rows, template, herald.office_regions(), settings.default_region, opted_out_numbers(herald)),
+            EXACT_UP_TO,
+        ):
             seen += 1
             if c.status is MessageStatus.INVALID:
                 reasons[c.reason or "invalid"] = reasons.get(c.reason or "invalid", 0) + 1

@@ -20,10 +20,14 @@ def test_codes_are_fineracts() -> None:
     ]
 
 
-def test_every_allowed_move_goes_forward_in_code_order() -> None:
+def test_every_allowed_move_goes_forward_in_code_order_or_refuses_an_unsent_message() -> None:
     for current, targets in TRANSITIONS.items():
         for new in targets:
-            assert new.value > current.value, (current, new)
+            assert new.value > current.value or (current, new) == (S.PENDING, S.INVALID), (current, new)
+
+
+def test_only_a_pending_message_can_still_become_invalid() -> None:
+    assert sources_of(S.INVALID) == {S.PENDING}
 
 
 @pytest.mark.parametrize("final", sorted(FINAL_STATUSES))

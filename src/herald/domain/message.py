@@ -6,7 +6,8 @@ The lifecycle of a campaign message::
     PENDING (100) ──send──▶ WAITING_FOR_DELIVERY_REPORT (150) ──report──▶ SENT (200) ──▶ DELIVERED (300)
         │                          │                                       └────────▶ FAILED (400)
         │                          ├──report──▶ DELIVERED / FAILED (a report may skip SENT)
-        └──permanent error / retries exhausted──▶ FAILED (400)
+        ├──permanent error / retries exhausted──▶ FAILED (400)
+        └──number opted out before it was sent──▶ INVALID (0)
 
 A status never moves backwards: a late "sent" after "delivered" changes nothing. DELIVERED,
 FAILED and INVALID are final. (Retries keep a message PENDING with a later `not_before`.)
@@ -50,7 +51,9 @@ FINAL_STATUSES = frozenset({MessageStatus.INVALID, MessageStatus.DELIVERED, Mess
 
 TRANSITIONS: dict[MessageStatus, frozenset[MessageStatus]] = {
     MessageStatus.INVALID: frozenset(),
-    MessageStatus.PENDING: frozenset({MessageStatus.WAITING_FOR_DELIVERY_REPORT, MessageStatus.FAILED}),
+    MessageStatus.PENDING: frozenset(
+        {MessageStatus.WAITING_FOR_DELIVERY_REPORT, MessageStatus.FAILED, MessageStatus.INVALID}
+    ),
     MessageStatus.WAITING_FOR_DELIVERY_REPORT: frozenset(
         {MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED}
     ),

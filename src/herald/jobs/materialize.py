@@ -45,9 +45,13 @@ class Composed:
 
 
 def compose(
-    rows: Iterable[AudienceRow], template: Template, regions: dict[int, str], default_region: str
+    rows: Iterable[AudienceRow],
+    template: Template,
+    regions: dict[int, str],
+    default_region: str,
+    opted_out: frozenset[str] = frozenset(),
 ) -> Iterator[Composed]:
-    """Render and check each row; a bad or missing number makes an INVALID message, never a send."""
+    """Render and check each row; a bad, missing or opted-out number makes an INVALID message, never a send."""
     render = template.render
     for row in rows:
         body = render(row.variables)
@@ -62,6 +66,10 @@ def compose(
                 phone.problem.value,
                 info.encoding.value,
                 info.segments,
+            )
+        elif phone.e164 in opted_out:
+            yield Composed(
+                row, body, phone.e164, MessageStatus.INVALID, "opted out", info.encoding.value, info.segments
             )
         else:
             yield Composed(row, body, phone.e164, MessageStatus.PENDING, None, info.encoding.value, info.segments)
@@ -101,7 +109,7 @@ def materialize(
         rows = run_rule(
             source, rule, campaign.params, today, date_format=herald.settings.date_format, client_range=client_range
         )
-        composed = compose(rows, template, regions, herald.settings.default_region)
+        composed = compose(rows, template, regions, herald.settings.default_region, opted_out_numbers(herald))
         while True:
             chunk = list(islice(composed, CHUNK))
             if not chunk:
@@ -156,6 +164,14 @@ def materialize_all(
                 progress(part.audience)
     total.already = total.audience - total.created
     return total
+
+
+def opted_out_numbers(herald: Herald) -> frozenset[str]:
+    """The opt-out list, read once per run: a few thousand numbers at most, checked per message."""
+    from herald.store import optouts
+
+    with herald.store.connect() as conn:
+        return frozenset(optouts.all_numbers(conn))
 
 
 def _client_id_bounds(herald: Herald) -> tuple[int, int] | None:

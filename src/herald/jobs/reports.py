@@ -8,6 +8,7 @@ from collections import defaultdict
 from herald.app import Herald
 from herald.jobs.runs import Job, recorded
 from herald.store import messages as message_store
+from herald.store import reports as report_store
 
 PAGE = 1_000
 
@@ -28,13 +29,23 @@ async def pull_reports(herald: Herald) -> dict[str, int]:
         for name, ids in by_provider.items():
             reports = await herald.provider(name).fetch_reports(ids)
             with herald.store.begin() as conn:
-                totals["changed"] += message_store.apply_reports(conn, name, reports, herald.clock.now())
+                # A pull may bring reports on messages not asked about (Infobip hands out each report
+                # once): record() applies what it can and parks the rest.
+                totals["changed"] += report_store.record(conn, name, reports, herald.clock.now())
             totals["asked"] += len(ids)
             totals["reports"] += len(reports)
     return totals
 
 
 def run(herald: Herald) -> dict[str, int]:
+    """One recorded run of the job, provider connections closed afterwards."""
+
+    async def once() -> dict[str, int]:
+        try:
+            return await pull_reports(herald)
+        finally:
+            await herald.close_providers()
+
     with recorded(herald, Job.DELIVERY_REPORTS) as counts:
-        counts.update(asyncio.run(pull_reports(herald)))
+        counts.update(asyncio.run(once()))
         return counts

@@ -25,7 +25,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             path = url.split("///", 1)[1] if "///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+            # check_same_thread off: the pool hands a connection to one thread at a time, and the worker
+            # materializes in a thread while it sends in the event loop.
+            engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
         return create_engine(url, pool_pre_ping=True, **kwargs)

@@ -88,28 +88,49 @@ _SQLITE_INSERT = (
 
 @dataclass(frozen=True)
 class Claimed:
+    """A message leased to this worker for one attempt."""
+
     id: int
     campaign_id: int
     provider: str
+    fallback: str | None
     mobile_no: str
     body: str
     attempts: int
+    office_id: int | None
+    in_doubt: bool  # the previous attempt was in flight when its worker died: it may have been sent
 
 
-def claim_pending(conn: Connection, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:
+@dataclass(frozen=True)
+class OfficeFilter:
+    """Offices whose local time is inside quiet hours now (their messages wait)."""
+
+    quiet: frozenset[int] = frozenset()
+    quiet_by_default: bool = False  # offices without a profile follow the default time zone
+    profiled: frozenset[int] = frozenset()
+
+
+def claim_pending(
+    conn: Connection, now: datetime, limit: int, lease: timedelta, offices: OfficeFilter | None = None
+) -> list[Claimed]:
     """Take up to `limit` sendable messages of active campaigns and lease them to this worker.
 
-    The lease (a `not_before` in the future, with the attempt counted) keeps other workers off
-    them; on PostgreSQL, `FOR UPDATE SKIP LOCKED` lets several workers claim side by side.
+    The lease (a `not_before` in the future, the attempt counted, `in_flight_since` set) keeps
+    other workers off them and is committed before anything is sent: a worker that dies mid-send
+    leaves a message whose `in_flight_since` says its outcome is unknown. On PostgreSQL,
+    `FOR UPDATE SKIP LOCKED` lets several workers claim side by side.
     """
     query = (
         select(
             messages.c.id,
             messages.c.campaign_id,
             messages.c.provider,
+            campaigns.c.fallback_provider,
             messages.c.mobile_no,
             messages.c.body,
             messages.c.attempts,
+            messages.c.office_id,
+            messages.c.in_flight_since,
         )
         .join(campaigns, campaigns.c.id == messages.c.campaign_id)
         .where(
@@ -120,6 +141,12 @@ def claim_pending(conn: Connection, now: datetime, limit: int, lease: timedelta)
         .order_by(messages.c.id)
         .limit(limit)
     )
+    if offices is not None:
+        if offices.quiet_by_default:
+            awake = offices.profiled - offices.quiet
+            query = query.where(messages.c.office_id.in_(sorted(awake)))
+        elif offices.quiet:
+            query = query.where(or_(messages.c.office_id.is_(None), messages.c.office_id.not_in(sorted(offices.quiet))))
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=messages)
     rows = conn.execute(query).all()
@@ -128,15 +155,28 @@ def claim_pending(conn: Connection, now: datetime, limit: int, lease: timedelta)
     conn.execute(
         update(messages)
         .where(messages.c.id == bindparam("mid"))
-        .values(attempts=bindparam("att"), not_before=now + lease, updated_at=now),
+        .values(attempts=bindparam("att"), not_before=now + lease, in_flight_since=now, updated_at=now),
         [{"mid": r.id, "att": r.attempts + 1} for r in rows],
     )
-    return [Claimed(r.id, r.campaign_id, r.provider, r.mobile_no, r.body, r.attempts + 1) for r in rows]
+    return [
+        Claimed(
+            r.id,
+            r.campaign_id,
+            r.provider,
+            r.fallback_provider,
+            r.mobile_no,
+            r.body,
+            r.attempts + 1,
+            r.office_id,
+            r.in_flight_since is not None,
+        )
+        for r in rows
+    ]
 
 
-def mark_accepted(conn: Connection, accepted: Iterable[tuple[int, str]], now: datetime) -> int:
-    """PENDING -> WAITING_FOR_DELIVERY_REPORT with the provider's id."""
-    params = [{"mid": mid, "ext": ext} for mid, ext in accepted]
+def mark_accepted(conn: Connection, accepted: Iterable[tuple[int, str, str]], now: datetime) -> int:
+    """PENDING -> WAITING_FOR_DELIVERY_REPORT with the provider that took it and the provider's id."""
+    params = [{"mid": mid, "prov": provider, "ext": ext} for mid, provider, ext in accepted]
     if not params:
         return 0
     result = conn.execute(
@@ -144,10 +184,12 @@ def mark_accepted(conn: Connection, accepted: Iterable[tuple[int, str]], now: da
         .where(messages.c.id == bindparam("mid"), messages.c.status == MessageStatus.PENDING)
         .values(
             status=MessageStatus.WAITING_FOR_DELIVERY_REPORT,
+            provider=bindparam("prov"),
             external_id=bindparam("ext"),
             sent_at=now,
             updated_at=now,
             not_before=None,
+            in_flight_since=None,
             error_code=None,
             error_text=None,
         ),
@@ -157,17 +199,32 @@ def mark_accepted(conn: Connection, accepted: Iterable[tuple[int, str]], now: da
 
 
 def reschedule(
-    conn: Connection, retries: Iterable[tuple[int, datetime, str | None, str | None]], now: datetime
+    conn: Connection,
+    retries: Iterable[tuple[int, datetime, str | None, str | None]],
+    now: datetime,
+    *,
+    uncount: bool = False,
 ) -> None:
-    """Keep messages PENDING for another attempt at `not_before`, remembering the last error."""
+    """Keep messages PENDING for another attempt at `not_before`, remembering the last error.
+
+    `uncount` gives the attempt back: the message was held (quiet hours, every provider down),
+    never handed to a provider.
+    """
     params = [{"mid": m, "nb": nb, "code": c, "text": t} for m, nb, c, t in retries]
     if params:
+        values: dict[str, Any] = {
+            "not_before": bindparam("nb"),
+            "error_code": bindparam("code"),
+            "error_text": bindparam("text"),
+            "updated_at": now,
+            "in_flight_since": None,
+        }
+        if uncount:
+            values["attempts"] = messages.c.attempts - 1
         conn.execute(
             update(messages)
             .where(messages.c.id == bindparam("mid"), messages.c.status == MessageStatus.PENDING)
-            .values(
-                not_before=bindparam("nb"), error_code=bindparam("code"), error_text=bindparam("text"), updated_at=now
-            ),
+            .values(**values),
             params,
         )
 
@@ -185,8 +242,23 @@ def mark_failed(conn: Connection, failures: Iterable[tuple[int, str | None, str 
             error_code=bindparam("code"),
             error_text=bindparam("text"),
             not_before=None,
+            in_flight_since=None,
             updated_at=now,
         ),
+        params,
+    )
+    return max(result.rowcount, 0)
+
+
+def mark_invalid(conn: Connection, ids: Iterable[int], reason: str, now: datetime) -> int:
+    """PENDING -> INVALID: the message must never be sent (the number opted out meanwhile)."""
+    params = [{"mid": m} for m in ids]
+    if not params:
+        return 0
+    result = conn.execute(
+        update(messages)
+        .where(messages.c.id == bindparam("mid"), messages.c.status == MessageStatus.PENDING)
+        .values(status=MessageStatus.INVALID, reason=reason, not_before=None, in_flight_since=None, updated_at=now),
         params,
     )
     return max(result.rowcount, 0)

@@ -96,6 +96,7 @@ messages = Table(
     Column("external_id", String(120)),
     Column("attempts", SmallInteger, nullable=False, server_default="0"),
     Column("not_before", UTCDateTime()),
+    Column("in_flight_since", UTCDateTime()),  # set while an attempt is with the provider
     Column("error_code", String(40)),
     Column("error_text", String(300)),
     Column("created_at", UTCDateTime(), nullable=False),
