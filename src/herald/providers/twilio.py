@@ -1,0 +1,393 @@
+"""The Twilio Programmable Messaging adapter: one REST call per message, sent concurrently; signed status callbacks."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+import aiohttp
+
+from herald.domain.message import MessageStatus
+from herald.domain.phones import mask
+from herald.errors import ProviderError, WebhookError
+from herald.providers.base import (
+    DeliveryReport,
+    InboundMessage,
+    OutboundMessage,
+    ProviderCheck,
+    ReportSink,
+    SendResult,
+    WebhookBatch,
+    WebhookRequest,
+)
+from herald.providers.config import TwilioSettings
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "2010-04-01"
+
+STATUSES: dict[str, MessageStatus] = {
+    # Still inside Twilio: not news for herald, whose message already waits for a report.
+    "queued": MessageStatus.WAITING_FOR_DELIVERY_REPORT,
+    "accepted": MessageStatus.WAITING_FOR_DELIVERY_REPORT,
+    "scheduled": MessageStatus.WAITING_FOR_DELIVERY_REPORT,
+    "sending": MessageStatus.WAITING_FOR_DELIVERY_REPORT,
+    # Inbound-only statuses; an outbound message never has them, so they carry no news either.
+    "receiving": MessageStatus.WAITING_FOR_DELIVERY_REPORT,
+    "received": MessageStatus.WAITING_FOR_DELIVERY_REPORT,
+    "sent": MessageStatus.SENT,  # the upstream carrier took it
+    "delivered": MessageStatus.DELIVERED,
+    "read": MessageStatus.DELIVERED,  # a read receipt comes after delivery
+    "partially_delivered": MessageStatus.DELIVERED,  # deprecated; it reached the handset, polling tells no more
+    "undelivered": MessageStatus.FAILED,
+    "failed": MessageStatus.FAILED,
+    "canceled": MessageStatus.FAILED,  # only scheduled messages are canceled, and herald schedules none itself
+}
+"""Twilio message status -> herald status; WAITING_FOR_DELIVERY_REPORT means "nothing new"."""
+
+
+class ErrorClass(StrEnum):
+    TRANSIENT = "transient"  # try again later, with backoff
+    PERMANENT = "permanent"  # fix the number, the content or the account; retrying changes nothing
+    OPT_OUT = "opt-out"  # permanent, and the recipient goes on herald's opt-out list
+
+
+class TwilioCode(NamedTuple):
+    error_class: ErrorClass
+    title: str
+
+
+_T, _P = ErrorClass.TRANSIENT, ErrorClass.PERMANENT
+ERRORS: dict[str, TwilioCode] = {
+    "20003": TwilioCode(_P, "Authentication failed"),
+    "20404": TwilioCode(_P, "Resource not found"),
+    "20500": TwilioCode(_T, "Internal server error"),
+    "20429": TwilioCode(_T, "Too many concurrent requests"),
+    "21211": TwilioCode(_P, "Invalid 'To' phone number"),
+    "21212": TwilioCode(_P, "Invalid 'From' phone number"),
+    "21408": TwilioCode(_P, "Sending to this region is not enabled"),
+    "21602": TwilioCode(_P, "Message body is required"),
+    "21603": TwilioCode(_P, "'From' phone number is required"),
+    "21604": TwilioCode(_P, "'To' phone number is required"),
+    "21606": TwilioCode(_P, "'From' is not an SMS-capable number of this account"),
+    "21610": TwilioCode(ErrorClass.OPT_OUT, "The recipient unsubscribed (replied STOP)"),
+    "21611": TwilioCode(_T, "The sender's queue is full"),
+    "21612": TwilioCode(_P, "The 'To' and 'From' combination cannot be routed"),
+    "21614": TwilioCode(_P, "'To' is not a mobile number"),
+    "14107": TwilioCode(_T, "Loop protection between the same two numbers"),
+    "30001": TwilioCode(_T, "Queue overflow"),
+    "30002": TwilioCode(_P, "Account suspended"),
+    "30003": TwilioCode(_T, "Unreachable destination handset"),
+    "30004": TwilioCode(_P, "Message blocked"),
+    "30005": TwilioCode(_P, "Unknown destination handset"),
+    "30006": TwilioCode(_P, "Landline or unreachable carrier"),
+    "30007": TwilioCode(_P, "Message filtered by the carrier"),
+    "30008": TwilioCode(_T, "Unknown error"),
+    "30009": TwilioCode(_T, "Missing inbound segment"),
+    "30010": TwilioCode(_P, "Message price exceeds max price"),
+}
+"""Twilio error code -> class and title. On a send the class decides retrying; in a report (the
+message is final by then) only OPT_OUT matters, and the title fills a missing ErrorMessage."""
+
+_ADVICE = {
+    ErrorClass.TRANSIENT: "herald will retry it later.",
+    ErrorClass.PERMANENT: "retrying will not help; fix the number, the text or the account.",
+    ErrorClass.OPT_OUT: "the recipient unsubscribed; herald will not send to this number again.",
+}
+
+
+def http_class(status: int) -> ErrorClass:
+    """The class of an HTTP error whose body has no known Twilio code."""
+    return _T if status in (408, 429) or status >= 500 else _P
+
+
+def signature(auth_token: str, url: str, params: Iterable[tuple[str, str]]) -> str:
+    """X-Twilio-Signature: base64 HMAC-SHA1 of the URL and every (name, value) pair, sorted and de-duplicated."""
+    values: dict[str, set[str]] = {}
+    for name, value in params:
+        values.setdefault(name, set()).add(value)
+    payload = url + "".join(name + value for name in sorted(values) for value in sorted(values[name]))
+    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def url_variants(url: str) -> list[str]:
+    """The URL as given plus its twin with or without the scheme's default port: Twilio signs either."""
+    parts = urlsplit(url)
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    host = parts.hostname or ""
+    if default is None or not host:
+        return [url]
+    if parts.port is None:
+        return [url, urlunsplit(parts._replace(netloc=f"{parts.netloc}:{default}"))]
+    if parts.port == default:
+        return [url, urlunsplit(parts._replace(netloc=parts.netloc.rsplit(":", 1)[0]))]
+    return [url]
+
+
+def is_signed(auth_token: str, url: str, params: Sequence[tuple[str, str]], given: str) -> bool:
+    return any(hmac.compare_digest(signature(auth_token, u, params), given) for u in url_variants(url))
+
+
+class TwilioProvider:
+    """Sends each message as its own Messages.json request; many in flight, never more than max_in_flight."""
+
+    kind = "twilio"
+    max_batch = 200
+
+    def __init__(self, settings: TwilioSettings, *, now: Callable[[], datetime], public_url: str | None = None) -> None:
+        self.name = settings.name
+        self.settings = settings
+        self._now = now
+        self._token = settings.auth_token.get_secret_value()
+        self._account = f"{settings.base_url.rstrip('/')}/{API_VERSION}/Accounts/{settings.account_sid}"
+        self._host = urlsplit(settings.base_url).netloc or settings.base_url
+        self._timeout = aiohttp.ClientTimeout(total=settings.timeout)
+        self.status_callback = (
+            f"{public_url.rstrip('/')}/webhooks/{settings.name}" if public_url and settings.status_callback else None
+        )
+        self._http: aiohttp.ClientSession | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _session(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
+        """The session of the running loop; made on first use because a session belongs to one loop."""
+        loop = asyncio.get_running_loop()
+        if self._http is None or self._slots is None or self._http.closed or self._loop is not loop:
+            if self._http is not None and not self._http.closed:
+                # Its loop is gone or elsewhere: it cannot be closed from here, only dropped.
+                self._http.detach()
+            connector = aiohttp.TCPConnector(limit=self.settings.max_in_flight)
+            self._http = aiohttp.ClientSession(
+                connector=connector,
+                headers={
+                    "Authorization": aiohttp.encode_basic_auth(self.settings.account_sid, self._token),
+                    "Accept": "application/json",
+                    "User-Agent": "herald",
+                },
+            )
+            self._slots = asyncio.Semaphore(self.settings.max_in_flight)
+            self._loop = loop
+        return self._http, self._slots
+
+    def _form(self, message: OutboundMessage) -> dict[str, str]:
+        form = {"To": message.to, "Body": message.body}
+        if self.settings.messaging_service_sid is not None:
+            form["MessagingServiceSid"] = self.settings.messaging_service_sid
+        else:
+            assert self.settings.from_number is not None  # the settings validator wants exactly one sender
+            form["From"] = self.settings.from_number
+        if self.status_callback is not None:
+            form["StatusCallback"] = self.status_callback
+        return form
+
+    async def send(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
+        http, slots = self._session()
+        return list(await asyncio.gather(*(self._send_one(http, slots, m) for m in messages)))
+
+    async def _send_one(
+        self, http: aiohttp.ClientSession, slots: asyncio.Semaphore, message: OutboundMessage
+    ) -> SendResult:
+        async with slots:
+            try:
+                async with http.post(
+                    f"{self._account}/Messages.json", data=self._form(message), timeout=self._timeout
+                ) as response:
+                    status, raw = response.status, await response.read()
+            except TimeoutError:
+                error = self._transport_error("TIMEOUT", f"no answer within {self.settings.timeout:g} s")
+                return self._refused(message, error)
+            except aiohttp.ClientError as exc:
+                error = self._transport_error("CONNECTION", f"{type(exc).__name__} talking to {self._host}")
+                return self._refused(message, error)
+        if 200 <= status < 300:
+            body = _json(raw)
+            sid = body.get("sid") if body is not None else None
+            if isinstance(sid, str) and sid[:2] in ("SM", "MM"):
+                return SendResult(message.message_id, external_id=sid)
+            error = self._transport_error("MALFORMED", f"HTTP {status} without a Message resource")
+            return self._refused(message, error)
+        return self._refused(message, self._http_error(status, raw))
+
+    def _transport_error(self, code: str, text: str) -> ProviderError:
+        # The outcome is unknown (Twilio may or may not have queued it): herald retries.
+        return ProviderError(
+            f"Twilio ({self.name}) did not confirm the message: {text}; herald will retry it later.",
+            provider=self.name,
+            code=code,
+            text=text,
+            retryable=True,
+        )
+
+    def _http_error(self, status: int, raw: bytes) -> ProviderError:
+        body = _json(raw) or {}
+        raw_code = body.get("code")
+        code = str(raw_code) if isinstance(raw_code, int | str) and raw_code != "" else f"HTTP{status}"
+        known = ERRORS.get(code)
+        text = _text(body) or (known.title if known else f"HTTP {status}")
+        error_class = _T if http_class(status) is _T else (known.error_class if known else _P)
+        advice = _ADVICE[error_class]
+        if status == 401:
+            advice = f"check the Account SID and Auth Token of provider {self.name!r}."
+        return ProviderError(
+            f"Twilio ({self.name}) refused the message: {code} {text.rstrip('.')}; {advice}",
+            provider=self.name,
+            code=code,
+            text=text,
+            retryable=error_class is _T,
+            opted_out=error_class is ErrorClass.OPT_OUT,
+        )
+
+    def _refused(self, message: OutboundMessage, error: ProviderError) -> SendResult:
+        log.info(
+            "twilio %s: message %s to %s not accepted (%s, retryable=%s)",
+            self.name,
+            message.message_id,
+            mask(message.to),
+            error.code,
+            error.retryable,
+        )
+        return SendResult(message.message_id, error=error)
+
+    async def fetch_reports(self, external_ids: Sequence[str]) -> list[DeliveryReport]:
+        http, slots = self._session()
+        found = await asyncio.gather(*(self._fetch_one(http, slots, sid) for sid in external_ids))
+        return [r for r in found if r is not None]
+
+    async def _fetch_one(
+        self, http: aiohttp.ClientSession, slots: asyncio.Semaphore, sid: str
+    ) -> DeliveryReport | None:
+        async with slots:
+            try:
+                async with http.get(f"{self._account}/Messages/{sid}.json", timeout=self._timeout) as response:
+                    status, raw = response.status, await response.read()
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                log.warning("twilio %s: fetching %s failed: %s", self.name, sid, type(exc).__name__)
+                return None
+        body = _json(raw)
+        if status != 200 or body is None or not isinstance(body.get("status"), str):
+            log.warning("twilio %s: fetching %s answered HTTP %s", self.name, sid, status)
+            return None
+        at = _rfc2822(body.get("date_updated")) or self._now()
+        return self.report(sid, body["status"], body.get("error_code"), body.get("error_message"), at)
+
+    def report(self, sid: str, status: str, code: object, text: object, at: datetime) -> DeliveryReport | None:
+        """A DeliveryReport from a Twilio status, or None when the status is nothing new (or unknown)."""
+        mapped = STATUSES.get(status)
+        if mapped is None:
+            log.warning("twilio %s: unknown status %r for %s, ignored", self.name, status, sid)
+            return None
+        if mapped is MessageStatus.WAITING_FOR_DELIVERY_REPORT:
+            return None
+        if mapped is not MessageStatus.FAILED:
+            return DeliveryReport(sid, mapped, at)
+        error_code = str(code) if code not in (None, "") else None
+        known = ERRORS.get(error_code or "")
+        error_text = text if isinstance(text, str) and text else (known.title if known else f"Twilio status {status}")
+        opted_out = known is not None and known.error_class is ErrorClass.OPT_OUT
+        return DeliveryReport(sid, mapped, at, error_code, error_text, opted_out)
+
+    def parse_webhook(self, request: WebhookRequest) -> WebhookBatch:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if request.method.upper() != "POST" or content_type != "application/x-www-form-urlencoded":
+            raise WebhookError("Twilio status callbacks are form-encoded POSTs; this is not one.", status=400)
+        try:
+            params = parse_qsl(request.body.decode("utf-8"), keep_blank_values=True)
+        except UnicodeDecodeError:
+            raise WebhookError("The callback body is not UTF-8 form data.", status=400) from None
+        given = headers.get("x-twilio-signature")
+        if not given:
+            raise WebhookError("The callback has no X-Twilio-Signature header; refused.", status=403)
+        if "x-twilio-webhooks-signature-settings" in headers:
+            raise WebhookError(
+                "The callback is signed with a Webhooks-Rule key; herald checks Auth Token signatures only.",
+                status=403,
+            )
+        if not is_signed(self._token, request.url, params, given):
+            raise WebhookError(
+                f"The X-Twilio-Signature does not match {request.url} with {self.name}'s Auth Token; refused. "
+                "Check that herald's public URL is exactly the one Twilio calls.",
+                status=403,
+            )
+        fields = dict(params)
+        if "MessageStatus" in fields:
+            sid = fields.get("MessageSid")
+            if not sid:
+                raise WebhookError("The status callback has no MessageSid.", status=400)
+            text = fields.get("ErrorMessage")
+            report = self.report(sid, fields["MessageStatus"], fields.get("ErrorCode"), text, self._now())
+            return WebhookBatch(reports=[report] if report is not None else [])
+        if "Body" in fields and "From" in fields:
+            return WebhookBatch(inbound=[InboundMessage(fields["From"], fields["Body"], self._now())])
+        raise WebhookError("The callback has neither MessageSid/MessageStatus nor Body/From.", status=400)
+
+    async def check(self) -> ProviderCheck:
+        http, _ = self._session()
+        try:
+            async with http.get(f"{self._account}.json", timeout=self._timeout) as response:
+                status, raw = response.status, await response.read()
+        except TimeoutError:
+            return ProviderCheck(False, f"unreachable {self._host}: no answer within {self.settings.timeout:g} s")
+        except aiohttp.ClientError as exc:
+            return ProviderCheck(False, f"unreachable {self._host}: {type(exc).__name__}")
+        if status == 401:
+            return ProviderCheck(False, f"credentials refused by {self._host} for account {self.settings.account_sid}")
+        if status != 200:
+            return ProviderCheck(False, f"{self._host} answered HTTP {status} for account {self.settings.account_sid}")
+        account_status = (_json(raw) or {}).get("status", "active")
+        if account_status != "active":
+            return ProviderCheck(False, f"Twilio account {self.settings.account_sid} is {account_status}")
+        return ProviderCheck(True, f"Twilio account {self.settings.account_sid} reachable at {self._host}, active")
+
+    async def close(self) -> None:
+        if self._http is not None:
+            if self._loop is asyncio.get_running_loop():
+                await self._http.close()
+            else:
+                self._http.detach()  # made in another loop, which alone could close it
+        self._http = self._slots = self._loop = None
+
+
+def _json(raw: bytes) -> dict[str, Any] | None:
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _text(body: dict[str, Any]) -> str | None:
+    """The error sentence of either of Twilio's error shapes (classic or RFC 9457 problem details)."""
+    for key in ("message", "detail", "title"):
+        value = body.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _rfc2822(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        at = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)  # "-0000" means UTC of unknown origin
+
+
+def build(
+    settings: TwilioSettings, *, now: Callable[[], datetime], public_url: str | None, report_sink: ReportSink
+) -> TwilioProvider:
+    """Twilio pushes to herald's webhook URL, so the report sink (for adapters with their own link) is unused."""
+    return TwilioProvider(settings, now=now, public_url=public_url)
