@@ -1,0 +1,413 @@
+"""The Infobip adapter: batched sends over /sms/3/messages (or legacy /sms/2/text/advanced), pulled and pushed reports.
+
+Every destination carries herald's reference as Infobip's `messageId`, so the external id is known
+before the request returns and an early report is never orphaned. Infobip signs no webhook: herald
+appends its shared secret to the notify URL it hands Infobip (`?secret=...`) and also accepts it in
+the `X-Herald-Webhook-Secret` header (for account-level subscriptions whose headers you choose).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+from urllib.parse import quote
+
+import aiohttp
+
+from herald.domain.message import MessageStatus
+from herald.domain.phones import mask
+from herald.errors import ProviderError, WebhookError
+from herald.providers.base import (
+    DeliveryReport,
+    InboundMessage,
+    OutboundMessage,
+    ProviderCheck,
+    ReportSink,
+    SendResult,
+    WebhookBatch,
+    WebhookRequest,
+)
+from herald.providers.config import InfobipSettings
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "x-herald-webhook-secret"
+PULL_LIMIT = 1000  # Infobip's maximum page of /sms/3/reports
+MAX_PULL_PAGES = 100  # one fetch drains at most 100,000 reports; the next run takes the rest
+
+
+class ErrorClass(StrEnum):
+    NONE = "no error"
+    TRANSIENT = "transient"
+    PERMANENT = "permanent"
+    OPT_OUT = "permanent, recipient opted out"
+
+
+Outcome = MessageStatus | Literal["accepted"]
+"""What a status means to herald: a report's status, or "accepted" (still with Infobip: no report)."""
+
+STATUS_GROUPS: dict[int, tuple[str, Outcome]] = {
+    0: ("ACCEPTED", "accepted"),
+    1: ("PENDING", "accepted"),
+    2: ("UNDELIVERABLE", MessageStatus.FAILED),
+    3: ("DELIVERED", MessageStatus.DELIVERED),
+    4: ("EXPIRED", MessageStatus.FAILED),
+    5: ("REJECTED", MessageStatus.FAILED),
+}
+"""Fallback for status ids missing from STATUS_IDS."""
+
+_P, _F = ErrorClass.PERMANENT, ErrorClass.NONE
+STATUS_IDS: dict[int, tuple[str, Outcome, ErrorClass]] = {
+    1: ("PENDING_TIME_VIOLATION", "accepted", _F),  # held back by a delivery time window: still Infobip's
+    2: ("DELIVERED_TO_OPERATOR", MessageStatus.SENT, _F),  # not handset delivery: herald's "Sent" says exactly that
+    3: ("PENDING_WAITING_DELIVERY", MessageStatus.SENT, _F),  # handed to the operator, waiting for the handset
+    4: ("UNDELIVERABLE_REJECTED_OPERATOR", MessageStatus.FAILED, _P),
+    5: ("DELIVERED_TO_HANDSET", MessageStatus.DELIVERED, _F),
+    6: ("REJECTED_NETWORK", MessageStatus.FAILED, _P),
+    7: ("PENDING_ENROUTE", MessageStatus.SENT, _F),
+    8: ("REJECTED_PREFIX_MISSING", MessageStatus.FAILED, _P),
+    9: ("UNDELIVERABLE_NOT_DELIVERED", MessageStatus.FAILED, _P),
+    10: ("REJECTED_DND", MessageStatus.FAILED, ErrorClass.OPT_OUT),  # the recipient is on a do-not-disturb list
+    11: ("REJECTED_SOURCE", MessageStatus.FAILED, _P),
+    12: ("REJECTED_NOT_ENOUGH_CREDITS", MessageStatus.FAILED, _P),
+    13: ("REJECTED_SENDER", MessageStatus.FAILED, _P),
+    14: ("REJECTED_DESTINATION", MessageStatus.FAILED, _P),
+    15: ("EXPIRED_EXPIRED", MessageStatus.FAILED, _P),
+    16: ("REJECTED_NOT_REACHABLE", MessageStatus.FAILED, _P),
+    17: ("REJECTED_PREPAID_PACKAGE_EXPIRED", MessageStatus.FAILED, _P),
+    18: ("REJECTED_DESTINATION_NOT_REGISTERED", MessageStatus.FAILED, _P),
+    19: ("REJECTED_ROUTE_NOT_AVAILABLE", MessageStatus.FAILED, _P),
+    20: ("REJECTED_FLOODING_FILTER", MessageStatus.FAILED, _P),
+    21: ("REJECTED_SYSTEM_ERROR", MessageStatus.FAILED, _P),
+    22: ("EXPIRED_UNKNOWN", MessageStatus.FAILED, _P),
+    23: ("REJECTED_DUPLICATE_MESSAGE_ID", MessageStatus.FAILED, _P),
+    24: ("REJECTED_INVALID_UDH", MessageStatus.FAILED, _P),
+    25: ("REJECTED_MESSAGE_TOO_LONG", MessageStatus.FAILED, _P),
+    26: ("PENDING_ACCEPTED", "accepted", _F),
+}
+"""Status id -> (name, outcome, class of a send-time rejection). Group 5 at send time is never
+retried: Infobip already decided (credits, sender, route); herald's retry would meet the same answer."""
+
+ERROR_GROUPS: dict[int, tuple[str, ErrorClass]] = {
+    0: ("OK", ErrorClass.NONE),
+    1: ("HANDSET_ERRORS", ErrorClass.TRANSIENT),
+    2: ("USER_ERRORS", ErrorClass.PERMANENT),
+    3: ("OPERATOR_ERRORS", ErrorClass.TRANSIENT),
+}
+"""Fallback for error ids missing from ERROR_IDS when the report carries no `permanent` flag."""
+
+_T = ErrorClass.TRANSIENT
+ERROR_IDS: dict[int, tuple[str, ErrorClass]] = {
+    0: ("NO_ERROR", ErrorClass.NONE),
+    1: ("EC_UNKNOWN_SUBSCRIBER", _P),
+    6: ("EC_ABSENT_SUBSCRIBER_SM", _T),
+    9: ("EC_ILLEGAL_SUBSCRIBER", _P),
+    11: ("EC_TELESERVICE_NOT_PROVISIONED", _P),
+    13: ("EC_CALL_BARRED", _T),
+    27: ("EC_ABSENT_SUBSCRIBER", _T),
+    31: ("EC_SUBSCRIBER_BUSY_FOR_MT_SMS", _T),
+    32: ("EC_SM_DELIVERY_FAILURE", _T),
+    33: ("EC_MESSAGE_WAITING_LIST_FULL", _T),
+    34: ("EC_SYSTEM_FAILURE", _T),
+    255: ("EC_UNKNOWN_ERROR", _P),
+    2048: ("EC_TIME_OUT", _T),
+    2049: ("EC_IMSI_BLACKLISTED", _P),  # the SIM is barred (stolen, fraud), not the person's choice
+    2050: ("EC_DEST_ADDRESS_BLACKLISTED", ErrorClass.OPT_OUT),  # the number is on a block list: stop sending
+    4101: ("EC_ValidityExpired", _P),
+}
+
+HTTP_RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
+"""Whole-request answers worth another attempt; any other non-2xx is permanent (401/403 = credentials)."""
+
+
+def status_outcome(status: dict[str, Any]) -> tuple[Outcome, ErrorClass]:
+    """A status object's meaning, by id when herald knows it, else by group."""
+    known = STATUS_IDS.get(_int(status.get("id")))
+    if known is not None:
+        return known[1], known[2]
+    group = STATUS_GROUPS.get(_int(status.get("groupId")))
+    if group is None:
+        name = str(status.get("groupName", "")).upper()  # legacy payloads spell groups loosely
+        group = next((g for g in STATUS_GROUPS.values() if g[0] == name), ("UNKNOWN", MessageStatus.FAILED))
+    return group[1], ErrorClass.PERMANENT if group[1] is MessageStatus.FAILED else ErrorClass.NONE
+
+
+def error_class(error: dict[str, Any]) -> ErrorClass:
+    known = ERROR_IDS.get(_int(error.get("id")))
+    if known is not None:
+        return known[1]
+    if isinstance(error.get("permanent"), bool):
+        return ErrorClass.PERMANENT if error["permanent"] else ErrorClass.TRANSIENT
+    return ERROR_GROUPS.get(_int(error.get("groupId")), ("", ErrorClass.PERMANENT))[1]
+
+
+def _int(value: object) -> int:
+    try:
+        return int(value)  # type: ignore[call-overload, no-any-return]
+    except (TypeError, ValueError):
+        return -1
+
+
+def _at(report: dict[str, Any], now: Callable[[], datetime]) -> datetime:
+    for key in ("doneAt", "sentAt"):
+        try:
+            return datetime.fromisoformat(str(report[key]))
+        except (KeyError, ValueError):
+            continue
+    return now()
+
+
+def parse_report(report: dict[str, Any], now: Callable[[], datetime]) -> DeliveryReport | None:
+    """One v3 DeliveryReport or legacy SmsReport as herald's DeliveryReport; None while still pending."""
+    external_id = report.get("messageId")
+    status = report.get("status")
+    if not isinstance(external_id, str) or not isinstance(status, dict):
+        return None
+    outcome, status_class = status_outcome(status)
+    if outcome == "accepted":
+        return None
+    at = _at(report, now)
+    if outcome is not MessageStatus.FAILED:
+        return DeliveryReport(external_id, outcome, at)
+    error = report.get("error") if isinstance(report.get("error"), dict) else {}
+    assert isinstance(error, dict)
+    cls = error_class(error)
+    if cls is ErrorClass.NONE:  # the status alone says why (REJECTED_DND, EXPIRED_EXPIRED ...)
+        code, text = str(status.get("name") or status.get("id")), str(status.get("description") or status.get("name"))
+    else:
+        code = str(error.get("id"))
+        text = f"{error.get('name', 'ERROR')}: {error.get('description') or error.get('name', '')}"
+    opted_out = ErrorClass.OPT_OUT in (cls, status_class)
+    return DeliveryReport(external_id, MessageStatus.FAILED, at, code, text, opted_out)
+
+
+class InfobipProvider:
+    """Infobip over HTTP with an API key; many messages per request."""
+
+    kind = "infobip"
+
+    def __init__(self, settings: InfobipSettings, *, now: Callable[[], datetime], public_url: str | None) -> None:
+        self.name = settings.name
+        self.settings = settings
+        self.max_batch = settings.batch_size
+        self._now = now
+        self._base = settings.base_url.rstrip("/")
+        self._headers = {
+            "Authorization": f"App {settings.api_key.get_secret_value()}",
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+        }
+        self._notify_url = self._notify(public_url)
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _notify(self, public_url: str | None) -> str | None:
+        if not (public_url and self.settings.notify):
+            return None
+        if self.settings.webhook_secret is None:
+            # herald refuses unauthenticated pushes, so asking for them would only lose reports.
+            log.warning("provider %s has no webhook_secret: delivery reports will be pulled, not pushed", self.name)
+            return None
+        secret = quote(self.settings.webhook_secret.get_secret_value(), safe="")
+        return f"{public_url.rstrip('/')}/webhooks/{self.name}?secret={secret}"
+
+    def _client(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            # A session is bound to the loop it was made in; each asyncio.run() of a job gets its own.
+            connector = aiohttp.TCPConnector(limit=self.settings.max_in_flight)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers=self._headers,
+                timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
+                json_serialize=json.dumps,
+            )
+            self._loop = loop
+        return self._session
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        """(HTTP status, parsed JSON or None); foreign transport errors become a retryable ProviderError."""
+        try:
+            async with self._client().request(method, self._base + path, **kwargs) as response:
+                raw = await response.read()
+                try:
+                    return response.status, json.loads(raw) if raw else None
+                except ValueError:
+                    return response.status, None
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            kind = "timed out" if isinstance(exc, TimeoutError) else f"failed ({type(exc).__name__})"
+            raise self._error(f"The request to Infobip {kind}; herald will retry.", "NETWORK", kind, True) from None
+
+    def _error(self, message: str, code: str, text: str, retryable: bool, opted_out: bool = False) -> ProviderError:
+        return ProviderError(
+            message, provider=self.name, code=code, text=text, retryable=retryable, opted_out=opted_out
+        )
+
+    def _http_error(self, status: int, body: Any) -> ProviderError:
+        code, text = _envelope(status, body)
+        if status in (401, 403):
+            return self._error(
+                f"Infobip refused the credentials of provider {self.name!r} ({status}); check api_key and its scopes.",
+                code,
+                text,
+                False,
+            )
+        retryable = status in HTTP_RETRYABLE
+        verdict = "herald will retry" if retryable else "the request will not be retried"
+        return self._error(f"Infobip answered {status} ({text}); {verdict}.", code, text, retryable)
+
+    async def send(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
+        chunks = [messages[i : i + self.max_batch] for i in range(0, len(messages), self.max_batch)]
+        answers = await asyncio.gather(*(self._send_chunk(chunk) for chunk in chunks))
+        return [result for answer in answers for result in answer]
+
+    async def _send_chunk(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
+        path, body = self._request(messages)
+        try:
+            status, answer = await self._call("POST", path, json=body)
+            if status != 200:
+                raise self._http_error(status, answer)
+            entries = answer.get("messages") if isinstance(answer, dict) else None
+            if not isinstance(entries, list):
+                raise self._error(
+                    "Infobip's answer was not a message list; herald will retry.", "MALFORMED", "malformed", True
+                )
+        except ProviderError as exc:
+            return [SendResult(m.message_id, error=exc) for m in messages]
+        by_id = {e.get("messageId"): e for e in entries if isinstance(e, dict)}
+        return [self._result(m, by_id.get(m.reference)) for m in messages]
+
+    def _result(self, message: OutboundMessage, entry: dict[str, Any] | None) -> SendResult:
+        status = entry.get("status") if entry is not None else None
+        if not isinstance(status, dict):
+            error = self._error(
+                "Infobip's answer did not mention this message; herald will retry.", "MISSING", "no status", True
+            )
+            return SendResult(message.message_id, error=error)
+        outcome, cls = status_outcome(status)
+        if outcome != MessageStatus.FAILED:
+            return SendResult(message.message_id, external_id=message.reference)
+        name = str(status.get("name") or status.get("groupName") or "REJECTED")
+        text = str(status.get("description") or name)
+        log.info("infobip %s rejected %s: %s", self.name, mask(message.to), name)
+        error = self._error(
+            f"Infobip rejected the message: {text}.", name, text, cls is ErrorClass.TRANSIENT, cls is ErrorClass.OPT_OUT
+        )
+        return SendResult(message.message_id, error=error)
+
+    def _request(self, messages: Sequence[OutboundMessage]) -> tuple[str, dict[str, Any]]:
+        """The JSON of one send: identical texts share one entry with several destinations."""
+        by_text: dict[str, list[dict[str, str]]] = {}
+        for m in messages:
+            by_text.setdefault(m.body, []).append({"to": m.to.lstrip("+"), "messageId": m.reference})
+        sender, url = self.settings.sender, self._notify_url
+        # Text goes as text: Infobip picks GSM-7 or UCS-2 from it, and no transliteration alters it.
+        entries: list[dict[str, Any]]
+        if self.settings.api == "v2":
+            notify = {"notifyUrl": url, "notifyContentType": "application/json"} if url else {}
+            entries = [{"from": sender, "destinations": d, "text": t, **notify} for t, d in by_text.items()]
+            return "/sms/2/text/advanced", {"messages": entries}
+        hooks: dict[str, Any] = (
+            {"webhooks": {"delivery": {"url": url}, "contentType": "application/json"}} if url else {}
+        )
+        entries = [{"sender": sender, "destinations": d, "content": {"text": t}, **hooks} for t, d in by_text.items()]
+        return "/sms/3/messages", {"messages": entries}
+
+    async def fetch_reports(self, external_ids: Sequence[str]) -> list[DeliveryReport]:
+        """Drain Infobip's report queue: it hands each report out once and not by id, so every report
+        it has is returned, asked for or not (herald parks those it does not know yet)."""
+        path = "/sms/1/reports" if self.settings.api == "v2" else "/sms/3/reports"
+        reports: list[DeliveryReport] = []
+        for page in range(MAX_PULL_PAGES):
+            try:
+                status, answer = await self._call("GET", path, params={"limit": str(PULL_LIMIT)})
+                if status != 200:
+                    raise self._http_error(status, answer)
+            except ProviderError:
+                if page == 0:
+                    raise
+                # Reports already drained exist nowhere else now: hand them over, the rest waits.
+                log.warning("infobip %s: report pull stopped after %d pages", self.name, page)
+                break
+            results = answer.get("results") if isinstance(answer, dict) else None
+            if not isinstance(results, list):
+                break
+            reports += [r for r in (parse_report(x, self._now) for x in results if isinstance(x, dict)) if r]
+            if len(results) < PULL_LIMIT:
+                break
+        return reports
+
+    def parse_webhook(self, request: WebhookRequest) -> WebhookBatch:
+        self._authenticate(request)
+        try:
+            payload = json.loads(request.body)
+        except ValueError:
+            raise WebhookError("The body is not JSON; Infobip pushes JSON reports.", status=400) from None
+        results = payload.get("results") if isinstance(payload, dict) else None
+        if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+            raise WebhookError("The body has no `results` list of reports or messages.", status=400)
+        batch = WebhookBatch()
+        for item in results:
+            if "status" in item:
+                report = parse_report(item, self._now)
+                if report is not None:
+                    batch.reports.append(report)
+            elif "from" in item:
+                text = item.get("text") or item.get("cleanText") or ""
+                at = _at({"doneAt": item.get("receivedAt")}, self._now)
+                batch.inbound.append(InboundMessage(str(item["from"]), str(text), at))
+            else:
+                raise WebhookError("A result is neither a delivery report nor an inbound message.", status=400)
+        return batch
+
+    def _authenticate(self, request: WebhookRequest) -> None:
+        secret = self.settings.webhook_secret
+        if secret is None:
+            raise WebhookError(f"Provider {self.name!r} has no webhook_secret; herald takes no pushes.", status=403)
+        given = request.query.get("secret") or request.headers.get(SECRET_HEADER) or ""
+        if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
+            raise WebhookError("The call does not carry this provider's webhook secret.", status=403)
+
+    async def check(self) -> ProviderCheck:
+        try:
+            status, answer = await self._call("GET", "/account/1/balance")
+        except ProviderError:
+            return ProviderCheck(False, f"Infobip at {self._base} is unreachable")
+        if status == 200 and isinstance(answer, dict):
+            return ProviderCheck(
+                True, f"credentials accepted; balance {answer.get('balance')} {answer.get('currency')}"
+            )
+        if status in (401, 403):
+            return ProviderCheck(False, f"Infobip refused the credentials ({status}); check api_key")
+        return ProviderCheck(False, f"Infobip answered {status}: {_envelope(status, answer)[1]}")
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed and self._loop is asyncio.get_running_loop():
+            await self._session.close()
+        self._session = None
+
+
+def _envelope(status: int, body: Any) -> tuple[str, str]:
+    """(code, text) from a v3 `ApiError` or a legacy `requestError.serviceException`."""
+    if isinstance(body, dict):
+        if "errorCode" in body:
+            return str(body["errorCode"]), str(body.get("description") or body["errorCode"])
+        legacy = (
+            body.get("requestError", {}).get("serviceException") if isinstance(body.get("requestError"), dict) else None
+        )
+        if isinstance(legacy, dict):
+            return str(legacy.get("messageId", status)), str(legacy.get("text") or legacy.get("messageId"))
+    return f"HTTP{status}", f"HTTP {status}"
+
+
+def build(
+    settings: InfobipSettings, *, now: Callable[[], datetime], public_url: str | None, report_sink: ReportSink
+) -> InfobipProvider:
+    """Infobip reports come by pull or webhook, never on our own connection: `report_sink` is unused."""
+    return InfobipProvider(settings, now=now, public_url=public_url)
