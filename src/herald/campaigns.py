@@ -35,6 +35,7 @@ class CampaignRequest(BaseModel):
     param_value: dict[str, Any] = Field(default_factory=dict, alias="paramValue")
     message: str
     provider_id: str = Field("simulator", alias="providerId")
+    fallback_provider_id: str | None = Field(None, alias="fallbackProviderId")
     recurrence: str | None = None
     recurrence_start_date: str | datetime | None = Field(None, alias="recurrenceStartDate")
     timezone: str | None = None
@@ -51,6 +52,7 @@ class Campaign:
     params: dict[str, int]
     template: str
     provider: str
+    fallback_provider: str | None
     status: CampaignStatus
     recurrence: Recurrence | None
     next_trigger_at: datetime | None
@@ -70,6 +72,7 @@ class Campaign:
             params=dict(row.params),
             template=row.template,
             provider=row.provider,
+            fallback_provider=row.fallback_provider,
             status=CampaignStatus(row.status),
             recurrence=recurrence,
             next_trigger_at=row.next_trigger_at,
@@ -101,6 +104,13 @@ def _validated(herald: Herald, request: CampaignRequest) -> dict[str, Any]:
             f"Unknown provider {request.provider_id!r}; choose one of: {', '.join(sorted(herald.providers))}.",
             field="providerId",
         )
+    fallback = request.fallback_provider_id or None
+    if fallback is not None and (fallback not in herald.providers or fallback == request.provider_id):
+        raise ValidationError(
+            f"Fallback provider {fallback!r} must be another configured provider: "
+            f"{', '.join(sorted(p for p in herald.providers if p != request.provider_id))}.",
+            field="fallbackProviderId",
+        )
     values: dict[str, Any] = {
         "name": request.campaign_name.strip(),
         "trigger_type": trigger,
@@ -108,6 +118,7 @@ def _validated(herald: Herald, request: CampaignRequest) -> dict[str, Any]:
         "params": params,
         "template": request.message,
         "provider": request.provider_id,
+        "fallback_provider": fallback,
         "recurrence": None,
         "recurrence_start": None,
         "timezone": None,

@@ -31,6 +31,8 @@ campaigns_app = typer.Typer(help="Create, preview and run campaigns.", no_args_i
 messages_app = typer.Typer(help="Campaign messages.", no_args_is_help=True)
 jobs_app = typer.Typer(help="The three jobs.", no_args_is_help=True)
 offices_app = typer.Typer(help="Offices and their phone region and time zone.", no_args_is_help=True)
+providers_app = typer.Typer(help="SMS providers: what is configured, and whether it works.", no_args_is_help=True)
+optouts_app = typer.Typer(help="The opt-out list: numbers never to be messaged.", no_args_is_help=True)
 for sub, name in [
     (db_app, "db"),
     (demo_app, "demo"),
@@ -39,6 +41,8 @@ for sub, name in [
     (messages_app, "messages"),
     (jobs_app, "jobs"),
     (offices_app, "offices"),
+    (providers_app, "providers"),
+    (optouts_app, "optouts"),
 ]:
     app.add_typer(sub, name=name)
 
@@ -199,6 +203,114 @@ def offices_set(
     console.print(f"Office {office_id}: region {region.upper()}, time zone {timezone}.")
 
 
+# ---- providers and opt-outs ----------------------------------------------------------------------------
+
+
+@providers_app.command("list")
+def providers_list() -> None:
+    """Configured providers with their limits and fallbacks (secrets never shown)."""
+    herald = _herald()
+    table = Table("name", "kind", "endpoint", "rate limit", "in flight", "fallback", title="Providers")
+    for name, config in herald.provider_settings.items():
+        endpoint = getattr(config, "base_url", None) or (
+            f"{config.host}:{config.port}" if hasattr(config, "host") else "built in"
+        )
+        table.add_row(
+            name,
+            config.kind,
+            str(endpoint),
+            f"{config.rate_limit:g}/s" if config.rate_limit else "-",
+            str(config.max_in_flight),
+            config.fallback or herald.settings.fallback_provider or "-",
+        )
+    console.print(table)
+
+
+@providers_app.command("check")
+def providers_check(name: Annotated[str | None, typer.Argument(help="One provider; all when omitted.")] = None) -> None:
+    """Reachability and credentials of each provider, without sending a message."""
+    import asyncio
+
+    herald = _herald()
+    names = [name] if name else list(herald.providers)
+
+    async def check_all() -> list[Any]:
+        try:
+            return [await herald.provider(n).check() for n in names]
+        finally:
+            await herald.close_providers()
+
+    results = asyncio.run(check_all())
+    table = Table("provider", "ok", "detail", title="Provider check")
+    for n, result in zip(names, results, strict=True):
+        table.add_row(n, "[green]yes[/]" if result.ok else "[red]no[/]", result.detail)
+    console.print(table)
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
+@optouts_app.command("list")
+def optouts_list(limit: Annotated[int, typer.Option(min=1)] = 50) -> None:
+    """Opted-out numbers (masked), newest first."""
+    from sqlalchemy import select
+
+    from herald.domain.phones import mask
+    from herald.store.tables import opt_outs
+
+    herald = _herald()
+    with herald.store.connect() as conn:
+        rows = conn.execute(select(opt_outs).order_by(opt_outs.c.created_at.desc()).limit(limit)).all()
+    table = Table("number", "source", "detail", "since (UTC)", title="Opt-out list")
+    for r in rows:
+        table.add_row(mask(r.number), r.source, r.detail or "", f"{r.created_at:%Y-%m-%d %H:%M}")
+    console.print(table)
+
+
+@optouts_app.command("add")
+def optouts_add(number: str, reason: Annotated[str, typer.Option()] = "added by hand") -> None:
+    """Put a number on the opt-out list."""
+    from herald.domain.phones import PhoneRejection, mask, normalize
+    from herald.store import optouts
+
+    herald = _herald()
+    phone = normalize(number, herald.settings.default_region)
+    if isinstance(phone, PhoneRejection):
+        raise HeraldError(f"{number!r} is {phone.problem.value}; give the number as +<country><number>.")
+    with herald.store.begin() as conn:
+        optouts.add(conn, [phone.e164], source="cli", detail=reason, now=herald.clock.now())
+    console.print(f"{mask(phone.e164)} is on the opt-out list.")
+
+
+@optouts_app.command("remove")
+def optouts_remove(number: str) -> None:
+    """Take a number off the opt-out list (the client asked to be messaged again)."""
+    from sqlalchemy import delete
+
+    from herald.domain.phones import PhoneRejection, mask, normalize
+    from herald.store.tables import opt_outs
+
+    herald = _herald()
+    phone = normalize(number, herald.settings.default_region)
+    if isinstance(phone, PhoneRejection):
+        raise HeraldError(f"{number!r} is {phone.problem.value}.")
+    with herald.store.begin() as conn:
+        gone = conn.execute(delete(opt_outs).where(opt_outs.c.number == phone.e164)).rowcount
+    console.print(f"{mask(phone.e164)} {'removed from' if gone else 'was not on'} the opt-out list.")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8080,
+) -> None:
+    """Serve herald's HTTP endpoints (provider webhooks; set HERALD_PUBLIC_URL behind a proxy)."""
+    import uvicorn
+
+    from herald.api.app import create_app
+
+    uvicorn.run(create_app(_herald()), host=host, port=port, log_level="warning")
+
+
 # ---- campaigns ------------------------------------------------------------------------------------------
 
 
@@ -223,6 +335,7 @@ def campaigns_create(
     trigger: Annotated[str, typer.Option(help="direct or schedule.")] = "direct",
     param: ParamOpt = None,
     provider: Annotated[str, typer.Option()] = "simulator",
+    fallback: Annotated[str | None, typer.Option(help="Provider that takes over while the main one fails.")] = None,
     recurrence: Annotated[str | None, typer.Option(help="RRULE for schedule, e.g. FREQ=DAILY;BYHOUR=8.")] = None,
     start: Annotated[str | None, typer.Option(help="Recurrence start, local time: 2026-12-01T08:00.")] = None,
     timezone: Annotated[str | None, typer.Option(help="IANA time zone of the schedule.")] = None,
@@ -238,6 +351,7 @@ def campaigns_create(
             "paramValue": _params(param),
             "message": message,
             "providerId": provider,
+            "fallbackProviderId": fallback,
             "recurrence": recurrence,
             "recurrenceStartDate": start,
             "timezone": timezone,
@@ -259,6 +373,7 @@ def campaigns_edit(
     trigger: Annotated[str | None, typer.Option()] = None,
     param: ParamOpt = None,
     provider: Annotated[str | None, typer.Option()] = None,
+    fallback: Annotated[str | None, typer.Option()] = None,
     recurrence: Annotated[str | None, typer.Option()] = None,
     start: Annotated[str | None, typer.Option()] = None,
     timezone: Annotated[str | None, typer.Option()] = None,
@@ -278,6 +393,7 @@ def campaigns_edit(
             "paramValue": params,
             "message": message or c.template,
             "providerId": provider or c.provider,
+            "fallbackProviderId": fallback or c.fallback_provider,
             "recurrence": recurrence or (c.recurrence.rule if c.recurrence else None),
             "recurrenceStartDate": start or (c.recurrence.start if c.recurrence else None),
             "timezone": timezone or (c.recurrence.timezone if c.recurrence else None),
@@ -330,7 +446,7 @@ def campaigns_show(campaign: str) -> None:
         ("rule", f"{c.rule.id} {c.rule.name}"),
         ("parameters", ", ".join(f"{k}={v}" for k, v in c.params.items())),
         ("message", c.template),
-        ("provider", c.provider),
+        ("provider", c.provider + (f" (fallback {c.fallback_provider})" if c.fallback_provider else "")),
         ("status", c.status.name.capitalize()),
         ("schedule", c.recurrence.describe() if c.recurrence else "-"),
         ("next run", str(c.next_trigger_at or "-")),
