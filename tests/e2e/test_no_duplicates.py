@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from herald import campaigns
@@ -13,6 +15,7 @@ from herald.clock import ManualClock
 from herald.config import Settings
 from herald.domain.message import MessageStatus
 from herald.jobs import outbound, reports, send
+from herald.store.database import make_engine, upgrade
 from herald.store.tables import campaigns as campaigns_table
 from herald.store.tables import messages
 from tests.fineract_builder import FineractBuilder
@@ -63,9 +66,19 @@ def _setup(fineract: FineractBuilder) -> tuple[int, int]:
     return loan, first
 
 
+@pytest.fixture
+def herald_any_store(db_url: str, settings: Settings, clock: ManualClock) -> Iterator[Herald]:
+    """A herald whose own database is SQLite or PostgreSQL (migrated as an operator would)."""
+    upgrade(make_engine(db_url))
+    h = Herald.build(settings.model_copy(update={"database_url": db_url}), clock)
+    yield h
+    h.close()
+
+
 def test_each_repayment_is_messaged_once_over_consecutive_days(
-    herald: Herald, clock: ManualClock, fineract: FineractBuilder
+    herald_any_store: Herald, clock: ManualClock, fineract: FineractBuilder
 ) -> None:
+    herald = herald_any_store
     loan, first = _setup(fineract)
     c = campaigns.activate(herald, campaigns.create(herald, _request()).id)
 
