@@ -160,24 +160,23 @@ class TwilioProvider:
         self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def _session(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
+    async def _session(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
         """The session of the running loop; made on first use because a session belongs to one loop."""
         loop = asyncio.get_running_loop()
         if self._http is None or self._slots is None or self._http.closed or self._loop is not loop:
-            if self._http is not None and not self._http.closed:
-                # Its loop is gone or elsewhere: it cannot be closed from here, only dropped.
-                self._http.detach()
-            connector = aiohttp.TCPConnector(limit=self.settings.max_in_flight)
-            self._http = aiohttp.ClientSession(
-                connector=connector,
-                headers={
-                    "Authorization": aiohttp.encode_basic_auth(self.settings.account_sid, self._token),
-                    "Accept": "application/json",
-                    "User-Agent": "herald",
-                },
-            )
-            self._slots = asyncio.Semaphore(self.settings.max_in_flight)
-            self._loop = loop
+            await self._drop()
+            if self._http is None:  # another task may have made one while this one waited
+                self._http = aiohttp.ClientSession(
+                    connector=aiohttp.TCPConnector(limit=self.settings.max_in_flight),
+                    headers={
+                        "Authorization": aiohttp.encode_basic_auth(self.settings.account_sid, self._token),
+                        "Accept": "application/json",
+                        "User-Agent": "herald",
+                    },
+                )
+                self._slots = asyncio.Semaphore(self.settings.max_in_flight)
+                self._loop = loop
+        assert self._http is not None and self._slots is not None
         return self._http, self._slots
 
     def _form(self, message: OutboundMessage) -> dict[str, str]:
@@ -192,7 +191,7 @@ class TwilioProvider:
         return form
 
     async def send(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
-        http, slots = self._session()
+        http, slots = await self._session()
         return list(await asyncio.gather(*(self._send_one(http, slots, m) for m in messages)))
 
     async def _send_one(
@@ -260,7 +259,7 @@ class TwilioProvider:
         return SendResult(message.message_id, error=error)
 
     async def fetch_reports(self, external_ids: Sequence[str]) -> list[DeliveryReport]:
-        http, slots = self._session()
+        http, slots = await self._session()
         found = await asyncio.gather(*(self._fetch_one(http, slots, sid) for sid in external_ids))
         return [r for r in found if r is not None]
 
@@ -333,7 +332,7 @@ class TwilioProvider:
         raise WebhookError("The callback has neither MessageSid/MessageStatus nor Body/From.", status=400)
 
     async def check(self) -> ProviderCheck:
-        http, _ = self._session()
+        http, _ = await self._session()
         try:
             async with http.get(f"{self._account}.json", timeout=self._timeout) as response:
                 status, raw = response.status, await response.read()
@@ -351,12 +350,17 @@ class TwilioProvider:
         return ProviderCheck(True, f"Twilio account {self.settings.account_sid} reachable at {self._host}, active")
 
     async def close(self) -> None:
-        if self._http is not None:
-            if self._loop is asyncio.get_running_loop():
-                await self._http.close()
-            else:
-                self._http.detach()  # made in another loop, which alone could close it
+        await self._drop()
+
+    async def _drop(self) -> None:
+        http, loop = self._http, self._loop
         self._http = self._slots = self._loop = None
+        if http is None or http.closed:
+            return
+        if loop is asyncio.get_running_loop() or loop is None or loop.is_closed():
+            await http.close()  # with its loop gone this only marks it closed: nothing is left to wait for
+        else:
+            http.detach()  # it belongs to another running loop, which alone may close it
 
 
 def _json(raw: bytes) -> dict[str, Any] | None:
