@@ -1,0 +1,394 @@
+"""The SMPP 3.4 adapter: one transceiver bind kept alive, submit_sm asking for receipts, receipts to herald's sink.
+
+The link is bound lazily inside the running event loop, kept alive with enquire_link and rebound
+after a drop with exponential backoff (a send() that finds the link down asks for an attempt at
+once, so backoff only paces a link nobody is using). Up to max_in_flight submit_sm wait for their
+answer at once. A long text goes as UDH-concatenated parts; the first part's message_id is the
+external id and the receipts of all parts combine as smpp_receipts describes. Receipts are pushed on
+the bind; `fetch_reports` asks with query_sm where the SMSC supports it. Mobile-originated
+messages are acknowledged and ignored: the provider protocol has no inbound path for a bind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from enum import StrEnum
+
+from herald.domain.message import MessageStatus
+from herald.domain.phones import mask
+from herald.domain.segments import Encoding, gsm7_encode, split_parts
+from herald.errors import ProviderError, WebhookError
+from herald.providers import smpp_pdu as p
+from herald.providers.base import (
+    DeliveryReport,
+    OutboundMessage,
+    ProviderCheck,
+    ReportSink,
+    SendResult,
+    WebhookBatch,
+    WebhookRequest,
+)
+from herald.providers.config import SmppSettings
+from herald.providers.smpp_receipts import Correlator, Receipt, combine, is_receipt, parse_receipt
+from herald.providers.smpp_session import LinkDown, Session
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(StrEnum):
+    RETRY = "retry"
+    PERMANENT = "permanent"
+    OPTED_OUT = "opted out"
+    REBIND = "rebind, then retry"
+
+
+COMMAND_STATUS: dict[int, tuple[str, str, Outcome]] = {
+    p.ESME_RINVMSGLEN: ("ESME_RINVMSGLEN", "invalid message length", Outcome.PERMANENT),
+    p.ESME_RINVCMDLEN: ("ESME_RINVCMDLEN", "invalid command length", Outcome.RETRY),
+    p.ESME_RINVCMDID: ("ESME_RINVCMDID", "invalid command id", Outcome.RETRY),
+    p.ESME_RINVBNDSTS: ("ESME_RINVBNDSTS", "incorrect bind status", Outcome.REBIND),
+    p.ESME_RALYBND: ("ESME_RALYBND", "already bound", Outcome.REBIND),
+    p.ESME_RSYSERR: ("ESME_RSYSERR", "SMSC system error", Outcome.RETRY),
+    p.ESME_RINVSRCADR: ("ESME_RINVSRCADR", "invalid source address", Outcome.PERMANENT),
+    p.ESME_RINVDSTADR: ("ESME_RINVDSTADR", "invalid destination address", Outcome.PERMANENT),
+    p.ESME_RBINDFAIL: ("ESME_RBINDFAIL", "bind failed", Outcome.RETRY),
+    p.ESME_RINVPASWD: ("ESME_RINVPASWD", "invalid password", Outcome.PERMANENT),
+    p.ESME_RINVSYSID: ("ESME_RINVSYSID", "invalid system_id", Outcome.PERMANENT),
+    p.ESME_RMSGQFUL: ("ESME_RMSGQFUL", "message queue full", Outcome.RETRY),
+    p.ESME_RINVESMCLASS: ("ESME_RINVESMCLASS", "invalid esm_class", Outcome.PERMANENT),
+    p.ESME_RSUBMITFAIL: ("ESME_RSUBMITFAIL", "submit failed", Outcome.RETRY),
+    p.ESME_RINVSRCTON: ("ESME_RINVSRCTON", "invalid source TON", Outcome.PERMANENT),
+    p.ESME_RINVSRCNPI: ("ESME_RINVSRCNPI", "invalid source NPI", Outcome.PERMANENT),
+    p.ESME_RINVDSTTON: ("ESME_RINVDSTTON", "invalid destination TON", Outcome.PERMANENT),
+    p.ESME_RINVDSTNPI: ("ESME_RINVDSTNPI", "invalid destination NPI", Outcome.PERMANENT),
+    p.ESME_RTHROTTLED: ("ESME_RTHROTTLED", "throttled", Outcome.RETRY),
+    p.ESME_RINVSCHED: ("ESME_RINVSCHED", "invalid scheduled delivery time", Outcome.PERMANENT),
+    p.ESME_RINVEXPIRY: ("ESME_RINVEXPIRY", "invalid validity period", Outcome.PERMANENT),
+    p.ESME_RINVOPTPARSTREAM: ("ESME_RINVOPTPARSTREAM", "corrupt TLV stream", Outcome.PERMANENT),
+    p.ESME_ROPTPARNOTALLWD: ("ESME_ROPTPARNOTALLWD", "TLV not allowed", Outcome.PERMANENT),
+    p.ESME_RINVPARLEN: ("ESME_RINVPARLEN", "invalid TLV length", Outcome.PERMANENT),
+    p.ESME_RMISSINGOPTPARAM: ("ESME_RMISSINGOPTPARAM", "missing TLV", Outcome.PERMANENT),
+    p.ESME_RINVOPTPARAMVAL: ("ESME_RINVOPTPARAMVAL", "invalid TLV value", Outcome.PERMANENT),
+    p.ESME_RDELIVERYFAILURE: ("ESME_RDELIVERYFAILURE", "delivery failure", Outcome.PERMANENT),
+    # An unknown error is no verdict on the message: retrying is bounded by herald's retry policy.
+    p.ESME_RUNKNOWNERR: ("ESME_RUNKNOWNERR", "unknown error", Outcome.RETRY),
+    p.VENDOR_RBARRED: ("VENDOR_RBARRED", "recipient barred or unsubscribed", Outcome.OPTED_OUT),
+}
+"""submit_sm command_status -> (name, meaning, outcome); a code not listed is retried (vendor codes)."""
+
+BIND_PERMANENT = {p.ESME_RINVPASWD, p.ESME_RINVSYSID}
+"""Bind refusals that no retry will fix; the others (bind failed, already bound) may clear up."""
+
+
+def build(
+    settings: SmppSettings, *, now: Callable[[], datetime], public_url: str | None, report_sink: ReportSink
+) -> SmppProvider:
+    return SmppProvider(settings, now=now, report_sink=report_sink)
+
+
+class SmppProvider:
+    kind = "smpp"
+    max_batch = 100
+
+    def __init__(self, settings: SmppSettings, *, now: Callable[[], datetime], report_sink: ReportSink) -> None:
+        self.name = settings.name
+        self.settings = settings
+        self._now = now
+        self._sink = report_sink
+        self._where = f"{settings.host}:{settings.port}"
+        self._correlator = Correlator()
+        self._reference = random.randrange(256)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._session: Session | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self._last_error: ProviderError | None = None
+        self._inflight: set[asyncio.Future[None]] = set()
+        self._wake = asyncio.Event()
+        self._attempted = asyncio.Event()
+        self._next_slot = 0.0
+
+    # -- sending ---------------------------------------------------------------------------------
+
+    async def send(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
+        return list(await asyncio.gather(*(self._send_one(m) for m in messages)))
+
+    async def _send_one(self, message: OutboundMessage) -> SendResult:
+        try:
+            bodies = self._short_messages(message)
+        except ProviderError as error:
+            return SendResult(message.message_id, error=error)
+        self._attach()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._inflight.add(done)
+        try:
+            # Parts go one after another so they reach the SMSC in order; messages run concurrently.
+            part_ids = [await self._submit(body) for body in bodies]
+            self._correlator.register(part_ids)
+            return SendResult(message.message_id, external_id=part_ids[0])
+        except ProviderError as error:
+            log.info("SMPP %s: submit to %s failed: %s", self.name, mask(message.to), error.code)
+            return SendResult(message.message_id, error=error)
+        finally:
+            self._inflight.discard(done)
+            done.set_result(None)
+
+    def _short_messages(self, message: OutboundMessage) -> list[bytes]:
+        encoding, parts = split_parts(message.body)
+        if not parts or len(parts) > 255:
+            raise self._error(f"a message of {len(parts)} parts cannot be sent over SMPP", "INVALID_BODY")
+        if encoding is Encoding.GSM7:
+            coding, payloads = p.DC_DEFAULT, [gsm7_encode(part) for part in parts]
+        else:
+            coding, payloads = p.DC_UCS2, [part.encode("utf-16-be") for part in parts]
+        esm_class = 0
+        if len(payloads) > 1:
+            self._reference = (self._reference + 1) % 256
+            esm_class = p.ESM_UDHI
+            payloads = [p.udh_concat(self._reference, len(payloads), i) + b for i, b in enumerate(payloads, 1)]
+        s = self.settings
+        return [
+            p.ShortMessage(
+                source_addr=s.source_addr,
+                source_addr_ton=s.source_addr_ton,
+                source_addr_npi=s.source_addr_npi,
+                destination_addr=message.to.lstrip("+"),
+                dest_addr_ton=s.dest_addr_ton,
+                dest_addr_npi=s.dest_addr_npi,
+                esm_class=esm_class,
+                registered_delivery=p.REGISTERED_DELIVERY_FINAL,
+                data_coding=coding,
+                short_message=payload,
+            ).encode()
+            for payload in payloads
+        ]
+
+    async def _submit(self, body: bytes) -> str:
+        session = await self._bound()
+        await self._pace()
+        try:
+            answer = await session.request(p.SUBMIT_SM, body, timeout=self.settings.timeout)
+        except TimeoutError:
+            raise self._error("no submit_sm_resp before the timeout", "TIMEOUT", retryable=True) from None
+        except LinkDown as exc:
+            raise self._error(f"the link dropped before the answer ({exc})", "LINK_DOWN", retryable=True) from None
+        if answer.command_id == p.GENERIC_NACK:
+            raise self._error(
+                f"the SMSC could not read the submit (generic_nack 0x{answer.status:X})", "GENERIC_NACK", True
+            )
+        if answer.status != p.ESME_ROK:
+            raise self._status_error(answer.status, session)
+        try:
+            message_id = p.decode_message_id(answer.body)
+        except p.PduError:
+            message_id = ""
+        if answer.command_id != p.resp(p.SUBMIT_SM) or not message_id:
+            raise self._error("the SMSC's answer carries no message_id", "MALFORMED", retryable=True)
+        return message_id
+
+    async def _pace(self) -> None:
+        """Space submits 1/rate_limit seconds apart, so the SMSC has no reason to throttle."""
+        if self.settings.rate_limit is None:
+            return
+        now = asyncio.get_running_loop().time()
+        slot = max(now, self._next_slot)
+        self._next_slot = slot + 1 / self.settings.rate_limit
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    def _status_error(self, status: int, session: Session) -> ProviderError:
+        name, meaning, outcome = COMMAND_STATUS.get(status, (f"0x{status:08X}", "SMSC-specific error", Outcome.RETRY))
+        if outcome is Outcome.REBIND:
+            session.abandon()  # the SMSC no longer sees us bound: drop the socket, the supervisor rebinds
+        return self._error(
+            meaning, name, retryable=outcome in (Outcome.RETRY, Outcome.REBIND), opted_out=outcome is Outcome.OPTED_OUT
+        )
+
+    def _error(
+        self, what: str, code: str, retryable: bool = False, *, opted_out: bool = False, advice: str | None = None
+    ) -> ProviderError:
+        then = advice or ("herald will retry." if retryable else "the message will not be retried.")
+        return ProviderError(
+            f"SMPP link {self.name!r}: {what}; {then}",
+            provider=self.name,
+            code=code,
+            text=what,
+            retryable=retryable,
+            opted_out=opted_out,
+        )
+
+    # -- the bind --------------------------------------------------------------------------------
+
+    def _attach(self) -> None:
+        """Bind state belongs to one event loop; a new loop (a job's asyncio.run) starts afresh."""
+        loop = asyncio.get_running_loop()
+        if self._loop is loop:
+            return
+        if self._session is not None:
+            self._session.abandon()
+        self._loop, self._session, self._supervisor, self._last_error = loop, None, None, None
+        self._inflight = set()
+        self._wake = asyncio.Event()
+        self._attempted = asyncio.Event()
+
+    async def _bound(self) -> Session:
+        """The bound session, asking the supervisor for an immediate attempt if the link is down."""
+        self._attach()
+        if self._supervisor is None or self._supervisor.done():
+            self._supervisor = asyncio.create_task(self._supervise())
+        if self._session is not None and self._session.is_open:
+            return self._session
+        attempt = self._attempted
+        self._wake.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(attempt.wait(), 2 * self.settings.timeout + 1)
+        if self._session is not None and self._session.is_open:
+            return self._session
+        raise self._last_error or self._error(f"the link to {self._where} is down", "LINK_DOWN", retryable=True)
+
+    async def _supervise(self) -> None:
+        initial = min(1.0, self.settings.reconnect_max_delay)
+        delay = initial
+        while True:
+            self._wake.clear()
+            try:
+                session = await self._connect()
+            except ProviderError as error:
+                self._last_error = error
+                self._signal_attempt()
+                log.warning("%s Next bind attempt within %.1fs.", error.message, delay)
+                await self._doze(delay)
+                delay = min(delay * 2, self.settings.reconnect_max_delay)
+                continue
+            self._session, self._last_error, delay = session, None, initial
+            self._signal_attempt()
+            reason = await session.wait_closed()
+            log.warning("SMPP %s: link to %s dropped (%s); rebinding.", self.name, self._where, reason)
+            await self._doze(delay)
+
+    def _signal_attempt(self) -> None:
+        self._attempted.set()
+        self._attempted = asyncio.Event()
+
+    async def _doze(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+
+    async def _connect(self) -> Session:
+        s = self.settings
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(s.host, s.port), s.timeout)
+        except (OSError, TimeoutError) as exc:
+            reason = str(exc) or type(exc).__name__
+            raise self._error(f"unreachable {self._where} ({reason})", "UNREACHABLE", retryable=True) from None
+        session = Session(reader, writer, handler=self._on_request, window=s.max_in_flight)
+        bind = p.Bind(s.system_id, s.password.get_secret_value(), s.system_type)
+        try:
+            answer = await session.request(p.BIND_TRANSCEIVER, bind.encode(), timeout=s.timeout)
+        except (TimeoutError, LinkDown):
+            await session.close()
+            raise self._error(f"no answer to bind_transceiver from {self._where}", "BIND_TIMEOUT", True) from None
+        if answer.command_id != p.resp(p.BIND_TRANSCEIVER) or answer.status != p.ESME_ROK:
+            await session.close()
+            name, meaning, _ = COMMAND_STATUS.get(answer.status, (f"0x{answer.status:08X}", "refused", Outcome.RETRY))
+            retryable = answer.status not in BIND_PERMANENT
+            advice = None if retryable else "check system_id and password with the operator."
+            raise self._error(f"bind refused: {meaning} ({name})", name, retryable, advice=advice)
+        session.keepalive(s.enquire_link_interval, s.timeout)
+        log.info("SMPP %s: bound to %s as %s", self.name, self._where, s.system_id)
+        return session
+
+    # -- receipts ----------------------------------------------------------------------------------
+
+    async def _on_request(self, pdu: p.Pdu) -> tuple[int, bytes] | None:
+        if pdu.command_id != p.DELIVER_SM:
+            return None
+        sm = p.ShortMessage.decode(pdu.body)
+        if not is_receipt(sm):
+            # TODO: the Provider protocol has no sink for inbound messages on a bind (STOP replies).
+            log.info("SMPP %s: mobile-originated message from %s ignored", self.name, mask("+" + sm.source_addr))
+            return p.ESME_ROK, p.message_id_body("")
+        receipt = parse_receipt(sm)
+        if receipt is None:
+            log.warning("SMPP %s: a receipt without a message id was ignored", self.name)
+            return p.ESME_ROK, p.message_id_body("")
+        if not self._correlator.knows(receipt.message_id) and self._inflight:
+            # Receipts can overtake their submit_sm_resp: a later part's id is only known once its
+            # submit is answered, so wait (boundedly) for the submits in flight now.
+            await asyncio.wait(set(self._inflight), timeout=self.settings.timeout)
+        report = self._correlator.report(receipt, self._now())
+        if report is not None:
+            try:
+                await self._sink(self.name, [report])
+            except Exception:
+                log.exception("SMPP %s: storing a receipt failed; asking the SMSC to redeliver it", self.name)
+                return p.ESME_RX_T_APPN, b""
+        return p.ESME_ROK, p.message_id_body("")
+
+    async def fetch_reports(self, external_ids: Sequence[str]) -> list[DeliveryReport]:
+        """query_sm for each message's parts; an SMSC that refuses query_sm gives no reports (they are pushed)."""
+        try:
+            session = await self._bound()
+        except ProviderError as error:
+            log.warning("SMPP %s: no reports pulled: %s", self.name, error.message)
+            return []
+        found = await asyncio.gather(*(self._pull(session, ext) for ext in external_ids))
+        return [r for r in found if r is not None]
+
+    async def _pull(self, session: Session, external_id: str) -> DeliveryReport | None:
+        receipts = [await self._query(session, part) for part in self._correlator.parts_of(external_id)]
+        if any(r is None for r in receipts):
+            return None
+        known = [r for r in receipts if r is not None]
+        status = combine([r.status for r in known])
+        if status is None:
+            return None
+        if status is not MessageStatus.FAILED:
+            return DeliveryReport(external_id, status, self._now())
+        failed = next(r for r in known if r.status is MessageStatus.FAILED)
+        code, text = failed.error_fields()
+        return DeliveryReport(external_id, status, self._now(), code, text)
+
+    async def _query(self, session: Session, message_id: str) -> Receipt | None:
+        s = self.settings
+        body = p.query_sm_body(message_id, s.source_addr, s.source_addr_ton, s.source_addr_npi)
+        try:
+            answer = await session.request(p.QUERY_SM, body, timeout=s.timeout)
+            if answer.command_id != p.resp(p.QUERY_SM) or answer.status != p.ESME_ROK:
+                return None
+            result = p.QueryResult.decode(answer.body)
+        except (TimeoutError, LinkDown, p.PduError):
+            return None
+        return Receipt(message_id, result.message_state, str(result.error_code) if result.error_code else None)
+
+    # -- the rest of the protocol ----------------------------------------------------------------
+
+    def parse_webhook(self, request: WebhookRequest) -> WebhookBatch:
+        raise WebhookError("SMPP has no webhooks: its receipts arrive on the bind.", status=404)
+
+    async def check(self) -> ProviderCheck:
+        try:
+            await self._bound()
+        except ProviderError as error:
+            return ProviderCheck(False, error.text or error.message)
+        return ProviderCheck(True, f"bound as transceiver to {self._where} as {self.settings.system_id}")
+
+    async def close(self) -> None:
+        """Unbind and close; a later send binds again."""
+        if self._loop is not asyncio.get_running_loop():
+            if self._session is not None:
+                self._session.abandon()
+            self._loop = None
+            return
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+        session, self._session, self._supervisor = self._session, None, None
+        if session is not None and session.is_open:
+            with contextlib.suppress(TimeoutError, LinkDown):
+                await session.request(p.UNBIND, timeout=min(self.settings.timeout, 2.0), windowed=False)
+            await session.close()
+        self._loop = None

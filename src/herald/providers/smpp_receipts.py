@@ -1,0 +1,194 @@
+"""SMPP delivery receipts: parsing the receipt text and TLVs, the state table, and combining a long message's parts.
+
+A multipart message has one SMSC message id per part; herald knows it by the first part's id. Its
+parts' receipts combine like this (each step reported once, in order):
+
+    any part FAILED              -> the message FAILED (with that part's error), at once
+    every part DELIVERED         -> the message DELIVERED
+    some part SENT or DELIVERED  -> the message SENT (on its way, not yet complete)
+
+so DELIVERED means the whole text reached the handset, and one lost part fails the message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from herald.domain.message import MessageStatus
+from herald.providers import smpp_pdu as p
+from herald.providers.base import DeliveryReport
+
+MESSAGE_STATES: dict[int, tuple[str, MessageStatus, str]] = {
+    1: ("ENROUTE", MessageStatus.SENT, "in transit"),
+    2: ("DELIVRD", MessageStatus.DELIVERED, "delivered"),
+    3: ("EXPIRED", MessageStatus.FAILED, "validity period expired"),
+    4: ("DELETED", MessageStatus.FAILED, "deleted by the SMSC"),
+    5: ("UNDELIV", MessageStatus.FAILED, "undeliverable"),
+    # ACCEPTD is "read on behalf of the subscriber" and UNKNOWN an SMSC that lost track: neither
+    # says the handset got it nor gives herald anything to retry, so the message stays Sent.
+    6: ("ACCEPTD", MessageStatus.SENT, "accepted on behalf of the subscriber"),
+    7: ("UNKNOWN", MessageStatus.SENT, "state unknown to the SMSC"),
+    8: ("REJECTD", MessageStatus.FAILED, "rejected by the SMSC"),
+}
+"""message_state TLV value -> (receipt `stat`, herald status, meaning); providers.md 3.4."""
+
+STAT_STATES = {stat: state for state, (stat, _, _) in MESSAGE_STATES.items()}
+
+_KEYS = re.compile(r"\b(id|sub|dlvrd|submit date|done date|stat|err|text):", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """One receipt (or query_sm answer) for one SMSC message id; `state` is a MESSAGE_STATES key."""
+
+    message_id: str
+    state: int | None
+    err: str | None = None
+    network_error: str | None = None
+    submitted: datetime | None = None  # receipt dates carry no time zone: kept as the SMSC wrote them
+    done: datetime | None = None
+    text: str | None = None
+
+    @property
+    def status(self) -> MessageStatus | None:
+        entry = MESSAGE_STATES.get(self.state or 0)
+        return entry[1] if entry else None
+
+    def error_fields(self) -> tuple[str, str]:
+        stat, _, meaning = MESSAGE_STATES.get(self.state or 0, ("?", MessageStatus.FAILED, "failed"))
+        code = self.err or self.network_error or stat
+        text = f"{stat}: {meaning}" + (f" (network error {self.network_error})" if self.network_error else "")
+        return code, text
+
+
+def receipt_date(value: str | None) -> datetime | None:
+    """`YYMMDDhhmm` or `YYMMDDhhmmss` (SMSCs use both); anything else is None, never an exception."""
+    if value is None or not value.isdigit() or len(value) not in (10, 12):
+        return None
+    yy, mo, dd, hh, mi = (int(value[i : i + 2]) for i in range(0, 10, 2))
+    ss = int(value[10:12]) if len(value) == 12 else 0
+    try:
+        return datetime(2000 + yy, mo, dd, hh, mi, ss)
+    except ValueError:
+        return None
+
+
+def receipt_fields(text: str) -> dict[str, str]:
+    """The `key:value` fields of a receipt text, keys lower-cased; `text` takes the rest of the line."""
+    fields: dict[str, str] = {}
+    matches = list(_KEYS.finditer(text))
+    for index, match in enumerate(matches):
+        key = match.group(1).lower()
+        if key == "text":
+            fields[key] = text[match.end() :]
+            break
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        fields[key] = text[match.end() : end].strip()
+    return fields
+
+
+def is_receipt(sm: p.ShortMessage) -> bool:
+    return (sm.esm_class & p.ESM_TYPE_MASK) == p.ESM_RECEIPT or p.TLV_RECEIPTED_MESSAGE_ID in sm.tlvs
+
+
+def parse_receipt(sm: p.ShortMessage) -> Receipt | None:
+    """The receipt in a deliver_sm, TLVs preferred over the text; None when it names no message."""
+    raw = sm.short_message
+    text = raw.decode("utf-16-be", "replace") if sm.data_coding == p.DC_UCS2 else raw.decode("latin-1")
+    fields = receipt_fields(text)
+    message_id = fields.get("id", "")
+    if p.TLV_RECEIPTED_MESSAGE_ID in sm.tlvs:
+        message_id = sm.tlvs[p.TLV_RECEIPTED_MESSAGE_ID].rstrip(b"\x00").decode("latin-1")
+    if not message_id:
+        return None
+    state = STAT_STATES.get(fields.get("stat", "").upper())
+    if p.TLV_MESSAGE_STATE in sm.tlvs and len(sm.tlvs[p.TLV_MESSAGE_STATE]) == 1:
+        state = sm.tlvs[p.TLV_MESSAGE_STATE][0]
+    network_error = None
+    raw_network = sm.tlvs.get(p.TLV_NETWORK_ERROR_CODE)
+    if raw_network is not None and len(raw_network) == 3:
+        network_type = {1: "ANSI-136", 2: "IS-95", 3: "GSM", 4: "reserved"}.get(raw_network[0], str(raw_network[0]))
+        network_error = f"{network_type} {int.from_bytes(raw_network[1:], 'big')}"
+    return Receipt(
+        message_id=message_id,
+        state=state,
+        err=fields.get("err") or None,
+        network_error=network_error,
+        submitted=receipt_date(fields.get("submit date")),
+        done=receipt_date(fields.get("done date")),
+        text=fields.get("text"),
+    )
+
+
+def combine(states: list[MessageStatus | None]) -> MessageStatus | None:
+    """The status of a multipart message from its parts' statuses (see the module docstring)."""
+    if MessageStatus.FAILED in states:
+        return MessageStatus.FAILED
+    if states and all(s is MessageStatus.DELIVERED for s in states):
+        return MessageStatus.DELIVERED
+    if any(s in (MessageStatus.SENT, MessageStatus.DELIVERED) for s in states):
+        return MessageStatus.SENT
+    return None
+
+
+@dataclass
+class _Multipart:
+    external_id: str
+    parts: dict[str, MessageStatus | None]
+    reported: MessageStatus | None = None
+
+
+@dataclass
+class Correlator:
+    """Maps every part's SMSC id to its message and turns receipts into the message's reports.
+
+    Kept in memory for the life of the adapter (bounded by `limit`): after a restart a later
+    part's receipt is forwarded under its own id, which herald parks, and the first part's
+    receipt stands for the whole message.
+    """
+
+    limit: int = 200_000
+    _by_part: dict[str, _Multipart] = field(default_factory=dict)
+
+    def register(self, part_ids: list[str]) -> None:
+        if len(part_ids) < 2:
+            return
+        tracker = _Multipart(part_ids[0], dict.fromkeys(part_ids))
+        for part_id in part_ids:
+            self._by_part[part_id] = tracker
+        while len(self._by_part) > self.limit:  # oldest first: dicts keep insertion order
+            del self._by_part[next(iter(self._by_part))]
+
+    def knows(self, message_id: str) -> bool:
+        return message_id in self._by_part
+
+    def parts_of(self, external_id: str) -> list[str]:
+        tracker = self._by_part.get(external_id)
+        return list(tracker.parts) if tracker is not None else [external_id]
+
+    def report(self, receipt: Receipt, at: datetime) -> DeliveryReport | None:
+        """The message's report this receipt causes, or None when it changes nothing herald shows."""
+        status = receipt.status
+        if status is None:
+            return None
+        tracker = self._by_part.get(receipt.message_id)
+        if tracker is None:
+            return _report(receipt.message_id, status, receipt, at)
+        tracker.parts[receipt.message_id] = status
+        combined = combine(list(tracker.parts.values()))
+        if all(s is not None and s.is_final for s in tracker.parts.values()):
+            for part_id in tracker.parts:
+                self._by_part.pop(part_id, None)
+        if combined is None or combined == tracker.reported:
+            return None
+        tracker.reported = combined
+        return _report(tracker.external_id, combined, receipt, at)
+
+
+def _report(external_id: str, status: MessageStatus, receipt: Receipt, at: datetime) -> DeliveryReport:
+    if status is not MessageStatus.FAILED:
+        return DeliveryReport(external_id, status, at)
+    code, text = receipt.error_fields()
+    return DeliveryReport(external_id, status, at, code, text)
