@@ -48,20 +48,20 @@ class Herald:
 
     settings: Settings
     store: Engine
-    corebank: Engine
+    corebank: Engine  # the default tenant's
     clock: Clock
     providers: dict[str, Provider] = field(default_factory=dict)
     provider_settings: dict[str, ProviderSettings] = field(default_factory=dict)
-    _regions: dict[int, str] | None = None
-    _timezones: dict[int, str] | None = None
+    corebanks: dict[str, Engine] = field(default_factory=dict)
+    _profiles: dict[str, dict[int, tuple[str, str]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Herald:
         clock = clock or SystemClock()
         configured = load_providers(settings.providers_file, settings.providers)
         store = open_store(settings.own_database_url)
-        corebank = corebank_engine(settings.corebank_database_url)
-        herald = cls(settings, store, corebank, clock)
+        corebanks = {tenant: corebank_engine(url) for tenant, url in settings.tenant_urls.items()}
+        herald = cls(settings, store, corebanks[settings.tenant], clock, corebanks=corebanks)
         default = SimulatorSettings(
             name="simulator",
             seed=settings.simulator_seed,
@@ -92,6 +92,17 @@ class Herald:
         for provider in self.providers.values():
             await provider.close()
 
+    def corebank_for(self, tenant: str | None) -> Engine:
+        """The read-only core-banking engine of a Fineract tenant (one tenant never sees another's data)."""
+        key = tenant or self.settings.tenant
+        try:
+            return self.corebanks[key]
+        except KeyError:
+            raise ConfigurationError(
+                f"Unknown Fineract tenant {key!r}; configured tenants: {', '.join(sorted(self.corebanks))}.",
+                hint="Add it to HERALD_TENANTS.",
+            ) from None
+
     def provider(self, name: str) -> Provider:
         try:
             return self.providers[name]
@@ -100,19 +111,24 @@ class Herald:
                 f"Unknown provider {name!r}; configured providers: {', '.join(sorted(self.providers))}."
             ) from None
 
-    def office_regions(self) -> dict[int, str]:
-        """Phone region per office (from herald's office profiles); others use the default region."""
-        if self._regions is None:
+    def _office_profiles(self, tenant: str | None) -> dict[int, tuple[str, str]]:
+        key = tenant or self.settings.tenant
+        if key not in self._profiles:
             with self.store.connect() as conn:
-                self._regions = {r.office_id: r.region for r in conn.execute(select(office_profiles))}
-        return self._regions
+                rows = conn.execute(select(office_profiles).where(office_profiles.c.tenant == key))
+                self._profiles[key] = {r.office_id: (r.region, r.timezone) for r in rows}
+        return self._profiles[key]
 
-    def office_timezones(self) -> dict[int, str]:
+    def office_regions(self, tenant: str | None = None) -> dict[int, str]:
+        """Phone region per office (herald's office profiles); other offices use the default region."""
+        return {office: region for office, (region, _) in self._office_profiles(tenant).items()}
+
+    def office_timezones(self, tenant: str | None = None) -> dict[int, str]:
         """Time zone per office with a profile (quiet hours are local)."""
-        if self._timezones is None:
-            with self.store.connect() as conn:
-                self._timezones = {r.office_id: r.timezone for r in conn.execute(select(office_profiles))}
-        return self._timezones
+        return {office: zone for office, (_, zone) in self._office_profiles(tenant).items()}
+
+    def forget_office_profiles(self) -> None:
+        self._profiles.clear()
 
     def today(self, timezone: str | None, at: datetime | None = None) -> date:
         """The business date: the configured one, else the local date in `timezone` at `at`."""
@@ -123,4 +139,5 @@ class Herald:
 
     def close(self) -> None:
         self.store.dispose()
-        self.corebank.dispose()
+        for engine in self.corebanks.values():
+            engine.dispose()

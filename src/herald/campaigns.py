@@ -39,6 +39,7 @@ class CampaignRequest(BaseModel):
     recurrence: str | None = None
     recurrence_start_date: str | datetime | None = Field(None, alias="recurrenceStartDate")
     timezone: str | None = None
+    tenant_id: str | None = Field(None, alias="tenantId")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Campaign:
 
     id: int
     name: str
+    tenant: str
     trigger_type: TriggerType
     rule: BusinessRule
     params: dict[str, int]
@@ -67,6 +69,7 @@ class Campaign:
         return cls(
             id=row.id,
             name=row.name,
+            tenant=row.tenant,
             trigger_type=TriggerType(row.trigger_type),
             rule=get_rule(row.rule_id),
             params=dict(row.params),
@@ -94,9 +97,14 @@ def _validated(herald: Herald, request: CampaignRequest) -> dict[str, Any]:
             field="triggerType",
             hint="Use a Direct or Scheduled campaign.",
         )
+    tenant = request.tenant_id or herald.settings.tenant
+    if tenant not in herald.corebanks:
+        raise ValidationError(
+            f"Unknown tenant {tenant!r}; configured tenants: {', '.join(sorted(herald.corebanks))}.", field="tenantId"
+        )
     rule = get_rule(request.run_report_id)
     params = validate_parameters(rule, request.param_value)
-    _check_office(herald, params)
+    _check_office(herald, tenant, params)
     template = Template.parse(request.message)
     template.check_variables(rule.variables, rule=rule.name)
     if request.provider_id not in herald.providers:
@@ -113,6 +121,7 @@ def _validated(herald: Herald, request: CampaignRequest) -> dict[str, Any]:
         )
     values: dict[str, Any] = {
         "name": request.campaign_name.strip(),
+        "tenant": tenant,
         "trigger_type": trigger,
         "rule_id": rule.id,
         "params": params,
@@ -139,12 +148,12 @@ def _validated(herald: Herald, request: CampaignRequest) -> dict[str, Any]:
     return values
 
 
-def _check_office(herald: Herald, params: dict[str, int]) -> None:
-    if "officeId" not in params:
+def _check_office(herald: Herald, tenant: str, params: dict[str, int]) -> None:
+    if params.get("officeId", -1) < 0:  # absent, or -1 = every office (triggered rules)
         return
     from herald.corebank.schema import m_office
 
-    with herald.corebank.connect() as conn:
+    with herald.corebank_for(tenant).connect() as conn:
         found = conn.execute(select(m_office.c.id).where(m_office.c.id == params["officeId"])).first()
     if found is None:
         raise ValidationError(

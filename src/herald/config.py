@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import date
 from pathlib import Path
@@ -21,6 +22,8 @@ class Settings(BaseSettings):
     home: Path = Field(Path("var"), description="Folder for the embedded SQLite databases.")
     database_url: str | None = Field(None, description="herald's own database (SQLite file or PostgreSQL).")
     corebank_url: str | None = Field(None, description="The Fineract (core-banking) database, read-only.")
+    tenant: str = Field("default", description="Fineract tenant identifier of HERALD_COREBANK_URL.")
+    tenants: str | None = Field(None, description='More tenants as JSON: {"kampala": "<database URL>", ...}.')
     default_region: str = Field("KE", description="Phone region for numbers written without a country code.")
     timezone: str = Field("Africa/Nairobi", description="Time zone for 'today' and schedules by default.")
     business_date: date | None = Field(None, description="Fixed business date ('today' for rules).")
@@ -85,6 +88,27 @@ class Settings(BaseSettings):
     @property
     def corebank_database_url(self) -> str:
         return self.corebank_url or f"sqlite:///{self.home / 'fineract-demo.sqlite'}"
+
+    @property
+    def tenant_urls(self) -> dict[str, str]:
+        """Core-banking database URL per Fineract tenant identifier; HERALD_TENANT's comes first."""
+        extra: dict[str, str] = json.loads(self.tenants) if self.tenants else {}
+        return {self.tenant: self.corebank_database_url} | extra
+
+    @field_validator("tenants")
+    @classmethod
+    def _tenants_parse(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not valid JSON ({exc})") from None
+        if not isinstance(parsed, dict) or not all(
+            isinstance(k, str) and k and isinstance(v, str) and v for k, v in parsed.items()
+        ):
+            raise ValueError('must map tenant identifiers to database URLs: {"kampala": "postgresql+psycopg://..."}')
+        return value
 
 
 def load_settings(**overrides: object) -> Settings:

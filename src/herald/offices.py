@@ -22,13 +22,16 @@ class OfficeProfile:
     timezone: str
 
 
-def list_offices(herald: Herald) -> list[OfficeProfile]:
-    """Every office of the core-banking database; offices without a profile show the defaults."""
+def list_offices(herald: Herald, tenant: str | None = None) -> list[OfficeProfile]:
+    """Every office of a tenant's core-banking database; offices without a profile show the defaults."""
     from herald.corebank.schema import m_office
 
+    key = tenant or herald.settings.tenant
     with herald.store.connect() as conn:
-        profiles = {r.office_id: r for r in conn.execute(select(office_profiles))}
-    with herald.corebank.connect() as conn:
+        profiles = {
+            r.office_id: r for r in conn.execute(select(office_profiles).where(office_profiles.c.tenant == key))
+        }
+    with herald.corebank_for(key).connect() as conn:
         offices = conn.execute(select(m_office.c.id, m_office.c.name).order_by(m_office.c.hierarchy)).all()
     out = []
     for office_id, name in offices:
@@ -44,12 +47,16 @@ def list_offices(herald: Herald) -> list[OfficeProfile]:
     return out
 
 
-def set_profile(herald: Herald, office_id: int, region: str, timezone: str, name: str | None = None) -> None:
-    save_profiles(herald, [OfficeProfile(office_id, name or f"Office {office_id}", region, timezone)])
+def set_profile(
+    herald: Herald, office_id: int, region: str, timezone: str, name: str | None = None, tenant: str | None = None
+) -> None:
+    save_profiles(herald, [OfficeProfile(office_id, name or f"Office {office_id}", region, timezone)], tenant)
 
 
-def save_profiles(herald: Herald, profiles: Iterable[OfficeProfile]) -> None:
-    """Store (or replace) office profiles after checking region and time zone."""
+def save_profiles(herald: Herald, profiles: Iterable[OfficeProfile], tenant: str | None = None) -> None:
+    """Store (or replace) a tenant's office profiles after checking region and time zone."""
+    key = tenant or herald.settings.tenant
+    herald.corebank_for(key)  # an unknown tenant is refused before anything is stored
     rows = []
     for p in profiles:
         region = p.region.strip().upper()
@@ -61,11 +68,14 @@ def save_profiles(herald: Herald, profiles: Iterable[OfficeProfile]) -> None:
             raise ValidationError(
                 f"{p.timezone!r} is not an IANA time zone such as Africa/Kampala.", field="timezone"
             ) from None
-        rows.append({"office_id": p.office_id, "name": p.name, "region": region, "timezone": p.timezone})
+        rows.append({"tenant": key, "office_id": p.office_id, "name": p.name, "region": region, "timezone": p.timezone})
     with herald.store.begin() as conn:
         for row in rows:
-            conn.execute(delete(office_profiles).where(office_profiles.c.office_id == row["office_id"]))
+            conn.execute(
+                delete(office_profiles).where(
+                    office_profiles.c.tenant == key, office_profiles.c.office_id == row["office_id"]
+                )
+            )
         if rows:
             conn.execute(insert(office_profiles), rows)
-    herald._regions = None
-    herald._timezones = None
+    herald.forget_office_profiles()

@@ -50,10 +50,16 @@ def preview(herald: Herald, campaign: Campaign, sample_size: int = 5) -> Preview
     seen = sendable = segments = 0
     reasons: dict[str, int] = {}
     samples: list[PreviewSample] = []
-    with herald.corebank.connect() as conn:
+    with herald.corebank_for(campaign.tenant).connect() as conn:
         rows = run_rule(conn, campaign.rule, campaign.params, today, date_format=settings.date_format)
         for c in islice(
-            compose(rows, template, herald.office_regions(), settings.default_region, opted_out_numbers(herald)),
+            compose(
+                rows,
+                template,
+                herald.office_regions(campaign.tenant),
+                settings.default_region,
+                opted_out_numbers(herald),
+            ),
             EXACT_UP_TO,
         ):
             seen += 1
@@ -73,7 +79,7 @@ def preview(herald: Herald, campaign: Campaign, sample_size: int = 5) -> Preview
     if not exact:
         from herald.rules.runner import count
 
-        with herald.corebank.connect() as conn:
+        with herald.corebank_for(campaign.tenant).connect() as conn:
             audience = count(conn, campaign.rule, campaign.params, today)
         scale = audience / seen
         sendable, segments = round(sendable * scale), round(segments * scale)

@@ -101,11 +101,11 @@ def materialize(
     unit of work of a parallel run.
     """
     template = Template.parse(campaign.template)
-    regions = herald.office_regions()
+    regions = herald.office_regions(campaign.tenant)
     rule = campaign.rule
     result = MaterializeResult(campaign.id)
     now = now or herald.clock.now()
-    with herald.corebank.connect() as source:
+    with herald.corebank_for(campaign.tenant).connect() as source:
         rows = run_rule(
             source, rule, campaign.params, today, date_format=herald.settings.date_format, client_range=client_range
         )
@@ -142,7 +142,7 @@ def materialize_all(
     keeps the result identical to a serial run, and safe to repeat if a process dies.
     """
     workers = herald.settings.materialize_workers
-    bounds = _client_id_bounds(herald)
+    bounds = _client_id_bounds(herald, campaign.tenant)
     if workers <= 1 or bounds is None or bounds[1] - bounds[0] < parallel_from:
         return materialize(herald, campaign, occurrence, today, progress)
     now = herald.clock.now()
@@ -174,12 +174,12 @@ def opted_out_numbers(herald: Herald) -> frozenset[str]:
         return frozenset(optouts.all_numbers(conn))
 
 
-def _client_id_bounds(herald: Herald) -> tuple[int, int] | None:
+def _client_id_bounds(herald: Herald, tenant: str) -> tuple[int, int] | None:
     from sqlalchemy import func, select
 
     from herald.corebank.schema import m_client
 
-    with herald.corebank.connect() as conn:
+    with herald.corebank_for(tenant).connect() as conn:
         low, high = conn.execute(select(func.min(m_client.c.id), func.max(m_client.c.id))).one()
     return None if low is None else (int(low), int(high))
 

@@ -60,6 +60,7 @@ campaigns = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("name", String(100), nullable=False, unique=True),
+    Column("tenant", String(100), nullable=False, server_default="default"),
     Column("trigger_type", SmallInteger, nullable=False),
     Column("rule_id", Integer, nullable=False),
     Column("params", JSON, nullable=False),
@@ -112,6 +113,7 @@ messages = Table(
 office_profiles = Table(
     "office_profiles",
     metadata,
+    Column("tenant", String(100), primary_key=True, server_default="default"),
     Column("office_id", BigInteger, primary_key=True, autoincrement=False),
     Column("name", String(100), nullable=False),
     Column("region", String(2), nullable=False),

@@ -1,0 +1,116 @@
+"""Several Fineract tenants: each campaign reads only its own tenant's core-banking database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from herald import campaigns, offices
+from herald.app import Herald
+from herald.campaigns import CampaignRequest
+from herald.clock import ManualClock
+from herald.config import Settings
+from herald.errors import ConfigurationError, ValidationError
+from herald.jobs import outbound
+from herald.store.tables import messages
+from tests.fineract_builder import FineractBuilder
+
+
+@pytest.fixture
+def two_tenants(tmp_path: Path, clock: ManualClock) -> tuple[Herald, FineractBuilder, FineractBuilder]:
+    nairobi = FineractBuilder(f"sqlite:///{tmp_path / 'nairobi.sqlite'}")
+    kampala = FineractBuilder(f"sqlite:///{tmp_path / 'kampala.sqlite'}")
+    settings = Settings(
+        home=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'h.sqlite'}",
+        corebank_url=nairobi.url,
+        tenant="nairobi",
+        tenants=json.dumps({"kampala": kampala.url}),
+    )
+    return Herald.build(settings, clock), nairobi, kampala
+
+
+def _everyone(herald: Herald, tenant: str | None, name: str) -> campaigns.Campaign:
+    c = campaigns.create(
+        herald,
+        CampaignRequest.model_validate(
+            {
+                "campaignName": name,
+                "triggerType": "direct",
+                "runReportId": 166,
+                "paramValue": {"officeId": "1"},
+                "message": "Hello {{firstName}}",
+                "tenantId": tenant,
+            }
+        ),
+    )
+    return campaigns.activate(herald, c.id)
+
+
+def test_each_campaign_messages_only_its_own_tenants_clients(
+    two_tenants: tuple[Herald, FineractBuilder, FineractBuilder],
+) -> None:
+    herald, nairobi, kampala = two_tenants
+    nairobi.client("Wanjiku", "+254712000001")
+    kampala.client("Nakato", "0772000002")
+    offices.set_profile(herald, 1, "UG", "Africa/Kampala", tenant="kampala")  # Kampala's head office: UG numbers
+    k = _everyone(herald, "kampala", "Kampala everyone")
+    n = _everyone(herald, None, "Nairobi everyone")
+    assert (k.tenant, n.tenant) == ("kampala", "nairobi")
+    outbound.run_due(herald)
+    with herald.store.connect() as conn:
+        rows = {(r.campaign_id, r.body, r.mobile_no) for r in conn.execute(select(messages))}
+    assert rows == {(k.id, "Hello Nakato", "+256772000002"), (n.id, "Hello Wanjiku", "+254712000001")}
+
+
+def test_an_unknown_tenant_is_refused(two_tenants: tuple[Herald, FineractBuilder, FineractBuilder]) -> None:
+    herald, _, _ = two_tenants
+    with pytest.raises(ValidationError, match="Unknown tenant 'mombasa'") as err:
+        _everyone(herald, "mombasa", "Nope")
+    assert err.value.field == "tenantId"
+    with pytest.raises(ConfigurationError, match="HERALD_TENANTS"):
+        herald.corebank_for("mombasa")
+
+
+def test_the_office_check_uses_the_campaigns_tenant(
+    two_tenants: tuple[Herald, FineractBuilder, FineractBuilder],
+) -> None:
+    herald, _, kampala = two_tenants
+    gulu = kampala.office("Gulu")  # exists in Kampala's database only
+    with pytest.raises(ValidationError, match="does not exist"):
+        campaigns.create(
+            herald,
+            CampaignRequest.model_validate(
+                {
+                    "campaignName": "Gulu",
+                    "triggerType": "direct",
+                    "runReportId": 166,
+                    "paramValue": {"officeId": str(gulu)},
+                    "message": "Hi",
+                }
+            ),
+        )
+    c = campaigns.create(
+        herald,
+        CampaignRequest.model_validate(
+            {
+                "campaignName": "Gulu",
+                "triggerType": "direct",
+                "runReportId": 166,
+                "paramValue": {"officeId": str(gulu)},
+                "message": "Hi",
+                "tenantId": "kampala",
+            }
+        ),
+    )
+    assert c.params["officeId"] == gulu
+
+
+def test_bad_tenants_json_is_a_configuration_error(tmp_path: Path) -> None:
+    from herald.config import load_settings
+
+    with pytest.raises(ConfigurationError, match="HERALD_TENANTS"):
+        load_settings(tenants='["not", "a", "mapping"]')
