@@ -33,11 +33,10 @@ FAULTS = {
 STATS = {MessageStatus.DELIVERED: "DELIVRD", MessageStatus.FAILED: "UNDELIV", MessageStatus.SENT: "ENROUTE"}
 
 
-def settings(port: int, **overrides: object) -> SmppSettings:
+def settings(**overrides: object) -> SmppSettings:
     values: dict[str, object] = {
         "name": "smpp-test",
         "host": "127.0.0.1",
-        "port": port,
         "system_id": "herald",
         "password": "secret",
         "source_addr": "HERALD",
@@ -56,7 +55,10 @@ class SmppHarness:
         self.reports: list[DeliveryReport] = []
         self.arrived = asyncio.Event()
         self.provider: SmppProvider = build(
-            settings(smsc.port, **overrides), now=lambda: datetime.now(UTC), public_url=None, report_sink=self._sink
+            settings(**({"port": smsc.port} | overrides)),
+            now=lambda: datetime.now(UTC),
+            public_url=None,
+            report_sink=self._sink,
         )
 
     async def _sink(self, provider: str, reports: Sequence[DeliveryReport]) -> None:

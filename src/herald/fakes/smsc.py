@@ -76,6 +76,7 @@ class FakeSmsc:
         receipt_before_resp: bool = False,
         date_digits: int = 10,
         receipt_tlvs: bool = True,
+        latency: float = 0.0,
     ) -> None:
         self.host, self._port = host, port
         self.system_id, self.password = system_id, password
@@ -84,6 +85,8 @@ class FakeSmsc:
         self.receipt_before_resp = receipt_before_resp
         self.date_digits = date_digits
         self.receipt_tlvs = receipt_tlvs
+        self.latency = latency
+        self.outstanding = self.max_outstanding = 0  # submits being answered at once (the ESME's window)
         self.submitted: list[Submitted] = []
         self.by_id: dict[str, Submitted] = {}
         self.sessions: list[Session] = []
@@ -153,7 +156,14 @@ class FakeSmsc:
             if not bound.is_set():
                 return p.ESME_RINVBNDSTS, b""
             if pdu.command_id == p.SUBMIT_SM:
-                return await self._submit(session, pdu)
+                self.outstanding += 1
+                self.max_outstanding = max(self.max_outstanding, self.outstanding)
+                try:
+                    if self.latency:
+                        await asyncio.sleep(self.latency)
+                    return await self._submit(session, pdu)
+                finally:
+                    self.outstanding -= 1
             if pdu.command_id == p.QUERY_SM:
                 return self._query(p.decode_query_sm(pdu.body))
             return None
@@ -184,7 +194,7 @@ class FakeSmsc:
             if fault is SmscFault.DROP:
                 session.abandon()
             elif fault is SmscFault.GARBAGE:
-                await session.write_raw(b"\x00\x00\x00\x05garbage")
+                await session.write_raw(b"\x00\x00\x00\x05not an SMPP PDU")  # a full header, impossible length
             elif fault is SmscFault.GENERIC_NACK:
                 await session.write(p.Pdu(p.GENERIC_NACK, p.ESME_RINVCMDID, pdu.sequence))
             raise NoAnswer
@@ -270,6 +280,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--receipt-stat", default="DELIVRD", choices=sorted(STAT_STATES))
     parser.add_argument("--receipt-before-resp", action="store_true", help="push the receipt before submit_sm_resp")
     parser.add_argument("--date-digits", type=int, default=10, choices=[10, 12])
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each submit_sm_resp")
     args = parser.parse_args(argv)
 
     async def serve() -> None:
@@ -282,6 +293,7 @@ def main(argv: list[str] | None = None) -> None:
             receipt_stat=args.receipt_stat,
             receipt_before_resp=args.receipt_before_resp,
             date_digits=args.date_digits,
+            latency=args.latency,
         )
         await fake.start()
         print(f"fake SMSC listening on {args.host}:{fake.port} (system_id {args.system_id})", flush=True)

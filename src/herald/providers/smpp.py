@@ -81,6 +81,9 @@ COMMAND_STATUS: dict[int, tuple[str, str, Outcome]] = {
 }
 """submit_sm command_status -> (name, meaning, outcome); a code not listed is retried (vendor codes)."""
 
+THROTTLE_PAUSE = 0.5
+"""Seconds every submit on the link waits after a throttled or queue-full answer."""
+
 BIND_PERMANENT = {p.ESME_RINVPASWD, p.ESME_RINVSYSID}
 """Bind refusals that no retry will fix; the others (bind failed, already bound) may clear up."""
 
@@ -191,12 +194,11 @@ class SmppProvider:
         return message_id
 
     async def _pace(self) -> None:
-        """Space submits 1/rate_limit seconds apart, so the SMSC has no reason to throttle."""
-        if self.settings.rate_limit is None:
-            return
+        """Space submits 1/rate_limit seconds apart, and hold them all briefly after the SMSC throttled."""
         now = asyncio.get_running_loop().time()
         slot = max(now, self._next_slot)
-        self._next_slot = slot + 1 / self.settings.rate_limit
+        if self.settings.rate_limit is not None:
+            self._next_slot = slot + 1 / self.settings.rate_limit
         if slot > now:
             await asyncio.sleep(slot - now)
 
@@ -204,6 +206,9 @@ class SmppProvider:
         name, meaning, outcome = COMMAND_STATUS.get(status, (f"0x{status:08X}", "SMSC-specific error", Outcome.RETRY))
         if outcome is Outcome.REBIND:
             session.abandon()  # the SMSC no longer sees us bound: drop the socket, the supervisor rebinds
+        if status in (p.ESME_RTHROTTLED, p.ESME_RMSGQFUL):
+            # The rest of the batch would meet the same answer: give the SMSC a moment first.
+            self._next_slot = max(self._next_slot, asyncio.get_running_loop().time() + THROTTLE_PAUSE)
         return self._error(
             meaning, name, retryable=outcome in (Outcome.RETRY, Outcome.REBIND), opted_out=outcome is Outcome.OPTED_OUT
         )

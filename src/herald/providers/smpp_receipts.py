@@ -178,9 +178,6 @@ class Correlator:
             return _report(receipt.message_id, status, receipt, at)
         tracker.parts[receipt.message_id] = status
         combined = combine(list(tracker.parts.values()))
-        if all(s is not None and s.is_final for s in tracker.parts.values()):
-            for part_id in tracker.parts:
-                self._by_part.pop(part_id, None)
         if combined is None or combined == tracker.reported:
             return None
         tracker.reported = combined

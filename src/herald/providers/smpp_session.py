@@ -53,10 +53,6 @@ class Session:
     def is_open(self) -> bool:
         return not self._closed.is_set()
 
-    @property
-    def in_flight(self) -> int:
-        return len(self._pending)
-
     def next_sequence(self) -> int:
         # Sequence numbers run 1..0x7FFFFFFF and wrap (the spec reserves the top half).
         self._sequence = self._sequence % 0x7FFFFFFF + 1
