@@ -26,13 +26,13 @@ from herald.config import Settings
 from herald.domain.message import MessageStatus
 from herald.errors import HeraldError
 from herald.fakes.infobip import FakeInfobip
-from herald.fakes.infobip_wire import FakeMessage, report, timestamp
+from herald.fakes.infobip_wire import FakeMessage, inbound, report, timestamp
 from herald.jobs.send import send_pending
 from herald.providers.base import OutboundMessage
 from herald.providers.config import InfobipSettings
 from herald.providers.infobip import InfobipProvider
 from herald.store import messages as message_store
-from herald.store.tables import messages, parked_reports
+from herald.store.tables import messages, opt_outs, parked_reports
 from tests.contract import harness_infobip
 from tests.contract.harness_infobip import InfobipHarness
 from tests.fineract_builder import FineractBuilder
@@ -301,5 +301,20 @@ def test_a_report_on_an_unknown_message_is_parked_and_forged_pushes_are_refused(
             with herald.store.connect() as conn:
                 parked = conn.execute(select(parked_reports.c.external_id, parked_reports.c.status)).all()
             assert [(p.external_id, p.status) for p in parked] == [("herald-999-1", MessageStatus.DELIVERED)]
+
+    asyncio.run(main())
+
+
+def test_an_inbound_stop_through_herald_puts_the_number_on_the_opt_out_list(tmp_path: Path) -> None:
+    async def main() -> None:
+        with herald_server(tmp_path, "http://127.0.0.1:9") as (herald, public):
+            payload = {"results": [inbound("+254712000009", "MFIBank", "STOP", "in-1")], "messageCount": 1}
+            async with (
+                aiohttp.ClientSession() as http,
+                http.post(f"{public}/webhooks/infobip", params={"secret": SECRET}, json=payload) as answer,
+            ):
+                assert answer.status == 200 and (await answer.json())["opted_out"] == 1
+            with herald.store.connect() as conn:
+                assert list(conn.execute(select(opt_outs.c.number)).scalars()) == ["+254712000009"]
 
     asyncio.run(main())

@@ -361,7 +361,8 @@ class InfobipProvider:
             elif "from" in item:
                 text = item.get("text") or item.get("cleanText") or ""
                 at = _at({"doneAt": item.get("receivedAt")}, self._now)
-                batch.inbound.append(InboundMessage(str(item["from"]), str(text), at))
+                sender = str(item["from"])  # international digits without "+": make it E.164 for the opt-out list
+                batch.inbound.append(InboundMessage("+" + sender if sender.isdigit() else sender, str(text), at))
             else:
                 raise WebhookError("A result is neither a delivery report nor an inbound message.", status=400)
         return batch
