@@ -13,7 +13,7 @@ import hmac
 import json
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 from urllib.parse import quote
@@ -157,9 +157,10 @@ def _int(value: object) -> int:
 def _at(report: dict[str, Any], now: Callable[[], datetime]) -> datetime:
     for key in ("doneAt", "sentAt"):
         try:
-            return datetime.fromisoformat(str(report[key]))
+            at = datetime.fromisoformat(str(report[key]))
         except (KeyError, ValueError):
             continue
+        return at if at.tzinfo else at.replace(tzinfo=UTC)  # Infobip's times carry an offset; never store naive
     return now()
 
 
@@ -175,8 +176,7 @@ def parse_report(report: dict[str, Any], now: Callable[[], datetime]) -> Deliver
     at = _at(report, now)
     if outcome is not MessageStatus.FAILED:
         return DeliveryReport(external_id, outcome, at)
-    error = report.get("error") if isinstance(report.get("error"), dict) else {}
-    assert isinstance(error, dict)
+    error: dict[str, Any] = report["error"] if isinstance(report.get("error"), dict) else {}
     cls = error_class(error)
     if cls is ErrorClass.NONE:  # the status alone says why (REJECTED_DND, EXPIRED_EXPIRED ...)
         code, text = str(status.get("name") or status.get("id")), str(status.get("description") or status.get("name"))
