@@ -19,7 +19,7 @@ from herald.domain import campaign as lifecycle
 from herald.domain.campaign import CampaignAction, CampaignStatus, TriggerType
 from herald.domain.schedule import Recurrence
 from herald.domain.templates import Template
-from herald.errors import NotFoundError, UnknownRuleError, ValidationError
+from herald.errors import LifecycleError, NotFoundError, UnknownRuleError, ValidationError
 from herald.rules.catalog import BusinessRule, get_rule, validate_parameters
 from herald.store.tables import campaigns, messages
 
@@ -71,7 +71,7 @@ class Campaign:
             name=row.name,
             tenant=row.tenant,
             trigger_type=TriggerType(row.trigger_type),
-            rule=get_rule(row.rule_id),
+            rule=_rule_of(row),
             params=dict(row.params),
             template=row.template,
             provider=row.provider,
@@ -86,6 +86,14 @@ class Campaign:
     @property
     def timezone(self) -> str | None:
         return self.recurrence.timezone if self.recurrence else None
+
+
+def _rule_of(row: Row[Any]) -> BusinessRule:
+    if row.trigger_type == TriggerType.GATEWAY:
+        from herald.events.gateway import GATEWAY_RULE
+
+        return GATEWAY_RULE
+    return get_rule(row.rule_id)
 
 
 def _validated(herald: Herald, request: CampaignRequest) -> dict[str, Any]:
@@ -185,6 +193,11 @@ def create(herald: Herald, request: CampaignRequest) -> Campaign:
 
 def edit(herald: Herald, campaign_id: int, request: CampaignRequest) -> Campaign:
     current = get(herald, campaign_id)
+    if current.trigger_type is TriggerType.GATEWAY:
+        raise LifecycleError(
+            f'"{current.name}" holds the messages Fineract sends through herald; herald manages it, '
+            "so it cannot be edited (close it to pause the gateway)."
+        )
     lifecycle.apply(current.status, CampaignAction.EDIT, name=current.name)
     values = _validated(herald, request)
     with herald.store.begin() as conn:

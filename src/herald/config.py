@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from herald.errors import ConfigurationError
@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     providers: str | None = Field(None, description="JSON list of provider tables (instead of or besides the file).")
     fallback_provider: str | None = Field(None, description="Provider that takes over for any failing one.")
     public_url: str | None = Field(None, description="herald's public base URL, for provider callbacks.")
+    fineract_hook_secret: SecretStr | None = Field(
+        None, description="Secret path segment of the hook URL Fineract posts to (Fineract signs nothing)."
+    )
+    gateway_app_keys: SecretStr | None = Field(
+        None, description='Drop-in gateway: app key per tenant as JSON, {"default": "<key>"}.'
+    )
+    gateway_providers: str | None = Field(
+        None, description='Drop-in gateway: herald provider per Fineract providerId as JSON, {"1": "twilio-ke"}.'
+    )
+    gateway_provider: str = Field("simulator", description="Drop-in gateway: provider for unmapped providerIds.")
     quiet_hours: str | None = Field(None, description="Local hours with no sending, e.g. 21:00-07:30.")
     simulator_seed: int = 7
     simulator_sent_after: Annotated[float, Field(ge=0)] = 1.0
@@ -94,6 +104,35 @@ class Settings(BaseSettings):
         """Core-banking database URL per Fineract tenant identifier; HERALD_TENANT's comes first."""
         extra: dict[str, str] = json.loads(self.tenants) if self.tenants else {}
         return {self.tenant: self.corebank_database_url} | extra
+
+    @property
+    def gateway_keys(self) -> dict[str, str]:
+        return json.loads(self.gateway_app_keys.get_secret_value()) if self.gateway_app_keys else {}
+
+    @property
+    def gateway_provider_map(self) -> dict[str, str]:
+        return json.loads(self.gateway_providers) if self.gateway_providers else {}
+
+    @field_validator("gateway_providers")
+    @classmethod
+    def _json_map(cls, value: str | None) -> str | None:
+        if value:
+            parsed = json.loads(value)
+            if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
+                raise ValueError('must be a JSON object such as {"1": "twilio-ke"}')
+        return value or None
+
+    @field_validator("gateway_app_keys")
+    @classmethod
+    def _keys_map(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                parsed = json.loads(value.get_secret_value())
+            except json.JSONDecodeError:
+                raise ValueError('must be a JSON object such as {"default": "<app key>"}') from None
+            if not isinstance(parsed, dict) or not all(isinstance(v, str) and v for v in parsed.values()):
+                raise ValueError('must be a JSON object such as {"default": "<app key>"}')
+        return value
 
     @field_validator("tenants")
     @classmethod

@@ -13,6 +13,7 @@ class TriggerType(IntEnum):
     DIRECT = 1
     SCHEDULE = 2
     TRIGGERED = 3
+    GATEWAY = 4  # herald's own code: the messages an unchanged Fineract hands to herald as its gateway
 
     @classmethod
     def parse(cls, value: str | int) -> TriggerType:
@@ -21,16 +22,19 @@ class TriggerType(IntEnum):
 
         if isinstance(value, int) or str(value).strip().lstrip("-").isdigit():
             try:
-                return cls(int(value))
+                parsed = cls(int(value))
             except ValueError:
                 pass
+            else:
+                if parsed is not cls.GATEWAY:
+                    return parsed
         else:
             word = str(value).strip().upper()
             aliases = {"SCHEDULED": "SCHEDULE", "TRIGGER": "TRIGGERED"}
             name = aliases.get(word, word)
-            if name in cls.__members__:
+            if name in cls.__members__ and name != "GATEWAY":
                 return cls[name]
-        choices = ", ".join(f"{t.name.lower()} ({t.value})" for t in cls)
+        choices = ", ".join(f"{t.name.lower()} ({t.value})" for t in cls if t is not cls.GATEWAY)
         raise ValidationError(f"Unknown trigger type {value!r}; choose one of {choices}.", field="triggerType")
 
 

@@ -114,7 +114,7 @@ def materialize(
             chunk = list(islice(composed, CHUNK))
             if not chunk:
                 break
-            records = [_record(c, campaign, rule.fact, occurrence, now) for c in chunk]
+            records = [record_row(c, campaign, occurrence, now) for c in chunk]
             with herald.store.begin() as conn:
                 created = message_store.insert_new(conn, records)
             result.audience += len(chunk)
@@ -203,12 +203,12 @@ def _materialize_part(
         herald.close()
 
 
-def _record(c: Composed, campaign: Campaign, fact: str, occurrence: datetime | None, now: datetime) -> tuple[Any, ...]:
+def record_row(c: Composed, campaign: Campaign, occurrence: datetime | None, now: datetime) -> tuple[Any, ...]:
     """One row in NEW_MESSAGE_COLUMNS order."""
     row = c.row
     return (
         campaign.id,
-        dedup_key(fact, row.fact_id, campaign.rule.dedup_scope, occurrence),
+        dedup_key(campaign.rule.fact, row.fact_id, campaign.rule.dedup_scope, occurrence),
         row.client_id,
         row.office_id,
         c.mobile_no,

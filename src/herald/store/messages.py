@@ -111,7 +111,12 @@ class OfficeFilter:
 
 
 def claim_pending(
-    conn: Connection, now: datetime, limit: int, lease: timedelta, offices: OfficeFilter | None = None
+    conn: Connection,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    offices: OfficeFilter | None = None,
+    only: Sequence[int] | None = None,
 ) -> list[Claimed]:
     """Take up to `limit` sendable messages of active campaigns and lease them to this worker.
 
@@ -141,6 +146,8 @@ def claim_pending(
         .order_by(messages.c.id)
         .limit(limit)
     )
+    if only is not None:  # a triggered message, sent the moment its event arrives
+        query = query.where(messages.c.id.in_(list(only)))
     if offices is not None:
         if offices.quiet_by_default:
             awake = offices.profiled - offices.quiet

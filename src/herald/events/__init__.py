@@ -1,0 +1,1 @@
+"""Fineract's business events (hooks) turned into triggered-campaign messages."""
