@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aiohttp
 
@@ -35,6 +35,7 @@ from herald.providers.config import TwilioSettings
 log = logging.getLogger(__name__)
 
 API_VERSION = "2010-04-01"
+_FORM_TYPE = {"Content-Type": "application/x-www-form-urlencoded"}
 
 STATUSES: dict[str, MessageStatus] = {
     # Still inside Twilio: not news for herald, whose message already waits for a report.
@@ -199,8 +200,10 @@ class TwilioProvider:
     ) -> SendResult:
         async with slots:
             try:
+                # Encoded here rather than by aiohttp's FormData: the same bytes, a good deal less CPU per request.
+                form = urlencode(self._form(message)).encode()
                 async with http.post(
-                    f"{self._account}/Messages.json", data=self._form(message), timeout=self._timeout
+                    f"{self._account}/Messages.json", data=form, headers=_FORM_TYPE, timeout=self._timeout
                 ) as response:
                     status, raw = response.status, await response.read()
             except TimeoutError:
