@@ -117,7 +117,7 @@ class FakeTwilio:
         self._faults: list[FakeFault] = []
         self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
-        self._timers: set[asyncio.TimerHandle] = set()
+        self._timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._expected_auth = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
 
@@ -146,7 +146,7 @@ class FakeTwilio:
         return self
 
     async def stop(self) -> None:
-        for timer in self._timers:
+        for timer in self._timers.values():
             timer.cancel()
         for task in list(self._tasks):
             task.cancel()
@@ -264,10 +264,10 @@ class FakeTwilio:
             code = None if self.final_status in ("delivered", "read") else 30003
             steps.append((self.delivered_after, self.final_status, code))
         for delay, status, code in steps:
-            timer = loop.call_later(delay, self._advance_soon, sid, status, code)
-            self._timers.add(timer)
+            self._timers[sid, status] = loop.call_later(delay, self._advance_soon, sid, status, code)
 
     def _advance_soon(self, sid: str, status: str, code: int | None) -> None:
+        self._timers.pop((sid, status), None)
         task = asyncio.get_running_loop().create_task(self.settle(sid, status, code))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
