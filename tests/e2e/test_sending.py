@@ -213,3 +213,23 @@ def test_closed_campaign_holds_its_messages(tmp_path: Path, fineract: FineractBu
         conn.execute(update(messages).values(not_before=None))
     campaigns.reactivate(herald, cid)
     assert asyncio.run(Sender(herald).run())["accepted"] == 2
+
+
+def test_one_providers_failing_pull_does_not_stop_the_reports_job(
+    tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
+) -> None:
+    from herald.errors import ProviderError
+    from herald.jobs.reports import pull_reports
+
+    herald = _herald(tmp_path, fineract, clock)
+    _campaign(herald, "sim-b", 2, fineract)
+    asyncio.run(Sender(herald).run())
+
+    async def down(ids: object) -> list[DeliveryReport]:
+        raise ProviderError("reports endpoint answered 503", provider="sim-b", code="503", retryable=True)
+
+    herald.providers["sim-b"].fetch_reports = down  # type: ignore[method-assign]
+    clock.advance(seconds=10)
+    totals = asyncio.run(pull_reports(herald))
+    assert totals["errors"] == 1 and totals["changed"] == 0
+    assert {r.status for r in _rows(herald)} == {MessageStatus.WAITING_FOR_DELIVERY_REPORT}

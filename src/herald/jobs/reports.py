@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
 
 from herald.app import Herald
+from herald.errors import ProviderError
 from herald.jobs.runs import Job, recorded
 from herald.store import messages as message_store
 from herald.store import reports as report_store
 
 PAGE = 1_000
+
+log = logging.getLogger(__name__)
 
 
 async def pull_reports(herald: Herald) -> dict[str, int]:
@@ -27,7 +31,12 @@ async def pull_reports(herald: Herald) -> dict[str, int]:
         for _, provider, external_id in page:
             by_provider[provider].append(external_id)
         for name, ids in by_provider.items():
-            reports = await herald.provider(name).fetch_reports(ids)
+            try:
+                reports = await herald.provider(name).fetch_reports(ids)
+            except ProviderError as exc:  # one provider's outage must not stop the others' reports
+                log.warning("pulling reports from %s failed: %s", name, exc)
+                totals["errors"] = totals.get("errors", 0) + 1
+                continue
             with herald.store.begin() as conn:
                 # A pull may bring reports on messages not asked about (Infobip hands out each report
                 # once): record() applies what it can and parks the rest.
