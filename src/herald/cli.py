@@ -32,6 +32,7 @@ messages_app = typer.Typer(help="Campaign messages.", no_args_is_help=True)
 jobs_app = typer.Typer(help="The three jobs.", no_args_is_help=True)
 offices_app = typer.Typer(help="Offices and their phone region and time zone.", no_args_is_help=True)
 providers_app = typer.Typer(help="SMS providers: what is configured, and whether it works.", no_args_is_help=True)
+fineract_app = typer.Typer(help="Connecting herald to Fineract (hooks).", no_args_is_help=True)
 optouts_app = typer.Typer(help="The opt-out list: numbers never to be messaged.", no_args_is_help=True)
 for sub, name in [
     (db_app, "db"),
@@ -43,6 +44,7 @@ for sub, name in [
     (offices_app, "offices"),
     (providers_app, "providers"),
     (optouts_app, "optouts"),
+    (fineract_app, "fineract"),
 ]:
     app.add_typer(sub, name=name)
 
@@ -296,6 +298,36 @@ def optouts_remove(number: str) -> None:
     with herald.store.begin() as conn:
         gone = conn.execute(delete(opt_outs).where(opt_outs.c.number == phone.e164)).rowcount
     console.print(f"{mask(phone.e164)} {'removed from' if gone else 'was not on'} the opt-out list.")
+
+
+@fineract_app.command("hook")
+def fineract_hook(
+    register_at: Annotated[
+        str | None,
+        typer.Option("--register", help="Fineract API base, e.g. https://host:8443/fineract-provider/api/v1"),
+    ] = None,
+    tenant: Annotated[str, typer.Option()] = "default",
+    username: Annotated[str, typer.Option()] = "mifos",
+    password: Annotated[str | None, typer.Option(envvar="HERALD_FINERACT_PASSWORD", hide_input=True)] = None,
+    insecure: Annotated[bool, typer.Option(help="Accept Fineract's self-signed certificate.")] = False,
+) -> None:
+    """Print the JSON that registers herald's hook in Fineract, or register it with --register."""
+    import json
+
+    from herald.config import load_settings
+    from herald.events.registration import hook_request, payload_url, register
+
+    settings = load_settings()
+    secret = settings.fineract_hook_secret.get_secret_value() if settings.fineract_hook_secret else None
+    body = hook_request(payload_url(settings.public_url, secret))
+    if register_at is None:
+        print(json.dumps(body, indent=2))
+        err_console.print("POST this to Fineract's /hooks (or run again with --register <api base>).")
+        return
+    if not password:
+        raise HeraldError("Give the Fineract password with HERALD_FINERACT_PASSWORD (never on the command line).")
+    result = register(register_at, tenant, username, password, body, verify_tls=not insecure)
+    console.print(f"Hook registered in Fineract (resource {result.get('resourceId', '?')}).")
 
 
 @app.command("serve")
