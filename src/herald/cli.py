@@ -123,11 +123,16 @@ def demo_run(
     clients: Annotated[int, typer.Option(min=10)] = 10_000,
     seed: Annotated[int, typer.Option()] = 1,
     timeout: Annotated[float, typer.Option(help="Stop watching after this many seconds.")] = 45.0,
+    provider: Annotated[
+        str, typer.Option(help="simulator, or twilio / infobip / smpp to send through a local fake of it.")
+    ] = "simulator",
 ) -> None:
     """The main job: demo database, three campaigns, the worker with the simulator, live tab counts."""
     from herald import demo
 
-    demo.run_main_job(console, clients=clients, seed=seed, timeout=timeout, progress_factory=_progress)
+    demo.run_main_job(
+        console, clients=clients, seed=seed, timeout=timeout, progress_factory=_progress, provider=provider
+    )
 
 
 def _parse_date(text: str, option: str) -> date:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -158,8 +162,111 @@ def _fresh_files(settings: Settings) -> None:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
+FAKE_PROVIDERS = ("twilio", "infobip", "smpp")
+
+
+@contextmanager
+def fake_provider(kind: str) -> Iterator[dict[str, object]]:
+    """Run a local fake of a real provider in its own process; yield herald's configuration for it."""
+    port = _free_port()
+    command = {
+        "twilio": ["herald.fakes.twilio", "--latency", "0.02", "--sent-after", "0.5", "--delivered-after", "1.5"],
+        "infobip": ["herald.fakes.infobip", "--latency", "0.02", "--delivered-after", "1.5"],
+        "smpp": ["herald.fakes.smsc", "--receipt-after", "1.5"],
+    }[kind]
+    process = subprocess.Popen(
+        [sys.executable, "-m", *command, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        _wait_for_port(port, process)
+        if kind == "twilio":
+            from herald.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN
+
+            yield {
+                "kind": "twilio",
+                "name": "twilio",
+                "account_sid": ACCOUNT_SID,
+                "auth_token": AUTH_TOKEN,
+                "from_number": "+15005550006",
+                "base_url": f"http://127.0.0.1:{port}",
+                "max_in_flight": 64,
+            }
+        elif kind == "infobip":
+            yield {
+                "kind": "infobip",
+                "name": "infobip",
+                "base_url": f"http://127.0.0.1:{port}",
+                "api_key": "test-key",
+                "sender": "HERALD",
+            }
+        else:
+            yield {
+                "kind": "smpp",
+                "name": "smpp",
+                "host": "127.0.0.1",
+                "port": port,
+                "system_id": "herald",
+                "password": "secret",
+                "source_addr": "HERALD",
+            }
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ConfigurationError("The local fake provider did not start.")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise ConfigurationError("The local fake provider did not answer within 20 seconds.")
+
+
 def run_main_job(
-    console: Console, *, clients: int, seed: int, timeout: float, progress_factory: ProgressFactory
+    console: Console,
+    *,
+    clients: int,
+    seed: int,
+    timeout: float,
+    progress_factory: ProgressFactory,
+    provider: str = "simulator",
+) -> None:
+    """The demo; `provider` = twilio, infobip or smpp sends through a local fake of it instead of the simulator."""
+    if provider == "simulator":
+        _run_main_job(console, clients=clients, seed=seed, timeout=timeout, progress_factory=progress_factory)
+        return
+    if provider not in FAKE_PROVIDERS:
+        raise ConfigurationError(f"Unknown demo provider {provider!r}; choose simulator, {', '.join(FAKE_PROVIDERS)}.")
+    with fake_provider(provider) as config:
+        console.print(f"Sending through a local fake {provider} (its real wire format, on 127.0.0.1).")
+        _run_main_job(
+            console,
+            clients=clients,
+            seed=seed,
+            timeout=timeout,
+            progress_factory=progress_factory,
+            provider_config=config,
+        )
+
+
+def _run_main_job(
+    console: Console,
+    *,
+    clients: int,
+    seed: int,
+    timeout: float,
+    progress_factory: ProgressFactory,
+    provider_config: dict[str, object] | None = None,
 ) -> None:
     """Demo database, three campaigns, the worker with the simulator, live tab counts, a summary."""
     from herald import campaigns
@@ -175,6 +282,7 @@ def run_main_job(
             "simulator_delivered_after": 1.5,
             "timezone": DEMO_TIMEZONE,
         }
+        | ({"providers": json.dumps([provider_config])} if provider_config else {})
     )
     _refuse_real_fineract(settings.corebank_database_url)
     _fresh_files(settings)
@@ -189,6 +297,7 @@ def run_main_job(
             request = campaigns.CampaignRequest.model_validate(
                 {
                     **spec,
+                    "providerId": provider_config["name"] if provider_config else "simulator",
                     "recurrenceStartDate": local_start.isoformat() if "recurrence" in spec else None,
                     "timezone": DEMO_TIMEZONE if "recurrence" in spec else None,
                 }

@@ -133,3 +133,19 @@ def test_the_main_job_runs_end_to_end(env: dict[str, str], tmp_path: Path) -> No
         assert name in done.stdout
     listing = herald(env, "campaigns", "list").stdout
     assert "Loan payments due" in listing
+
+
+@pytest.mark.parametrize("provider", ["twilio", "infobip", "smpp"])
+def test_the_main_job_runs_through_a_local_fake_of_a_real_provider(
+    env: dict[str, str], tmp_path: Path, provider: str
+) -> None:
+    done = subprocess.run(
+        [*HERALD, "demo", "run", "--clients", "300", "--timeout", "60", "--provider", provider],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"local fake {provider}" in done.stdout
+    listing = herald(env, "messages", "list", "--status", "delivered", "--limit", "3").stdout
+    assert "Delivered" in listing
+    pending = herald(env, "messages", "list", "--status", "waiting").stdout
+    assert "******" not in pending  # every accepted message got its final report
