@@ -16,7 +16,15 @@ from herald.corebank.schema import metadata
 from herald.domain.dedup import DedupScope
 from herald.errors import ParameterError, UnknownRuleError
 from herald.rules import catalog
-from herald.rules.catalog import BusinessRule, ParamKind, all_rules, get_rule, validate_parameters
+from herald.rules.catalog import (
+    BusinessRule,
+    ParamKind,
+    all_rules,
+    get_rule,
+    rules_for_event,
+    validate_parameters,
+)
+from herald.rules.events import run_triggered, triggered_binds
 from herald.rules.runner import age_on, bind_values, load_sql, minus_months, run_rule, sql_columns, whole_months
 
 SQL_DIR = resources.files("herald.rules").joinpath("sql")
@@ -35,13 +43,22 @@ def _window_params(rule: BusinessRule) -> dict[str, int]:
     return params
 
 
+def _binds(conn: sa.Connection, rule: BusinessRule) -> dict[str, Any]:
+    """The binds of an audience rule, or of a triggered rule for an event with its key id."""
+    if rule.triggered:
+        return triggered_binds(conn, rule, _window_params(rule), {rule.event_key: 1})
+    return bind_values(conn, rule, _window_params(rule), TODAY)
+
+
 # --- lookup -----------------------------------------------------------------------------------
 
 
-def test_the_catalog_holds_the_thirteen_non_triggered_rules_in_id_order() -> None:
+def test_the_catalog_holds_the_thirteen_audience_and_nine_triggered_rules_in_id_order() -> None:
     rules = all_rules()
-    assert [r.id for r in rules] == list(range(166, 179))
-    assert not any(r.triggered for r in rules)
+    assert [r.id for r in rules] == list(range(166, 188))
+    assert [r.id for r in all_rules(triggered=False)] == list(range(166, 179))
+    assert [r.id for r in all_rules(triggered=True)] == list(range(179, 188))
+    assert all(r.triggered == (r.id >= 179) for r in rules)
     assert {r.sql_file for r in rules} == {p.name for p in SQL_DIR.iterdir() if p.name.endswith(".sql")}
     for r in rules:
         assert r.sql_file.startswith(f"{r.id}_")
@@ -55,6 +72,15 @@ def test_facts_and_dedup_scopes_make_each_message_unique() -> None:
         170: ("instalment", once), 171: ("client", each), 172: ("client", each),
         173: ("instalment", once), 174: ("loan_transaction", once), 175: ("loan_transaction", once),
         176: ("client", DedupScope.PER_YEAR), 177: ("loan", once), 178: ("loan", each),
+        179: ("loan_transaction", once), 180: ("loan_approval", once), 181: ("loan_rejection", once),
+        182: ("client_rejection", once), 183: ("client_activation", once), 184: ("savings_rejection", once),
+        185: ("savings_activation", once), 186: ("savings_transaction", once), 187: ("savings_transaction", once),
+    }
+    keys = {r.id: (r.event_key, r.fans_out) for r in all_rules(triggered=True)}
+    assert keys == {
+        179: ("loanTransactionId", True), 180: ("loanId", True), 181: ("loanId", True),
+        182: ("clientId", False), 183: ("clientId", False), 184: ("savingsId", False),
+        185: ("savingsId", False), 186: ("savingsTransactionId", False), 187: ("savingsTransactionId", False),
     }
 
 
@@ -69,12 +95,30 @@ def test_unknown_rules_are_refused_with_the_list_of_known_rules(key: int | str) 
         get_rule(key)
     assert "166 Active Clients" in str(refused.value)
     assert "178 Loan outstanding after final instalment date" in str(refused.value)
+    assert "187 Savings Withdrawal" in str(refused.value)
 
 
-@pytest.mark.parametrize("key", [179, 187, "Loan Repayment", "savings deposit"])
-def test_triggered_rules_are_refused_as_coming_later(key: int | str) -> None:
-    with pytest.raises(UnknownRuleError, match="Triggered campaigns are not supported yet"):
-        get_rule(key)
+@pytest.mark.parametrize(
+    ("key", "rule_id"), [(179, 179), ("187", 187), ("Loan Repayment", 179), ("savings deposit", 186)]
+)
+def test_triggered_rules_are_found_and_flagged_triggered(key: int | str, rule_id: int) -> None:
+    rule = get_rule(key)
+    assert (rule.id, rule.triggered) == (rule_id, True)
+    assert rule.events and rule.event_key
+
+
+def test_each_hook_event_fires_its_rule() -> None:
+    fired = {pair: [r.id for r in rules_for_event(*pair)] for r in all_rules() for pair in r.events}
+    assert fired == {
+        ("LOAN", "REPAYMENT"): [179], ("LOAN", "RECOVERYPAYMENT"): [179], ("LOAN", "APPROVE"): [180],
+        ("LOAN", "REJECT"): [181], ("CLIENT", "REJECT"): [182], ("CLIENT", "ACTIVATE"): [183],
+        ("SAVINGSACCOUNT", "REJECT"): [184], ("SAVINGSACCOUNT", "ACTIVATE"): [185],
+        ("SAVINGSACCOUNT", "DEPOSIT"): [186], ("SAVINGSACCOUNT", "WITHDRAWAL"): [187],
+    }
+    assert [r.id for r in rules_for_event("loan", " repayment ")] == [179]
+    assert rules_for_event("LOAN", "DISBURSE") == ()
+    assert rules_for_event("SAVINGSACCOUNT", "WITHDRAW") == ()  # an application withdrawn, not money out
+    assert not any(r.events for r in all_rules(triggered=False))
 
 
 # --- parameters -------------------------------------------------------------------------------
@@ -86,6 +130,27 @@ def test_valid_parameters_become_integers_with_defaults() -> None:
         "officeId": 2, "loanOfficerId": -10, "fromX": -3, "toY": -1,
     }
     assert validate_parameters(get_rule(166), {"officeId": 1, "loanOfficerId": 7})["loanOfficerId"] == 7
+
+
+@pytest.mark.parametrize("rule_id", [179, 180, 181, 186, 187])
+def test_triggered_loan_and_savings_rules_take_minus_one_for_every_office(rule_id: int) -> None:
+    values = validate_parameters(get_rule(rule_id), {"officeId": "-1"})
+    assert values["officeId"] == -1
+    assert validate_parameters(get_rule(rule_id), {})["officeId"] == -1  # and default to it
+    assert validate_parameters(get_rule(rule_id), {"officeId": 3})["officeId"] == 3
+
+
+def test_triggered_parameters_and_fineracts_stored_placeholders() -> None:
+    assert validate_parameters(get_rule(180), {"officeId": 2, "loanOfficerId": -10, "loanType": "3"}) == {
+        "officeId": 2, "loanOfficerId": -10, "loanType": 3,
+    }
+    # A campaign copied from Fineract stores the injected ids as -1 and the report name: accepted, dropped.
+    copied = {"officeId": "-1", "loanOfficerId": "-1", "loanId": "-1", "clientId": "-1", "groupId": "-1",
+              "loanType": "-1", "reportName": "Loan Approved"}
+    assert validate_parameters(get_rule(180), copied) == {"officeId": -1, "loanOfficerId": -1, "loanType": -1}
+    assert validate_parameters(get_rule(183), {"officeId": 1, "clientId": -1}) == {"officeId": 1, "loanOfficerId": -1}
+    assert [p.name for p in get_rule(179).parameters] == ["officeId", "loanOfficerId", "loanType"]
+    assert [p.name for p in get_rule(186).parameters] == ["officeId", "loanOfficerId"]
 
 
 def test_fineracts_report_name_is_accepted_only_for_its_own_rule() -> None:
@@ -116,6 +181,17 @@ def test_fineracts_report_name_is_accepted_only_for_its_own_rule() -> None:
         (168, {"officeId": 1, "cycleX": 30, "cycleY": 10}, "cycleX", "must not be greater"),
         (173, {"officeId": 1, "fromX": 0, "toY": 1, "overdueX": 9, "overdueY": 3}, "overdueX", "empty"),
         (170, {"officeId": 1, "fromX": 0, "toY": 10**9}, "toY", "century"),
+        # -1 = every office only where Fineract's triggered rule allows it.
+        (182, {"officeId": -1}, "officeId", "head office"),
+        (185, {"officeId": -1}, "officeId", "head office"),
+        (183, {}, "officeId", "is required"),
+        (179, {"officeId": -2}, "officeId", "-1 for every office"),
+        (186, {"officeId": 0}, "officeId", "-1 for every office"),
+        (179, {"loanType": 7}, "loanType", "loan type code"),
+        (186, {"loanType": 1}, "loanType", "has no parameter 'loanType'"),
+        (180, {"loanId": 5}, "loanId", "comes from the Fineract event"),
+        (186, {"savingsTransactionId": "9"}, "savingsTransactionId", "comes from the Fineract event"),
+        (166, {"officeId": 1, "clientId": -1}, "clientId", "has no parameter"),
     ],
 )
 def test_bad_parameters_are_refused_naming_the_field(
@@ -193,20 +269,54 @@ def fineract() -> Iterator[sa.Connection]:
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda r: str(r.id))
 def test_every_bind_in_the_sql_is_computed_by_the_runner(rule: BusinessRule, fineract: sa.Connection) -> None:
     used = set(re.findall(r"(?<![:\w]):(\w+)", _code(rule)))
-    assert used <= set(bind_values(fineract, rule, _window_params(rule), TODAY))
+    assert used <= set(_binds(fineract, rule))
 
 
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda r: str(r.id))
 def test_every_declared_variable_is_produced(rule: BusinessRule, fineract: sa.Connection) -> None:
-    binds = bind_values(fineract, rule, _window_params(rule), TODAY)
-    result = fineract.execute(sa.text(load_sql(rule)), binds)
+    result = fineract.execute(sa.text(load_sql(rule)), _binds(fineract, rule))
     returned = {k.lower() for k in result.keys()}  # noqa: SIM118 - a Result iterates rows, not keys
     result.close()
     expected = {c.lower() for c in sql_columns(rule)}
     assert returned == expected, "the SQL returns exactly the declared variables, their sources and internals"
     assert {"id", "mobileno", "h_fact", "h_office", "h_digits"} <= returned
     assert set(rule.derived_variables) <= set(rule.variables)
-    assert list(run_rule(fineract, rule, _window_params(rule), TODAY)) == []
+    if rule.triggered:
+        assert list(run_triggered(fineract, rule, _window_params(rule), {rule.event_key: 1}, TODAY)) == []
+    else:
+        assert list(run_rule(fineract, rule, _window_params(rule), TODAY)) == []
+
+
+@pytest.mark.parametrize("rule", all_rules(triggered=True), ids=lambda r: str(r.id))
+def test_a_triggered_rule_is_never_run_as_an_audience(rule: BusinessRule, fineract: sa.Connection) -> None:
+    # With no event every injected id would be -1, "any": every repayment ever made would be messaged.
+    with pytest.raises(ParameterError, match="triggered: it runs for one Fineract event"):
+        run_rule(fineract, rule, {"officeId": 1}, TODAY)
+    with pytest.raises(ParameterError, match=f"needs the event's {rule.event_key}"):
+        run_triggered(fineract, rule, {"officeId": 1}, {}, TODAY)
+
+
+@pytest.mark.parametrize(
+    ("event", "field", "says"),
+    [
+        ({"loanTransactionId": 0}, "loanTransactionId", "positive whole number"),
+        ({"loanTransactionId": True}, "loanTransactionId", "positive whole number"),
+        ({"loanTransactionId": "7"}, "loanTransactionId", "positive whole number"),
+        ({"loanTransactionId": 7, "loan": 3}, "loan", "not one herald binds"),
+        ({"loanId": 3}, "loanTransactionId", "needs the event's loanTransactionId"),
+    ],
+)
+def test_bad_event_ids_are_refused_naming_the_id(
+    event: dict[str, object], field: str, says: str, fineract: sa.Connection
+) -> None:
+    with pytest.raises(ParameterError, match=says) as refused:
+        run_triggered(fineract, get_rule(179), {}, event, TODAY)
+    assert refused.value.field == field
+
+
+def test_an_audience_rule_is_not_run_for_an_event(fineract: sa.Connection) -> None:
+    with pytest.raises(ParameterError, match="not triggered"):
+        run_triggered(fineract, get_rule(166), {"officeId": 1}, {"clientId": 1}, TODAY)
 
 
 def test_a_rule_declaring_a_variable_its_sql_lacks_fails_loudly(fineract: sa.Connection) -> None:

@@ -1,10 +1,11 @@
-"""The catalog of non-triggered business rules (Fineract ids 166-178): parameters, variables, dedup facts."""
+"""The catalog of business rules (Fineract ids 166-187): parameters, variables, dedup facts, lookups."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 
 from herald.domain.dedup import DedupScope
 from herald.errors import ParameterError, UnknownRuleError
@@ -28,6 +29,7 @@ class RuleParameter:
     kind: ParamKind
     default: int | None
     description: str
+    allows_all: bool = False  # an office parameter where -1 means every office (triggered loan/savings rules)
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,9 @@ class BusinessRule:
 
     `fact` names what `h_fact` identifies; with `dedup_scope` it builds the message's dedup key.
     `derived_variables` are computed by the runner in Python rather than selected by the SQL.
+    Triggered rules also name the Fineract hook `events` (entity, action) that fire them, the
+    `event_key` (the injected id that identifies the fact and must be present), and whether one
+    event `fans_out` to several clients (group loans), in which case the fact id carries the client.
     """
 
     id: int
@@ -49,6 +54,9 @@ class BusinessRule:
     dedup_scope: DedupScope
     sql_file: str
     derived_variables: tuple[str, ...] = ()
+    events: tuple[tuple[str, str], ...] = ()
+    event_key: str = ""
+    fans_out: bool = False
 
     def parameter(self, name: str) -> RuleParameter | None:
         """The parameter called `name`, or None when the rule has no such parameter."""
@@ -60,17 +68,32 @@ class BusinessRule:
 
 # How the runner renders a variable: money with the currency's digits, dates with the campaign's
 # date format, everything else as plain text.
+# Triggered rules keep Fineract's spellings (LoanAmount, loanamount, RepaymentDate), listed here too.
 MONEY_VARIABLES = frozenset(
     {"loanAmount", "loanOutstanding", "loanDisbursed", "totalDue", "totalOverdue", "repaymentAmount",
-     "totalFullyPaid"}
+     "totalFullyPaid", "LoanAmount", "LoanOutstanding", "loanamount", "depositAmount", "withdrawAmount",
+     "balance"}
 )
-DATE_VARIABLES = frozenset({"paymentDueDate", "dueDate", "repaymentDate", "dateOfBirth"})
+DATE_VARIABLES = frozenset(
+    {"paymentDueDate", "dueDate", "repaymentDate", "dateOfBirth", "RepaymentDate", "transactionDate"}
+)
+
+# The ids a triggered rule's event injects (hook response fields mapped to Fineract's placeholders).
+EVENT_IDS = ("loanTransactionId", "loanId", "clientId", "groupId", "savingsId", "savingsTransactionId")
 
 _MAX_DAYS = 36_600  # a century: beyond it a window is a typo, and date arithmetic would overflow
 
 OFFICE = RuleParameter(
     "officeId", "Office", ParamKind.OFFICE, None,
     "The office whose clients are targeted, with all its sub-offices; the head office covers everyone.",
+)
+OFFICE_OR_ALL = RuleParameter(
+    "officeId", "Office", ParamKind.OFFICE, -1,
+    "The office whose clients are messaged, with all its sub-offices; -1 for every office.", allows_all=True,
+)
+LOAN_TYPE = RuleParameter(
+    "loanType", "Loan Type", ParamKind.LOAN_TYPE, -1,
+    "Only loans of this type: 1 individual, 2 group, 3 JLG, 4 GLIM; -1 for every type.",
 )
 LOAN_OFFICER = RuleParameter(
     "loanOfficerId", "Loan Officer", ParamKind.LOAN_OFFICER, -1,
@@ -92,15 +115,15 @@ OVERDUE_Y = _days("overdueY", "Overdue Y Number", "Most days in arrears (inclusi
 # Pairs that bound one window: the lower must not exceed the upper.
 _RANGES = (("fromX", "toY"), ("cycleX", "cycleY"), ("overdueX", "overdueY"))
 
-_SIX = ("id", "firstName", "middleName", "lastName", "fullName", "mobileNo")
-_CLIENT = (*_SIX, "officeName", "officeNumber")
+SIX = ("id", "firstName", "middleName", "lastName", "fullName", "mobileNo")
+_CLIENT = (*SIX, "officeName", "officeNumber")
 _LOAN = (
-    *_SIX, "loanAmount", "loanOutstanding", "loanDisbursed", "officeNumber", "loanAccountId",
+    *SIX, "loanAmount", "loanOutstanding", "loanDisbursed", "officeNumber", "loanAccountId",
     "guarantorLastName", "numberOfGuarantors", "groupName",
 )
 _DUE = (*_LOAN, "paymentDueDate", "totalDue", "totalOverdue")
 _RECEIVED = (
-    *_SIX, "loanId", "loanAmount", "loanOutstanding", "officeNumber", "loanAccountNumber", "loanAccountId",
+    *SIX, "loanId", "loanAmount", "loanOutstanding", "officeNumber", "loanAccountNumber", "loanAccountId",
     "repaymentAmount", "repaymentDate",
 )
 
@@ -185,31 +208,34 @@ _RULES: tuple[BusinessRule, ...] = (
     ),
 )
 
-_BY_ID = {r.id: r for r in _RULES}
-_BY_NAME = {r.name.casefold(): r for r in _RULES}
 
-# Fineract's triggered SMS rules: known by name so a user who asks for one is told why it is refused.
-TRIGGERED_RULES: Mapping[int, str] = {
-    179: "Loan Repayment",
-    180: "Loan Approved",
-    181: "Loan Rejected",
-    182: "Client Rejected",
-    183: "Client Activated",
-    184: "Savings Rejected",
-    185: "Savings Activated",
-    186: "Savings Deposit",
-    187: "Savings Withdrawal",
-}
-_TRIGGERED_BY_NAME = {name.casefold(): rid for rid, name in TRIGGERED_RULES.items()}
+@cache
+def _registry() -> tuple[BusinessRule, ...]:
+    # Imported on first use, not at the top: the triggered rules are built from this module's types.
+    from herald.rules.catalog_triggered import TRIGGERED
+
+    return (*_RULES, *TRIGGERED)
 
 
-def all_rules() -> tuple[BusinessRule, ...]:
-    """Every rule herald can run, in Fineract id order."""
-    return _RULES
+@cache
+def _by_id() -> dict[int, BusinessRule]:
+    return {r.id: r for r in _registry()}
+
+
+@cache
+def _by_name() -> dict[str, BusinessRule]:
+    return {r.name.casefold(): r for r in _registry()}
+
+
+def all_rules(triggered: bool | None = None) -> tuple[BusinessRule, ...]:
+    """The rules herald can run in Fineract id order: all of them, or only the (non-)triggered ones."""
+    if triggered is None:
+        return _registry()
+    return tuple(r for r in _registry() if r.triggered is triggered)
 
 
 def _unknown(what: object) -> UnknownRuleError:
-    known = "; ".join(f"{r.id} {r.name}" for r in _RULES)
+    known = "; ".join(f"{r.id} {r.name}" for r in _registry())
     return UnknownRuleError(f"Unknown business rule {what!r}. Known rules: {known}.", field="businessRule")
 
 
@@ -220,22 +246,16 @@ def get_rule(id_or_name: int | str) -> BusinessRule:
     key: int | str = id_or_name
     if isinstance(key, str) and key.strip().isdigit():
         key = int(key.strip())
-    if isinstance(key, int):
-        rule = _BY_ID.get(key)
-        triggered = key if key in TRIGGERED_RULES else None
-    else:
-        rule = _BY_NAME.get(key.strip().casefold())
-        triggered = _TRIGGERED_BY_NAME.get(key.strip().casefold())
-    if rule is not None:
-        return rule
-    if triggered is not None:
-        raise UnknownRuleError(
-            f"Triggered campaigns are not supported yet: rule {triggered} {TRIGGERED_RULES[triggered]!r}"
-            " arrives in a later version of herald.",
-            field="businessRule",
-            hint="Use a Direct or Scheduled campaign with one of the non-triggered rules (166-178).",
-        )
-    raise _unknown(id_or_name)
+    rule = _by_id().get(key) if isinstance(key, int) else _by_name().get(key.strip().casefold())
+    if rule is None:
+        raise _unknown(id_or_name)
+    return rule
+
+
+def rules_for_event(entity: str, action: str) -> tuple[BusinessRule, ...]:
+    """The triggered rules a Fineract hook (entity, action) fires, e.g. ("LOAN", "REPAYMENT") -> 179."""
+    pair = (entity.strip().upper(), action.strip().upper())
+    return tuple(r for r in _registry() if pair in r.events)
 
 
 def _as_int(p: RuleParameter, value: object) -> int:
@@ -257,12 +277,22 @@ def validate_parameters(rule: BusinessRule, raw: Mapping[str, object]) -> dict[s
     """The rule's parameters as integers, defaults applied; ParameterError names the first bad one.
 
     `reportName`, which Fineract stores next to the parameters, is accepted when it names this rule.
+    So are the ids a triggered rule gets from its event (`loanId` ...) when they hold Fineract's
+    placeholder -1: a campaign copied from Fineract stores them, but only the event may set them.
     """
     for name, value in raw.items():
         if rule.parameter(name) is not None:
             continue
         if name == "reportName" and str(value).strip().casefold() == rule.name.casefold():
             continue
+        if rule.triggered and name in EVENT_IDS:
+            if str(value).strip() in ("", "-1"):
+                continue
+            raise ParameterError(
+                f"{name} comes from the Fineract event that triggers rule {rule.id} {rule.name!r};"
+                f" a campaign cannot set it (only -1, Fineract's placeholder, is accepted), not {value!r}.",
+                field=name,
+            )
         expected = ", ".join(p.name for p in rule.parameters)
         raise ParameterError(
             f"Rule {rule.id} {rule.name!r} has no parameter {name!r}; it takes {expected}.", field=name,
@@ -293,7 +323,12 @@ def validate_parameters(rule: BusinessRule, raw: Mapping[str, object]) -> dict[s
 
 
 def _check_range(p: RuleParameter, value: int) -> None:
-    if p.kind is ParamKind.OFFICE and value <= 0:
+    if p.kind is ParamKind.OFFICE and p.allows_all and value <= 0 and value != -1:
+        raise ParameterError(
+            f"{p.label} ({p.name}) must be an office id (a positive number) or -1 for every office, not {value}.",
+            field=p.name,
+        )
+    if p.kind is ParamKind.OFFICE and not p.allows_all and value <= 0:
         raise ParameterError(
             f"{p.label} ({p.name}) must be an office id (a positive number), not {value};"
             " choose the head office to cover every office.",

@@ -24,8 +24,14 @@ _DERIVED_SOURCES = {
     "officeName": ("officeName", "h_hierarchy"),
     "dormant": ("h_activation",),
     "age": ("dateOfBirth",),
+    # Triggered rules (rendered by herald.rules.events).
+    "RepaymentTime": ("h_time",),
+    "annualinterestrate": ("annualinterestrate",),
 }
-_NUMBER_VARIABLES = frozenset({"id", "officeNumber", "numberOfGuarantors", "loanId"})
+_NUMBER_VARIABLES = frozenset(
+    {"id", "officeNumber", "numberOfGuarantors", "loanId", "clientId", "officeId", "loanOfficerId", "savingsId",
+     "savingsTransactionId"}
+)
 _MEMO_LIMIT = 100_000  # formatted amounts kept per currency precision before the memo starts over
 _COMMENT_LINE = re.compile(r"^\s*--.*$", re.MULTILINE)
 
@@ -107,6 +113,13 @@ def bind_values(
     bound (`:true`, `:false`) because no literal compares with PostgreSQL boolean, MySQL BIT(1)
     and SQLite integers alike. SQLite stores dates as ISO text, so dates are bound as ISO text there.
     """
+    if rule.triggered:
+        # With no event every injected id would be -1, "any": the whole history would be messaged.
+        raise ParameterError(
+            f"Rule {rule.id} {rule.name!r} is triggered: it runs for one Fineract event, not as an audience.",
+            field="businessRule",
+            hint="Use a Triggered campaign, or a non-triggered rule (166-178) for a Direct or Scheduled one.",
+        )
     p = validate_parameters(rule, params)
     days = timedelta(days=1)
     birthday_a, birthday_b = _birthdays(today)

@@ -1,0 +1,52 @@
+-- 186 Savings Deposit
+-- Selects: the savings transaction with id :savingsTransactionId (on account :savingsId when the
+--   event gives it), not reversed and not itself a reversal entry, of type 1 DEPOSIT, on an account
+--   owned by a client (group accounts yield no row, as in Fineract). Filters: the client's office
+--   in the subtree of :officePrefix ('.%' when officeId = -1, all offices); the client's staff_id
+--   as Fineract does (-1 all, -10 clients without an officer, else that id); :clientId narrows
+--   when the event gives it (-1 = not given).
+-- Grain: one row (or none) per event.
+-- Dedup fact: the savings transaction (h_fact = m_savings_account_transaction.id), once ever.
+-- Fixes: D11 (the transaction is picked by its id, no partial GROUP BY), D4, D23; herald adds the
+--   transaction-type check, so a withdrawal's id never produces a deposit message or the reverse.
+-- Variables keep Fineract's names (section 7.3), plus id (= clientId) which every rule offers.
+--   depositAmount and withdrawAmount are both the transaction amount, as in Fineract; balance is
+--   the running balance after this transaction (the account balance when that is not derived), so
+--   a later transaction does not change this message; loanOfficerId = the client's staff_id;
+--   officeId = the client's office; transactionDate = transaction_date. receiptNumber is NULL:
+--   herald's demo schema has no m_payment_detail table (m_payment_detail.receipt_number on Fineract).
+SELECT
+    c.id AS clientId,
+    c.firstname AS firstname,
+    c.middlename AS middlename,
+    c.lastname AS lastname,
+    c.display_name AS FullName,
+    c.mobile_no AS mobileNo,
+    sa.id AS savingsId,
+    sa.account_no AS savingsAccountNo,
+    t.amount AS depositAmount,
+    t.amount AS withdrawAmount,
+    COALESCE(t.running_balance_derived, sa.account_balance_derived) AS balance,
+    c.office_id AS officeId,
+    t.transaction_date AS transactionDate,
+    t.id AS savingsTransactionId,
+    c.staff_id AS loanOfficerId,
+    NULL AS receiptNumber,
+    c.id AS id,
+    t.id AS h_fact,
+    c.office_id AS h_office,
+    sa.currency_digits AS h_digits
+FROM m_savings_account_transaction t
+JOIN m_savings_account sa ON sa.id = t.savings_account_id
+JOIN m_client c ON c.id = sa.client_id
+JOIN m_office o ON o.id = c.office_id
+WHERE t.id = :savingsTransactionId
+    AND (:savingsId = -1 OR sa.id = :savingsId)
+    AND t.is_reversed = :false
+    AND t.is_reversal = :false
+    AND t.transaction_type_enum = 1
+    AND (:clientId = -1 OR c.id = :clientId)
+    AND o.hierarchy LIKE :officePrefix
+    AND (:loanOfficerId = -1
+        OR c.staff_id = :loanOfficerId
+        OR (:loanOfficerId = -10 AND c.staff_id IS NULL))
