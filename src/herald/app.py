@@ -30,12 +30,21 @@ def corebank_engine(url: str) -> Engine:
             event.listen(engine, "connect", _sqlite_read_only)
             return engine
         if url.startswith("postgresql"):
-            return create_engine(
-                url, pool_pre_ping=True, connect_args={"options": "-c default_transaction_read_only=on"}
-            )
-        return create_engine(url, pool_pre_ping=True)
+            # ISO DateStyle: rule 176 reads month and day from the text of a date.
+            options = "-c default_transaction_read_only=on -c DateStyle=ISO,YMD"
+            return create_engine(url, pool_pre_ping=True, connect_args={"options": options})
+        engine = create_engine(url, pool_pre_ping=True)
+        if engine.dialect.name in ("mysql", "mariadb"):
+            event.listen(engine, "connect", _mysql_read_only)
+        return engine
     except (ArgumentError, ImportError) as exc:
         raise ConfigurationError(f"Cannot use HERALD_COREBANK_URL: {exc}.") from None
+
+
+def _mysql_read_only(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("SET SESSION TRANSACTION READ ONLY")
+    cursor.close()
 
 
 def _sqlite_read_only(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:

@@ -88,6 +88,7 @@ class ProviderError(HeraldError):
         text: str | None = None,
         retryable: bool = False,
         opted_out: bool = False,
+        outcome_unknown: bool = False,
     ) -> None:
         super().__init__(message)
         self.provider = provider
@@ -95,6 +96,9 @@ class ProviderError(HeraldError):
         self.text = text
         self.retryable = retryable
         self.opted_out = opted_out
+        # The request may have reached the provider (a timeout, a dropped connection, an unreadable 2xx):
+        # before trying again herald asks the provider whether it already has the message.
+        self.outcome_unknown = outcome_unknown
 
 
 class WebhookError(HeraldError):

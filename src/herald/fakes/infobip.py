@@ -42,6 +42,7 @@ class Injection(StrEnum):
     INVALID_DESTINATION = "every destination REJECTED_DESTINATION"
     BLOCKED_RECIPIENT = "every destination REJECTED_DND"
     BAD_CREDENTIALS = "401 as if the API key were wrong"
+    LOST_ANSWER = "messages accepted, then no answer for `hang` seconds"
 
 
 _REJECTIONS = {
@@ -114,6 +115,7 @@ class FakeInfobip:
         app.router.add_post("/sms/2/text/advanced", self._send_v2)
         app.router.add_get("/sms/3/reports", self._reports_v3)
         app.router.add_get("/sms/1/reports", self._reports_v1)
+        app.router.add_get("/sms/3/logs", self._logs)
         app.router.add_get("/account/1/balance", self._balance)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
         await self._runner.setup()
@@ -200,6 +202,9 @@ class FakeInfobip:
                 answers.append(
                     {"messageId": message_id, "status": status_object(status), ("to" if legacy else "destination"): to}
                 )
+        if fault is Injection.LOST_ANSWER:
+            await asyncio.sleep(self.hang)
+            return web.json_response(error_envelope(500, legacy), status=500)
         return web.json_response({"bulkId": bulk_id, "messages": answers})
 
     @staticmethod
@@ -225,6 +230,26 @@ class FakeInfobip:
         if self.delivered_after is not None:
             self._schedule.append((now + self.delivered_after, message.message_id, "DELIVERED_TO_HANDSET"))
         self._schedule_ready.set()
+
+    async def _logs(self, request: web.Request) -> web.StreamResponse:
+        """Logs of the messages asked for by messageId (the reconciliation endpoint)."""
+        refused = await self._guard(request, False, None)
+        if refused is not None:
+            return refused
+        wanted = request.query.getall("messageId", [])
+        results = [
+            {
+                "messageId": m.message_id,
+                "bulkId": m.bulk_id,
+                "destination": m.to,
+                "sender": m.sender,
+                "sentAt": m.sent_at,
+                "status": status_object(m.status),
+            }
+            for m in (self.messages.get(i) for i in wanted)
+            if m is not None
+        ]
+        return web.json_response({"results": results})
 
     async def _reports_v3(self, request: web.Request) -> web.StreamResponse:
         return await self._reports(request, "v3")

@@ -50,6 +50,7 @@ class FakeFault(StrEnum):
     INVALID_NUMBER = "21211"
     UNSUBSCRIBED = "21610"
     BAD_CREDENTIALS = "401"
+    LOST_ANSWER = "queued, then the answer is lost"  # the message exists although the client saw a timeout
 
 
 _REFUSALS: dict[FakeFault, tuple[int, int, str]] = {
@@ -134,6 +135,7 @@ class FakeTwilio:
         account = _ACCOUNT_PATH
         app.router.add_post(f"{account}/Messages.json", self._create)
         app.router.add_get(f"{account}/Messages/{{sid}}.json", self._fetch)
+        app.router.add_get(f"{account}/Messages.json", self._list)
         app.router.add_get(f"{account}.json", self._account)
         # handler_cancellation: a stalled handler ends when the client gives up, not at shutdown.
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.2)
@@ -186,6 +188,13 @@ class FakeTwilio:
         form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
         if self.record_requests:
             self.requests.append((request.method, request.path, form))
+        if self._faults and self._faults[0] is FakeFault.LOST_ANSWER:
+            self._faults.pop(0)
+            message = self._new_message(form)
+            self.messages[message["sid"]] = message
+            self._schedule(message["sid"])
+            await asyncio.sleep(self.stall)
+            return _error(504, 20500, "Gateway timeout")
         if self._faults:
             return await self._fault(request, self._faults.pop(0))
         refusal = self._refusal(form)
@@ -327,6 +336,17 @@ class FakeTwilio:
         if message is None:
             return _error(404, 20404, f"The requested resource {request.path} was not found")
         return web.json_response(self.resource(message))
+
+    async def _list(self, request: web.Request) -> web.StreamResponse:
+        """Messages, newest first, filtered by To and From like Twilio's list (one page)."""
+        to, sender = request.query.get("To"), request.query.get("From")
+        size = min(int(request.query.get("PageSize", "50") or 50), 1000)
+        found = [
+            self.resource(m)
+            for m in reversed(list(self.messages.values()))
+            if (to is None or m["to"] == to) and (sender is None or m["from"] == sender)
+        ][:size]
+        return web.json_response({"messages": found, "page": 0, "page_size": size, "next_page_uri": None})
 
     @staticmethod
     def resource(message: dict[str, Any]) -> dict[str, Any]:

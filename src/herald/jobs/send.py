@@ -27,7 +27,7 @@ from herald.domain.quiet import QuietHours
 from herald.domain.retry import RetryPolicy
 from herald.errors import ProviderError
 from herald.jobs.runs import Job, recorded
-from herald.providers.base import OutboundMessage, SendResult
+from herald.providers.base import InDoubt, OutboundMessage, Reconciling, SendResult
 from herald.providers.gate import Gate
 from herald.store import messages as message_store
 from herald.store import optouts
@@ -44,6 +44,7 @@ LEASE = timedelta(minutes=5)
 class _Outcome:
     accepted: list[tuple[int, str, str]] = field(default_factory=list)
     retries: list[tuple[int, datetime, str | None, str | None]] = field(default_factory=list)
+    doubtful: list[tuple[int, datetime, str | None, str | None]] = field(default_factory=list)
     held: list[tuple[int, datetime, str | None, str | None]] = field(default_factory=list)
     failed: list[tuple[int, str | None, str | None]] = field(default_factory=list)
     unsubscribed: list[str] = field(default_factory=list)
@@ -118,6 +119,7 @@ class Sender:
         refused = [m.id for m in batch if m.mobile_no in blocked]
         outcome = _Outcome()
         failovers = 0
+        sendable = await self._reconcile(sendable, outcome)
         by_provider: dict[str, list[Claimed]] = defaultdict(list)
         for m in sendable:
             by_provider[m.provider].append(m)
@@ -133,18 +135,56 @@ class Sender:
             message_store.mark_accepted(conn, outcome.accepted, now)
             report_store.adopt_parked(conn, [(provider, ext) for _, provider, ext in outcome.accepted], now)
             message_store.reschedule(conn, outcome.retries, now)
+            message_store.reschedule(conn, outcome.doubtful, now, in_doubt=True)
             message_store.reschedule(conn, outcome.held, now, uncount=True)
             message_store.mark_failed(conn, outcome.failed, now)
             message_store.mark_invalid(conn, refused, "opted out", now)
             optouts.add(conn, outcome.unsubscribed, source="provider", detail="unsubscribed (send refused)", now=now)
         return {
             "accepted": len(outcome.accepted),
-            "retry": len(outcome.retries),
+            "retry": len(outcome.retries) + len(outcome.doubtful),
             "held": len(outcome.held),
             "failed": len(outcome.failed),
             "invalid": len(refused),
             "failover": failovers,
         }
+
+    async def _reconcile(self, batch: list[Claimed], outcome: _Outcome) -> list[Claimed]:
+        """Ask the providers about messages whose last attempt has no known outcome; return those to send.
+
+        Where the provider takes a client reference or can list what it holds (Infobip's messageId,
+        Twilio's message list), a message it already accepted is adopted instead of sent again. A
+        provider that cannot answer now keeps the message waiting: resending blind could send twice.
+        SMPP and the simulator cannot be asked, so their messages are sent again.
+        """
+        doubtful = [m for m in batch if m.in_doubt]
+        if not doubtful:
+            return batch
+        settled: set[int] = set()
+        now = self.herald.clock.now()
+        for name in dict.fromkeys(n for m in doubtful for n in self._candidates(m.provider, m.fallback)):
+            provider = self.herald.provider(name)
+            if not isinstance(provider, Reconciling):
+                continue
+            asked = [m for m in doubtful if m.id not in settled and name in self._candidates(m.provider, m.fallback)]
+            if not asked:
+                continue
+            questions = [InDoubt(m.id, m.mobile_no, m.body, m.attempts - 1, m.in_doubt_since or now) for m in asked]
+            try:
+                found = await provider.lookup(questions)
+            except ProviderError as exc:
+                log.warning("cannot ask %s about %d messages of unknown outcome: %s", name, len(asked), exc)
+                wait = now + timedelta(seconds=self.herald.settings.retry_base_seconds)
+                outcome.doubtful += [(m.id, wait, "IN_DOUBT", "waiting to learn whether it was sent") for m in asked]
+                settled |= {m.id for m in asked}
+                continue
+            for m in asked:
+                if m.id in found:
+                    outcome.accepted.append((m.id, name, found[m.id]))
+                    settled.add(m.id)
+        if settled:
+            log.info("%d messages of unknown outcome settled without resending", len(settled))
+        return [m for m in batch if m.id not in settled]
 
     def _candidates(self, primary: str, campaign_fallback: str | None) -> list[str]:
         """The primary, then the fallbacks in order of precedence: campaign, provider, global."""
@@ -229,6 +269,8 @@ class Sender:
                 outcome.unsubscribed.append(claimed.mobile_no)
             if delay is None:
                 outcome.failed.append((claimed.id, error.code, text))
+            elif error.outcome_unknown:
+                outcome.doubtful.append((claimed.id, now + delay, error.code, text))
             else:
                 outcome.retries.append((claimed.id, now + delay, error.code, text))
 

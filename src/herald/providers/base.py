@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from herald.domain.message import MessageStatus
 from herald.errors import ProviderError
@@ -99,6 +99,21 @@ class ProviderCheck:
     detail: str
 
 
+@dataclass(frozen=True)
+class InDoubt:
+    """A message whose earlier attempt may have reached the provider: its worker died or got no answer."""
+
+    message_id: int
+    to: str
+    body: str
+    attempt: int  # the attempt whose outcome is unknown (its reference is herald-<id>-<attempt>)
+    since: datetime  # when that attempt started
+
+    @property
+    def reference(self) -> str:
+        return f"herald-{self.message_id}-{self.attempt}"
+
+
 ReportSink = Callable[[str, Sequence[DeliveryReport]], Awaitable[None]]
 """Where an adapter hands reports that arrive on its own connection (SMPP receipts): (provider name, reports)."""
 
@@ -133,4 +148,13 @@ class Provider(Protocol):
 
     async def close(self) -> None:
         """Release connections; the adapter reconnects by itself if used again."""
+        ...
+
+
+@runtime_checkable
+class Reconciling(Protocol):
+    """A provider that can say whether it already holds a message (so an unknown outcome is not resent)."""
+
+    async def lookup(self, messages: Sequence[InDoubt]) -> dict[int, str]:
+        """herald message id -> the provider's id, for the messages the provider already accepted."""
         ...

@@ -26,6 +26,7 @@ from herald.errors import ProviderError, WebhookError
 from herald.providers.base import (
     DeliveryReport,
     InboundMessage,
+    InDoubt,
     OutboundMessage,
     ProviderCheck,
     ReportSink,
@@ -242,11 +243,21 @@ class InfobipProvider:
                     return response.status, None
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             kind = "timed out" if isinstance(exc, TimeoutError) else f"failed ({type(exc).__name__})"
-            raise self._error(f"The request to Infobip {kind}; herald will retry.", "NETWORK", kind, True) from None
+            raise self._error(
+                f"The request to Infobip {kind}; herald will retry.", "NETWORK", kind, True, unknown=True
+            ) from None
 
-    def _error(self, message: str, code: str, text: str, retryable: bool, opted_out: bool = False) -> ProviderError:
+    def _error(
+        self, message: str, code: str, text: str, retryable: bool, opted_out: bool = False, unknown: bool = False
+    ) -> ProviderError:
         return ProviderError(
-            message, provider=self.name, code=code, text=text, retryable=retryable, opted_out=opted_out
+            message,
+            provider=self.name,
+            code=code,
+            text=text,
+            retryable=retryable,
+            opted_out=opted_out,
+            outcome_unknown=unknown,
         )
 
     def _http_error(self, status: int, body: Any) -> ProviderError:
@@ -276,7 +287,11 @@ class InfobipProvider:
             entries = answer.get("messages") if isinstance(answer, dict) else None
             if not isinstance(entries, list):
                 raise self._error(
-                    "Infobip's answer was not a message list; herald will retry.", "MALFORMED", "malformed", True
+                    "Infobip's answer was not a message list; herald will retry.",
+                    "MALFORMED",
+                    "malformed",
+                    True,
+                    unknown=True,
                 )
         except ProviderError as exc:
             return [SendResult(m.message_id, error=exc) for m in messages]
@@ -318,6 +333,26 @@ class InfobipProvider:
         )
         entries = [{"sender": sender, "destinations": d, "content": {"text": t}, **hooks} for t, d in by_text.items()]
         return "/sms/3/messages", {"messages": entries}
+
+    async def lookup(self, messages: Sequence[InDoubt]) -> dict[int, str]:
+        """Messages Infobip already holds although herald never saw its answer.
+
+        herald sends its own reference as Infobip's messageId, so the logs endpoint answers by id.
+        """
+        found: dict[int, str] = {}
+        wanted = {m.reference: m.message_id for m in messages}
+        refs = list(wanted)
+        for start in range(0, len(refs), 100):
+            params = [("messageId", r) for r in refs[start : start + 100]] + [("limit", "1000")]
+            status, answer = await self._call("GET", "/sms/3/logs", params=params)
+            if status != 200:
+                raise self._http_error(status, answer)
+            results = answer.get("results") if isinstance(answer, dict) else None
+            for item in results if isinstance(results, list) else []:
+                ref = item.get("messageId") if isinstance(item, dict) else None
+                if ref in wanted:
+                    found[wanted[ref]] = ref
+        return found
 
     async def fetch_reports(self, external_ids: Sequence[str]) -> list[DeliveryReport]:
         """Drain Infobip's report queue: it hands each report out once and not by id, so every report

@@ -176,9 +176,11 @@ class SmppProvider:
         try:
             answer = await session.request(p.SUBMIT_SM, body, timeout=self.settings.timeout)
         except TimeoutError:
-            raise self._error("no submit_sm_resp before the timeout", "TIMEOUT", retryable=True) from None
+            raise self._error("no submit_sm_resp before the timeout", "TIMEOUT", retryable=True, unknown=True) from None
         except LinkDown as exc:
-            raise self._error(f"the link dropped before the answer ({exc})", "LINK_DOWN", retryable=True) from None
+            raise self._error(
+                f"the link dropped before the answer ({exc})", "LINK_DOWN", retryable=True, unknown=True
+            ) from None
         if answer.command_id == p.GENERIC_NACK:
             raise self._error(
                 f"the SMSC could not read the submit (generic_nack 0x{answer.status:X})", "GENERIC_NACK", True
@@ -214,7 +216,14 @@ class SmppProvider:
         )
 
     def _error(
-        self, what: str, code: str, retryable: bool = False, *, opted_out: bool = False, advice: str | None = None
+        self,
+        what: str,
+        code: str,
+        retryable: bool = False,
+        *,
+        opted_out: bool = False,
+        advice: str | None = None,
+        unknown: bool = False,
     ) -> ProviderError:
         then = advice or ("herald will retry." if retryable else "the message will not be retried.")
         return ProviderError(
@@ -224,6 +233,7 @@ class SmppProvider:
             text=what,
             retryable=retryable,
             opted_out=opted_out,
+            outcome_unknown=unknown,
         )
 
     # -- the bind --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import hmac
 import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -23,6 +23,7 @@ from herald.errors import ProviderError, WebhookError
 from herald.providers.base import (
     DeliveryReport,
     InboundMessage,
+    InDoubt,
     OutboundMessage,
     ProviderCheck,
     ReportSink,
@@ -222,14 +223,48 @@ class TwilioProvider:
         return self._refused(message, self._http_error(status, raw))
 
     def _transport_error(self, code: str, text: str) -> ProviderError:
-        # The outcome is unknown (Twilio may or may not have queued it): herald retries.
+        # The outcome is unknown (Twilio may or may not have queued it): herald looks it up, then retries.
         return ProviderError(
             f"Twilio ({self.name}) did not confirm the message: {text}; herald will retry it later.",
             provider=self.name,
             code=code,
             text=text,
             retryable=True,
+            outcome_unknown=True,
         )
+
+    async def lookup(self, messages: Sequence[InDoubt]) -> dict[int, str]:
+        """Messages Twilio already holds although herald never saw its answer.
+
+        Twilio's Messages API takes no idempotency key, so herald records every attempt before
+        sending and, for an attempt whose answer it never got, lists the recipient's newest
+        messages and adopts one with the same text created since that attempt began.
+        """
+        http, slots = await self._session()
+        found = await asyncio.gather(*(self._lookup_one(http, slots, m) for m in messages))
+        return {m.message_id: sid for m, sid in zip(messages, found, strict=True) if sid is not None}
+
+    async def _lookup_one(self, http: aiohttp.ClientSession, slots: asyncio.Semaphore, message: InDoubt) -> str | None:
+        params = {"To": message.to, "PageSize": "20"}
+        if self.settings.from_number is not None:
+            params["From"] = self.settings.from_number
+        async with slots:
+            try:
+                async with http.get(f"{self._account}/Messages.json", params=params, timeout=self._timeout) as answer:
+                    status, raw = answer.status, await answer.read()
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                raise self._transport_error("LOOKUP", f"listing messages failed: {type(exc).__name__}") from None
+        body = _json(raw)
+        if status != 200 or body is None or not isinstance(body.get("messages"), list):
+            raise self._transport_error("LOOKUP", f"listing messages answered HTTP {status}")
+        earliest = message.since - timedelta(minutes=1)  # clocks differ a little
+        for item in body["messages"]:
+            created = _rfc2822(item.get("date_created"))
+            if item.get("body") == message.body and created is not None and created >= earliest:
+                sid = item.get("sid")
+                if isinstance(sid, str):
+                    return sid
+        return None
 
     def _http_error(self, status: int, raw: bytes) -> ProviderError:
         body = _json(raw) or {}

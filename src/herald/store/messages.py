@@ -98,7 +98,13 @@ class Claimed:
     body: str
     attempts: int
     office_id: int | None
-    in_doubt: bool  # the previous attempt was in flight when its worker died: it may have been sent
+    # When the previous attempt began, if its outcome is unknown (its worker died, or the provider
+    # never answered): that attempt may have been sent, so herald asks before sending again.
+    in_doubt_since: datetime | None
+
+    @property
+    def in_doubt(self) -> bool:
+        return self.in_doubt_since is not None
 
 
 @dataclass(frozen=True)
@@ -175,7 +181,7 @@ def claim_pending(
             r.body,
             r.attempts + 1,
             r.office_id,
-            r.in_flight_since is not None,
+            r.in_flight_since,
         )
         for r in rows
     ]
@@ -211,11 +217,13 @@ def reschedule(
     now: datetime,
     *,
     uncount: bool = False,
+    in_doubt: bool = False,
 ) -> None:
     """Keep messages PENDING for another attempt at `not_before`, remembering the last error.
 
     `uncount` gives the attempt back: the message was held (quiet hours, every provider down),
-    never handed to a provider.
+    never handed to a provider. `in_doubt` keeps the attempt marked in flight: the provider never
+    answered, so it may hold the message, and the next attempt asks it first.
     """
     params = [{"mid": m, "nb": nb, "code": c, "text": t} for m, nb, c, t in retries]
     if params:
@@ -224,8 +232,9 @@ def reschedule(
             "error_code": bindparam("code"),
             "error_text": bindparam("text"),
             "updated_at": now,
-            "in_flight_since": None,
         }
+        if not in_doubt:
+            values["in_flight_since"] = None
         if uncount:
             values["attempts"] = messages.c.attempts - 1
         conn.execute(

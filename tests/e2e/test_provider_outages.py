@@ -1,0 +1,217 @@
+"""Sending through the local Twilio and Infobip fakes: outages with failover, 429 storms, lost answers, crashes.
+
+Every test counts what the fake provider received: no message may reach it twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from herald import campaigns
+from herald.app import Herald
+from herald.campaigns import CampaignRequest
+from herald.clock import ManualClock
+from herald.config import Settings
+from herald.domain.message import MessageStatus
+from herald.fakes.infobip import FakeInfobip, Injection
+from herald.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeFault, FakeTwilio
+from herald.jobs import outbound
+from herald.jobs.send import LEASE, Sender
+from herald.providers.base import OutboundMessage
+from herald.store import messages as message_store
+from herald.store.tables import messages
+from tests.fineract_builder import FineractBuilder
+
+Body = Callable[[Herald, FakeTwilio, FakeInfobip], Awaitable[None]]
+
+
+def run(
+    tmp_path: Path,
+    fineract: FineractBuilder,
+    clock: ManualClock,
+    body: Body,
+    clients: int = 6,
+    twilio_fallback: bool = True,
+) -> None:
+    for i in range(clients):
+        fineract.client(f"C{i}", f"+2547120002{i:02d}")
+
+    async def main() -> None:
+        twilio = FakeTwilio(stall=2.0)
+        infobip = FakeInfobip("ib-key", hang=2.0)
+        async with twilio:
+            ib_url = await infobip.start()
+            try:
+                providers = [
+                    {
+                        "kind": "twilio",
+                        "name": "twilio",
+                        "account_sid": ACCOUNT_SID,
+                        "auth_token": AUTH_TOKEN,
+                        "from_number": "+15005550006",
+                        "base_url": twilio.url,
+                        "timeout": 0.5,
+                        **({"fallback": "infobip"} if twilio_fallback else {}),
+                    },
+                    {
+                        "kind": "infobip",
+                        "name": "infobip",
+                        "base_url": ib_url,
+                        "api_key": "ib-key",
+                        "sender": "MFI",
+                        "timeout": 0.5,
+                    },
+                ]
+                settings = Settings(
+                    home=tmp_path,
+                    database_url=f"sqlite:///{tmp_path / 'h.sqlite'}",
+                    corebank_url=fineract.url,
+                    providers=json.dumps(providers),
+                    max_attempts=4,
+                    retry_base_seconds=5,
+                    send_batch_size=2,
+                )
+                herald = Herald.build(settings, clock)
+                c = campaigns.create(
+                    herald,
+                    CampaignRequest.model_validate(
+                        {
+                            "campaignName": "Reminder",
+                            "triggerType": "direct",
+                            "runReportId": 166,
+                            "paramValue": {"officeId": "1"},
+                            "message": "Hello {{firstName}}",
+                            "providerId": "twilio",
+                        }
+                    ),
+                )
+                campaigns.activate(herald, c.id)
+                outbound.run_due(herald)
+                try:
+                    await body(herald, twilio, infobip)
+                finally:
+                    await herald.close_providers()
+                    herald.close()
+            finally:
+                await infobip.stop()
+
+    asyncio.run(main())
+
+
+def _rows(herald: Herald) -> list[Any]:
+    with herald.store.connect() as conn:
+        return list(conn.execute(select(messages).order_by(messages.c.id)))
+
+
+def _received(twilio: FakeTwilio, infobip: FakeInfobip) -> list[str]:
+    """Every destination the two fakes accepted, duplicates included."""
+    return [m["to"] for m in twilio.messages.values()] + ["+" + m.to.lstrip("+") for m in infobip.messages.values()]
+
+
+def test_an_outage_of_the_primary_mid_campaign_fails_over_and_nothing_is_sent_twice(
+    tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
+) -> None:
+    async def body(herald: Herald, twilio: FakeTwilio, infobip: FakeInfobip) -> None:
+        sender = Sender(herald)
+        await sender.run(limit=2)  # the first two go through Twilio
+        twilio.inject(FakeFault.SERVER_ERROR, 100)  # then Twilio goes down
+        await sender.run()
+        rows = _rows(herald)
+        assert {r.status for r in rows} == {MessageStatus.WAITING_FOR_DELIVERY_REPORT}
+        assert [r.provider for r in rows] == ["twilio", "twilio"] + ["infobip"] * 4
+        assert sorted(_received(twilio, infobip)) == sorted(r.mobile_no for r in rows)
+
+    run(tmp_path, fineract, clock, body)
+
+
+def test_a_429_storm_is_retried_with_backoff_until_every_message_is_accepted_once(
+    tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
+) -> None:
+    async def body(herald: Herald, twilio: FakeTwilio, infobip: FakeInfobip) -> None:
+        twilio.inject(FakeFault.THROTTLED, 6)
+        sender = Sender(herald)
+        for _ in range(6):
+            await sender.run()
+            sender.gates.clear()  # the storm is short: no failover in this test, only backoff
+            clock.advance(seconds=60)
+        rows = _rows(herald)
+        assert {r.status for r in rows} == {MessageStatus.WAITING_FOR_DELIVERY_REPORT}
+        assert {r.provider for r in rows} == {"twilio"}
+        assert max(r.attempts for r in rows) >= 2
+        assert sorted(_received(twilio, infobip)) == sorted(r.mobile_no for r in rows)
+
+    run(tmp_path, fineract, clock, body, twilio_fallback=False)
+
+
+def test_a_lost_twilio_answer_is_looked_up_not_resent(
+    tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
+) -> None:
+    async def body(herald: Herald, twilio: FakeTwilio, infobip: FakeInfobip) -> None:
+        twilio.inject(FakeFault.LOST_ANSWER, 1)  # Twilio queues the first message, herald hears nothing
+        sender = Sender(herald)
+        await sender.run(limit=1)
+        [first] = _rows(herald)[:1]
+        assert (first.status, first.error_code) == (MessageStatus.PENDING, "TIMEOUT")
+        assert len(twilio.messages) == 1
+        clock.advance(seconds=60)
+        await sender.run()
+        rows = _rows(herald)
+        assert {r.status for r in rows} == {MessageStatus.WAITING_FOR_DELIVERY_REPORT}
+        assert rows[0].external_id in twilio.messages  # adopted, not sent again
+        assert sorted(_received(twilio, infobip)) == sorted(r.mobile_no for r in rows)
+
+    run(tmp_path, fineract, clock, body, twilio_fallback=False)
+
+
+def test_a_crash_between_infobip_accepting_and_herald_recording_sends_once(
+    tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
+) -> None:
+    async def body(herald: Herald, twilio: FakeTwilio, infobip: FakeInfobip) -> None:
+        with herald.store.begin() as conn:
+            campaigns_rows = message_store.claim_pending(conn, clock.now(), 2, LEASE)
+        # The worker sends (Infobip accepts) and dies before recording anything.
+        await herald.provider("infobip").send(
+            [OutboundMessage(m.id, m.mobile_no, m.body, m.attempts) for m in campaigns_rows]
+        )
+        assert len(infobip.messages) == 2
+        clock.advance(LEASE + timedelta(seconds=1))
+        sender = Sender(herald)
+        sender.gate("twilio").breaker.failed(clock.now())  # and Twilio happens to be down: Infobip takes over
+        for _ in range(5):
+            sender.gate("twilio").breaker.failed(clock.now())
+        await sender.run()
+        rows = _rows(herald)
+        assert {r.status for r in rows} == {MessageStatus.WAITING_FOR_DELIVERY_REPORT}
+        assert sorted(_received(twilio, infobip)) == sorted(r.mobile_no for r in rows)
+        assert {r.external_id for r in rows[:2]} == {f"herald-{m.id}-1" for m in campaigns_rows}
+
+    run(tmp_path, fineract, clock, body)
+
+
+def test_a_lost_infobip_answer_is_looked_up_by_messageid(
+    tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
+) -> None:
+    async def body(herald: Herald, twilio: FakeTwilio, infobip: FakeInfobip) -> None:
+        for _ in range(5):
+            Sender(herald)  # nothing
+        infobip.inject(Injection.LOST_ANSWER, 1)
+        sender = Sender(herald)
+        for _ in range(5):
+            sender.gate("twilio").breaker.failed(clock.now())  # route everything to Infobip
+        await sender.run(limit=2)
+        assert len(infobip.messages) == 2
+        assert {r.error_code for r in _rows(herald)[:2]} == {"NETWORK"}
+        clock.advance(seconds=60)
+        await sender.run()
+        rows = _rows(herald)
+        assert {r.status for r in rows} == {MessageStatus.WAITING_FOR_DELIVERY_REPORT}
+        assert sorted(_received(twilio, infobip)) == sorted(r.mobile_no for r in rows)
+
+    run(tmp_path, fineract, clock, body)
