@@ -158,4 +158,51 @@ opt_outs = Table(
 )
 """Numbers that asked not to be messaged (STOP replies, provider unsubscribes, manual entries)."""
 
-__all__ = ["campaigns", "job_runs", "messages", "metadata", "office_profiles", "opt_outs", "parked_reports"]
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+"""People who use herald's UI and API; the role decides what they may do (admin, campaign_manager, viewer)."""
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_used_at", UTCDateTime()),
+)
+"""Tokens scripts send as `Authorization: Bearer`; only their SHA-256 is kept, the token is shown once."""
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Index(None, "user_id"),
+)
+"""UI sessions: the cookie holds a random id, the table its SHA-256, so a copy of the database opens no session."""
+
+__all__ = [
+    "api_tokens",
+    "campaigns",
+    "job_runs",
+    "messages",
+    "metadata",
+    "office_profiles",
+    "opt_outs",
+    "parked_reports",
+    "sessions",
+    "users",
+]
