@@ -99,18 +99,19 @@ def _rule_of(row: Row[Any]) -> BusinessRule:
 def _validated(herald: Herald, request: CampaignRequest) -> dict[str, Any]:
     """Check a request completely; return the row values to store."""
     trigger = TriggerType.parse(request.trigger_type)
-    if trigger is TriggerType.TRIGGERED:
-        raise UnknownRuleError(
-            "Triggered campaigns are not supported yet: herald does not receive Fineract's events in this version.",
-            field="triggerType",
-            hint="Use a Direct or Scheduled campaign.",
-        )
     tenant = request.tenant_id or herald.settings.tenant
     if tenant not in herald.corebanks:
         raise ValidationError(
             f"Unknown tenant {tenant!r}; configured tenants: {', '.join(sorted(herald.corebanks))}.", field="tenantId"
         )
     rule = get_rule(request.run_report_id)
+    if rule.triggered != (trigger is TriggerType.TRIGGERED):
+        kind = "a Triggered" if rule.triggered else "a Direct or Scheduled"
+        raise UnknownRuleError(
+            f'Rule {rule.id} "{rule.name}" is for {kind} campaign, not a {trigger.name.capitalize()} one.',
+            field="runReportId",
+            hint="`herald rules list` shows which rules each trigger type takes.",
+        )
     params = validate_parameters(rule, request.param_value)
     _check_office(herald, tenant, params)
     template = Template.parse(request.message)

@@ -163,9 +163,7 @@ def rules_list() -> None:
             f"{rule.fact} ({rule.dedup_scope.value.replace('_', ' ')})",
         )
     console.print(table)
-    console.print(
-        "Triggered rules (Loan Repayment, Client Activated ...) arrive with Fineract hooks in a later version."
-    )
+    console.print("Triggered rules fire on Fineract hooks (`herald fineract hook` registers herald's hook).")
 
 
 @rules_app.command("show")

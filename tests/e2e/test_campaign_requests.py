@@ -44,8 +44,8 @@ def _create(herald: Herald, **changes: Any) -> campaigns.Campaign:
     ("changes", "error", "field", "text"),
     [
         ({"runReportId": 999}, UnknownRuleError, None, "Unknown business rule"),
-        ({"runReportId": "Loan Repayment"}, UnknownRuleError, None, "Triggered"),
-        ({"triggerType": "triggered"}, UnknownRuleError, "triggerType", "not supported yet"),
+        ({"runReportId": "Loan Repayment"}, UnknownRuleError, "runReportId", "is for a Triggered campaign"),
+        ({"triggerType": "triggered"}, UnknownRuleError, "runReportId", "is for a Direct or Scheduled campaign"),
         ({"triggerType": "weekly"}, ValidationError, "triggerType", "Unknown trigger type"),
         ({"paramValue": {"loanOfficerId": "-1"}}, ParameterError, "officeId", "officeId"),
         ({"paramValue": {"officeId": "one"}}, ParameterError, "officeId", "whole number"),

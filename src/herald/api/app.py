@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from herald.api import webhooks
+from herald.api import fineract, webhooks
 from herald.app import Herald
+from herald.jobs.send import Sender
 
 
 def create_app(herald: Herald) -> FastAPI:
     app = FastAPI(title="herald", summary="SMS campaigns for Apache Fineract", version="0.1.0")
     app.include_router(webhooks.router(herald))
+    app.include_router(fineract.router(herald, Sender(herald)))
 
     @app.get("/healthz", tags=["health"])
     async def health() -> dict[str, str]:
