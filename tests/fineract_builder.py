@@ -125,3 +125,50 @@ class FineractBuilder:
             created_on_utc=STAMP,
             last_modified_on_utc=STAMP,
         )
+
+    def savings(self, client_id: int, *, status: int = 300, balance: str = "5000") -> int:
+        with self.engine.begin() as conn:
+            if conn.execute(schema.m_savings_product.select()).first() is None:
+                conn.execute(
+                    insert(schema.m_savings_product).values(
+                        id=1,
+                        name="Akiba",
+                        short_name="AKB",
+                        currency_code="KES",
+                        currency_digits=2,
+                        nominal_annual_interest_rate=Decimal("4"),
+                    )
+                )
+        sid = next(self._ids) + 7000
+        return self._insert(
+            schema.m_savings_account,
+            id=sid,
+            account_no=f"S{sid:08d}",
+            client_id=client_id,
+            product_id=1,
+            status_enum=status,
+            submittedon_date=date(2026, 1, 5),
+            currency_code="KES",
+            currency_digits=2,
+            account_balance_derived=Decimal(balance),
+            created_on_utc=STAMP,
+            last_modified_on_utc=STAMP,
+        )
+
+    def savings_transaction(self, savings_id: int, kind: int, amount: str, on: date, balance: str) -> int:
+        tid = next(self._ids) + 80000
+        return self._insert(
+            schema.m_savings_account_transaction,
+            id=tid,
+            savings_account_id=savings_id,
+            office_id=1,
+            transaction_type_enum=kind,
+            is_reversed=False,
+            transaction_date=on,
+            submitted_on_date=on,
+            amount=Decimal(amount),
+            running_balance_derived=Decimal(balance),
+            created_by=1,
+            created_on_utc=STAMP,
+            last_modified_on_utc=STAMP,
+        )
