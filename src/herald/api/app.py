@@ -1,6 +1,9 @@
-"""The FastAPI application: built from a Herald, serving provider webhooks (and later the REST API and UI)."""
+"""The FastAPI application: built from a Herald, serving provider webhooks and Fineract's endpoints."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -10,16 +13,17 @@ from herald.jobs.send import Sender
 
 
 def create_app(herald: Herald) -> FastAPI:
-    app = FastAPI(title="herald", summary="SMS campaigns for Apache Fineract", version="0.1.0")
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await herald.close_providers()  # their connections belong to the server's event loop
+
+    app = FastAPI(title="herald", summary="SMS campaigns for Apache Fineract", version="0.1.0", lifespan=lifespan)
     app.include_router(webhooks.router(herald))
     app.include_router(fineract.router(herald, Sender(herald)))
 
     @app.get("/healthz", tags=["health"])
     async def health() -> dict[str, str]:
         return {"status": "ok"}
-
-    @app.on_event("shutdown")
-    async def _close() -> None:
-        await herald.close_providers()
 
     return app
