@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import socket
 import subprocess
 import sys
@@ -12,9 +13,11 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from pydantic import SecretStr
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
@@ -23,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 from herald.app import Herald
 from herald.config import Settings, load_settings
+from herald.domain.campaign import TriggerType
 from herald.errors import ConfigurationError
 
 ProgressFactory = Callable[[str, int | None], AbstractContextManager[Callable[[int], None]]]
@@ -146,6 +150,14 @@ DEMO_CAMPAIGNS: tuple[dict[str, object], ...] = (
         "paramValue": {"officeId": "1", "loanOfficerId": "-1", "fromX": "0", "toY": "7"},
         "message": "Dear {{fullName}}, we received {{repaymentAmount}} for loan {{loanAccountNumber}}. Thank you!",
         "recurrence": "FREQ=DAILY",
+    },
+    {
+        "campaignName": "Loan Repayment",
+        "triggerType": "triggered",
+        "runReportId": 179,
+        "paramValue": {"officeId": "-1", "loanOfficerId": "-1", "loanType": "-1"},
+        "message": "Asante {{firstname}}! We received {{repaymentAmount}} for loan {{LoanAccountId}}. "
+        "Balance: {{LoanOutstanding}}.",
     },
 )
 
@@ -281,6 +293,7 @@ def _run_main_job(
             "simulator_sent_after": 0.5,
             "simulator_delivered_after": 1.5,
             "timezone": DEMO_TIMEZONE,
+            "fineract_hook_secret": SecretStr(secrets.token_urlsafe(12)),
         }
         | ({"providers": json.dumps([provider_config])} if provider_config else {})
     )
@@ -311,15 +324,22 @@ def _run_main_job(
         )
         worker = Worker(herald)
         deadline = time.monotonic() + timeout
-        with Live(tab_table(herald, "Campaign messages, live"), console=console, refresh_per_second=4) as live:
+        with _hook_server(settings) as hook_url, _fineract_tellers(settings, hook_url) as tellers:
+            console.print(
+                f"A simulated Fineract posts {DEMO_HOOKS} loan-repayment hooks to herald ({DEMO_HOOK_RATE:g}/s)."
+            )
+            with Live(tab_table(herald, "Campaign messages, live"), console=console, refresh_per_second=4) as live:
 
-            def stop() -> bool:
-                return time.monotonic() >= deadline or (
-                    time.monotonic() - started > 5 and all_fired(herald) and worker.idle()
-                )
+                def stop() -> bool:
+                    return time.monotonic() >= deadline or (
+                        time.monotonic() - started > 5
+                        and not tellers.is_alive()
+                        and all_fired(herald)
+                        and worker.idle()
+                    )
 
-            worker.run(stop, on_tick=lambda: live.update(tab_table(herald, "Campaign messages, live")))
-            live.update(tab_table(herald, "Summary"))
+                worker.run(stop, on_tick=lambda: live.update(tab_table(herald, "Campaign messages, live")))
+                live.update(tab_table(herald, "Summary"))
         console.print()
         console.print(f"Done in {time.monotonic() - started:.1f}s. The databases stay in {settings.home}/:")
         for line in _next_steps():
@@ -328,11 +348,68 @@ def _run_main_job(
         herald.close()
 
 
+DEMO_HOOKS = 20
+DEMO_HOOK_RATE = 4.0
+
+
+@contextmanager
+def _hook_server(settings: Settings) -> Iterator[str]:
+    """herald's HTTP side on a free local port (its own Herald: connections stay with their loop)."""
+    import threading
+
+    import uvicorn
+
+    from herald.api.app import create_app
+
+    api_herald = Herald.build(settings)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(api_herald), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="herald-api", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        secret = settings.fineract_hook_secret.get_secret_value() if settings.fineract_hook_secret else ""
+        yield f"http://127.0.0.1:{port}/fineract/hooks/{secret}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        api_herald.close()
+
+
+@contextmanager
+def _fineract_tellers(settings: Settings, hook_url: str) -> Iterator[Any]:
+    """A thread playing Fineract: repayments booked and their hooks posted."""
+    import asyncio
+    import threading
+
+    from herald.fakes.fineract_hooks import FineractHookSimulator
+
+    simulator = FineractHookSimulator(
+        settings.corebank_database_url,
+        hook_url,
+        tenant=settings.tenant,
+        today=datetime.now(ZoneInfo(DEMO_TIMEZONE)).date(),
+    )
+    thread = threading.Thread(
+        target=lambda: asyncio.run(simulator.run(DEMO_HOOK_RATE, DEMO_HOOKS)), name="fineract-tellers", daemon=True
+    )
+    thread.start()
+    try:
+        yield thread
+    finally:
+        thread.join(timeout=30)
+        simulator.close()
+
+
 def all_fired(herald: Herald) -> bool:
     """Every active campaign has run at least once (the scheduled ones wait for their first tick)."""
     from herald import campaigns
 
-    return all(c.last_trigger_at is not None for c in campaigns.list_all(herald))
+    return all(
+        c.last_trigger_at is not None for c in campaigns.list_all(herald) if c.trigger_type is not TriggerType.TRIGGERED
+    )
 
 
 def tab_table(herald: Herald, title: str) -> Table:
