@@ -65,11 +65,11 @@ class FineractHookSimulator:
         if not self._loans:
             raise ValueError("the demo database has no active loans to repay")
 
-    def book_repayment(self) -> dict[str, Any]:
+    def book_repayment(self, amount: int | None = None) -> dict[str, Any]:
         """Write one repayment as Fineract would and return the hook body it publishes."""
         loan_id, client_id = self.rng.choice(self._loans)
         txn_id, self._next_txn = self._next_txn, self._next_txn + 1
-        amount = Decimal(self.rng.choice([500, 750, 1000, 1500, 2500, 4000]))
+        amount = Decimal(amount if amount is not None else self.rng.choice([500, 750, 1000, 1500, 2500, 4000]))
         now = datetime.now(UTC).replace(tzinfo=None)
         with self.engine.begin() as conn:
             conn.execute(
@@ -134,8 +134,17 @@ class FineractHookSimulator:
         else:
             self.stats.refused += 1
 
-    async def run(self, rate: float, count: int, on_event: Callable[[dict[str, Any]], None] | None = None) -> None:
-        """Post `count` repayment hooks at `rate` per second (each posted without waiting for the previous)."""
+    async def run(
+        self,
+        rate: float,
+        count: int,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+        amounts: Callable[[int], int] | None = None,
+    ) -> None:
+        """Post `count` repayment hooks at `rate` per second (each posted without waiting for the previous).
+
+        `amounts(n)` chooses the n-th amount (the benchmark makes every amount unique to trace it).
+        """
         tasks: set[asyncio.Task[None]] = set()
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
             start = time.perf_counter()
@@ -143,7 +152,7 @@ class FineractHookSimulator:
                 delay = start + n / rate - time.perf_counter()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                body = await asyncio.to_thread(self.book_repayment)
+                body = await asyncio.to_thread(self.book_repayment, amounts(n) if amounts else None)
                 if on_event is not None:
                     on_event(body)
                 task = asyncio.create_task(self.post(session, body))
