@@ -1,0 +1,173 @@
+"""herald's users: roles, argon2 password hashes, and the refusals that keep at least one admin."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
+
+from herald.app import Herald
+from herald.errors import HeraldError, LifecycleError, NotFoundError, ValidationError
+from herald.store.tables import sessions, users
+
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1024  # argon2 hashes anything, but a megabyte "password" is a cheap way to burn CPU
+_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+class AuthenticationError(HeraldError):
+    """No credentials, or credentials herald does not accept (answered 401)."""
+
+
+class PermissionDeniedError(HeraldError):
+    """Authenticated, but the user's role does not allow the action (answered 403)."""
+
+
+class Role(StrEnum):
+    """What a user may do; each role can do everything the roles below it can."""
+
+    VIEWER = "viewer"
+    CAMPAIGN_MANAGER = "campaign_manager"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def allows(self, needed: Role) -> bool:
+        return self.rank >= needed.rank
+
+    @classmethod
+    def parse(cls, text: str) -> Role:
+        word = text.strip().lower().replace("-", "_").replace(" ", "_")
+        try:
+            return cls(word)
+        except ValueError:
+            choices = ", ".join(r.value for r in cls)
+            raise ValidationError(f"Unknown role {text!r}; choose one of {choices}.", field="role") from None
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    role: Role
+    active: bool
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> User:
+        return cls(row.id, row.username, Role(row.role), bool(row.active), row.created_at)
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError(f"A password needs at least {MIN_PASSWORD} characters.", field="password")
+    if len(password) > MAX_PASSWORD:
+        raise ValidationError(f"A password has at most {MAX_PASSWORD} characters.", field="password")
+
+
+def create_user(herald: Herald, username: str, role: Role, password: str) -> User:
+    """A new active user; the password is stored only as an argon2id hash."""
+    name = username.strip()
+    if not _USERNAME.match(name):
+        raise ValidationError(
+            "A username is 1-100 letters, digits, dots, dashes, underscores or @, starting with a letter or digit.",
+            field="username",
+        )
+    check_password(password)
+    with herald.store.begin() as conn:
+        if conn.execute(select(users.c.id).where(users.c.username == name)).first() is not None:
+            raise ValidationError(f"A user named {name!r} already exists.", field="username")
+        conn.execute(
+            insert(users).values(
+                username=name,
+                role=role.value,
+                password_hash=_hasher.hash(password),
+                active=True,
+                created_at=herald.clock.now(),
+            )
+        )
+    return get_user(herald, name)
+
+
+def get_user(herald: Herald, username: str) -> User:
+    with herald.store.connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == username)).first()
+    if row is None:
+        raise NotFoundError(f"No user {username!r}.", hint="`herald users list` shows them.")
+    return User.from_row(row)
+
+
+def user_by_id(conn: Connection, user_id: int) -> User | None:
+    """The user with this id if it exists and is active (a disabled user's credentials open nothing)."""
+    row = conn.execute(select(users).where(users.c.id == user_id, users.c.active.is_(True))).first()
+    return User.from_row(row) if row is not None else None
+
+
+def list_users(herald: Herald) -> list[User]:
+    with herald.store.connect() as conn:
+        return [User.from_row(r) for r in conn.execute(select(users).order_by(users.c.username))]
+
+
+def verify_credentials(herald: Herald, username: str, password: str) -> User:
+    """The active user these credentials belong to, or one AuthenticationError whatever was wrong."""
+    with herald.store.connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == username.strip())).first()
+    stored = row.password_hash if row is not None else _DUMMY_HASH
+    try:
+        # An unknown user is checked against a dummy hash so the answer takes as long as a wrong password.
+        _hasher.verify(stored, password[:MAX_PASSWORD])
+    except (VerificationError, InvalidHashError):
+        row = None
+    if row is None or not row.active:
+        raise AuthenticationError("Wrong username or password, or the user is disabled.")
+    if _hasher.check_needs_rehash(row.password_hash):
+        with herald.store.begin() as conn:
+            conn.execute(update(users).where(users.c.id == row.id).values(password_hash=_hasher.hash(password)))
+    return User.from_row(row)
+
+
+def set_password(herald: Herald, username: str, password: str) -> None:
+    check_password(password)
+    user = get_user(herald, username)
+    with herald.store.begin() as conn:
+        conn.execute(update(users).where(users.c.id == user.id).values(password_hash=_hasher.hash(password)))
+        conn.execute(delete(sessions).where(sessions.c.user_id == user.id))
+
+
+def update_user(herald: Herald, username: str, *, role: Role | None = None, active: bool | None = None) -> User:
+    """Change a user's role or disable / enable it; a disabled user's sessions end at once."""
+    user = get_user(herald, username)
+    with herald.store.begin() as conn:
+        losing_admin = user.role is Role.ADMIN and user.active and (active is False or role not in (None, Role.ADMIN))
+        if losing_admin and _active_admins(conn) <= 1:
+            raise LifecycleError(
+                f"{user.username!r} is the last active admin; herald would have nobody to manage users.",
+                hint="Make another user admin first.",
+            )
+        values: dict[str, Any] = {}
+        if role is not None:
+            values["role"] = role.value
+        if active is not None:
+            values["active"] = active
+        if values:
+            conn.execute(update(users).where(users.c.id == user.id).values(**values))
+        if active is False:
+            conn.execute(delete(sessions).where(sessions.c.user_id == user.id))
+    return get_user(herald, username)
+
+
+def _active_admins(conn: Connection) -> int:
+    query = select(func.count()).select_from(users).where(users.c.role == Role.ADMIN.value, users.c.active.is_(True))
+    return int(conn.execute(query).scalar_one())
+
+
+_DUMMY_HASH = _hasher.hash("herald-dummy-password-for-timing")
