@@ -1,0 +1,111 @@
+"""The choices of a rule's select parameters, read from a tenant's core-banking database.
+
+Offices come in hierarchy order with Fineract's ".." indentation per level; loan officers are the
+active staff flagged as loan officers in an office or its sub-offices, after Fineract's two
+special values (-1 every officer, -10 no officer); loan types are Fineract's codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from herald.corebank.codes import LoanType
+from herald.corebank.schema import m_office, m_product_loan, m_staff
+from herald.errors import CoreBankError, NotFoundError
+from herald.rules.catalog import BusinessRule, ParamKind
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: int
+    label: str
+
+
+ALL_OFFICES = Choice(-1, "All offices")
+ALL_OFFICERS = Choice(-1, "All")
+NO_OFFICER = Choice(-10, "No officer")
+LOAN_TYPES = (
+    Choice(-1, "All"),
+    Choice(LoanType.INDIVIDUAL, "Individual"),
+    Choice(LoanType.GROUP, "Group"),
+    Choice(LoanType.JLG, "JLG"),
+    Choice(LoanType.GLIM, "GLIM"),
+)
+
+
+def _unreadable(exc: SQLAlchemyError) -> CoreBankError:
+    first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[:1]
+    return CoreBankError(
+        f"Cannot read the core-banking database: {first[0] if first else type(exc).__name__}.",
+        hint="Check HERALD_COREBANK_URL (or HERALD_TENANTS) and that the database server is running.",
+    )
+
+
+def offices(engine: Engine) -> list[Choice]:
+    """Every office, parents before children, labelled "..Branch" one level down, "....Sub-branch" two."""
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(m_office.c.id, m_office.c.name, m_office.c.hierarchy)).all()
+    except SQLAlchemyError as exc:
+        raise _unreadable(exc) from None
+
+    def path(hierarchy: str | None) -> tuple[int, ...]:
+        # ".1.12." sorts after ".1.2." as numbers, not as text
+        return tuple(int(p) for p in (hierarchy or ".").split(".") if p.isdigit())
+
+    ordered = sorted(rows, key=lambda r: (path(r.hierarchy), r.id))
+    return [Choice(r.id, ".." * len(path(r.hierarchy)) + r.name) for r in ordered]
+
+
+def office_names(engine: Engine) -> dict[int, str]:
+    try:
+        with engine.connect() as conn:
+            return {r.id: r.name for r in conn.execute(select(m_office.c.id, m_office.c.name))}
+    except SQLAlchemyError as exc:
+        raise _unreadable(exc) from None
+
+
+def loan_officers(engine: Engine, office_id: int | None) -> list[Choice]:
+    """-1, -10, then the loan officers of `office_id` and its sub-offices (of every office when None)."""
+    query = (
+        select(m_staff.c.id, m_staff.c.display_name)
+        .join(m_office, m_office.c.id == m_staff.c.office_id)
+        .where(m_staff.c.is_loan_officer.is_(True), m_staff.c.is_active.is_(True))
+        .order_by(m_staff.c.display_name)
+    )
+    try:
+        with engine.connect() as conn:
+            if office_id is not None and office_id > 0:
+                hierarchy = conn.execute(select(m_office.c.hierarchy).where(m_office.c.id == office_id)).scalar()
+                if hierarchy is None:
+                    raise NotFoundError(f"Office {office_id} does not exist in the core-banking database.")
+                query = query.where(m_office.c.hierarchy.startswith(hierarchy, autoescape=True))
+            rows = conn.execute(query).all()
+    except SQLAlchemyError as exc:
+        raise _unreadable(exc) from None
+    return [ALL_OFFICERS, NO_OFFICER, *(Choice(r.id, r.display_name) for r in rows)]
+
+
+def loan_products(engine: Engine) -> list[Choice]:
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(m_product_loan.c.id, m_product_loan.c.name).order_by(m_product_loan.c.name))
+            return [Choice(r.id, r.name) for r in rows]
+    except SQLAlchemyError as exc:
+        raise _unreadable(exc) from None
+
+
+def choices_for(rule: BusinessRule, engine: Engine, office_id: int | None = None) -> dict[str, list[Choice]]:
+    """Choices per select parameter of `rule` (day counts are free numbers and get none)."""
+    found: dict[str, list[Choice]] = {}
+    for p in rule.parameters:
+        if p.kind is ParamKind.OFFICE:
+            found[p.name] = ([ALL_OFFICES] if p.allows_all else []) + offices(engine)
+        elif p.kind is ParamKind.LOAN_OFFICER:
+            found[p.name] = loan_officers(engine, office_id)
+        elif p.kind is ParamKind.LOAN_TYPE:
+            found[p.name] = list(LOAN_TYPES)
+    return found
