@@ -1,4 +1,4 @@
-"""The FastAPI application: built from a Herald, serving provider webhooks and Fineract's endpoints."""
+"""The FastAPI application: built from a Herald, serving the REST API, provider webhooks and Fineract's endpoints."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from herald.api import fineract, webhooks
+from herald.api import fineract, v1, webhooks
+from herald.api.v1 import errors
 from herald.app import Herald
 from herald.jobs.send import Sender
 
@@ -19,8 +20,12 @@ def create_app(herald: Herald) -> FastAPI:
         await herald.close_providers()  # their connections belong to the server's event loop
 
     app = FastAPI(title="herald", summary="SMS campaigns for Apache Fineract", version="0.1.0", lifespan=lifespan)
+    app.state.herald = herald  # how auth dependencies (REST and UI) find the users' store
+    errors.install(app)
+    # Webhooks and Fineract's endpoints carry their own authentication (signatures, secrets): no user session.
     app.include_router(webhooks.router(herald))
     app.include_router(fineract.router(herald, Sender(herald)))
+    app.include_router(v1.router(herald))
 
     @app.get("/healthz", tags=["health"])
     async def health() -> dict[str, str]:

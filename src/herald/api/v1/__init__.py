@@ -1,0 +1,18 @@
+"""herald's REST API, version 1: one router per resource, all under /api/v1, every route behind a role."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from herald.api.v1 import campaigns, jobs, messages, providers, rules, stats, users
+from herald.api.v1.errors import ERROR_RESPONSES
+from herald.app import Herald
+
+PREFIX = "/api/v1"
+
+
+def router(herald: Herald) -> APIRouter:
+    api = APIRouter(prefix=PREFIX, responses=ERROR_RESPONSES)
+    for module in (campaigns, messages, rules, providers, jobs, stats, users):
+        api.include_router(module.router(herald))
+    return api

@@ -1,0 +1,222 @@
+"""REST: campaigns in Fineract's field names: create, read, edit, move through the lifecycle, preview, re-send."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Query, Response
+from pydantic import BaseModel, Field
+
+from herald import campaigns as service
+from herald.app import Herald
+from herald.auth import CampaignManager, Viewer
+from herald.campaigns import Campaign, CampaignRequest
+from herald.domain.campaign import TriggerType
+from herald.domain.message import MessageStatus
+from herald.errors import ValidationError
+from herald.preview import Preview, preview
+from herald.resend import resend_failed
+from herald.store.messages import status_counts
+
+CampaignId = Annotated[int, Path(ge=1, le=2**53, description="The campaign's id.")]
+
+
+class Status(BaseModel):
+    code: int = Field(description="Fineract's status code.")
+    label: str
+
+
+class TabCounts(BaseModel):
+    """Messages per tab (status)."""
+
+    pending: int = 0
+    waitingForDeliveryReport: int = 0
+    sent: int = 0
+    delivered: int = 0
+    failed: int = 0
+    invalid: int = 0
+
+    @classmethod
+    def of(cls, counts: dict[MessageStatus, int] | None) -> TabCounts:
+        counts = counts or {}
+        return cls(
+            pending=counts.get(MessageStatus.PENDING, 0),
+            waitingForDeliveryReport=counts.get(MessageStatus.WAITING_FOR_DELIVERY_REPORT, 0),
+            sent=counts.get(MessageStatus.SENT, 0),
+            delivered=counts.get(MessageStatus.DELIVERED, 0),
+            failed=counts.get(MessageStatus.FAILED, 0),
+            invalid=counts.get(MessageStatus.INVALID, 0),
+        )
+
+
+class CampaignOut(BaseModel):
+    id: int
+    campaignName: str
+    triggerType: int = Field(description="1 Direct, 2 Scheduled, 3 Triggered, 4 Fineract gateway (herald's own).")
+    runReportId: int = Field(description="The business rule's Fineract id.")
+    reportName: str
+    paramValue: dict[str, int]
+    message: str
+    providerId: str
+    fallbackProviderId: str | None
+    recurrence: str | None
+    recurrenceStartDate: str | None = Field(description="Local wall-clock time in `timezone`, YYYY-MM-DDTHH:MM.")
+    timezone: str | None
+    tenantId: str
+    status: Status
+    counts: TabCounts
+    nextTriggerDate: datetime | None
+    lastTriggerDate: datetime | None
+
+    @classmethod
+    def of(cls, c: Campaign, counts: dict[MessageStatus, int] | None) -> CampaignOut:
+        return cls(
+            id=c.id,
+            campaignName=c.name,
+            triggerType=int(c.trigger_type),
+            runReportId=c.rule.id,
+            reportName=c.rule.name,
+            paramValue=c.params,
+            message=c.template,
+            providerId=c.provider,
+            fallbackProviderId=c.fallback_provider,
+            recurrence=c.recurrence.rule if c.recurrence else None,
+            recurrenceStartDate=c.recurrence.start.strftime("%Y-%m-%dT%H:%M") if c.recurrence else None,
+            timezone=c.timezone,
+            tenantId=c.tenant,
+            status=Status(code=int(c.status), label=c.status.name.capitalize()),
+            counts=TabCounts.of(counts),
+            nextTriggerDate=c.next_trigger_at,
+            lastTriggerDate=c.last_trigger_at,
+        )
+
+
+class PreviewSampleOut(BaseModel):
+    clientId: int
+    mobileNo: str = Field(description="Masked: a preview is shown on screens.")
+    body: str
+    encoding: str
+    segments: int
+    status: Status
+    reason: str | None
+
+
+class PreviewOut(BaseModel):
+    audience: int
+    sendable: int
+    invalid: int
+    segments: int
+    cost: float
+    currency: str
+    pricePerSegment: float
+    exact: bool = Field(description="False when a very large audience was extrapolated from its first part.")
+    samples: list[PreviewSampleOut]
+    invalidReasons: dict[str, int]
+
+    @classmethod
+    def of(cls, p: Preview) -> PreviewOut:
+        return cls(
+            audience=p.audience,
+            sendable=p.sendable,
+            invalid=p.invalid,
+            segments=p.segments,
+            cost=p.cost,
+            currency=p.currency,
+            pricePerSegment=p.price_per_segment,
+            exact=p.exact,
+            samples=[
+                PreviewSampleOut(
+                    clientId=s.client_id,
+                    mobileNo=s.mobile_no,
+                    body=s.body,
+                    encoding=s.encoding,
+                    segments=s.segments,
+                    status=Status(code=int(s.status), label=s.status.label),
+                    reason=s.reason,
+                )
+                for s in p.samples
+            ],
+            invalidReasons=p.invalid_reasons,
+        )
+
+
+class ResendIn(BaseModel):
+    messageIds: list[Annotated[int, Field(ge=1, le=2**53)]] | None = Field(
+        None, max_length=10_000, description="Only these failed messages; all failed ones when omitted."
+    )
+
+
+class ResendOut(BaseModel):
+    failed: int = Field(description="Failed messages considered (the newest of each re-send chain).")
+    resent: int = Field(description="New Pending messages created.")
+    skipped: int = Field(description="Already re-sent meanwhile.")
+
+
+def router(herald: Herald) -> APIRouter:
+    api = APIRouter(prefix="/campaigns", tags=["campaigns"])
+
+    def out(campaign: Campaign) -> CampaignOut:
+        with herald.store.connect() as conn:
+            counts = status_counts(conn, campaign.id).get(campaign.id)
+        return CampaignOut.of(campaign, counts)
+
+    @api.get("", summary="All campaigns with their counts per tab")
+    def list_campaigns(user: Viewer) -> list[CampaignOut]:
+        with herald.store.connect() as conn:
+            counts = status_counts(conn)
+        return [CampaignOut.of(c, counts.get(c.id)) for c in service.list_all(herald)]
+
+    @api.post("", status_code=201, summary="Create a campaign (Pending)")
+    def create(user: CampaignManager, request: CampaignRequest) -> CampaignOut:
+        return out(service.create(herald, request))
+
+    @api.get("/{campaign_id}", summary="One campaign")
+    def get(user: Viewer, campaign_id: CampaignId) -> CampaignOut:
+        return out(service.get(herald, campaign_id))
+
+    @api.put("/{campaign_id}", summary="Edit a campaign that is not active (the whole request, as Fineract)")
+    def edit(user: CampaignManager, campaign_id: CampaignId, request: CampaignRequest) -> CampaignOut:
+        return out(service.edit(herald, campaign_id, request))
+
+    @api.delete("/{campaign_id}", status_code=204, summary="Delete a campaign that is not active, with its messages")
+    def delete(user: CampaignManager, campaign_id: CampaignId) -> Response:
+        service.remove(herald, campaign_id)
+        return Response(status_code=204)
+
+    @api.post("/{campaign_id}/activate", summary="Pending -> Active")
+    def activate(user: CampaignManager, campaign_id: CampaignId) -> CampaignOut:
+        return out(service.activate(herald, campaign_id))
+
+    @api.post("/{campaign_id}/close", summary="Active -> Closed")
+    def close(user: CampaignManager, campaign_id: CampaignId) -> CampaignOut:
+        return out(service.close(herald, campaign_id))
+
+    @api.post("/{campaign_id}/reactivate", summary="Closed -> Active; nobody is messaged twice")
+    def reactivate(user: CampaignManager, campaign_id: CampaignId) -> CampaignOut:
+        return out(service.reactivate(herald, campaign_id))
+
+    @api.post("/{campaign_id}/preview", summary="Audience, sample messages, segments and cost; nothing stored")
+    def preview_campaign(
+        user: CampaignManager,
+        campaign_id: CampaignId,
+        samples: Annotated[int, Query(ge=0, le=50, description="How many rendered samples.")] = 5,
+    ) -> PreviewOut:
+        campaign = service.get(herald, campaign_id)
+        if campaign.trigger_type not in (TriggerType.DIRECT, TriggerType.SCHEDULE):
+            raise ValidationError(
+                "Only Direct and Scheduled campaigns have an audience to preview; "
+                "a Triggered one messages whoever the next Fineract event is about.",
+                field="triggerType",
+            )
+        return PreviewOut.of(preview(herald, campaign, samples))
+
+    @api.post("/{campaign_id}/resend", summary="Re-send failed messages as new messages (the failed stay as history)")
+    def resend(
+        user: CampaignManager, campaign_id: CampaignId, body: Annotated[ResendIn | None, Body()] = None
+    ) -> ResendOut:
+        ids = set(body.messageIds) if body is not None and body.messageIds is not None else None
+        result = resend_failed(herald, campaign_id, ids)
+        return ResendOut(failed=result.failed, resent=result.resent, skipped=result.skipped)
+
+    return api

@@ -1,0 +1,123 @@
+"""REST: statistics: counts per status per day, per office and per provider, the delivery rate and the cost."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from herald.app import Herald
+from herald.auth import Viewer
+from herald.corebank.lookups import office_names
+from herald.domain.message import MessageStatus
+from herald.errors import HeraldError
+from herald.stats import Counts, statistics
+
+log = logging.getLogger(__name__)
+
+
+class CountsOut(BaseModel):
+    """Messages per status, under the tabs' names."""
+
+    total: int
+    pending: int
+    waitingForDeliveryReport: int
+    sent: int
+    delivered: int
+    failed: int
+    invalid: int
+
+    @classmethod
+    def of(cls, c: Counts) -> CountsOut:
+        s = c.by_status
+        return cls(
+            total=c.total,
+            pending=s[MessageStatus.PENDING],
+            waitingForDeliveryReport=s[MessageStatus.WAITING_FOR_DELIVERY_REPORT],
+            sent=s[MessageStatus.SENT],
+            delivered=s[MessageStatus.DELIVERED],
+            failed=s[MessageStatus.FAILED],
+            invalid=s[MessageStatus.INVALID],
+        )
+
+
+class DayOut(BaseModel):
+    date: date
+    counts: CountsOut
+
+
+class OfficeOut(BaseModel):
+    tenantId: str
+    officeId: int | None
+    officeName: str | None = Field(description="From the core-banking database; None if it cannot be read.")
+    counts: CountsOut
+
+
+class ProviderCountsOut(BaseModel):
+    providerId: str
+    counts: CountsOut
+
+
+class CostOut(BaseModel):
+    segments: int = Field(description="Segments of messages a provider accepted.")
+    pricePerSegment: float
+    amount: float
+    currency: str
+
+
+class StatsOut(BaseModel):
+    fromDate: date
+    toDate: date
+    timezone: str
+    totals: CountsOut
+    perDay: list[DayOut]
+    perOffice: list[OfficeOut]
+    perProvider: list[ProviderCountsOut]
+    deliveryRate: float | None = Field(description="Delivered / (delivered + failed); None before any outcome.")
+    cost: CostOut
+
+
+def router(herald: Herald) -> APIRouter:
+    api = APIRouter(prefix="/stats", tags=["stats"])
+
+    def names(tenant: str) -> dict[int, str]:
+        try:
+            return office_names(herald.corebank_for(tenant))
+        except HeraldError as exc:  # statistics are herald's own; the core bank only adds labels
+            log.warning("office names of tenant %s unavailable: %s", tenant, exc)
+            return {}
+
+    @api.get("", summary="Message statistics of the last days")
+    def get(
+        user: Viewer,
+        days: Annotated[int, Query(ge=1, le=366, description="How many days up to today.")] = 30,
+        campaignId: Annotated[int | None, Query(ge=1, le=2**53, description="Only this campaign.")] = None,
+    ) -> StatsOut:
+        s = statistics(herald, days, campaignId)
+        labels = {tenant: names(tenant) for tenant in {t for t, _ in s.per_office}}
+        return StatsOut(
+            fromDate=s.first_day,
+            toDate=s.last_day,
+            timezone=s.timezone,
+            totals=CountsOut.of(s.totals),
+            perDay=[DayOut(date=d, counts=CountsOut.of(c)) for d, c in s.per_day.items()],
+            perOffice=[
+                OfficeOut(
+                    tenantId=tenant,
+                    officeId=office,
+                    officeName=labels[tenant].get(office) if office is not None else None,
+                    counts=CountsOut.of(c),
+                )
+                for (tenant, office), c in s.per_office.items()
+            ],
+            perProvider=[ProviderCountsOut(providerId=p, counts=CountsOut.of(c)) for p, c in s.per_provider.items()],
+            deliveryRate=s.delivery_rate,
+            cost=CostOut(
+                segments=s.billed_segments, pricePerSegment=s.price_per_segment, amount=s.cost, currency=s.currency
+            ),
+        )
+
+    return api
