@@ -34,6 +34,7 @@ offices_app = typer.Typer(help="Offices and their phone region and time zone.", 
 providers_app = typer.Typer(help="SMS providers: what is configured, and whether it works.", no_args_is_help=True)
 fineract_app = typer.Typer(help="Connecting herald to Fineract (hooks).", no_args_is_help=True)
 optouts_app = typer.Typer(help="The opt-out list: numbers never to be messaged.", no_args_is_help=True)
+users_app = typer.Typer(help="Users of the UI and REST API, and their API tokens.", no_args_is_help=True)
 for sub, name in [
     (db_app, "db"),
     (demo_app, "demo"),
@@ -45,6 +46,7 @@ for sub, name in [
     (providers_app, "providers"),
     (optouts_app, "optouts"),
     (fineract_app, "fineract"),
+    (users_app, "users"),
 ]:
     app.add_typer(sub, name=name)
 
@@ -625,6 +627,65 @@ def _status(text: str) -> Any:
     if word in MessageStatus.__members__:
         return MessageStatus[word]
     raise HeraldError(f"Unknown status {text!r}; use pending, waiting, sent, delivered, failed or invalid.")
+
+
+# ---- users ----------------------------------------------------------------------------------------------
+
+
+@users_app.command("create")
+def users_create(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin, campaign_manager or viewer.")],
+    password_env: Annotated[
+        str | None, typer.Option(help="Read the password from this environment variable (scripts); else prompt.")
+    ] = None,
+) -> None:
+    """Create a user; the password is prompted twice (or read from --password-env), never taken as an option."""
+    import os
+
+    from herald import auth
+
+    wanted = auth.Role.parse(role)
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            raise HeraldError(f"The environment variable {password_env} is not set or empty.")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    user = auth.create_user(_herald(), username, wanted, password)
+    console.print(f"User [bold]{user.username}[/] created with role {user.role.value}.")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Users with their role and whether they are active."""
+    from herald import auth
+
+    table = Table("username", "role", "active", "created (UTC)", title="Users")
+    for u in auth.list_users(_herald()):
+        table.add_row(u.username, u.role.value, "yes" if u.active else "[red]no[/]", f"{u.created_at:%Y-%m-%d %H:%M}")
+    console.print(table)
+
+
+@users_app.command("token")
+def users_token(
+    username: str, name: Annotated[str, typer.Option(help="What will use it, e.g. 'nightly export'.")]
+) -> None:
+    """Create an API token for a user and print it once; herald keeps only its hash."""
+    from herald import auth
+
+    issued = auth.issue_token(_herald(), username, name)
+    err_console.print(f"Token {issued.info.id} ({issued.info.name}) for {username}; it is shown only now:")
+    print(issued.token)  # plain stdout, alone on its line, so a script can capture it
+
+
+@users_app.command("disable")
+def users_disable(username: str) -> None:
+    """Disable a user: its sessions end and its API tokens stop working."""
+    from herald import auth
+
+    auth.update_user(_herald(), username, active=False)
+    console.print(f"User [bold]{username}[/] disabled.")
 
 
 # ---- jobs and worker ------------------------------------------------------------------------------------
