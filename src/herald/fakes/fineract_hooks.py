@@ -46,6 +46,10 @@ class FineractHookSimulator:
         failed_ratio: float = 0.0,
     ) -> None:
         self.engine: Engine = create_engine(corebank_url)
+        if self.engine.dialect.name == "sqlite":
+            # Fineract's databases let herald read while tellers write; a SQLite file needs WAL for that.
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         self.hook_url = hook_url
         self.tenant = tenant
         self.rng = random.Random(seed)
