@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from herald import web
 from herald.api import fineract, v1, webhooks
 from herald.api.v1 import errors
 from herald.app import Herald
@@ -26,6 +27,7 @@ def create_app(herald: Herald) -> FastAPI:
     app.include_router(webhooks.router(herald))
     app.include_router(fineract.router(herald, Sender(herald)))
     app.include_router(v1.router(herald))
+    app.include_router(web.router(herald))  # the UI's pages, under /login, /campaigns, /jobs, /providers
 
     @app.get("/healthz", tags=["health"])
     async def health() -> dict[str, str]:

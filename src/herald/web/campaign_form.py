@@ -1,0 +1,253 @@
+"""The create / edit campaign form, step by step: trigger type, business rule, parameters, message, schedule, provider.
+
+The form re-renders itself on the server: changing the trigger type, rule or office posts it
+with `action=refresh` (a few lines of inline script press that button; without script the
+officer presses it), so the rule list, the parameter drop-downs and the variable picker always
+match the choices above them. `action=preview` renders samples, segments, cost and the next five
+occurrences without storing anything; the inline script also fetches that fragment as the
+message is typed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Path, Request, Response
+from starlette.datastructures import FormData
+
+from herald import campaigns as service
+from herald.app import Herald
+from herald.auth import Role
+from herald.campaigns import Campaign, CampaignRequest
+from herald.corebank import lookups
+from herald.domain.campaign import CampaignStatus, TriggerType
+from herald.domain.schedule import Recurrence
+from herald.domain.templates import Template
+from herald.errors import HeraldError, ValidationError
+from herald.preview import Preview, preview
+from herald.rules.catalog import BusinessRule, ParamKind, all_rules, validate_parameters
+from herald.web.pages import PageRoute, acting, allowed, render, see_other, text, viewer
+
+TRIGGERS = (("direct", "Direct"), ("schedule", "Scheduled"), ("triggered", "Triggered"))
+RECURRENCES = (
+    ("FREQ=DAILY", "every day"),
+    ("FREQ=WEEKLY;BYDAY=MO", "every Monday"),
+    ("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "every weekday"),
+    ("FREQ=MONTHLY", "every month on the start's day"),
+    ("FREQ=HOURLY", "every hour"),
+)
+CampaignId = Annotated[int, Path(ge=1, le=2**53)]
+
+
+@dataclass
+class Draft:
+    """What the officer has entered so far, as form text (kept as typed, so nothing is lost on re-render)."""
+
+    name: str = ""
+    trigger: str = "direct"
+    rule_id: int | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    message: str = ""
+    provider: str = "simulator"
+    fallback: str = ""
+    recurrence: str = "FREQ=DAILY"
+    start: str = ""
+    timezone: str = ""
+
+    @classmethod
+    def of_form(cls, form: FormData) -> Draft:
+        rule = text(form, "runReportId")
+        return cls(
+            name=text(form, "campaignName"),
+            trigger=text(form, "triggerType") or "direct",
+            rule_id=int(rule) if rule.isdigit() else None,
+            params={k[6:]: text(form, k) for k in form if k.startswith("param.")},
+            message=text(form, "message"),
+            provider=text(form, "providerId") or "simulator",
+            fallback=text(form, "fallbackProviderId"),
+            recurrence=text(form, "recurrence"),
+            start=text(form, "recurrenceStartDate"),
+            timezone=text(form, "timezone"),
+        )
+
+    @classmethod
+    def of_campaign(cls, c: Campaign) -> Draft:
+        return cls(
+            name=c.name,
+            trigger={1: "direct", 2: "schedule", 3: "triggered"}.get(int(c.trigger_type), "direct"),
+            rule_id=c.rule.id,
+            params={k: str(v) for k, v in c.params.items()},
+            message=c.template,
+            provider=c.provider,
+            fallback=c.fallback_provider or "",
+            recurrence=c.recurrence.rule if c.recurrence else "FREQ=DAILY",
+            start=c.recurrence.start.strftime("%Y-%m-%dT%H:%M") if c.recurrence else "",
+            timezone=c.timezone or "",
+        )
+
+    @property
+    def triggered(self) -> bool:
+        return self.trigger == "triggered"
+
+    def rule(self) -> BusinessRule:
+        """The chosen rule if it fits the trigger type, else the first rule that does."""
+        choices = all_rules(self.triggered)
+        return next((r for r in choices if r.id == self.rule_id), choices[0])
+
+    def request(self, herald: Herald) -> CampaignRequest:
+        rule = self.rule()
+        scheduled = self.trigger == "schedule"
+        return CampaignRequest.model_validate(
+            {
+                "campaignName": self.name,
+                "triggerType": self.trigger,
+                "runReportId": rule.id,
+                "paramValue": {p.name: self.params[p.name] for p in rule.parameters if self.params.get(p.name)},
+                "message": self.message,
+                "providerId": self.provider,
+                "fallbackProviderId": self.fallback or None,
+                "recurrence": self.recurrence if scheduled else None,
+                "recurrenceStartDate": (self.start or None) if scheduled else None,
+                "timezone": (self.timezone or herald.settings.timezone) if scheduled else None,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    preview: Preview | None = None
+    schedule: str | None = None
+    upcoming: tuple[datetime, ...] = ()
+    zone: str = ""
+    note: str | None = None
+    error: str | None = None
+
+
+def recurrence_of(herald: Herald, draft: Draft) -> Recurrence:
+    start = draft.start or herald.clock.now().astimezone(ZoneInfo(herald.settings.timezone)).strftime("%Y-%m-%dT%H:%M")
+    return Recurrence.parse(draft.recurrence or "", start, draft.timezone or herald.settings.timezone)
+
+
+def preview_of(herald: Herald, draft: Draft) -> PreviewResult:
+    """Preview an unsaved draft: the same checks and rendering as a saved campaign's preview, nothing stored."""
+    try:
+        rule = draft.rule()
+        params = validate_parameters(rule, {k: v for k, v in draft.params.items() if v})
+        Template.parse(draft.message).check_variables(rule.variables, rule=rule.name)
+        recurrence = recurrence_of(herald, draft) if draft.trigger == "schedule" else None
+        upcoming: tuple[datetime, ...] = ()
+        if recurrence is not None:
+            upcoming = tuple(recurrence.occurrences_after(herald.clock.now(), 5))
+        if draft.triggered:
+            return PreviewResult(
+                note="A Triggered campaign has no audience to preview: it messages whoever "
+                "the next Fineract event is about, the moment it happens."
+            )
+        campaign = Campaign(
+            id=0,
+            name=draft.name or "(new campaign)",
+            tenant=herald.settings.tenant,
+            trigger_type=TriggerType.parse(draft.trigger),
+            rule=rule,
+            params=params,
+            template=draft.message,
+            provider=draft.provider,
+            fallback_provider=None,
+            status=CampaignStatus.PENDING,
+            recurrence=recurrence,
+            next_trigger_at=None,
+            last_trigger_at=None,
+            activation_count=0,
+        )
+        result = preview(herald, campaign, sample_size=5)
+    except HeraldError as exc:
+        return PreviewResult(error=str(exc))
+    return PreviewResult(
+        preview=result,
+        schedule=recurrence.describe() if recurrence else None,
+        upcoming=upcoming,
+        zone=recurrence.timezone if recurrence else "",
+    )
+
+
+def choices(herald: Herald, rule: BusinessRule, draft: Draft) -> tuple[dict[str, list[lookups.Choice]], str | None]:
+    """Drop-down choices of the rule's select parameters, loan officers narrowed to the chosen office."""
+    office = draft.params.get("officeId", "")
+    try:
+        office_id = int(office) if office.lstrip("-").isdigit() else None
+        return lookups.choices_for(rule, herald.corebank_for(herald.settings.tenant), office_id), None
+    except HeraldError as exc:
+        return {}, str(exc)
+
+
+def router(herald: Herald) -> APIRouter:
+    pages = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+    def form_page(
+        request: Request, draft: Draft, *, campaign: Campaign | None = None, error: Any = None, show: bool = False
+    ) -> Response:
+        rule = draft.rule()
+        found, lookup_error = choices(herald, rule, draft)
+        return render(
+            request,
+            "campaign_form.html",
+            status=422 if error else 200,
+            draft=draft,
+            campaign=campaign,
+            rule=rule,
+            rules=all_rules(draft.triggered),
+            choices=found,
+            kinds=ParamKind,
+            triggers=TRIGGERS,
+            recurrences=RECURRENCES,
+            providers=sorted(herald.providers),
+            error=error,
+            lookup_error=lookup_error,
+            result=preview_of(herald, draft) if show else None,
+        )
+
+    async def handle(request: Request, campaign: Campaign | None) -> Response:
+        _, form = await acting(request, Role.CAMPAIGN_MANAGER)
+        draft = Draft.of_form(form)
+        action = text(form, "action")
+        if action != "save":
+            return form_page(request, draft, campaign=campaign, show=action == "preview")
+        try:
+            request_in = draft.request(herald)
+            if campaign is None:
+                saved = service.create(herald, request_in)
+                return see_other(f"/campaigns/{saved.id}?notice=created")
+            service.edit(herald, campaign.id, request_in)
+            return see_other(f"/campaigns/{campaign.id}?notice=saved")
+        except (ValidationError, ValueError) as exc:  # ValueError: pydantic's, for a name too long or empty
+            message = exc.errors()[0]["msg"] if hasattr(exc, "errors") else exc
+            return form_page(request, draft, campaign=campaign, error=message)
+
+    @pages.get("/campaigns/new")
+    async def new_campaign(request: Request) -> Response:
+        allowed(viewer(request), Role.CAMPAIGN_MANAGER)
+        return form_page(request, Draft())
+
+    @pages.post("/campaigns/new")
+    async def create(request: Request) -> Response:
+        return await handle(request, None)
+
+    @pages.post("/campaigns/form-preview")
+    async def preview_fragment(request: Request) -> Response:
+        _, form = await acting(request, Role.CAMPAIGN_MANAGER)
+        return render(request, "_preview.html", result=preview_of(herald, Draft.of_form(form)))
+
+    @pages.get("/campaigns/{campaign_id}/edit")
+    async def edit_campaign(request: Request, campaign_id: CampaignId) -> Response:
+        allowed(viewer(request), Role.CAMPAIGN_MANAGER)
+        campaign = service.get(herald, campaign_id)
+        return form_page(request, Draft.of_campaign(campaign), campaign=campaign, show=True)
+
+    @pages.post("/campaigns/{campaign_id}/edit")
+    async def edit(request: Request, campaign_id: CampaignId) -> Response:
+        return await handle(request, service.get(herald, campaign_id))
+
+    return pages

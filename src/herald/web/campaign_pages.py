@@ -1,0 +1,174 @@
+"""The campaigns list and the campaign page: tabs of messages, search, pages, the chart, and the lifecycle actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from sqlalchemy import ColumnElement, func, or_, select
+
+from herald import campaigns as service
+from herald.app import Herald
+from herald.auth import Role, User
+from herald.campaigns import Campaign
+from herald.corebank import lookups
+from herald.domain.campaign import LIFECYCLE, CampaignAction, CampaignStatus, TriggerType
+from herald.domain.message import MessageStatus
+from herald.errors import CoreBankError, ValidationError
+from herald.message_search import MessageFilter, shown_number
+from herald.resend import resend_failed
+from herald.rules.catalog import ParamKind
+from herald.store.messages import status_counts
+from herald.store.tables import messages
+from herald.web.chart import deliveries
+from herald.web.pages import TABS, PageRoute, acting, render, see_other, viewer
+
+PAGE_SIZE = 25
+CampaignId = Annotated[int, Path(ge=1, le=2**53)]
+TRIGGER_WORDS = {
+    TriggerType.DIRECT: "Direct",
+    TriggerType.SCHEDULE: "Scheduled",
+    TriggerType.TRIGGERED: "Triggered",
+    TriggerType.GATEWAY: "Fineract gateway",
+}
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    total: int
+    rows: list[Any]
+    page: int
+    pages: int
+
+
+def find_messages(herald: Herald, campaign_id: int, status: MessageStatus, q: str, page: int) -> MessagePage:
+    """One page of a tab, newest first; `q` is a client or message id, or words of the message text."""
+    conditions: list[ColumnElement[bool]] = MessageFilter(status=status, campaign_id=campaign_id).conditions(
+        herald.settings.timezone
+    )
+    if q:
+        if q.isdigit():
+            conditions.append(or_(messages.c.client_id == int(q), messages.c.id == int(q)))
+        else:
+            conditions.append(messages.c.body.contains(q, autoescape=True))
+    with herald.store.connect() as conn:
+        total = int(conn.execute(select(func.count()).select_from(messages).where(*conditions)).scalar_one())
+        pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+        page = min(max(page, 1), pages)
+        rows = conn.execute(
+            select(messages)
+            .where(*conditions)
+            .order_by(messages.c.id.desc())
+            .limit(PAGE_SIZE)
+            .offset((page - 1) * PAGE_SIZE)
+        ).all()
+    return MessagePage(total, list(rows), page, pages)
+
+
+def actions_for(campaign: Campaign, user: User, failed: int) -> list[str]:
+    """The lifecycle buttons this user may press on this campaign now (none for a viewer)."""
+    if not user.role.allows(Role.CAMPAIGN_MANAGER) or campaign.trigger_type is TriggerType.GATEWAY:
+        return []
+    found = [a.value for a in CampaignAction if (campaign.status, a) in LIFECYCLE]
+    if campaign.status is CampaignStatus.ACTIVE and failed:
+        found.append("resend")
+    return found
+
+
+def parameter_lines(herald: Herald, campaign: Campaign) -> list[tuple[str, str]]:
+    """The rule's parameters in words: office and officer names rather than ids where the core bank has them."""
+    lines = []
+    try:
+        offices = lookups.office_names(herald.corebank_for(campaign.tenant))
+    except CoreBankError:
+        offices = {}  # the page still shows the ids when the core bank is down
+    for p in campaign.rule.parameters:
+        value = campaign.params.get(p.name)
+        shown = str(value)
+        if p.kind is ParamKind.OFFICE:
+            shown = "All offices" if value == -1 else offices.get(value or 0, f"office {value}")
+        elif p.kind is ParamKind.LOAN_OFFICER:
+            shown = {-1: "All", -10: "No officer"}.get(value or 0, f"staff {value}")
+        elif p.kind is ParamKind.LOAN_TYPE:
+            shown = next((c.label for c in lookups.LOAN_TYPES if c.value == value), shown)
+        lines.append((p.label, shown))
+    return lines
+
+
+def router(herald: Herald) -> APIRouter:
+    pages = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+    @pages.get("/campaigns")
+    async def campaign_list(request: Request) -> Response:
+        viewer(request)
+        with herald.store.connect() as conn:
+            counts = status_counts(conn)
+        return render(
+            request,
+            "campaigns.html",
+            campaigns=service.list_all(herald),
+            counts=counts,
+            tabs=TABS,
+            triggers=TRIGGER_WORDS,
+        )
+
+    @pages.get("/campaigns/{campaign_id}")
+    async def campaign_page(
+        request: Request,
+        campaign_id: CampaignId,
+        tab: Annotated[str, Query(max_length=20)] = "pending",
+        q: Annotated[str, Query(max_length=100)] = "",
+        page: Annotated[int, Query(ge=1, le=10**9)] = 1,
+    ) -> Response:
+        user = viewer(request)
+        campaign = service.get(herald, campaign_id)
+        status = dict(TABS).get(tab)
+        if status is None:
+            raise ValidationError(f"No tab {tab!r}; the tabs are {', '.join(t for t, _ in TABS)}.")
+        with herald.store.connect() as conn:
+            counts = status_counts(conn, campaign.id).get(campaign.id, {})
+        upcoming = []
+        if campaign.recurrence is not None and campaign.status is CampaignStatus.ACTIVE:
+            after = campaign.last_trigger_at or herald.clock.now()
+            upcoming = campaign.recurrence.occurrences_after(max(after, herald.clock.now()), 5)
+        return render(
+            request,
+            "campaign.html",
+            campaign=campaign,
+            triggers=TRIGGER_WORDS,
+            counts=counts,
+            tabs=TABS,
+            tab=tab,
+            q=q.strip(),
+            found=find_messages(herald, campaign.id, status, q.strip(), page),
+            chart=deliveries(herald, campaign.id),
+            actions=actions_for(campaign, user, counts.get(MessageStatus.FAILED, 0)),
+            parameters=parameter_lines(herald, campaign),
+            upcoming=upcoming,
+            number=lambda n: shown_number(n, reveal=user.role is Role.ADMIN),
+        )
+
+    @pages.post("/campaigns/{campaign_id}/{action}")
+    async def campaign_action(
+        request: Request, campaign_id: CampaignId, action: Annotated[str, Path(max_length=20)]
+    ) -> Response:
+        await acting(request, Role.CAMPAIGN_MANAGER)
+        if action == "activate":
+            service.activate(herald, campaign_id)
+        elif action == "close":
+            service.close(herald, campaign_id)
+        elif action == "reactivate":
+            service.reactivate(herald, campaign_id)
+        elif action == "resend":
+            resend_failed(herald, campaign_id)
+            return see_other(f"/campaigns/{campaign_id}?tab=pending&notice=resent")
+        elif action == "delete":
+            service.remove(herald, campaign_id)
+            return see_other("/campaigns?notice=deleted")
+        else:
+            raise ValidationError(f"No campaign action {action!r}.")
+        done = {"activate": "activated", "close": "closed", "reactivate": "reactivated"}[action]
+        return see_other(f"/campaigns/{campaign_id}?notice={done}")
+
+    return pages

@@ -1,0 +1,47 @@
+"""The jobs page (the three jobs, their last runs, Run now) and the providers page (no secrets, live health)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from herald.api.v1.providers import check, describe
+from herald.app import Herald
+from herald.auth import Role
+from herald.jobs.on_demand import last_runs, recent, run_now
+from herald.jobs.runs import Job
+from herald.web.pages import PageRoute, acting, render, see_other, viewer
+
+RECENT_RUNS = 15
+
+
+def router(herald: Herald) -> APIRouter:
+    pages = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+    @pages.get("/jobs")
+    async def jobs_page(request: Request) -> Response:
+        viewer(request)
+        return render(request, "jobs.html", jobs=last_runs(herald), runs=recent(herald, None, RECENT_RUNS))
+
+    @pages.post("/jobs/{slug}/run")
+    async def run_job(request: Request, slug: Annotated[str, Path(max_length=40)]) -> Response:
+        await acting(request, Role.CAMPAIGN_MANAGER)
+        job = Job.from_slug(slug)
+        await run_now(herald, job)
+        return see_other(f"/jobs?notice=ran#{job.slug}")
+
+    @pages.get("/providers")
+    async def providers_page(request: Request) -> Response:
+        viewer(request)
+        configured = list(herald.provider_settings.values())
+        # Checked side by side: the page waits for the slowest provider, not for the sum of them.
+        health = await asyncio.gather(*(check(herald, c.name) for c in configured))
+        return render(
+            request,
+            "providers.html",
+            providers=[(describe(herald, c), h) for c, h in zip(configured, health, strict=True)],
+        )
+
+    return pages

@@ -1,0 +1,196 @@
+"""The UI's page machinery: Jinja2 rendering, the login guard, role and CSRF checks, and readable error pages.
+
+Every UI route uses `PageRoute`, so a herald error raised anywhere in a page becomes an HTML page
+with the sentence that says what to do (a missing login becomes a redirect to /login), and
+anything unexpected becomes a 500 page naming the request id in the log, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.datastructures import FormData
+
+from herald.api.v1.errors import STATUS_OF
+from herald.app import Herald
+from herald.auth import (
+    CSRF_FIELD,
+    AuthenticationError,
+    PermissionDeniedError,
+    Role,
+    User,
+    check_csrf,
+    csrf_token,
+    current_session,
+    current_user,
+)
+from herald.domain.message import MessageStatus
+from herald.errors import HeraldError
+
+log = logging.getLogger(__name__)
+
+templates = Environment(
+    loader=PackageLoader("herald.web", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+# The campaign page's tabs, in the seed's order, with the URL word of each.
+TABS: tuple[tuple[str, MessageStatus], ...] = (
+    ("pending", MessageStatus.PENDING),
+    ("waiting", MessageStatus.WAITING_FOR_DELIVERY_REPORT),
+    ("sent", MessageStatus.SENT),
+    ("delivered", MessageStatus.DELIVERED),
+    ("failed", MessageStatus.FAILED),
+    ("invalid", MessageStatus.INVALID),
+)
+
+# Short confirmations after an action; the URL carries only the key, so nothing a link sets is echoed.
+NOTICES = {
+    "created": "Campaign created. Check the preview, then activate it.",
+    "saved": "Campaign saved.",
+    "activated": "Campaign activated: the worker takes it from here.",
+    "closed": "Campaign closed: nothing more is sent until it is reactivated.",
+    "reactivated": "Campaign reactivated: nobody is messaged twice.",
+    "deleted": "Campaign deleted with its messages.",
+    "resent": "Failed messages queued again as new Pending messages.",
+    "ran": "Job run finished; its counts are below.",
+}
+
+
+def herald_of(request: Request) -> Herald:
+    herald: Herald = request.app.state.herald
+    return herald
+
+
+def local_time(value: datetime | None, timezone: str, fmt: str = "%d %b %Y %H:%M") -> str:
+    """A stored UTC instant as the office's wall-clock time (SQLite hands back naive UTC)."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo("UTC"))
+    return value.astimezone(ZoneInfo(timezone)).strftime(fmt)
+
+
+def without_userinfo(url: str) -> str:
+    """A URL with any user:password@ part removed: provider endpoints are shown, their credentials never."""
+    parts = urlsplit(url)
+    if not parts.netloc or "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+templates.filters["without_userinfo"] = without_userinfo
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A full page (or fragment) with the logged-in user, the CSRF token and herald's time zone at hand."""
+    session = current_session(request)
+    timezone = herald_of(request).settings.timezone
+    notice = NOTICES.get(request.query_params.get("notice", ""))
+    html = templates.get_template(name).render(
+        user=session.user if session else None,
+        csrf_field=CSRF_FIELD,
+        csrf=csrf_token(session) if session else "",
+        timezone=timezone,
+        local=lambda value, fmt="%d %b %Y %H:%M": local_time(value, timezone, fmt),
+        notice=notice,
+        Role=Role,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def see_other(url: str) -> RedirectResponse:
+    """The answer to a successful form post: the browser loads `url` with GET (no re-post on reload)."""
+    return RedirectResponse(url, status_code=303)
+
+
+def viewer(request: Request) -> User:
+    """The logged-in user; without a live session the page redirects to /login (see PageRoute)."""
+    user = current_user(request)
+    if user is None:
+        raise AuthenticationError("Please log in.")
+    return user
+
+
+def allowed(user: User, role: Role) -> None:
+    if not user.role.allows(role):
+        needed = role.value.replace("_", " ")
+        raise PermissionDeniedError(
+            f"This needs the {needed} role; you ({user.username}) are {user.role.value.replace('_', ' ')}.",
+            hint="Ask an admin if you should be able to do this.",
+        )
+
+
+async def acting(request: Request, role: Role) -> tuple[User, FormData]:
+    """For a form post: the user (logged in, right role) and the form, whose CSRF token has been checked."""
+    user = viewer(request)
+    form = await request.form()
+    token = form.get(CSRF_FIELD)
+    check_csrf(request, token if isinstance(token, str) else None)
+    allowed(user, role)
+    return user, form
+
+
+def text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after login: only a path on this site, never another host."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/campaigns"
+    return target
+
+
+def error_page(request: Request, exc: HeraldError) -> HTMLResponse:
+    status = next((s for cls, s, _ in STATUS_OF if isinstance(exc, cls)), 500)
+    if status >= 500:
+        log.error("page %s failed: %s", request.url.path, exc)
+    back = request.headers.get("referer") or "/campaigns"
+    if urlsplit(back).netloc not in ("", request.url.netloc):
+        back = "/campaigns"
+    return render(request, "error.html", status=status, message=str(exc), back=back, code=status)
+
+
+Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+class PageRoute(APIRoute):
+    """A UI route: errors become HTML pages and a missing login becomes a redirect to /login."""
+
+    def get_route_handler(self) -> Endpoint:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await original(request)
+            except AuthenticationError:
+                path = request.url.path if request.method == "GET" else "/campaigns"
+                if request.url.query and request.method == "GET":
+                    path += "?" + request.url.query
+                return see_other(f"/login?next={quote(path, safe='')}")
+            except HeraldError as exc:
+                return error_page(request, exc)
+            except RequestValidationError:
+                return error_page(request, HeraldError("That address or form is not valid here."))
+            except Exception:
+                request_id = request.scope.get("herald.request_id", "-")
+                log.exception("page %s %s failed (request %s)", request.method, request.url.path, request_id)
+                message = f"herald failed on this page; the log has the details under {request_id}."
+                return render(request, "error.html", status=500, message=message, back="/campaigns", code=500)
+
+        return handler
