@@ -187,28 +187,34 @@ def claim_pending(
     ]
 
 
-def mark_accepted(conn: Connection, accepted: Iterable[tuple[int, str, str]], now: datetime) -> int:
-    """PENDING -> WAITING_FOR_DELIVERY_REPORT with the provider that took it and the provider's id."""
-    params = [{"mid": mid, "prov": provider, "ext": ext} for mid, provider, ext in accepted]
+def _move_pending(conn: Connection, params: list[dict[str, Any]], **values: Any) -> int:
+    """One UPDATE per message, guarded on PENDING: a message another worker moved on is left alone."""
     if not params:
         return 0
     result = conn.execute(
         update(messages)
         .where(messages.c.id == bindparam("mid"), messages.c.status == MessageStatus.PENDING)
-        .values(
-            status=MessageStatus.WAITING_FOR_DELIVERY_REPORT,
-            provider=bindparam("prov"),
-            external_id=bindparam("ext"),
-            sent_at=now,
-            updated_at=now,
-            not_before=None,
-            in_flight_since=None,
-            error_code=None,
-            error_text=None,
-        ),
+        .values(**values),
         params,
     )
     return max(result.rowcount, 0)
+
+
+def mark_accepted(conn: Connection, accepted: Iterable[tuple[int, str, str]], now: datetime) -> int:
+    """PENDING -> WAITING_FOR_DELIVERY_REPORT with the provider that took it and the provider's id."""
+    return _move_pending(
+        conn,
+        [{"mid": mid, "prov": provider, "ext": ext} for mid, provider, ext in accepted],
+        status=MessageStatus.WAITING_FOR_DELIVERY_REPORT,
+        provider=bindparam("prov"),
+        external_id=bindparam("ext"),
+        sent_at=now,
+        updated_at=now,
+        not_before=None,
+        in_flight_since=None,
+        error_code=None,
+        error_text=None,
+    )
 
 
 def reschedule(
@@ -225,59 +231,44 @@ def reschedule(
     never handed to a provider. `in_doubt` keeps the attempt marked in flight: the provider never
     answered, so it may hold the message, and the next attempt asks it first.
     """
-    params = [{"mid": m, "nb": nb, "code": c, "text": t} for m, nb, c, t in retries]
-    if params:
-        values: dict[str, Any] = {
-            "not_before": bindparam("nb"),
-            "error_code": bindparam("code"),
-            "error_text": bindparam("text"),
-            "updated_at": now,
-        }
-        if not in_doubt:
-            values["in_flight_since"] = None
-        if uncount:
-            values["attempts"] = messages.c.attempts - 1
-        conn.execute(
-            update(messages)
-            .where(messages.c.id == bindparam("mid"), messages.c.status == MessageStatus.PENDING)
-            .values(**values),
-            params,
-        )
+    values: dict[str, Any] = {
+        "not_before": bindparam("nb"),
+        "error_code": bindparam("code"),
+        "error_text": bindparam("text"),
+        "updated_at": now,
+    }
+    if not in_doubt:
+        values["in_flight_since"] = None
+    if uncount:
+        values["attempts"] = messages.c.attempts - 1
+    _move_pending(conn, [{"mid": m, "nb": nb, "code": c, "text": t} for m, nb, c, t in retries], **values)
 
 
 def mark_failed(conn: Connection, failures: Iterable[tuple[int, str | None, str | None]], now: datetime) -> int:
     """PENDING -> FAILED with the provider's error code and text."""
-    params = [{"mid": m, "code": c, "text": (t or "")[:300]} for m, c, t in failures]
-    if not params:
-        return 0
-    result = conn.execute(
-        update(messages)
-        .where(messages.c.id == bindparam("mid"), messages.c.status == MessageStatus.PENDING)
-        .values(
-            status=MessageStatus.FAILED,
-            error_code=bindparam("code"),
-            error_text=bindparam("text"),
-            not_before=None,
-            in_flight_since=None,
-            updated_at=now,
-        ),
-        params,
+    return _move_pending(
+        conn,
+        [{"mid": m, "code": c, "text": (t or "")[:300]} for m, c, t in failures],
+        status=MessageStatus.FAILED,
+        error_code=bindparam("code"),
+        error_text=bindparam("text"),
+        not_before=None,
+        in_flight_since=None,
+        updated_at=now,
     )
-    return max(result.rowcount, 0)
 
 
 def mark_invalid(conn: Connection, ids: Iterable[int], reason: str, now: datetime) -> int:
     """PENDING -> INVALID: the message must never be sent (the number opted out meanwhile)."""
-    params = [{"mid": m} for m in ids]
-    if not params:
-        return 0
-    result = conn.execute(
-        update(messages)
-        .where(messages.c.id == bindparam("mid"), messages.c.status == MessageStatus.PENDING)
-        .values(status=MessageStatus.INVALID, reason=reason, not_before=None, in_flight_since=None, updated_at=now),
-        params,
+    return _move_pending(
+        conn,
+        [{"mid": m} for m in ids],
+        status=MessageStatus.INVALID,
+        reason=reason,
+        not_before=None,
+        in_flight_since=None,
+        updated_at=now,
     )
-    return max(result.rowcount, 0)
 
 
 def apply_reports(conn: Connection, provider: str, reports: Sequence[DeliveryReport], now: datetime) -> int:
