@@ -89,6 +89,7 @@ class ProviderError(HeraldError):
         retryable: bool = False,
         opted_out: bool = False,
         outcome_unknown: bool = False,
+        misconfigured: bool = False,
     ) -> None:
         super().__init__(message)
         self.provider = provider
@@ -99,6 +100,9 @@ class ProviderError(HeraldError):
         # The request may have reached the provider (a timeout, a dropped connection, an unreadable 2xx):
         # before trying again herald asks the provider whether it already has the message.
         self.outcome_unknown = outcome_unknown
+        # The provider refuses herald itself (credentials, account): no message is at fault, so none
+        # is failed for it; herald holds them, or hands them to a fallback, until someone fixes it.
+        self.misconfigured = misconfigured
 
 
 class WebhookError(HeraldError):

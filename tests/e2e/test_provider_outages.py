@@ -215,3 +215,28 @@ def test_a_lost_infobip_answer_is_looked_up_by_messageid(
         assert sorted(_received(twilio, infobip)) == sorted(r.mobile_no for r in rows)
 
     run(tmp_path, fineract, clock, body)
+
+
+def test_refused_credentials_fail_no_message_the_fallback_takes_them(
+    tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
+) -> None:
+    async def body(herald: Herald, twilio: FakeTwilio, infobip: FakeInfobip) -> None:
+        twilio.inject(FakeFault.BAD_CREDENTIALS, 100)  # someone rotated the Twilio token
+        await Sender(herald).run()
+        rows = _rows(herald)
+        assert {(r.status, r.provider) for r in rows} == {(MessageStatus.WAITING_FOR_DELIVERY_REPORT, "infobip")}
+
+    run(tmp_path, fineract, clock, body)
+
+
+def test_refused_credentials_without_a_fallback_hold_the_messages(
+    tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
+) -> None:
+    async def body(herald: Herald, twilio: FakeTwilio, infobip: FakeInfobip) -> None:
+        twilio.inject(FakeFault.BAD_CREDENTIALS, 100)
+        await Sender(herald).run()
+        rows = _rows(herald)
+        assert {(r.status, r.attempts, r.error_code) for r in rows} == {(MessageStatus.PENDING, 0, "20003")}
+        assert all(r.not_before > clock.now() for r in rows)
+
+    run(tmp_path, fineract, clock, body, twilio_fallback=False)

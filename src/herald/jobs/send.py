@@ -36,6 +36,9 @@ from herald.store.messages import Claimed, OfficeFilter
 
 log = logging.getLogger(__name__)
 
+MISCONFIGURED_WAIT = timedelta(minutes=5)
+"""How long messages wait while their provider refuses herald's credentials (and no fallback takes them)."""
+
 LEASE = timedelta(minutes=5)
 """How long a claimed message stays off other workers' hands: far longer than any send takes."""
 
@@ -222,7 +225,12 @@ class Sender:
             last, tried = {m.id: r for m, r in transient}, name
         now = self.herald.clock.now()
         if last:  # every provider that was tried failed transiently: back off and retry later
-            self._record(tried, [(m, last[m.id]) for m in pending], outcome)
+            refused = [m for m in pending if _misconfigured(last[m.id])]
+            self._record(tried, [(m, last[m.id]) for m in pending if not _misconfigured(last[m.id])], outcome)
+            for m in refused:  # the provider refuses herald itself: hold the message, do not fail it
+                error = last[m.id].error
+                assert error is not None
+                outcome.held.append((m.id, now + MISCONFIGURED_WAIT, error.code, error.text or error.message))
             return 0
         # No candidate would take them (breakers open): hold without spending an attempt.
         reopen = min((self.gate(n).breaker.reopens_at() or now for n in candidates), default=now)
@@ -276,7 +284,12 @@ class Sender:
 
 
 def _is_transient(result: SendResult) -> bool:
-    return result.error is not None and result.error.retryable
+    """Worth trying elsewhere or later: a transient error, or a provider that refuses herald's credentials."""
+    return result.error is not None and (result.error.retryable or result.error.misconfigured)
+
+
+def _misconfigured(result: SendResult) -> bool:
+    return result.error is not None and result.error.misconfigured
 
 
 def _first_code(results: Sequence[SendResult]) -> str | None:

@@ -248,7 +248,14 @@ class InfobipProvider:
             ) from None
 
     def _error(
-        self, message: str, code: str, text: str, retryable: bool, opted_out: bool = False, unknown: bool = False
+        self,
+        message: str,
+        code: str,
+        text: str,
+        retryable: bool,
+        opted_out: bool = False,
+        unknown: bool = False,
+        misconfigured: bool = False,
     ) -> ProviderError:
         return ProviderError(
             message,
@@ -258,6 +265,7 @@ class InfobipProvider:
             retryable=retryable,
             opted_out=opted_out,
             outcome_unknown=unknown,
+            misconfigured=misconfigured,
         )
 
     def _http_error(self, status: int, body: Any) -> ProviderError:
@@ -268,6 +276,7 @@ class InfobipProvider:
                 code,
                 text,
                 False,
+                misconfigured=True,
             )
         retryable = status in HTTP_RETRYABLE
         verdict = "herald will retry" if retryable else "the request will not be retried"

@@ -224,6 +224,7 @@ class SmppProvider:
         opted_out: bool = False,
         advice: str | None = None,
         unknown: bool = False,
+        misconfigured: bool = False,
     ) -> ProviderError:
         then = advice or ("herald will retry." if retryable else "the message will not be retried.")
         return ProviderError(
@@ -234,6 +235,7 @@ class SmppProvider:
             retryable=retryable,
             opted_out=opted_out,
             outcome_unknown=unknown,
+            misconfigured=misconfigured,
         )
 
     # -- the bind --------------------------------------------------------------------------------
@@ -312,7 +314,9 @@ class SmppProvider:
             name, meaning, _ = COMMAND_STATUS.get(answer.status, (f"0x{answer.status:08X}", "refused", Outcome.RETRY))
             retryable = answer.status not in BIND_PERMANENT
             advice = None if retryable else "check system_id and password with the operator."
-            raise self._error(f"bind refused: {meaning} ({name})", name, retryable, advice=advice)
+            raise self._error(
+                f"bind refused: {meaning} ({name})", name, retryable, advice=advice, misconfigured=not retryable
+            )
         session.keepalive(s.enquire_link_interval, s.timeout)
         log.info("SMPP %s: bound to %s as %s", self.name, self._where, s.system_id)
         return session

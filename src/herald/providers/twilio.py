@@ -283,6 +283,7 @@ class TwilioProvider:
             text=text,
             retryable=error_class is _T,
             opted_out=error_class is ErrorClass.OPT_OUT,
+            misconfigured=status in (401, 403),
         )
 
     def _refused(self, message: OutboundMessage, error: ProviderError) -> SendResult:
