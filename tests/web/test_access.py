@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from herald import campaigns
 from herald.app import Herald
@@ -39,9 +40,9 @@ def pending_campaign(herald: Herald, name: str = "Everyone") -> int:
     return campaigns.create(herald, request).id
 
 
-def assert_readable_refusal(answer: object, status: int, words: str) -> None:
-    assert getattr(answer, "status_code") == status
-    text = getattr(answer, "text")
+def assert_readable_refusal(answer: Response, status: int, words: str) -> None:
+    assert answer.status_code == status
+    text = answer.text
     assert "<h1>" in text and words in text, text
     assert "Traceback" not in text and '{"error"' not in text
 

@@ -68,7 +68,8 @@ class Draft:
             message=text(form, "message"),
             provider=text(form, "providerId") or "simulator",
             fallback=text(form, "fallbackProviderId"),
-            recurrence=text(form, "recurrence"),
+            # Absent until the form first shows the schedule (trigger type just changed): start from the default.
+            recurrence=text(form, "recurrence") if "recurrence" in form else cls.recurrence,
             start=text(form, "recurrenceStartDate"),
             timezone=text(form, "timezone"),
         )

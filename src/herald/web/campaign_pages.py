@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, select
 
 from herald import campaigns as service
 from herald.app import Herald
@@ -43,13 +43,13 @@ class MessagePage:
 
 
 def find_messages(herald: Herald, campaign_id: int, status: MessageStatus, q: str, page: int) -> MessagePage:
-    """One page of a tab, newest first; `q` is a client or message id, or words of the message text."""
+    """One page of a tab, newest first; `q` is a client id, or words of the message text."""
     conditions: list[ColumnElement[bool]] = MessageFilter(status=status, campaign_id=campaign_id).conditions(
         herald.settings.timezone
     )
     if q:
         if q.isdigit():
-            conditions.append(or_(messages.c.client_id == int(q), messages.c.id == int(q)))
+            conditions.append(messages.c.client_id == int(q))
         else:
             conditions.append(messages.c.body.contains(q, autoescape=True))
     with herald.store.connect() as conn:

@@ -1,0 +1,223 @@
+"""Browser tests: Playwright driving Debian's Chromium headless against the real app served by uvicorn.
+
+The server runs in a thread on 127.0.0.1 with a hand-moved clock, so the test decides when the
+schedule falls due and when the simulator's delivery reports arrive; the jobs run from the jobs
+page's "Run now" buttons, as an officer would run them. Screenshots of the main pages go to
+var/screenshots/ (or $HERALD_SCREENSHOTS); they are never committed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from herald.api.app import create_app
+from herald.app import Herald
+from herald.auth import Role
+from herald.clock import ManualClock
+from tests.web.conftest import PASSWORD, START, USERNAMES, DemoCorebank, build_herald
+from tests.web.test_access import pending_campaign
+
+pytestmark = pytest.mark.xdist_group("browser")  # one browser and one server for the whole module
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",  # this machine's closed network refuses Chromium's own calls home
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(os.environ.get("HERALD_SCREENSHOTS", Path(__file__).resolve().parents[2] / "var" / "screenshots"))
+PHONE = {"width": 390, "height": 844}
+
+
+def ensure_chromium() -> None:
+    """Debian's Chromium (Playwright's own browser download cannot be fetched here), installed when missing."""
+    if CHROMIUM.exists():
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        pytest.fail("The browser tests need Debian's chromium: run `apt-get install -y chromium` as root.")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.run(["apt-get", "install", "-y", "chromium"], env=env, capture_output=True).returncode != 0:
+        subprocess.run(["apt-get", "update"], env=env, capture_output=True, check=True)
+        subprocess.run(["apt-get", "install", "-y", "chromium"], env=env, capture_output=True, check=True)
+
+
+@dataclass
+class Server:
+    url: str
+    herald: Herald
+    clock: ManualClock
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, herald_template: Path, demo_corebank: DemoCorebank
+) -> Iterator[Server]:
+    clock = ManualClock(START)
+    herald = build_herald(tmp_path_factory.mktemp("browser-herald"), herald_template, demo_corebank, clock)
+    config = uvicorn.Config(create_app(herald), host="127.0.0.1", port=0, log_level="warning")
+    served = uvicorn.Server(config)
+    thread = threading.Thread(target=served.run, name="herald-ui", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not served.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert served.started, "uvicorn did not start"
+    port = served.servers[0].sockets[0].getsockname()[1]
+    yield Server(f"http://127.0.0.1:{port}", herald, clock)
+    served.should_exit = True
+    thread.join(timeout=10)
+    herald.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    ensure_chromium()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    print(f"screenshot: {SCREENSHOTS / name}.png")
+
+
+def log_in(page: Page, server: Server, role: Role) -> None:
+    page.goto(f"{server.url}/campaigns")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    page.fill("input[name=username]", USERNAMES[role])
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Log in')")
+    expect(page).to_have_url(f"{server.url}/campaigns")
+
+
+def tab_count(page: Page, tab: str) -> int:
+    return int(page.locator(f"nav.tabs a:has-text('{tab}') .count").inner_text().replace(",", ""))
+
+
+def run_job(page: Page, server: Server, slug: str) -> None:
+    page.goto(f"{server.url}/jobs")
+    page.click(f"#{slug} button:has-text('Run now')")
+    expect(page.locator(".notice")).to_contain_text("Job run finished")
+
+
+def test_a_manager_creates_previews_activates_watches_and_closes_a_scheduled_campaign(
+    page: Page, server: Server
+) -> None:
+    log_in(page, server, Role.CAMPAIGN_MANAGER)
+    shot(page, "01-campaigns-empty")
+    page.click("text=New campaign")
+    page.fill("input[name=campaignName]", "Instalments due soon")
+    with page.expect_navigation():  # the form re-renders for the trigger type: the rules and fields follow
+        page.select_option("select[name=triggerType]", "schedule")
+    with page.expect_navigation():
+        page.select_option("select[name=runReportId]", label="Loan payments due")
+    expect(page.locator("input[name=campaignName]")).to_have_value("Instalments due soon")
+    page.fill("input[name='param.fromX']", "-3")
+    page.fill("input[name='param.toY']", "-1")
+    page.fill("textarea[name=message]", "Dear {{fullName}}, your instalment of {{totalDue}} is due on ")
+    page.click("button[data-var=paymentDueDate]")  # the variable picker inserts at the cursor
+    expect(page.locator("textarea[name=message]")).to_have_value(
+        "Dear {{fullName}}, your instalment of {{totalDue}} is due on {{paymentDueDate}}"
+    )
+    page.fill("input[name=recurrenceStartDate]", "2026-11-20T09:00")
+
+    preview = page.locator("#preview")  # the live preview, fetched as the form changes
+    expect(preview).to_contain_text("daily at 09:00 (Africa/Nairobi)")
+    expect(preview.locator("ol.occurrences li")).to_have_count(5)
+    expect(preview.locator("ol.occurrences li").first).to_have_text("Fri 20 Nov 2026 09:00")
+    audience = int(preview.locator("[data-testid=audience]").inner_text().replace(",", ""))
+    assert audience > 0
+    assert int(preview.locator("[data-testid=segments]").inner_text().replace(",", "")) > 0
+    expect(preview.locator("[data-testid=cost]")).to_contain_text("KES")
+    expect(preview.locator("table.samples")).to_contain_text("is due on")
+    shot(page, "02-campaign-form-with-preview")
+
+    page.click("button:has-text('Create campaign')")
+    expect(page.locator("h1 .badge")).to_have_text("Pending")
+    page.click("button:has-text('Activate')")
+    expect(page.locator(".notice")).to_contain_text("Campaign activated")
+    expect(page.locator("h1 .badge")).to_have_text("Active")
+    campaign_url = page.url.split("?")[0]
+
+    server.clock.advance(hours=1, minutes=1)  # 09:01 in Nairobi: the first occurrence is due
+    run_job(page, server, "update-outbound")
+    run_job(page, server, "send")
+    page.goto(campaign_url + "?tab=waiting")
+    waiting = tab_count(page, "Waiting for delivery report")
+    assert waiting > 0
+    server.clock.advance(seconds=5)  # past the simulator's delivery delay
+    run_job(page, server, "delivery-reports")
+    shot(page, "03-jobs")
+
+    page.goto(campaign_url + "?tab=delivered")
+    delivered, failed = tab_count(page, "Delivered"), tab_count(page, "Failed")
+    assert delivered > 0 and delivered + failed == waiting
+    expect(page.locator("table.messages tbody tr").first).to_be_visible()
+    expect(page.locator("svg.chart rect.delivered")).to_have_count(1)
+    shot(page, "04-campaign-delivered")
+
+    page.click("button:has-text('Close')")
+    expect(page.locator("h1 .badge")).to_have_text("Closed")
+    expect(page.locator("button:has-text('Reactivate')")).to_be_visible()
+
+    page.goto(f"{server.url}/providers")
+    expect(page.locator("table")).to_contain_text("OK")
+    shot(page, "05-providers")
+
+
+def test_a_viewer_sees_no_activate_button_and_a_forged_post_is_refused(page: Page, server: Server) -> None:
+    campaign_id = pending_campaign(server.herald, "Waiting for approval")
+    log_in(page, server, Role.VIEWER)
+    page.goto(f"{server.url}/campaigns/{campaign_id}")
+    expect(page.locator("h1 .badge")).to_have_text("Pending")
+    expect(page.locator("button:has-text('Activate')")).to_have_count(0)
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    assert token
+    forged = page.request.post(f"{server.url}/campaigns/{campaign_id}/activate", form={"csrf_token": token})
+    assert forged.status == 403
+    assert "needs the campaign manager role" in forged.text()
+    page.reload()
+    expect(page.locator("h1 .badge")).to_have_text("Pending")
+
+
+def test_pages_fit_a_phone_screen(browser: Browser, server: Server) -> None:
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        log_in(page, server, Role.VIEWER)
+        campaign_id = pending_campaign(server.herald, "Phone check")
+        for path, name in ((f"/campaigns/{campaign_id}", "06-phone-campaign"), ("/campaigns", "07-phone-campaigns")):
+            page.goto(server.url + path)
+            # Wide tables scroll inside their own box; the page itself never scrolls sideways.
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            shot(page, name)
+    finally:
+        context.close()

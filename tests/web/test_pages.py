@@ -1,0 +1,161 @@
+"""What the UI pages show: the form's steps and preview, tabs with search and pages, masked numbers, no secrets."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from herald import campaigns
+from herald.api.app import create_app
+from herald.app import Herald
+from herald.auth import Role
+from herald.clock import ManualClock
+from herald.jobs import outbound
+from tests.web.conftest import DemoCorebank, build_herald, csrf_of, herald_settings, log_in
+from tests.web.test_access import pending_campaign
+
+SCHEDULED = {
+    "campaignName": "Due soon",
+    "triggerType": "schedule",
+    "runReportId": "170",
+    "param.officeId": "1",
+    "param.loanOfficerId": "-1",
+    "param.fromX": "-3",
+    "param.toY": "-1",
+    "message": "Dear {{fullName}}, {{totalDue}} is due on {{paymentDueDate}}.",
+    "providerId": "simulator",
+    "recurrence": "FREQ=DAILY",
+    "recurrenceStartDate": "2026-11-20T09:00",
+}
+
+
+def test_the_form_offers_the_rules_of_the_trigger_type_and_their_parameters(client: TestClient) -> None:
+    log_in(client, Role.CAMPAIGN_MANAGER)
+    token = csrf_of(client)
+    direct = client.get("/campaigns/new").text
+    assert "Active Clients" in direct and "Loan Repayment" not in direct
+    triggered = client.post(
+        "/campaigns/new", data={"csrf_token": token, "triggerType": "triggered", "action": "refresh"}
+    )
+    assert triggered.status_code == 200
+    assert "Loan Repayment" in triggered.text and "Active Clients" not in triggered.text
+    assert re.search(r'value="-1"( selected)?>All offices', triggered.text)  # triggered rules can take every office
+    due = client.post("/campaigns/new", data={**SCHEDULED, "csrf_token": token, "action": "refresh"}).text
+    assert 'type="number" name="param.fromX" value="-3"' in due
+    assert "..Nairobi" in due  # offices indented by hierarchy
+    assert 'value="-10">No officer' in due
+    assert 'data-var="paymentDueDate"' in due and "5. Schedule" in due
+
+
+def test_preview_shows_samples_segments_cost_and_the_next_five_occurrences(client: TestClient) -> None:
+    log_in(client, Role.CAMPAIGN_MANAGER)
+    fragment = client.post("/campaigns/form-preview", data={**SCHEDULED, "csrf_token": csrf_of(client)})
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text  # a fragment for the live preview
+    assert "daily at 09:00 (Africa/Nairobi)" in fragment.text
+    assert len(re.findall(r"<li>\w{3} \d\d Nov 2026 09:00</li>", fragment.text)) == 5
+    assert 'data-testid="audience"' in fragment.text and "KES" in fragment.text
+    assert "is due on" in fragment.text and "GSM-7" in fragment.text
+
+
+def test_a_preview_with_an_unknown_variable_says_so(client: TestClient) -> None:
+    log_in(client, Role.CAMPAIGN_MANAGER)
+    data = {**SCHEDULED, "message": "Hi {{nickname}}", "csrf_token": csrf_of(client)}
+    fragment = client.post("/campaigns/form-preview", data=data).text
+    assert "nickname" in fragment and 'role="alert"' in fragment
+
+
+def test_a_refused_save_keeps_what_was_typed(client: TestClient, herald: Herald) -> None:
+    log_in(client, Role.CAMPAIGN_MANAGER)
+    data = {**SCHEDULED, "recurrence": "FREQ=SOMETIMES", "csrf_token": csrf_of(client), "action": "save"}
+    answer = client.post("/campaigns/new", data=data)
+    assert answer.status_code == 422
+    assert "FREQ=SOMETIMES" in answer.text and "Due soon" in answer.text and 'role="alert"' in answer.text
+    assert campaigns.list_all(herald) == []
+
+
+def test_create_then_edit_through_the_form(client: TestClient, herald: Herald) -> None:
+    log_in(client, Role.CAMPAIGN_MANAGER)
+    token = csrf_of(client)
+    created = client.post("/campaigns/new", data={**SCHEDULED, "csrf_token": token, "action": "save"})
+    assert created.status_code == 303
+    (campaign,) = campaigns.list_all(herald)
+    assert campaign.params == {"officeId": 1, "loanOfficerId": -1, "fromX": -3, "toY": -1}
+    assert campaign.recurrence is not None and campaign.recurrence.timezone == "Africa/Nairobi"
+    form = client.get(f"/campaigns/{campaign.id}/edit").text
+    assert 'value="Due soon"' in form and "Next five occurrences" in form
+    edited = {**SCHEDULED, "campaignName": "Due very soon", "param.toY": "0", "csrf_token": token, "action": "save"}
+    assert client.post(f"/campaigns/{campaign.id}/edit", data=edited).status_code == 303
+    assert campaigns.get(herald, campaign.id).name == "Due very soon"
+    assert campaigns.get(herald, campaign.id).params["toY"] == 0
+
+
+def test_tabs_search_and_pages(client: TestClient, herald: Herald) -> None:
+    campaign_id = pending_campaign(herald)
+    campaigns.activate(herald, campaign_id)
+    outbound.run(herald)
+    log_in(client, Role.VIEWER)
+    page = client.get(f"/campaigns/{campaign_id}?tab=pending").text
+    total = int(re.search(r"([\d,]+) messages?\.", page).group(1).replace(",", ""))  # type: ignore[union-attr]
+    assert total > 25 and "Page 1 of" in page and "Older" in page
+    second = client.get(f"/campaigns/{campaign_id}?tab=pending&page=2").text
+    assert "Page 2 of" in second and "Newer" in second
+    client_id = re.search(r'<td class="num">\d+</td>\s*<td class="num">(\d+)</td>', page).group(1)  # type: ignore[union-attr]
+    found = client.get(f"/campaigns/{campaign_id}?tab=pending&q={client_id}").text
+    assert f"1 message matching “{client_id}”." in found
+    assert "0 messages matching" in client.get(f"/campaigns/{campaign_id}?tab=pending&q=no+such+words").text
+    assert client.get(f"/campaigns/{campaign_id}?tab=everything").status_code == 422
+
+
+def test_numbers_are_masked_except_for_admins(client: TestClient, herald: Herald) -> None:
+    campaign_id = pending_campaign(herald)
+    campaigns.activate(herald, campaign_id)
+    outbound.run(herald)
+    log_in(client, Role.VIEWER)
+    assert "******" in client.get(f"/campaigns/{campaign_id}").text
+    client.cookies.clear()
+    log_in(client, Role.ADMIN)
+    admin_page = client.get(f"/campaigns/{campaign_id}").text
+    assert "******" not in admin_page and re.search(r"\+25\d{9,}", admin_page)
+
+
+def test_the_campaigns_list_shows_status_and_counts_per_tab(client: TestClient, herald: Herald) -> None:
+    campaign_id = pending_campaign(herald)
+    campaigns.activate(herald, campaign_id)
+    outbound.run(herald)
+    log_in(client, Role.VIEWER)
+    page = client.get("/campaigns").text
+    for tab in ("Pending", "Waiting for delivery report", "Sent", "Delivered", "Failed", "Invalid"):
+        assert f">{tab}</th>" in page
+    assert "Active</span>" in page and "Direct" in page and "Active Clients" in page
+    assert f'href="/campaigns/{campaign_id}?tab=failed"' in page
+
+
+def test_the_providers_page_never_shows_a_secret(
+    tmp_path: Path, herald_template: Path, demo_corebank: DemoCorebank, clock: ManualClock
+) -> None:
+    secret = "twilio-auth-token-0123456789abcdef"
+    provider = {
+        "kind": "twilio",
+        "name": "twilio-ke",
+        "account_sid": "AC" + "0" * 32,
+        "auth_token": secret,
+        "from_number": "+254700000001",
+        "base_url": "http://127.0.0.1:9",  # nothing listens: the health check fails fast
+        "timeout": 1,
+    }
+    herald = build_herald(tmp_path, herald_template, demo_corebank, clock)
+    herald.close()
+    settings = herald_settings(tmp_path, demo_corebank).model_copy(update={"providers": json.dumps([provider])})
+    herald = Herald.build(settings, clock)
+    try:
+        with TestClient(create_app(herald), follow_redirects=False) as client:
+            log_in(client, Role.ADMIN)
+            page = client.get("/providers").text
+    finally:
+        herald.close()
+    assert "twilio-ke" in page and "Failing" in page and "simulator" in page
+    assert secret not in page and "AC" + "0" * 32 not in page
