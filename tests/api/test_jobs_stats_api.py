@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from herald import auth
+from herald.api.app import create_app
 from herald.app import Herald
+from herald.auth import Role
 from herald.clock import ManualClock
+from herald.config import Settings
 from herald.domain.message import MessageStatus
+from herald.store.database import make_engine, upgrade
 from herald.store.tables import messages
-from tests.api.conftest import Corebank, assert_error, materialized_campaign
+from tests.api.conftest import PASSWORD, Corebank, assert_error, materialized_campaign
 
 
 def test_the_three_jobs_are_listed_under_the_seed_names(client: TestClient, viewer: dict[str, str]) -> None:
@@ -92,3 +99,29 @@ def test_statistics_of_one_campaign_and_a_quiet_period(client: TestClient, manag
 @pytest.mark.parametrize("days", [0, 367, "x"])
 def test_statistics_refuse_a_bad_period(client: TestClient, viewer: dict[str, str], days: object) -> None:
     assert_error(client.get("/api/v1/stats", params={"days": days}, headers=viewer), 422, "validation_error", "days")
+
+
+@pytest.mark.postgres
+def test_statistics_filters_and_resends_work_the_same_on_postgresql(
+    pg_url: str, tmp_path: Path, corebank: Corebank, clock: ManualClock
+) -> None:
+    upgrade(make_engine(pg_url))  # a server database is migrated by `herald db upgrade`, never on open
+    settings = Settings(
+        home=tmp_path, database_url=pg_url, corebank_url=corebank.builder.url, timezone="Africa/Nairobi"
+    )
+    herald = Herald.build(settings, clock)
+    try:
+        auth.create_user(herald, "boss", Role.ADMIN, PASSWORD)
+        headers = {"Authorization": f"Bearer {auth.issue_token(herald, 'boss', 'pg').token}"}
+        with TestClient(create_app(herald)) as client:
+            cid = materialized_campaign(client, headers)["id"]
+            with herald.store.begin() as conn:
+                conn.execute(update(messages).where(messages.c.status == 100).values(status=MessageStatus.FAILED))
+            stats = client.get("/api/v1/stats", params={"days": 1}, headers=headers).json()
+            assert stats["perDay"] == [{"date": "2026-11-20", "counts": stats["totals"]}]
+            assert stats["totals"]["failed"] == 2
+            day = {"from": "2026-11-20", "to": "2026-11-20", "status": "failed"}
+            assert client.get("/api/v1/messages", params=day, headers=headers).json()["total"] == 2
+            assert client.post(f"/api/v1/campaigns/{cid}/resend", headers=headers).json()["resent"] == 2
+    finally:
+        herald.close()
