@@ -15,7 +15,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from herald.clock import Clock, SystemClock
 from herald.config import Settings
 from herald.errors import ConfigurationError
-from herald.providers.base import DeliveryReport, Provider
+from herald.providers.base import DeliveryReport, InboundMessage, Provider
 from herald.providers.config import ProviderSettings, SimulatorSettings, load_providers
 from herald.providers.registry import build_provider
 from herald.store.database import open_store
@@ -82,7 +82,11 @@ class Herald:
         herald.provider_settings = {"simulator": default} | {c.name: c for c in configured}
         for name, config in herald.provider_settings.items():
             herald.providers[name] = build_provider(
-                config, now=clock.now, public_url=settings.public_url, report_sink=herald.receive_reports
+                config,
+                now=clock.now,
+                public_url=settings.public_url,
+                report_sink=herald.receive_reports,
+                inbound_sink=herald.receive_inbound,
             )
         if settings.fallback_provider and settings.fallback_provider not in herald.providers:
             raise ConfigurationError(
@@ -96,6 +100,15 @@ class Herald:
 
         with self.store.begin() as conn:
             report_store.record(conn, provider, reports, self.clock.now())
+
+    async def receive_inbound(self, provider: str, messages: Sequence[InboundMessage]) -> None:
+        """Store replies that arrive on a provider's own connection: a STOP puts the number on the opt-out list."""
+        from herald.store import optouts
+
+        stops = optouts.stop_requests(messages, self.settings.default_region)
+        if stops:
+            with self.store.begin() as conn:
+                optouts.add(conn, stops, source=provider, detail="STOP reply", now=self.clock.now())
 
     async def close_providers(self) -> None:
         for provider in self.providers.values():

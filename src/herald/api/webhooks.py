@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from herald.app import Herald
-from herald.domain.phones import PhoneNumber, mask, normalize
+from herald.domain.phones import mask
 from herald.errors import HeraldError, WebhookError
 from herald.providers.base import WebhookBatch, WebhookRequest
 from herald.store import optouts
@@ -61,13 +61,9 @@ def router(herald: Herald) -> APIRouter:
 
 def _store(herald: Herald, provider: str, batch: WebhookBatch) -> dict[str, int]:
     now = herald.clock.now()
-    stops: list[str] = []
-    for message in batch.inbound:
-        if optouts.is_stop(message.text):
-            number = normalize(message.from_number, herald.settings.default_region)
-            if isinstance(number, PhoneNumber):
-                stops.append(number.e164)
-                log.info("opt-out from %s via %s", mask(number.e164), provider)
+    stops = optouts.stop_requests(batch.inbound, herald.settings.default_region)
+    for number in stops:
+        log.info("opt-out from %s via %s", mask(number), provider)
     with herald.store.begin() as conn:
         changed = report_store.record(conn, provider, batch.reports, now)
         added = optouts.add(conn, stops, source=provider, detail="STOP reply", now=now)

@@ -69,11 +69,11 @@ class FineractHookSimulator:
         if not self._loans:
             raise ValueError("the demo database has no active loans to repay")
 
-    def book_repayment(self, amount: int | None = None) -> dict[str, Any]:
+    def book_repayment(self, chosen: int | None = None) -> dict[str, Any]:
         """Write one repayment as Fineract would and return the hook body it publishes."""
         loan_id, client_id = self.rng.choice(self._loans)
         txn_id, self._next_txn = self._next_txn, self._next_txn + 1
-        amount = Decimal(amount if amount is not None else self.rng.choice([500, 750, 1000, 1500, 2500, 4000]))
+        amount = Decimal(chosen if chosen is not None else self.rng.choice([500, 750, 1000, 1500, 2500, 4000]))
         now = datetime.now(UTC).replace(tzinfo=None)
         with self.engine.begin() as conn:
             conn.execute(

@@ -117,6 +117,9 @@ class InDoubt:
 ReportSink = Callable[[str, Sequence[DeliveryReport]], Awaitable[None]]
 """Where an adapter hands reports that arrive on its own connection (SMPP receipts): (provider name, reports)."""
 
+InboundSink = Callable[[str, Sequence[InboundMessage]], Awaitable[None]]
+"""Where an adapter hands replies that arrive on its own connection (SMPP mobile-originated messages)."""
+
 
 class Provider(Protocol):
     """Send messages, pull and parse delivery reports, and say whether the provider is usable."""

@@ -26,6 +26,7 @@ from herald.errors import ProviderError, WebhookError
 from herald.providers.base import (
     DeliveryReport,
     InboundMessage,
+    InboundSink,
     InDoubt,
     OutboundMessage,
     ProviderCheck,
@@ -452,7 +453,12 @@ def _envelope(status: int, body: Any) -> tuple[str, str]:
 
 
 def build(
-    settings: InfobipSettings, *, now: Callable[[], datetime], public_url: str | None, report_sink: ReportSink
+    settings: InfobipSettings,
+    *,
+    now: Callable[[], datetime],
+    public_url: str | None,
+    report_sink: ReportSink,
+    inbound_sink: InboundSink | None = None,
 ) -> InfobipProvider:
     """Infobip reports come by pull or webhook, never on our own connection: `report_sink` is unused."""
     return InfobipProvider(settings, now=now, public_url=public_url)

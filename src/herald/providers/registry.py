@@ -7,7 +7,7 @@ from datetime import datetime
 from importlib import import_module
 from typing import Any
 
-from herald.providers.base import Provider, ReportSink
+from herald.providers.base import InboundSink, Provider, ReportSink
 from herald.providers.config import ProviderSettings, SimulatorSettings
 from herald.providers.simulator import Simulator, SimulatorConfig
 
@@ -16,7 +16,7 @@ ADAPTERS = {
     "infobip": "herald.providers.infobip",
     "smpp": "herald.providers.smpp",
 }
-"""Adapter module per kind; each has `build(settings, *, now, public_url, report_sink) -> Provider`."""
+"""Adapter module per kind; each has `build(settings, *, now, public_url, report_sink, inbound_sink) -> Provider`."""
 
 
 def build_simulator(settings: SimulatorSettings, now: Callable[[], datetime]) -> Simulator:
@@ -31,10 +31,17 @@ def build_simulator(settings: SimulatorSettings, now: Callable[[], datetime]) ->
 
 
 def build_provider(
-    settings: ProviderSettings, *, now: Callable[[], datetime], public_url: str | None, report_sink: ReportSink
+    settings: ProviderSettings,
+    *,
+    now: Callable[[], datetime],
+    public_url: str | None,
+    report_sink: ReportSink,
+    inbound_sink: InboundSink | None = None,
 ) -> Provider:
     if isinstance(settings, SimulatorSettings):
         return build_simulator(settings, now)
     module: Any = import_module(ADAPTERS[settings.kind])
-    provider: Provider = module.build(settings, now=now, public_url=public_url, report_sink=report_sink)
+    provider: Provider = module.build(
+        settings, now=now, public_url=public_url, report_sink=report_sink, inbound_sink=inbound_sink
+    )
     return provider

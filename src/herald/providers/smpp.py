@@ -6,7 +6,7 @@ once, so backoff only paces a link nobody is using). Up to max_in_flight submit_
 answer at once. A long text goes as UDH-concatenated parts; the first part's message_id is the
 external id and the receipts of all parts combine as smpp_receipts describes. Receipts are pushed on
 the bind; `fetch_reports` asks with query_sm where the SMSC supports it. Mobile-originated
-messages are acknowledged and ignored: the provider protocol has no inbound path for a bind.
+messages (a client's STOP) go to herald's inbound sink, like the replies Twilio and Infobip push.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from herald.errors import ProviderError, WebhookError
 from herald.providers import smpp_pdu as p
 from herald.providers.base import (
     DeliveryReport,
+    InboundMessage,
+    InboundSink,
     OutboundMessage,
     ProviderCheck,
     ReportSink,
@@ -89,17 +91,30 @@ BIND_PERMANENT = {p.ESME_RINVPASWD, p.ESME_RINVSYSID}
 
 
 def build(
-    settings: SmppSettings, *, now: Callable[[], datetime], public_url: str | None, report_sink: ReportSink
+    settings: SmppSettings,
+    *,
+    now: Callable[[], datetime],
+    public_url: str | None,
+    report_sink: ReportSink,
+    inbound_sink: InboundSink | None = None,
 ) -> SmppProvider:
-    return SmppProvider(settings, now=now, report_sink=report_sink)
+    return SmppProvider(settings, now=now, report_sink=report_sink, inbound_sink=inbound_sink)
 
 
 class SmppProvider:
     kind = "smpp"
     max_batch = 100
 
-    def __init__(self, settings: SmppSettings, *, now: Callable[[], datetime], report_sink: ReportSink) -> None:
+    def __init__(
+        self,
+        settings: SmppSettings,
+        *,
+        now: Callable[[], datetime],
+        report_sink: ReportSink,
+        inbound_sink: InboundSink | None = None,
+    ) -> None:
         self.name = settings.name
+        self._inbound = inbound_sink
         self.settings = settings
         self._now = now
         self._sink = report_sink
@@ -321,16 +336,29 @@ class SmppProvider:
         log.info("SMPP %s: bound to %s as %s", self.name, self._where, s.system_id)
         return session
 
-    # -- receipts ----------------------------------------------------------------------------------
+    # -- receipts and replies ----------------------------------------------------------------------
+
+    async def _on_mobile_originated(self, sm: p.ShortMessage) -> tuple[int, bytes]:
+        """A client's reply (a STOP): handed to herald's inbound sink, acknowledged once stored."""
+        if self._inbound is None:
+            return p.ESME_ROK, p.message_id_body("")
+        # UCS-2 as sent; otherwise GSM-7 unpacked, whose letters and digits are ASCII's (enough for STOP).
+        coding = "utf-16-be" if sm.data_coding == p.DC_UCS2 else "latin-1"
+        text = sm.short_message.decode(coding, errors="replace")
+        number = "+" + sm.source_addr.lstrip("+") if sm.source_addr_ton == 1 else sm.source_addr
+        try:
+            await self._inbound(self.name, [InboundMessage(number, text, self._now())])
+        except Exception:  # not stored: the SMSC delivers it again
+            log.exception("SMPP %s: a reply from %s could not be stored", self.name, mask(number))
+            return 0x64, b""  # ESME_RX_T_APPN: temporary error, try again later
+        return p.ESME_ROK, p.message_id_body("")
 
     async def _on_request(self, pdu: p.Pdu) -> tuple[int, bytes] | None:
         if pdu.command_id != p.DELIVER_SM:
             return None
         sm = p.ShortMessage.decode(pdu.body)
         if not is_receipt(sm):
-            # TODO: the Provider protocol has no sink for inbound messages on a bind (STOP replies).
-            log.info("SMPP %s: mobile-originated message from %s ignored", self.name, mask("+" + sm.source_addr))
-            return p.ESME_ROK, p.message_id_body("")
+            return await self._on_mobile_originated(sm)
         receipt = parse_receipt(sm)
         if receipt is None:
             log.warning("SMPP %s: a receipt without a message id was ignored", self.name)

@@ -23,6 +23,7 @@ from herald.errors import ProviderError, WebhookError
 from herald.providers.base import (
     DeliveryReport,
     InboundMessage,
+    InboundSink,
     InDoubt,
     OutboundMessage,
     ProviderCheck,
@@ -430,7 +431,12 @@ def _rfc2822(value: object) -> datetime | None:
 
 
 def build(
-    settings: TwilioSettings, *, now: Callable[[], datetime], public_url: str | None, report_sink: ReportSink
+    settings: TwilioSettings,
+    *,
+    now: Callable[[], datetime],
+    public_url: str | None,
+    report_sink: ReportSink,
+    inbound_sink: InboundSink | None = None,
 ) -> TwilioProvider:
     """Twilio pushes to herald's webhook URL, so the report sink (for adapters with their own link) is unused."""
     return TwilioProvider(settings, now=now, public_url=public_url)

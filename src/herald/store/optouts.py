@@ -8,6 +8,8 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from herald.domain.phones import PhoneNumber, normalize
+from herald.providers.base import InboundMessage
 from herald.store.tables import opt_outs
 
 STOP_WORDS = frozenset(
@@ -20,6 +22,17 @@ def is_stop(text: str) -> bool:
     """Whether an inbound reply asks to stop: the first word, case and punctuation ignored."""
     words = text.strip().upper().split()
     return bool(words) and words[0].strip(".!,;:") in STOP_WORDS
+
+
+def stop_requests(messages: Iterable[InboundMessage], default_region: str) -> list[str]:
+    """The E.164 numbers of replies that ask to stop (a reply from an unreadable number is dropped)."""
+    numbers = []
+    for message in messages:
+        if is_stop(message.text):
+            number = normalize(message.from_number, default_region)
+            if isinstance(number, PhoneNumber):
+                numbers.append(number.e164)
+    return numbers
 
 
 def add(conn: Connection, numbers: Iterable[str], *, source: str, detail: str | None, now: datetime) -> int:

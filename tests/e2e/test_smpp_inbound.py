@@ -1,0 +1,66 @@
+"""A client's STOP sent over an operator's SMPP link reaches herald's opt-out list, like Twilio's and Infobip's."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from herald.app import Herald
+from herald.clock import ManualClock
+from herald.config import Settings
+from herald.fakes.smsc import FakeSmsc
+from herald.providers import smpp_pdu as p
+from herald.providers.base import OutboundMessage
+from herald.store import optouts
+from tests.fineract_builder import FineractBuilder
+
+
+def test_a_stop_over_smpp_puts_the_number_on_the_opt_out_list(
+    tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
+) -> None:
+    async def main() -> None:
+        smsc = await FakeSmsc(receipt_after=None).start()
+        try:
+            link = {
+                "kind": "smpp",
+                "name": "operator",
+                "host": "127.0.0.1",
+                "port": smsc.port,
+                "system_id": "herald",
+                "password": "secret",
+                "source_addr": "MFI",
+            }
+            settings = Settings(
+                home=tmp_path,
+                database_url=f"sqlite:///{tmp_path / 'h.sqlite'}",
+                corebank_url=fineract.url,
+                providers=json.dumps([link]),
+            )
+            herald = Herald.build(settings, clock)
+            [sent] = await herald.provider("operator").send([OutboundMessage(1, "+254712000001", "Hello")])
+            assert sent.accepted  # the bind is up
+            stop = p.ShortMessage(
+                source_addr="254712000009",
+                destination_addr="MFI",
+                short_message=b"STOP",
+                source_addr_ton=1,
+                source_addr_npi=1,
+            )
+            assert await smsc.deliver(stop) == p.ESME_ROK
+            ignored = p.ShortMessage(
+                source_addr="254712000008",
+                destination_addr="MFI",
+                short_message=b"Thanks!",
+                source_addr_ton=1,
+                source_addr_npi=1,
+            )
+            assert await smsc.deliver(ignored) == p.ESME_ROK
+            with herald.store.connect() as conn:
+                assert optouts.all_numbers(conn) == {"+254712000009"}
+            await herald.close_providers()
+            herald.close()
+        finally:
+            await smsc.close()
+
+    asyncio.run(main())
