@@ -344,8 +344,28 @@ def _run_main_job(
         console.print(f"Done in {time.monotonic() - started:.1f}s. The databases stay in {settings.home}/:")
         for line in _next_steps():
             console.print(f"  {line}")
+        password = create_demo_login(herald)
+        console.print()
+        console.print("See the campaigns in a browser:")
+        console.print(f"  herald serve                                  # then open {DEMO_URL}")
+        console.print(
+            f"  log in as [bold]{DEMO_USER}[/] with the password [bold]{password}[/] (admin; new at every demo run)"
+        )
     finally:
         herald.close()
+
+
+DEMO_USER = "demo"
+DEMO_URL = "http://127.0.0.1:8080/"  # `herald serve`'s default address
+
+
+def create_demo_login(herald: Herald) -> str:
+    """An admin `demo` in the demo's fresh database, with a random password to print (never a fixed one)."""
+    from herald.auth import Role, create_user
+
+    password = secrets.token_urlsafe(9)  # 12 characters; the demo database is rebuilt at every run
+    create_user(herald, DEMO_USER, Role.ADMIN, password)
+    return password
 
 
 DEMO_HOOKS = 20

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from herald import auth
 from herald.api.app import create_app
 from herald.app import Herald
-from herald.auth import Role
+from herald.auth import SESSION_COOKIE, Role
 from herald.clock import ManualClock
 from herald.config import Settings
 from herald.corebank.demo import create_demo_database
@@ -26,6 +26,7 @@ START = datetime(2026, 11, 20, 5, 0, tzinfo=UTC)  # 08:00 in Nairobi
 PASSWORD = "correct horse battery"
 USERNAMES = {Role.ADMIN: "admin", Role.CAMPAIGN_MANAGER: "manager", Role.VIEWER: "viewer"}
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_SESSIONS: dict[Role, str] = {}  # session ids opened in the template database, per role
 _LOGIN = re.compile(r'name="login_token" value="([^"]+)"')
 
 
@@ -61,13 +62,15 @@ def herald_settings(home: Path, corebank: DemoCorebank) -> Settings:
 def herald_template(tmp_path_factory: pytest.TempPathFactory, demo_corebank: DemoCorebank) -> Path:
     """herald's database migrated, with office profiles and one user per role, built once and copied per test.
 
-    Argon2 hashing and the migrations are most of a Herald's set-up time; a file copy is not.
+    Argon2 hashing and the migrations are most of a Herald's set-up time; a file copy is not. Each
+    user also gets a session here (argon2 again), which every copy inherits: see `log_in`.
     """
     home = tmp_path_factory.mktemp("herald-template")
     herald = Herald.build(herald_settings(home, demo_corebank), ManualClock(START))
     save_profiles(herald, demo_corebank.offices)
     for role, name in USERNAMES.items():
         auth.create_user(herald, name, role, PASSWORD)
+        _SESSIONS[role] = auth.login(herald, name, PASSWORD)
     herald.close()
     return home
 
@@ -97,14 +100,15 @@ def client(herald: Herald) -> Iterator[TestClient]:
 
 
 def log_in(client: TestClient, role: Role) -> None:
-    """Log in through the login form, as a browser does (its token cookie, then the post)."""
-    page = client.get("/login")
-    token = _LOGIN.search(page.text)
-    assert token, page.text
-    answer = client.post(
-        "/login", data={"username": USERNAMES[role], "password": PASSWORD, "login_token": token.group(1), "next": "/"}
-    )
-    assert answer.status_code == 303, answer.text
+    """Use the role's session opened in the template database (the login form has tests of its own)."""
+    client.cookies.set(SESSION_COOKIE, _SESSIONS[role])
+
+
+def login_token(client: TestClient, page: str = "/login") -> str:
+    """The login form's own CSRF token (its cookie is now in the client's jar)."""
+    found = _LOGIN.search(client.get(page).text)
+    assert found, f"no login form at {page}"
+    return found.group(1)
 
 
 def csrf_of(client: TestClient, page: str = "/campaigns") -> str:

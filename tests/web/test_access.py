@@ -11,7 +11,7 @@ from herald.app import Herald
 from herald.auth import Role
 from herald.campaigns import CampaignRequest
 from herald.domain.campaign import CampaignStatus
-from tests.web.conftest import PASSWORD, USERNAMES, csrf_of, log_in
+from tests.web.conftest import PASSWORD, USERNAMES, csrf_of, log_in, login_token
 
 PAGES = ("/campaigns", "/campaigns/new", "/campaigns/{id}", "/campaigns/{id}/edit", "/jobs", "/providers")
 ACTIONS = (
@@ -153,11 +153,23 @@ def test_an_unknown_campaign_is_a_readable_404(client: TestClient) -> None:
 
 
 def test_wrong_password_shows_the_form_again(client: TestClient) -> None:
-    page = client.get("/login").text
-    token = page.split('name="login_token" value="')[1].split('"')[0]
+    token = login_token(client)
     answer = client.post("/login", data={"username": "manager", "password": "nope", "login_token": token})
     assert answer.status_code == 401
     assert "Wrong username or password" in answer.text and "herald_session" not in answer.headers.get("set-cookie", "")
+
+
+def test_the_login_form_opens_a_session_and_goes_where_the_officer_was_going(client: TestClient) -> None:
+    first = client.get("/jobs")
+    assert first.headers["location"] == "/login?next=%2Fjobs"
+    assert 'name="next" value="/jobs"' in client.get(first.headers["location"]).text
+    token = login_token(client, first.headers["location"])
+    answer = client.post(
+        "/login", data={"username": "viewer", "password": PASSWORD, "login_token": token, "next": "/jobs"}
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == "/jobs"
+    assert "HttpOnly" in answer.headers["set-cookie"] and "SameSite=lax" in answer.headers["set-cookie"]
+    assert client.get("/jobs").status_code == 200
 
 
 def test_a_login_post_without_the_forms_token_is_refused(client: TestClient) -> None:
@@ -168,7 +180,7 @@ def test_a_login_post_without_the_forms_token_is_refused(client: TestClient) -> 
 
 @pytest.mark.parametrize("target", ("//evil.example/x", "https://evil.example/", "/\\evil.example"))
 def test_login_never_redirects_to_another_site(client: TestClient, target: str) -> None:
-    token = client.get("/login").text.split('name="login_token" value="')[1].split('"')[0]
+    token = login_token(client)
     answer = client.post(
         "/login", data={"username": "viewer", "password": PASSWORD, "login_token": token, "next": target}
     )

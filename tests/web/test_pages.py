@@ -14,7 +14,7 @@ from herald.app import Herald
 from herald.auth import Role
 from herald.clock import ManualClock
 from herald.jobs import outbound
-from tests.web.conftest import DemoCorebank, build_herald, csrf_of, herald_settings, log_in
+from tests.web.conftest import DemoCorebank, build_herald, csrf_of, herald_settings, log_in, login_token
 from tests.web.test_access import pending_campaign
 
 SCHEDULED = {
@@ -93,6 +93,14 @@ def test_create_then_edit_through_the_form(client: TestClient, herald: Herald) -
     assert campaigns.get(herald, campaign.id).params["toY"] == 0
 
 
+def test_an_active_campaign_cannot_be_opened_for_editing(client: TestClient, herald: Herald) -> None:
+    campaign_id = pending_campaign(herald)
+    campaigns.activate(herald, campaign_id)
+    log_in(client, Role.CAMPAIGN_MANAGER)
+    answer = client.get(f"/campaigns/{campaign_id}/edit")
+    assert answer.status_code == 409 and "close it first" in answer.text
+
+
 def test_tabs_search_and_pages(client: TestClient, herald: Herald) -> None:
     campaign_id = pending_campaign(herald)
     campaigns.activate(herald, campaign_id)
@@ -159,3 +167,13 @@ def test_the_providers_page_never_shows_a_secret(
         herald.close()
     assert "twilio-ke" in page and "Failing" in page and "simulator" in page
     assert secret not in page and "AC" + "0" * 32 not in page
+
+
+def test_the_demo_login_opens_the_ui_as_admin(client: TestClient, herald: Herald) -> None:
+    from herald.demo import DEMO_USER, create_demo_login
+
+    password = create_demo_login(herald)
+    token = login_token(client)
+    answer = client.post("/login", data={"username": DEMO_USER, "password": password, "login_token": token})
+    assert answer.status_code == 303
+    assert "demo <small>(admin)" in client.get("/campaigns").text

@@ -23,7 +23,8 @@ from herald.app import Herald
 from herald.auth import Role
 from herald.campaigns import Campaign, CampaignRequest
 from herald.corebank import lookups
-from herald.domain.campaign import CampaignStatus, TriggerType
+from herald.domain import campaign as lifecycle
+from herald.domain.campaign import CampaignAction, CampaignStatus, TriggerType
 from herald.domain.schedule import Recurrence
 from herald.domain.templates import Template
 from herald.errors import HeraldError, ValidationError
@@ -245,6 +246,7 @@ def router(herald: Herald) -> APIRouter:
     async def edit_campaign(request: Request, campaign_id: CampaignId) -> Response:
         allowed(viewer(request), Role.CAMPAIGN_MANAGER)
         campaign = service.get(herald, campaign_id)
+        lifecycle.apply(campaign.status, CampaignAction.EDIT, name=campaign.name)  # say so now, not after typing
         return form_page(request, Draft.of_campaign(campaign), campaign=campaign, show=True)
 
     @pages.post("/campaigns/{campaign_id}/edit")
