@@ -1,0 +1,22 @@
+"""The `herald` command: set up, create and watch campaigns, run the jobs and the worker."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from herald.cli import campaigns, operations, setup  # noqa: F401  (importing registers the commands)
+from herald.cli.base import app, err_console
+from herald.errors import HeraldError
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Entry point: herald's own errors become one readable line and exit code 1, never a stack trace."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except HeraldError as exc:
+        err_console.print(f"[bold red]Error:[/] {exc}", highlight=False)
+        sys.exit(1)

@@ -1,0 +1,76 @@
+"""What every `herald` sub-command shares: the Typer apps, the console, building a Herald, progress bars."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from herald.errors import HeraldError
+
+console = Console()
+err_console = Console(stderr=True)
+app = typer.Typer(
+    help="herald: SMS campaigns for Apache Fineract (Mifos X).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="herald's own database.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo core-banking database and the guided demo.", no_args_is_help=True)
+rules_app = typer.Typer(help="Business rules (the audience queries).", no_args_is_help=True)
+campaigns_app = typer.Typer(help="Create, preview and run campaigns.", no_args_is_help=True)
+messages_app = typer.Typer(help="Campaign messages.", no_args_is_help=True)
+jobs_app = typer.Typer(help="The three jobs.", no_args_is_help=True)
+offices_app = typer.Typer(help="Offices and their phone region and time zone.", no_args_is_help=True)
+providers_app = typer.Typer(help="SMS providers: what is configured, and whether it works.", no_args_is_help=True)
+fineract_app = typer.Typer(help="Connecting herald to Fineract (hooks).", no_args_is_help=True)
+optouts_app = typer.Typer(help="The opt-out list: numbers never to be messaged.", no_args_is_help=True)
+users_app = typer.Typer(help="Users of the UI and REST API, and their API tokens.", no_args_is_help=True)
+for sub, name in [
+    (db_app, "db"),
+    (demo_app, "demo"),
+    (rules_app, "rules"),
+    (campaigns_app, "campaigns"),
+    (messages_app, "messages"),
+    (jobs_app, "jobs"),
+    (offices_app, "offices"),
+    (providers_app, "providers"),
+    (optouts_app, "optouts"),
+    (fineract_app, "fineract"),
+    (users_app, "users"),
+]:
+    app.add_typer(sub, name=name)
+
+
+def herald_from_env() -> Any:
+    from herald.app import Herald
+    from herald.config import load_settings
+
+    return Herald.build(load_settings())
+
+
+@contextmanager
+def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def parse_date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise HeraldError(f"{option} must be a date like 2026-11-25, not {text!r}.") from None

@@ -1,0 +1,300 @@
+"""`herald campaigns` and `herald messages`: create, preview, move and inspect campaigns and their messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from herald.cli.base import (
+    campaigns_app,
+    console,
+    herald_from_env,
+    messages_app,
+    progress_bar,
+)
+from herald.errors import HeraldError
+
+# ---- campaigns ------------------------------------------------------------------------------------------
+
+
+def _params(values: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values or []:
+        if "=" not in item:
+            raise HeraldError(f"--param takes name=value (e.g. officeId=1), not {item!r}.")
+        key, value = item.split("=", 1)
+        out[key.strip()] = value.strip()
+    return out
+
+
+ParamOpt = Annotated[list[str] | None, typer.Option("--param", "-p", help="Rule parameter name=value; repeat.")]
+
+
+@campaigns_app.command("create")
+def campaigns_create(
+    name: Annotated[str, typer.Option(help="Campaign name.")],
+    rule: Annotated[str, typer.Option(help="Business rule id or name (`herald rules list`).")],
+    message: Annotated[str, typer.Option(help="Mustache template, e.g. 'Dear {{firstName}}, ...'.")],
+    trigger: Annotated[str, typer.Option(help="direct or schedule.")] = "direct",
+    param: ParamOpt = None,
+    provider: Annotated[str, typer.Option()] = "simulator",
+    fallback: Annotated[str | None, typer.Option(help="Provider that takes over while the main one fails.")] = None,
+    recurrence: Annotated[str | None, typer.Option(help="RRULE for schedule, e.g. FREQ=DAILY;BYHOUR=8.")] = None,
+    start: Annotated[str | None, typer.Option(help="Recurrence start, local time: 2026-12-01T08:00.")] = None,
+    timezone: Annotated[str | None, typer.Option(help="IANA time zone of the schedule.")] = None,
+    tenant: Annotated[str | None, typer.Option(help="Fineract tenant; default HERALD_TENANT.")] = None,
+) -> None:
+    """Create a campaign (Pending until activated)."""
+    from herald import campaigns
+
+    request = campaigns.CampaignRequest.model_validate(
+        {
+            "campaignName": name,
+            "triggerType": trigger,
+            "runReportId": rule,
+            "paramValue": _params(param),
+            "message": message,
+            "providerId": provider,
+            "fallbackProviderId": fallback,
+            "recurrence": recurrence,
+            "recurrenceStartDate": start,
+            "timezone": timezone,
+            "tenantId": tenant,
+        }
+    )
+    c = campaigns.create(herald_from_env(), request)
+    console.print(
+        f'Created campaign [bold]{c.id}[/] "{c.name}" ({c.trigger_type.name.lower()}, '
+        f"rule {c.rule.name}), status Pending. Preview it with `herald campaigns preview {c.id}`."
+    )
+
+
+@campaigns_app.command("edit")
+def campaigns_edit(
+    campaign: str,
+    name: Annotated[str | None, typer.Option()] = None,
+    rule: Annotated[str | None, typer.Option()] = None,
+    message: Annotated[str | None, typer.Option()] = None,
+    trigger: Annotated[str | None, typer.Option()] = None,
+    param: ParamOpt = None,
+    provider: Annotated[str | None, typer.Option()] = None,
+    fallback: Annotated[str | None, typer.Option()] = None,
+    recurrence: Annotated[str | None, typer.Option()] = None,
+    start: Annotated[str | None, typer.Option()] = None,
+    timezone: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Change a campaign that is not active; options not given keep their value."""
+    from herald import campaigns
+
+    herald = herald_from_env()
+    c = campaigns.get(herald, campaign)
+    params: dict[str, Any] = {k: str(v) for k, v in c.params.items()}
+    params.update(_params(param))
+    request = campaigns.CampaignRequest.model_validate(
+        {
+            "campaignName": name or c.name,
+            "triggerType": trigger or c.trigger_type.value,
+            "runReportId": rule or c.rule.id,
+            "paramValue": params,
+            "message": message or c.template,
+            "providerId": provider or c.provider,
+            "fallbackProviderId": fallback or c.fallback_provider,
+            "recurrence": recurrence or (c.recurrence.rule if c.recurrence else None),
+            "recurrenceStartDate": start or (c.recurrence.start if c.recurrence else None),
+            "timezone": timezone or (c.recurrence.timezone if c.recurrence else None),
+        }
+    )
+    c = campaigns.edit(herald, c.id, request)
+    console.print(f'Campaign {c.id} "{c.name}" updated.')
+
+
+@campaigns_app.command("list")
+def campaigns_list() -> None:
+    """Campaigns with their status and message counts per tab."""
+    from herald import campaigns
+    from herald.domain.message import MessageStatus
+    from herald.store.messages import status_counts
+
+    herald = herald_from_env()
+    with herald.store.connect() as conn:
+        counts = status_counts(conn)
+    table = Table(title="Campaigns")
+    for column in ("id", "name", "trigger", "rule", "status", "next run"):
+        table.add_column(column)
+    for s in MessageStatus:
+        table.add_column(s.label, justify="right")
+    for c in campaigns.list_all(herald):
+        per = counts.get(c.id, {})
+        nxt = c.next_trigger_at.strftime("%Y-%m-%d %H:%M UTC") if c.next_trigger_at else "-"
+        table.add_row(
+            str(c.id),
+            c.name,
+            c.trigger_type.name.lower(),
+            c.rule.name,
+            c.status.name.capitalize(),
+            nxt,
+            *[f"{per.get(s, 0):,}" for s in MessageStatus],
+        )
+    console.print(table)
+
+
+@campaigns_app.command("show")
+def campaigns_show(campaign: str) -> None:
+    """One campaign in full."""
+    from herald import campaigns
+
+    c = campaigns.get(herald_from_env(), campaign)
+    table = Table(show_header=False, title=f"Campaign {c.id}")
+    rows = [
+        ("name", c.name),
+        ("trigger type", c.trigger_type.name.lower()),
+        ("rule", f"{c.rule.id} {c.rule.name}"),
+        ("parameters", ", ".join(f"{k}={v}" for k, v in c.params.items())),
+        ("message", c.template),
+        ("provider", c.provider + (f" (fallback {c.fallback_provider})" if c.fallback_provider else "")),
+        ("status", c.status.name.capitalize()),
+        ("schedule", c.recurrence.describe() if c.recurrence else "-"),
+        ("next run", str(c.next_trigger_at or "-")),
+        ("last run", str(c.last_trigger_at or "-")),
+    ]
+    for k, v in rows:
+        table.add_row(k, v)
+    console.print(table)
+
+
+@campaigns_app.command("preview")
+def campaigns_preview(campaign: str, samples: Annotated[int, typer.Option(min=0, max=50)] = 5) -> None:
+    """Audience size, sample messages with encoding and segments, and the cost estimate."""
+    from herald import campaigns
+    from herald.preview import preview
+
+    herald = herald_from_env()
+    p = preview(herald, campaigns.get(herald, campaign), samples)
+    table = Table("client", "mobile", "encoding", "segments", "message", title="Sample messages")
+    for s in p.samples:
+        table.add_row(
+            str(s.client_id),
+            s.mobile_no,
+            s.encoding,
+            str(s.segments),
+            s.body if s.reason is None else f"[red]INVALID: {s.reason}[/]\n{s.body}",
+        )
+    console.print(table)
+    approx = "" if p.exact else "about "
+    console.print(
+        f"Audience: {approx}{p.audience:,} clients; {p.sendable:,} sendable, {p.invalid:,} invalid "
+        f"({', '.join(f'{v:,} {k}' for k, v in p.invalid_reasons.items()) or 'none'})."
+    )
+    console.print(
+        f"Cost: {approx}{p.segments:,} segments x {p.price_per_segment} = [bold]{p.cost:,.2f} {p.currency}[/]."
+    )
+
+
+def _lifecycle(action: Callable[[Any, int], Any], campaign: str, verb: str) -> Any:
+    from herald import campaigns
+
+    herald = herald_from_env()
+    c = action(herald, campaigns.get(herald, campaign).id)
+    console.print(f'Campaign {c.id} "{c.name}" {verb}; status {c.status.name.capitalize()}.')
+    return herald, c
+
+
+@campaigns_app.command("activate")
+def campaigns_activate(
+    campaign: str,
+    now: Annotated[bool, typer.Option(help="Materialize a Direct campaign right here, with progress.")] = True,
+) -> None:
+    """Activate a Pending campaign (a Direct one gets its messages at once)."""
+    from herald import campaigns
+    from herald.domain.campaign import TriggerType
+    from herald.jobs import outbound
+
+    herald, c = _lifecycle(campaigns.activate, campaign, "activated")
+    if now and c.trigger_type is TriggerType.DIRECT:
+        with progress_bar(f"Materializing {c.name}", None) as advance:
+            result = outbound.run_campaign(herald, c, advance)
+        if result is not None:
+            console.print(
+                f"{result.created:,} messages created ({result.invalid:,} invalid). "
+                "The worker (`herald worker`) sends them."
+            )
+    elif c.next_trigger_at:
+        console.print(f"Next run: {c.next_trigger_at:%Y-%m-%d %H:%M} UTC.")
+
+
+@campaigns_app.command("close")
+def campaigns_close(campaign: str) -> None:
+    """Close an Active campaign (its pending messages are held)."""
+    from herald import campaigns
+
+    _lifecycle(campaigns.close, campaign, "closed")
+
+
+@campaigns_app.command("reactivate")
+def campaigns_reactivate(campaign: str) -> None:
+    """Reactivate a Closed campaign; nobody already messaged is messaged again."""
+    from herald import campaigns
+
+    _lifecycle(campaigns.reactivate, campaign, "reactivated")
+
+
+@campaigns_app.command("delete")
+def campaigns_delete(campaign: str) -> None:
+    """Delete a campaign that is not active, with its messages."""
+    from herald import campaigns
+
+    herald = herald_from_env()
+    c = campaigns.get(herald, campaign)
+    campaigns.remove(herald, c.id)
+    console.print(f'Campaign {c.id} "{c.name}" deleted.')
+
+
+# ---- messages -------------------------------------------------------------------------------------------
+
+
+@messages_app.command("list")
+def messages_list(
+    campaign: Annotated[str | None, typer.Option()] = None,
+    status: Annotated[str | None, typer.Option(help="pending, waiting, sent, delivered, failed, invalid")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+) -> None:
+    """Messages, newest last, with masked numbers."""
+    from herald import campaigns
+    from herald.domain.message import MessageStatus
+    from herald.domain.phones import mask
+    from herald.store.messages import list_messages
+
+    herald = herald_from_env()
+    cid = campaigns.get(herald, campaign).id if campaign else None
+    wanted = _status(status) if status else None
+    with herald.store.connect() as conn:
+        rows = list_messages(conn, campaign_id=cid, status=wanted, limit=limit, offset=offset)
+    table = Table("id", "campaign", "client", "mobile", "status", "seg", "detail", "message", title="Messages")
+    for r in rows:
+        detail = r.reason or (f"{r.error_code} {r.error_text}" if r.error_code else "")
+        table.add_row(
+            str(r.id),
+            str(r.campaign_id),
+            str(r.client_id),
+            mask(r.mobile_no),
+            MessageStatus(r.status).label,
+            str(r.segments),
+            detail,
+            r.body,
+        )
+    console.print(table)
+
+
+def _status(text: str) -> Any:
+    from herald.domain.message import MessageStatus
+
+    word = text.strip().upper().replace(" ", "_")
+    if word == "WAITING":
+        word = "WAITING_FOR_DELIVERY_REPORT"
+    if word in MessageStatus.__members__:
+        return MessageStatus[word]
+    raise HeraldError(f"Unknown status {text!r}; use pending, waiting, sent, delivered, failed or invalid.")

@@ -1,0 +1,142 @@
+"""`herald users`, `herald jobs` and `herald worker`: who may do what, and running the three jobs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from herald.cli.base import (
+    app,
+    console,
+    err_console,
+    herald_from_env,
+    jobs_app,
+    progress_bar,
+    users_app,
+)
+from herald.errors import HeraldError
+
+# ---- users ----------------------------------------------------------------------------------------------
+
+
+@users_app.command("create")
+def users_create(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin, campaign_manager or viewer.")],
+    password_env: Annotated[
+        str | None, typer.Option(help="Read the password from this environment variable (scripts); else prompt.")
+    ] = None,
+) -> None:
+    """Create a user; the password is prompted twice (or read from --password-env), never taken as an option."""
+    import os
+
+    from herald import auth
+
+    wanted = auth.Role.parse(role)
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            raise HeraldError(f"The environment variable {password_env} is not set or empty.")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    user = auth.create_user(herald_from_env(), username, wanted, password)
+    console.print(f"User [bold]{user.username}[/] created with role {user.role.value}.")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Users with their role and whether they are active."""
+    from herald import auth
+
+    table = Table("username", "role", "active", "created (UTC)", title="Users")
+    for u in auth.list_users(herald_from_env()):
+        table.add_row(u.username, u.role.value, "yes" if u.active else "[red]no[/]", f"{u.created_at:%Y-%m-%d %H:%M}")
+    console.print(table)
+
+
+@users_app.command("token")
+def users_token(
+    username: str, name: Annotated[str, typer.Option(help="What will use it, e.g. 'nightly export'.")]
+) -> None:
+    """Create an API token for a user and print it once; herald keeps only its hash."""
+    from herald import auth
+
+    issued = auth.issue_token(herald_from_env(), username, name)
+    err_console.print(f"Token {issued.info.id} ({issued.info.name}) for {username}; it is shown only now:")
+    print(issued.token)  # plain stdout, alone on its line, so a script can capture it
+
+
+@users_app.command("disable")
+def users_disable(username: str) -> None:
+    """Disable a user: its sessions end and its API tokens stop working."""
+    from herald import auth
+
+    auth.update_user(herald_from_env(), username, active=False)
+    console.print(f"User [bold]{username}[/] disabled.")
+
+
+# ---- jobs and worker ------------------------------------------------------------------------------------
+
+
+@jobs_app.command("run")
+def jobs_run(job: Annotated[str, typer.Argument(help="update-outbound, send or delivery-reports")]) -> None:
+    """Run one job once, now."""
+    from herald.jobs import outbound, reports, send
+    from herald.jobs.runs import Job
+
+    which = Job.from_slug(job)
+    herald = herald_from_env()
+    if which is Job.UPDATE_OUTBOUND:
+        with progress_bar(which.value, None) as advance:
+            counts = outbound.run(herald, advance)
+    elif which is Job.SEND:
+        counts = send.run(herald)
+    else:
+        counts = reports.run(herald)
+    console.print(f"[bold]{which.value}[/]: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+
+
+@jobs_app.command("runs")
+def jobs_runs(limit: Annotated[int, typer.Option(min=1)] = 20) -> None:
+    """Recent job runs with their counts and durations."""
+    from herald.jobs.runs import Job, recent_runs
+
+    table = Table("job", "started (UTC)", "seconds", "counts", "error", title="Recent job runs")
+    for r in recent_runs(herald_from_env(), limit):
+        seconds = (r.finished_at - r.started_at).total_seconds() if r.finished_at else None
+        table.add_row(
+            Job.from_slug(r.job).value,
+            f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+            "-" if seconds is None else f"{seconds:.2f}",
+            ", ".join(f"{k} {v}" for k, v in (r.counts or {}).items()),
+            r.error or "",
+        )
+    console.print(table)
+
+
+@app.command("worker")
+def worker(
+    until_idle: Annotated[bool, typer.Option(help="Stop when nothing is left to do.")] = False,
+    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
+) -> None:
+    """Run the three jobs continuously (Ctrl-C stops)."""
+    import time
+
+    from herald.jobs.worker import Worker
+
+    herald = herald_from_env()
+    w = Worker(herald)
+    started = time.monotonic()
+
+    def stop() -> bool:
+        if duration is not None and time.monotonic() - started >= duration:
+            return True
+        return until_idle and w.idle()
+
+    console.print("Worker running: " + ", ".join(f"{j.value} every {s:g}s" for j, s in w.intervals.items()))
+    try:
+        w.run(stop)
+    except KeyboardInterrupt:
+        console.print("Stopped.")

@@ -1,0 +1,284 @@
+"""`herald` commands that set herald up: database, demo, rules, offices, providers, opt-outs, Fineract, serve."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from herald.cli.base import (
+    app,
+    console,
+    db_app,
+    demo_app,
+    err_console,
+    fineract_app,
+    herald_from_env,
+    offices_app,
+    optouts_app,
+    parse_date,
+    progress_bar,
+    providers_app,
+    rules_app,
+)
+from herald.errors import HeraldError
+
+# ---- db -------------------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply herald's database migrations (needed once per release on PostgreSQL)."""
+    from herald.config import load_settings
+    from herald.store.database import make_engine, upgrade
+
+    settings = load_settings()
+    revision = upgrade(make_engine(settings.own_database_url))
+    console.print(f"herald's database is at revision [bold]{revision}[/].")
+
+
+# ---- demo -----------------------------------------------------------------------------------------------
+
+
+@demo_app.command("init")
+def demo_init(
+    clients: Annotated[int, typer.Option(min=10, help="How many clients to generate.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 1,
+    today: Annotated[str | None, typer.Option(help="The demo's 'today' (YYYY-MM-DD); default: today.")] = None,
+) -> None:
+    """Create the demo Fineract database (Fineract's tables, synthetic clients, loans and savings)."""
+    from herald import demo
+
+    day = parse_date(today, "--today") if today else None
+    summary = demo.init(clients=clients, seed=seed, today=day, progress_factory=progress_bar)
+    table = Table(title=f"Demo core-banking database ({summary.url})")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in summary.counts.items():
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+
+
+@demo_app.command("run")
+def demo_run(
+    clients: Annotated[int, typer.Option(min=10)] = 10_000,
+    seed: Annotated[int, typer.Option()] = 1,
+    timeout: Annotated[float, typer.Option(help="Stop watching after this many seconds.")] = 45.0,
+    provider: Annotated[
+        str, typer.Option(help="simulator, or twilio / infobip / smpp to send through a local fake of it.")
+    ] = "simulator",
+) -> None:
+    """The main job: demo database, three campaigns, the worker with the simulator, live tab counts."""
+    from herald import demo
+
+    demo.run_main_job(
+        console, clients=clients, seed=seed, timeout=timeout, progress_factory=progress_bar, provider=provider
+    )
+
+
+# ---- rules ----------------------------------------------------------------------------------------------
+
+
+@rules_app.command("list")
+def rules_list() -> None:
+    """Every business rule with its parameters and template variables."""
+    from herald.rules.catalog import all_rules
+
+    table = Table(title="Business rules", show_lines=True)
+    for column in ("id", "name", "parameters", "template variables", "one message per"):
+        table.add_column(column, overflow="fold")
+    for rule in all_rules():
+        params = ", ".join(p.name + ("" if p.default is None else f"={p.default}") for p in rule.parameters)
+        table.add_row(
+            str(rule.id),
+            rule.name,
+            params,
+            " ".join(rule.variables),
+            f"{rule.fact} ({rule.dedup_scope.value.replace('_', ' ')})",
+        )
+    console.print(table)
+    console.print("Triggered rules fire on Fineract hooks (`herald fineract hook` registers herald's hook).")
+
+
+@rules_app.command("show")
+def rules_show(rule: Annotated[str, typer.Argument(help="Rule id or name.")]) -> None:
+    """One rule: description, parameters, variables."""
+    from herald.rules.catalog import get_rule
+
+    r = get_rule(rule)
+    console.print(f"[bold]{r.id} {r.name}[/]\n{r.description}\n")
+    table = Table("parameter", "label", "kind", "default")
+    for p in r.parameters:
+        table.add_row(p.name, p.label, p.kind.name.lower(), "" if p.default is None else str(p.default))
+    console.print(table)
+    console.print("Variables: " + " ".join("{{" + v + "}}" for v in r.variables))
+
+
+# ---- offices --------------------------------------------------------------------------------------------
+
+
+@offices_app.command("list")
+def offices_list(
+    tenant: Annotated[str | None, typer.Option(help="Fineract tenant; default HERALD_TENANT.")] = None,
+) -> None:
+    """Offices of the core-banking database with herald's phone region and time zone for each."""
+    from herald import offices
+
+    herald = herald_from_env()
+    table = Table("id", "office", "region", "time zone", title="Offices")
+    for o in offices.list_offices(herald, tenant):
+        table.add_row(str(o.office_id), o.name, o.region, o.timezone)
+    console.print(table)
+
+
+@offices_app.command("set")
+def offices_set(
+    office_id: int,
+    region: Annotated[str, typer.Option(help="ISO country code for local numbers, e.g. UG.")],
+    timezone: Annotated[str, typer.Option(help="IANA time zone, e.g. Africa/Kampala.")],
+    tenant: Annotated[str | None, typer.Option(help="Fineract tenant; default HERALD_TENANT.")] = None,
+) -> None:
+    """Set an office's phone region and time zone."""
+    from herald import offices
+
+    offices.set_profile(herald_from_env(), office_id, region, timezone, tenant=tenant)
+    console.print(f"Office {office_id}: region {region.upper()}, time zone {timezone}.")
+
+
+# ---- providers and opt-outs ----------------------------------------------------------------------------
+
+
+@providers_app.command("list")
+def providers_list() -> None:
+    """Configured providers with their limits and fallbacks (secrets never shown)."""
+    herald = herald_from_env()
+    table = Table("name", "kind", "endpoint", "rate limit", "in flight", "fallback", title="Providers")
+    for name, config in herald.provider_settings.items():
+        endpoint = getattr(config, "base_url", None) or (
+            f"{config.host}:{config.port}" if hasattr(config, "host") else "built in"
+        )
+        table.add_row(
+            name,
+            config.kind,
+            str(endpoint),
+            f"{config.rate_limit:g}/s" if config.rate_limit else "-",
+            str(config.max_in_flight),
+            config.fallback or herald.settings.fallback_provider or "-",
+        )
+    console.print(table)
+
+
+@providers_app.command("check")
+def providers_check(name: Annotated[str | None, typer.Argument(help="One provider; all when omitted.")] = None) -> None:
+    """Reachability and credentials of each provider, without sending a message."""
+    import asyncio
+
+    herald = herald_from_env()
+    names = [name] if name else list(herald.providers)
+
+    async def check_all() -> list[Any]:
+        try:
+            return [await herald.provider(n).check() for n in names]
+        finally:
+            await herald.close_providers()
+
+    results = asyncio.run(check_all())
+    table = Table("provider", "ok", "detail", title="Provider check")
+    for n, result in zip(names, results, strict=True):
+        table.add_row(n, "[green]yes[/]" if result.ok else "[red]no[/]", result.detail)
+    console.print(table)
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
+@optouts_app.command("list")
+def optouts_list(limit: Annotated[int, typer.Option(min=1)] = 50) -> None:
+    """Opted-out numbers (masked), newest first."""
+    from sqlalchemy import select
+
+    from herald.domain.phones import mask
+    from herald.store.tables import opt_outs
+
+    herald = herald_from_env()
+    with herald.store.connect() as conn:
+        rows = conn.execute(select(opt_outs).order_by(opt_outs.c.created_at.desc()).limit(limit)).all()
+    table = Table("number", "source", "detail", "since (UTC)", title="Opt-out list")
+    for r in rows:
+        table.add_row(mask(r.number), r.source, r.detail or "", f"{r.created_at:%Y-%m-%d %H:%M}")
+    console.print(table)
+
+
+@optouts_app.command("add")
+def optouts_add(number: str, reason: Annotated[str, typer.Option()] = "added by hand") -> None:
+    """Put a number on the opt-out list."""
+    from herald.domain.phones import PhoneRejection, mask, normalize
+    from herald.store import optouts
+
+    herald = herald_from_env()
+    phone = normalize(number, herald.settings.default_region)
+    if isinstance(phone, PhoneRejection):
+        raise HeraldError(f"{number!r} is {phone.problem.value}; give the number as +<country><number>.")
+    with herald.store.begin() as conn:
+        optouts.add(conn, [phone.e164], source="cli", detail=reason, now=herald.clock.now())
+    console.print(f"{mask(phone.e164)} is on the opt-out list.")
+
+
+@optouts_app.command("remove")
+def optouts_remove(number: str) -> None:
+    """Take a number off the opt-out list (the client asked to be messaged again)."""
+    from sqlalchemy import delete
+
+    from herald.domain.phones import PhoneRejection, mask, normalize
+    from herald.store.tables import opt_outs
+
+    herald = herald_from_env()
+    phone = normalize(number, herald.settings.default_region)
+    if isinstance(phone, PhoneRejection):
+        raise HeraldError(f"{number!r} is {phone.problem.value}.")
+    with herald.store.begin() as conn:
+        gone = conn.execute(delete(opt_outs).where(opt_outs.c.number == phone.e164)).rowcount
+    console.print(f"{mask(phone.e164)} {'removed from' if gone else 'was not on'} the opt-out list.")
+
+
+@fineract_app.command("hook")
+def fineract_hook(
+    register_at: Annotated[
+        str | None,
+        typer.Option("--register", help="Fineract API base, e.g. https://host:8443/fineract-provider/api/v1"),
+    ] = None,
+    tenant: Annotated[str, typer.Option()] = "default",
+    username: Annotated[str, typer.Option()] = "mifos",
+    password: Annotated[str | None, typer.Option(envvar="HERALD_FINERACT_PASSWORD", hide_input=True)] = None,
+    insecure: Annotated[bool, typer.Option(help="Accept Fineract's self-signed certificate.")] = False,
+) -> None:
+    """Print the JSON that registers herald's hook in Fineract, or register it with --register."""
+    import json
+
+    from herald.config import load_settings
+    from herald.events.registration import hook_request, payload_url, register
+
+    settings = load_settings()
+    secret = settings.fineract_hook_secret.get_secret_value() if settings.fineract_hook_secret else None
+    body = hook_request(payload_url(settings.public_url, secret))
+    if register_at is None:
+        print(json.dumps(body, indent=2))
+        err_console.print("POST this to Fineract's /hooks (or run again with --register <api base>).")
+        return
+    if not password:
+        raise HeraldError("Give the Fineract password with HERALD_FINERACT_PASSWORD (never on the command line).")
+    result = register(register_at, tenant, username, password, body, verify_tls=not insecure)
+    console.print(f"Hook registered in Fineract (resource {result.get('resourceId', '?')}).")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8080,
+) -> None:
+    """Serve the web UI, the REST API, provider webhooks and Fineract's endpoints (HERALD_PUBLIC_URL behind a proxy)."""
+    import uvicorn
+
+    from herald.api.app import create_app
+
+    uvicorn.run(create_app(herald_from_env()), host=host, port=port, log_level="warning")
