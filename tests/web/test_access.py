@@ -70,6 +70,7 @@ def test_a_viewer_sees_every_page(client: TestClient, herald: Herald, page: str)
     answer = client.get(path)
     assert answer.status_code == 200, answer.text
     assert "viewer" in answer.text
+    assert answer.headers["x-frame-options"] == "DENY" and answer.headers["cache-control"] == "no-store"
 
 
 def test_a_viewer_gets_no_action_buttons(client: TestClient, herald: Herald) -> None:

@@ -69,6 +69,15 @@ NOTICES = {
 }
 
 
+PAGE_HEADERS = {
+    # No other site may frame a page and trick a click on Activate; pages hold client data, so no caching.
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
 def herald_of(request: Request) -> Herald:
     herald: Herald = request.app.state.herald
     return herald
@@ -109,7 +118,7 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
         Role=Role,
         **context,
     )
-    return HTMLResponse(html, status_code=status)
+    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
 
 def see_other(url: str) -> RedirectResponse:
