@@ -56,7 +56,13 @@ def materialize_event(herald: Herald, event: FineractEvent) -> dict[str, Any]:
         with herald.corebank_for(campaign.tenant).connect() as source:
             rows = list(
                 run_triggered(
-                    source, campaign.rule, campaign.params, event.ids, today, date_format=herald.settings.date_format
+                    source,
+                    campaign.rule,
+                    campaign.params,
+                    event.ids,
+                    today,
+                    date_format=herald.settings.date_format,
+                    zone=ZoneInfo(herald.settings.timezone),  # RepaymentTime in the institution's local time
                 )
             )
         composed = list(
