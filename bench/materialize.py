@@ -56,9 +56,8 @@ def phase_herald(folder: Path) -> dict[str, float]:
     from herald import campaigns
     from herald.app import Herald
     from herald.campaigns import CampaignRequest
-    from herald.jobs import outbound
-
     from herald.corebank.demo_catalog import OFFICES
+    from herald.jobs import outbound
     from herald.offices import OfficeProfile, save_profiles
 
     herald = Herald.build(_settings(folder, "herald.sqlite"))  # type: ignore[arg-type]

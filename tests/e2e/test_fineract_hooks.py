@@ -182,8 +182,10 @@ def test_a_failed_command_is_acknowledged_and_ignored(
 
 def test_an_event_no_campaign_listens_to_is_acknowledged(hooked: tuple[TestClient, Herald]) -> None:
     client, herald = hooked
+    _campaign(herald, 179, "Hi {{firstname}}")  # listens to repayments, not disbursements
     answer = client.post(URL, **_hook("LOAN", "DISBURSE", {"loanId": 1, "resourceId": 1}))
     assert answer.status_code == 200 and answer.json()["created"] == 0
+    assert _statuses(herald) == []
 
 
 def test_the_hook_url_needs_its_secret_and_answers_fineracts_get(hooked: tuple[TestClient, Herald]) -> None:
