@@ -35,7 +35,9 @@ class Settings(BaseSettings):
     send_batch_size: Annotated[int, Field(ge=1)] = 500
     send_concurrency: Annotated[int, Field(ge=1)] = 16
     materialize_workers: Annotated[int, Field(ge=1)] = Field(
-        default_factory=lambda: os.cpu_count() or 1, description="Processes that materialize a large audience."
+        # One more than the cores: while a process waits for SQLite's single writer lock, another computes.
+        default_factory=lambda: (os.cpu_count() or 1) + 1,
+        description="Processes that materialize a large audience.",
     )
     materialize_interval: Annotated[float, Field(gt=0)] = 30.0
     send_interval: Annotated[float, Field(gt=0)] = 2.0

@@ -192,15 +192,24 @@ def _materialize_part(
     now: datetime,
     client_range: tuple[int, int],
 ) -> MaterializeResult:
-    """One process's share of a parallel run (a fresh Herald: connections do not cross processes)."""
+    """One process's share of a parallel run (its own Herald: connections do not cross processes)."""
     from herald import campaigns as campaign_service
 
-    herald = Herald.build(settings)
-    try:
-        campaign = campaign_service.get(herald, campaign_id)
-        return materialize(herald, campaign, occurrence, today, now=now, client_range=client_range)
-    finally:
-        herald.close()
+    herald = _process_herald(settings)
+    campaign = campaign_service.get(herald, campaign_id)
+    return materialize(herald, campaign, occurrence, today, now=now, client_range=client_range)
+
+
+_PROCESS_HERALDS: dict[str, Herald] = {}
+
+
+def _process_herald(settings: Settings) -> Herald:
+    """One Herald per worker process, reused for each of its parts: building one checks migrations
+    and opens engines, which cost more than a small part's rows. The pool's end ends the process."""
+    key = settings.model_dump_json()
+    if key not in _PROCESS_HERALDS:
+        _PROCESS_HERALDS[key] = Herald.build(settings)
+    return _PROCESS_HERALDS[key]
 
 
 def record_row(c: Composed, campaign: Campaign, occurrence: datetime | None, now: datetime) -> tuple[Any, ...]:
