@@ -180,6 +180,31 @@ def _name_is_free(conn: Connection, name: str, except_id: int | None = None) -> 
         raise ValidationError(f'A campaign named "{name}" already exists; choose another name.', field="campaignName")
 
 
+def draft(herald: Herald, request: CampaignRequest) -> Campaign:
+    """An unsaved campaign from a request, checked exactly as create() checks it (id 0): what a
+    form previews while it is being filled in. Nothing is stored."""
+    values = _validated(herald, request)
+    recurrence = None
+    if values["recurrence"]:
+        recurrence = Recurrence.parse(values["recurrence"], values["recurrence_start"], values["timezone"])
+    return Campaign(
+        id=0,
+        name=values["name"],
+        tenant=values["tenant"],
+        trigger_type=TriggerType(values["trigger_type"]),
+        rule=get_rule(values["rule_id"]),
+        params=values["params"],
+        template=values["template"],
+        provider=values["provider"],
+        fallback_provider=values["fallback_provider"],
+        status=CampaignStatus.PENDING,
+        recurrence=recurrence,
+        next_trigger_at=None,
+        last_trigger_at=None,
+        activation_count=0,
+    )
+
+
 def create(herald: Herald, request: CampaignRequest) -> Campaign:
     values = _validated(herald, request)
     now = herald.clock.now()

@@ -24,12 +24,11 @@ from herald.auth import Role
 from herald.campaigns import Campaign, CampaignRequest
 from herald.corebank import lookups
 from herald.domain import campaign as lifecycle
-from herald.domain.campaign import CampaignAction, CampaignStatus, TriggerType
+from herald.domain.campaign import CampaignAction
 from herald.domain.schedule import Recurrence
-from herald.domain.templates import Template
 from herald.errors import HeraldError, ValidationError
 from herald.preview import Preview, preview
-from herald.rules.catalog import BusinessRule, ParamKind, all_rules, validate_parameters
+from herald.rules.catalog import BusinessRule, ParamKind, all_rules
 from herald.web.pages import PageRoute, acting, allowed, render, see_other, text, viewer
 
 TRIGGERS = (("direct", "Direct"), ("schedule", "Scheduled"), ("triggered", "Triggered"))
@@ -136,34 +135,19 @@ def recurrence_of(herald: Herald, draft: Draft) -> Recurrence:
 def preview_of(herald: Herald, draft: Draft) -> PreviewResult:
     """Preview an unsaved draft: the same checks and rendering as a saved campaign's preview, nothing stored."""
     try:
-        rule = draft.rule()
-        params = validate_parameters(rule, {k: v for k, v in draft.params.items() if v})
-        Template.parse(draft.message).check_variables(rule.variables, rule=rule.name)
-        recurrence = recurrence_of(herald, draft) if draft.trigger == "schedule" else None
-        upcoming: tuple[datetime, ...] = ()
-        if recurrence is not None:
-            upcoming = tuple(recurrence.occurrences_after(herald.clock.now(), 5))
         if draft.triggered:
             return PreviewResult(
                 note="A Triggered campaign has no audience to preview: it messages whoever "
                 "the next Fineract event is about, the moment it happens."
             )
-        campaign = Campaign(
-            id=0,
-            name=draft.name or "(new campaign)",
-            tenant=herald.settings.tenant,
-            trigger_type=TriggerType.parse(draft.trigger),
-            rule=rule,
-            params=params,
-            template=draft.message,
-            provider=draft.provider,
-            fallback_provider=None,
-            status=CampaignStatus.PENDING,
-            recurrence=recurrence,
-            next_trigger_at=None,
-            last_trigger_at=None,
-            activation_count=0,
-        )
+        request = draft.request(herald)
+        if not request.campaign_name.strip():  # the name is not needed to see who gets what
+            request = request.model_copy(update={"campaign_name": "(new campaign)"})
+        campaign = service.draft(herald, request)
+        recurrence = campaign.recurrence
+        upcoming: tuple[datetime, ...] = ()
+        if recurrence is not None:
+            upcoming = tuple(recurrence.occurrences_after(herald.clock.now(), 5))
         result = preview(herald, campaign, sample_size=5)
     except HeraldError as exc:
         return PreviewResult(error=str(exc))
