@@ -7,6 +7,8 @@
     │   ├── RecurrenceError         an RRULE / start date / time zone that does not parse
     │   ├── UnknownRuleError        a business rule id or name herald does not know
     │   └── ParameterError          a missing or ill-typed business-rule parameter
+    ├── AuthenticationError         no credentials, or credentials herald does not accept (401)
+    ├── PermissionDeniedError       the user's role does not allow the action (403)
     ├── LifecycleError              an action the campaign's status does not allow (activate twice ...)
     ├── NotFoundError               a campaign, message or rule that does not exist
     ├── CoreBankError               the core-banking database cannot be read
@@ -58,6 +60,14 @@ class UnknownRuleError(ValidationError):
 
 class ParameterError(ValidationError):
     """A business-rule parameter that is missing or has the wrong type."""
+
+
+class AuthenticationError(HeraldError):
+    """No credentials, or credentials herald does not accept (answered 401)."""
+
+
+class PermissionDeniedError(HeraldError):
+    """Authenticated, but the user's role does not allow the action (answered 403)."""
 
 
 class LifecycleError(HeraldError):

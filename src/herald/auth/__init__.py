@@ -11,8 +11,6 @@ from __future__ import annotations
 from herald.auth.sessions import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, Session, csrf_token, login, logout
 from herald.auth.tokens import ApiToken, IssuedToken, issue_token, list_tokens, revoke_token
 from herald.auth.users import (
-    AuthenticationError,
-    PermissionDeniedError,
     Role,
     User,
     create_user,
@@ -31,6 +29,7 @@ from herald.auth.web import (
     require,
     set_session_cookie,
 )
+from herald.errors import AuthenticationError, PermissionDeniedError
 
 __all__ = [
     "CSRF_FIELD",

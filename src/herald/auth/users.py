@@ -13,21 +13,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from herald.app import Herald
-from herald.errors import HeraldError, LifecycleError, NotFoundError, ValidationError
+from herald.errors import AuthenticationError, LifecycleError, NotFoundError, ValidationError
 from herald.store.tables import sessions, users
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # argon2 hashes anything, but a megabyte "password" is a cheap way to burn CPU
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-
-
-class AuthenticationError(HeraldError):
-    """No credentials, or credentials herald does not accept (answered 401)."""
-
-
-class PermissionDeniedError(HeraldError):
-    """Authenticated, but the user's role does not allow the action (answered 403)."""
 
 
 class Role(StrEnum):

@@ -18,7 +18,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from herald.app import Herald
 from herald.auth.sessions import CSRF_HEADER, LIFETIME, SESSION_COOKIE, Session, csrf_matches, find_session
 from herald.auth.tokens import user_for_token
-from herald.auth.users import AuthenticationError, PermissionDeniedError, Role, User
+from herald.auth.users import Role, User
+from herald.errors import AuthenticationError, PermissionDeniedError
 
 _UNSET = object()
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

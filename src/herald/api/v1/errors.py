@@ -20,13 +20,14 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from herald.auth.users import AuthenticationError, PermissionDeniedError
 from herald.errors import (
+    AuthenticationError,
     ConfigurationError,
     CoreBankError,
     HeraldError,
     LifecycleError,
     NotFoundError,
+    PermissionDeniedError,
     ProviderError,
     ValidationError,
     WebhookError,
