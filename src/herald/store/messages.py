@@ -202,6 +202,8 @@ def _move_pending(conn: Connection, params: list[dict[str, Any]], **values: Any)
 
 def mark_accepted(conn: Connection, accepted: Iterable[tuple[int, str, str]], now: datetime) -> int:
     """PENDING -> WAITING_FOR_DELIVERY_REPORT with the provider that took it and the provider's id."""
+    if conn.dialect.name == "sqlite":
+        return _accept_sqlite(conn, list(accepted), now)
     return _move_pending(
         conn,
         [{"mid": mid, "prov": provider, "ext": ext} for mid, provider, ext in accepted],
@@ -215,6 +217,30 @@ def mark_accepted(conn: Connection, accepted: Iterable[tuple[int, str, str]], no
         error_code=None,
         error_text=None,
     )
+
+
+_SQLITE_ACCEPT = (
+    "UPDATE messages SET status = ?, provider = ?, external_id = ?, sent_at = ?, updated_at = ?,"
+    " not_before = NULL, in_flight_since = NULL, error_code = NULL, error_text = NULL"
+    " WHERE id = ? AND status = ?"
+)
+
+
+def _accept_sqlite(conn: Connection, accepted: list[tuple[int, str, str]], now: datetime) -> int:
+    """mark_accepted through the driver: at thousands of messages a second SQLAlchemy's per-row
+    parameter processing was a third of the send job's time. The same values, the same guard."""
+    if not accepted:
+        return 0
+    bind = messages.c.sent_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    stamp = bind(now) if bind is not None else now
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    before = raw.total_changes
+    waiting, pending = int(MessageStatus.WAITING_FOR_DELIVERY_REPORT), int(MessageStatus.PENDING)
+    conn.exec_driver_sql(
+        _SQLITE_ACCEPT, [(waiting, provider, ext, stamp, stamp, mid, pending) for mid, provider, ext in accepted]
+    )
+    return int(raw.total_changes) - int(before)
 
 
 def reschedule(
