@@ -7,9 +7,11 @@ from itertools import islice
 
 from herald.app import Herald
 from herald.campaigns import Campaign
+from herald.domain.campaign import TriggerType
 from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
 from herald.domain.templates import Template
+from herald.errors import ValidationError
 from herald.jobs.materialize import compose, opted_out_numbers
 from herald.rules.runner import run_rule
 
@@ -44,6 +46,16 @@ class Preview:
 
 def preview(herald: Herald, campaign: Campaign, sample_size: int = 5) -> Preview:
     """Render the campaign's current audience (without storing anything) and price it."""
+    if campaign.trigger_type in (TriggerType.TRIGGERED, TriggerType.GATEWAY):
+        raise ValidationError(
+            f'"{campaign.name}" has no audience to preview: it messages whoever the next Fineract '
+            + (
+                "event is about, the moment it happens."
+                if campaign.trigger_type is TriggerType.TRIGGERED
+                else "message handed to herald is for."
+            ),
+            field="triggerType",
+        )
     template = Template.parse(campaign.template)
     today = herald.today(campaign.timezone)
     settings = herald.settings

@@ -51,3 +51,24 @@ def test_an_emoji_makes_the_message_ucs2_and_costs_more_segments(herald: Herald,
     assert sample.encoding == "UCS-2"
     assert sample.segments == 2  # 25 + 5 + 2 + 2 (the emoji is two UTF-16 units) + 1 + 40 = 75 > 70
     assert sample.status is MessageStatus.PENDING
+
+
+def test_a_triggered_campaign_has_no_audience_to_preview_and_says_so(herald: Herald) -> None:
+    import pytest
+
+    from herald.errors import ValidationError
+
+    c = campaigns.create(
+        herald,
+        CampaignRequest.model_validate(
+            {
+                "campaignName": "Thanks",
+                "triggerType": "triggered",
+                "runReportId": 179,
+                "paramValue": {"officeId": "-1"},
+                "message": "Asante {{firstname}}",
+            }
+        ),
+    )
+    with pytest.raises(ValidationError, match="no audience to preview"):
+        preview(herald, c)
