@@ -233,3 +233,17 @@ def test_one_providers_failing_pull_does_not_stop_the_reports_job(
     totals = asyncio.run(pull_reports(herald))
     assert totals["errors"] == 1 and totals["changed"] == 0
     assert {r.status for r in _rows(herald)} == {MessageStatus.WAITING_FOR_DELIVERY_REPORT}
+
+
+def test_messages_of_a_provider_removed_from_the_configuration_wait_instead_of_failing(
+    tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
+) -> None:
+    herald = _herald(tmp_path, fineract, clock)
+    _campaign(herald, "sim-b", 2, fineract)
+    herald.close()
+    reconfigured = _herald(tmp_path, fineract, clock, providers=[{"kind": "simulator", "name": "sim-a"}])
+    counts = asyncio.run(Sender(reconfigured).run())
+    assert counts["held"] == 2 and counts["failed"] == 0
+    assert {(r.status, r.attempts, r.error_code) for r in _rows(reconfigured)} == {
+        (MessageStatus.PENDING, 0, "NO_PROVIDER")
+    }

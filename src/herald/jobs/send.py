@@ -109,9 +109,7 @@ class Sender:
         if in_flight:
             done, _ = await asyncio.wait(in_flight)
             collect(done)
-        return {k: totals.get(k, 0) for k in ("accepted", "retry", "held", "failed", "invalid", "failover")} | {
-            k: v for k, v in totals.items() if k not in ("accepted", "retry", "held", "failed", "invalid", "failover")
-        }
+        return dict.fromkeys(("accepted", "retry", "held", "failed", "invalid", "failover"), 0) | totals
 
     async def send_batch(self, batch: list[Claimed]) -> dict[str, int]:
         """Route, send and record one claimed batch."""
@@ -128,7 +126,8 @@ class Sender:
             by_provider[m.provider].append(m)
         jobs = []
         for primary, group in by_provider.items():
-            size = max(herald.provider(primary).max_batch, 1)
+            adapter = herald.providers.get(primary)  # a provider removed from the configuration: see _deliver
+            size = max(adapter.max_batch if adapter is not None else 100, 1)
             for start in range(0, len(group), size):
                 jobs.append(self._deliver(primary, group[start : start + size], outcome))
         for used_fallback in await asyncio.gather(*jobs):
@@ -203,6 +202,12 @@ class Sender:
     async def _deliver(self, primary: str, chunk: list[Claimed], outcome: _Outcome) -> int:
         """Send one chunk, failing over while the providers it tries are failing; return 1 if a fallback took it."""
         candidates = self._candidates(primary, chunk[0].fallback)
+        if not candidates:  # its provider is gone from the configuration and nothing falls back
+            wait = self.herald.clock.now() + MISCONFIGURED_WAIT
+            text = f"provider {primary!r} is not configured; add it back or give the campaign a fallback"
+            outcome.held += [(m.id, wait, "NO_PROVIDER", text) for m in chunk]
+            log.error("%d messages wait: %s", len(chunk), text)
+            return 0
         pending = chunk
         last: dict[int, SendResult] = {}
         tried = primary
