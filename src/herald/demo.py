@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -26,6 +22,14 @@ from sqlalchemy.engine import make_url
 
 from herald.app import Herald
 from herald.config import Settings, load_settings
+from herald.demo_services import (
+    DEMO_HOOK_RATE,
+    DEMO_HOOKS,
+    FAKE_PROVIDERS,
+    fake_provider,
+    fineract_tellers,
+    hook_server,
+)
 from herald.domain.campaign import TriggerType
 from herald.errors import ConfigurationError
 
@@ -174,76 +178,6 @@ def _fresh_files(settings: Settings) -> None:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-FAKE_PROVIDERS = ("twilio", "infobip", "smpp")
-
-
-@contextmanager
-def fake_provider(kind: str) -> Iterator[dict[str, object]]:
-    """Run a local fake of a real provider in its own process; yield herald's configuration for it."""
-    port = _free_port()
-    command = {
-        "twilio": ["herald.fakes.twilio", "--latency", "0.02", "--sent-after", "0.5", "--delivered-after", "1.5"],
-        "infobip": ["herald.fakes.infobip", "--latency", "0.02", "--delivered-after", "1.5"],
-        "smpp": ["herald.fakes.smsc", "--receipt-after", "1.5"],
-    }[kind]
-    process = subprocess.Popen(
-        [sys.executable, "-m", *command, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        _wait_for_port(port, process)
-        if kind == "twilio":
-            from herald.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN
-
-            yield {
-                "kind": "twilio",
-                "name": "twilio",
-                "account_sid": ACCOUNT_SID,
-                "auth_token": AUTH_TOKEN,
-                "from_number": "+15005550006",
-                "base_url": f"http://127.0.0.1:{port}",
-                "max_in_flight": 64,
-            }
-        elif kind == "infobip":
-            yield {
-                "kind": "infobip",
-                "name": "infobip",
-                "base_url": f"http://127.0.0.1:{port}",
-                "api_key": "test-key",
-                "sender": "HERALD",
-            }
-        else:
-            yield {
-                "kind": "smpp",
-                "name": "smpp",
-                "host": "127.0.0.1",
-                "port": port,
-                "system_id": "herald",
-                "password": "secret",
-                "source_addr": "HERALD",
-            }
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ConfigurationError("The local fake provider did not start.")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise ConfigurationError("The local fake provider did not answer within 20 seconds.")
-
-
 def run_main_job(
     console: Console,
     *,
@@ -324,7 +258,7 @@ def _run_main_job(
         )
         worker = Worker(herald)
         deadline = time.monotonic() + timeout
-        with _hook_server(settings) as hook_url, _fineract_tellers(settings, hook_url) as tellers:
+        with hook_server(settings) as hook_url, fineract_tellers(settings, hook_url) as tellers:
             console.print(
                 f"A simulated Fineract posts {DEMO_HOOKS} loan-repayment hooks to herald ({DEMO_HOOK_RATE:g}/s)."
             )
@@ -366,61 +300,6 @@ def create_demo_login(herald: Herald) -> str:
     password = secrets.token_urlsafe(9)  # 12 characters; the demo database is rebuilt at every run
     create_user(herald, DEMO_USER, Role.ADMIN, password)
     return password
-
-
-DEMO_HOOKS = 20
-DEMO_HOOK_RATE = 4.0
-
-
-@contextmanager
-def _hook_server(settings: Settings) -> Iterator[str]:
-    """herald's HTTP side on a free local port (its own Herald: connections stay with their loop)."""
-    import threading
-
-    import uvicorn
-
-    from herald.api.app import create_app
-
-    api_herald = Herald.build(settings)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(api_herald), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="herald-api", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 20
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        secret = settings.fineract_hook_secret.get_secret_value() if settings.fineract_hook_secret else ""
-        yield f"http://127.0.0.1:{port}/fineract/hooks/{secret}/"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        api_herald.close()
-
-
-@contextmanager
-def _fineract_tellers(settings: Settings, hook_url: str) -> Iterator[Any]:
-    """A thread playing Fineract: repayments booked and their hooks posted."""
-    import asyncio
-    import threading
-
-    from herald.fakes.fineract_hooks import FineractHookSimulator
-
-    simulator = FineractHookSimulator(
-        settings.corebank_database_url,
-        hook_url,
-        tenant=settings.tenant,
-        today=datetime.now(ZoneInfo(DEMO_TIMEZONE)).date(),
-    )
-    thread = threading.Thread(
-        target=lambda: asyncio.run(simulator.run(DEMO_HOOK_RATE, DEMO_HOOKS)), name="fineract-tellers", daemon=True
-    )
-    thread.start()
-    try:
-        yield thread
-    finally:
-        thread.join(timeout=30)
-        simulator.close()
 
 
 def all_fired(herald: Herald) -> bool:

@@ -141,7 +141,11 @@ def test_the_main_job_runs_through_a_local_fake_of_a_real_provider(
 ) -> None:
     done = subprocess.run(
         [*HERALD, "demo", "run", "--clients", "300", "--timeout", "60", "--provider", provider],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert f"local fake {provider}" in done.stdout
@@ -149,3 +153,39 @@ def test_the_main_job_runs_through_a_local_fake_of_a_real_provider(
     assert "Delivered" in listing
     pending = herald(env, "messages", "list", "--status", "waiting").stdout
     assert "******" not in pending  # every accepted message got its final report
+
+
+def test_serve_with_worker_runs_the_jobs_and_answers_http(env: dict[str, str], tmp_path: Path) -> None:
+    import signal
+    import socket
+    import sqlite3
+    import time
+    import urllib.request
+
+    herald(env, "demo", "init", "--clients", "80")
+    herald(env, "campaigns", "create", "--name", "All", "--rule", "166", "-p", "officeId=1", "--message", "Hi")
+    herald(env, "campaigns", "activate", "All", "--no-now")  # the worker inside serve materializes it
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [*HERALD, "serve", "--worker", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        delivered = 0
+        while time.monotonic() < deadline and not delivered:
+            time.sleep(0.5)
+            with sqlite3.connect(tmp_path / "var" / "herald.sqlite") as db:
+                delivered = db.execute("SELECT COUNT(*) FROM messages WHERE status = 300").fetchone()[0]
+        assert delivered > 0
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+            assert answer.status == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    assert "Traceback" not in (server.stderr.read() if server.stderr else "")

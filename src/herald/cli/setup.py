@@ -275,10 +275,29 @@ def fineract_hook(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8080,
+    worker: Annotated[
+        bool, typer.Option(help="Also run the three jobs in this process (one process instead of serve + worker).")
+    ] = False,
 ) -> None:
     """Serve the web UI, the REST API, provider webhooks and Fineract's endpoints (HERALD_PUBLIC_URL behind a proxy)."""
+    import threading
+
     import uvicorn
 
     from herald.api.app import create_app
+    from herald.jobs.worker import Worker
 
-    uvicorn.run(create_app(herald_from_env()), host=host, port=port, log_level="warning")
+    stop = threading.Event()
+    jobs: threading.Thread | None = None
+    if worker:
+        # Its own Herald: provider connections belong to one event loop, and the worker has its own.
+        background = Worker(herald_from_env())
+        jobs = threading.Thread(target=background.run, args=(stop.is_set,), name="herald-worker", daemon=True)
+        jobs.start()
+        console.print("The three jobs run in this process too.")
+    try:
+        uvicorn.run(create_app(herald_from_env()), host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
+        if jobs is not None:
+            jobs.join(timeout=30)
