@@ -16,6 +16,7 @@ from anyio import to_thread
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from herald.api.v1.errors import error_response
 from herald.app import Herald
 from herald.errors import HeraldError, WebhookError
 from herald.events import gateway
@@ -73,27 +74,27 @@ def router(herald: Herald, sender: Sender) -> APIRouter:
     @api.get("/fineract/hooks/{secret}/", summary="Fineract's reachability check when a hook is saved")
     async def hook_reachable(secret: str) -> Response:
         if not secret_ok(secret):
-            return _error(404, "not_found", "No such hook URL.")
+            return error_response(404, "not_found", "No such hook URL.")
         return JSONResponse({"ok": True})
 
     @api.post("/fineract/hooks/{secret}/", summary="Receive a Fineract Web hook (JSON content type)")
     async def hook(secret: str, request: Request) -> Response:
         if not secret_ok(secret):
-            return _error(404, "not_found", "No such hook URL.")
+            return error_response(404, "not_found", "No such hook URL.")
         body = await request.body()
         try:
             event = parse_hook(request.headers, body, herald.settings.tenant)
             if event.tenant not in herald.corebanks:
                 raise WebhookError(f"Unknown tenant {event.tenant!r}; add it to HERALD_TENANTS.", status=400)
         except WebhookError as exc:
-            return _error(exc.status, "malformed", exc.message)
+            return error_response(exc.status, "malformed", exc.message)
         if not event.succeeded:
             return JSONResponse({"ignored": "the command failed in Fineract; nothing changed"})
         try:
             result = await to_thread.run_sync(materialize_event, herald, event)
         except HeraldError as exc:
             log.error("hook %s/%s not stored: %s", event.entity, event.action, exc)
-            return _error(503, "not_stored", str(exc))
+            return error_response(503, "not_stored", str(exc))
         pending = result.pop("pending_ids")
         if pending:
             immediate.submit(pending)
@@ -105,7 +106,7 @@ def router(herald: Herald, sender: Sender) -> APIRouter:
             tenant = gateway.authenticate(herald, request.headers)
             batch = gateway.parse_send(await request.body())
         except WebhookError as exc:
-            return _error(exc.status, "refused" if exc.status in (401, 403) else "malformed", exc.message)
+            return error_response(exc.status, "refused" if exc.status in (401, 403) else "malformed", exc.message)
         counts = await to_thread.run_sync(gateway.accept, herald, tenant, batch)
         return JSONResponse(counts, status_code=202)
 
@@ -115,7 +116,7 @@ def router(herald: Herald, sender: Sender) -> APIRouter:
             tenant = gateway.authenticate(herald, request.headers)
             ids = gateway.parse_report(await request.body())
         except WebhookError as exc:
-            return _error(exc.status, "refused" if exc.status in (401, 403) else "malformed", exc.message)
+            return error_response(exc.status, "refused" if exc.status in (401, 403) else "malformed", exc.message)
         return JSONResponse(await to_thread.run_sync(gateway.report, herald, tenant, ids))
 
     return api
@@ -130,7 +131,3 @@ async def send_now(herald: Herald, sender: Sender, ids: list[int]) -> None:
             await sender.send_batch(claimed)
     except Exception:  # the messages stay PENDING: the worker's send job picks them up
         log.exception("immediate send of %d triggered messages failed", len(ids))
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)

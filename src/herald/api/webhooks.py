@@ -13,6 +13,7 @@ from anyio import to_thread
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from herald.api.v1.errors import error_response
 from herald.app import Herald
 from herald.domain.phones import mask
 from herald.errors import HeraldError, WebhookError
@@ -29,14 +30,14 @@ def router(herald: Herald) -> APIRouter:
     @api.get("/webhooks/{provider}", summary="Reachability check for a provider's webhook URL")
     async def reachable(provider: str) -> Response:
         if provider not in herald.providers:
-            return _error(404, "unknown_provider", f"No provider {provider!r} is configured.")
+            return error_response(404, "unknown_provider", f"No provider {provider!r} is configured.")
         return JSONResponse({"provider": provider, "ok": True})
 
     @api.post("/webhooks/{provider}", summary="Status callbacks, delivery reports and inbound SMS of a provider")
     async def receive(provider: str, request: Request) -> Response:
         adapter = herald.providers.get(provider)
         if adapter is None:
-            return _error(404, "unknown_provider", f"No provider {provider!r} is configured.")
+            return error_response(404, "unknown_provider", f"No provider {provider!r} is configured.")
         body = await request.body()
         incoming = WebhookRequest(
             url=_public_url(herald, request),
@@ -49,11 +50,11 @@ def router(herald: Herald) -> APIRouter:
             batch = adapter.parse_webhook(incoming)
         except WebhookError as exc:
             log.warning("webhook for %s refused (%s): %s", provider, exc.status, exc.message)
-            return _error(exc.status, "refused" if exc.status in (401, 403) else "malformed", exc.message)
+            return error_response(exc.status, "refused" if exc.status in (401, 403) else "malformed", exc.message)
         try:
             stored = await to_thread.run_sync(_store, herald, provider, batch)
         except HeraldError as exc:
-            return _error(503, "not_stored", f"herald could not store the call, retry later: {exc}")
+            return error_response(503, "not_stored", f"herald could not store the call, retry later: {exc}")
         return JSONResponse(stored)
 
     return api
@@ -77,7 +78,3 @@ def _public_url(herald: Herald, request: Request) -> str:
         return str(request.url)
     query = f"?{request.url.query}" if request.url.query else ""
     return base.rstrip("/") + request.url.path + query
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
