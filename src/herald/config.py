@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     materialize_interval: Annotated[float, Field(gt=0)] = 30.0
     send_interval: Annotated[float, Field(gt=0)] = 2.0
     reports_interval: Annotated[float, Field(gt=0)] = 5.0
+    reports_poll_after: Annotated[float, Field(ge=0)] = Field(
+        600.0, description="Seconds without news before a message of a pushing provider is polled."
+    )
     providers_file: Path | None = Field(None, description="TOML file with [[providers]] tables.")
     providers: str | None = Field(None, description="JSON list of provider tables (instead of or besides the file).")
     fallback_provider: str | None = Field(None, description="Provider that takes over for any failing one.")

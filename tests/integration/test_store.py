@@ -180,3 +180,21 @@ def test_many_reports_apply_in_one_call(engine: Engine) -> None:
         )
         reports = [DeliveryReport(f"E{i}", MessageStatus.DELIVERED, NOW) for i in range(3)]
         assert store.apply_reports(conn, "simulator", reports, NOW) == 3
+
+
+def test_messages_of_pushing_providers_are_polled_only_after_a_quiet_spell(engine: Engine) -> None:
+    cid = _campaign(engine)
+    waiting = MessageStatus.WAITING_FOR_DELIVERY_REPORT
+    with engine.begin() as conn:
+        _put(
+            conn,
+            _message(cid, "a", status=waiting, external_id="SM-fresh", provider="twilio", updated_at=NOW),
+            _message(
+                cid, "b", status=waiting, external_id="SM-quiet", provider="twilio", updated_at=NOW - timedelta(hours=1)
+            ),
+            _message(cid, "c", status=waiting, external_id="SIM-1", provider="simulator", updated_at=NOW),
+        )
+        every = store.awaiting_reports(conn, 100)
+        polled = store.awaiting_reports(conn, 100, pushing=["twilio"], quiet_since=NOW - timedelta(minutes=10))
+    assert [ext for _, _, ext in every] == ["SM-fresh", "SM-quiet", "SIM-1"]
+    assert [ext for _, _, ext in polled] == ["SM-quiet", "SIM-1"]

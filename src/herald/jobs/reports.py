@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from datetime import timedelta
 
 from herald.app import Herald
 from herald.errors import ProviderError
@@ -21,9 +22,11 @@ async def pull_reports(herald: Herald) -> dict[str, int]:
     """Ask each provider about its waiting messages, page by page, and apply what it says."""
     totals = {"asked": 0, "reports": 0, "changed": 0}
     after = 0
+    pushing = [name for name, p in herald.providers.items() if getattr(p, "pushes_reports", False)]
+    quiet_since = herald.clock.now() - timedelta(seconds=herald.settings.reports_poll_after)
     while True:
         with herald.store.connect() as conn:
-            page = message_store.awaiting_reports(conn, PAGE, after)
+            page = message_store.awaiting_reports(conn, PAGE, after, pushing=pushing, quiet_since=quiet_since)
         if not page:
             break
         after = page[-1][0]

@@ -127,6 +127,9 @@ class Provider(Protocol):
     name: str
     kind: str
     max_batch: int  # how many messages one send() call should carry (1 for per-message APIs handled concurrently)
+    # Whether reports arrive by themselves (callbacks, receipts on the bind): then the pull job only
+    # asks about messages that have heard nothing for a while, instead of every waiting message.
+    pushes_reports: bool
 
     async def send(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
         """Hand messages over; one result per message, in order. Never raises for one bad message:

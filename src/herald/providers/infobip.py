@@ -206,6 +206,7 @@ class InfobipProvider:
             "Content-Type": "application/json",
         }
         self._notify_url = self._notify(public_url)
+        self.pushes_reports = self._notify_url is not None
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 

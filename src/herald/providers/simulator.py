@@ -63,6 +63,7 @@ class Simulator:
 
     kind = "simulator"
     max_batch = 1000
+    pushes_reports = False
 
     def __init__(self, config: SimulatorConfig, now: Callable[[], datetime], name: str = "simulator") -> None:
         self.name = name

@@ -104,6 +104,7 @@ def build(
 class SmppProvider:
     kind = "smpp"
     max_batch = 100
+    pushes_reports = True  # receipts come on the bind
 
     def __init__(
         self,

@@ -159,6 +159,7 @@ class TwilioProvider:
         self.status_callback = (
             f"{public_url.rstrip('/')}/webhooks/{settings.name}" if public_url and settings.status_callback else None
         )
+        self.pushes_reports = self.status_callback is not None
         self._http: aiohttp.ClientSession | None = None
         self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql
 
 from herald.domain.campaign import CampaignStatus
@@ -332,18 +332,28 @@ def apply_reports(conn: Connection, provider: str, reports: Sequence[DeliveryRep
     return changed
 
 
-def awaiting_reports(conn: Connection, limit: int, after_id: int = 0) -> list[tuple[int, str, str]]:
-    """(id, provider, external id) of messages still waiting for a final report, oldest first."""
-    rows = conn.execute(
-        select(messages.c.id, messages.c.provider, messages.c.external_id)
-        .where(
-            messages.c.status.in_([MessageStatus.WAITING_FOR_DELIVERY_REPORT, MessageStatus.SENT]),
-            messages.c.external_id.is_not(None),
-            messages.c.id > after_id,
-        )
-        .order_by(messages.c.id)
-        .limit(limit)
-    ).all()
+def awaiting_reports(
+    conn: Connection,
+    limit: int,
+    after_id: int = 0,
+    *,
+    pushing: Sequence[str] = (),
+    quiet_since: datetime | None = None,
+) -> list[tuple[int, str, str]]:
+    """(id, provider, external id) of messages still waiting for a final report, oldest first.
+
+    Messages of the `pushing` providers are left out unless nothing happened to them since
+    `quiet_since`: their reports come by themselves, the pull only covers what push missed.
+    """
+    query = select(messages.c.id, messages.c.provider, messages.c.external_id).where(
+        messages.c.status.in_([MessageStatus.WAITING_FOR_DELIVERY_REPORT, MessageStatus.SENT]),
+        messages.c.external_id.is_not(None),
+        messages.c.id > after_id,
+    )
+    if pushing:
+        quiet = messages.c.updated_at <= quiet_since if quiet_since is not None else false()
+        query = query.where(or_(messages.c.provider.not_in(list(pushing)), quiet))
+    rows = conn.execute(query.order_by(messages.c.id).limit(limit)).all()
     return [(r.id, r.provider, r.external_id) for r in rows]
 
 
