@@ -397,7 +397,8 @@ def main(argv: list[str] | None = None) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         async with fake:
-            print(f"fake Twilio at {fake.url} account {fake.account_sid} token {fake.auth_token}", flush=True)
+            hidden = "*" * len(fake.auth_token)
+            print(f"fake Twilio at {fake.url} account {fake.account_sid} (token {hidden})", flush=True)
             await stop.wait()
 
     asyncio.run(serve())
