@@ -21,9 +21,9 @@ from herald.app import Herald
 from herald.domain.campaign import CampaignStatus, TriggerType
 from herald.domain.dedup import DedupScope
 from herald.domain.message import MessageStatus
-from herald.domain.phones import PhoneRejection, normalize
 from herald.domain.segments import count_segments
 from herald.errors import WebhookError
+from herald.jobs.materialize import recipient
 from herald.rules.catalog import BusinessRule
 from herald.store import messages as message_store
 from herald.store import optouts
@@ -154,18 +154,8 @@ def accept(herald: Herald, tenant: str, batch: Sequence[GatewayMessage]) -> dict
         invalid = 0
         for m in batch:
             info = count_segments(m.message)
-            phone = normalize(m.mobile_number, herald.settings.default_region)
+            status, number, reason = recipient(m.mobile_number, herald.settings.default_region, blocked)
             provider = providers.get(str(m.provider_id), herald.settings.gateway_provider)
-            if isinstance(phone, PhoneRejection):
-                status, number, reason = (
-                    MessageStatus.INVALID,
-                    (m.mobile_number or "")[:50] or None,
-                    phone.problem.value,
-                )
-            elif phone.e164 in blocked:
-                status, number, reason = MessageStatus.INVALID, phone.e164, "opted out"
-            else:
-                status, number, reason = MessageStatus.PENDING, phone.e164, None
             invalid += status is MessageStatus.INVALID
             rows.append(
                 (

@@ -7,7 +7,7 @@ so a re-run, an overlapping window or a crash half-way creates nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Set
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -56,23 +56,19 @@ def compose(
     for row in rows:
         body = render(row.variables)
         info = count_segments(body)
-        phone = normalize(row.mobile_no, regions.get(row.office_id, default_region))
-        if isinstance(phone, PhoneRejection):
-            yield Composed(
-                row,
-                body,
-                (row.mobile_no or "")[:50] or None,
-                MessageStatus.INVALID,
-                phone.problem.value,
-                info.encoding.value,
-                info.segments,
-            )
-        elif phone.e164 in opted_out:
-            yield Composed(
-                row, body, phone.e164, MessageStatus.INVALID, "opted out", info.encoding.value, info.segments
-            )
-        else:
-            yield Composed(row, body, phone.e164, MessageStatus.PENDING, None, info.encoding.value, info.segments)
+        status, number, reason = recipient(row.mobile_no, regions.get(row.office_id, default_region), opted_out)
+        yield Composed(row, body, number, status, reason, info.encoding.value, info.segments)
+
+
+def recipient(raw: str | None, region: str, opted_out: Set[str]) -> tuple[MessageStatus, str | None, str | None]:
+    """(status, number to store, reason) for a number as Fineract holds it: PENDING with its E.164 form,
+    or INVALID with why (no or bad number, opted out). Campaigns and the drop-in gateway both decide here."""
+    phone = normalize(raw, region)
+    if isinstance(phone, PhoneRejection):
+        return MessageStatus.INVALID, (raw or "")[:50] or None, phone.problem.value
+    if phone.e164 in opted_out:
+        return MessageStatus.INVALID, phone.e164, "opted out"
+    return MessageStatus.PENDING, phone.e164, None
 
 
 @dataclass
