@@ -25,6 +25,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from herald.demo_services import free_port
+
 TARGET_P99 = 1.0
 RECORDER = r"""
 import asyncio, json, signal, sys, time
@@ -51,12 +53,6 @@ asyncio.run(main())
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _wait(port: int, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -77,7 +73,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="herald-hooks-"))
     from herald.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN
 
-    twilio_port, herald_port = _free_port(), _free_port()
+    twilio_port, herald_port = free_port(), free_port()
     providers = [
         {
             "kind": "twilio",

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from datetime import UTC, datetime
 
 from pydantic import SecretStr
 
+from herald.demo_services import free_port
 from herald.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN
 from herald.providers.base import OutboundMessage
 from herald.providers.config import TwilioSettings
@@ -29,13 +29,6 @@ from herald.providers.registry import build_provider
 
 TARGET_RATIO = 50.0
 SENDER = "+12025550143"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def start_fake(port: int, latency: float) -> subprocess.Popen[str]:
@@ -115,7 +108,7 @@ def main() -> None:
     parser.add_argument("--sdk-sample", type=int, default=1_000, help="messages the SDK sends (then extrapolated)")
     args = parser.parse_args()
 
-    port = _free_port()
+    port = free_port()
     fake = start_fake(port, args.latency)
     url = f"http://127.0.0.1:{port}"
     try:

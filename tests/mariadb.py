@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from herald.demo_services import free_port
 
 # herald's admin account on the test server; root stays on the unix socket only.
 _ADMIN = "herald"
@@ -62,12 +63,6 @@ def _install_db_script() -> str:
     raise RuntimeError("mariadb-install-db is missing: is the mariadb-server package complete?")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _user_options() -> list[str]:
     """mariadbd refuses to run as root unless told to; as anyone else it runs as that user."""
     return ["--user=root"] if os.geteuid() == 0 else []
@@ -81,7 +76,7 @@ def mariadb_server() -> Iterator[str]:
     shm = Path("/dev/shm")
     scratch = str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
     root = Path(tempfile.mkdtemp(prefix="herald-mariadb-", dir=scratch))
-    data, sock, port = root / "data", root / "mysqld.sock", _free_port()
+    data, sock, port = root / "data", root / "mysqld.sock", free_port()
     common = ["--no-defaults", f"--datadir={data}", *_user_options()]
     try:
         initialised = subprocess.run(

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from herald.demo_services import free_port
+
 
 def _bin_dir() -> Path | None:
     for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
@@ -34,12 +36,6 @@ def _install() -> Path:
     if found is None:
         raise RuntimeError("postgresql was installed but initdb is still not found")
     return found
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _as_user(cmd: list[str]) -> list[str]:
@@ -67,7 +63,7 @@ def postgres_cluster() -> Iterator[str]:
     root = Path(tempfile.mkdtemp(prefix="herald-pg-"))
     os.chmod(root, 0o777)
     data = root / "data"
-    port = _free_port()
+    port = free_port()
     if os.geteuid() == 0:
         import pwd
 
