@@ -98,6 +98,10 @@ messages = Table(
     Column("attempts", SmallInteger, nullable=False, server_default="0"),
     Column("not_before", UTCDateTime()),
     Column("in_flight_since", UTCDateTime()),  # set while an attempt is with the provider
+    # When the first attempt whose outcome is unknown began: kept across reclaims until the provider
+    # says whether it has the message, so every lookup covers every attempt since then.
+    Column("in_doubt_since", UTCDateTime()),
+    Column("claimed_by", String(64)),  # the worker holding the lease (workers.id)
     Column("error_code", String(40)),
     Column("error_text", String(300)),
     Column("created_at", UTCDateTime(), nullable=False),
@@ -194,7 +198,41 @@ sessions = Table(
 )
 """UI sessions: the cookie holds a random id, the table its SHA-256, so a copy of the database opens no session."""
 
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("host", String(200), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),  # worker, serve, cli
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("heartbeat_at", UTCDateTime(), nullable=False),
+    Column("stopping", Boolean, nullable=False, server_default="0"),
+    Index(None, "heartbeat_at"),
+)
+"""Processes that send: each heartbeats; a silent one's claims are settled by the others, and the live ones
+share every provider's rate limit between them."""
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(100)),  # the username (None for a failed login with an unknown name)
+    Column("via", String(20), nullable=False),  # ui, api, cli, system
+    Column("action", String(60), nullable=False),  # login, login.failed, campaign.activate, user.create ...
+    Column("target", String(200)),  # what it was done to: a campaign name, a username, a masked number
+    Column("address", String(64)),  # the client's address, for logins
+    Column("tenant", String(100)),
+    Column("detail", JSON),
+    Index(None, "at"),
+    Index(None, "action", "at"),
+    Index(None, "actor", "at"),
+)
+"""Who did what and when; herald only ever appends to it."""
+
 __all__ = [
+    "audit_log",
     "api_tokens",
     "campaigns",
     "job_runs",
@@ -205,4 +243,5 @@ __all__ = [
     "parked_reports",
     "sessions",
     "users",
+    "workers",
 ]
