@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from herald.demo_services import free_port
+from tests.debian import apt_install
 
 # herald's admin account on the test server; root stays on the unix socket only.
 _ADMIN = "herald"
@@ -43,12 +44,7 @@ def _server_binary() -> Path | None:
 
 def _install() -> Path:
     """Install Debian's mariadb-server when the machine has none (CI starts from a bare image)."""
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    subprocess.run([*sudo, "apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
-    subprocess.run(
-        [*sudo, "apt-get", "install", "-y", "-q", "mariadb-server"], check=True, env=env, stdout=subprocess.DEVNULL
-    )
+    apt_install("mariadb-server")
     found = _server_binary()
     if found is None:
         raise RuntimeError("mariadb-server was installed but neither mariadbd nor mysqld is found")

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from herald.demo_services import free_port
+from tests.debian import apt_install
 
 
 def _bin_dir() -> Path | None:
@@ -26,12 +27,7 @@ def _bin_dir() -> Path | None:
 
 def _install() -> Path:
     """Install Debian's postgresql package when the machine has none (CI starts from a bare image)."""
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    subprocess.run([*sudo, "apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
-    subprocess.run(
-        [*sudo, "apt-get", "install", "-y", "-q", "postgresql"], check=True, env=env, stdout=subprocess.DEVNULL
-    )
+    apt_install("postgresql")
     found = _bin_dir()
     if found is None:
         raise RuntimeError("postgresql was installed but initdb is still not found")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from herald.api.app import create_app
 from herald.app import Herald
 from herald.auth import Role
 from herald.clock import ManualClock
+from tests.debian import apt_install
 from tests.web.conftest import PASSWORD, START, USERNAMES, DemoCorebank, build_herald
 from tests.web.test_access import pending_campaign
 
@@ -52,10 +52,7 @@ def ensure_chromium() -> None:
         return
     if shutil.which("apt-get") is None or os.geteuid() != 0:
         pytest.fail("The browser tests need Debian's chromium: run `apt-get install -y chromium` as root.")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    if subprocess.run(["apt-get", "install", "-y", "chromium"], env=env, capture_output=True).returncode != 0:
-        subprocess.run(["apt-get", "update"], env=env, capture_output=True, check=True)
-        subprocess.run(["apt-get", "install", "-y", "chromium"], env=env, capture_output=True, check=True)
+    apt_install("chromium")
 
 
 @dataclass
