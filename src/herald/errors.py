@@ -100,6 +100,8 @@ class ProviderError(HeraldError):
         opted_out: bool = False,
         outcome_unknown: bool = False,
         misconfigured: bool = False,
+        throttled: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.provider = provider
@@ -113,6 +115,10 @@ class ProviderError(HeraldError):
         # The provider refuses herald itself (credentials, account): no message is at fault, so none
         # is failed for it; herald holds them, or hands them to a fallback, until someone fixes it.
         self.misconfigured = misconfigured
+        # The provider asks herald to slow down (HTTP 429, SMPP ESME_RTHROTTLED / ESME_RMSGQFUL): no
+        # message is at fault, so no attempt is used up; the provider gets a pause instead.
+        self.throttled = throttled
+        self.retry_after = retry_after  # seconds the provider asked for (Retry-After), if it said
 
 
 class WebhookError(HeraldError):

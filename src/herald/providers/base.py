@@ -114,6 +114,24 @@ class InDoubt:
         return f"herald-{self.message_id}-{self.attempt}"
 
 
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds a `Retry-After` header asks for (delta-seconds or an HTTP date); None if absent or unreadable."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return min(float(text), 3600.0)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return min(max((when - now).total_seconds(), 0.0), 3600.0)
+
+
 ReportSink = Callable[[str, Sequence[DeliveryReport]], Awaitable[None]]
 """Where an adapter hands reports that arrive on its own connection (SMPP receipts): (provider name, reports)."""
 

@@ -34,6 +34,7 @@ from herald.providers.base import (
     SendResult,
     WebhookBatch,
     WebhookRequest,
+    retry_after,
 )
 from herald.providers.config import InfobipSettings
 
@@ -239,10 +240,25 @@ class InfobipProvider:
         try:
             async with self._client().request(method, self._base + path, **kwargs) as response:
                 raw = await response.read()
+                if response.status == 429:  # slow down: no message is at fault, none uses up an attempt
+                    wait = retry_after(response.headers.get("Retry-After"), self._now())
+                    raise ProviderError(
+                        f"Infobip asks herald to slow down (429); herald pauses provider {self.name!r}.",
+                        provider=self.name,
+                        code="HTTP429",
+                        text="too many requests",
+                        retryable=True,
+                        throttled=True,
+                        retry_after=wait,
+                    )
                 try:
                     return response.status, json.loads(raw) if raw else None
                 except ValueError:
                     return response.status, None
+        except aiohttp.ClientConnectorError as exc:  # no connection was made: nothing reached Infobip
+            raise self._error(
+                f"Infobip is unreachable ({type(exc).__name__}); herald will retry.", "UNREACHABLE", "unreachable", True
+            ) from None
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             kind = "timed out" if isinstance(exc, TimeoutError) else f"failed ({type(exc).__name__})"
             raise self._error(

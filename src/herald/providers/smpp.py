@@ -227,9 +227,11 @@ class SmppProvider:
         if status in (p.ESME_RTHROTTLED, p.ESME_RMSGQFUL):
             # The rest of the batch would meet the same answer: give the SMSC a moment first.
             self._next_slot = max(self._next_slot, asyncio.get_running_loop().time() + THROTTLE_PAUSE)
-        return self._error(
+        error = self._error(
             meaning, name, retryable=outcome in (Outcome.RETRY, Outcome.REBIND), opted_out=outcome is Outcome.OPTED_OUT
         )
+        error.throttled = status in (p.ESME_RTHROTTLED, p.ESME_RMSGQFUL)
+        return error
 
     def _error(
         self,

@@ -31,6 +31,7 @@ from herald.providers.base import (
     SendResult,
     WebhookBatch,
     WebhookRequest,
+    retry_after,
 )
 from herald.providers.config import TwilioSettings
 
@@ -209,8 +210,18 @@ class TwilioProvider:
                     f"{self._account}/Messages.json", data=form, headers=_FORM_TYPE, timeout=self._timeout
                 ) as response:
                     status, raw = response.status, await response.read()
+                    wait = retry_after(response.headers.get("Retry-After"), self._now())
             except TimeoutError:
                 error = self._transport_error("TIMEOUT", f"no answer within {self.settings.timeout:g} s")
+                return self._refused(message, error)
+            except aiohttp.ClientConnectorError as exc:  # no connection was made: nothing reached Twilio
+                error = ProviderError(
+                    f"Twilio ({self.name}) is unreachable ({type(exc).__name__}); herald will retry.",
+                    provider=self.name,
+                    code="UNREACHABLE",
+                    text=f"cannot connect to {self._host}",
+                    retryable=True,
+                )
                 return self._refused(message, error)
             except aiohttp.ClientError as exc:
                 error = self._transport_error("CONNECTION", f"{type(exc).__name__} talking to {self._host}")
@@ -222,7 +233,7 @@ class TwilioProvider:
                 return SendResult(message.message_id, external_id=sid)
             error = self._transport_error("MALFORMED", f"HTTP {status} without a Message resource")
             return self._refused(message, error)
-        return self._refused(message, self._http_error(status, raw))
+        return self._refused(message, self._http_error(status, raw, wait))
 
     def _transport_error(self, code: str, text: str) -> ProviderError:
         # The outcome is unknown (Twilio may or may not have queued it): herald looks it up, then retries.
@@ -268,7 +279,7 @@ class TwilioProvider:
                     return sid
         return None
 
-    def _http_error(self, status: int, raw: bytes) -> ProviderError:
+    def _http_error(self, status: int, raw: bytes, wait: float | None = None) -> ProviderError:
         body = _json(raw) or {}
         raw_code = body.get("code")
         code = str(raw_code) if isinstance(raw_code, int | str) and raw_code != "" else f"HTTP{status}"
@@ -286,6 +297,8 @@ class TwilioProvider:
             retryable=error_class is _T,
             opted_out=error_class is ErrorClass.OPT_OUT,
             misconfigured=status in (401, 403),
+            throttled=status == 429 or code == "20429",
+            retry_after=wait,
         )
 
     def _refused(self, message: OutboundMessage, error: ProviderError) -> SendResult:
