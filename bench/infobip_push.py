@@ -53,6 +53,7 @@ def prefill(folder: Path, name: str, n: int) -> None:
     from herald.app import Herald
     from herald.campaigns import CampaignRequest
     from herald.config import Settings
+    from herald.domain.sending import Accepted
     from herald.store import messages as message_store
 
     env = environment(folder, name)
@@ -81,7 +82,7 @@ def prefill(folder: Path, name: str, n: int) -> None:
         ]
         message_store.insert_new(conn, rows)
         ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM messages ORDER BY id")]
-        message_store.mark_accepted(conn, [(i, "infobip", f"herald-{i}-1") for i in ids], now)
+        message_store.mark_accepted(conn, [Accepted(i, "infobip", f"herald-{i}-1") for i in ids], now)
     herald.close()
 
 

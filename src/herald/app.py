@@ -15,8 +15,10 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from herald.clock import Clock, SystemClock
 from herald.config import Settings
 from herald.errors import ConfigurationError
+from herald.jobs.presence import Presence
 from herald.providers.base import DeliveryReport, InboundMessage, Provider
 from herald.providers.config import ProviderSettings, SimulatorSettings, load_providers
+from herald.providers.gate import Gates
 from herald.providers.registry import build_provider
 from herald.store.database import open_store
 from herald.store.tables import office_profiles
@@ -63,6 +65,13 @@ class Herald:
     provider_settings: dict[str, ProviderSettings] = field(default_factory=dict)
     corebanks: dict[str, Engine] = field(default_factory=dict)
     _profiles: dict[str, dict[int, tuple[str, str]]] = field(default_factory=dict)
+    # Once per process: every sender in it (the worker, the hook sender, "Run now") shares them.
+    gates: Gates = field(init=False)
+    presence: Presence = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.gates = Gates(self.provider_settings, self.settings.send_concurrency)
+        self.presence = Presence(self.store, self.settings, self.gates, self.clock.now, kind="herald")
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Herald:
@@ -80,6 +89,7 @@ class Herald:
             transient_ratio=settings.simulator_transient_ratio,
         )
         herald.provider_settings = {"simulator": default} | {c.name: c for c in configured}
+        herald.gates = herald.presence.gates = Gates(herald.provider_settings, settings.send_concurrency)
         for name, config in herald.provider_settings.items():
             herald.providers[name] = build_provider(
                 config,

@@ -39,6 +39,13 @@ class Settings(BaseSettings):
         default_factory=lambda: (os.cpu_count() or 1) + 1,
         description="Processes that materialize a large audience.",
     )
+    send_lease_seconds: Annotated[float, Field(gt=0)] = Field(
+        300.0, description="How long a claimed message stays off other workers' hands (renewed while held)."
+    )
+    heartbeat_seconds: Annotated[float, Field(gt=0)] = Field(5.0, description="How often a sending process says so.")
+    worker_timeout_seconds: Annotated[float, Field(gt=0)] = Field(
+        20.0, description="A sending process silent this long is dead: its claims are settled by the others."
+    )
     materialize_interval: Annotated[float, Field(gt=0)] = 30.0
     send_interval: Annotated[float, Field(gt=0)] = 2.0
     reports_interval: Annotated[float, Field(gt=0)] = 5.0

@@ -18,8 +18,9 @@ from herald.clock import ManualClock
 from herald.config import Settings
 from herald.domain.breaker import BreakerState
 from herald.domain.message import MessageStatus
+from herald.domain.sending import Accepted
 from herald.jobs import outbound
-from herald.jobs.send import LEASE, Sender
+from herald.jobs.send import Sender
 from herald.providers.base import DeliveryReport
 from herald.providers.simulator import Simulator
 from herald.store import messages as message_store
@@ -32,6 +33,8 @@ PROVIDERS = [
     {"kind": "simulator", "name": "sim-a", "transient_ratio": 1.0, "fallback": "sim-b", "failure_ratio": 0},
     {"kind": "simulator", "name": "sim-b", "failure_ratio": 0},
 ]
+
+LEASE = timedelta(minutes=5)
 
 
 def _herald(tmp_path: Path, fineract: FineractBuilder, clock: ManualClock, **extra: Any) -> Herald:
@@ -125,7 +128,7 @@ def test_transient_errors_are_retried_with_backoff_then_fail_with_the_last_error
     assert asyncio.run(sender.run())["accepted"] == 0  # not before its time
     for _ in range(3):
         clock.advance(seconds=3600)
-        sender.gates.clear()  # keep the breaker out of this test: every attempt reaches the provider
+        sender.gates.reset()  # keep the breaker out of this test: every attempt reaches the provider
         asyncio.run(sender.run())
     [row] = _rows(herald)
     assert (row.status, row.attempts, row.error_code, row.error_text) == (
@@ -172,7 +175,7 @@ def test_a_report_that_overtakes_the_send_call_is_parked_then_applied(
         assert report_store.record(conn, "sim-b", [early], clock.now()) == 0
         [claimed] = message_store.claim_pending(conn, clock.now(), 10, LEASE)
     with herald.store.begin() as conn:
-        message_store.mark_accepted(conn, [(claimed.id, "sim-b", "EXT-1")], clock.now())
+        message_store.mark_accepted(conn, [Accepted(claimed.id, "sim-b", "EXT-1")], clock.now())
         assert report_store.adopt_parked(conn, [("sim-b", "EXT-1")], clock.now()) == 1
         assert conn.execute(select(parked_reports)).all() == []
     assert _rows(herald)[0].status == MessageStatus.DELIVERED

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, insert, select
 
 from herald.domain.campaign import CampaignStatus, TriggerType
 from herald.domain.message import MessageStatus
+from herald.domain.sending import Accepted
 from herald.errors import ConfigurationError
 from herald.providers.base import DeliveryReport
 from herald.store import messages as store
@@ -138,7 +139,7 @@ def test_reports_apply_idempotently_and_never_move_backwards(engine: Engine) -> 
     with engine.begin() as conn:
         _put(conn, _message(cid, "k"))
         [claimed] = store.claim_pending(conn, NOW, 1, timedelta(minutes=5))
-        store.mark_accepted(conn, [(claimed.id, "simulator", "EXT1")], NOW)
+        store.mark_accepted(conn, [Accepted(claimed.id, "simulator", "EXT1")], NOW)
     delivered = DeliveryReport("EXT1", MessageStatus.DELIVERED, NOW)
     sent = DeliveryReport("EXT1", MessageStatus.SENT, NOW)
     failed = DeliveryReport("EXT1", MessageStatus.FAILED, NOW, "30003", "Unreachable")

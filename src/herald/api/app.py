@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,13 +13,26 @@ from herald.api import fineract, v1, webhooks
 from herald.api.v1 import errors
 from herald.app import Herald
 from herald.jobs.send import Sender
+from herald.jobs.worker import Worker
 
 
-def create_app(herald: Herald) -> FastAPI:
+def create_app(herald: Herald, *, run_jobs: bool = False) -> FastAPI:
+    """The app; with `run_jobs` the three jobs run in its event loop too (`herald serve --worker`)."""
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await herald.close_providers()  # their connections belong to the server's event loop
+        async with herald.presence.alive():  # hook sends and "Run now" count among the sending processes
+            jobs: asyncio.Task[None] | None = None
+            worker = Worker(herald)
+            if run_jobs:
+                jobs = asyncio.create_task(worker.run_async(lambda: False, close_providers=False))
+            try:
+                yield
+            finally:
+                if jobs is not None:
+                    worker.request_stop()
+                    await asyncio.gather(jobs, return_exceptions=True)
+                await herald.close_providers()  # their connections belong to the server's event loop
 
     app = FastAPI(title="herald", summary="SMS campaigns for Apache Fineract", version="0.1.0", lifespan=lifespan)
     app.state.herald = herald  # how auth dependencies (REST and UI) find the users' store

@@ -18,11 +18,12 @@ from fastapi.responses import JSONResponse
 
 from herald.api.v1.errors import error_response
 from herald.app import Herald
+from herald.domain.sending import Claimed
 from herald.errors import HeraldError, WebhookError
 from herald.events import gateway
 from herald.events.dispatch import materialize_event
 from herald.events.hooks import parse_hook
-from herald.jobs.send import LEASE, Sender
+from herald.jobs.send import Sender
 from herald.store import messages as message_store
 
 log = logging.getLogger(__name__)
@@ -125,9 +126,17 @@ def router(herald: Herald, sender: Sender) -> APIRouter:
 async def send_now(herald: Herald, sender: Sender, ids: list[int]) -> None:
     """Hand a triggered event's new messages to their providers at once (the worker retries failures)."""
     try:
-        with herald.store.begin() as conn:
-            claimed = message_store.claim_pending(conn, herald.clock.now(), len(ids), LEASE, only=ids)
-        if claimed:
-            await sender.send_batch(claimed)
+        async with herald.presence.alive():
+
+            def claim() -> list[Claimed]:
+                with herald.store.begin() as conn:
+                    now = herald.clock.now()
+                    return message_store.claim_pending(
+                        conn, now, len(ids), sender.lease, only=ids, worker=herald.presence.id
+                    )
+
+            claimed = await to_thread.run_sync(claim)
+            if claimed:
+                await sender.send_batch(claimed)
     except Exception:  # the messages stay PENDING: the worker's send job picks them up
         log.exception("immediate send of %d triggered messages failed", len(ids))

@@ -136,7 +136,5 @@ def worker(
         return until_idle and w.idle()
 
     console.print("Worker running: " + ", ".join(f"{j.value} every {s:g}s" for j, s in w.intervals.items()))
-    try:
-        w.run(stop)
-    except KeyboardInterrupt:
-        console.print("Stopped.")
+    w.on_stop = console.print
+    w.run(stop, signals=True)  # SIGTERM / Ctrl-C: stop claiming, finish what is in flight, exit 0

@@ -280,24 +280,12 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the web UI, the REST API, provider webhooks and Fineract's endpoints (HERALD_PUBLIC_URL behind a proxy)."""
-    import threading
-
     import uvicorn
 
     from herald.api.app import create_app
-    from herald.jobs.worker import Worker
 
-    stop = threading.Event()
-    jobs: threading.Thread | None = None
     if worker:
-        # Its own Herald: provider connections belong to one event loop, and the worker has its own.
-        background = Worker(herald_from_env())
-        jobs = threading.Thread(target=background.run, args=(stop.is_set,), name="herald-worker", daemon=True)
-        jobs.start()
         console.print("The three jobs run in this process too.")
-    try:
-        uvicorn.run(create_app(herald_from_env()), host=host, port=port, log_level="warning")
-    finally:
-        stop.set()
-        if jobs is not None:
-            jobs.join(timeout=30)
+    # One Herald, one event loop: the jobs, the hook sender and "Run now" share every provider's
+    # rate limit and breaker, and uvicorn's shutdown (SIGTERM, Ctrl-C) stops the jobs gracefully.
+    uvicorn.run(create_app(herald_from_env(), run_jobs=worker), host=host, port=port, log_level="warning")

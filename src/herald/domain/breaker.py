@@ -17,16 +17,31 @@ class BreakerState(StrEnum):
 class CircuitBreaker:
     """Opens after `threshold` consecutive failed requests; after `cooldown` lets one probe through.
 
-    Only transient failures count (timeouts, 5xx, throttling): a provider that says "invalid
-    number" is working. A successful probe closes the breaker, a failed one opens it again.
+    Only transient failures count (timeouts and hangs, 5xx, dropped connections): a provider that
+    says "invalid number" is working, and one that says "slow down" is paused, not broken. A
+    successful probe closes the breaker, a failed one opens it again, so a provider that stays down
+    sees one request per cool-down from each sending process.
     """
 
-    threshold: int = 5
-    cooldown: timedelta = timedelta(seconds=30)
+    threshold: int = 3
+    cooldown: timedelta = timedelta(seconds=5)
     state: BreakerState = BreakerState.CLOSED
     failures: int = 0
     opened_at: datetime | None = None
     _probing: bool = field(default=False, repr=False)
+
+    @property
+    def closed(self) -> bool:
+        return self.state is BreakerState.CLOSED
+
+    def available(self, now: datetime) -> bool:
+        """Whether `allows` would let a request through now; changes nothing."""
+        if self.state is BreakerState.CLOSED:
+            return True
+        if self.state is BreakerState.OPEN:
+            assert self.opened_at is not None
+            return now - self.opened_at >= self.cooldown
+        return not self._probing
 
     def allows(self, now: datetime) -> bool:
         """Whether a request may go to this provider now (a half-open breaker allows one probe)."""

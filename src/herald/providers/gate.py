@@ -1,43 +1,133 @@
-"""Per-provider traffic control: a token-bucket rate limit and the circuit breaker's bookkeeping."""
+"""Per-provider traffic control, once per process: rate limit, requests in flight, circuit breaker, pauses.
+
+The composition root owns one `Gates`; the worker's send job, the hook sender and every "Run now"
+go through it, so a provider's limit is never multiplied by the number of senders in a process.
+Across processes the configured `rate_limit` is shared: each live sending process takes its share
+(the rate divided by the live processes, learnt from their heartbeats), so the installation as a
+whole keeps to the limit however many workers share the database.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from aiolimiter import AsyncLimiter
 
 from herald.domain.breaker import CircuitBreaker
+from herald.providers.config import ProviderSettings
 
+THROTTLE_PAUSE = timedelta(seconds=1)
+"""How long a provider that said "slow down" without saying for how long gets (doubling while it repeats)."""
 
-class RateLimiter:
-    """At most `rate` messages per second on average, bursts up to one second's worth."""
-
-    def __init__(self, rate: float | None, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self._monotonic = monotonic
-        self._tokens = rate or 0.0
-        self._last = monotonic()
-        self._lock = asyncio.Lock()
-
-    async def acquire(self, n: int) -> None:
-        """Wait until `n` messages may go (a batch larger than a second's worth waits its share)."""
-        if self.rate is None:
-            return
-        async with self._lock:
-            while True:
-                now = self._monotonic()
-                self._tokens = min(self.rate, self._tokens + (now - self._last) * self.rate)
-                self._last = now
-                if self._tokens >= min(n, self.rate):
-                    self._tokens -= n  # may go negative for big batches: the next caller waits it off
-                    return
-                await asyncio.sleep((min(n, self.rate) - self._tokens) / self.rate)
+MOST_PAUSE = timedelta(minutes=5)
 
 
 class Gate:
-    """What stands between the send job and one provider: its breaker, rate limit and concurrency."""
+    """What stands between herald's senders and one provider."""
 
-    def __init__(self, rate: float | None, concurrency: int, breaker: CircuitBreaker) -> None:
-        self.limiter = RateLimiter(rate)
-        self.slots = asyncio.Semaphore(concurrency)
-        self.breaker = breaker
+    def __init__(self, name: str, rate: float | None, concurrency: int, breaker: CircuitBreaker | None = None) -> None:
+        self.name = name
+        self.rate = rate  # the installation's limit (messages per second), None for none
+        self.concurrency = concurrency
+        self.breaker = breaker or CircuitBreaker()
+        self.share = 1.0  # this process's part of `rate`
+        self.paused_until: datetime | None = None
+        self.holding = 0  # messages this process has claimed for the provider and not yet settled
+        self._throttled_in_a_row = 0
+        self._limiter: AsyncLimiter | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def process_rate(self) -> float | None:
+        return None if self.rate is None else self.rate * self.share
+
+    def set_share(self, share: float) -> None:
+        """This process's fraction of the rate (1 / live sending processes); the limiter follows."""
+        share = min(max(share, 0.0001), 1.0)
+        if share != self.share:
+            self.share = share
+            self._limiter = None  # rebuilt at the new rate on next use
+
+    def _bind(self) -> None:
+        # asyncio primitives belong to one loop; a one-off job's asyncio.run brings a new one.
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop, self._slots, self._limiter = loop, asyncio.Semaphore(self.concurrency), None
+
+    @property
+    def slots(self) -> asyncio.Semaphore:
+        self._bind()
+        assert self._slots is not None
+        return self._slots
+
+    async def admit(self, n: int) -> None:
+        """Wait until `n` more messages may go out from this process at its share of the rate."""
+        rate = self.process_rate
+        if rate is None or n <= 0:
+            return
+        self._bind()
+        if self._limiter is None:
+            # A short period keeps bursts small: the provider sees the limit in every second, not on average.
+            period = max(0.1, 1.0 / rate)
+            self._limiter = AsyncLimiter(rate * period, period)
+        limiter = self._limiter
+        while n > 0:
+            piece = min(n, max(int(limiter.max_rate), 1))
+            await limiter.acquire(piece)
+            n -= piece
+
+    def budget(self, lease: timedelta) -> int | None:
+        """How many messages this process may hold for the provider at once: what it can hand over in half
+        a lease at its rate (None: no limit), one while the breaker probes."""
+        if not self.breaker.closed:
+            return 1
+        rate = self.process_rate
+        return None if rate is None else max(int(rate * lease.total_seconds() / 2), 1)
+
+    def accepting(self, now: datetime) -> bool:
+        """Whether a request could go now (not paused, breaker closed or ready to probe); takes nothing."""
+        return not self.paused(now) and self.breaker.available(now)
+
+    def paused(self, now: datetime) -> bool:
+        return self.paused_until is not None and now < self.paused_until
+
+    def throttled(self, now: datetime, retry_after: float | None) -> datetime:
+        """The provider said "slow down": pause it for what it asked, or for a doubling pause; return the end."""
+        if retry_after is not None:
+            wait = timedelta(seconds=retry_after)
+        else:
+            wait = THROTTLE_PAUSE * (2 ** min(self._throttled_in_a_row, 8))
+        self._throttled_in_a_row += 1
+        until = now + min(max(wait, timedelta(milliseconds=100)), MOST_PAUSE)
+        self.paused_until = max(self.paused_until or until, until)
+        return self.paused_until
+
+    def answered(self) -> None:
+        """A request got an answer that was not "slow down"."""
+        self._throttled_in_a_row = 0
+
+
+class Gates:
+    """Every provider's gate in this process, made on first use from the provider's settings."""
+
+    def __init__(self, configs: Mapping[str, ProviderSettings], concurrency: int) -> None:
+        self._configs = configs
+        self._concurrency = concurrency
+        self._gates: dict[str, Gate] = {}
+
+    def __getitem__(self, name: str) -> Gate:
+        if name not in self._gates:
+            config = self._configs.get(name)
+            self._gates[name] = Gate(name, config.rate_limit if config else None, self._concurrency)
+        return self._gates[name]
+
+    def reset(self) -> None:
+        """Forget every breaker, pause and limiter (a provider was reconfigured or fixed by hand)."""
+        self._gates.clear()
+
+    def set_share(self, share: float) -> None:
+        for name in self._configs:
+            self[name].set_share(share)

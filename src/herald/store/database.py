@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -29,6 +31,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # materializes in a thread while it sends in the event loop.
             engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
+            engine.__class__ = _SQLiteStore
             return engine
         return create_engine(url, pool_pre_ping=True, **kwargs)
     except (ArgumentError, ImportError) as exc:
@@ -38,7 +42,31 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         ) from None
 
 
+class _SQLiteStore(Engine):
+    """herald's SQLite engine: `begin()` takes the write lock up front (BEGIN IMMEDIATE).
+
+    pysqlite's own transactions begin lazily at the first write, so a transaction that reads and
+    then writes (the SELECT of a claim, a status check before an update) runs its read outside the
+    lock, and two processes can both act on what they read. Every `engine.begin()` transaction here
+    is a write transaction and starts with BEGIN IMMEDIATE: the second writer waits for the first
+    and then reads what the first wrote. Plain `engine.connect()` reads begin deferred, so readers
+    never wait for each other.
+    """
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.connect() as conn:
+            conn.execution_options(herald_immediate=True)
+            with conn.begin():
+                yield conn
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("herald_immediate") else "BEGIN")
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+    dbapi_conn.isolation_level = None  # transactions are begun by _sqlite_begin, never by pysqlite itself
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, false, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql
 
 from herald.domain.campaign import CampaignStatus
 from herald.domain.message import MessageStatus, sources_of
+from herald.domain.sending import Accepted, Claimed, Failure, Retry
 from herald.providers.base import DeliveryReport
 from herald.store.tables import campaigns, messages
 
@@ -87,27 +88,6 @@ _SQLITE_INSERT = (
 
 
 @dataclass(frozen=True)
-class Claimed:
-    """A message leased to this worker for one attempt."""
-
-    id: int
-    campaign_id: int
-    provider: str
-    fallback: str | None
-    mobile_no: str
-    body: str
-    attempts: int
-    office_id: int | None
-    # When the previous attempt began, if its outcome is unknown (its worker died, or the provider
-    # never answered): that attempt may have been sent, so herald asks before sending again.
-    in_doubt_since: datetime | None
-
-    @property
-    def in_doubt(self) -> bool:
-        return self.in_doubt_since is not None
-
-
-@dataclass(frozen=True)
 class OfficeFilter:
     """Offices whose local time is inside quiet hours now (their messages wait)."""
 
@@ -123,68 +103,120 @@ def claim_pending(
     lease: timedelta,
     offices: OfficeFilter | None = None,
     only: Sequence[int] | None = None,
+    *,
+    worker: str = "",
+    provider: str | None = None,
+    campaign_fallbacks: Sequence[str] | None = None,
 ) -> list[Claimed]:
-    """Take up to `limit` sendable messages of active campaigns and lease them to this worker.
+    """Take up to `limit` sendable messages of active campaigns and lease them to `worker`, in one statement.
 
-    The lease (a `not_before` in the future, the attempt counted, `in_flight_since` set) keeps
-    other workers off them and is committed before anything is sent: a worker that dies mid-send
-    leaves a message whose `in_flight_since` says its outcome is unknown. On PostgreSQL,
-    `FOR UPDATE SKIP LOCKED` lets several workers claim side by side.
+    One `UPDATE ... WHERE id IN (SELECT ... LIMIT n [FOR UPDATE SKIP LOCKED]) AND status = PENDING
+    AND due ... RETURNING`: the status and due checks are inside the statement that writes, so two
+    workers can never both take a message (on SQLite the write lock is taken up front, see
+    store/database.py). The lease (a `not_before` in the future, the attempt counted, the holder,
+    `in_flight_since`) is committed before anything is sent. A message that was still marked in
+    flight (its attempt never answered, or its worker died) keeps the start of its first such
+    attempt in `in_doubt_since`, so the provider is asked about every attempt since then.
+
+    `provider` takes only that provider's messages; `campaign_fallbacks` only those whose campaign
+    falls back to one of these providers (the primary and its own fallbacks being unavailable).
     """
-    query = (
-        select(
+    due = or_(messages.c.not_before.is_(None), messages.c.not_before <= now)
+    candidates = (
+        select(messages.c.id)
+        .join(campaigns, campaigns.c.id == messages.c.campaign_id)
+        .where(messages.c.status == MessageStatus.PENDING, due, campaigns.c.status == CampaignStatus.ACTIVE)
+        .order_by(messages.c.id)
+        .limit(limit)
+    )
+    if provider is not None:
+        candidates = candidates.where(messages.c.provider == provider)
+    if campaign_fallbacks is not None:
+        candidates = candidates.where(campaigns.c.fallback_provider.in_(list(campaign_fallbacks)))
+    if only is not None:  # a triggered message, sent the moment its event arrives
+        candidates = candidates.where(messages.c.id.in_(list(only)))
+    if offices is not None:
+        if offices.quiet_by_default:
+            awake = offices.profiled - offices.quiet
+            candidates = candidates.where(messages.c.office_id.in_(sorted(awake)))
+        elif offices.quiet:
+            candidates = candidates.where(
+                or_(messages.c.office_id.is_(None), messages.c.office_id.not_in(sorted(offices.quiet)))
+            )
+    if conn.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True, of=messages)
+    was_in_flight = messages.c.in_flight_since.is_not(None)
+    rows = conn.execute(
+        update(messages)
+        .where(messages.c.id.in_(candidates.scalar_subquery()), messages.c.status == MessageStatus.PENDING, due)
+        .values(
+            attempts=messages.c.attempts + 1,
+            not_before=now + lease,
+            claimed_by=worker or None,
+            in_doubt_since=case(
+                (was_in_flight, func.coalesce(messages.c.in_doubt_since, messages.c.in_flight_since)),
+                else_=messages.c.in_doubt_since,
+            ),
+            in_flight_since=now,
+            updated_at=now,
+        )
+        .returning(
             messages.c.id,
             messages.c.campaign_id,
             messages.c.provider,
-            campaigns.c.fallback_provider,
             messages.c.mobile_no,
             messages.c.body,
             messages.c.attempts,
             messages.c.office_id,
-            messages.c.in_flight_since,
+            messages.c.in_doubt_since,
         )
-        .join(campaigns, campaigns.c.id == messages.c.campaign_id)
-        .where(
-            messages.c.status == MessageStatus.PENDING,
-            or_(messages.c.not_before.is_(None), messages.c.not_before <= now),
-            campaigns.c.status == CampaignStatus.ACTIVE,
-        )
-        .order_by(messages.c.id)
-        .limit(limit)
-    )
-    if only is not None:  # a triggered message, sent the moment its event arrives
-        query = query.where(messages.c.id.in_(list(only)))
-    if offices is not None:
-        if offices.quiet_by_default:
-            awake = offices.profiled - offices.quiet
-            query = query.where(messages.c.office_id.in_(sorted(awake)))
-        elif offices.quiet:
-            query = query.where(or_(messages.c.office_id.is_(None), messages.c.office_id.not_in(sorted(offices.quiet))))
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=messages)
-    rows = conn.execute(query).all()
+    ).all()
     if not rows:
         return []
-    # One statement for the whole batch: per-row updates were most of a claim's cost.
-    conn.execute(
-        update(messages)
-        .where(messages.c.id.in_([r.id for r in rows]))
-        .values(attempts=messages.c.attempts + 1, not_before=now + lease, in_flight_since=now, updated_at=now)
-    )
-    return [
-        Claimed(
-            r.id,
-            r.campaign_id,
-            r.provider,
-            r.fallback_provider,
-            r.mobile_no,
-            r.body,
-            r.attempts + 1,
-            r.office_id,
-            r.in_flight_since,
+    campaign_ids = sorted({r.campaign_id for r in rows})
+    fallbacks: dict[int, str | None] = {
+        r.id: r.fallback_provider
+        for r in conn.execute(
+            select(campaigns.c.id, campaigns.c.fallback_provider).where(campaigns.c.id.in_(campaign_ids))
         )
-        for r in rows
-    ]
+    }
+    return sorted(
+        (
+            Claimed(
+                r.id,
+                r.campaign_id,
+                r.provider,
+                fallbacks.get(r.campaign_id),
+                r.mobile_no,
+                r.body,
+                r.attempts,
+                r.office_id,
+                r.in_doubt_since,
+            )
+            for r in rows
+        ),
+        key=lambda c: c.id,
+    )
+
+
+def claim_orphans(
+    conn: Connection, now: datetime, limit: int, lease: timedelta, configured: Sequence[str], worker: str
+) -> list[Claimed]:
+    """Claim sendable messages whose provider is not among `configured` (removed from the configuration)."""
+    if limit <= 0:
+        return []
+    ids = list(
+        conn.execute(
+            select(messages.c.id)
+            .where(
+                messages.c.status == MessageStatus.PENDING,
+                or_(messages.c.not_before.is_(None), messages.c.not_before <= now),
+                messages.c.provider.not_in(list(configured)),
+            )
+            .limit(limit)
+        ).scalars()
+    )
+    return claim_pending(conn, now, limit, lease, only=ids, worker=worker) if ids else []
 
 
 def _move_pending(conn: Connection, params: list[dict[str, Any]], **values: Any) -> int:
@@ -200,13 +232,13 @@ def _move_pending(conn: Connection, params: list[dict[str, Any]], **values: Any)
     return max(result.rowcount, 0)
 
 
-def mark_accepted(conn: Connection, accepted: Iterable[tuple[int, str, str]], now: datetime) -> int:
+def mark_accepted(conn: Connection, accepted: Iterable[Accepted], now: datetime) -> int:
     """PENDING -> WAITING_FOR_DELIVERY_REPORT with the provider that took it and the provider's id."""
     if conn.dialect.name == "sqlite":
         return _accept_sqlite(conn, list(accepted), now)
     return _move_pending(
         conn,
-        [{"mid": mid, "prov": provider, "ext": ext} for mid, provider, ext in accepted],
+        [{"mid": a.message_id, "prov": a.provider, "ext": a.external_id} for a in accepted],
         status=MessageStatus.WAITING_FOR_DELIVERY_REPORT,
         provider=bindparam("prov"),
         external_id=bindparam("ext"),
@@ -214,6 +246,8 @@ def mark_accepted(conn: Connection, accepted: Iterable[tuple[int, str, str]], no
         updated_at=now,
         not_before=None,
         in_flight_since=None,
+        in_doubt_since=None,
+        claimed_by=None,
         error_code=None,
         error_text=None,
     )
@@ -221,12 +255,13 @@ def mark_accepted(conn: Connection, accepted: Iterable[tuple[int, str, str]], no
 
 _SQLITE_ACCEPT = (
     "UPDATE messages SET status = ?, provider = ?, external_id = ?, sent_at = ?, updated_at = ?,"
-    " not_before = NULL, in_flight_since = NULL, error_code = NULL, error_text = NULL"
+    " not_before = NULL, in_flight_since = NULL, in_doubt_since = NULL, claimed_by = NULL,"
+    " error_code = NULL, error_text = NULL"
     " WHERE id = ? AND status = ?"
 )
 
 
-def _accept_sqlite(conn: Connection, accepted: list[tuple[int, str, str]], now: datetime) -> int:
+def _accept_sqlite(conn: Connection, accepted: list[Accepted], now: datetime) -> int:
     """mark_accepted through the driver: at thousands of messages a second SQLAlchemy's per-row
     parameter processing was a third of the send job's time. The same values, the same guard."""
     if not accepted:
@@ -238,50 +273,66 @@ def _accept_sqlite(conn: Connection, accepted: list[tuple[int, str, str]], now: 
     before = raw.total_changes
     waiting, pending = int(MessageStatus.WAITING_FOR_DELIVERY_REPORT), int(MessageStatus.PENDING)
     conn.exec_driver_sql(
-        _SQLITE_ACCEPT, [(waiting, provider, ext, stamp, stamp, mid, pending) for mid, provider, ext in accepted]
+        _SQLITE_ACCEPT,
+        [(waiting, a.provider, a.external_id, stamp, stamp, a.message_id, pending) for a in accepted],
     )
     return int(raw.total_changes) - int(before)
 
 
-def reschedule(
-    conn: Connection,
-    retries: Iterable[tuple[int, datetime, str | None, str | None]],
-    now: datetime,
-    *,
-    uncount: bool = False,
-    in_doubt: bool = False,
-) -> None:
+def reschedule(conn: Connection, retries: Iterable[Retry], now: datetime) -> None:
     """Keep messages PENDING for another attempt at `not_before`, remembering the last error.
 
-    `uncount` gives the attempt back: the message was held (quiet hours, every provider down),
-    never handed to a provider. `in_doubt` keeps the attempt marked in flight: the provider never
-    answered, so it may hold the message, and the next attempt asks it first.
+    The claim is handed back. An uncounted retry gives the attempt back (nothing was handed to a
+    provider); one in doubt stays marked in flight, so the next claim asks the provider first.
     """
-    values: dict[str, Any] = {
-        "not_before": bindparam("nb"),
-        "error_code": bindparam("code"),
-        "error_text": bindparam("text"),
-        "updated_at": now,
-    }
-    if not in_doubt:
-        values["in_flight_since"] = None
-    if uncount:
-        values["attempts"] = messages.c.attempts - 1
-    _move_pending(conn, [{"mid": m, "nb": nb, "code": c, "text": t} for m, nb, c, t in retries], **values)
+    groups: dict[tuple[bool, bool], list[Retry]] = {}
+    for retry in retries:
+        groups.setdefault((retry.counted, retry.in_doubt), []).append(retry)
+    for (counted, in_doubt), group in groups.items():
+        values: dict[str, Any] = {
+            "not_before": bindparam("nb"),
+            "error_code": bindparam("code"),
+            "error_text": bindparam("text"),
+            "claimed_by": None,
+            "updated_at": now,
+        }
+        if not in_doubt:
+            values["in_flight_since"] = None
+        if not counted:
+            values["attempts"] = messages.c.attempts - 1
+        params = [
+            {"mid": r.message_id, "nb": r.not_before, "code": r.code, "text": (r.text or "")[:300] or None}
+            for r in group
+        ]
+        _move_pending(conn, params, **values)
 
 
-def mark_failed(conn: Connection, failures: Iterable[tuple[int, str | None, str | None]], now: datetime) -> int:
-    """PENDING -> FAILED with the provider's error code and text."""
-    return _move_pending(
-        conn,
-        [{"mid": m, "code": c, "text": (t or "")[:300]} for m, c, t in failures],
-        status=MessageStatus.FAILED,
-        error_code=bindparam("code"),
-        error_text=bindparam("text"),
-        not_before=None,
-        in_flight_since=None,
-        updated_at=now,
-    )
+def mark_failed(conn: Connection, failures: Iterable[Failure], now: datetime) -> int:
+    """PENDING -> FAILED with the provider's error code and text.
+
+    A failure whose outcome is unknown keeps `in_doubt_since`: the message may have been sent, and
+    a re-send asks the provider first.
+    """
+    changed = 0
+    groups: dict[bool, list[Failure]] = {}
+    for failure in failures:
+        groups.setdefault(failure.outcome_unknown, []).append(failure)
+    for unknown, group in groups.items():
+        values: dict[str, Any] = {
+            "status": MessageStatus.FAILED,
+            "error_code": bindparam("code"),
+            "error_text": bindparam("text"),
+            "not_before": None,
+            "in_flight_since": None,
+            "claimed_by": None,
+            "updated_at": now,
+        }
+        if unknown:
+            values["in_doubt_since"] = func.coalesce(messages.c.in_doubt_since, messages.c.in_flight_since)
+        changed += _move_pending(
+            conn, [{"mid": f.message_id, "code": f.code, "text": (f.text or "")[:300]} for f in group], **values
+        )
+    return changed
 
 
 def mark_invalid(conn: Connection, ids: Iterable[int], reason: str, now: datetime) -> int:
@@ -293,6 +344,7 @@ def mark_invalid(conn: Connection, ids: Iterable[int], reason: str, now: datetim
         reason=reason,
         not_before=None,
         in_flight_since=None,
+        claimed_by=None,
         updated_at=now,
     )
 

@@ -1,0 +1,107 @@
+"""This process's presence among herald's sending processes: its heartbeat, and what follows from the others'.
+
+One Presence per process, owned by the composition root. While anything in the process sends
+(`alive()`), a heartbeat every `heartbeat_seconds` renews the leases of the messages it holds,
+settles the claims of processes that went silent, and sets every provider gate's share of the rate
+limit to 1 / live processes. A process whose own heartbeat has not been written for a while stops
+handing messages over (`fresh`): the others may already be settling its claims.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+
+from herald.config import Settings
+from herald.providers.gate import Gates
+from herald.store import workers
+
+log = logging.getLogger(__name__)
+
+
+class Presence:
+    def __init__(self, store: Engine, settings: Settings, gates: Gates, now: Callable[[], datetime], kind: str) -> None:
+        self.store, self.gates, self.now, self.kind = store, gates, now, kind
+        self.host = socket.gethostname()
+        self.id = f"{self.host}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.lease = timedelta(seconds=settings.send_lease_seconds)
+        self.interval = settings.heartbeat_seconds
+        self.timeout = timedelta(seconds=settings.worker_timeout_seconds)
+        self.last_beat: datetime | None = None
+        self._users = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def beat(self) -> int:
+        """One heartbeat (synchronous, a short write transaction); returns the live sending processes."""
+        now = self.now()
+        with self.store.begin() as conn:
+            live = workers.beat(
+                conn,
+                self.id,
+                host=self.host,
+                pid=os.getpid(),
+                kind=self.kind,
+                now=now,
+                lease=self.lease,
+                timeout=self.timeout,
+            )
+        self.last_beat = now
+        self.gates.set_share(1.0 / live)
+        return live
+
+    def fresh(self, now: datetime, sending_window: float) -> bool:
+        """Whether this process may still hand a message over: its heartbeat is recent enough that nobody
+        takes its claims before a request that starts now (and lasts `sending_window` s) is answered."""
+        if self.last_beat is None:
+            return False
+        margin = self.timeout - timedelta(seconds=sending_window + 1)
+        return now - self.last_beat < max(margin, timedelta(seconds=self.interval))
+
+    async def ensure(self) -> None:
+        """Make sure this process has said it is here (the first send of a one-off run)."""
+        if self.last_beat is None or self.now() - self.last_beat > timedelta(seconds=self.interval):
+            await asyncio.to_thread(self.beat)
+
+    @asynccontextmanager
+    async def alive(self) -> AsyncIterator[None]:
+        """Heartbeat while inside (nested uses share one heartbeat)."""
+        self._users += 1
+        if self._task is None or self._task.done():
+            await self.ensure()
+            self._task = asyncio.create_task(self._beat_forever())
+        try:
+            yield
+        finally:
+            self._users -= 1
+            if self._users == 0 and self._task is not None:
+                self._task.cancel()
+                await asyncio.gather(self._task, return_exceptions=True)
+                self._task = None
+
+    async def _beat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await asyncio.to_thread(self.beat)
+            except Exception as exc:  # the database is away: keep trying; `fresh` stops our sends meanwhile
+                log.warning("heartbeat not written: %s", exc)
+
+    def mark_stopping(self) -> None:
+        """This process stops: the others stop counting it for rate shares."""
+        with self.store.begin() as conn:
+            workers.stopping(conn, self.id)
+
+    def leave(self) -> int:
+        """Hand back what this process still holds and remove its row (a clean stop)."""
+        with self.store.begin() as conn:
+            released = workers.leave(conn, self.id)
+        self.last_beat = None
+        return released
