@@ -144,11 +144,17 @@ def claim_pending(
                 or_(messages.c.office_id.is_(None), messages.c.office_id.not_in(sorted(offices.quiet)))
             )
     if conn.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True, of=messages)
+        # A materialized CTE: as a plain IN (subquery) PostgreSQL may run the locking subquery more
+        # than once per statement and so claim more than `limit` rows (seen: 4 for a LIMIT of 2).
+        picked = candidates.with_for_update(skip_locked=True, of=messages).cte("candidate")
+        picked = picked.prefix_with("MATERIALIZED")
+        chosen = messages.c.id.in_(select(picked.c.id))
+    else:
+        chosen = messages.c.id.in_(candidates.scalar_subquery())
     was_in_flight = messages.c.in_flight_since.is_not(None)
     rows = conn.execute(
         update(messages)
-        .where(messages.c.id.in_(candidates.scalar_subquery()), messages.c.status == MessageStatus.PENDING, due)
+        .where(chosen, messages.c.status == MessageStatus.PENDING, due)
         .values(
             attempts=messages.c.attempts + 1,
             not_before=now + lease,
