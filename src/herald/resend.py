@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from herald import campaigns as campaign_service
 from herald.app import Herald
@@ -20,6 +20,7 @@ from herald.domain.campaign import CampaignStatus
 from herald.domain.message import MessageStatus
 from herald.errors import LifecycleError
 from herald.store import messages as message_store
+from herald.store.messages import UNKNOWN_OUTCOME
 from herald.store.tables import messages
 
 MARK = "#resend-"
@@ -75,6 +76,15 @@ def resend_failed(herald: Herald, campaign_id: int, message_ids: Collection[int]
         new_rows = [_copy(row, f"{base}{MARK}{n + 1}", campaign.provider, now) for base, n, row in wanted]
         fitting = [r for r in new_rows if len(r[1]) <= _KEY_LIMIT]
         created = message_store.insert_new(conn, fitting)
+        # A failure whose outcome is unknown may have been sent: its copy carries the doubt, so the
+        # send job asks the provider about it before anything goes out.
+        for base, n, row in wanted:
+            if row.error_code == UNKNOWN_OUTCOME and row.in_doubt_since is not None:
+                conn.execute(
+                    update(messages)
+                    .where(messages.c.campaign_id == campaign.id, messages.c.dedup_key == f"{base}{MARK}{n + 1}")
+                    .values(in_doubt_since=row.in_doubt_since)
+                )
     return ResendResult(failed=len(wanted), resent=created, skipped=len(wanted) - created)
 
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from herald import campaigns
@@ -170,6 +171,32 @@ def test_a_lost_twilio_answer_is_looked_up_not_resent(
         assert sorted(_received(twilio, infobip)) == sorted(r.mobile_no for r in rows)
 
     run(tmp_path, fineract, clock, body, twilio_fallback=False)
+
+
+@pytest.mark.parametrize("fault", [FakeFault.LOST_ANSWER, FakeFault.TIMEOUT])
+def test_an_unanswered_send_never_goes_to_the_fallback_before_the_primary_is_asked(
+    tmp_path: Path, fineract: FineractBuilder, clock: ManualClock, fault: FakeFault
+) -> None:
+    """Twilio takes (or may take) the message and herald hears nothing: Infobip must not get it blind."""
+
+    async def body(herald: Herald, twilio: FakeTwilio, infobip: FakeInfobip) -> None:
+        twilio.inject(fault, 3)
+        sender = Sender(herald)
+        await sender.run()
+        assert len(infobip.messages) == 0  # nothing failed over blind
+        rows = _rows(herald)
+        unanswered = [r for r in rows if r.error_code == "TIMEOUT"]
+        assert unanswered and all(r.status == MessageStatus.PENDING for r in unanswered)
+        for _ in range(4):
+            clock.advance(seconds=60)
+            sender.gates.reset()
+            await sender.run()
+        rows = _rows(herald)
+        assert {r.status for r in rows} == {MessageStatus.WAITING_FOR_DELIVERY_REPORT}
+        received = _received(twilio, infobip)
+        assert sorted(received) == sorted(r.mobile_no for r in rows)  # each number exactly once, across both
+
+    run(tmp_path, fineract, clock, body)
 
 
 def test_a_crash_between_infobip_accepting_and_herald_recording_sends_once(

@@ -41,15 +41,12 @@ from herald.store import messages as message_store
 from herald.store import optouts
 from herald.store import reports as report_store
 from herald.store import workers as worker_store
-from herald.store.messages import OfficeFilter
+from herald.store.messages import UNKNOWN_OUTCOME, OfficeFilter
 
 log = logging.getLogger(__name__)
 
 MISCONFIGURED_WAIT = timedelta(minutes=5)
 """How long messages wait while their provider refuses herald's credentials (and no fallback takes them)."""
-
-UNKNOWN_OUTCOME = "OUTCOME_UNKNOWN"
-"""The error code of a message whose last attempt never got an answer: it may have been sent."""
 
 COUNTS = ("accepted", "retry", "held", "failed", "invalid", "failover", "settled")
 

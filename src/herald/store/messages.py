@@ -87,6 +87,10 @@ _SQLITE_INSERT = (
 )
 
 
+UNKNOWN_OUTCOME = "OUTCOME_UNKNOWN"
+"""The error code of a message whose last attempt never got an answer: it may have been sent."""
+
+
 @dataclass(frozen=True)
 class OfficeFilter:
     """Offices whose local time is inside quiet hours now (their messages wait)."""
