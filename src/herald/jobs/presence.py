@@ -57,13 +57,13 @@ class Presence:
         self.gates.set_share(1.0 / live)
         return live
 
-    def fresh(self, now: datetime, sending_window: float) -> bool:
-        """Whether this process may still hand a message over: its heartbeat is recent enough that nobody
-        takes its claims before a request that starts now (and lasts `sending_window` s) is answered."""
-        if self.last_beat is None:
-            return False
-        margin = self.timeout - timedelta(seconds=sending_window + 1)
-        return now - self.last_beat < max(margin, timedelta(seconds=self.interval))
+    def fresh(self, now: datetime) -> bool:
+        """Whether this process may still hand a message over: its heartbeats are being written.
+
+        They go on while a request is out, so only a heartbeat that failed for half the timeout
+        (the database away, the loop stalled) stops sending, well before anybody may take our claims.
+        """
+        return self.last_beat is not None and now - self.last_beat < self.timeout / 2
 
     async def ensure(self) -> None:
         """Make sure this process has said it is here (the first send of a one-off run)."""

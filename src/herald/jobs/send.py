@@ -124,6 +124,7 @@ class Sender:
         loop = asyncio.get_running_loop()
         until = None if max_seconds is None else loop.time() + max_seconds
         more = False
+        first = True  # the first claim of a pass also looks for messages of unconfigured providers
 
         def collect(done: set[asyncio.Task[dict[str, int]]]) -> None:
             for task in done:
@@ -136,7 +137,8 @@ class Sender:
                     more = True
                     break
                 room = settings.send_batch_size if limit is None else limit - claimed_total
-                batches = await asyncio.to_thread(self._claim, room)
+                batches = await asyncio.to_thread(self._claim, room, first)
+                first = False
                 if not batches:
                     if not in_flight:
                         break
@@ -155,7 +157,7 @@ class Sender:
                 collect(done)
         return dict.fromkeys(COUNTS, 0) | totals | ({"more": 1} if more else {})
 
-    def _claim(self, room: int) -> list[tuple[list[Claimed], Gate | None]]:
+    def _claim(self, room: int, orphans: bool = False) -> list[tuple[list[Claimed], Gate | None]]:
         """Claim for each provider what it can take now, in one write transaction (runs in a thread)."""
         herald = self.herald
         now = herald.clock.now()
@@ -184,10 +186,10 @@ class Sender:
                     gate.holding += len(batch)
                     room -= len(batch)
                     batches.append((batch, gate))
-            # Messages of a provider removed from the configuration: claimed to say why they wait.
-            orphans = message_store.claim_orphans(conn, now, min(room, 100), lease, list(herald.providers), worker)
-            if orphans:
-                batches.append((orphans, None))
+            if orphans:  # messages of a provider removed from the configuration: claimed to say why they wait
+                found = message_store.claim_orphans(conn, now, min(room, 100), lease, list(herald.providers), worker)
+                if found:
+                    batches.append((found, None))
         return batches
 
     def _claim_size(self, name: str, now: datetime, room: int) -> tuple[int, list[str] | None, Gate]:
@@ -437,7 +439,7 @@ class Sender:
         outbound = [OutboundMessage(m.id, m.mobile_no, m.body, m.attempts) for m in chunk]
         async with gate.slots:
             await gate.admit(len(outbound))
-            if self.stopping or not self.herald.presence.fresh(self.herald.clock.now(), timeout):
+            if self.stopping or not self.herald.presence.fresh(self.herald.clock.now()):
                 return None
             try:
                 # The adapter has its own timeout; this one catches an adapter that hangs regardless.

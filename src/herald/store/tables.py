@@ -110,6 +110,7 @@ messages = Table(
     Column("delivered_at", UTCDateTime()),
     UniqueConstraint("campaign_id", "dedup_key"),
     Index(None, "status", "not_before"),
+    Index(None, "status", "provider", "not_before"),  # the send job claims per provider
     Index(None, "campaign_id", "status"),
     Index(None, "external_id"),
 )

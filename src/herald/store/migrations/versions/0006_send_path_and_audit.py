@@ -22,6 +22,7 @@ def upgrade() -> None:
     with op.batch_alter_table("messages") as batch:
         batch.add_column(sa.Column("in_doubt_since", UTCDateTime()))
         batch.add_column(sa.Column("claimed_by", sa.String(64)))
+    op.create_index("ix_messages_status_provider_not_before", "messages", ["status", "provider", "not_before"])
     op.create_table(
         "workers",
         sa.Column("id", sa.String(64), nullable=False),
@@ -55,6 +56,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("audit_log")
     op.drop_table("workers")
+    op.drop_index("ix_messages_status_provider_not_before", "messages")
     with op.batch_alter_table("messages") as batch:
         batch.drop_column("claimed_by")
         batch.drop_column("in_doubt_since")
