@@ -64,3 +64,70 @@ def test_a_stop_over_smpp_puts_the_number_on_the_opt_out_list(
             await smsc.close()
 
     asyncio.run(main())
+
+
+def test_an_smsc_that_throttles_slows_herald_down_without_using_up_attempts(
+    tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
+) -> None:
+    """ESME_RTHROTTLED and ESME_RMSGQFUL are "slow down", not failures: every message is sent, none spent."""
+    from sqlalchemy import select
+
+    from herald import campaigns
+    from herald.campaigns import CampaignRequest
+    from herald.domain.message import MessageStatus
+    from herald.fakes.smsc import SmscFault
+    from herald.jobs import outbound
+    from herald.jobs.send import Sender
+    from herald.store.tables import messages
+
+    for i in range(3):
+        fineract.client(f"Client{i}", f"+25471200010{i}")
+
+    async def main() -> None:
+        smsc = await FakeSmsc(receipt_after=None).start()
+        try:
+            link = {
+                "kind": "smpp",
+                "name": "operator",
+                "host": "127.0.0.1",
+                "port": smsc.port,
+                "system_id": "herald",
+                "password": "secret",
+                "source_addr": "MFI",
+            }
+            settings = Settings(
+                home=tmp_path,
+                database_url=f"sqlite:///{tmp_path / 'h.sqlite'}",
+                corebank_url=fineract.url,
+                providers=json.dumps([link]),
+                max_attempts=2,
+            )
+            herald = Herald.build(settings, clock)
+            request = {
+                "campaignName": "Due",
+                "triggerType": "direct",
+                "runReportId": 166,
+                "paramValue": {"officeId": "1"},
+                "message": "Hello {{firstName}}",
+                "providerId": "operator",
+            }
+            c = campaigns.create(herald, CampaignRequest.model_validate(request))
+            campaigns.activate(herald, c.id)
+            await asyncio.to_thread(outbound.run_due, herald)
+            for _ in range(4):  # more "slow down" answers than the two attempts a message has
+                smsc.inject(SmscFault.THROTTLED)
+                smsc.inject(SmscFault.QUEUE_FULL)
+            sender = Sender(herald)
+            for _ in range(12):
+                await sender.run()
+                clock.advance(seconds=120)
+            with herald.store.connect() as conn:
+                rows = conn.execute(select(messages.c.status, messages.c.attempts)).all()
+            assert {r.status for r in rows} == {MessageStatus.WAITING_FOR_DELIVERY_REPORT}
+            assert {r.attempts for r in rows} == {1}
+            await herald.close_providers()
+            herald.close()
+        finally:
+            await smsc.close()
+
+    asyncio.run(main())

@@ -205,7 +205,7 @@ def test_throttled_and_queue_full_answers_are_retryable() -> None:
         results = await h.provider.send([OutboundMessage(i, TO, "hi") for i in (1, 2)])
         errors = [r.error for r in results if r.error is not None]
         assert sorted(e.code or "" for e in errors) == ["ESME_RMSGQFUL", "ESME_RTHROTTLED"]
-        assert all(e.retryable and not e.opted_out for e in errors)
+        assert all(e.retryable and e.throttled and not e.opted_out for e in errors)
 
     run(body)
 
