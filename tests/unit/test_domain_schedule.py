@@ -153,7 +153,9 @@ def test_due_is_fast_for_a_minutely_rule_down_for_a_month_after_a_year() -> None
         utc(2025, 6, 1, 12, 1),
         utc(2025, 6, 1, 12, 2),
     ]
-    assert time.perf_counter() - began < 0.05
+    # Walking every minute of the year would take seconds; this bound is twenty times what it takes
+    # on a busy machine, so it fails on the walk, not on a slow CI.
+    assert time.perf_counter() - began < 1.0
 
 
 _RULES = [

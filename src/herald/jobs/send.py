@@ -136,6 +136,11 @@ class Sender:
                 if until is not None and loop.time() >= until:
                     more = True
                     break
+                if not self.herald.presence.fresh(self.herald.clock.now()):
+                    # Our heartbeat is not being written (the database is away): claim nothing until it is.
+                    log.warning("the heartbeat is stale; sending pauses until it is written again")
+                    more = True
+                    break
                 room = settings.send_batch_size if limit is None else limit - claimed_total
                 batches = await asyncio.to_thread(self._claim, room, first)
                 first = False
@@ -147,6 +152,8 @@ class Sender:
                     collect(done)
                     continue
                 for batch, budget in batches:
+                    if budget is not None:  # counted here, on the loop's thread, like its release
+                        budget.holding += len(batch)
                     claimed_total += len(batch)
                     in_flight.add(asyncio.create_task(self.send_batch(batch, budget)))
                 while len(in_flight) >= settings.send_concurrency:
@@ -183,7 +190,6 @@ class Sender:
                     campaign_fallbacks=campaign_fallbacks,
                 )
                 if batch:
-                    gate.holding += len(batch)
                     room -= len(batch)
                     batches.append((batch, gate))
             if orphans:  # messages of a provider removed from the configuration: claimed to say why they wait
