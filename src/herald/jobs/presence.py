@@ -36,13 +36,17 @@ class Presence:
         self.interval = settings.heartbeat_seconds
         self.timeout = timedelta(seconds=settings.worker_timeout_seconds)
         self.last_beat: datetime | None = None
+        self._abandoned: set[int] = set()  # claims whose batch failed before recording: handed back at the next beat
         self._users = 0
         self._task: asyncio.Task[None] | None = None
 
     def beat(self) -> int:
         """One heartbeat (synchronous, a short write transaction); returns the live sending processes."""
         now = self.now()
+        abandoned = list(self._abandoned)
         with self.store.begin() as conn:
+            if abandoned:
+                workers.release(conn, [self.id], abandoned)
             live = workers.beat(
                 conn,
                 self.id,
@@ -54,8 +58,13 @@ class Presence:
                 timeout=self.timeout,
             )
         self.last_beat = now
+        self._abandoned.difference_update(abandoned)
         self.gates.set_share(1.0 / live)
         return live
+
+    def abandon(self, ids: list[int]) -> None:
+        """Claims this process will not settle (their batch failed): hand them back at the next heartbeat."""
+        self._abandoned.update(ids)
 
     def fresh(self, now: datetime) -> bool:
         """Whether this process may still hand a message over: its heartbeats are being written.

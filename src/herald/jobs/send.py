@@ -128,40 +128,53 @@ class Sender:
 
         def collect(done: set[asyncio.Task[dict[str, int]]]) -> None:
             for task in done:
+                if task.cancelled() or task.exception() is not None:
+                    # Its claims are handed back at the next heartbeat (send_batch saw to it); the pass goes on.
+                    log.error("a batch could not be sent or recorded", exc_info=task.exception())
+                    totals["errors"] += 1
+                    continue
                 for key, value in task.result().items():
                     totals[key] += value
 
         async with self.herald.presence.alive():
-            while not self.stopping and (limit is None or claimed_total < limit):
-                if until is not None and loop.time() >= until:
-                    more = True
-                    break
-                if not self.herald.presence.fresh(self.herald.clock.now()):
-                    # Our heartbeat is not being written (the database is away): claim nothing until it is.
-                    log.warning("the heartbeat is stale; sending pauses until it is written again")
-                    more = True
-                    break
-                room = settings.send_batch_size if limit is None else limit - claimed_total
-                batches = await asyncio.to_thread(self._claim, room, first)
-                first = False
-                if not batches:
-                    if not in_flight:
+            try:
+                while not self.stopping and (limit is None or claimed_total < limit):
+                    if until is not None and loop.time() >= until:
+                        more = True
                         break
-                    # Budgets are full (rate limits): wait for a batch to finish, then claim again.
-                    done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                    if not self.herald.presence.fresh(self.herald.clock.now()):
+                        # Our heartbeat is not being written (the database is away): claim nothing until it is.
+                        log.warning("the heartbeat is stale; sending pauses until it is written again")
+                        more = True
+                        break
+                    room = settings.send_batch_size if limit is None else limit - claimed_total
+                    batches = await asyncio.to_thread(self._claim, room, first)
+                    first = False
+                    if not batches:
+                        if not in_flight:
+                            break
+                        # Budgets are full (rate limits): wait for a batch to finish, then claim again.
+                        done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                        collect(done)
+                        continue
+                    for batch, budget in batches:
+                        if budget is not None:  # counted here, on the loop's thread, like its release
+                            budget.holding += len(batch)
+                        claimed_total += len(batch)
+                        in_flight.add(asyncio.create_task(self.send_batch(batch, budget)))
+                    while len(in_flight) >= settings.send_concurrency:
+                        done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                        collect(done)
+                if in_flight:
+                    done, _ = await asyncio.wait(in_flight)
                     collect(done)
-                    continue
-                for batch, budget in batches:
-                    if budget is not None:  # counted here, on the loop's thread, like its release
-                        budget.holding += len(batch)
-                    claimed_total += len(batch)
-                    in_flight.add(asyncio.create_task(self.send_batch(batch, budget)))
-                while len(in_flight) >= settings.send_concurrency:
-                    done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-                    collect(done)
-            if in_flight:
-                done, _ = await asyncio.wait(in_flight)
-                collect(done)
+            except asyncio.CancelledError:
+                # Stopped past the grace period: end every request now, before the claims are handed back,
+                # so nobody else asks about (or sends) a message while one of ours is still on the wire.
+                for task in in_flight:
+                    task.cancel()
+                await asyncio.gather(*in_flight, return_exceptions=True)
+                raise
         return dict.fromkeys(COUNTS, 0) | totals | ({"more": 1} if more else {})
 
     def _claim(self, room: int, orphans: bool = False) -> list[tuple[list[Claimed], Gate | None]]:
@@ -239,11 +252,28 @@ class Sender:
                 size = max(adapter.max_batch if adapter is not None else 100, 1)
                 jobs.extend(self._deliver(primary, group[i : i + size], outcome) for i in range(0, len(group), size))
             await asyncio.gather(*jobs)
-            await asyncio.to_thread(self._record, outcome)
+            await self._record_surely(outcome)
+        except BaseException:
+            # Whatever was not recorded stays claimed by us: hand it back (in doubt) at the next heartbeat,
+            # or it would be renewed for as long as this process lives.
+            self.herald.presence.abandon([m.id for m in batch])
+            raise
         finally:
             if budget is not None:
                 budget.holding -= len(batch)
         return outcome.counts()
+
+    async def _record_surely(self, outcome: _Outcome) -> None:
+        """Record the outcomes, trying again while the database is busy: they describe what providers did."""
+        for attempt in range(5):
+            try:
+                await asyncio.to_thread(self._record, outcome)
+                return
+            except Exception as exc:
+                if attempt == 4:
+                    raise
+                log.warning("recording %d outcomes failed (%s); trying again", len(outcome.accepted), exc)
+                await asyncio.sleep(0.5 * 2**attempt)
 
     def _opted_out(self, numbers: list[str]) -> set[str]:
         with self.herald.store.connect() as conn:
