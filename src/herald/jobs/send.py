@@ -371,27 +371,38 @@ class Sender:
             now = herald.clock.now()
             if gate.paused(now) or not gate.breaker.allows(now):
                 continue
-            if not gate.breaker.closed and len(pending) > 1:  # a probe is one request of one message
+            probing = gate.cautious
+            if probing:  # one request of one message goes first and decides for the others
+                if not gate.take_probe():
+                    continue
                 outcome.retries += [
-                    _held(m, now + timedelta(seconds=1), "HELD", "provider probed") for m in pending[1:]
+                    _held(m, now + timedelta(seconds=1), "HELD", f"{name} is being probed") for m in pending[1:]
                 ]
                 pending = pending[:1]
-            results = await self._send(name, gate, pending)
-            if results is None:  # stopping, or our heartbeat is stale: hand them back untouched
-                outcome.released += [m.id for m in pending]
-                return
-            pending = self._judge(name, gate, pending, results, outcome, last)
+            try:
+                results = await self._send(name, gate, pending)
+            finally:
+                if probing:
+                    gate.probe_done()
+            unsent = [m for m, r in zip(pending, results, strict=True) if r is None]
+            outcome.released += [m.id for m in unsent]  # stopping, or our heartbeat is stale: untouched
+            answered = [(m, r) for m, r in zip(pending, results, strict=True) if r is not None]
+            pending = self._judge(name, gate, [m for m, _ in answered], [r for _, r in answered], outcome, last)
             if not pending:
-                outcome.failovers += int(position > 0)
+                outcome.failovers += int(position > 0 and bool(answered))
                 return
         now = herald.clock.now()
+        why = self.gate(candidates[0]).last_error  # the primary's last failure, for messages never tried
+        reopen = max(min((self._reopens(n, now) for n in candidates), default=now), now + timedelta(seconds=1))
         for m in pending:
             error = last.get(m.id)
             if error is None:  # no provider would take it now (breakers open, paused): hold, attempt given back
-                reopen = min((self._reopens(n, now) for n in candidates), default=now)
-                outcome.retries.append(
-                    _held(m, max(reopen, now + timedelta(seconds=1)), "HELD", "every provider is failing")
-                )
+                if why is not None and why.misconfigured:
+                    outcome.retries.append(_held(m, now + MISCONFIGURED_WAIT, why.code, why.text or why.message))
+                elif why is not None:
+                    outcome.retries.append(_held(m, reopen, why.code, why.text or why.message))
+                else:
+                    outcome.retries.append(_held(m, reopen, "HELD", "every provider is failing"))
             elif error.misconfigured:  # the provider refuses herald itself: hold the message, do not fail it
                 outcome.retries.append(_held(m, now + MISCONFIGURED_WAIT, error.code, error.text or error.message))
             else:
@@ -443,8 +454,15 @@ class Sender:
                 outcome.failed.append(Failure(m.id, error.code, error.text or error.message))
         if answered:
             gate.breaker.succeeded()
+            gate.last_error = None
         elif failing:
-            gate.breaker.failed(now)
+            gate.last_error = next(iter(last.values()), None) or next(
+                (r.error for r in results if r.error is not None and not r.error.throttled), None
+            )
+            # Per request, not per chunk: twenty failed Twilio requests are twenty failures, a failed
+            # Infobip batch (one request, one error for all its messages) is one.
+            for _ in range(len({id(r.error) for r in results if r.error is not None and not r.error.throttled})):
+                gate.breaker.failed(now)
             log.warning(
                 "provider %s failing (%s); breaker %s", name, next(iter(last.values()), None), gate.breaker.state
             )
@@ -467,33 +485,45 @@ class Sender:
         else:
             outcome.failed.append(Failure(m.id, error.code, text))
 
-    async def _send(self, name: str, gate: Gate, chunk: Sequence[Claimed]) -> list[SendResult] | None:
-        """One request through the gate; None when it must not go (stopping, or our heartbeat is stale)."""
-        provider = self.herald.provider(name)
+    async def _send(self, name: str, gate: Gate, chunk: Sequence[Claimed]) -> list[SendResult | None]:
+        """Hand the chunk over through the gate, one burst at a time as the rate allows; None for a
+        message that must not go (stopping, or our heartbeat is stale)."""
         config = self.herald.provider_settings.get(name)
         timeout = config.timeout if config is not None else 10.0
         outbound = [OutboundMessage(m.id, m.mobile_no, m.body, m.attempts) for m in chunk]
+        step = gate.burst or len(outbound)
+        calls: list[asyncio.Task[list[SendResult]]] = []
+        results: list[SendResult | None] = []
         async with gate.slots:
-            await gate.admit(len(outbound))
-            if self.stopping or not self.herald.presence.fresh(self.herald.clock.now()):
-                return None
-            try:
-                # The adapter has its own timeout; this one catches an adapter that hangs regardless.
-                return await asyncio.wait_for(provider.send(outbound), timeout * 2 + 5)
-            except TimeoutError:
-                error = ProviderError(
-                    f"provider {name} did not answer at all", provider=name, code="HANG", retryable=True,
-                    outcome_unknown=True,
-                )  # fmt: skip
-            except ProviderError as exc:
-                error = exc
-            except Exception as exc:  # an adapter bug must not lose the batch: retry it, loudly
-                log.exception("provider %s raised instead of answering", name)
-                error = ProviderError(
-                    f"{type(exc).__name__}: {exc}", provider=name, code="ADAPTER_ERROR", retryable=True,
-                    outcome_unknown=True,
-                )  # fmt: skip
-            return [SendResult(m.id, error=error) for m in chunk]
+            for start in range(0, len(outbound), step):
+                piece = outbound[start : start + step]
+                await gate.admit(len(piece))
+                if self.stopping or not self.herald.presence.fresh(self.herald.clock.now()):
+                    results += [None] * (len(outbound) - start)
+                    break
+                calls.append(asyncio.create_task(self._call(name, piece, timeout)))
+            answers = await asyncio.gather(*calls)
+        return [r for answer in answers for r in answer] + results
+
+    async def _call(self, name: str, piece: Sequence[OutboundMessage], timeout: float) -> list[SendResult]:
+        provider = self.herald.provider(name)
+        try:
+            # The adapter has its own timeout; this one catches an adapter that hangs regardless.
+            return await asyncio.wait_for(provider.send(piece), timeout * 2 + 5)
+        except TimeoutError:
+            error = ProviderError(
+                f"provider {name} did not answer at all", provider=name, code="HANG", retryable=True,
+                outcome_unknown=True,
+            )  # fmt: skip
+        except ProviderError as exc:
+            error = exc
+        except Exception as exc:  # an adapter bug must not lose the batch: retry it, loudly
+            log.exception("provider %s raised instead of answering", name)
+            error = ProviderError(
+                f"{type(exc).__name__}: {exc}", provider=name, code="ADAPTER_ERROR", retryable=True,
+                outcome_unknown=True,
+            )  # fmt: skip
+        return [SendResult(m.message_id, error=error) for m in piece]
 
 
 def _held(m: Claimed, until: datetime, code: str | None, text: str | None) -> Retry:

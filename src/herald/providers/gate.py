@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from aiolimiter import AsyncLimiter
 
 from herald.domain.breaker import CircuitBreaker
+from herald.errors import ProviderError
 from herald.providers.config import ProviderSettings
 
 THROTTLE_PAUSE = timedelta(seconds=1)
@@ -36,6 +37,8 @@ class Gate:
         self.paused_until: datetime | None = None
         self.holding = 0  # messages this process has claimed for the provider and not yet settled
         self._throttled_in_a_row = 0
+        self._probe_out = False
+        self.last_error: ProviderError | None = None  # why the breaker counts failures (shown on held messages)
         self._limiter: AsyncLimiter | None = None
         self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -63,26 +66,47 @@ class Gate:
         assert self._slots is not None
         return self._slots
 
+    @property
+    def burst(self) -> int | None:
+        """The most messages one request may carry under the rate limit (None: no limit): a tenth of a
+        second's worth, so the provider sees the limit in every second, not only on average."""
+        rate = self.process_rate
+        return None if rate is None else max(int(rate * self._period(rate)), 1)
+
+    @staticmethod
+    def _period(rate: float) -> float:
+        return max(0.1, 1.0 / rate)
+
     async def admit(self, n: int) -> None:
-        """Wait until `n` more messages may go out from this process at its share of the rate."""
+        """Wait until `n` (at most `burst`) more messages may go out from this process at its share of the rate."""
         rate = self.process_rate
         if rate is None or n <= 0:
             return
         self._bind()
         if self._limiter is None:
-            # A short period keeps bursts small: the provider sees the limit in every second, not on average.
-            period = max(0.1, 1.0 / rate)
+            period = self._period(rate)
             self._limiter = AsyncLimiter(rate * period, period)
-        limiter = self._limiter
-        while n > 0:
-            piece = min(n, max(int(limiter.max_rate), 1))
-            await limiter.acquire(piece)
-            n -= piece
+        await self._limiter.acquire(min(n, self._limiter.max_rate))
+
+    @property
+    def cautious(self) -> bool:
+        """After failures or a "slow down", one request of one message goes first and decides."""
+        return not self.breaker.closed or self._throttled_in_a_row > 0
+
+    def take_probe(self) -> bool:
+        """While cautious, whether this caller may send the one probe request (nobody else's is out)."""
+        if self._probe_out:
+            return False
+        self._probe_out = True
+        return True
+
+    def probe_done(self) -> None:
+        self._probe_out = False
 
     def budget(self, lease: timedelta) -> int | None:
         """How many messages this process may hold for the provider at once: what it can hand over in half
-        a lease at its rate (None: no limit), one while the breaker probes."""
-        if not self.breaker.closed:
+        a lease at its rate (None: no limit), one while cautious."""
+        if self.cautious:
             return 1
         rate = self.process_rate
         return None if rate is None else max(int(rate * lease.total_seconds() / 2), 1)
