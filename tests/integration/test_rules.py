@@ -158,7 +158,8 @@ def test_166_active_clients_of_the_office_subtree_with_officer_filter(bank: Bank
     assert keys(audience) == {(10, "10"), (11, "11")}
     amina = audience[(10, "10")]
     assert amina.variables == {
-        "id": "10", "firstName": "Amina", "middleName": "", "lastName": "Nakato", "fullName": "Amina Nakato", "officeName": "..Kampala", "officeNumber": "2",
+        "id": "10", "firstName": "Amina", "middleName": "", "lastName": "Nakato", "fullName": "Amina Nakato",
+        "officeName": "..Kampala", "officeNumber": "2",
     }
     assert (amina.office_id, amina.mobile_no) == (2, "+256700000010")
     assert audience[(11, "11")].mobile_no is None
