@@ -5,6 +5,8 @@ Shared by the unit, API, UI and send tests so every door is tried with the same 
 
 from __future__ import annotations
 
+import json
+
 # The attack of issue 8: chevron looked up `firstName.__class__.format` with getattr and called it.
 ENVIRONMENT = (
     "{{#firstName.__class__.format}}{0.__globals__[sys].modules[os].environ[HERALD_PROVIDERS]}"
@@ -45,3 +47,21 @@ ATTACKS: list[tuple[str, str]] = [
     ("late{{/firstName}}", "closes {{/firstName}} but no section"),
     ("x" * 1_601, "1,601 characters"),
 ]
+
+ENV_SECRET = "env-provider-secret-5f3a9c"
+"""The auth token in HERALD_PROVIDERS that the attacks try to print."""
+
+ENV_PROVIDERS = json.dumps(
+    [
+        {
+            "kind": "twilio",
+            "name": "twilio-env",
+            "account_sid": "AC" + "1" * 32,
+            "auth_token": ENV_SECRET,
+            "from_number": "+254700000001",
+            "base_url": "http://127.0.0.1:9",
+            "timeout": 1,
+        }
+    ]
+)
+"""A valid HERALD_PROVIDERS, so a herald built from the environment starts with the secret in it."""
