@@ -82,3 +82,15 @@ def test_sections_over_rule_variables_still_work(client: TestClient, manager: di
     cid = create_campaign(client, manager, message=message)["id"]
     samples = client.post(f"/api/v1/campaigns/{cid}/preview", headers=manager).json()["samples"]
     assert {s["body"] for s in samples} == {"Hello Amina!", "Hello Baraka!", "Hello Chebet!"}
+
+
+def test_a_message_longer_than_ten_segments_is_invalid_never_sent(
+    client: TestClient, manager: dict[str, str]
+) -> None:
+    message = "x" * 1_530 + " {{firstName}}"  # ten GSM-7 segments hold 1,530 characters
+    cid = create_campaign(client, manager, message=message)["id"]
+    preview = client.post(f"/api/v1/campaigns/{cid}/preview", headers=manager).json()
+    assert preview["sendable"] == 0 and preview["cost"] == 0
+    assert preview["invalidReasons"] == {"too long: 11 segments, at most 10": 2, "no mobile number": 1}
+    short = create_campaign(client, manager, campaignName="Short", message="x" * 1_500 + " {{firstName}}")
+    assert client.post(f"/api/v1/campaigns/{short['id']}/preview", headers=manager).json()["sendable"] == 2
