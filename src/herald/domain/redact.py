@@ -10,7 +10,7 @@ else goes through `redact_phones`, which masks whatever looks like a number:
 - at least 9 digits without "+" (national "0712345678", "0712 345 678", "254712345678",
   "00254712345678").
 
-Digits may be separated by one space, dot, dash or slash, or by parentheses. Each match is replaced
+Digits may be separated by up to two spaces, dots, dashes, slashes or parentheses. Each match is replaced
 by `phones.mask` of its digits, so it reads as numbers do everywhere else ("+2547******78"). It
 errs on the side of hiding: a 9-digit account number is masked too, for non-admins only.
 """
@@ -24,8 +24,9 @@ from herald.domain.phones import mask
 MIN_INTERNATIONAL_DIGITS = 7
 MIN_NATIONAL_DIGITS = 9
 
-_GAP = r"(?:[ .\-/\u00a0]?\(|\)[ .\-/\u00a0]?|[ .\-/\u00a0])?"
-_CANDIDATE = re.compile(rf"\+?\d(?:{_GAP}\d)*", re.ASCII)
+# Up to two separators between digits (") " and " (" included); a candidate has at least as many
+# digits as the shortest number masked, so the engine drops amounts and dates without a callback.
+_CANDIDATE = re.compile(rf"(?<![\d+])\+?\d(?:[ .\-/\u00a0()]{{0,2}}\d){{{MIN_INTERNATIONAL_DIGITS - 1},}}", re.ASCII)
 
 
 def _digits(found: str) -> str:
