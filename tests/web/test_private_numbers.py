@@ -111,6 +111,15 @@ def test_a_non_admin_still_searches_by_client_id_and_words(client: TestClient, h
         ).scalar()
     status, page = _search(client, campaign_id, str(client_id))
     assert status == 200 and f"1 message matching “{client_id}”." in page
+    assert _search(client, campaign_id, "²")[0] == 403  # a digit to str.isdigit(), not to int(): no 500
+
+
+def test_an_admin_s_odd_digits_are_searched_as_text(client: TestClient, herald: Herald) -> None:
+    campaign_id, _ = _campaign_with_numbers_in_text(herald)
+    log_in(client, Role.ADMIN)
+    for q in ("²", "1" * 40, "٣٤٥"):
+        status, page = _search(client, campaign_id, q)
+        assert status == 200 and "0 messages matching" in page, q
 
 
 def test_an_admin_searches_by_number_in_the_text_or_as_the_recipient(client: TestClient, herald: Herald) -> None:
