@@ -1,7 +1,10 @@
 """Finding campaign messages: filters (status, campaign, client, office, dates), pages with a total, CSV export.
 
-Phone numbers are personal data: the CSV (and the API's lists) show them masked unless the caller
-is an admin, who may need the full number to follow a failure up with the provider.
+Phone numbers are personal data: the CSV, the API's lists and the UI's tabs show them masked unless
+the caller is an admin, who may need the full number to follow a failure up with the provider. The
+same goes for numbers inside text (bodies, provider error texts, reasons): `shown_text` masks them.
+Searching message text for digits is for admins only (`text_search`), or a viewer could confirm,
+digit by digit, that a number was messaged. Every CSV cell goes through `safe_cell`.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 
 from herald.app import Herald
 from herald.domain.message import MessageStatus
-from herald.domain.phones import mask
-from herald.errors import NotFoundError, ValidationError
+from herald.domain.phones import PhoneNumber, mask, normalize
+from herald.domain.redact import looks_like_phone, redact_phones
+from herald.domain.spreadsheet import safe_cell
+from herald.errors import NotFoundError, PermissionDeniedError, ValidationError
 from herald.store.tables import messages
 
 CSV_PAGE = 2_000
@@ -124,6 +129,34 @@ def shown_number(number: str | None, reveal: bool) -> str | None:
     return number if reveal else mask(number)
 
 
+def shown_text(text: str | None, reveal: bool) -> str | None:
+    """Free text (a body, an error text, a reason) as this caller may see it: numbers masked unless admin."""
+    return text if reveal else redact_phones(text)
+
+
+def text_search(q: str, *, reveal: bool, default_region: str) -> ColumnElement[bool]:
+    """The condition for a search box term: a client id (digits alone), or words of the message.
+
+    A term with a digit in it that is not a plain client id searches for a number, which only admins
+    may do: anyone else could confirm, even a few digits at a time, that a number was messaged, so
+    they get PermissionDeniedError (403) rather than an answer. An admin's phone-like term also
+    finds messages sent to that number.
+    """
+    if q.isascii() and q.isdigit() and not looks_like_phone(q):  # "²" is a digit to isdigit(), not to int()
+        return messages.c.client_id == int(q)
+    if not reveal and any(ch.isdigit() for ch in q):
+        raise PermissionDeniedError(
+            "Only admins can search message text for numbers (a number in a message may be a client's phone).",
+            hint="Search by client id (digits alone, e.g. 1042) or by words of the message.",
+        )
+    found = messages.c.body.contains(q, autoescape=True)
+    if reveal and looks_like_phone(q):
+        phone = normalize(q, default_region)
+        number = phone.e164 if isinstance(phone, PhoneNumber) else q.strip()
+        found = found | (messages.c.mobile_no == number)
+    return found
+
+
 def csv_lines(herald: Herald, wanted: MessageFilter, *, reveal_numbers: bool) -> Iterator[str]:
     """The matching messages as CSV text, page by page (keyset on id), so any size streams in bounded memory."""
     buffer = io.StringIO()
@@ -145,7 +178,7 @@ def csv_lines(herald: Herald, wanted: MessageFilter, *, reveal_numbers: bool) ->
 
 def _csv_row(r: Any, reveal: bool) -> list[Any]:
     status = MessageStatus(r.status)
-    return [
+    cells = [
         r.id,
         r.campaign_id,
         r.client_id,
@@ -153,9 +186,9 @@ def _csv_row(r: Any, reveal: bool) -> list[Any]:
         shown_number(r.mobile_no, reveal),
         status.label,
         int(status),
-        _defused(r.reason),
+        shown_text(r.reason, reveal),
         r.error_code,
-        _defused(r.error_text),
+        shown_text(r.error_text, reveal),
         r.provider,
         r.external_id,
         r.segments,
@@ -164,20 +197,15 @@ def _csv_row(r: Any, reveal: bool) -> list[Any]:
         _iso(r.created_at),
         _iso(r.sent_at),
         _iso(r.delivered_at),
-        _defused(r.body),
+        shown_text(r.body, reveal),
     ]
+    # Any text cell can start with "=" (a malformed number stored raw from Fineract, a provider's
+    # error text, a body), so every one is defused, not only those thought to be free text.
+    return ["" if cell is None else safe_cell(cell) for cell in cells]
 
 
 def _iso(value: datetime | None) -> str:
     return value.isoformat() if value is not None else ""
-
-
-def _defused(text: str | None) -> str:
-    # A cell starting with = + - @ is run as a formula by spreadsheets; message bodies come from templates
-    # and client names, so they are quoted with a leading apostrophe (OWASP's CSV-injection advice).
-    if not text:
-        return ""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _drain(buffer: io.StringIO) -> str:

@@ -470,7 +470,6 @@ def test_166_active_clients_of_the_office_subtree_with_officer_filter(bank: Bank
         "middleName": "",
         "lastName": "Nakato",
         "fullName": "Amina Nakato",
-        "mobileNo": "+256700000010",
         "officeName": "..Kampala",
         "officeNumber": "2",
     }

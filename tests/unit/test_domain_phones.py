@@ -87,7 +87,7 @@ def test_rejections_never_carry_the_full_number() -> None:
     rejection = normalize("0201234567", "KE")
     assert isinstance(rejection, PhoneRejection)
     assert "0201234567" not in rejection.raw_masked
-    assert rejection.raw_masked == "02012***67"
+    assert rejection.raw_masked == "02******67"
 
 
 def test_problem_values_are_the_user_facing_reasons() -> None:
@@ -106,7 +106,8 @@ def test_unknown_default_region_is_a_configuration_error() -> None:
     ("raw", "masked"),
     [
         ("+254712345678", "+2547******78"),
-        ("0712345678", "07123***78"),
+        ("0712345678", "07******78"),
+        ("254712345678", "25********78"),
         ("+12125550100", "+1212*****00"),
         ("123456789", "***"),
         ("12", "***"),
@@ -114,8 +115,14 @@ def test_unknown_default_region_is_a_configuration_error() -> None:
         (None, "***"),
     ],
 )
-def test_mask_keeps_first_five_and_last_two_characters_or_hides_everything(raw: str | None, masked: str) -> None:
+def test_mask_keeps_the_country_code_or_two_digits_and_the_last_two_or_hides_everything(
+    raw: str | None, masked: str
+) -> None:
     assert mask(raw) == masked
+
+
+def test_a_national_number_hides_as_many_digits_as_its_e164_form() -> None:
+    assert mask("0712345678").count("*") == mask("+254712345678").count("*") == 6
 
 
 def test_mask_never_returns_the_input_unchanged() -> None:

@@ -340,11 +340,14 @@ def normalize(raw: str | None, default_region: str) -> PhoneNumber | PhoneReject
 
 
 def mask(number: str | None) -> str:
-    """`number` fit for logs: the first 5 and last 2 characters kept ("+2547******78").
+    """`number` fit for logs and non-admins: "+2547******78", "07******78".
 
-    Anything of 9 characters or fewer (or None) becomes "***", so at least two characters are
-    always hidden and a full number is never returned.
+    An international number keeps its "+", country code and first digit and its last 2; anything
+    else keeps only its first 2 and last 2, so a national 0712345678 hides the same six digits as
+    +254712345678 does. Anything of 9 characters or fewer (or None) becomes "***", so a full
+    number is never returned.
     """
     if number is None or len(number) <= 9:
         return "***"
-    return number[:5] + "*" * (len(number) - 7) + number[-2:]
+    keep = 5 if number.startswith("+") else 2
+    return number[:keep] + "*" * (len(number) - keep - 2) + number[-2:]

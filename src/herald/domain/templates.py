@@ -1,15 +1,21 @@
-"""Message templates: Mustache text with Fineract's variable names, checked against a rule and rendered.
+"""Message templates: herald's own small Mustache subset, checked against a rule and rendered from plain strings.
 
-Templates use Fineract's SMS campaign syntax ("Dear {{firstName}}, your loan {{loanAccountId}} has
-{{loanOutstanding}} outstanding"). Parsing is chevron's; herald adds validation against the
-variables a business rule provides, a fast path for the common template, and one deliberate
-departure from Fineract:
+Templates keep Fineract's SMS campaign syntax ("Dear {{firstName}}, your loan {{loanAccountId}} has
+{{loanOutstanding}} outstanding"), but the language is exactly what a loan officer needs and nothing
+that could reach Python:
 
-    An SMS is plain text, so nothing is HTML-escaped: `{{x}}` renders exactly like `{{{x}}}`.
-    Fineract renders SMS through an HTML-escaping Mustache, so "Smith & Sons" reaches the phone as
-    "Smith &amp; Sons"; that is a defect herald does not copy.
+- `{{name}}`: the rule variable `name`; a name is letters, digits and inner underscores, nothing
+  else (no dots, no leading underscore, no `.`), and must be one of the rule's own variables.
+- `{{#name}}...{{/name}}` shows its text when the variable is non-empty, `{{^name}}...{{/name}}`
+  when it is empty. Sections nest; they never repeat, push a context or call anything.
+- Everything else in braces is refused with a sentence naming the tag: partials (`{{> x}}`),
+  delimiter changes (`{{=<% %>=}}`), comments, `{{{x}}}` and `{{&x}}` (an SMS is never
+  HTML-escaped, so they would mean the same as `{{x}}`), empty, unclosed and mismatched tags.
 
-Partials (`{{> name}}`) are refused: they would read files, and an SMS has no use for them.
+Rendering reads a plain mapping of strings by exact key and joins text: no attribute is looked up
+and nothing is called on a value, so a template is data whatever its text. Values that are not
+`str` (and None) render as nothing. Fineract renders SMS through an HTML-escaping Mustache, so
+"Smith & Sons" reaches the phone as "Smith &amp; Sons"; that is a defect herald does not copy.
 """
 
 from __future__ import annotations
@@ -19,53 +25,121 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-import chevron
-from chevron.tokenizer import tokenize
-
 from herald.errors import TemplateError
 
-_FIELD = "message"
-_SECTION_TAGS = frozenset({"section", "inverted section"})
-_VALUE_TAGS = frozenset({"variable", "no escape"})
+MAX_LENGTH = 1_600
+"""The longest template accepted: ten GSM-7 segments of text, already more than anyone pays for."""
 
-Token = tuple[str, str]
+MAX_SEGMENTS = 10
+"""The most segments one rendered message may take; a longer one is Invalid, never sent (nor paid for)."""
+
+_FIELD = "message"
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*", re.ASCII)
+_OPEN, _CLOSE = "{{", "}}"
+_SHOWN = 60  # characters of an offending tag quoted back in an error
+
+# One compiled instruction: (kind, text). Kinds: "text" literal, "var" a variable, "if"/"unless" a
+# section over the variable `text` whose end is at `jumps[index]`, "end" a section's close.
+_Op = tuple[str, str]
+_REFUSED = {
+    ">": "a partial (SMS templates cannot include other templates); write the text in full",
+    "<": "a partial (SMS templates cannot include other templates); write the text in full",
+    "=": "a delimiter change; herald templates always use {{ and }}",
+    "!": "a comment; an SMS template cannot hold comments, remove it",
+    "&": "an unescaped variable; SMS text is never escaped, so write {{name}} instead",
+    "{": "a triple-brace variable; SMS text is never escaped, so write {{name}} instead",
+}
+
+
+def _refuse(message: str, hint: str | None = None) -> TemplateError:
+    return TemplateError(message, field=_FIELD, hint=hint)
+
+
+def _quoted(tag: str) -> str:
+    return tag if len(tag) <= _SHOWN else tag[: _SHOWN - 1] + "…"
 
 
 def _text(value: object) -> str:
-    """A value as chevron prints it, but None (and other empties) as "" rather than "None"."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if value is False or value == 0:  # chevron prints 0 and False; other falsy values print nothing
-        return str(value)
-    return str(value) if value else ""
+    # Exact type check: isinstance() could consult a foreign object's __class__, and str() would call
+    # its __str__; a template must never make herald run code that a value carries.
+    return value if type(value) is str else ""
 
 
-def _tokens(text: str) -> list[Token]:
-    try:
-        tokens: list[Token] = list(tokenize(text))
-    except SyntaxError as error:  # chevron.ChevronError derives from SyntaxError
-        reason = re.sub(r"\s*\n\s*", "; ", str(error).strip())
-        raise TemplateError(
-            f"The message template does not parse: {reason}.",
-            field=_FIELD,
-            hint='Close every "{{" with "}}" and every {{#section}} or {{^section}} with {{/section}}.',
-        ) from None
-    except IndexError:  # chevron fails on an empty tag "{{}}"
-        raise TemplateError(
-            "The message template has an empty tag {{}}.",
-            field=_FIELD,
-            hint="Put a variable name between the braces, e.g. {{firstName}}, or remove them.",
-        ) from None
-    for tag, key in tokens:
-        if tag == "partial":
-            raise TemplateError(
-                f"The message template includes a partial {{{{> {key}}}}}; SMS templates cannot.",
-                field=_FIELD,
-                hint="Write the text in full instead.",
+def _compile(text: str) -> tuple[tuple[_Op, ...], tuple[int, ...]]:
+    """The template as a flat list of instructions plus, for each, where its section ends."""
+    ops: list[_Op] = []
+    jumps: list[int] = []
+    open_sections: list[tuple[int, str, str]] = []  # (op index, name, tag as written)
+    position = 0
+    while True:
+        start = text.find(_OPEN, position)
+        if start < 0:
+            break
+        if start > position:
+            ops.append(("text", text[position:start]))
+            jumps.append(0)
+        end = text.find(_CLOSE, start + len(_OPEN))
+        if end < 0:
+            raise _refuse(
+                f'The message template has a "{{{{" that is never closed: {_quoted(text[start:])!r}.',
+                hint='Close every "{{" with "}}", e.g. {{firstName}}.',
             )
-    return tokens
+        if text.startswith("{{{", start) and text.startswith("}", end + 2):
+            end += 1  # quote {{{x}}} whole
+        tag = text[start : end + len(_CLOSE)]
+        content = text[start + len(_OPEN) : end]
+        position = end + len(_CLOSE)
+        kind, name = _classify(tag, content)
+        if kind == "end":
+            if not open_sections:
+                raise _refuse(
+                    f"The message template closes {tag} but no section {{{{#{name}}}}} is open.",
+                    hint="Remove it, or open the section before it.",
+                )
+            index, opened, opened_tag = open_sections.pop()
+            if opened != name:
+                raise _refuse(
+                    f"The message template closes {tag} while {opened_tag} is still open.",
+                    hint=f"Close {opened_tag} with {{{{/{opened}}}}} first.",
+                )
+            jumps[index] = len(ops) + 1
+        ops.append((kind, name))
+        jumps.append(0)
+        if kind in ("if", "unless"):
+            open_sections.append((len(ops) - 1, name, tag))
+    if position < len(text):
+        ops.append(("text", text[position:]))
+        jumps.append(0)
+    if open_sections:
+        _, name, tag = open_sections[-1]
+        raise _refuse(
+            f"The message template opens the section {tag} but never closes it.",
+            hint=f"End the section with {{{{/{name}}}}}.",
+        )
+    return tuple(ops), tuple(jumps)
+
+
+def _classify(tag: str, content: str) -> tuple[str, str]:
+    """(instruction kind, variable name) of one tag, or TemplateError saying why it is not allowed."""
+    stripped = content.strip()
+    if not stripped:
+        raise _refuse(
+            "The message template has an empty tag {{}}.",
+            hint="Put a variable name between the braces, e.g. {{firstName}}, or remove them.",
+        )
+    sigil = stripped[0]
+    if sigil in _REFUSED:
+        raise _refuse(f"The message template tag {_quoted(tag)} is {_REFUSED[sigil]}.")
+    kind = {"#": "if", "^": "unless", "/": "end"}.get(sigil, "var")
+    name = stripped[1:].strip() if kind != "var" else stripped
+    if _NAME.fullmatch(name) is None:
+        raise _refuse(
+            f"The message template tag {_quoted(tag)} is not allowed: a tag holds exactly one variable name"
+            " (letters and digits, no dots, spaces or symbols), optionally after # or ^ for a section.",
+            hint="Write e.g. {{firstName}}, or {{#groupName}}...{{/groupName}} for text shown only when"
+            " the variable is not empty.",
+        )
+    return kind, name
 
 
 @dataclass(frozen=True)
@@ -78,51 +152,47 @@ class Template:
 
     text: str
     variables: frozenset[str] = field(init=False)
-    # Token list for chevron with every variable unescaped, or None when the fast path applies.
-    _tokens: tuple[Token, ...] | None = field(init=False, repr=False, compare=False)
-    # Fast path: literals at even positions, variable names at odd positions.
-    _parts: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _ops: tuple[_Op, ...] = field(init=False, repr=False, compare=False)
+    _jumps: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    # Without sections: literals at even positions, variable names at odd positions (the fast path).
+    _parts: tuple[str, ...] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.text.strip():
-            raise TemplateError(
-                "The message template is empty.",
-                field=_FIELD,
-                hint="Write the text of the SMS, e.g. 'Dear {{firstName}}, ...'.",
+            raise _refuse(
+                "The message template is empty.", hint="Write the text of the SMS, e.g. 'Dear {{firstName}}, ...'."
             )
-        tokens = _tokens(self.text)
-        variables = frozenset(
-            key for tag, key in tokens if (tag in _VALUE_TAGS or tag in _SECTION_TAGS) and key != "."
-        )
-        simple = all(
-            tag == "literal" or tag == "set delimiter" or (tag in _VALUE_TAGS and "." not in key)
-            for tag, key in tokens
-        )
-        parts: list[str] = [""]
-        if simple:
-            for tag, key in tokens:
-                if tag == "literal":
-                    parts[-1] += key
-                elif tag in _VALUE_TAGS:
-                    parts += [key, ""]
-        unescaped = tuple(("no escape" if tag == "variable" else tag, key) for tag, key in tokens)
-        object.__setattr__(self, "variables", variables)
-        object.__setattr__(self, "_tokens", None if simple else unescaped)
-        object.__setattr__(self, "_parts", tuple(parts))
+        if len(self.text) > MAX_LENGTH:
+            raise _refuse(
+                f"The message template is {len(self.text):,} characters long; the most is {MAX_LENGTH:,}"
+                " (ten SMS segments).",
+                hint="Shorten the text: every 153 characters (67 with non-GSM letters) is one more paid segment.",
+            )
+        ops, jumps = _compile(self.text)
+        parts: list[str] | None = [""]
+        for kind, value in ops:
+            if parts is None:
+                break
+            if kind == "text":
+                parts[-1] += value
+            elif kind == "var":
+                parts += [value, ""]
+            else:
+                parts = None
+        object.__setattr__(self, "variables", frozenset(value for kind, value in ops if kind != "text"))
+        object.__setattr__(self, "_ops", ops)
+        object.__setattr__(self, "_jumps", jumps)
+        object.__setattr__(self, "_parts", None if parts is None else tuple(parts))
 
     @classmethod
     def parse(cls, text: str) -> Template:
-        """Parse `text`, raising TemplateError (field "message") if it is empty or malformed."""
+        """Parse `text`, raising TemplateError (field "message") naming what is empty, too long or not allowed."""
         return cls(text)
 
     def check_variables(self, available: Iterable[str], rule: str | None = None) -> None:
-        """Raise TemplateError naming each variable that `available` (the rule's variables) lacks.
-
-        A dotted name ("loan.amount") needs its first part to be available.
-        """
+        """Raise TemplateError naming each variable that `available` (the rule's variables) lacks."""
         known = sorted(set(available))
-        known_set = set(known)
-        unknown = sorted(name for name in self.variables if name.split(".", 1)[0] not in known_set)
+        unknown = sorted(self.variables - set(known))
         if not unknown:
             return
         by_lower = {name.lower(): name for name in known}
@@ -132,22 +202,31 @@ class Template:
             close = difflib.get_close_matches(name, known, n=1)
             guess = by_lower.get(name.lower()) or (close[0] if close else None)
             sentence = f"Template variable {{{{{name}}}}} is not provided by {source}"
-            if guess:
-                sentence += f"; did you mean {{{{{guess}}}}}?"
-            else:
-                sentence += "."
+            sentence += f"; did you mean {{{{{guess}}}}}?" if guess else "."
             sentences.append(sentence)
         available_text = ", ".join(f"{{{{{name}}}}}" for name in known) if known else "none"
-        raise TemplateError(" ".join(sentences), field=_FIELD, hint=f"Available: {available_text}.")
+        raise _refuse(" ".join(sentences), hint=f"Available: {available_text}.")
 
-    def render(self, values: Mapping[str, object]) -> str:
-        """The message text for one recipient; nothing is HTML-escaped, None and missing render as ""."""
-        if self._tokens is not None:
-            rendered: str = chevron.render(list(self._tokens), values, partials_path=None)
-            return rendered
-        parts = self._parts
-        out = list(parts)
+    def render(self, values: Mapping[str, str]) -> str:
+        """The message text for one recipient: values as they are, missing and non-text values as ""."""
         get = values.get
-        for index in range(1, len(parts), 2):
-            out[index] = _text(get(parts[index]))
-        return "".join(out)
+        parts = self._parts
+        if parts is not None:
+            out = list(parts)
+            for index in range(1, len(parts), 2):
+                out[index] = _text(get(parts[index]))
+            return "".join(out)
+        pieces: list[str] = []
+        ops, jumps = self._ops, self._jumps
+        index = 0
+        while index < len(ops):
+            kind, value = ops[index]
+            if kind == "text":
+                pieces.append(value)
+            elif kind == "var":
+                pieces.append(_text(get(value)))
+            elif kind != "end" and (_text(get(value)) != "") != (kind == "if"):
+                index = jumps[index]
+                continue
+            index += 1
+        return "".join(pieces)

@@ -22,7 +22,7 @@ from herald.domain.dedup import dedup_key
 from herald.domain.message import MessageStatus
 from herald.domain.phones import PhoneRejection, normalize
 from herald.domain.segments import count_segments
-from herald.domain.templates import Template
+from herald.domain.templates import MAX_SEGMENTS, Template
 from herald.rules.runner import AudienceRow, run_rule
 from herald.store import messages as message_store
 
@@ -51,12 +51,15 @@ def compose(
     default_region: str,
     opted_out: frozenset[str] = frozenset(),
 ) -> Iterator[Composed]:
-    """Render and check each row; a bad, missing or opted-out number makes an INVALID message, never a send."""
+    """Render and check each row; a bad, missing or opted-out number, or a body of more than MAX_SEGMENTS
+    segments (long variable values), makes an INVALID message, never a send."""
     render = template.render
     for row in rows:
         body = render(row.variables)
         info = count_segments(body)
         status, number, reason = recipient(row.mobile_no, regions.get(row.office_id, default_region), opted_out)
+        if info.segments > MAX_SEGMENTS and status is MessageStatus.PENDING:
+            status, reason = MessageStatus.INVALID, f"too long: {info.segments} segments, at most {MAX_SEGMENTS}"
         yield Composed(row, body, number, status, reason, info.encoding.value, info.segments)
 
 

@@ -7,6 +7,7 @@ is "now", so replaying each missed day would message people about a state long g
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -16,9 +17,12 @@ from herald import campaigns as campaign_service
 from herald.app import Herald
 from herald.campaigns import Campaign
 from herald.domain.campaign import CampaignStatus, TriggerType
+from herald.errors import TemplateError
 from herald.jobs.materialize import MaterializeResult, materialize_all
 from herald.jobs.runs import Job, recorded
 from herald.store.tables import campaigns
+
+log = logging.getLogger(__name__)
 
 
 def due_occurrence(campaign: Campaign, now: datetime) -> tuple[bool, datetime | None]:
@@ -40,7 +44,13 @@ def run_campaign(
     if not due:
         return None
     today = herald.today(campaign.timezone, occurrence or now)
-    result = materialize_all(herald, campaign, occurrence, today, progress)
+    try:
+        result = materialize_all(herald, campaign, occurrence, today, progress)
+    except TemplateError as error:
+        # A template stored before herald refused it (a dotted name, a triple brace ...): this
+        # occurrence messages nobody, and the other campaigns still run.
+        log.warning("campaign %s: occurrence skipped, its message template is refused: %s", campaign.id, error)
+        result = MaterializeResult(campaign.id)
     values: dict[str, object]
     if campaign.trigger_type is TriggerType.DIRECT:
         values = {"next_trigger_at": None, "last_trigger_at": now}

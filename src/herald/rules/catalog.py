@@ -115,7 +115,9 @@ OVERDUE_Y = _days("overdueY", "Overdue Y Number", "Most days in arrears (inclusi
 # Pairs that bound one window: the lower must not exceed the upper.
 _RANGES = (("fromX", "toY"), ("cycleX", "cycleY"), ("overdueX", "overdueY"))
 
-SIX = ("id", "firstName", "middleName", "lastName", "fullName", "mobileNo")
+# The client's number is deliberately not a variable: a message body is read by viewers, and a full
+# number reaches only admins. The SQL still returns it as `mobileNo`, for the send path alone.
+SIX = ("id", "firstName", "middleName", "lastName", "fullName")
 _CLIENT = (*SIX, "officeName", "officeNumber")
 _LOAN = (
     *SIX, "loanAmount", "loanOutstanding", "loanDisbursed", "officeNumber", "loanAccountId",

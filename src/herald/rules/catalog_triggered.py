@@ -19,7 +19,7 @@ from herald.domain.dedup import DedupScope
 from herald.rules.catalog import LOAN_OFFICER, LOAN_TYPE, OFFICE, OFFICE_OR_ALL, SIX, BusinessRule
 
 # Fineract's spelling of the client's names in 179-181 and 186/187, plus herald's camelCase spelling.
-_NAMES = ("firstname", "middlename", "lastname", "FullName", "mobileNo")
+_NAMES = ("firstname", "middlename", "lastname", "FullName")  # no mobileNo: see catalog.SIX
 _NAME_ALIASES = ("firstName", "middleName", "lastName", "fullName")
 
 _REPAYMENT = (

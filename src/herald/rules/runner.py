@@ -18,7 +18,9 @@ from herald.errors import CoreBankError, ParameterError
 from herald.rules.catalog import DATE_VARIABLES, MONEY_VARIABLES, BusinessRule, validate_parameters
 
 _STREAM = {"stream_results": True, "yield_per": 2000}
-_INTERNAL = ("h_fact", "h_office", "h_digits")
+# Read by herald, never offered to templates: the number a message goes to, and the dedup fact, office
+# and currency digits.
+_INTERNAL = ("mobileNo", "h_fact", "h_office", "h_digits")
 # Derived variable -> the SQL columns it is computed from.
 _DERIVED_SOURCES = {
     "officeName": ("officeName", "h_hierarchy"),
@@ -55,7 +57,7 @@ def load_sql(rule: BusinessRule) -> str:
 
 
 def sql_columns(rule: BusinessRule) -> tuple[str, ...]:
-    """The column aliases the rule's SQL must return: its non-derived variables, sources and internals."""
+    """The column aliases the rule's SQL must return: its non-derived variables, sources and internals (the number)."""
     needed = [v for v in rule.variables if v not in rule.derived_variables]
     for v in rule.derived_variables:
         needed.extend(s for s in _DERIVED_SOURCES[v] if s not in needed)

@@ -15,8 +15,8 @@ from herald.campaigns import Campaign
 from herald.corebank import lookups
 from herald.domain.campaign import LIFECYCLE, CampaignAction, CampaignStatus, TriggerType
 from herald.domain.message import MessageStatus
-from herald.errors import CoreBankError, ValidationError
-from herald.message_search import MessageFilter, shown_number
+from herald.errors import CoreBankError, PermissionDeniedError, ValidationError
+from herald.message_search import MessageFilter, shown_number, shown_text, text_search
 from herald.resend import resend_failed
 from herald.rules.catalog import ParamKind
 from herald.store.messages import status_counts
@@ -42,16 +42,18 @@ class MessagePage:
     pages: int
 
 
-def find_messages(herald: Herald, campaign_id: int, status: MessageStatus, q: str, page: int) -> MessagePage:
-    """One page of a tab, newest first; `q` is a client id, or words of the message text."""
+def find_messages(
+    herald: Herald, campaign_id: int, status: MessageStatus, q: str, page: int, *, reveal: bool = False
+) -> MessagePage:
+    """One page of a tab, newest first; `q` is a client id, or words of the message text.
+
+    Only an admin (`reveal`) may search the text for digits: PermissionDeniedError otherwise.
+    """
     conditions: list[ColumnElement[bool]] = MessageFilter(status=status, campaign_id=campaign_id).conditions(
         herald.settings.timezone
     )
     if q:
-        if q.isdigit():
-            conditions.append(messages.c.client_id == int(q))
-        else:
-            conditions.append(messages.c.body.contains(q, autoescape=True))
+        conditions.append(text_search(q, reveal=reveal, default_region=herald.settings.default_region))
     with herald.store.connect() as conn:
         total = int(conn.execute(select(func.count()).select_from(messages).where(*conditions)).scalar_one())
         pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
@@ -132,21 +134,30 @@ def router(herald: Herald) -> APIRouter:
         if campaign.recurrence is not None and campaign.status is CampaignStatus.ACTIVE:
             after = campaign.last_trigger_at or herald.clock.now()
             upcoming = campaign.recurrence.occurrences_after(max(after, herald.clock.now()), 5)
+        reveal = user.role is Role.ADMIN
+        refused = None
+        try:
+            found = find_messages(herald, campaign.id, status, q.strip(), page, reveal=reveal)
+        except PermissionDeniedError as exc:  # the page still shows; the search says why it was not run
+            found, refused = MessagePage(0, [], 1, 1), str(exc)
         return render(
             request,
             "campaign.html",
+            status=403 if refused else 200,
             campaign=campaign,
             triggers=TRIGGER_WORDS,
             counts=counts,
             tabs=TABS,
             tab=tab,
             q=q.strip(),
-            found=find_messages(herald, campaign.id, status, q.strip(), page),
+            found=found,
+            search_refused=refused,
             chart=deliveries(herald, campaign.id),
             actions=actions_for(campaign, user, counts.get(MessageStatus.FAILED, 0)),
             parameters=parameter_lines(herald, campaign),
             upcoming=upcoming,
-            number=lambda n: shown_number(n, reveal=user.role is Role.ADMIN),
+            number=lambda n: shown_number(n, reveal=reveal),
+            shown=lambda t: shown_text(t, reveal=reveal),
         )
 
     @pages.post("/campaigns/{campaign_id}/{action}")

@@ -12,7 +12,15 @@ from pydantic import BaseModel, Field
 from herald.app import Herald
 from herald.auth import Role, User, Viewer
 from herald.domain.message import MessageStatus
-from herald.message_search import MessageFilter, csv_lines, get_message, parse_status, search, shown_number
+from herald.message_search import (
+    MessageFilter,
+    csv_lines,
+    get_message,
+    parse_status,
+    search,
+    shown_number,
+    shown_text,
+)
 
 BigId = Annotated[int, Query(ge=1, le=2**53)]
 
@@ -28,11 +36,11 @@ class MessageOut(BaseModel):
     clientId: int | None
     officeId: int | None
     mobileNo: str | None = Field(description="Masked (+2547******12) unless the caller is an admin.")
-    body: str
+    body: str = Field(description="Phone numbers in it masked unless the caller is an admin.")
     status: MessageStatusOut
-    reason: str | None = Field(description="Why a message is Invalid.")
+    reason: str | None = Field(description="Why a message is Invalid (numbers masked unless admin).")
     errorCode: str | None
-    errorText: str | None
+    errorText: str | None = Field(description="The provider's error text (numbers masked unless admin).")
     provider: str
     externalId: str | None
     encoding: str
@@ -52,11 +60,11 @@ class MessageOut(BaseModel):
             clientId=r.client_id,
             officeId=r.office_id,
             mobileNo=shown_number(r.mobile_no, reveal),
-            body=r.body,
+            body=shown_text(r.body, reveal) or "",
             status=MessageStatusOut(code=int(status), label=status.label),
-            reason=r.reason,
+            reason=shown_text(r.reason, reveal),
             errorCode=r.error_code,
-            errorText=r.error_text,
+            errorText=shown_text(r.error_text, reveal),
             provider=r.provider,
             externalId=r.external_id,
             encoding=r.encoding,
