@@ -82,9 +82,9 @@ class Presence:
     @asynccontextmanager
     async def alive(self) -> AsyncIterator[None]:
         """Heartbeat while inside (nested uses share one heartbeat)."""
+        await self.ensure()  # a pass that starts after a long quiet spell starts with a fresh heartbeat
         self._users += 1
         if self._task is None or self._task.done():
-            await self.ensure()
             self._task = asyncio.create_task(self._beat_forever())
         try:
             yield
