@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from herald.app import Herald
 from herald.domain import campaign as lifecycle
+from herald.domain import wire
 from herald.domain.campaign import CampaignAction, CampaignStatus, TriggerType
 from herald.domain.schedule import Recurrence
 from herald.domain.templates import Template
@@ -40,6 +41,14 @@ class CampaignRequest(BaseModel):
     recurrence_start_date: str | datetime | None = Field(None, alias="recurrenceStartDate")
     timezone: str | None = None
     tenant_id: str | None = Field(None, alias="tenantId")
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        """Text herald keeps must be valid Unicode without NUL (PostgreSQL refuses both; SQLite would keep them)."""
+        if isinstance(value, str) and (problem := wire.text_problem(value)):
+            raise ValueError(f"the text {problem}")
+        return value
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,13 @@ message is typed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Request, Response
+from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import FormData
 
 from herald import campaigns as service
@@ -140,9 +141,8 @@ def preview_of(herald: Herald, draft: Draft) -> PreviewResult:
                 note="A Triggered campaign has no audience to preview: it messages whoever "
                 "the next Fineract event is about, the moment it happens."
             )
-        request = draft.request(herald)
-        if not request.campaign_name.strip():  # the name is not needed to see who gets what
-            request = request.model_copy(update={"campaign_name": "(new campaign)"})
+        # The name is not needed to see who gets what: an empty or over-long one must not stop the preview.
+        request = replace(draft, name=draft.name.strip()[:100] or "(new campaign)").request(herald)
         campaign = service.draft(herald, request)
         recurrence = campaign.recurrence
         upcoming: tuple[datetime, ...] = ()
@@ -151,6 +151,8 @@ def preview_of(herald: Herald, draft: Draft) -> PreviewResult:
         result = preview(herald, campaign, sample_size=5)
     except HeraldError as exc:
         return PreviewResult(error=str(exc))
+    except PydanticValidationError as exc:  # a field the request model refuses (text that cannot be stored ...)
+        return PreviewResult(error=str(exc.errors()[0]["msg"]))
     return PreviewResult(
         preview=result,
         schedule=recurrence.describe() if recurrence else None,

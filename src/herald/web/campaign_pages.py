@@ -13,6 +13,7 @@ from herald.app import Herald
 from herald.auth import Role, User
 from herald.campaigns import Campaign
 from herald.corebank import lookups
+from herald.domain import wire
 from herald.domain.campaign import LIFECYCLE, CampaignAction, CampaignStatus, TriggerType
 from herald.domain.message import MessageStatus
 from herald.errors import CoreBankError, ValidationError
@@ -47,8 +48,9 @@ def find_messages(herald: Herald, campaign_id: int, status: MessageStatus, q: st
     conditions: list[ColumnElement[bool]] = MessageFilter(status=status, campaign_id=campaign_id).conditions(
         herald.settings.timezone
     )
+    q = wire.cleaned(q, 100)  # a NUL would fail PostgreSQL's query; replaced, it simply matches nothing
     if q:
-        if q.isdigit():
+        if q.isascii() and q.isdigit() and len(q) <= 18:  # a client id (BIGINT); longer digits are text
             conditions.append(messages.c.client_id == int(q))
         else:
             conditions.append(messages.c.body.contains(q, autoescape=True))
