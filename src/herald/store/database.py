@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -22,9 +24,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for herald's database; SQLite files get WAL, a busy timeout and their folder created."""
     try:
         if url.startswith("sqlite"):
-            path = url.split("///", 1)[1] if "///" in url else ""
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            path = make_url(url).database or ""
+            if path and path != ":memory:" and not path.startswith("file:"):
+                create_private(Path(path))
             # check_same_thread off: the pool hands a connection to one thread at a time, and the worker
             # materializes in a thread while it sends in the event loop.
             engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
@@ -36,6 +38,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             f"Cannot use database URL {_redact(url)!r}: {exc}.",
             hint="Use sqlite:///path/to/file.sqlite or postgresql+psycopg://user:password@host/dbname.",
         ) from None
+
+
+def create_private(path: Path) -> None:
+    """Create an SQLite file (and its folder) readable by its owner only, before SQLite opens it.
+
+    The file holds every client's phone number. SQLite gives the -wal and -shm files it creates
+    next to it the main file's permissions, so they are private too. A file that exists already
+    is left as the operator set it.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return
+    os.chmod(path, 0o600)  # the mode given to open() was narrowed by the umask, never widened; make it exact
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
