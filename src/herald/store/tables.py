@@ -232,8 +232,8 @@ audit_log = Table(
 """Who did what and when; herald only ever appends to it."""
 
 __all__ = [
-    "audit_log",
     "api_tokens",
+    "audit_log",
     "campaigns",
     "job_runs",
     "messages",

@@ -21,6 +21,7 @@ from starlette.datastructures import FormData
 
 from herald import campaigns as service
 from herald.app import Herald
+from herald.audit import Actor
 from herald.auth import Role
 from herald.campaigns import Campaign, CampaignRequest
 from herald.corebank import lookups
@@ -198,7 +199,7 @@ def router(herald: Herald) -> APIRouter:
         )
 
     async def handle(request: Request, campaign: Campaign | None) -> Response:
-        _, form = await acting(request, Role.CAMPAIGN_MANAGER)
+        user, form = await acting(request, Role.CAMPAIGN_MANAGER)
         draft = Draft.of_form(form)
         action = text(form, "action")
         if action != "save":
@@ -206,9 +207,9 @@ def router(herald: Herald) -> APIRouter:
         try:
             request_in = draft.request(herald)
             if campaign is None:
-                saved = service.create(herald, request_in)
+                saved = service.create(herald, request_in, Actor.ui(user.username))
                 return see_other(f"/campaigns/{saved.id}?notice=created")
-            service.edit(herald, campaign.id, request_in)
+            service.edit(herald, campaign.id, request_in, Actor.ui(user.username))
             return see_other(f"/campaigns/{campaign.id}?notice=saved")
         except (ValidationError, ValueError) as exc:  # ValueError: pydantic's, for a name too long or empty
             message = exc.errors()[0]["msg"] if hasattr(exc, "errors") else exc

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, func, select
 
 from herald import campaigns as service
 from herald.app import Herald
+from herald.audit import Actor
 from herald.auth import Role, User
 from herald.campaigns import Campaign
 from herald.corebank import lookups
@@ -155,18 +156,19 @@ def router(herald: Herald) -> APIRouter:
     async def campaign_action(
         request: Request, campaign_id: CampaignId, action: Annotated[str, Path(max_length=20)]
     ) -> Response:
-        await acting(request, Role.CAMPAIGN_MANAGER)
+        user, _ = await acting(request, Role.CAMPAIGN_MANAGER)
+        actor = Actor.ui(user.username)
         if action == "activate":
-            service.activate(herald, campaign_id)
+            service.activate(herald, campaign_id, actor)
         elif action == "close":
-            service.close(herald, campaign_id)
+            service.close(herald, campaign_id, actor)
         elif action == "reactivate":
-            service.reactivate(herald, campaign_id)
+            service.reactivate(herald, campaign_id, actor)
         elif action == "resend":
-            resend_failed(herald, campaign_id)
+            resend_failed(herald, campaign_id, actor=actor)
             return see_other(f"/campaigns/{campaign_id}?tab=pending&notice=resent")
         elif action == "delete":
-            service.remove(herald, campaign_id)
+            service.remove(herald, campaign_id, actor)
             return see_other("/campaigns?notice=deleted")
         else:
             raise ValidationError(f"No campaign action {action!r}.")
