@@ -75,8 +75,9 @@ def test_resends_jobs_run_by_hand_and_opt_out_changes_are_recorded(
     assert client.post(f"/api/v1/campaigns/{campaign['id']}/activate", headers=manager).status_code == 200
     assert client.post("/api/v1/jobs/update-outbound/run", headers=manager).status_code == 200
     assert client.post(f"/api/v1/campaigns/{campaign['id']}/resend", headers=manager).status_code == 200
-    added = client.post("/api/v1/optouts", json={"number": "0712 345 678", "reason": "asked at the branch"},
-                        headers=manager)
+    added = client.post(
+        "/api/v1/optouts", json={"number": "0712 345 678", "reason": "asked at the branch"}, headers=manager
+    )
     assert added.status_code == 201, added.text
     assert added.json() == {"number": "+2547******78", "changed": True}
     assert client.delete("/api/v1/optouts/+254712345678", headers=manager).status_code == 204
@@ -103,14 +104,21 @@ def test_filters_by_action_actor_days_and_pages(
 
     assert [e["target"] for e in entries(client, admin, action="campaign.create")] == ["Two", "One"]
     assert [e["action"] for e in entries(client, admin, action="campaign.")] == [
-        "campaign.activate", "campaign.create", "campaign.create"]
+        "campaign.activate",
+        "campaign.create",
+        "campaign.create",
+    ]
     assert [e["target"] for e in entries(client, admin, actor=users[Role.ADMIN].username)] == ["Two"]
     assert [e["target"] for e in entries(client, admin, **{"from": "2026-11-20", "to": "2026-11-20"})] == ["One"]
     assert [e["target"] for e in entries(client, admin, **{"from": "2026-11-21"})] == ["One", "Two"]
     page = client.get("/api/v1/audit", params={"limit": 1, "offset": 1}, headers=admin).json()
     assert page["total"] == 3 and [e["target"] for e in page["items"]] == ["Two"]
-    assert_error(client.get("/api/v1/audit", params={"from": "2026-11-22", "to": "2026-11-21"}, headers=admin),
-                 422, "validation_error", "from")
+    assert_error(
+        client.get("/api/v1/audit", params={"from": "2026-11-22", "to": "2026-11-21"}, headers=admin),
+        422,
+        "validation_error",
+        "from",
+    )
 
 
 def test_only_admins_read_the_log(client: TestClient, manager: dict[str, str], viewer: dict[str, str]) -> None:
@@ -129,7 +137,7 @@ def test_the_csv_export_opens_every_cell_as_text_and_is_not_cached(
     assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
     rows = list(csv.reader(io.StringIO(response.text)))
     assert rows[0] == ["id", "at", "actor", "via", "action", "target", "tenant", "address", "detail"]
-    assert rows[1][5] == "'=HYPERLINK(\"http://evil.example\",\"x\")" and rows[1][4] == "campaign.create"
+    assert rows[1][5] == '\'=HYPERLINK("http://evil.example","x")' and rows[1][4] == "campaign.create"
 
 
 def test_the_log_is_append_only_through_herald(

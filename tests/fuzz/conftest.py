@@ -6,8 +6,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,7 +20,7 @@ from urllib.parse import urlencode
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from herald import auth
 from herald.api.app import create_app
@@ -119,16 +121,50 @@ def dump(herald: Herald) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """herald's SQLite database, migrated once per test process and copied per test (migrations are the slow part)."""
+    path = tmp_path_factory.mktemp("fuzz-template") / "herald.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # one self-contained file to copy
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: str) -> str:
+    """A migrated PostgreSQL database that each test's database is cloned from (CREATE DATABASE ... TEMPLATE)."""
+    url = create_database(pg_server, "fuzz_template")
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()  # a template must have no open connections
+    return url
+
+
+def _clone(template: str, name: str) -> str:
+    server = template.rsplit("/", 1)[0] + "/postgres"
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template.rsplit("/", 1)[1]}"'))
+    engine.dispose()
+    return template.rsplit("/", 1)[0] + f"/{name}"
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def edge(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Edge]:
     fineract = FineractBuilder(f"sqlite:///{tmp_path / 'fineract.sqlite'}")
     office = fineract.office("Nairobi")
     fineract.client("Amina", "0712345678", office_id=office, dob=date(1990, 1, 1))
     if request.param == "sqlite":
+        shutil.copy(request.getfixturevalue("sqlite_template"), tmp_path / "herald.sqlite")
         url = f"sqlite:///{tmp_path / 'herald.sqlite'}"
     else:
-        url = create_database(request.getfixturevalue("pg_server"), f"fuzz{abs(hash(request.node.nodeid)) % 10**9}")
-        upgrade(make_engine(url))
+        url = _clone(request.getfixturevalue("pg_template"), f"fuzz{next(_counter)}")
     settings = Settings(
         home=tmp_path,
         database_url=url,

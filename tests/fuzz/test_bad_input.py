@@ -276,3 +276,11 @@ def _sent_message(edge: Edge, provider: str, external_id: str) -> None:
                 provider=provider, external_id=external_id, status=MessageStatus.WAITING_FOR_DELIVERY_REPORT
             )
         )
+
+
+def test_a_page_address_with_a_bad_value_is_a_422_page_not_a_500(edge: Edge) -> None:
+    edge.ui(Role.VIEWER)
+    for params in ({"page": ""}, {"page": str(10**30)}, {"tab": "x" * 50}):
+        response = edge.client.get("/campaigns/1", params=params)
+        assert response.status_code == 422, (params, response.status_code)
+        assert "not valid here" in response.text
