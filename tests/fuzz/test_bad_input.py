@@ -284,3 +284,10 @@ def test_a_page_address_with_a_bad_value_is_a_422_page_not_a_500(edge: Edge) -> 
         response = edge.client.get("/campaigns/1", params=params)
         assert response.status_code == 422, (params, response.status_code)
         assert "not valid here" in response.text
+
+
+def test_user_and_token_names_with_nul_are_refused(edge: Edge) -> None:
+    refused(edge, "POST", "/api/v1/tokens", status=422, json={"username": "viewer", "name": NUL}, headers=edge.auth())
+    refused(edge, "POST", "/api/v1/tokens", status=422, json={"username": NUL, "name": "x"}, headers=edge.auth())
+    refused(edge, "GET", "/api/v1/users/a%00b", status=422, headers=edge.auth())
+    refused(edge, "PATCH", "/api/v1/users/a%00b", status=422, json={"active": False}, headers=edge.auth())
