@@ -89,7 +89,7 @@ def _keepable(batch: WebhookBatch) -> WebhookBatch:
         if report.error_text is not None:
             report = replace(report, error_text=wire.cleaned(report.error_text, _TEXT_LIMIT))
         kept.append(report)
-    if skipped and not kept and not batch.inbound:
+    if batch.reports and not kept and not batch.inbound:
         raise WebhookError(f"Nothing in the call can be kept: {'; '.join(skipped[:3])}.", status=400)
     return WebhookBatch(kept, batch.inbound, skipped)
 

@@ -414,7 +414,7 @@ class InfobipProvider:
                 at = _at({"doneAt": item.get("receivedAt")}, self._now)
                 sender = str(item["from"])  # international digits without "+": make it E.164 for the opt-out list
                 batch.inbound.append(InboundMessage("+" + sender if sender.isdigit() else sender, str(text), at))
-        if batch.skipped and not (batch.reports or batch.inbound):
+        if results and len(batch.skipped) == len(results):  # nothing at all was readable: say so
             raise WebhookError(f"No result can be read: {'; '.join(batch.skipped[:3])}.", status=400)
         return batch
 
