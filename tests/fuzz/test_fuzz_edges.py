@@ -25,7 +25,7 @@ from tests.fuzz import strategies as s
 from tests.fuzz.conftest import GATEWAY_HEADERS, HOOK_URL, INFOBIP_URL, Edge, dump
 
 FUZZ = settings(
-    max_examples=40,
+    max_examples=30,
     deadline=None,
     database=None,  # the examples are cheap to find again; leave no .hypothesis folder behind
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -236,7 +236,7 @@ def test_every_api_route_with_a_body_or_a_query(edge: Edge) -> None:
     routes = _api_routes(edge)
     assert len(routes) >= 10, routes
 
-    @settings(FUZZ, max_examples=120)
+    @settings(FUZZ, max_examples=100)
     @given(data=st.data())
     def run(data: st.DataObject) -> None:
         method, path, query, props, _ = data.draw(st.sampled_from(routes))
