@@ -214,8 +214,8 @@ def test_a_huge_office_id_is_refused(edge: Edge) -> None:
 
 def test_a_40_digit_search_term_finds_nothing_instead_of_failing(edge: Edge) -> None:
     campaign = edge.client.post("/api/v1/campaigns", json=_campaign(), headers=edge.auth()).json()
-    edge.ui(Role.VIEWER)
-    for q in ("1" * 40, "²", "١٢٣"):
+    edge.ui(Role.ADMIN)  # the one role every search term is open to
+    for q in ("1" * 40, "9" * 19, "²", "١٢٣", "a\x00b"):
         response = edge.client.get(f"/campaigns/{campaign['id']}", params={"q": q})
         assert response.status_code == 200, (q, response.text[:300])
 
