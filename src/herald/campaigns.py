@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, Row, delete, insert, select, update
 
+from herald import audit
 from herald.app import Herald
+from herald.audit import SYSTEM, Actor
 from herald.domain import campaign as lifecycle
+from herald.domain import wire
 from herald.domain.campaign import CampaignAction, CampaignStatus, TriggerType
 from herald.domain.schedule import Recurrence
 from herald.domain.templates import Template
@@ -40,6 +43,14 @@ class CampaignRequest(BaseModel):
     recurrence_start_date: str | datetime | None = Field(None, alias="recurrenceStartDate")
     timezone: str | None = None
     tenant_id: str | None = Field(None, alias="tenantId")
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        """Text herald keeps must be valid Unicode without NUL (PostgreSQL refuses both; SQLite would keep them)."""
+        if isinstance(value, str) and (problem := wire.text_problem(value)):
+            raise ValueError(f"the text {problem}")
+        return value
 
 
 @dataclass(frozen=True)
@@ -157,6 +168,20 @@ def _validated(herald: Herald, request: CampaignRequest) -> dict[str, Any]:
     return values
 
 
+_REQUEST_NAMES = {
+    "name": "campaignName",
+    "tenant": "tenantId",
+    "trigger_type": "triggerType",
+    "rule_id": "runReportId",
+    "params": "paramValue",
+    "template": "message",
+    "provider": "providerId",
+    "fallback_provider": "fallbackProviderId",
+    "recurrence_start": "recurrenceStartDate",
+}
+"""Column -> the request field people know, for the audit log's list of what an edit changed."""
+
+
 def _check_office(herald: Herald, tenant: str, params: dict[str, int]) -> None:
     if params.get("officeId", -1) < 0:  # absent, or -1 = every office (triggered rules)
         return
@@ -205,7 +230,7 @@ def draft(herald: Herald, request: CampaignRequest) -> Campaign:
     )
 
 
-def create(herald: Herald, request: CampaignRequest) -> Campaign:
+def create(herald: Herald, request: CampaignRequest, actor: Actor = SYSTEM) -> Campaign:
     values = _validated(herald, request)
     now = herald.clock.now()
     with herald.store.begin() as conn:
@@ -214,10 +239,12 @@ def create(herald: Herald, request: CampaignRequest) -> Campaign:
             insert(campaigns).values(**values, status=CampaignStatus.PENDING, created_at=now)
         ).inserted_primary_key
         assert new_id is not None
+        detail = {"id": int(new_id[0]), "triggerType": int(values["trigger_type"]), "runReportId": values["rule_id"]}
+        audit.record(conn, actor, "campaign.create", now, target=values["name"], tenant=values["tenant"], detail=detail)
     return get(herald, int(new_id[0]))
 
 
-def edit(herald: Herald, campaign_id: int, request: CampaignRequest) -> Campaign:
+def edit(herald: Herald, campaign_id: int, request: CampaignRequest, actor: Actor = SYSTEM) -> Campaign:
     current = get(herald, campaign_id)
     if current.trigger_type is TriggerType.GATEWAY:
         raise LifecycleError(
@@ -228,7 +255,19 @@ def edit(herald: Herald, campaign_id: int, request: CampaignRequest) -> Campaign
     values = _validated(herald, request)
     with herald.store.begin() as conn:
         _name_is_free(conn, values["name"], except_id=campaign_id)
+        before = _row(conn, campaign_id)._mapping
+        changed = sorted(_REQUEST_NAMES.get(k, k) for k, v in values.items() if before[k] != v)
         conn.execute(update(campaigns).where(campaigns.c.id == campaign_id).values(**values))
+        audit.record(
+            conn,
+            actor,
+            "campaign.edit",
+            herald.clock.now(),
+            target=values["name"],
+            tenant=values["tenant"],
+            detail={"id": campaign_id, "changed": changed}
+            | ({"was": current.name} if "campaignName" in changed else {}),
+        )
     return get(herald, campaign_id)
 
 
@@ -254,7 +293,9 @@ def list_all(herald: Herald) -> list[Campaign]:
         return [Campaign.from_row(r) for r in conn.execute(select(campaigns).order_by(campaigns.c.id))]
 
 
-def _transition(herald: Herald, campaign_id: int, action: CampaignAction) -> Campaign:
+def _transition(
+    herald: Herald, campaign_id: int, action: CampaignAction, actor: Actor, detail: dict[str, Any] | None = None
+) -> Campaign:
     now = herald.clock.now()
     with herald.store.begin() as conn:
         row = _row(conn, campaign_id)
@@ -276,25 +317,63 @@ def _transition(herald: Herald, campaign_id: int, action: CampaignAction) -> Cam
             .where(campaigns.c.id == campaign_id, campaigns.c.status == current.status)
             .values(**values)
         )
+        audit.record(
+            conn,
+            actor,
+            f"campaign.{action.name.lower()}",
+            now,
+            target=current.name,
+            tenant=current.tenant,
+            detail={"id": campaign_id} | (detail or {}),
+        )
     return get(herald, campaign_id)
 
 
-def activate(herald: Herald, campaign_id: int) -> Campaign:
-    return _transition(herald, campaign_id, CampaignAction.ACTIVATE)
+def _estimate(herald: Herald, campaign_id: int, action: CampaignAction) -> dict[str, Any]:
+    """What an activation commits to, for the audit log: audience size and estimated cost (Direct and Scheduled)."""
+    from herald.errors import HeraldError
+    from herald.preview import preview
+
+    campaign = get(herald, campaign_id)
+    lifecycle.apply(campaign.status, action, name=campaign.name)  # refuse before counting anybody
+    if campaign.trigger_type not in (TriggerType.DIRECT, TriggerType.SCHEDULE):
+        return {"audience": None}  # whoever the next event is about: nothing to count yet
+    try:
+        found = preview(herald, campaign, sample_size=0)
+    except HeraldError as exc:  # the core bank is unreachable: the activation itself does not need it
+        return {"audience": None, "estimate": f"not available: {exc}"[:200]}
+    return {"audience": found.audience, "sendable": found.sendable, "cost": found.cost, "currency": found.currency}
 
 
-def close(herald: Herald, campaign_id: int) -> Campaign:
-    return _transition(herald, campaign_id, CampaignAction.CLOSE)
+def activate(herald: Herald, campaign_id: int, actor: Actor = SYSTEM) -> Campaign:
+    return _transition(
+        herald, campaign_id, CampaignAction.ACTIVATE, actor, _estimate(herald, campaign_id, CampaignAction.ACTIVATE)
+    )
 
 
-def reactivate(herald: Herald, campaign_id: int) -> Campaign:
-    return _transition(herald, campaign_id, CampaignAction.REACTIVATE)
+def close(herald: Herald, campaign_id: int, actor: Actor = SYSTEM) -> Campaign:
+    return _transition(herald, campaign_id, CampaignAction.CLOSE, actor)
 
 
-def remove(herald: Herald, campaign_id: int) -> None:
+def reactivate(herald: Herald, campaign_id: int, actor: Actor = SYSTEM) -> Campaign:
+    return _transition(
+        herald, campaign_id, CampaignAction.REACTIVATE, actor, _estimate(herald, campaign_id, CampaignAction.REACTIVATE)
+    )
+
+
+def remove(herald: Herald, campaign_id: int, actor: Actor = SYSTEM) -> None:
     """Delete a campaign that is not active, with its messages."""
     with herald.store.begin() as conn:
         current = Campaign.from_row(_row(conn, campaign_id))
         lifecycle.apply(current.status, CampaignAction.DELETE, name=current.name)
-        conn.execute(delete(messages).where(messages.c.campaign_id == campaign_id))
+        gone = conn.execute(delete(messages).where(messages.c.campaign_id == campaign_id)).rowcount
         conn.execute(delete(campaigns).where(campaigns.c.id == campaign_id))
+        audit.record(
+            conn,
+            actor,
+            "campaign.delete",
+            herald.clock.now(),
+            target=current.name,
+            tenant=current.tenant,
+            detail={"id": campaign_id, "messages": gone},
+        )

@@ -142,7 +142,8 @@ def text_search(q: str, *, reveal: bool, default_region: str) -> ColumnElement[b
     they get PermissionDeniedError (403) rather than an answer. An admin's phone-like term also
     finds messages sent to that number.
     """
-    if q.isascii() and q.isdigit() and not looks_like_phone(q):  # "²" is a digit to isdigit(), not to int()
+    # A client id: ASCII digits ("²" is a digit to isdigit(), not to int()) that fit BIGINT.
+    if q.isascii() and q.isdigit() and len(q) <= 18 and not looks_like_phone(q):
         return messages.c.client_id == int(q)
     if not reveal and any(ch.isdigit() for ch in q):
         raise PermissionDeniedError(

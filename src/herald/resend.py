@@ -14,8 +14,10 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
+from herald import audit
 from herald import campaigns as campaign_service
 from herald.app import Herald
+from herald.audit import SYSTEM, Actor
 from herald.domain.campaign import CampaignStatus
 from herald.domain.message import MessageStatus
 from herald.errors import LifecycleError
@@ -42,7 +44,9 @@ def chain_of(key: str) -> tuple[str, int]:
     return key, 0
 
 
-def resend_failed(herald: Herald, campaign_id: int, message_ids: Collection[int] | None = None) -> ResendResult:
+def resend_failed(
+    herald: Herald, campaign_id: int, message_ids: Collection[int] | None = None, actor: Actor = SYSTEM
+) -> ResendResult:
     """New PENDING copies of the campaign's FAILED messages (all, or those in `message_ids`)."""
     campaign = campaign_service.get(herald, campaign_id)
     if campaign.status is not CampaignStatus.ACTIVE:
@@ -85,7 +89,12 @@ def resend_failed(herald: Herald, campaign_id: int, message_ids: Collection[int]
                     .where(messages.c.campaign_id == campaign.id, messages.c.dedup_key == f"{base}{MARK}{n + 1}")
                     .values(in_doubt_since=row.in_doubt_since)
                 )
-    return ResendResult(failed=len(wanted), resent=created, skipped=len(wanted) - created)
+        result = ResendResult(failed=len(wanted), resent=created, skipped=len(wanted) - created)
+        detail = {"id": campaign.id, "failed": result.failed, "resent": result.resent, "skipped": result.skipped}
+        if message_ids is not None:
+            detail["chosen"] = len(message_ids)
+        audit.record(conn, actor, "campaign.resend", now, target=campaign.name, tenant=campaign.tenant, detail=detail)
+    return result
 
 
 def _copy(row: Any, key: str, provider: str, now: Any) -> tuple[Any, ...]:

@@ -27,6 +27,7 @@ SAMPLE_PATH_VALUES = {
     "job": "send",
     "username": "admin",
     "token_id": "1",
+    "number": "+254712345678",
 }
 
 

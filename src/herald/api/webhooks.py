@@ -8,18 +8,24 @@ reports and opt-outs are committed, so a provider retries anything herald could 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
+from datetime import UTC
+from typing import Any
 
 from anyio import to_thread
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy import Column, String
 
 from herald.api.v1.errors import error_response
 from herald.app import Herald
+from herald.domain import wire
 from herald.domain.phones import mask
 from herald.errors import HeraldError, WebhookError
-from herald.providers.base import WebhookBatch, WebhookRequest
+from herald.providers.base import DeliveryReport, WebhookBatch, WebhookRequest
 from herald.store import optouts
 from herald.store import reports as report_store
+from herald.store.tables import messages
 
 log = logging.getLogger(__name__)
 
@@ -47,17 +53,58 @@ def router(herald: Herald) -> APIRouter:
             query=dict(request.query_params),
         )
         try:
-            batch = adapter.parse_webhook(incoming)
+            batch = _keepable(adapter.parse_webhook(incoming))
         except WebhookError as exc:
             log.warning("webhook for %s refused (%s): %s", provider, exc.status, exc.message)
             return error_response(exc.status, "refused" if exc.status in (401, 403) else "malformed", exc.message)
+        for reason in batch.skipped:
+            log.warning("webhook for %s: %s; left out, the rest of the call is kept", provider, reason)
         try:
             stored = await to_thread.run_sync(_store, herald, provider, batch)
         except HeraldError as exc:
             return error_response(503, "not_stored", f"herald could not store the call, retry later: {exc}")
-        return JSONResponse(stored)
+        return JSONResponse(stored | {"skipped": len(batch.skipped)})
 
     return api
+
+
+def _length(column: Column[Any]) -> int:
+    assert isinstance(column.type, String) and column.type.length is not None
+    return column.type.length
+
+
+_ID_LIMIT, _CODE_LIMIT, _TEXT_LIMIT = (
+    _length(c) for c in (messages.c.external_id, messages.c.error_code, messages.c.error_text)
+)
+
+
+def _keepable(batch: WebhookBatch) -> WebhookBatch:
+    """The batch without reports herald cannot store (whatever the provider), refused whole if none is left."""
+    kept, skipped = [], list(batch.skipped)
+    for report in batch.reports:
+        problem = _report_problem(report)
+        if problem:
+            skipped.append(f"the report on {report.external_id[:40]!r} {problem}")
+            continue
+        if report.error_text is not None:
+            report = replace(report, error_text=wire.cleaned(report.error_text, _TEXT_LIMIT))
+        kept.append(report)
+    if batch.reports and not kept and not batch.inbound:
+        raise WebhookError(f"Nothing in the call can be kept: {'; '.join(skipped[:3])}.", status=400)
+    return WebhookBatch(kept, batch.inbound, skipped)
+
+
+def _report_problem(report: DeliveryReport) -> str | None:
+    id_problem = wire.text_problem(report.external_id, _ID_LIMIT)
+    if id_problem:
+        return f"has a message id that {id_problem}"
+    if report.error_code is not None and (code_problem := wire.text_problem(report.error_code, _CODE_LIMIT)):
+        return f"has an error code that {code_problem}"
+    try:
+        report.at.astimezone(UTC)
+    except OverflowError:
+        return f"has a time out of range ({report.at.isoformat()})"
+    return None
 
 
 def _store(herald: Herald, provider: str, batch: WebhookBatch) -> dict[str, int]:

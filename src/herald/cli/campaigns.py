@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from herald.audit import Actor
 from herald.cli.base import (
     campaigns_app,
     console,
@@ -65,7 +66,7 @@ def campaigns_create(
             "tenantId": tenant,
         }
     )
-    c = campaigns.create(herald_from_env(), request)
+    c = campaigns.create(herald_from_env(), request, Actor.cli())
     console.print(
         f'Created campaign [bold]{c.id}[/] "{c.name}" ({c.trigger_type.name.lower()}, '
         f"rule {c.rule.name}), status Pending. Preview it with `herald campaigns preview {c.id}`."
@@ -107,7 +108,7 @@ def campaigns_edit(
             "timezone": timezone or (c.recurrence.timezone if c.recurrence else None),
         }
     )
-    c = campaigns.edit(herald, c.id, request)
+    c = campaigns.edit(herald, c.id, request, Actor.cli())
     console.print(f'Campaign {c.id} "{c.name}" updated.')
 
 
@@ -193,11 +194,11 @@ def campaigns_preview(campaign: str, samples: Annotated[int, typer.Option(min=0,
     )
 
 
-def _lifecycle(action: Callable[[Any, int], Any], campaign: str, verb: str) -> Any:
+def _lifecycle(action: Callable[[Any, int, Actor], Any], campaign: str, verb: str) -> Any:
     from herald import campaigns
 
     herald = herald_from_env()
-    c = action(herald, campaigns.get(herald, campaign).id)
+    c = action(herald, campaigns.get(herald, campaign).id, Actor.cli())
     console.print(f'Campaign {c.id} "{c.name}" {verb}; status {c.status.name.capitalize()}.')
     return herald, c
 
@@ -248,7 +249,7 @@ def campaigns_delete(campaign: str) -> None:
 
     herald = herald_from_env()
     c = campaigns.get(herald, campaign)
-    campaigns.remove(herald, c.id)
+    campaigns.remove(herald, c.id, Actor.cli())
     console.print(f'Campaign {c.id} "{c.name}" deleted.')
 
 

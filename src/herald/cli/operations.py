@@ -83,18 +83,23 @@ def users_disable(username: str) -> None:
 @jobs_app.command("run")
 def jobs_run(job: Annotated[str, typer.Argument(help="update-outbound, send or delivery-reports")]) -> None:
     """Run one job once, now."""
+    from herald.audit import Actor
     from herald.jobs import outbound, reports, send
+    from herald.jobs.on_demand import record_run
     from herald.jobs.runs import Job
 
     which = Job.from_slug(job)
     herald = herald_from_env()
-    if which is Job.UPDATE_OUTBOUND:
-        with progress_bar(which.value, None) as advance:
-            counts = outbound.run(herald, advance)
-    elif which is Job.SEND:
-        counts = send.run(herald)
-    else:
-        counts = reports.run(herald)
+    try:
+        if which is Job.UPDATE_OUTBOUND:
+            with progress_bar(which.value, None) as advance:
+                counts = outbound.run(herald, advance)
+        elif which is Job.SEND:
+            counts = send.run(herald)
+        else:
+            counts = reports.run(herald)
+    finally:
+        record_run(herald, which, Actor.cli())
     console.print(f"[bold]{which.value}[/]: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
 
 

@@ -212,33 +212,23 @@ def optouts_list(limit: Annotated[int, typer.Option(min=1)] = 50) -> None:
 @optouts_app.command("add")
 def optouts_add(number: str, reason: Annotated[str, typer.Option()] = "added by hand") -> None:
     """Put a number on the opt-out list."""
-    from herald.domain.phones import PhoneRejection, mask, normalize
-    from herald.store import optouts
+    from herald.audit import Actor
+    from herald.domain.phones import mask
+    from herald.optout_list import add_number
 
-    herald = herald_from_env()
-    phone = normalize(number, herald.settings.default_region)
-    if isinstance(phone, PhoneRejection):
-        raise HeraldError(f"{number!r} is {phone.problem.value}; give the number as +<country><number>.")
-    with herald.store.begin() as conn:
-        optouts.add(conn, [phone.e164], source="cli", detail=reason, now=herald.clock.now())
-    console.print(f"{mask(phone.e164)} is on the opt-out list.")
+    e164, added = add_number(herald_from_env(), number, reason, Actor.cli())
+    console.print(f"{mask(e164)} {'is now' if added else 'was already'} on the opt-out list.")
 
 
 @optouts_app.command("remove")
 def optouts_remove(number: str) -> None:
     """Take a number off the opt-out list (the client asked to be messaged again)."""
-    from sqlalchemy import delete
+    from herald.audit import Actor
+    from herald.domain.phones import mask
+    from herald.optout_list import remove_number
 
-    from herald.domain.phones import PhoneRejection, mask, normalize
-    from herald.store.tables import opt_outs
-
-    herald = herald_from_env()
-    phone = normalize(number, herald.settings.default_region)
-    if isinstance(phone, PhoneRejection):
-        raise HeraldError(f"{number!r} is {phone.problem.value}.")
-    with herald.store.begin() as conn:
-        gone = conn.execute(delete(opt_outs).where(opt_outs.c.number == phone.e164)).rowcount
-    console.print(f"{mask(phone.e164)} {'removed from' if gone else 'was not on'} the opt-out list.")
+    e164, gone = remove_number(herald_from_env(), number, Actor.cli())
+    console.print(f"{mask(e164)} {'removed from' if gone else 'was not on'} the opt-out list.")
 
 
 @fineract_app.command("hook")

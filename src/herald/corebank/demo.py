@@ -41,6 +41,7 @@ from herald.corebank.demo_catalog import (
 )
 from herald.corebank.demo_loans import exact_money, float_money
 from herald.corebank.demo_people import TABLE_ORDER, PeopleGenerator, Reference
+from herald.store.database import create_private
 
 CHUNK_SIZE = 2_000
 """Clients generated, inserted and committed at a time; part of the data's identity, like the seed."""
@@ -164,6 +165,7 @@ def _engine(url: str) -> Engine:
         # A demo database is disposable: start from an empty file rather than dropping table by table.
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(parsed.database + suffix).unlink(missing_ok=True)
+        create_private(Path(parsed.database))  # demo clients' numbers look real: private like herald's own file
     engine = create_engine(url)
 
     @event.listens_for(engine, "connect")

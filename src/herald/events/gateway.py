@@ -9,7 +9,6 @@ out once, through herald's providers with retries, failover and reports.
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from herald.app import Herald
+from herald.domain import wire
 from herald.domain.campaign import CampaignStatus, TriggerType
 from herald.domain.dedup import DedupScope
 from herald.domain.message import MessageStatus
@@ -45,6 +45,7 @@ GATEWAY_RULE = BusinessRule(
 
 TENANT_HEADER = "fineract-platform-tenantid"
 APP_KEY_HEADER = "fineract-tenant-app-key"
+_NUMBER_LIMIT = 50  # messages.mobile_no; no phone number is longer
 
 
 @dataclass(frozen=True)
@@ -82,15 +83,28 @@ def parse_send(body: bytes) -> list[GatewayMessage]:
         if not isinstance(item, dict) or not isinstance(item.get("message"), str):
             raise WebhookError(f"Message {index} needs a text 'message'.", status=400)
         internal = item.get("internalId")
-        if isinstance(internal, bool) or not isinstance(internal, int):
-            raise WebhookError(f"Message {index} needs a numeric 'internalId'.", status=400)
+        if not isinstance(internal, int) or wire.as_id(internal) is None:
+            raise WebhookError(
+                f"Message {index} needs a numeric 'internalId' from 1 to {wire.BIGINT_MAX}, not {internal!r:.40}.",
+                status=400,
+            )
+        number = item.get("mobileNumber")
+        if number is not None and not isinstance(number, str):
+            raise WebhookError(
+                f"Message {index}: 'mobileNumber' must be text such as \"+254712345678\", not {number!r:.40}.",
+                status=400,
+            )
+        for name, value, limit in (("mobileNumber", number or "", _NUMBER_LIMIT), ("message", item["message"], None)):
+            problem = wire.text_problem(value, limit)
+            if problem:
+                raise WebhookError(f"Message {index}: '{name}' {problem}.", status=400)
         provider = item.get("providerId")
         out.append(
             GatewayMessage(
                 internal,
-                item.get("mobileNumber") or None,
+                number or None,
                 item["message"],
-                provider if isinstance(provider, int) else None,
+                provider if isinstance(provider, int) and not isinstance(provider, bool) else None,
             )
         )
     return out
@@ -104,17 +118,17 @@ def parse_report(body: bytes) -> list[int]:
     ids = []
     for item in data:
         value = item.get("internalId", item.get("id")) if isinstance(item, dict) else item
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise WebhookError(f"{item!r} is not an internal message id.", status=400)
+        if not isinstance(value, int) or wire.as_id(value) is None:
+            raise WebhookError(f"{item!r:.60} is not an internal message id (1 to {wire.BIGINT_MAX}).", status=400)
         ids.append(value)
     return ids
 
 
 def _json(body: bytes) -> Any:
     try:
-        return json.loads(body or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise WebhookError("The body is not JSON.", status=400) from None
+        return wire.loads(body)
+    except wire.Unreadable as exc:
+        raise WebhookError(str(exc), status=400) from None
 
 
 def campaign_for(conn: Connection, herald: Herald, tenant: str) -> int:

@@ -7,12 +7,12 @@ needs come from `response` (resourceId, loanId, savingsId, clientId) per entity 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from herald.domain import wire
 from herald.errors import WebhookError
 
 TENANT_HEADER = "fineract-platform-tenantid"
@@ -62,18 +62,18 @@ def parse_hook(headers: Mapping[str, str], body: bytes, default_tenant: str) -> 
     """Read a hook; WebhookError(400) for what is not Fineract's Web-template JSON."""
     lowered = {k.lower(): v for k, v in headers.items()}
     try:
-        data: Any = json.loads(body or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        data: Any = wire.loads(body)
+    except wire.Unreadable as exc:
         raise WebhookError(
-            "The hook body is not JSON; configure the Fineract hook with Content Type 'json'.", status=400
+            f"{exc} Configure the Fineract hook with Content Type 'json'.", status=400
         ) from None
     if not isinstance(data, dict):
         raise WebhookError("The hook body must be a JSON object as Fineract's Web template sends.", status=400)
-    entity = str(data.get("entityName") or lowered.get("x-fineract-entity") or "").upper()
-    action = str(data.get("actionName") or lowered.get("x-fineract-action") or "").upper()
+    entity = _name(data.get("entityName") or lowered.get("x-fineract-entity") or "", "entityName")
+    action = _name(data.get("actionName") or lowered.get("x-fineract-action") or "", "actionName")
     if not entity or not action:
         raise WebhookError("The hook names no entity and action (entityName / actionName).", status=400)
-    tenant = lowered.get(TENANT_HEADER) or default_tenant
+    tenant = _name(lowered.get(TENANT_HEADER) or default_tenant, "the Fineract-Platform-TenantId header", upper=False)
     at = _timestamp(data.get("timestamp"))
     response = data.get("response")
     if not isinstance(response, dict) or response.get("resourceId") is None:
@@ -84,11 +84,23 @@ def parse_hook(headers: Mapping[str, str], body: bytes, default_tenant: str) -> 
         if value is None and name == "clientId":
             value = data.get("clientId")
         if value is not None:
-            try:
-                ids[name] = int(value)
-            except (TypeError, ValueError):
-                raise WebhookError(f"The hook's response.{source} is not an id: {value!r}.", status=400) from None
+            found = wire.as_id(value)
+            if found is None:
+                raise WebhookError(
+                    f"The hook's response.{source} is not an id (1 to {wire.BIGINT_MAX}): {value!r:.40}.", status=400
+                )
+            ids[name] = found
     return FineractEvent(tenant, entity, action, ids, at)
+
+
+def _name(value: object, what: str, *, upper: bool = True) -> str:
+    """An entity, action or tenant name: text herald can store and compare, at most 100 characters."""
+    if not isinstance(value, str):
+        raise WebhookError(f"The hook's {what} must be text, not {value!r:.40}.", status=400)
+    problem = wire.text_problem(value, 100)
+    if problem:
+        raise WebhookError(f"The hook's {what} {problem}.", status=400)
+    return value.upper() if upper else value
 
 
 def _timestamp(value: object) -> datetime | None:
@@ -96,6 +108,8 @@ def _timestamp(value: object) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        parsed.astimezone(UTC)  # years 1 and 9999 with an offset overflow: such a stamp is no stamp at all
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed

@@ -14,7 +14,9 @@ from typing import Any
 from anyio import to_thread
 from sqlalchemy import func, select
 
+from herald import audit
 from herald.app import Herald
+from herald.audit import SYSTEM, Actor
 from herald.jobs import outbound
 from herald.jobs.reports import pull_reports
 from herald.jobs.runs import Job, recorded
@@ -42,16 +44,32 @@ class JobRun:
         return cls(row.id, Job.from_slug(row.job), row.started_at, row.finished_at, dict(row.counts or {}), row.error)
 
 
-async def run_now(herald: Herald, job: Job) -> JobRun:
-    """Run `job` once and return its recorded run."""
-    if job is Job.UPDATE_OUTBOUND:
-        await to_thread.run_sync(outbound.run, herald)
-    else:
-        with recorded(herald, job) as counts:
-            counts.update(await (Sender(herald).run() if job is Job.SEND else pull_reports(herald)))
+async def run_now(herald: Herald, job: Job, actor: Actor = SYSTEM) -> JobRun:
+    """Run `job` once, by hand, and return its recorded run (the audit log says who asked)."""
+    try:
+        if job is Job.UPDATE_OUTBOUND:
+            await to_thread.run_sync(outbound.run, herald)
+        else:
+            with recorded(herald, job) as counts:
+                counts.update(await (Sender(herald).run() if job is Job.SEND else pull_reports(herald)))
+    finally:  # a run that failed was run by hand all the same
+        latest = record_run(herald, job, actor)
+    assert latest is not None, "recorded() always stores a run it was asked to keep"
+    return latest
+
+
+def record_run(herald: Herald, job: Job, actor: Actor) -> JobRun | None:
+    """Put the run of `job` that just ended in the audit log, with what it did (or the error that stopped it)."""
     latest = recent(herald, job, 1)
-    assert latest, "recorded() always stores a run it was asked to keep"
-    return latest[0]
+    if not latest:
+        return None
+    run = latest[0]
+    detail: dict[str, Any] = {"run": run.id, "counts": run.counts}
+    if run.error:
+        detail["error"] = run.error[:200]
+    with herald.store.begin() as conn:
+        audit.record(conn, actor, "job.run", herald.clock.now(), target=job.value, detail=detail)
+    return run
 
 
 def recent(herald: Herald, job: Job | None = None, limit: int = 20) -> list[JobRun]:

@@ -89,6 +89,7 @@ class WebhookRequest:
 class WebhookBatch:
     reports: list[DeliveryReport] = field(default_factory=list)
     inbound: list[InboundMessage] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # why each unreadable item of a batch was left out
 
 
 @dataclass(frozen=True)

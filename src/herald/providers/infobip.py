@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from herald.domain import wire
 from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
 from herald.errors import ProviderError, WebhookError
@@ -408,26 +409,47 @@ class InfobipProvider:
     def parse_webhook(self, request: WebhookRequest) -> WebhookBatch:
         self._authenticate(request)
         try:
-            payload = json.loads(request.body)
-        except ValueError:
-            raise WebhookError("The body is not JSON; Infobip pushes JSON reports.", status=400) from None
+            payload = wire.loads(request.body)
+        except wire.Unreadable as exc:
+            raise WebhookError(f"{exc} Infobip pushes JSON reports.", status=400) from None
         results = payload.get("results") if isinstance(payload, dict) else None
-        if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+        if not isinstance(results, list):
             raise WebhookError("The body has no `results` list of reports or messages.", status=400)
         batch = WebhookBatch()
-        for item in results:
-            if "status" in item:
+        for index, item in enumerate(results):
+            # One unreadable result must not cost the others: Infobip would retry the whole call forever.
+            problem = self._result_problem(item)
+            if problem:
+                batch.skipped.append(f"result {index} {problem}")
+            elif "status" in item:
                 report = parse_report(item, self._now)
                 if report is not None:
                     batch.reports.append(report)
-            elif "from" in item:
+            else:
                 text = item.get("text") or item.get("cleanText") or ""
                 at = _at({"doneAt": item.get("receivedAt")}, self._now)
                 sender = str(item["from"])  # international digits without "+": make it E.164 for the opt-out list
                 batch.inbound.append(InboundMessage("+" + sender if sender.isdigit() else sender, str(text), at))
-            else:
-                raise WebhookError("A result is neither a delivery report nor an inbound message.", status=400)
+        if results and len(batch.skipped) == len(results):  # nothing at all was readable: say so
+            raise WebhookError(f"No result can be read: {'; '.join(batch.skipped[:3])}.", status=400)
         return batch
+
+    @staticmethod
+    def _result_problem(item: object) -> str | None:
+        """Why one pushed result cannot be read (None when it is a report or an inbound message herald can keep)."""
+        if not isinstance(item, dict):
+            return "is not a JSON object"
+        if "status" in item:
+            if not isinstance(item.get("status"), dict):
+                return "has a `status` that is not an object"
+            message_id = item.get("messageId")
+            if not isinstance(message_id, str) or not message_id:
+                return "has no text `messageId`"
+            problem = wire.text_problem(message_id, 120)  # messages.external_id
+            return f"has a `messageId` that {problem}" if problem else None
+        if "from" in item:
+            return None
+        return "is neither a delivery report nor an inbound message"
 
     def _authenticate(self, request: WebhookRequest) -> None:
         secret = self.settings.webhook_secret

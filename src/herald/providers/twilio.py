@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aiohttp
 
+from herald.domain import wire
 from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
 from herald.errors import ProviderError, WebhookError
@@ -378,8 +379,15 @@ class TwilioProvider:
             sid = fields.get("MessageSid")
             if not sid:
                 raise WebhookError("The status callback has no MessageSid.", status=400)
+            code = fields.get("ErrorCode")
+            if problem := wire.text_problem(sid, 64):  # Twilio's SIDs are 34 characters
+                raise WebhookError(f"The status callback's MessageSid {problem}.", status=400)
+            if code and not (code.isascii() and code.isdigit() and len(code) <= 10):
+                raise WebhookError(
+                    f"The status callback's ErrorCode {code[:20]!r} is not a Twilio error code.", status=400
+                )
             text = fields.get("ErrorMessage")
-            report = self.report(sid, fields["MessageStatus"], fields.get("ErrorCode"), text, self._now())
+            report = self.report(sid, fields["MessageStatus"], code, text, self._now())
             return WebhookBatch(reports=[report] if report is not None else [])
         if "Body" in fields and "From" in fields:
             return WebhookBatch(inbound=[InboundMessage(fields["From"], fields["Body"], self._now())])

@@ -8,6 +8,7 @@ from enum import Enum
 from functools import cache
 
 from herald.domain.dedup import DedupScope
+from herald.domain.wire import BIGINT_MAX
 from herald.errors import ParameterError, UnknownRuleError
 
 
@@ -263,15 +264,18 @@ def rules_for_event(entity: str, action: str) -> tuple[BusinessRule, ...]:
 def _as_int(p: RuleParameter, value: object) -> int:
     # Fineract stores parameter values as strings ("1", "-1"); bools and floats are refused
     # because True == 1 and 1.5 would silently become a different office or window.
+    number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
+        number = value
+    elif isinstance(value, str):
         text = value.strip()
         digits = text[1:] if text[:1] in "+-" else text
-        if digits.isascii() and digits.isdigit():
-            return int(text)
+        if digits.isascii() and digits.isdigit() and len(digits) <= 19:
+            number = int(text)
+    if number is not None and abs(number) <= BIGINT_MAX:  # the rules bind it to BIGINT columns
+        return number
     raise ParameterError(
-        f"{p.label} ({p.name}) must be a whole number, not {value!r}.", field=p.name,
+        f"{p.label} ({p.name}) must be a whole number (at most 19 digits), not {value!r:.40}.", field=p.name,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -25,9 +27,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for herald's database; SQLite files get WAL, a busy timeout and their folder created."""
     try:
         if url.startswith("sqlite"):
-            path = url.split("///", 1)[1] if "///" in url else ""
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            path = make_url(url).database or ""
+            if path and path != ":memory:" and not path.startswith("file:"):
+                create_private(Path(path))
             # check_same_thread off: the pool hands a connection to one thread at a time, and the worker
             # materializes in a thread while it sends in the event loop.
             engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
@@ -73,6 +75,21 @@ class _SQLiteStore(Engine):
 
 def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("herald_immediate") else "BEGIN")
+
+
+def create_private(path: Path) -> None:
+    """Create an SQLite file (and its folder) readable by its owner only, before SQLite opens it.
+
+    The file holds every client's phone number. SQLite gives the -wal and -shm files it creates
+    next to it the main file's permissions, so they are private too. A file that exists already
+    is left as the operator set it.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return
+    os.chmod(path, 0o600)  # the mode given to open() was narrowed by the umask, never widened; make it exact
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:

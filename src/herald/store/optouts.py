@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from herald.domain.phones import PhoneNumber, normalize
@@ -60,3 +61,13 @@ def contains(conn: Connection, numbers: Iterable[str]) -> set[str]:
 
 def all_numbers(conn: Connection) -> set[str]:
     return set(conn.execute(select(opt_outs.c.number)).scalars())
+
+
+def remove(conn: Connection, number: str) -> bool:
+    """Take a number (E.164) off the list; whether it was on it."""
+    return bool(conn.execute(delete(opt_outs).where(opt_outs.c.number == number)).rowcount)
+
+
+def recent(conn: Connection, limit: int) -> list[Any]:
+    """The newest entries first."""
+    return list(conn.execute(select(opt_outs).order_by(opt_outs.c.created_at.desc()).limit(limit)).all())

@@ -10,16 +10,18 @@ message is typed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Request, Response
+from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import FormData
 
 from herald import campaigns as service
 from herald.app import Herald
+from herald.audit import Actor
 from herald.auth import Role
 from herald.campaigns import Campaign, CampaignRequest
 from herald.corebank import lookups
@@ -140,9 +142,8 @@ def preview_of(herald: Herald, draft: Draft) -> PreviewResult:
                 note="A Triggered campaign has no audience to preview: it messages whoever "
                 "the next Fineract event is about, the moment it happens."
             )
-        request = draft.request(herald)
-        if not request.campaign_name.strip():  # the name is not needed to see who gets what
-            request = request.model_copy(update={"campaign_name": "(new campaign)"})
+        # The name is not needed to see who gets what: an empty or over-long one must not stop the preview.
+        request = replace(draft, name=draft.name.strip()[:100] or "(new campaign)").request(herald)
         campaign = service.draft(herald, request)
         recurrence = campaign.recurrence
         upcoming: tuple[datetime, ...] = ()
@@ -151,6 +152,8 @@ def preview_of(herald: Herald, draft: Draft) -> PreviewResult:
         result = preview(herald, campaign, sample_size=5)
     except HeraldError as exc:
         return PreviewResult(error=str(exc))
+    except PydanticValidationError as exc:  # a field the request model refuses (text that cannot be stored ...)
+        return PreviewResult(error=str(exc.errors()[0]["msg"]))
     return PreviewResult(
         preview=result,
         schedule=recurrence.describe() if recurrence else None,
@@ -196,7 +199,7 @@ def router(herald: Herald) -> APIRouter:
         )
 
     async def handle(request: Request, campaign: Campaign | None) -> Response:
-        _, form = await acting(request, Role.CAMPAIGN_MANAGER)
+        user, form = await acting(request, Role.CAMPAIGN_MANAGER)
         draft = Draft.of_form(form)
         action = text(form, "action")
         if action != "save":
@@ -204,9 +207,9 @@ def router(herald: Herald) -> APIRouter:
         try:
             request_in = draft.request(herald)
             if campaign is None:
-                saved = service.create(herald, request_in)
+                saved = service.create(herald, request_in, Actor.ui(user.username))
                 return see_other(f"/campaigns/{saved.id}?notice=created")
-            service.edit(herald, campaign.id, request_in)
+            service.edit(herald, campaign.id, request_in, Actor.ui(user.username))
             return see_other(f"/campaigns/{campaign.id}?notice=saved")
         except (ValidationError, ValueError) as exc:  # ValueError: pydantic's, for a name too long or empty
             message = exc.errors()[0]["msg"] if hasattr(exc, "errors") else exc

@@ -10,9 +10,11 @@ from sqlalchemy import ColumnElement, func, select
 
 from herald import campaigns as service
 from herald.app import Herald
+from herald.audit import Actor
 from herald.auth import Role, User
 from herald.campaigns import Campaign
 from herald.corebank import lookups
+from herald.domain import wire
 from herald.domain.campaign import LIFECYCLE, CampaignAction, CampaignStatus, TriggerType
 from herald.domain.message import MessageStatus
 from herald.errors import CoreBankError, PermissionDeniedError, ValidationError
@@ -52,6 +54,7 @@ def find_messages(
     conditions: list[ColumnElement[bool]] = MessageFilter(status=status, campaign_id=campaign_id).conditions(
         herald.settings.timezone
     )
+    q = wire.cleaned(q, 100)  # a NUL would fail PostgreSQL's query; replaced, it simply matches nothing
     if q:
         conditions.append(text_search(q, reveal=reveal, default_region=herald.settings.default_region))
     with herald.store.connect() as conn:
@@ -164,18 +167,19 @@ def router(herald: Herald) -> APIRouter:
     async def campaign_action(
         request: Request, campaign_id: CampaignId, action: Annotated[str, Path(max_length=20)]
     ) -> Response:
-        await acting(request, Role.CAMPAIGN_MANAGER)
+        user, _ = await acting(request, Role.CAMPAIGN_MANAGER)
+        actor = Actor.ui(user.username)
         if action == "activate":
-            service.activate(herald, campaign_id)
+            service.activate(herald, campaign_id, actor)
         elif action == "close":
-            service.close(herald, campaign_id)
+            service.close(herald, campaign_id, actor)
         elif action == "reactivate":
-            service.reactivate(herald, campaign_id)
+            service.reactivate(herald, campaign_id, actor)
         elif action == "resend":
-            resend_failed(herald, campaign_id)
+            resend_failed(herald, campaign_id, actor=actor)
             return see_other(f"/campaigns/{campaign_id}?tab=pending&notice=resent")
         elif action == "delete":
-            service.remove(herald, campaign_id)
+            service.remove(herald, campaign_id, actor)
             return see_other("/campaigns?notice=deleted")
         else:
             raise ValidationError(f"No campaign action {action!r}.")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Request, Response
 
 from herald.api.v1.providers import check, describe
 from herald.app import Herald
+from herald.audit import Actor
 from herald.auth import Role
 from herald.jobs.on_demand import last_runs, recent, run_now
 from herald.jobs.runs import Job
@@ -27,9 +28,9 @@ def router(herald: Herald) -> APIRouter:
 
     @pages.post("/jobs/{slug}/run")
     async def run_job(request: Request, slug: Annotated[str, Path(max_length=40)]) -> Response:
-        await acting(request, Role.CAMPAIGN_MANAGER)
+        user, _ = await acting(request, Role.CAMPAIGN_MANAGER)
         job = Job.from_slug(slug)
-        await run_now(herald, job)
+        await run_now(herald, job, Actor.ui(user.username))
         return see_other(f"/jobs?notice=ran#{job.slug}")
 
     @pages.get("/providers")

@@ -35,7 +35,7 @@ from herald.auth import (
     current_user,
 )
 from herald.domain.message import MessageStatus
-from herald.errors import HeraldError
+from herald.errors import HeraldError, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ class PageRoute(APIRoute):
             except HeraldError as exc:
                 return error_page(request, exc)
             except RequestValidationError:
-                return error_page(request, HeraldError("That address or form is not valid here."))
+                return error_page(request, ValidationError("That address or form is not valid here."))  # a 422
             except Exception:
                 request_id = request.scope.get("herald.request_id", "-")
                 log.exception("page %s %s failed (request %s)", request.method, request.url.path, request_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from herald.api.v1 import campaigns, jobs, messages, providers, rules, stats, users
+from herald.api.v1 import audit, campaigns, jobs, messages, optouts, providers, rules, stats, users
 from herald.api.v1.errors import ERROR_RESPONSES
 from herald.app import Herald
 
@@ -13,6 +13,6 @@ PREFIX = "/api/v1"
 
 def router(herald: Herald) -> APIRouter:
     api = APIRouter(prefix=PREFIX, responses=ERROR_RESPONSES)
-    for module in (campaigns, messages, rules, providers, jobs, stats, users):
+    for module in (campaigns, messages, rules, providers, jobs, stats, users, audit, optouts):
         api.include_router(module.router(herald))
     return api

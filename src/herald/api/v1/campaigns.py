@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from herald import campaigns as service
 from herald.app import Herald
+from herald.audit import Actor
 from herald.auth import CampaignManager, Viewer
 from herald.campaigns import Campaign, CampaignRequest
 from herald.domain.campaign import TriggerType
@@ -169,7 +170,7 @@ def router(herald: Herald) -> APIRouter:
 
     @api.post("", status_code=201, summary="Create a campaign (Pending)")
     def create(user: CampaignManager, request: CampaignRequest) -> CampaignOut:
-        return out(service.create(herald, request))
+        return out(service.create(herald, request, Actor.api(user.username)))
 
     @api.get("/{campaign_id}", summary="One campaign")
     def get(user: Viewer, campaign_id: CampaignId) -> CampaignOut:
@@ -177,24 +178,24 @@ def router(herald: Herald) -> APIRouter:
 
     @api.put("/{campaign_id}", summary="Edit a campaign that is not active (the whole request, as Fineract)")
     def edit(user: CampaignManager, campaign_id: CampaignId, request: CampaignRequest) -> CampaignOut:
-        return out(service.edit(herald, campaign_id, request))
+        return out(service.edit(herald, campaign_id, request, Actor.api(user.username)))
 
     @api.delete("/{campaign_id}", status_code=204, summary="Delete a campaign that is not active, with its messages")
     def delete(user: CampaignManager, campaign_id: CampaignId) -> Response:
-        service.remove(herald, campaign_id)
+        service.remove(herald, campaign_id, Actor.api(user.username))
         return Response(status_code=204)
 
     @api.post("/{campaign_id}/activate", summary="Pending -> Active")
     def activate(user: CampaignManager, campaign_id: CampaignId) -> CampaignOut:
-        return out(service.activate(herald, campaign_id))
+        return out(service.activate(herald, campaign_id, Actor.api(user.username)))
 
     @api.post("/{campaign_id}/close", summary="Active -> Closed")
     def close(user: CampaignManager, campaign_id: CampaignId) -> CampaignOut:
-        return out(service.close(herald, campaign_id))
+        return out(service.close(herald, campaign_id, Actor.api(user.username)))
 
     @api.post("/{campaign_id}/reactivate", summary="Closed -> Active; nobody is messaged twice")
     def reactivate(user: CampaignManager, campaign_id: CampaignId) -> CampaignOut:
-        return out(service.reactivate(herald, campaign_id))
+        return out(service.reactivate(herald, campaign_id, Actor.api(user.username)))
 
     @api.post("/{campaign_id}/preview", summary="Audience, sample messages, segments and cost; nothing stored")
     def preview_campaign(
@@ -216,7 +217,7 @@ def router(herald: Herald) -> APIRouter:
         user: CampaignManager, campaign_id: CampaignId, body: Annotated[ResendIn | None, Body()] = None
     ) -> ResendOut:
         ids = set(body.messageIds) if body is not None and body.messageIds is not None else None
-        result = resend_failed(herald, campaign_id, ids)
+        result = resend_failed(herald, campaign_id, ids, Actor.api(user.username))
         return ResendOut(failed=result.failed, resent=result.resent, skipped=result.skipped)
 
     return api

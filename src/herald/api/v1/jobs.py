@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from herald.app import Herald
+from herald.audit import Actor
 from herald.auth import CampaignManager, Viewer
 from herald.jobs.on_demand import JobRun, last_runs, recent, run_now
 from herald.jobs.runs import Job
@@ -74,6 +75,6 @@ def router(herald: Herald) -> APIRouter:
 
     @api.post("/{job}/run", summary="Run one job once, now; answers when it is done, with its counts")
     async def run(user: CampaignManager, job: JobSlug) -> RunOut:
-        return RunOut.of(await run_now(herald, Job.from_slug(job.value)))
+        return RunOut.of(await run_now(herald, Job.from_slug(job.value), Actor.api(user.username)))
 
     return api

@@ -6,13 +6,23 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from herald import auth
 from herald.app import Herald
 from herald.auth import Admin, ApiToken, Role, User, Viewer
+from herald.domain import wire
 
-Username = Annotated[str, Path(min_length=1, max_length=100)]
+
+def _storable(value: str) -> str:
+    """Text PostgreSQL can hold (no NUL, no lone surrogate): refused here as a 422, not failed on as a 500."""
+    if problem := wire.text_problem(value):
+        raise ValueError(f"the text {problem}")
+    return value
+
+
+Storable = AfterValidator(_storable)
+Username = Annotated[str, Path(min_length=1, max_length=100), Storable]
 
 
 class UserOut(BaseModel):
@@ -44,8 +54,12 @@ class UserChange(BaseModel):
 class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=1, max_length=100, description="Whose token: it acts with that user's role.")
-    name: str = Field(min_length=1, max_length=100, description="What uses it, e.g. 'nightly export script'.")
+    username: Annotated[str, Storable] = Field(
+        min_length=1, max_length=100, description="Whose token: it acts with that user's role."
+    )
+    name: Annotated[str, Storable] = Field(
+        min_length=1, max_length=100, description="What uses it, e.g. 'nightly export script'."
+    )
 
 
 class TokenOut(BaseModel):

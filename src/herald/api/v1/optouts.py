@@ -1,0 +1,69 @@
+"""REST: the opt-out list: read it (numbers masked unless admin), add a number, take one off; every change audited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from herald.api.v1.errors import error_response
+from herald.app import Herald
+from herald.audit import Actor
+from herald.auth import CampaignManager, Role, Viewer
+from herald.domain.phones import mask
+from herald.optout_list import add_number, remove_number
+from herald.store import optouts
+
+
+class OptOutOut(BaseModel):
+    number: str = Field(description="E.164, masked unless the caller is an admin.")
+    source: str = Field(description="Where it came from: a provider (STOP reply), ui, api or cli.")
+    detail: str | None
+    createdAt: datetime
+
+
+class OptOutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    number: str = Field(min_length=1, max_length=40, description="The number, +<country><number> or national.")
+    reason: str = Field("added by hand", max_length=200)
+
+
+class OptOutChange(BaseModel):
+    number: str = Field(description="The number's E.164 form, masked.")
+    changed: bool = Field(description="False when the number already was (or was not) on the list.")
+
+
+def router(herald: Herald) -> APIRouter:
+    api = APIRouter(prefix="/optouts", tags=["opt-outs"])
+
+    @api.get("", summary="The opt-out list, newest first")
+    def list_optouts(
+        user: Viewer, response: Response, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    ) -> list[OptOutOut]:
+        response.headers["Cache-Control"] = "no-store"  # phone numbers
+        with herald.store.connect() as conn:
+            rows = optouts.recent(conn, limit)
+        reveal = user.role is Role.ADMIN
+        return [
+            OptOutOut(
+                number=r.number if reveal else mask(r.number), source=r.source, detail=r.detail, createdAt=r.created_at
+            )
+            for r in rows
+        ]
+
+    @api.post("", status_code=201, summary="Put a number on the opt-out list")
+    def add(user: CampaignManager, body: OptOutIn) -> OptOutChange:
+        e164, added = add_number(herald, body.number, body.reason, Actor.api(user.username))
+        return OptOutChange(number=mask(e164), changed=added)
+
+    @api.delete("/{number}", summary="Take a number off the opt-out list (the client asked to be messaged again)")
+    def remove(user: CampaignManager, number: Annotated[str, Path(min_length=1, max_length=40)]) -> Response:
+        e164, gone = remove_number(herald, number, Actor.api(user.username))
+        if not gone:
+            return error_response(404, "not_found", f"{mask(e164)} is not on the opt-out list.", "number")
+        return Response(status_code=204)
+
+    return api

@@ -1,0 +1,46 @@
+"""The audit log page: what was done through the UI is recorded as the UI's; only admins see the log."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from herald import campaigns
+from herald.app import Herald
+from herald.auth import Role
+from herald.store.audit_search import AuditFilter, search
+from tests.web.conftest import USERNAMES, csrf_of, log_in
+from tests.web.test_pages import SCHEDULED
+
+
+def test_ui_actions_are_recorded_and_admins_read_them_on_the_audit_page(client: TestClient, herald: Herald) -> None:
+    log_in(client, Role.CAMPAIGN_MANAGER)
+    token = csrf_of(client)
+    assert client.post("/campaigns/new", data={**SCHEDULED, "csrf_token": token, "action": "save"}).status_code == 303
+    (campaign,) = campaigns.list_all(herald)
+    assert client.post(f"/campaigns/{campaign.id}/activate", data={"csrf_token": token}).status_code == 303
+    assert client.post("/jobs/send/run", data={"csrf_token": token}).status_code == 303
+
+    with herald.store.connect() as conn:
+        _, entries = search(conn, AuditFilter(), 10, 0)
+    assert [(e.action, e.actor, e.via) for e in entries] == [
+        ("job.run", USERNAMES[Role.CAMPAIGN_MANAGER], "ui"),
+        ("campaign.activate", USERNAMES[Role.CAMPAIGN_MANAGER], "ui"),
+        ("campaign.create", USERNAMES[Role.CAMPAIGN_MANAGER], "ui"),
+    ]
+    assert entries[1].detail["audience"] is not None and entries[1].detail["cost"] >= 0
+
+    for role in (Role.CAMPAIGN_MANAGER, Role.VIEWER):
+        log_in(client, role)
+        assert client.get("/audit").status_code == 403
+        assert 'href="/audit"' not in client.get("/campaigns").text
+    log_in(client, Role.ADMIN)
+    assert 'href="/audit"' in client.get("/campaigns").text
+    page = client.get("/audit")
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    assert "Times are in Africa/Nairobi" in page.text and " EAT<" in page.text  # each time carries its zone
+    assert "campaign.activate" in page.text and "Due soon" in page.text and "3 entries" in page.text
+    only = client.get("/audit", params={"action": "job.run", "actor": USERNAMES[Role.CAMPAIGN_MANAGER]})
+    assert "1 entry" in only.text and "Due soon" not in only.text
+    later = client.get("/audit", params={"from": "2026-11-21"})
+    assert "0 entries" in later.text
+    assert client.get("/audit", params={"from": "someday"}).status_code == 422
