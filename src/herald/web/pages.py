@@ -1,5 +1,9 @@
 """The UI's page machinery: Jinja2 rendering, the login guard, role and CSRF checks, and readable error pages.
 
+Page routes are plain `def`s, which FastAPI runs in its thread pool: their database reads, rule
+runs and rendering never hold up the event loop that answers webhooks and Fineract's hooks. A
+posted form reaches them through the `Form` dependency, read on the loop as it arrives.
+
 Every UI route uses `PageRoute`, so a herald error raised anywhere in a page becomes an HTML page
 with the sentence that says what to do (a missing login becomes a redirect to /login), and
 anything unexpected becomes a 500 page naming the request id in the log, never a stack trace.
@@ -10,11 +14,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-from fastapi import Request, Response
+from anyio import to_thread
+from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
@@ -143,10 +148,17 @@ def allowed(user: User, role: Role) -> None:
         )
 
 
-async def acting(request: Request, role: Role) -> tuple[User, FormData]:
+async def read_form(request: Request) -> FormData:
+    """A page's posted form, read on the event loop (a dependency) so the route itself can be a plain `def`."""
+    return await request.form()
+
+
+Form = Annotated[FormData, Depends(read_form)]
+
+
+def acting(request: Request, role: Role, form: FormData) -> tuple[User, FormData]:
     """For a form post: the user (logged in, right role) and the form, whose CSRF token has been checked."""
     user = viewer(request)
-    form = await request.form()
     token = form.get(CSRF_FIELD)
     check_csrf(request, token if isinstance(token, str) else None)
     allowed(user, role)
@@ -186,6 +198,9 @@ class PageRoute(APIRoute):
 
         async def handler(request: Request) -> Response:
             try:
+                # The session lookup is a database read: done in a worker thread, once, so that nothing a
+                # page does afterwards (guards, render, error pages) touches the database on the event loop.
+                await to_thread.run_sync(current_session, request)
                 return await original(request)
             except AuthenticationError:
                 path = request.url.path if request.method == "GET" else "/campaigns"
