@@ -27,6 +27,7 @@ from herald.auth.web import (
     current_session,
     current_user,
     require,
+    served_over_https,
     set_session_cookie,
 )
 from herald.errors import AuthenticationError, PermissionDeniedError
@@ -59,6 +60,7 @@ __all__ = [
     "logout",
     "require",
     "revoke_token",
+    "served_over_https",
     "set_session_cookie",
     "update_user",
 ]

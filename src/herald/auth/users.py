@@ -17,6 +17,7 @@ from herald.errors import AuthenticationError, LifecycleError, NotFoundError, Va
 from herald.store.tables import sessions, users
 
 MIN_PASSWORD = 10
+MAX_USERNAME = 100
 MAX_PASSWORD = 1024  # argon2 hashes anything, but a megabyte "password" is a cheap way to burn CPU
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters

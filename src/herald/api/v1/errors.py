@@ -26,6 +26,7 @@ from herald.errors import (
     CoreBankError,
     HeraldError,
     LifecycleError,
+    LoginThrottledError,
     NotFoundError,
     PermissionDeniedError,
     ProviderError,
@@ -39,6 +40,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 
 # Most specific first: the first class an error is an instance of decides.
 STATUS_OF: tuple[tuple[type[HeraldError], int, str], ...] = (
+    (LoginThrottledError, 429, "too_many_attempts"),
     (AuthenticationError, 401, "unauthenticated"),
     (PermissionDeniedError, 403, "forbidden"),
     (NotFoundError, 404, "not_found"),
@@ -98,7 +100,10 @@ def _herald_error(request: Request, exc: Exception) -> JSONResponse:
     status, code = next(((s, c) for cls, s, c in STATUS_OF if isinstance(exc, cls)), (500, "error"))
     if status >= 500:
         log.error("request %s failed: %s", _request_id(request), exc)
-    return error_response(status, code, str(exc), getattr(exc, "field", None))
+    response = error_response(status, code, str(exc), getattr(exc, "field", None))
+    if isinstance(exc, LoginThrottledError):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _validation_error(request: Request, exc: Exception) -> JSONResponse:
