@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -21,6 +23,19 @@ MAX_USERNAME = 100
 MAX_PASSWORD = 1024  # argon2 hashes anything, but a megabyte "password" is a cheap way to burn CPU
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Hashing is CPU by design (tens of ms a time): at most one per core but one runs at once, so a burst of
+# logins leaves a core free for everything else the server does (webhooks, hooks, pages).
+_HASHING = threading.BoundedSemaphore(max((os.cpu_count() or 2) - 1, 1))
+
+
+def _hash(password: str) -> str:
+    with _HASHING:
+        return _hasher.hash(password)
+
+
+def _verify(stored: str, password: str) -> None:
+    with _HASHING:
+        _hasher.verify(stored, password)
 
 
 class Role(StrEnum):
@@ -83,7 +98,7 @@ def create_user(herald: Herald, username: str, role: Role, password: str) -> Use
             insert(users).values(
                 username=name,
                 role=role.value,
-                password_hash=_hasher.hash(password),
+                password_hash=_hash(password),
                 active=True,
                 created_at=herald.clock.now(),
             )
@@ -117,14 +132,14 @@ def verify_credentials(herald: Herald, username: str, password: str) -> User:
     stored = row.password_hash if row is not None else _DUMMY_HASH
     try:
         # An unknown user is checked against a dummy hash so the answer takes as long as a wrong password.
-        _hasher.verify(stored, password[:MAX_PASSWORD])
+        _verify(stored, password[:MAX_PASSWORD])
     except (VerificationError, InvalidHashError):
         row = None
     if row is None or not row.active:
         raise AuthenticationError("Wrong username or password, or the user is disabled.")
     if _hasher.check_needs_rehash(row.password_hash):
         with herald.store.begin() as conn:
-            conn.execute(update(users).where(users.c.id == row.id).values(password_hash=_hasher.hash(password)))
+            conn.execute(update(users).where(users.c.id == row.id).values(password_hash=_hash(password)))
     return User.from_row(row)
 
 
@@ -132,7 +147,7 @@ def set_password(herald: Herald, username: str, password: str) -> None:
     check_password(password)
     user = get_user(herald, username)
     with herald.store.begin() as conn:
-        conn.execute(update(users).where(users.c.id == user.id).values(password_hash=_hasher.hash(password)))
+        conn.execute(update(users).where(users.c.id == user.id).values(password_hash=_hash(password)))
         conn.execute(delete(sessions).where(sessions.c.user_id == user.id))
 
 
