@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from anyio import to_thread
@@ -28,6 +28,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.datastructures import FormData
 
 from herald.api.v1.errors import STATUS_OF
+from herald.api.v1.providers import without_userinfo
 from herald.app import Herald
 from herald.auth import (
     CSRF_FIELD,
@@ -115,14 +116,6 @@ def local_time(value: datetime | None, timezone: str, fmt: str = "%d %b %Y %H:%M
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo("UTC"))
     return value.astimezone(ZoneInfo(timezone)).strftime(fmt)
-
-
-def without_userinfo(url: str) -> str:
-    """A URL with any user:password@ part removed: provider endpoints are shown, their credentials never."""
-    parts = urlsplit(url)
-    if not parts.netloc or "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 templates.filters["without_userinfo"] = without_userinfo

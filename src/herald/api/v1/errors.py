@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from herald.api.access_log import redact
 from herald.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -166,7 +167,8 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, tagged)
         except Exception:
-            log.exception("request %s %s %s failed", request_id, scope.get("method"), scope.get("path"))
+            path = redact(str(scope.get("path", "")))  # a hook's path holds its secret
+            log.exception("request %s %s %s failed", request_id, scope.get("method"), path)
             if started:  # the answer is half sent; the client sees a cut connection, the log has the cause
                 return
             response = error_response(
