@@ -16,7 +16,9 @@ from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from herald.app import Herald
 from herald.errors import AuthenticationError, LifecycleError, NotFoundError, ValidationError
-from herald.store.tables import sessions, users
+from herald.store import audit
+from herald.store.audit import AuditEntry
+from herald.store.tables import api_tokens, sessions, users
 
 MIN_PASSWORD = 10
 MAX_USERNAME = 100
@@ -63,6 +65,22 @@ class Role(StrEnum):
 
 
 @dataclass(frozen=True)
+class Actor:
+    """Who makes a change to users or tokens, for the audit log: a username (None: herald itself) and the way in."""
+
+    username: str | None
+    via: str  # ui, api, cli, system
+
+
+SYSTEM = Actor(None, "system")
+
+
+def audit_change(conn: Connection, by: Actor, action: str, target: str, now: datetime, **detail: Any) -> None:
+    """Record a user or token change in the audit log, in the change's own transaction."""
+    audit.append(conn, AuditEntry(action, by.username, by.via, target=target, detail=detail or None), now)
+
+
+@dataclass(frozen=True)
 class User:
     id: int
     username: str
@@ -82,7 +100,7 @@ def check_password(password: str) -> None:
         raise ValidationError(f"A password has at most {MAX_PASSWORD} characters.", field="password")
 
 
-def create_user(herald: Herald, username: str, role: Role, password: str) -> User:
+def create_user(herald: Herald, username: str, role: Role, password: str, *, by: Actor = SYSTEM) -> User:
     """A new active user; the password is stored only as an argon2id hash."""
     name = username.strip()
     if not _USERNAME.match(name):
@@ -91,18 +109,15 @@ def create_user(herald: Herald, username: str, role: Role, password: str) -> Use
             field="username",
         )
     check_password(password)
+    hashed = _hash(password)  # before the transaction: no write lock held through tens of ms of argon2
+    now = herald.clock.now()
     with herald.store.begin() as conn:
         if conn.execute(select(users.c.id).where(users.c.username == name)).first() is not None:
             raise ValidationError(f"A user named {name!r} already exists.", field="username")
         conn.execute(
-            insert(users).values(
-                username=name,
-                role=role.value,
-                password_hash=_hash(password),
-                active=True,
-                created_at=herald.clock.now(),
-            )
+            insert(users).values(username=name, role=role.value, password_hash=hashed, active=True, created_at=now)
         )
+        audit_change(conn, by, "user.create", name, now, role=role.value)
     return get_user(herald, name)
 
 
@@ -143,17 +158,33 @@ def verify_credentials(herald: Herald, username: str, password: str) -> User:
     return User.from_row(row)
 
 
-def set_password(herald: Herald, username: str, password: str) -> None:
+def set_password(herald: Herald, username: str, password: str, *, by: Actor = SYSTEM) -> int:
+    """Change or reset a user's password; every session of that user ends (returned: how many).
+
+    API tokens stay: they are separate credentials for scripts, revoked one by one (or all at once
+    by disabling the user). A password reset after a suspected leak should revoke them too.
+    """
     check_password(password)
     user = get_user(herald, username)
+    hashed = _hash(password)
+    now = herald.clock.now()
     with herald.store.begin() as conn:
-        conn.execute(update(users).where(users.c.id == user.id).values(password_hash=_hash(password)))
-        conn.execute(delete(sessions).where(sessions.c.user_id == user.id))
+        conn.execute(update(users).where(users.c.id == user.id).values(password_hash=hashed))
+        ended = conn.execute(delete(sessions).where(sessions.c.user_id == user.id)).rowcount
+        audit_change(conn, by, "user.password", user.username, now, sessions_ended=ended)
+    return int(ended)
 
 
-def update_user(herald: Herald, username: str, *, role: Role | None = None, active: bool | None = None) -> User:
-    """Change a user's role or disable / enable it; a disabled user's sessions end at once."""
+def update_user(
+    herald: Herald, username: str, *, role: Role | None = None, active: bool | None = None, by: Actor = SYSTEM
+) -> User:
+    """Change a user's role or disable / enable it.
+
+    Disabling ends the user's sessions and revokes its API tokens for good: enabling it again
+    brings back neither (an admin issues new tokens if the user still needs them).
+    """
     user = get_user(herald, username)
+    now = herald.clock.now()
     with herald.store.begin() as conn:
         losing_admin = user.role is Role.ADMIN and user.active and (active is False or role not in (None, Role.ADMIN))
         if losing_admin and _active_admins(conn) <= 1:
@@ -168,8 +199,15 @@ def update_user(herald: Herald, username: str, *, role: Role | None = None, acti
             values["active"] = active
         if values:
             conn.execute(update(users).where(users.c.id == user.id).values(**values))
+        if role is not None and role is not user.role:
+            audit_change(conn, by, "user.role", user.username, now, before=user.role.value, after=role.value)
         if active is False:
             conn.execute(delete(sessions).where(sessions.c.user_id == user.id))
+            revoked = conn.execute(delete(api_tokens).where(api_tokens.c.user_id == user.id)).rowcount
+            if user.active:
+                audit_change(conn, by, "user.disable", user.username, now, tokens_revoked=revoked)
+        elif active is True and not user.active:
+            audit_change(conn, by, "user.enable", user.username, now)
     return get_user(herald, username)
 
 
