@@ -73,6 +73,10 @@ NOTICES = {
     "deleted": "Campaign deleted with its messages.",
     "resent": "Failed messages queued again as new Pending messages.",
     "ran": "Job run finished; its counts are below.",
+    "user-password": "Password set; that user's sessions ended (its API tokens stay).",
+    "user-role": "Role changed.",
+    "user-disabled": "User disabled: its sessions ended and its API tokens are revoked.",
+    "user-enabled": "User enabled; it logs in with its password (old API tokens stay revoked).",
 }
 
 
