@@ -24,6 +24,7 @@ from herald.events.dispatch import materialize_event
 from herald.events.hooks import parse_hook
 from herald.jobs.send import LEASE, Sender
 from herald.store import messages as message_store
+from herald.store.messages import Claimed
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +125,12 @@ def router(herald: Herald, sender: Sender) -> APIRouter:
 
 async def send_now(herald: Herald, sender: Sender, ids: list[int]) -> None:
     """Hand a triggered event's new messages to their providers at once (the worker retries failures)."""
-    try:
+    def claim() -> list[Claimed]:
         with herald.store.begin() as conn:
-            claimed = message_store.claim_pending(conn, herald.clock.now(), len(ids), LEASE, only=ids)
+            return message_store.claim_pending(conn, herald.clock.now(), len(ids), LEASE, only=ids)
+
+    try:
+        claimed = await to_thread.run_sync(claim)  # a database write: not on the loop that answers the hooks
         if claimed:
             await sender.send_batch(claimed)
     except Exception:  # the messages stay PENDING: the worker's send job picks them up
