@@ -64,8 +64,8 @@ def login(herald: Herald, username: str, password: str, *, address: str | None =
         try:
             user = verify_credentials(herald, name, password)
         except AuthenticationError:
+            # Not logged as well: a name field sometimes holds a password typed in the wrong box.
             _record(herald, AuditEntry(throttle.FAILED, name, via, address=address))
-            log.info("failed login for %r from %s", name, address or "-")
             raise
     session_id = secrets.token_urlsafe(32)
     now = herald.clock.now()
