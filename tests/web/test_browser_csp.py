@@ -66,3 +66,19 @@ def test_the_delete_button_asks_first_under_the_csp(page: Page, server: Server) 
     page.reload()
     expect(page.locator("h1")).to_contain_text("Ask before deleting")  # dismissed: nothing deleted
     assert violations == [], violations
+
+
+def test_an_admin_disables_a_user_from_the_users_page_after_confirming(page: Page, server: Server) -> None:
+    violations = watch_violations(page)
+    log_in(page, server, Role.ADMIN)
+    page.click("nav a:has-text('Users')")
+    row = page.locator("#user-viewer")
+    expect(row).to_contain_text("Active")
+    shared.shot(page, "10-users")
+    page.on("dialog", lambda dialog: dialog.accept())
+    row.locator("button:has-text('Disable')").click()
+    expect(page.locator(".notice")).to_contain_text("User disabled")
+    expect(page.locator("#user-viewer")).to_contain_text("Disabled")
+    page.locator("#user-viewer button:has-text('Enable')").click()
+    expect(page.locator(".notice")).to_contain_text("User enabled")
+    assert violations == [], violations
