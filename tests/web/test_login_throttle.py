@@ -54,7 +54,7 @@ def test_forty_wrong_passwords_then_the_right_one_is_refused_until_the_wait_is_o
     assert done.status_code == 303 and done.cookies.get(auth.SESSION_COOKIE)
     recorded = actions(herald, MANAGER)
     assert recorded.count("login.failed") == 5  # the rest were refused unchecked
-    assert recorded.count("login.throttled") == 37
+    assert recorded.count("login.throttled") == 1  # one per wait, not one per refused request
     assert recorded[-1] == "login"
 
 
@@ -112,6 +112,13 @@ def test_one_address_guessing_across_accounts_is_slowed_down_too(herald: Herald,
         pass
     assert auth.login(herald, MANAGER, PASSWORD, address="192.0.2.8")  # another address is not held back
     assert actions(herald, "nobody3") == ["login.failed"]
+    for n in range(20):  # spraying more names while the address waits: refused, and not one audit row each
+        with contextlib.suppress(LoginThrottledError):
+            auth.login(herald, f"spray{n}", "a guess of mine", address="203.0.113.9")
+            raise AssertionError("a throttled address got through")
+    with herald.store.connect() as conn:
+        rows = conn.execute(select(audit_log.c.action).where(audit_log.c.address == "203.0.113.9")).all()
+    assert [r.action for r in rows].count("login.throttled") == 1
 
 
 def test_every_failed_and_successful_login_is_in_the_audit_log_with_its_address(

@@ -48,7 +48,8 @@ def login(herald: Herald, username: str, password: str, *, address: str | None =
     """Check the credentials and open a session; return the session id for the cookie (never stored).
 
     Throttled (see `throttle`): while the username or the address must wait, the attempt is refused
-    with LoginThrottledError before the password is looked at. Every attempt goes to the audit log.
+    with LoginThrottledError before the password is looked at. Every success and failure goes to
+    the audit log, and the first refusal of each wait.
     """
     name = username.strip()[:MAX_USERNAME]
     # One lock per stripe of usernames: concurrent guesses at one account are checked one after the
@@ -56,10 +57,13 @@ def login(herald: Herald, username: str, password: str, *, address: str | None =
     with _STRIPES[hash(name) % len(_STRIPES)]:
         now = herald.clock.now()
         with herald.store.connect() as conn:
-            wait = throttle.retry_after(conn, name, address, now)
-        if wait > timedelta(0):
-            seconds = throttle.seconds(wait)
-            _record(herald, AuditEntry("login.throttled", name, via, address=address, detail={"retry_after": seconds}))
+            verdict = throttle.check(conn, name, address, now)
+            record = verdict.wait > timedelta(0) and throttle.first_refusal(conn, verdict)
+        if verdict.wait > timedelta(0):
+            seconds = throttle.seconds(verdict.wait)
+            if record:
+                detail = {"retry_after": seconds}
+                _record(herald, AuditEntry(throttle.THROTTLED, name, via, address=address, detail=detail))
             raise LoginThrottledError(seconds)
         try:
             user = verify_credentials(herald, name, password)

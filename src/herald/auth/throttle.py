@@ -12,8 +12,9 @@ failures, then the wait after its latest failure doubles with every further one,
   which stops one machine from guessing across many accounts.
 
 While a key must wait, a login is refused before its password is checked: the right password
-does not work during the wait, and a refused attempt costs no argon2 time. Refused attempts are
-recorded as `login.throttled`, and do not lengthen the wait (hammering gains nothing, loses nothing).
+does not work during the wait, and a refused attempt costs no argon2 time. The first refused
+attempt of each wait is recorded as `login.throttled`; refused attempts do not lengthen the wait
+(hammering gains nothing, loses nothing).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy import Connection
 from herald.store.audit import latest_since
 
 FAILED = "login.failed"
+THROTTLED = "login.throttled"
 
 
 @dataclass(frozen=True)
@@ -50,14 +52,36 @@ PER_USERNAME = Backoff(free=5, window=timedelta(minutes=15), cap=timedelta(minut
 PER_ADDRESS = Backoff(free=10, window=timedelta(hours=1), cap=timedelta(minutes=15))
 
 
-def retry_after(conn: Connection, username: str, address: str | None, now: datetime) -> timedelta:
+@dataclass(frozen=True)
+class Verdict:
+    """How long to wait (zero: go ahead), counted from which key's latest failure."""
+
+    wait: timedelta
+    since: datetime | None
+    actor: str | None = None  # the key that must wait: a username ...
+    address: str | None = None  # ... or a client address
+
+
+def check(conn: Connection, username: str, address: str | None, now: datetime) -> Verdict:
     """How long this username (and this address, if known) must wait before the next login attempt."""
     failures, latest = latest_since(conn, FAILED, now - PER_USERNAME.window, actor=username)
-    waits = [PER_USERNAME.wait(failures, latest, now)]
+    verdicts = [Verdict(PER_USERNAME.wait(failures, latest, now), latest, actor=username)]
     if address:
         failures, latest = latest_since(conn, FAILED, now - PER_ADDRESS.window, address=address)
-        waits.append(PER_ADDRESS.wait(failures, latest, now))
-    return max(waits)
+        verdicts.append(Verdict(PER_ADDRESS.wait(failures, latest, now), latest, address=address))
+    return max(verdicts, key=lambda v: v.wait)
+
+
+def first_refusal(conn: Connection, verdict: Verdict) -> bool:
+    """Whether this is the first refused attempt of this wait of this key: only that one is recorded.
+
+    One `login.throttled` entry per wait, not per request: hammering a throttled login (or spraying
+    names from a throttled address) must not fill the audit log, and the disk, at request rate.
+    """
+    if verdict.since is None:
+        return True
+    found, _ = latest_since(conn, THROTTLED, verdict.since, actor=verdict.actor, address=verdict.address)
+    return found == 0
 
 
 def seconds(wait: timedelta) -> int:
