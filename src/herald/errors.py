@@ -8,6 +8,7 @@
     │   ├── UnknownRuleError        a business rule id or name herald does not know
     │   └── ParameterError          a missing or ill-typed business-rule parameter
     ├── AuthenticationError         no credentials, or credentials herald does not accept (401)
+    │   └── LoginThrottledError     too many failed logins: try again after `retry_after` seconds (429)
     ├── PermissionDeniedError       the user's role does not allow the action (403)
     ├── LifecycleError              an action the campaign's status does not allow (activate twice ...)
     ├── NotFoundError               a campaign, message or rule that does not exist
@@ -64,6 +65,18 @@ class ParameterError(ValidationError):
 
 class AuthenticationError(HeraldError):
     """No credentials, or credentials herald does not accept (answered 401)."""
+
+
+class LoginThrottledError(AuthenticationError):
+    """Too many failed logins for this username or address: refused, unchecked, for `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        unit = "second" if retry_after == 1 else "seconds"
+        super().__init__(
+            f"Too many failed logins. Try again in {retry_after} {unit}.",
+            hint="If you forgot your password, ask an admin to reset it.",
+        )
+        self.retry_after = retry_after
 
 
 class PermissionDeniedError(HeraldError):

@@ -183,8 +183,15 @@ def test_serve_with_worker_runs_the_jobs_and_answers_http(env: dict[str, str], t
             with sqlite3.connect(tmp_path / "var" / "herald.sqlite") as db:
                 delivered = db.execute("SELECT COUNT(*) FROM messages WHERE status = 300").fetchone()[0]
         assert delivered > 0
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
-            assert answer.status == 200
+        # The worker may deliver before uvicorn has bound its port on a busy machine: wait for it too.
+        status = None
+        while status is None and time.monotonic() < deadline + 30:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+                    status = answer.status
+            except OSError:
+                time.sleep(0.2)
+        assert status == 200
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

@@ -9,9 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from herald import web
-from herald.api import fineract, v1, webhooks
+from herald.api import docs, fineract, v1, webhooks
+from herald.api.headers import SecurityHeaders
 from herald.api.v1 import errors
 from herald.app import Herald
+from herald.auth import served_over_https
 from herald.jobs.send import Sender
 from herald.jobs.worker import Worker
 
@@ -34,9 +36,18 @@ def create_app(herald: Herald, *, run_jobs: bool = False) -> FastAPI:
                     await asyncio.gather(jobs, return_exceptions=True)
                 await herald.close_providers()  # their connections belong to the server's event loop
 
-    app = FastAPI(title="herald", summary="SMS campaigns for Apache Fineract", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="herald",
+        summary="SMS campaigns for Apache Fineract",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,  # served by herald.api.docs with its own copy of Swagger UI (no CDN)
+        redoc_url=None,  # ReDoc would load its script from a CDN; /docs covers the same ground
+    )
     app.state.herald = herald  # how auth dependencies (REST and UI) find the users' store
     errors.install(app)
+    app.add_middleware(SecurityHeaders, https=served_over_https(herald))  # outermost: every answer has them
+    app.include_router(docs.router(app))
     # Webhooks and Fineract's endpoints carry their own authentication (signatures, secrets): no user session.
     app.include_router(webhooks.router(herald))
     app.include_router(fineract.router(herald, Sender(herald)))
@@ -44,7 +55,7 @@ def create_app(herald: Herald, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(web.router(herald))  # the UI's pages, under /login, /campaigns, /jobs, /providers
 
     @app.get("/healthz", tags=["health"])
-    async def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:  # async on purpose: answers from the loop, no thread needed
         return {"status": "ok"}
 
     return app

@@ -11,11 +11,14 @@ from __future__ import annotations
 from herald.auth.sessions import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, Session, csrf_token, login, logout
 from herald.auth.tokens import ApiToken, IssuedToken, issue_token, list_tokens, revoke_token
 from herald.auth.users import (
+    SYSTEM,
+    Actor,
     Role,
     User,
     create_user,
     get_user,
     list_users,
+    set_password,
     update_user,
 )
 from herald.auth.web import (
@@ -27,6 +30,7 @@ from herald.auth.web import (
     current_session,
     current_user,
     require,
+    served_over_https,
     set_session_cookie,
 )
 from herald.errors import AuthenticationError, PermissionDeniedError
@@ -35,6 +39,8 @@ __all__ = [
     "CSRF_FIELD",
     "CSRF_HEADER",
     "SESSION_COOKIE",
+    "SYSTEM",
+    "Actor",
     "Admin",
     "ApiToken",
     "AuthenticationError",
@@ -59,6 +65,8 @@ __all__ = [
     "logout",
     "require",
     "revoke_token",
+    "served_over_https",
+    "set_password",
     "set_session_cookie",
     "update_user",
 ]

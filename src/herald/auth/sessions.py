@@ -10,14 +10,19 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert, select
 
 from herald.app import Herald
+from herald.auth import throttle
 from herald.auth.tokens import digest
-from herald.auth.users import User, user_by_id, verify_credentials
+from herald.auth.users import MAX_USERNAME, User, user_by_id, verify_credentials
+from herald.errors import AuthenticationError, LoginThrottledError
+from herald.store import audit
+from herald.store.audit import AuditEntry
 from herald.store.tables import sessions
 
 SESSION_COOKIE = "herald_session"
@@ -26,6 +31,7 @@ CSRF_FIELD = "csrf_token"
 LIFETIME = timedelta(hours=12)  # one working day; after it the officer logs in again
 
 log = logging.getLogger(__name__)
+_STRIPES = tuple(threading.Lock() for _ in range(64))
 
 
 @dataclass(frozen=True)
@@ -38,13 +44,38 @@ class Session:
     expires_at: datetime
 
 
-def login(herald: Herald, username: str, password: str) -> str:
-    """Check the credentials and open a session; return the session id for the cookie (never stored)."""
-    user = verify_credentials(herald, username, password)
+def login(herald: Herald, username: str, password: str, *, address: str | None = None, via: str = "ui") -> str:
+    """Check the credentials and open a session; return the session id for the cookie (never stored).
+
+    Throttled (see `throttle`): while the username or the address must wait, the attempt is refused
+    with LoginThrottledError before the password is looked at. Every success and failure goes to
+    the audit log, and the first refusal of each wait.
+    """
+    name = username.strip()[:MAX_USERNAME]
+    # One lock per stripe of usernames: concurrent guesses at one account are checked one after the
+    # other, so a burst of parallel requests cannot slip past the throttle before the first failure lands.
+    with _STRIPES[hash(name) % len(_STRIPES)]:
+        now = herald.clock.now()
+        with herald.store.connect() as conn:
+            verdict = throttle.check(conn, name, address, now)
+            record = verdict.wait > timedelta(0) and throttle.first_refusal(conn, verdict)
+        if verdict.wait > timedelta(0):
+            seconds = throttle.seconds(verdict.wait)
+            if record:
+                detail = {"retry_after": seconds}
+                _record(herald, AuditEntry(throttle.THROTTLED, name, via, address=address, detail=detail))
+            raise LoginThrottledError(seconds)
+        try:
+            user = verify_credentials(herald, name, password)
+        except AuthenticationError:
+            # Not logged as well: a name field sometimes holds a password typed in the wrong box.
+            _record(herald, AuditEntry(throttle.FAILED, name, via, address=address))
+            raise
     session_id = secrets.token_urlsafe(32)
     now = herald.clock.now()
     with herald.store.begin() as conn:
         conn.execute(delete(sessions).where(sessions.c.expires_at <= now))  # tidy as we go: no cleanup job needed
+        audit.append(conn, AuditEntry("login", user.username, via, address=address), now)
         conn.execute(
             insert(sessions).values(
                 id_hash=digest(session_id),
@@ -56,6 +87,11 @@ def login(herald: Herald, username: str, password: str) -> str:
         )
     log.info("user %s logged in", user.username)
     return session_id
+
+
+def _record(herald: Herald, entry: AuditEntry) -> None:
+    with herald.store.begin() as conn:
+        audit.append(conn, entry, herald.clock.now())
 
 
 def logout(herald: Herald, session_id: str) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Row, delete, insert, select, update
 
 from herald.app import Herald
-from herald.auth.users import User, get_user, user_by_id
+from herald.auth.users import SYSTEM, Actor, User, audit_change, get_user, user_by_id
 from herald.errors import NotFoundError, ValidationError
 from herald.store.tables import api_tokens, users
 
@@ -48,7 +48,7 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_token(herald: Herald, username: str, name: str) -> IssuedToken:
+def issue_token(herald: Herald, username: str, name: str, *, by: Actor = SYSTEM) -> IssuedToken:
     """A new token for an active user; the caller shows `token` once and herald forgets it."""
     label = name.strip()
     if not 1 <= len(label) <= 100:
@@ -57,13 +57,13 @@ def issue_token(herald: Herald, username: str, name: str) -> IssuedToken:
     if not user.active:
         raise ValidationError(f"User {username!r} is disabled; enable it before giving it a token.", field="username")
     token = PREFIX + secrets.token_urlsafe(32)
+    now = herald.clock.now()
     with herald.store.begin() as conn:
         new_id = conn.execute(
-            insert(api_tokens).values(
-                user_id=user.id, name=label, token_hash=digest(token), created_at=herald.clock.now()
-            )
+            insert(api_tokens).values(user_id=user.id, name=label, token_hash=digest(token), created_at=now)
         ).inserted_primary_key
-    assert new_id is not None
+        assert new_id is not None
+        audit_change(conn, by, "token.issue", user.username, now, token_id=int(new_id[0]), name=label)
     return IssuedToken(token, get_token(herald, int(new_id[0])))
 
 
@@ -87,10 +87,13 @@ def list_tokens(herald: Herald, username: str | None = None) -> list[ApiToken]:
         return [ApiToken.from_row(r) for r in conn.execute(query)]
 
 
-def revoke_token(herald: Herald, token_id: int) -> None:
+def revoke_token(herald: Herald, token_id: int, *, by: Actor = SYSTEM) -> None:
+    token = get_token(herald, token_id)
+    now = herald.clock.now()
     with herald.store.begin() as conn:
         if conn.execute(delete(api_tokens).where(api_tokens.c.id == token_id)).rowcount == 0:
             raise NotFoundError(f"No API token {token_id}.")
+        audit_change(conn, by, "token.revoke", token.username, now, token_id=token_id, name=token.name)
 
 
 def user_for_token(herald: Herald, token: str) -> User | None:

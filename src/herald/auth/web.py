@@ -96,6 +96,15 @@ CampaignManager = Annotated[User, Depends(require(Role.CAMPAIGN_MANAGER))]
 Admin = Annotated[User, Depends(require(Role.ADMIN))]
 
 
+def served_over_https(herald: Herald) -> bool:
+    """Whether users reach herald over HTTPS: decided by HERALD_PUBLIC_URL, not by the hop from a proxy.
+
+    Behind a TLS-terminating proxy the request herald sees may be plain HTTP (or claim https only
+    if the proxy's address is trusted); the public URL is what the browser actually uses.
+    """
+    return (herald.settings.public_url or "").lower().startswith("https://")
+
+
 def set_session_cookie(response: Response, session_id: str, *, secure: bool) -> None:
     """Put a session id in the cookie: HttpOnly (no script reads it), SameSite=Lax, Secure over HTTPS."""
     response.set_cookie(

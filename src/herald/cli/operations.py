@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -30,19 +30,52 @@ def users_create(
     ] = None,
 ) -> None:
     """Create a user; the password is prompted twice (or read from --password-env), never taken as an option."""
-    import os
-
     from herald import auth
 
     wanted = auth.Role.parse(role)
-    if password_env:
-        password = os.environ.get(password_env)
-        if not password:
-            raise HeraldError(f"The environment variable {password_env} is not set or empty.")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    user = auth.create_user(herald_from_env(), username, wanted, password)
+    password = _password(password_env)
+    user = auth.create_user(herald_from_env(), username, wanted, password, by=_by())
     console.print(f"User [bold]{user.username}[/] created with role {user.role.value}.")
+
+
+def _password(env_var: str | None) -> str:
+    import os
+
+    if env_var:
+        password = os.environ.get(env_var)
+        if not password:
+            raise HeraldError(f"The environment variable {env_var} is not set or empty.")
+        return password
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def _by() -> Any:
+    """The audit log's actor for a command: the operating-system user who ran it, via the CLI."""
+    import getpass
+
+    from herald import auth
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container with an unnamed uid)
+        who = None
+    return auth.Actor(who, "cli")
+
+
+@users_app.command("password")
+def users_password(
+    username: str,
+    password_env: Annotated[
+        str | None, typer.Option(help="Read the new password from this environment variable (scripts); else prompt.")
+    ] = None,
+) -> None:
+    """Set a new password for a user (change or reset); every session of that user ends, its API tokens stay."""
+    from herald import auth
+
+    herald = herald_from_env()
+    auth.get_user(herald, username)  # an unknown name is said before the password is typed twice
+    ended = auth.set_password(herald, username, _password(password_env), by=_by())
+    console.print(f"Password of [bold]{username}[/] changed; {ended} session{'s' if ended != 1 else ''} ended.")
 
 
 @users_app.command("list")
@@ -63,18 +96,27 @@ def users_token(
     """Create an API token for a user and print it once; herald keeps only its hash."""
     from herald import auth
 
-    issued = auth.issue_token(herald_from_env(), username, name)
+    issued = auth.issue_token(herald_from_env(), username, name, by=_by())
     err_console.print(f"Token {issued.info.id} ({issued.info.name}) for {username}; it is shown only now:")
     print(issued.token)  # plain stdout, alone on its line, so a script can capture it
 
 
 @users_app.command("disable")
 def users_disable(username: str) -> None:
-    """Disable a user: its sessions end and its API tokens stop working."""
+    """Disable a user: its sessions end and its API tokens are revoked (enabling it again restores neither)."""
     from herald import auth
 
-    auth.update_user(herald_from_env(), username, active=False)
-    console.print(f"User [bold]{username}[/] disabled.")
+    auth.update_user(herald_from_env(), username, active=False, by=_by())
+    console.print(f"User [bold]{username}[/] disabled; its sessions ended and its API tokens are revoked.")
+
+
+@users_app.command("enable")
+def users_enable(username: str) -> None:
+    """Enable a disabled user again: it logs in with its password; its old API tokens stay revoked."""
+    from herald import auth
+
+    auth.update_user(herald_from_env(), username, active=True, by=_by())
+    console.print(f"User [bold]{username}[/] enabled.")
 
 
 # ---- jobs and worker ------------------------------------------------------------------------------------

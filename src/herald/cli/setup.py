@@ -268,14 +268,27 @@ def serve(
     worker: Annotated[
         bool, typer.Option(help="Also run the three jobs in this process (one process instead of serve + worker).")
     ] = False,
+    access_log: Annotated[
+        bool, typer.Option(help="Log one line per request (secrets in URLs are replaced by ***).")
+    ] = True,
 ) -> None:
     """Serve the web UI, the REST API, provider webhooks and Fineract's endpoints (HERALD_PUBLIC_URL behind a proxy)."""
+    import logging
+
     import uvicorn
 
+    from herald.api import access_log as access
     from herald.api.app import create_app
 
     if worker:
         console.print("The three jobs run in this process too.")
     # One Herald, one event loop: the jobs, the hook sender and "Run now" share every provider's
     # rate limit and breaker, and uvicorn's shutdown (SIGTERM, Ctrl-C) stops the jobs gracefully.
-    uvicorn.run(create_app(herald_from_env(), run_jobs=worker), host=host, port=port, log_level="warning")
+    # uvicorn reads FORWARDED_ALLOW_IPS (default 127.0.0.1): the proxies whose X-Forwarded-For it believes,
+    # which is what makes the login throttle see the officer's address rather than the proxy's.
+    config = uvicorn.Config(create_app(herald_from_env(), run_jobs=worker), host=host, port=port, log_level="warning")
+    if access_log:
+        access.enable()  # after Config, which sets uvicorn's loggers up
+    else:
+        logging.getLogger("uvicorn.access").disabled = True
+    uvicorn.Server(config).run()

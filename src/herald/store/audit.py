@@ -50,3 +50,16 @@ def count_since(
     if address is not None:
         query = query.where(audit_log.c.address == address)
     return int(conn.execute(query).scalar_one())
+
+
+def latest_since(
+    conn: Connection, action: str, since: datetime, *, actor: str | None = None, address: str | None = None
+) -> tuple[int, datetime | None]:
+    """How many `action` entries since `since` and when the latest was, for one actor and/or address (backoff)."""
+    query = select(func.count(), func.max(audit_log.c.at)).where(audit_log.c.action == action, audit_log.c.at >= since)
+    if actor is not None:
+        query = query.where(audit_log.c.actor == actor)
+    if address is not None:
+        query = query.where(audit_log.c.address == address)
+    count, latest = conn.execute(query).one()
+    return int(count), latest

@@ -30,7 +30,7 @@ def router(herald: Herald) -> APIRouter:
     pages = APIRouter(route_class=PageRoute, include_in_schema=False)
 
     @pages.get("/audit")
-    async def audit_page(
+    def audit_page(
         request: Request,
         action: Annotated[str, Query(max_length=60)] = "",
         actor: Annotated[str, Query(max_length=100)] = "",

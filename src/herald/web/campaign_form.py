@@ -31,7 +31,7 @@ from herald.domain.schedule import Recurrence
 from herald.errors import HeraldError, ValidationError
 from herald.preview import Preview, preview
 from herald.rules.catalog import BusinessRule, ParamKind, all_rules
-from herald.web.pages import PageRoute, acting, allowed, render, see_other, text, viewer
+from herald.web.pages import Form, PageRoute, acting, allowed, render, see_other, text, viewer
 
 TRIGGERS = (("direct", "Direct"), ("schedule", "Scheduled"), ("triggered", "Triggered"))
 RECURRENCES = (
@@ -198,8 +198,8 @@ def router(herald: Herald) -> APIRouter:
             result=preview_of(herald, draft) if show else None,
         )
 
-    async def handle(request: Request, campaign: Campaign | None) -> Response:
-        user, form = await acting(request, Role.CAMPAIGN_MANAGER)
+    def handle(request: Request, form: FormData, campaign: Campaign | None) -> Response:
+        user, _ = acting(request, Role.CAMPAIGN_MANAGER, form)
         draft = Draft.of_form(form)
         action = text(form, "action")
         if action != "save":
@@ -216,28 +216,28 @@ def router(herald: Herald) -> APIRouter:
             return form_page(request, draft, campaign=campaign, error=message)
 
     @pages.get("/campaigns/new")
-    async def new_campaign(request: Request) -> Response:
+    def new_campaign(request: Request) -> Response:
         allowed(viewer(request), Role.CAMPAIGN_MANAGER)
         return form_page(request, Draft())
 
     @pages.post("/campaigns/new")
-    async def create(request: Request) -> Response:
-        return await handle(request, None)
+    def create(request: Request, form: Form) -> Response:
+        return handle(request, form, None)
 
     @pages.post("/campaigns/form-preview")
-    async def preview_fragment(request: Request) -> Response:
-        _, form = await acting(request, Role.CAMPAIGN_MANAGER)
+    def preview_fragment(request: Request, form: Form) -> Response:
+        acting(request, Role.CAMPAIGN_MANAGER, form)
         return render(request, "_preview.html", result=preview_of(herald, Draft.of_form(form)))
 
     @pages.get("/campaigns/{campaign_id}/edit")
-    async def edit_campaign(request: Request, campaign_id: CampaignId) -> Response:
+    def edit_campaign(request: Request, campaign_id: CampaignId) -> Response:
         allowed(viewer(request), Role.CAMPAIGN_MANAGER)
         campaign = service.get(herald, campaign_id)
         lifecycle.apply(campaign.status, CampaignAction.EDIT, name=campaign.name)  # say so now, not after typing
         return form_page(request, Draft.of_campaign(campaign), campaign=campaign, show=True)
 
     @pages.post("/campaigns/{campaign_id}/edit")
-    async def edit(request: Request, campaign_id: CampaignId) -> Response:
-        return await handle(request, service.get(herald, campaign_id))
+    def edit(request: Request, campaign_id: CampaignId, form: Form) -> Response:
+        return handle(request, form, service.get(herald, campaign_id))
 
     return pages

@@ -24,7 +24,7 @@ from herald.rules.catalog import ParamKind
 from herald.store.messages import status_counts
 from herald.store.tables import messages
 from herald.web.chart import deliveries
-from herald.web.pages import TABS, PageRoute, acting, render, see_other, viewer
+from herald.web.pages import TABS, Form, PageRoute, acting, render, see_other, viewer
 
 PAGE_SIZE = 25
 CampaignId = Annotated[int, Path(ge=1, le=2**53)]
@@ -105,7 +105,7 @@ def router(herald: Herald) -> APIRouter:
     pages = APIRouter(route_class=PageRoute, include_in_schema=False)
 
     @pages.get("/campaigns")
-    async def campaign_list(request: Request) -> Response:
+    def campaign_list(request: Request) -> Response:
         viewer(request)
         with herald.store.connect() as conn:
             counts = status_counts(conn)
@@ -119,7 +119,7 @@ def router(herald: Herald) -> APIRouter:
         )
 
     @pages.get("/campaigns/{campaign_id}")
-    async def campaign_page(
+    def campaign_page(
         request: Request,
         campaign_id: CampaignId,
         tab: Annotated[str, Query(max_length=20)] = "pending",
@@ -164,10 +164,10 @@ def router(herald: Herald) -> APIRouter:
         )
 
     @pages.post("/campaigns/{campaign_id}/{action}")
-    async def campaign_action(
-        request: Request, campaign_id: CampaignId, action: Annotated[str, Path(max_length=20)]
+    def campaign_action(
+        request: Request, campaign_id: CampaignId, action: Annotated[str, Path(max_length=20)], form: Form
     ) -> Response:
-        user, _ = await acting(request, Role.CAMPAIGN_MANAGER)
+        user, _ = acting(request, Role.CAMPAIGN_MANAGER, form)
         actor = Actor.ui(user.username)
         if action == "activate":
             service.activate(herald, campaign_id, actor)

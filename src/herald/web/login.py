@@ -16,9 +16,9 @@ from fastapi.responses import HTMLResponse
 
 from herald import auth
 from herald.app import Herald
-from herald.auth import SESSION_COOKIE, AuthenticationError
-from herald.errors import ValidationError
-from herald.web.pages import PageRoute, acting, render, safe_next, see_other, text
+from herald.auth import SESSION_COOKIE, AuthenticationError, served_over_https
+from herald.errors import LoginThrottledError, ValidationError
+from herald.web.pages import Form, PageRoute, acting, render, safe_next, see_other, text
 
 LOGIN_COOKIE = "herald_login"
 LOGIN_FIELD = "login_token"
@@ -27,51 +27,64 @@ LOGIN_FIELD = "login_token"
 def router(herald: Herald) -> APIRouter:
     pages = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-    def login_form(request: Request, next_url: str, error: str | None = None, username: str = "") -> HTMLResponse:
+    secure = served_over_https(herald)
+
+    def login_form(
+        request: Request, next_url: str, error: str | None = None, username: str = "", status: int | None = None
+    ) -> HTMLResponse:
         token = secrets.token_urlsafe(16)
         response = render(
             request,
             "login.html",
-            status=401 if error else 200,
+            status=status or (401 if error else 200),
             error=error,
             username=username,
             next_url=safe_next(next_url),
             login_field=LOGIN_FIELD,
             login_token=token,
         )
-        response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict", path="/login")
+        response.set_cookie(
+            LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict", secure=secure, path="/login"
+        )
         return response
 
     @pages.get("/")
-    async def home() -> Response:
+    def home() -> Response:
         return see_other("/campaigns")
 
     @pages.get("/login")
-    async def login_page(request: Request, next: Annotated[str, Query(max_length=500)] = "/campaigns") -> Response:
+    def login_page(request: Request, next: Annotated[str, Query(max_length=500)] = "/campaigns") -> Response:
         if auth.current_user(request) is not None:
             return see_other(safe_next(next))
         return login_form(request, next)
 
     @pages.post("/login")
-    async def login(request: Request) -> Response:
-        form = await request.form()
+    def login(request: Request, form: Form) -> Response:
+        # A plain def: argon2 takes tens of milliseconds of CPU, which must not hold up the event loop.
         username, next_url = text(form, "username"), text(form, "next")
         password = form.get("password")
         expected = request.cookies.get(LOGIN_COOKIE, "")
         if not expected or not hmac.compare_digest(expected, text(form, LOGIN_FIELD)):
             return login_form(request, next_url, "The login form had expired; please try again.", username)
+        address = request.client.host if request.client else None
         try:
-            session_id = auth.login(herald, username, password if isinstance(password, str) else "")
+            session_id = auth.login(
+                herald, username, password if isinstance(password, str) else "", address=address, via="ui"
+            )
+        except LoginThrottledError as exc:
+            refused = login_form(request, next_url, str(exc), username, status=429)
+            refused.headers["Retry-After"] = str(exc.retry_after)
+            return refused
         except (AuthenticationError, ValidationError) as exc:
             return login_form(request, next_url, str(exc), username)
         response = see_other(safe_next(next_url))
-        auth.set_session_cookie(response, session_id, secure=request.url.scheme == "https")
+        auth.set_session_cookie(response, session_id, secure=secure)
         response.delete_cookie(LOGIN_COOKIE, path="/login")
         return response
 
     @pages.post("/logout")
-    async def logout(request: Request) -> Response:
-        await acting(request, auth.Role.VIEWER)
+    def logout(request: Request, form: Form) -> Response:
+        acting(request, auth.Role.VIEWER, form)
         auth.logout(herald, request.cookies.get(SESSION_COOKIE, ""))
         response = see_other("/login")
         auth.clear_session_cookie(response)

@@ -13,7 +13,7 @@ from herald.audit import Actor
 from herald.auth import Role
 from herald.jobs.on_demand import last_runs, recent, run_now
 from herald.jobs.runs import Job
-from herald.web.pages import PageRoute, acting, render, see_other, viewer
+from herald.web.pages import Form, PageRoute, acting, render, see_other, viewer
 
 RECENT_RUNS = 15
 
@@ -22,20 +22,21 @@ def router(herald: Herald) -> APIRouter:
     pages = APIRouter(route_class=PageRoute, include_in_schema=False)
 
     @pages.get("/jobs")
-    async def jobs_page(request: Request) -> Response:
+    def jobs_page(request: Request) -> Response:
         viewer(request)
         return render(request, "jobs.html", jobs=last_runs(herald), runs=recent(herald, None, RECENT_RUNS))
 
     @pages.post("/jobs/{slug}/run")
-    async def run_job(request: Request, slug: Annotated[str, Path(max_length=40)]) -> Response:
-        user, _ = await acting(request, Role.CAMPAIGN_MANAGER)
+    async def run_job(request: Request, slug: Annotated[str, Path(max_length=40)], form: Form) -> Response:
+        # async: the send and report jobs run on the loop that owns the providers' connections (see on_demand)
+        user, _ = acting(request, Role.CAMPAIGN_MANAGER, form)
         job = Job.from_slug(slug)
         await run_now(herald, job, Actor.ui(user.username))
         return see_other(f"/jobs?notice=ran#{job.slug}")
 
     @pages.get("/providers")
     async def providers_page(request: Request) -> Response:
-        viewer(request)
+        viewer(request)  # no database read: PageRoute looked the session up in a thread
         configured = list(herald.provider_settings.values())
         # Checked side by side: the page waits for the slowest provider, not for the sum of them.
         health = await asyncio.gather(*(check(herald, c.name) for c in configured))

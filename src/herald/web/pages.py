@@ -1,5 +1,9 @@
 """The UI's page machinery: Jinja2 rendering, the login guard, role and CSRF checks, and readable error pages.
 
+Page routes are plain `def`s, which FastAPI runs in its thread pool: their database reads, rule
+runs and rendering never hold up the event loop that answers webhooks and Fineract's hooks. A
+posted form reaches them through the `Form` dependency, read on the loop as it arrives.
+
 Every UI route uses `PageRoute`, so a herald error raised anywhere in a page becomes an HTML page
 with the sentence that says what to do (a missing login becomes a redirect to /login), and
 anything unexpected becomes a 500 page naming the request id in the log, never a stack trace.
@@ -8,13 +12,15 @@ anything unexpected becomes a 500 page naming the request id in the log, never a
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable, Coroutine
 from datetime import datetime
-from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
-from fastapi import Request, Response
+from anyio import to_thread
+from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
@@ -22,6 +28,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.datastructures import FormData
 
 from herald.api.v1.errors import STATUS_OF
+from herald.api.v1.providers import without_userinfo
 from herald.app import Herald
 from herald.auth import (
     CSRF_FIELD,
@@ -66,16 +73,39 @@ NOTICES = {
     "deleted": "Campaign deleted with its messages.",
     "resent": "Failed messages queued again as new Pending messages.",
     "ran": "Job run finished; its counts are below.",
+    "user-password": "Password set; that user's sessions ended (its API tokens stay).",
+    "user-role": "Role changed.",
+    "user-disabled": "User disabled: its sessions ended and its API tokens are revoked.",
+    "user-enabled": "User enabled; it logs in with its password (old API tokens stay revoked).",
 }
 
 
 PAGE_HEADERS = {
     # No other site may frame a page and trick a click on Activate; pages hold client data, so no caching.
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+
+
+def content_security_policy(nonce: str) -> str:
+    """The pages' CSP: only herald's own stylesheet and the page's own inline script (by its nonce) run.
+
+    A nonce rather than 'unsafe-inline': text that slipped into a page (a client's name, a message
+    body) can never become a script, because it cannot know the nonce of the answer it is in.
+    """
+    return "; ".join(
+        (
+            "default-src 'none'",
+            f"script-src 'nonce-{nonce}'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "connect-src 'self'",  # the live preview's fetch
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        )
+    )
 
 
 def herald_of(request: Request) -> Herald:
@@ -92,14 +122,6 @@ def local_time(value: datetime | None, timezone: str, fmt: str = "%d %b %Y %H:%M
     return value.astimezone(ZoneInfo(timezone)).strftime(fmt)
 
 
-def without_userinfo(url: str) -> str:
-    """A URL with any user:password@ part removed: provider endpoints are shown, their credentials never."""
-    parts = urlsplit(url)
-    if not parts.netloc or "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-
-
 templates.filters["without_userinfo"] = without_userinfo
 
 
@@ -108,7 +130,9 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
     session = current_session(request)
     timezone = herald_of(request).settings.timezone
     notice = NOTICES.get(request.query_params.get("notice", ""))
+    nonce = secrets.token_urlsafe(16)
     html = templates.get_template(name).render(
+        csp_nonce=nonce,
         user=session.user if session else None,
         csrf_field=CSRF_FIELD,
         csrf=csrf_token(session) if session else "",
@@ -118,7 +142,8 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
         Role=Role,
         **context,
     )
-    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+    headers = {**PAGE_HEADERS, "Content-Security-Policy": content_security_policy(nonce)}
+    return HTMLResponse(html, status_code=status, headers=headers)
 
 
 def see_other(url: str) -> RedirectResponse:
@@ -143,10 +168,17 @@ def allowed(user: User, role: Role) -> None:
         )
 
 
-async def acting(request: Request, role: Role) -> tuple[User, FormData]:
+async def read_form(request: Request) -> FormData:
+    """A page's posted form, read on the event loop (a dependency) so the route itself can be a plain `def`."""
+    return await request.form()
+
+
+Form = Annotated[FormData, Depends(read_form)]
+
+
+def acting(request: Request, role: Role, form: FormData) -> tuple[User, FormData]:
     """For a form post: the user (logged in, right role) and the form, whose CSRF token has been checked."""
     user = viewer(request)
-    form = await request.form()
     token = form.get(CSRF_FIELD)
     check_csrf(request, token if isinstance(token, str) else None)
     allowed(user, role)
@@ -186,6 +218,9 @@ class PageRoute(APIRoute):
 
         async def handler(request: Request) -> Response:
             try:
+                # The session lookup is a database read: done in a worker thread, once, so that nothing a
+                # page does afterwards (guards, render, error pages) touches the database on the event loop.
+                await to_thread.run_sync(current_session, request)
                 return await original(request)
             except AuthenticationError:
                 path = request.url.path if request.method == "GET" else "/campaigns"

@@ -20,12 +20,14 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from herald.api.access_log import redact
 from herald.errors import (
     AuthenticationError,
     ConfigurationError,
     CoreBankError,
     HeraldError,
     LifecycleError,
+    LoginThrottledError,
     NotFoundError,
     PermissionDeniedError,
     ProviderError,
@@ -39,6 +41,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 
 # Most specific first: the first class an error is an instance of decides.
 STATUS_OF: tuple[tuple[type[HeraldError], int, str], ...] = (
+    (LoginThrottledError, 429, "too_many_attempts"),
     (AuthenticationError, 401, "unauthenticated"),
     (PermissionDeniedError, 403, "forbidden"),
     (NotFoundError, 404, "not_found"),
@@ -98,7 +101,10 @@ def _herald_error(request: Request, exc: Exception) -> JSONResponse:
     status, code = next(((s, c) for cls, s, c in STATUS_OF if isinstance(exc, cls)), (500, "error"))
     if status >= 500:
         log.error("request %s failed: %s", _request_id(request), exc)
-    return error_response(status, code, str(exc), getattr(exc, "field", None))
+    response = error_response(status, code, str(exc), getattr(exc, "field", None))
+    if isinstance(exc, LoginThrottledError):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -161,7 +167,8 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, tagged)
         except Exception:
-            log.exception("request %s %s %s failed", request_id, scope.get("method"), scope.get("path"))
+            path = redact(str(scope.get("path", "")))  # a hook's path holds its secret
+            log.exception("request %s %s %s failed", request_id, scope.get("method"), path)
             if started:  # the answer is half sent; the client sees a cut connection, the log has the cause
                 return
             response = error_response(

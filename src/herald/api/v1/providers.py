@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -35,6 +36,14 @@ class HealthOut(BaseModel):
     detail: str
 
 
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
+
+
+def without_userinfo(text: str) -> str:
+    """A URL (or a sentence holding URLs) with every user:password@ part removed: endpoints shown, credentials never."""
+    return _USERINFO.sub(r"\1", text)
+
+
 def describe(herald: Herald, config: ProviderSettings) -> ProviderOut:
     """What may be shown about a provider: built field by field, so a secret can never slip into it."""
     host = getattr(config, "host", None)
@@ -43,7 +52,7 @@ def describe(herald: Herald, config: ProviderSettings) -> ProviderOut:
     return ProviderOut(
         name=config.name,
         kind=config.kind,
-        endpoint=str(endpoint),
+        endpoint=without_userinfo(str(endpoint)),
         rateLimit=config.rate_limit,
         maxInFlight=config.max_in_flight,
         fallback=config.fallback or herald.settings.fallback_provider,
@@ -53,6 +62,7 @@ def describe(herald: Herald, config: ProviderSettings) -> ProviderOut:
 
 def _scrub(text: str, config: ProviderSettings) -> str:
     # Adapters word their checks carefully; this is the belt to their braces.
+    text = without_userinfo(text)
     for _, value in config:
         if isinstance(value, SecretStr) and value.get_secret_value():
             text = text.replace(value.get_secret_value(), "***")

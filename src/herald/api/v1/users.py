@@ -48,7 +48,15 @@ class UserChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role | None = None
-    active: bool | None = Field(None, description="false disables the user: its sessions end, its tokens stop working.")
+    active: bool | None = Field(
+        None, description="false disables the user: sessions end, tokens are revoked (enabling restores neither)."
+    )
+
+
+class PasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field(min_length=auth.users.MIN_PASSWORD, max_length=auth.users.MAX_PASSWORD, repr=False)
 
 
 class TokenIn(BaseModel):
@@ -78,6 +86,10 @@ class IssuedTokenOut(TokenOut):
     token: str = Field(description="Shown this once; herald keeps only its hash. Send it as `Authorization: Bearer`.")
 
 
+def by(user: User) -> auth.Actor:
+    return auth.Actor(user.username, "api")
+
+
 def router(herald: Herald) -> APIRouter:
     api = APIRouter(tags=["users"])
 
@@ -91,15 +103,27 @@ def router(herald: Herald) -> APIRouter:
 
     @api.post("/users", status_code=201, summary="Create a user (password hashed with argon2id)")
     def create_user(user: Admin, body: UserIn) -> UserOut:
-        return UserOut.of(auth.create_user(herald, body.username, body.role, body.password))
+        return UserOut.of(auth.create_user(herald, body.username, body.role, body.password, by=by(user)))
 
     @api.get("/users/{username}", summary="One user")
     def get_user(user: Admin, username: Username) -> UserOut:
         return UserOut.of(auth.get_user(herald, username))
 
-    @api.patch("/users/{username}", summary="Change a user's role, disable or enable it")
+    @api.patch(
+        "/users/{username}",
+        summary="Change a user's role, disable or enable it (disabling revokes its API tokens for good)",
+    )
     def change_user(user: Admin, username: Username, body: UserChange) -> UserOut:
-        return UserOut.of(auth.update_user(herald, username, role=body.role, active=body.active))
+        return UserOut.of(auth.update_user(herald, username, role=body.role, active=body.active, by=by(user)))
+
+    @api.put(
+        "/users/{username}/password",
+        status_code=204,
+        summary="Set a new password for a user; every session of that user ends (its API tokens stay)",
+    )
+    def set_password(user: Admin, username: Username, body: PasswordIn) -> Response:
+        auth.set_password(herald, username, body.password, by=by(user))
+        return Response(status_code=204)
 
     @api.get("/tokens", summary="Every API token (never the tokens themselves)")
     def list_tokens(user: Admin) -> list[TokenOut]:
@@ -107,12 +131,12 @@ def router(herald: Herald) -> APIRouter:
 
     @api.post("/tokens", status_code=201, summary="Create an API token; the answer is the only time it is shown")
     def create_token(user: Admin, body: TokenIn) -> IssuedTokenOut:
-        issued = auth.issue_token(herald, body.username, body.name)
+        issued = auth.issue_token(herald, body.username, body.name, by=by(user))
         return IssuedTokenOut(token=issued.token, **TokenOut.of(issued.info).model_dump())
 
     @api.delete("/tokens/{token_id}", status_code=204, summary="Revoke an API token")
     def revoke_token(user: Admin, token_id: Annotated[int, Path(ge=1, le=2**53)]) -> Response:
-        auth.revoke_token(herald, token_id)
+        auth.revoke_token(herald, token_id, by=by(user))
         return Response(status_code=204)
 
     return api

@@ -1,0 +1,41 @@
+"""The access log of `herald serve`: uvicorn's, one line a request, with every secret in a URL replaced by ***.
+
+Two of herald's URLs carry a secret because their callers cannot sign: Fineract's hooks
+(`/fineract/hooks/<secret>/`) and Infobip's pushes (`?secret=...`). Anything that writes a
+request's URL to a log must pass it through `redact` first.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+HIDDEN = "***"
+_HOOK_PATH = re.compile(r"(/fineract/hooks)/[^?#]*")  # everything after it is the secret (and Fineract's "/")
+# Query parameters that hold a credential, whatever the caller: Infobip's secret and the usual names.
+_SECRET_PARAM = re.compile(
+    r"(?i)(?<=[?&;])((?:secret|token|api_?key|key|password|passwd|signature|sig|access_token)=)[^&;#]*"
+)
+
+
+def redact(target: str) -> str:
+    """A request path (with its query) with the hook secret and credential parameters replaced by ***."""
+    return _SECRET_PARAM.sub(rf"\g<1>{HIDDEN}", _HOOK_PATH.sub(rf"\g<1>/{HIDDEN}/", target))
+
+
+class RedactSecrets(logging.Filter):
+    """For uvicorn's access logger, whose record args are (client, method, path?query, http version, status)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], redact(args[2]), *args[3:])
+        return True
+
+
+def enable(logger: logging.Logger | None = None) -> None:
+    """Turn uvicorn's access log on (one INFO line a request) with secrets redacted; call after uvicorn's Config."""
+    access = logger or logging.getLogger("uvicorn.access")
+    access.setLevel(logging.INFO)
+    if not any(isinstance(f, RedactSecrets) for f in access.filters):
+        access.addFilter(RedactSecrets())

@@ -1,0 +1,65 @@
+"""The users page, for admins: every user with its role, disable / enable, and setting a new password.
+
+Each change goes through the same functions as the CLI and the API, recorded in the audit log
+as done by the admin via the UI. Setting a password ends that user's sessions; disabling also
+revokes its API tokens (they are issued with `herald users token` or the API).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from herald import auth
+from herald.app import Herald
+from herald.auth import Role, User
+from herald.errors import ValidationError
+from herald.web.pages import Form, PageRoute, acting, allowed, render, see_other, text, viewer
+
+Username = Annotated[str, Path(min_length=1, max_length=100)]
+
+
+def by(user: User) -> auth.Actor:
+    return auth.Actor(user.username, "ui")
+
+
+def router(herald: Herald) -> APIRouter:
+    pages = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+    @pages.get("/users")
+    def users_page(request: Request) -> Response:
+        allowed(viewer(request), Role.ADMIN)
+        tokens: dict[str, int] = {}
+        for token in auth.list_tokens(herald):
+            tokens[token.username] = tokens.get(token.username, 0) + 1
+        return render(request, "users.html", users=auth.list_users(herald), tokens=tokens, roles=Role)
+
+    @pages.post("/users/{username}/password")
+    def set_password(request: Request, username: Username, form: Form) -> Response:
+        admin, _ = acting(request, Role.ADMIN, form)
+        password = form.get("password")
+        if not isinstance(password, str) or password != form.get("confirm"):
+            raise ValidationError("The two passwords differ; type the same new password twice.", field="password")
+        auth.set_password(herald, username, password, by=by(admin))
+        return see_other("/users?notice=user-password")
+
+    @pages.post("/users/{username}/role")
+    def change_role(request: Request, username: Username, form: Form) -> Response:
+        admin, _ = acting(request, Role.ADMIN, form)
+        auth.update_user(herald, username, role=Role.parse(text(form, "role")), by=by(admin))
+        return see_other("/users?notice=user-role")
+
+    @pages.post("/users/{username}/disable")
+    def disable(request: Request, username: Username, form: Form) -> Response:
+        admin, _ = acting(request, Role.ADMIN, form)
+        auth.update_user(herald, username, active=False, by=by(admin))
+        return see_other("/users?notice=user-disabled")
+
+    @pages.post("/users/{username}/enable")
+    def enable(request: Request, username: Username, form: Form) -> Response:
+        admin, _ = acting(request, Role.ADMIN, form)
+        auth.update_user(herald, username, active=True, by=by(admin))
+        return see_other("/users?notice=user-enabled")
+
+    return pages
