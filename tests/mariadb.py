@@ -73,7 +73,8 @@ def mariadb_server() -> Iterator[str]:
     scratch = str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
     root = Path(tempfile.mkdtemp(prefix="herald-mariadb-", dir=scratch))
     data, sock, port = root / "data", root / "mysqld.sock", free_port()
-    common = ["--no-defaults", f"--datadir={data}", *_user_options()]
+    # Its own tmpdir for the set-up too: two set-ups sharing /tmp (two test workers) clash on temp tables.
+    common = ["--no-defaults", f"--datadir={data}", f"--tmpdir={root}", *_user_options()]
     try:
         initialised = subprocess.run(
             [
@@ -99,7 +100,6 @@ def mariadb_server() -> Iterator[str]:
                     f"--port={port}",
                     "--bind-address=127.0.0.1",
                     f"--pid-file={root / 'mysqld.pid'}",
-                    f"--tmpdir={root}",
                     f"--sql-mode={_SQL_MODE}",
                     "--character-set-server=utf8mb4",
                     "--collation-server=utf8mb4_unicode_ci",
