@@ -65,7 +65,7 @@ class Draft:
         return cls(
             name=text(form, "campaignName"),
             trigger=text(form, "triggerType") or "direct",
-            rule_id=int(rule) if rule.isdigit() else None,
+            rule_id=int(rule) if rule.isascii() and rule.isdigit() and len(rule) <= 9 else None,  # "²" is no int
             params={k[6:]: text(form, k) for k in form if k.startswith("param.")},
             message=text(form, "message"),
             provider=text(form, "providerId") or "simulator",
