@@ -156,7 +156,7 @@ class CountingProvider:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(5)
+                self.proc.wait(1)  # every accepted message is already in the log, flushed
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -278,8 +278,10 @@ class Scenario:
             self.cli("db", "upgrade")
             self._upgraded = True
 
-    def direct_campaign(self, name: str, provider: str, *, office: int = 1, fallback: str | None = None) -> int:
-        """Create and activate a Direct "Active Clients" campaign through the CLI; return its message count."""
+    def direct_campaign(
+        self, name: str, provider: str, *, office: int = 1, fallback: str | None = None, activate: bool = True
+    ) -> int:
+        """Create (and activate) a Direct "Active Clients" campaign through the CLI; return its message count."""
         self.prepare()
         args = ["campaigns", "create", "--name", name, "--rule", "Active Clients", "-p", f"officeId={office}"]
         # The client id makes every (To, Body) unique, so the providers' logs say which message came twice.
@@ -287,6 +289,10 @@ class Scenario:
         if fallback is not None:
             args += ["--fallback", fallback]
         self.cli(*args)
+        return self.activate(name) if activate else 0
+
+    def activate(self, name: str) -> int:
+        """`herald campaigns activate`: a Direct campaign's messages are made then and there."""
         self.cli("campaigns", "activate", name)
         return self.count_messages(name)
 
@@ -381,13 +387,21 @@ class Scenario:
             time.sleep(step)
         return condition()
 
-    def run_until_final(self, deadline: float, workers: list[Proc] | None = None) -> bool:
-        """Wait (until the monotonic `deadline`) for nothing PENDING; False if time ran out."""
-        while time.monotonic() < deadline:
-            if self.pending() == 0:
-                return True
-            time.sleep(0.2)
-        return self.pending() == 0
+    def run_until_final(self, deadline: float) -> bool:
+        """Wait (until the monotonic `deadline`) for nothing PENDING, then stop every herald process.
+
+        A quiet half second first lets a request already on its way land in the providers' logs;
+        killing the processes then means nothing can reach a provider after the verdict is counted.
+        False if time ran out.
+        """
+        finished = self.wait_for(lambda: self.pending() == 0, max(deadline - time.monotonic(), 0.0), step=0.2)
+        if finished:
+            time.sleep(0.5)
+        for proc in self.procs:
+            if proc.alive():
+                os.killpg(proc.popen.pid, signal.SIGKILL)
+                proc.popen.wait()
+        return finished and self.pending() == 0
 
     # -- the verdict ------------------------------------------------------------------------------
     def verdict(self, *, finished: bool = True) -> Verdict:

@@ -23,10 +23,10 @@ RACY = Timings(batch_size=5)
 
 def _race(s: Scenario, workers: int) -> None:
     s.provider("primary", latency=0.005)
-    s.prepare()
+    s.direct_campaign("Race", "primary", activate=False)
     # The workers run before the campaign is activated, as in production: they all wake to the same backlog.
     s.wait_started(*[s.start_worker(f"worker{n}") for n in range(workers)])
-    s.direct_campaign("Race", "primary")
+    s.activate("Race")
     finished = s.run_until_final(time.monotonic() + TIMEOUT)
     s.verdict(finished=finished).check()
 
@@ -56,12 +56,12 @@ def test_serve_with_its_worker_beside_a_worker_sends_hook_and_campaign_messages_
     """`herald serve --worker` sends each hook's message at once while it and a worker drain a Direct backlog."""
     with scenario(tmp_path, sqlite_url(tmp_path), demo_corebank, timings=RACY) as s:
         s.provider("primary", latency=0.005)
-        s.prepare()
         s.triggered_campaign("Repaid", "primary")
+        s.direct_campaign("Backlog", "primary", activate=False)
         port = free_port()
         s.wait_started(s.start_serve(port, SECRET), s.start_worker())
         assert s.wait_for(lambda: _listening(port), 20.0), "herald serve did not listen"
-        s.direct_campaign("Backlog", "primary")
+        s.activate("Backlog")
         tellers = FineractHookSimulator(f"sqlite:///{s.corebank}", f"http://127.0.0.1:{port}/fineract/hooks/{SECRET}/")
         try:
             asyncio.run(

@@ -38,12 +38,12 @@ def _crash_repeatedly(s: Scenario) -> None:
     rng = random.Random(SEED)
     # Slow enough that ~280 messages take seconds, so every kill lands while batches are with the provider.
     primary = s.provider("primary", latency=0.1, max_in_flight=8)
-    s.prepare()
+    s.direct_campaign("Crash", "primary", activate=False)
     deadline = time.monotonic() + TIMEOUT
     worker = s.start_worker()
     s.wait_started(worker)
-    s.direct_campaign("Crash", "primary")
-    for kill in (_kill_mid_send, _kill_while_settling, _kill_mid_send, _kill_while_settling):
+    s.activate("Crash")
+    for kill in (_kill_mid_send, _kill_while_settling, _kill_mid_send):
         kill(s, worker, primary, rng)
         worker = s.start_worker()
     finished = s.run_until_final(deadline)

@@ -29,9 +29,9 @@ def test_a_primary_that_accepts_then_never_answers_is_asked_before_the_fallback_
         primary = s.provider("primary", latency=0.01, timeout=1.0, fallback="backup")
         s.provider("backup", latency=0.01)
         primary.control(fault={"kind": fault, "every": 3, "hang_seconds": 10})
-        s.prepare()
+        s.direct_campaign("Doubt", "primary", activate=False)
         s.wait_started(s.start_worker())
-        s.direct_campaign("Doubt", "primary")
+        s.activate("Doubt")
         finished = s.run_until_final(time.monotonic() + TIMEOUT)
         s.verdict(finished=finished).check()
 
@@ -40,9 +40,9 @@ def _storm(s: Scenario, kind: str) -> None:
     primary = s.provider("primary", latency=0.01, max_in_flight=BATCH)
     # The storm starts with the first message the worker sends and lasts STORM seconds.
     primary.control(fault={"kind": kind, "seconds": STORM, "arm": True, "retry_after": 2})
-    s.prepare()
+    s.direct_campaign("Storm", "primary", activate=False)
     s.wait_started(s.start_worker())
-    s.direct_campaign("Storm", "primary")
+    s.activate("Storm")
     finished = s.run_until_final(time.monotonic() + TIMEOUT)
     verdict = s.verdict(finished=finished)
     seen = primary.count()

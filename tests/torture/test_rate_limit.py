@@ -20,9 +20,9 @@ TIMEOUT = 40.0
 
 def _backlog(s: Scenario, workers: int) -> None:
     primary = s.provider("primary", latency=0.01, rate_limit=RATE)
-    s.prepare()
+    s.direct_campaign("Backlog", "primary", office=2, activate=False)
     s.wait_started(*[s.start_worker(f"worker{n}") for n in range(workers)])
-    total = s.direct_campaign("Backlog", "primary", office=2)
+    total = s.activate("Backlog")
     # More than the lease allows at the rate: a claim of everything would outlive its lease.
     assert total > RATE * LEASE, f"the backlog ({total}) must be longer than {RATE} x {LEASE:g} s"
     finished = s.run_until_final(time.monotonic() + TIMEOUT)
