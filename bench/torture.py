@@ -26,7 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the harness lives with the torture tests
 
 from tests.postgres import create_database, postgres_cluster
-from tests.torture.harness import HERALD, Scenario, Timings, Verdict, per_second_over, scenario
+from tests.torture.harness import HERALD, Scenario, Timings, scenario
+from tests.torture.verdict import Verdict, per_second_over
 
 ACTIVE_SHARE = 0.70  # of the demo's clients, Active Clients of office 1 with a usable number
 SCENARIOS = ("race", "crash", "rate", "hang", "drop", "storm500", "storm429", "sigterm")

@@ -18,16 +18,16 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from herald.demo_services import free_port
+from tests.torture.verdict import Verdict, judge
 
 HERALD = [sys.executable, "-m", "herald"]
 COUNTING_TWILIO = Path(__file__).with_name("counting_twilio.py")
@@ -35,13 +35,7 @@ ACCOUNT_SID = "AC" + "c0a7" * 8
 AUTH_TOKEN = "torture-token-0123456789"
 FROM_NUMBER = "+15005550006"
 
-INVALID, PENDING, FAILED = 0, 100, 400
-ACCEPTED_STATUSES = (150, 200, 300)  # waiting for a report, sent, delivered
-
-
-def mask(number: str) -> str:
-    """+2547******12: enough to tell test numbers apart in a failure, as herald's logs mask them."""
-    return number[:5] + "*" * max(len(number) - 7, 0) + number[-2:] if len(number) > 7 else "***"
+PENDING = 100
 
 
 def _get(url: str, timeout: float = 5.0) -> Any:
@@ -178,47 +172,6 @@ class Proc:
     def tail(self, lines: int = 15) -> str:
         text = self.log.read_text(encoding="utf-8", errors="replace").splitlines()
         return "\n".join(f"    {line}" for line in text[-lines:])
-
-
-@dataclass
-class Verdict:
-    """What the providers accepted compared with what herald had to send, and any other broken promise."""
-
-    expected: int
-    accepted: int
-    duplicated: list[str] = field(default_factory=list)
-    lost: list[str] = field(default_factory=list)
-    unexpected: list[str] = field(default_factory=list)
-    not_final: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    duplicates: int = 0  # extra copies in all
-
-    @property
-    def ok(self) -> bool:
-        return not (self.duplicated or self.lost or self.unexpected or self.not_final or self.problems)
-
-    def summary(self) -> str:
-        lines = [
-            f"{self.expected} sendable messages, {self.accepted} accepted at the providers: "
-            f"{self.duplicates} duplicates ({len(self.duplicated)} messages), {len(self.lost)} lost, "
-            f"{len(self.unexpected)} never sendable, {len(self.not_final)} not final in herald"
-        ]
-        for title, items in (
-            ("other problems", self.problems),
-            ("duplicated", self.duplicated),
-            ("lost (never accepted)", self.lost),
-            ("accepted but not sendable", self.unexpected),
-            ("not final in herald", self.not_final),
-        ):
-            if items:
-                lines.append(f"  {title}:")
-                lines += [f"    {item}" for item in items[:12]]
-                if len(items) > 12:
-                    lines.append(f"    ... and {len(items) - 12} more")
-        return "\n".join(lines)
-
-    def check(self) -> None:
-        assert self.ok, self.summary()
 
 
 class Scenario:
@@ -405,50 +358,13 @@ class Scenario:
 
     # -- the verdict ------------------------------------------------------------------------------
     def verdict(self, *, finished: bool = True) -> Verdict:
-        rows = self.rows()
-        sendable = Counter((r.mobile_no, r.body) for r in rows if r.status != INVALID)
-        accepted: dict[tuple[str, str], list[str]] = {}
-        sids: dict[str, tuple[str, str]] = {}
-        for name, server in self.servers.items():
-            for m in server.accepted():
-                key = (m["to"], m["body"])
-                stamp = time.strftime("%H:%M:%S", time.localtime(m["t"])) + f".{int(m['t'] * 10) % 10}"
-                accepted.setdefault(key, []).append(f"{name} {m['sid'][:10]}.. at {stamp}")
-                sids[m["sid"]] = key
-        verdict = Verdict(expected=sum(sendable.values()), accepted=sum(len(v) for v in accepted.values()))
-        for key, wanted in sorted(sendable.items()):
-            got = accepted.get(key, [])
-            if len(got) > wanted:
-                verdict.duplicates += len(got) - wanted
-                verdict.duplicated.append(f"{mask(key[0])} {key[1]!r} accepted {len(got)} times: {'; '.join(got)}")
-            elif len(got) < wanted:
-                verdict.lost.append(f"{mask(key[0])} {key[1]!r} accepted {len(got)} of {wanted} times")
-        for key, got in sorted(accepted.items()):
-            if key not in sendable:
-                verdict.unexpected.append(f"{mask(key[0])} {key[1]!r} accepted {len(got)} times")
-        for r in rows:
-            if r.status == PENDING:
-                taken = accepted.get((r.mobile_no, r.body))
-                verdict.not_final.append(
-                    f"message {r.id} to {mask(r.mobile_no)} still Pending after {r.attempts} attempts"
-                    f" (last error {r.error_code})" + (f", though {taken[0]} accepted it" if taken else "")
-                )
-            elif r.status in ACCEPTED_STATUSES and sids.get(r.external_id or "") != (r.mobile_no, r.body):
-                verdict.not_final.append(
-                    f"message {r.id} to {mask(r.mobile_no)} recorded as accepted with id {r.external_id!r},"
-                    " which no provider issued for it"
-                )
-            elif r.status == FAILED and (r.mobile_no, r.body) in accepted:
-                verdict.not_final.append(
-                    f"message {r.id} to {mask(r.mobile_no)} recorded as Failed ({r.error_code}) although"
-                    f" {accepted[(r.mobile_no, r.body)][0]} accepted it"
-                )
+        """Judge the run: herald's sendable messages against what every provider logged."""
+        logs = {name: server.accepted() for name, server in self.servers.items()}
+        verdict = judge(self.rows(), logs)
         if not finished:
             verdict.problems.append("messages were still Pending when the scenario's time ran out")
         for proc in self.procs:
-            if proc.popen.returncode not in (None, 0, -signal.SIGKILL, -signal.SIGTERM) and "Traceback" in (
-                proc.log.read_text(errors="replace")
-            ):
+            if proc.popen.returncode not in (None, 0, -signal.SIGKILL, -signal.SIGTERM):  # died by itself
                 verdict.problems.append(f"{proc.label} exited {proc.popen.returncode}:\n{proc.tail()}")
         return verdict
 
@@ -469,13 +385,3 @@ def scenario(root: Path, database_url: str, corebank: Path, **options: Any) -> I
         yield s
     finally:
         s.close()
-
-
-def per_second_over(windows: list[tuple[int, int]], limit: float, tolerance: float) -> list[str]:
-    """The 1-second windows in which a provider accepted more than `limit` (plus the tolerance)."""
-    ceiling = limit * (1 + tolerance) + 1
-    return [
-        f"{n} messages in the second starting {time.strftime('%H:%M:%S', time.localtime(s))}"
-        for s, n in windows
-        if n > ceiling
-    ]

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.torture.conftest import postgres_url, sqlite_url
-from tests.torture.harness import Scenario, Timings, per_second_over, scenario
+from tests.torture.harness import Scenario, Timings, scenario
+from tests.torture.verdict import per_second_over
 
 pytestmark = pytest.mark.xdist_group("torture")
 
