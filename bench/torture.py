@@ -7,7 +7,7 @@ about `--messages` messages (Active Clients of the whole tree is about 70 % of t
 tests/postgres.py unless --postgres-url names a server) or an SQLite file. Never run in the suite.
 
     .venv/bin/python bench/torture.py                                  # every scenario, 100,000 messages, 4 workers
-    .venv/bin/python bench/torture.py --scenario crash --messages 20000 --engine sqlite --workers 1
+    .venv/bin/python bench/torture.py --scenario race --scenario crash --messages 20000 --engine sqlite --workers 1
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ def _report(name: str, verdict: Verdict, seconds: float, finished: bool, s: Scen
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="all")
+    parser.add_argument("--scenario", choices=SCENARIOS, action="append", help="repeat for several (default: all)")
     parser.add_argument("--messages", type=int, default=100_000, help="about this many sendable messages")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--engine", choices=["postgresql", "sqlite"], default="postgresql")
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds a scenario may take to finish")
     parser.add_argument("--seed", type=int, default=20261201)
     args = parser.parse_args(argv)
-    chosen = SCENARIOS if args.scenario == "all" else (args.scenario,)
+    chosen = args.scenario or SCENARIOS
     with tempfile.TemporaryDirectory(prefix="herald-torture-") as tmp:
         root = Path(tmp)
         corebank = _demo(root / "demo", args.messages)
