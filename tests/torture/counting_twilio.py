@@ -83,7 +83,9 @@ class Counter:
     fault: Fault | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
     by_sid: dict[str, dict[str, Any]] = field(default_factory=dict)
+    by_to: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # the lookup's index, oldest first
     requests: list[dict[str, Any]] = field(default_factory=list)
+    kinds: dict[str, int] = field(default_factory=dict)  # requests per kind, kept as they come (cheap /_stats)
     faults: list[dict[str, Any]] = field(default_factory=list)  # every fault window, as opened
 
     @property
@@ -103,6 +105,7 @@ class Counter:
         }
         self.messages.append(message)
         self.by_sid[sid] = message
+        self.by_to.setdefault(message["to"], []).append(message)
         self.log.write(json.dumps(message) + "\n")
         self.log.flush()
         return message
@@ -176,6 +179,7 @@ def build_app(counter: Counter) -> web.Application:
             kind = "account"
         entry: dict[str, Any] = {"t": now, "method": request.method, "kind": kind, "status": None}
         counter.requests.append(entry)
+        counter.kinds[kind] = counter.kinds.get(kind, 0) + 1
         if request.headers.get("Authorization") != counter.expected_auth:
             entry["status"] = 401
             return error(401, 20003, "Authenticate")
@@ -220,10 +224,11 @@ def build_app(counter: Counter) -> web.Application:
         await asyncio.sleep(counter.latency)
         to, sender = request.query.get("To"), request.query.get("From")
         size = min(int(request.query.get("PageSize", "50") or 50), 1000)
+        candidates = counter.messages if to is None else counter.by_to.get(to, [])
         found = [
             resource(counter.account_sid, m, "delivered")
-            for m in reversed(counter.messages)
-            if (to is None or m["to"] == to) and (sender is None or m["from"] == sender)
+            for m in reversed(candidates)
+            if sender is None or m["from"] == sender
         ][:size]
         return web.json_response({"messages": found, "page": 0, "page_size": size, "next_page_uri": None})
 
@@ -244,10 +249,8 @@ def build_app(counter: Counter) -> web.Application:
         return web.json_response({"accepted": counter.messages, "requests": counter.requests, "faults": counter.faults})
 
     async def stats(request: web.Request) -> web.StreamResponse:
-        kinds: dict[str, int] = {}
-        for r in counter.requests:
-            kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
-        return web.json_response({"accepted": len(counter.messages), "requests": len(counter.requests)} | kinds)
+        totals = {"accepted": len(counter.messages), "requests": len(counter.requests)}
+        return web.json_response(totals | counter.kinds)
 
     async def rate(request: web.Request) -> web.StreamResponse:
         windows: dict[int, int] = {}

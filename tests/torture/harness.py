@@ -129,7 +129,7 @@ class CountingProvider:
         _post(f"{self.url}/_control", body)
 
     def stats(self) -> dict[str, int]:
-        stats: dict[str, int] = _get(f"{self.url}/_stats", timeout=2)
+        stats: dict[str, int] = _get(f"{self.url}/_stats", timeout=10)  # a busy server answers late
         return stats
 
     def count(self) -> dict[str, Any]:
