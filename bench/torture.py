@@ -61,7 +61,8 @@ def crash(s: Scenario, args: argparse.Namespace, rng: random.Random) -> None:
     workers = [s.start_worker(f"worker{i}") for i in range(args.workers)]
     s.wait_started(*workers)
     total = s.direct_campaign("Crash", "primary")
-    while primary.stats()["accepted"] < total / 2 and s.pending():
+    deadline = time.monotonic() + args.timeout / 2  # claims a dead worker holds may stall the count for long
+    while primary.stats()["accepted"] < total / 2 and s.pending() and time.monotonic() < deadline:
         time.sleep(rng.uniform(0.5, 3.0))
         victim = rng.randrange(len(workers))
         s.kill(workers[victim])
