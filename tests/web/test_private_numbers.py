@@ -95,9 +95,11 @@ def test_a_non_admin_cannot_search_the_text_for_a_number_not_even_partly(
         assert "<table class=\"messages\">" not in page
     # The answer is the same whether or not the number was messaged: nothing to confirm.
     never = "0799000111"
-    assert _search(client, campaign_id, never)[1].replace(never, "Q") == _search(
-        client, campaign_id, national
-    )[1].replace(national, "Q")
+
+    def answer(q: str) -> str:  # the page, less the per-answer CSP nonce
+        return re.sub(r'nonce="[^"]*"', 'nonce=""', _search(client, campaign_id, q)[1]).replace(q, "Q")
+
+    assert answer(never) == answer(national)
 
 
 def test_a_non_admin_still_searches_by_client_id_and_words(client: TestClient, herald: Herald) -> None:
