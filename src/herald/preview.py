@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 
 from herald.app import Herald
@@ -10,6 +10,7 @@ from herald.campaigns import Campaign
 from herald.domain.campaign import TriggerType
 from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
+from herald.domain.redact import redact_phones
 from herald.domain.templates import Template
 from herald.errors import ValidationError
 from herald.jobs.materialize import compose, opted_out_numbers
@@ -42,6 +43,18 @@ class Preview:
     exact: bool
     samples: tuple[PreviewSample, ...]
     invalid_reasons: dict[str, int]
+
+
+def as_seen_by(result: Preview, reveal: bool) -> Preview:
+    """The preview as this person may see it: for anyone but an admin, numbers inside the sample
+    bodies and reasons are masked too (a client's name or a Fineract field can carry one)."""
+    if reveal:
+        return result
+    samples = tuple(
+        replace(s, body=redact_phones(s.body) or "", reason=redact_phones(s.reason))
+        for s in result.samples
+    )
+    return replace(result, samples=samples)
 
 
 def preview(herald: Herald, campaign: Campaign, sample_size: int = 5) -> Preview:

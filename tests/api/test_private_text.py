@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from herald.app import Herald
 from herald.domain.message import MessageStatus
 from herald.store.tables import messages
-from tests.api.conftest import Corebank, materialized_campaign
+from tests.api.conftest import Corebank, create_campaign, materialized_campaign
 
 TWILIO_ERROR = "The 'To' number +15005550001 is not a valid phone number."
 NUMBERS = ("0712345678", "+254712345678", "+15005550001", "0712 999 888")
@@ -69,3 +69,18 @@ def test_every_csv_cell_that_could_run_as_a_formula_opens_as_text(
     for row in rows:
         for cell in row.values():
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
+
+
+def test_numbers_in_preview_samples_are_masked_for_everyone_but_admins(
+    client: TestClient, manager: dict[str, str], admin: dict[str, str]
+) -> None:
+    """A preview shows rendered bodies too: a number in the template (or a client's name) is masked there."""
+    message = "Hello {{firstName}}, call 0712345678 or +254712345678"
+    campaign = create_campaign(client, manager, message=message)
+    managers = client.post(f"/api/v1/campaigns/{campaign['id']}/preview", headers=manager)
+    assert managers.status_code == 200, managers.text
+    bodies = [s["body"] for s in managers.json()["samples"]]
+    assert bodies and all("call 07******78 or +2547******78" in b for b in bodies)
+    assert "0712345678" not in managers.text and "+254712345678" not in managers.text
+    admins = client.post(f"/api/v1/campaigns/{campaign['id']}/preview", headers=admin).json()
+    assert all("call 0712345678 or +254712345678" in s["body"] for s in admins["samples"])

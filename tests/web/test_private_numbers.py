@@ -16,7 +16,8 @@ from herald.campaigns import CampaignRequest
 from herald.domain.message import MessageStatus
 from herald.jobs import outbound
 from herald.store.tables import messages
-from tests.web.conftest import log_in
+from tests.web.conftest import csrf_of, log_in
+from tests.web.test_pages import SCHEDULED
 
 HOTLINE = "0712345678"
 TWILIO_ERROR = "The 'To' number +15005550001 is not a valid phone number."
@@ -131,3 +132,14 @@ def test_an_admin_searches_by_number_in_the_text_or_as_the_recipient(client: Tes
     assert status == 200 and re.search(r"[1-9][\d,]* messages? matching", page)
     status, page = _search(client, campaign_id, "0" + messaged[4:], tab="failed")  # the national spelling
     assert status == 200 and "1 message matching" in page and messaged in page
+
+
+def test_the_live_preview_masks_numbers_in_sample_bodies_for_everyone_but_admins(client: TestClient) -> None:
+    form = {**SCHEDULED, "message": "Dear {{fullName}}, call 0712345678 about {{totalDue}}."}
+    log_in(client, Role.CAMPAIGN_MANAGER)
+    managers = client.post("/campaigns/form-preview", data={**form, "csrf_token": csrf_of(client)})
+    assert managers.status_code == 200 and 'data-testid="audience"' in managers.text
+    assert "call 07******78 about" in managers.text and "0712345678" not in managers.text
+    log_in(client, Role.ADMIN)
+    admins = client.post("/campaigns/form-preview", data={**form, "csrf_token": csrf_of(client)})
+    assert "call 0712345678 about" in admins.text

@@ -29,7 +29,7 @@ from herald.domain import campaign as lifecycle
 from herald.domain.campaign import CampaignAction
 from herald.domain.schedule import Recurrence
 from herald.errors import HeraldError, ValidationError
-from herald.preview import Preview, preview
+from herald.preview import Preview, as_seen_by, preview
 from herald.rules.catalog import BusinessRule, ParamKind, all_rules
 from herald.web.pages import Form, PageRoute, acting, allowed, render, see_other, text, viewer
 
@@ -134,8 +134,10 @@ def recurrence_of(herald: Herald, draft: Draft) -> Recurrence:
     return Recurrence.parse(draft.recurrence or "", start, draft.timezone or herald.settings.timezone)
 
 
-def preview_of(herald: Herald, draft: Draft) -> PreviewResult:
-    """Preview an unsaved draft: the same checks and rendering as a saved campaign's preview, nothing stored."""
+def preview_of(herald: Herald, draft: Draft, reveal: bool = False) -> PreviewResult:
+    """Preview an unsaved draft: the same checks and rendering as a saved campaign's preview, nothing stored.
+
+    `reveal`: the viewer is an admin, who may see full numbers inside the sample bodies."""
     try:
         if draft.triggered:
             return PreviewResult(
@@ -149,7 +151,7 @@ def preview_of(herald: Herald, draft: Draft) -> PreviewResult:
         upcoming: tuple[datetime, ...] = ()
         if recurrence is not None:
             upcoming = tuple(recurrence.occurrences_after(herald.clock.now(), 5))
-        result = preview(herald, campaign, sample_size=5)
+        result = as_seen_by(preview(herald, campaign, sample_size=5), reveal)
     except HeraldError as exc:
         return PreviewResult(error=str(exc))
     except PydanticValidationError as exc:  # a field the request model refuses (text that cannot be stored ...)
@@ -195,7 +197,7 @@ def router(herald: Herald) -> APIRouter:
             providers=sorted(herald.providers),
             error=error,
             lookup_error=lookup_error,
-            result=preview_of(herald, draft) if show else None,
+            result=preview_of(herald, draft, viewer(request).role is Role.ADMIN) if show else None,
         )
 
     def handle(request: Request, form: FormData, campaign: Campaign | None) -> Response:
@@ -226,8 +228,9 @@ def router(herald: Herald) -> APIRouter:
 
     @pages.post("/campaigns/form-preview")
     def preview_fragment(request: Request, form: Form) -> Response:
-        acting(request, Role.CAMPAIGN_MANAGER, form)
-        return render(request, "_preview.html", result=preview_of(herald, Draft.of_form(form)))
+        user, _ = acting(request, Role.CAMPAIGN_MANAGER, form)
+        result = preview_of(herald, Draft.of_form(form), user.role is Role.ADMIN)
+        return render(request, "_preview.html", result=result)
 
     @pages.get("/campaigns/{campaign_id}/edit")
     def edit_campaign(request: Request, campaign_id: CampaignId) -> Response:

@@ -11,12 +11,12 @@ from pydantic import BaseModel, Field
 from herald import campaigns as service
 from herald.app import Herald
 from herald.audit import Actor
-from herald.auth import CampaignManager, Viewer
+from herald.auth import CampaignManager, Role, Viewer
 from herald.campaigns import Campaign, CampaignRequest
 from herald.domain.campaign import TriggerType
 from herald.domain.message import MessageStatus
 from herald.errors import ValidationError
-from herald.preview import Preview, preview
+from herald.preview import Preview, as_seen_by, preview
 from herald.resend import resend_failed
 from herald.store.messages import status_counts
 
@@ -210,7 +210,7 @@ def router(herald: Herald) -> APIRouter:
                 "a Triggered one messages whoever the next Fineract event is about.",
                 field="triggerType",
             )
-        return PreviewOut.of(preview(herald, campaign, samples))
+        return PreviewOut.of(as_seen_by(preview(herald, campaign, samples), user.role is Role.ADMIN))
 
     @api.post("/{campaign_id}/resend", summary="Re-send failed messages as new messages (the failed stay as history)")
     def resend(
