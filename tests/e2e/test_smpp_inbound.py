@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 from herald.app import Herald
 from herald.clock import ManualClock
@@ -16,28 +17,34 @@ from herald.store import optouts
 from tests.fineract_builder import FineractBuilder
 
 
+def _herald(tmp_path: Path, fineract: FineractBuilder, clock: ManualClock, smsc: FakeSmsc, **extra: Any) -> Herald:
+    """A Herald whose one provider is an SMPP link to the fake SMSC."""
+    link = {
+        "kind": "smpp",
+        "name": "operator",
+        "host": "127.0.0.1",
+        "port": smsc.port,
+        "system_id": "herald",
+        "password": "secret",
+        "source_addr": "MFI",
+    }
+    settings = Settings(
+        home=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'h.sqlite'}",
+        corebank_url=fineract.url,
+        providers=json.dumps([link]),
+        **extra,
+    )
+    return Herald.build(settings, clock)
+
+
 def test_a_stop_over_smpp_puts_the_number_on_the_opt_out_list(
     tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
 ) -> None:
     async def main() -> None:
         smsc = await FakeSmsc(receipt_after=None).start()
         try:
-            link = {
-                "kind": "smpp",
-                "name": "operator",
-                "host": "127.0.0.1",
-                "port": smsc.port,
-                "system_id": "herald",
-                "password": "secret",
-                "source_addr": "MFI",
-            }
-            settings = Settings(
-                home=tmp_path,
-                database_url=f"sqlite:///{tmp_path / 'h.sqlite'}",
-                corebank_url=fineract.url,
-                providers=json.dumps([link]),
-            )
-            herald = Herald.build(settings, clock)
+            herald = _herald(tmp_path, fineract, clock, smsc)
             [sent] = await herald.provider("operator").send([OutboundMessage(1, "+254712000001", "Hello")])
             assert sent.accepted  # the bind is up
             stop = p.ShortMessage(
@@ -86,23 +93,7 @@ def test_an_smsc_that_throttles_slows_herald_down_without_using_up_attempts(
     async def main() -> None:
         smsc = await FakeSmsc(receipt_after=None).start()
         try:
-            link = {
-                "kind": "smpp",
-                "name": "operator",
-                "host": "127.0.0.1",
-                "port": smsc.port,
-                "system_id": "herald",
-                "password": "secret",
-                "source_addr": "MFI",
-            }
-            settings = Settings(
-                home=tmp_path,
-                database_url=f"sqlite:///{tmp_path / 'h.sqlite'}",
-                corebank_url=fineract.url,
-                providers=json.dumps([link]),
-                max_attempts=2,
-            )
-            herald = Herald.build(settings, clock)
+            herald = _herald(tmp_path, fineract, clock, smsc, max_attempts=2)
             request = {
                 "campaignName": "Due",
                 "triggerType": "direct",
