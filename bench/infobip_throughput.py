@@ -27,6 +27,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from pending import pending_campaign  # bench/pending.py: python puts bench/ on the path
+
 TARGET = 10_000
 COMMAND = "python bench/infobip_throughput.py --messages 100000 --latency 0.05"
 
@@ -69,12 +71,9 @@ def _provider(url: str, batch_size: int, in_flight: int) -> dict[str, Any]:
 
 def prepare(folder: Path, url: str, args: argparse.Namespace) -> Any:
     """A Herald on fresh SQLite files with an active campaign and `args.messages` PENDING messages."""
-    from herald import campaigns
     from herald.app import Herald
-    from herald.campaigns import CampaignRequest
     from herald.config import Settings
     from herald.corebank.demo import create_demo_database
-    from herald.store import messages as message_store
 
     create_demo_database(f"sqlite:///{folder / 'fineract.sqlite'}", clients=10, today=date(2026, 11, 25))
     settings = Settings(
@@ -86,24 +85,8 @@ def prepare(folder: Path, url: str, args: argparse.Namespace) -> Any:
         send_concurrency=args.concurrency,
     )
     herald = Herald.build(settings)
-    request = {
-        "campaignName": "Bench",
-        "triggerType": "direct",
-        "runReportId": 166,
-        "paramValue": {"officeId": 1},
-        "message": "Dear client, your instalment is due on 5 Dec.",
-        "providerId": "infobip",
-    }
-    campaign = campaigns.activate(herald, campaigns.create(herald, CampaignRequest.model_validate(request)).id)
-    now = datetime.now(UTC)
     started = time.perf_counter()
-    with herald.store.begin() as conn:
-        for start in range(0, args.messages, 50_000):
-            rows = [
-                (campaign.id, f"c{i}", i, 1, f"+2547{i:08d}", _text(i), 100, None, "GSM-7", 1, "infobip", 0, now, now)
-                for i in range(start + 1, min(start + 50_000, args.messages) + 1)
-            ]
-            message_store.insert_new(conn, rows)
+    pending_campaign(herald, "infobip", args.messages, _text)
     print(f"inserted {args.messages:,} PENDING messages in {time.perf_counter() - started:.2f} s (not timed)")
     return herald
 

@@ -21,13 +21,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from herald.demo_services import free_port
 from herald.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN
 from herald.providers.base import OutboundMessage
+from pending import pending_campaign  # bench/pending.py: python puts bench/ on the path
 
 TARGET_RATIO = 50.0
 TARGET_RATE = 3_000
@@ -55,12 +56,9 @@ def _messages(n: int) -> list[OutboundMessage]:
 
 def prepare(folder: Path, url: str, count: int, max_in_flight: int, concurrency: int) -> Any:
     """A Herald on fresh SQLite files with an active Twilio campaign and `count` PENDING messages (not timed)."""
-    from herald import campaigns
     from herald.app import Herald
-    from herald.campaigns import CampaignRequest
     from herald.config import Settings
     from herald.corebank.demo import create_demo_database
-    from herald.store import messages as message_store
 
     create_demo_database(f"sqlite:///{folder / 'fineract.sqlite'}", clients=10, today=date(2026, 11, 25))
     provider = {
@@ -83,23 +81,7 @@ def prepare(folder: Path, url: str, count: int, max_in_flight: int, concurrency:
         send_concurrency=concurrency,
     )
     herald = Herald.build(settings)
-    request = {
-        "campaignName": "Bench",
-        "triggerType": "direct",
-        "runReportId": 166,
-        "paramValue": {"officeId": 1},
-        "message": "Dear client, your instalment is due.",
-        "providerId": "twilio",
-    }
-    campaign = campaigns.activate(herald, campaigns.create(herald, CampaignRequest.model_validate(request)).id)
-    now = datetime.now(UTC)
-    with herald.store.begin() as conn:
-        for start in range(0, count, 50_000):
-            rows = [
-                (campaign.id, f"c{i}", i, 1, f"+2547{i:08d}", _text(i), 100, None, "GSM-7", 1, "twilio", 0, now, now)
-                for i in range(start + 1, min(start + 50_000, count) + 1)
-            ]
-            message_store.insert_new(conn, rows)
+    pending_campaign(herald, "twilio", count, _text)
     return herald
 
 
