@@ -488,8 +488,6 @@ class Sender:
     async def _send(self, name: str, gate: Gate, chunk: Sequence[Claimed]) -> list[SendResult | None]:
         """Hand the chunk over through the gate, one burst at a time as the rate allows; None for a
         message that must not go (stopping, or our heartbeat is stale)."""
-        config = self.herald.provider_settings.get(name)
-        timeout = config.timeout if config is not None else 10.0
         outbound = [OutboundMessage(m.id, m.mobile_no, m.body, m.attempts) for m in chunk]
         step = gate.burst or len(outbound)
         calls: list[asyncio.Task[list[SendResult]]] = []
@@ -501,20 +499,17 @@ class Sender:
                 if self.stopping or not self.herald.presence.fresh(self.herald.clock.now()):
                     results += [None] * (len(outbound) - start)
                     break
-                calls.append(asyncio.create_task(self._call(name, piece, timeout)))
+                calls.append(asyncio.create_task(self._call(name, piece)))
             answers = await asyncio.gather(*calls)
         return [r for answer in answers for r in answer] + results
 
-    async def _call(self, name: str, piece: Sequence[OutboundMessage], timeout: float) -> list[SendResult]:
+    async def _call(self, name: str, piece: Sequence[OutboundMessage]) -> list[SendResult]:
+        """One send() of the adapter. Every adapter bounds each request by its provider's `timeout` (a
+        hang comes back as a TIMEOUT in doubt); a bound on the whole call here would cut off requests
+        still waiting for a free connection and put a healthy chunk in doubt."""
         provider = self.herald.provider(name)
         try:
-            # The adapter has its own timeout; this one catches an adapter that hangs regardless.
-            return await asyncio.wait_for(provider.send(piece), timeout * 2 + 5)
-        except TimeoutError:
-            error = ProviderError(
-                f"provider {name} did not answer at all", provider=name, code="HANG", retryable=True,
-                outcome_unknown=True,
-            )  # fmt: skip
+            return await provider.send(piece)
         except ProviderError as exc:
             error = exc
         except Exception as exc:  # an adapter bug must not lose the batch: retry it, loudly
