@@ -15,6 +15,7 @@ import os
 import secrets
 import socket
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
@@ -39,6 +40,8 @@ class Presence:
         self._abandoned: set[int] = set()  # claims whose batch failed before recording: handed back at the next beat
         self._users = 0
         self._task: asyncio.Task[None] | None = None
+        # Its own thread: a heartbeat queued behind the send job's database work would look like a dead process.
+        self._beater = ThreadPoolExecutor(max_workers=1, thread_name_prefix="herald-heartbeat")
 
     def beat(self) -> int:
         """One heartbeat (synchronous, a short write transaction); returns the live sending processes."""
@@ -77,7 +80,7 @@ class Presence:
     async def ensure(self) -> None:
         """Make sure this process has said it is here (the first send of a one-off run)."""
         if self.last_beat is None or self.now() - self.last_beat > timedelta(seconds=self.interval):
-            await asyncio.to_thread(self.beat)
+            await asyncio.get_running_loop().run_in_executor(self._beater, self.beat)
 
     @asynccontextmanager
     async def alive(self) -> AsyncIterator[None]:
@@ -99,7 +102,7 @@ class Presence:
         while True:
             await asyncio.sleep(self.interval)
             try:
-                await asyncio.to_thread(self.beat)
+                await asyncio.get_running_loop().run_in_executor(self._beater, self.beat)
             except Exception as exc:  # the database is away: keep trying; `fresh` stops our sends meanwhile
                 log.warning("heartbeat not written: %s", exc)
 

@@ -40,7 +40,6 @@ from herald.providers.gate import Gate, Gates
 from herald.store import messages as message_store
 from herald.store import optouts
 from herald.store import reports as report_store
-from herald.store import workers as worker_store
 from herald.store.messages import UNKNOWN_OUTCOME, OfficeFilter
 
 log = logging.getLogger(__name__)
@@ -57,7 +56,6 @@ class _Outcome:
     retries: list[Retry] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
     invalid: list[int] = field(default_factory=list)
-    released: list[int] = field(default_factory=list)  # never handed over: anyone may take them now
     unsubscribed: list[str] = field(default_factory=list)
     failovers: int = 0
     settled: int = 0
@@ -66,7 +64,7 @@ class _Outcome:
         return {
             "accepted": len(self.accepted),
             "retry": sum(r.counted for r in self.retries),
-            "held": sum(not r.counted for r in self.retries) + len(self.released),
+            "held": sum(not r.counted for r in self.retries),
             "failed": len(self.failed),
             "invalid": len(self.invalid),
             "failover": self.failovers,
@@ -287,8 +285,6 @@ class Sender:
             message_store.reschedule(conn, outcome.retries, now)
             message_store.mark_failed(conn, outcome.failed, now)
             message_store.mark_invalid(conn, outcome.invalid, "opted out", now)
-            if outcome.released:
-                worker_store.release(conn, [self.herald.presence.id], outcome.released)
             optouts.add(conn, outcome.unsubscribed, source="provider", detail="unsubscribed (send refused)", now=now)
 
     async def _reconcile(self, batch: list[Claimed], outcome: _Outcome) -> list[Claimed]:
@@ -385,7 +381,8 @@ class Sender:
                 if probing:
                     gate.probe_done()
             unsent = [m for m, r in zip(pending, results, strict=True) if r is None]
-            outcome.released += [m.id for m in unsent]  # stopping, or our heartbeat is stale: untouched
+            # Stopping, or our heartbeat is stale: never handed over, so anyone may take them now, not in doubt.
+            outcome.retries += [_held(m, now, "HELD", "handed back unsent") for m in unsent]
             answered = [(m, r) for m, r in zip(pending, results, strict=True) if r is not None]
             pending = self._judge(name, gate, [m for m, _ in answered], [r for _, r in answered], outcome, last)
             if not pending:
