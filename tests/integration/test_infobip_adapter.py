@@ -28,7 +28,7 @@ from herald.errors import HeraldError
 from herald.fakes.infobip import FakeInfobip
 from herald.fakes.infobip_wire import FakeMessage, inbound, report, timestamp
 from herald.jobs.send import send_pending
-from herald.providers.base import OutboundMessage
+from herald.providers.base import InDoubt, OutboundMessage
 from herald.providers.config import InfobipSettings
 from herald.providers.infobip import InfobipProvider
 from herald.store import messages as message_store
@@ -318,3 +318,15 @@ def test_an_inbound_stop_through_herald_puts_the_number_on_the_opt_out_list(tmp_
                 assert list(conn.execute(select(opt_outs.c.number)).scalars()) == ["+254712000009"]
 
     asyncio.run(main())
+
+
+def test_a_lookup_asks_about_every_attempt_since_the_doubt_not_only_the_last() -> None:
+    """Attempt 1 reached Infobip unanswered, attempt 2 as well: asked before attempt 3, Infobip's logs
+    must be searched for herald-<id>-1 too, or the first copy is missed and a third one sent."""
+    async def body(h: InfobipHarness) -> None:
+        [first] = _outbound(1, start=41)
+        await h.provider.send([OutboundMessage(first.message_id, first.to, first.body, attempt=1)])
+        found = await h.provider.lookup([InDoubt(41, first.to, first.body, 2, datetime.now(UTC))])
+        assert found == {41: "herald-41-1"}
+
+    run_with(body)

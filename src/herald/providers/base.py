@@ -114,6 +114,12 @@ class InDoubt:
     def reference(self) -> str:
         return f"herald-{self.message_id}-{self.attempt}"
 
+    @property
+    def references(self) -> list[str]:
+        """Every reference an attempt of this message may have carried: attempt numbers 1 to `attempt`
+        (an attempt given back reuses its number, so any of them may be the one the provider holds)."""
+        return [f"herald-{self.message_id}-{n}" for n in range(1, max(self.attempt, 1) + 1)]
+
 
 def retry_after(value: str | None, now: datetime) -> float | None:
     """Seconds a `Retry-After` header asks for (delta-seconds or an HTTP date); None if absent or unreadable."""

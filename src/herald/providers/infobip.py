@@ -368,7 +368,7 @@ class InfobipProvider:
         herald sends its own reference as Infobip's messageId, so the logs endpoint answers by id.
         """
         found: dict[int, str] = {}
-        wanted = {m.reference: m.message_id for m in messages}
+        wanted = {ref: m.message_id for m in messages for ref in m.references}  # every attempt since the doubt
         refs = list(wanted)
         for start in range(0, len(refs), 100):
             params = [("messageId", r) for r in refs[start : start + 100]] + [("limit", "1000")]
