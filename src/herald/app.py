@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -90,6 +90,8 @@ class Herald:
         )
         herald.provider_settings = {"simulator": default} | {c.name: c for c in configured}
         herald.gates = herald.presence.gates = Gates(herald.provider_settings, settings.send_concurrency)
+        slowest = max(c.timeout for c in herald.provider_settings.values())
+        herald.presence.settle_after = timedelta(seconds=slowest + 1)
         for name, config in herald.provider_settings.items():
             herald.providers[name] = build_provider(
                 config,

@@ -29,13 +29,22 @@ log = logging.getLogger(__name__)
 
 
 class Presence:
-    def __init__(self, store: Engine, settings: Settings, gates: Gates, now: Callable[[], datetime], kind: str) -> None:
+    def __init__(
+        self,
+        store: Engine,
+        settings: Settings,
+        gates: Gates,
+        now: Callable[[], datetime],
+        kind: str,
+        settle_after: timedelta = timedelta(seconds=11),
+    ) -> None:
         self.store, self.gates, self.now, self.kind = store, gates, now, kind
         self.host = socket.gethostname()
         self.id = f"{self.host}:{os.getpid()}:{secrets.token_hex(4)}"
         self.lease = timedelta(seconds=settings.send_lease_seconds)
         self.interval = settings.heartbeat_seconds
         self.timeout = timedelta(seconds=settings.worker_timeout_seconds)
+        self.settle_after = settle_after  # how long a dead process's requests may still be on their way
         self.last_beat: datetime | None = None
         self._abandoned: set[int] = set()  # claims whose batch failed before recording: handed back at the next beat
         self._users = 0
@@ -59,6 +68,7 @@ class Presence:
                 now=now,
                 lease=self.lease,
                 timeout=self.timeout,
+                settle_after=self.settle_after,
             )
         self.last_beat = now
         self._abandoned.difference_update(abandoned)
@@ -78,9 +88,15 @@ class Presence:
         return self.last_beat is not None and now - self.last_beat < self.timeout / 2
 
     async def ensure(self) -> None:
-        """Make sure this process has said it is here (the first send of a one-off run)."""
+        """Make sure this process has said it is here (the first send of a one-off run).
+
+        A heartbeat that cannot be written (the database busy or away) is not fatal: `fresh` then
+        keeps this process from sending until one is."""
         if self.last_beat is None or self.now() - self.last_beat > timedelta(seconds=self.interval):
-            await asyncio.get_running_loop().run_in_executor(self._beater, self.beat)
+            try:
+                await asyncio.get_running_loop().run_in_executor(self._beater, self.beat)
+            except Exception as exc:
+                log.warning("heartbeat not written: %s", exc)
 
     @asynccontextmanager
     async def alive(self) -> AsyncIterator[None]:

@@ -234,6 +234,7 @@ def _move_pending(conn: Connection, params: list[dict[str, Any]], **values: Any)
     """One UPDATE per message, guarded on PENDING: a message another worker moved on is left alone."""
     if not params:
         return 0
+    params = sorted(params, key=lambda p: p["mid"])  # rows locked in one order by every writer: no deadlock
     result = conn.execute(
         update(messages)
         .where(messages.c.id == bindparam("mid"), messages.c.status == MessageStatus.PENDING)
@@ -285,7 +286,10 @@ def _accept_sqlite(conn: Connection, accepted: list[Accepted], now: datetime) ->
     waiting, pending = int(MessageStatus.WAITING_FOR_DELIVERY_REPORT), int(MessageStatus.PENDING)
     conn.exec_driver_sql(
         _SQLITE_ACCEPT,
-        [(waiting, a.provider, a.external_id, stamp, stamp, a.message_id, pending) for a in accepted],
+        [
+            (waiting, a.provider, a.external_id, stamp, stamp, a.message_id, pending)
+            for a in sorted(accepted, key=lambda a: a.message_id)
+        ],
     )
     return int(raw.total_changes) - int(before)
 
