@@ -42,9 +42,9 @@ class Settings(BaseSettings):
     send_lease_seconds: Annotated[float, Field(gt=0)] = Field(
         300.0, description="How long a claimed message stays off other workers' hands (renewed while held)."
     )
-    heartbeat_seconds: Annotated[float, Field(gt=0)] = Field(5.0, description="How often a sending process says so.")
+    heartbeat_seconds: Annotated[float, Field(gt=0)] = Field(3.0, description="How often a sending process says so.")
     worker_timeout_seconds: Annotated[float, Field(gt=0)] = Field(
-        20.0, description="A sending process silent this long is dead: its claims are settled by the others."
+        15.0, description="A sending process silent this long is dead: its claims are settled by the others."
     )
     materialize_interval: Annotated[float, Field(gt=0)] = 30.0
     send_interval: Annotated[float, Field(gt=0)] = 2.0
