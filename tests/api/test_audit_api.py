@@ -16,7 +16,7 @@ from herald.app import Herald
 from herald.auth import Role
 from herald.clock import ManualClock
 from herald.store.audit_search import AuditFilter, search
-from tests.api.conftest import Caller, assert_error, create_campaign
+from tests.api.conftest import Caller, assert_error, campaign_body, create_campaign
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "herald"
 
@@ -34,7 +34,7 @@ def test_each_campaign_action_is_recorded_with_actor_via_and_activation_estimate
 ) -> None:
     campaign = create_campaign(client, manager, campaignName="Reminders")
     cid = campaign["id"]
-    body = {**_request(), "campaignName": "Reminders 2", "message": "Hi {{firstName}}"}
+    body = {**campaign_body(), "campaignName": "Reminders 2", "message": "Hi {{firstName}}"}
     assert client.put(f"/api/v1/campaigns/{cid}", json=body, headers=manager).status_code == 200
     expected = client.post(f"/api/v1/campaigns/{cid}/preview", headers=manager).json()
     for action in ("activate", "close", "reactivate", "close"):
@@ -65,7 +65,7 @@ def test_each_campaign_action_is_recorded_with_actor_via_and_activation_estimate
 def test_a_refused_action_records_nothing(client: TestClient, admin: dict[str, str], manager: dict[str, str]) -> None:
     campaign = create_campaign(client, manager)
     assert client.post(f"/api/v1/campaigns/{campaign['id']}/close", headers=manager).status_code == 409
-    assert client.post("/api/v1/campaigns", json=_request(), headers=manager).status_code == 422  # name taken
+    assert client.post("/api/v1/campaigns", json=campaign_body(), headers=manager).status_code == 422  # name taken
     assert [e["action"] for e in entries(client, admin)] == ["campaign.create"]
 
 
@@ -160,13 +160,3 @@ def test_the_log_is_append_only_through_herald(
     offenders = [str(p.relative_to(SRC)) for p in SRC.rglob("*.py") if writes.search(p.read_text())]
     assert offenders == []
 
-
-def _request() -> dict[str, Any]:
-    return {
-        "campaignName": "Everyone",
-        "triggerType": 1,
-        "runReportId": 166,
-        "paramValue": {"officeId": "1", "loanOfficerId": "-1"},
-        "message": "Hello {{firstName}}",
-        "providerId": "simulator",
-    }

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from herald.auth import Role
 from herald.domain.message import MessageStatus
 from herald.store.tables import messages, parked_reports
+from tests.api.conftest import campaign_body
 from tests.fuzz.conftest import GATEWAY_HEADERS, HOOK_URL, INFOBIP_URL, Edge, dump
 
 NUL = "a\x00b"
@@ -199,13 +200,13 @@ def test_campaign_text_with_nul_or_a_lone_surrogate_is_refused(edge: Edge, bad: 
             "POST",
             "/api/v1/campaigns",
             status=422,
-            content=json.dumps(_campaign() | change),
+            content=json.dumps(campaign_body() | change),
             headers={"Content-Type": "application/json"} | edge.auth(),
         )
 
 
 def test_a_huge_office_id_is_refused(edge: Edge) -> None:
-    body = _campaign() | {"paramValue": {"officeId": str(10**30), "loanOfficerId": "-1"}}
+    body = campaign_body() | {"paramValue": {"officeId": str(10**30), "loanOfficerId": "-1"}}
     error = refused(edge, "POST", "/api/v1/campaigns", status=422, json=body, headers=edge.auth())
     assert error["field"] == "paramValue.officeId" or "officeId" in error["message"]
     body["paramValue"]["officeId"] = 10**30
@@ -213,7 +214,7 @@ def test_a_huge_office_id_is_refused(edge: Edge) -> None:
 
 
 def test_a_40_digit_search_term_finds_nothing_instead_of_failing(edge: Edge) -> None:
-    campaign = edge.client.post("/api/v1/campaigns", json=_campaign(), headers=edge.auth()).json()
+    campaign = edge.client.post("/api/v1/campaigns", json=campaign_body(), headers=edge.auth()).json()
     edge.ui(Role.ADMIN)  # the one role every search term is open to
     for q in ("1" * 40, "9" * 19, "²", "١٢٣", "a\x00b"):
         response = edge.client.get(f"/campaigns/{campaign['id']}", params={"q": q})
@@ -240,19 +241,9 @@ def test_an_empty_campaign_name_in_the_live_preview_still_previews(edge: Edge) -
 # --- helpers ------------------------------------------------------------------------------------------------------
 
 
-def _campaign() -> dict[str, Any]:
-    return {
-        "campaignName": "Everyone",
-        "triggerType": 1,
-        "runReportId": 166,
-        "paramValue": {"officeId": "1", "loanOfficerId": "-1"},
-        "message": "Hello {{firstName}}",
-        "providerId": "simulator",
-    }
-
 
 def _triggered_campaign(edge: Edge) -> None:
-    body = _campaign() | {
+    body = campaign_body() | {
         "campaignName": "Thanks",
         "triggerType": 3,
         "runReportId": 179,
