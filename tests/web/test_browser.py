@@ -216,5 +216,11 @@ def test_pages_fit_a_phone_screen(browser: Browser, server: Server) -> None:
             # Wide tables scroll inside their own box; the page itself never scrolls sideways.
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
             shot(page, name)
+        context.clear_cookies()
+        log_in(page, server, Role.ADMIN)  # the admins' own pages: the audit log and the users
+        for path, name in (("/audit", "08-phone-audit"), ("/users", "09-phone-users")):
+            page.goto(server.url + path)
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+            shot(page, name)
     finally:
         context.close()
