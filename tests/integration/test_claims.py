@@ -67,8 +67,8 @@ def test_several_processes_claiming_at_once_never_get_the_same_message(engine: E
     assert sum(bool(ids) for ids in results.values()) >= 2, "the processes should have claimed side by side"
     with engine.connect() as conn:
         holders = {r.id: r.claimed_by for r in conn.execute(select(messages.c.id, messages.c.claimed_by))}
-    for name, ids in results.items():
-        assert {holders[i] for i in ids} == {name}
+    for name, ids in results.items():  # a process that came too late to claim anything holds nothing
+        assert all(holders[i] == name for i in ids)
 
 
 def test_an_attempt_in_doubt_keeps_its_first_start_across_every_reclaim(engine: Engine) -> None:

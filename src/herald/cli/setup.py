@@ -23,6 +23,7 @@ from herald.cli.base import (
     rules_app,
 )
 from herald.errors import HeraldError
+from herald.jobs.loop import run_loop
 
 # ---- db -------------------------------------------------------------------------------------------------
 
@@ -172,7 +173,6 @@ def providers_list() -> None:
 @providers_app.command("check")
 def providers_check(name: Annotated[str | None, typer.Argument(help="One provider; all when omitted.")] = None) -> None:
     """Reachability and credentials of each provider, without sending a message."""
-    import asyncio
 
     herald = herald_from_env()
     names = [name] if name else list(herald.providers)
@@ -183,7 +183,7 @@ def providers_check(name: Annotated[str | None, typer.Argument(help="One provide
         finally:
             await herald.close_providers()
 
-    results = asyncio.run(check_all())
+    results = run_loop(check_all())
     table = Table("provider", "ok", "detail", title="Provider check")
     for n, result in zip(names, results, strict=True):
         table.add_row(n, "[green]yes[/]" if result.ok else "[red]no[/]", result.detail)

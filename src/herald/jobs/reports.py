@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import defaultdict
 from datetime import timedelta
 
 from herald.app import Herald
 from herald.errors import ProviderError
+from herald.jobs.loop import run_loop
 from herald.jobs.runs import Job, recorded
 from herald.store import messages as message_store
 from herald.store import reports as report_store
@@ -59,5 +59,5 @@ def run(herald: Herald) -> dict[str, int]:
             await herald.close_providers()
 
     with recorded(herald, Job.DELIVERY_REPORTS) as counts:
-        counts.update(asyncio.run(once()))
+        counts.update(run_loop(once()))
         return counts

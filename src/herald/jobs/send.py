@@ -34,6 +34,7 @@ from herald.domain.quiet import QuietHours
 from herald.domain.retry import RetryPolicy
 from herald.domain.sending import Accepted, Claimed, Failure, Retry
 from herald.errors import ProviderError
+from herald.jobs.loop import run_loop
 from herald.jobs.runs import Job, recorded
 from herald.providers.base import InDoubt, OutboundMessage, Reconciling, SendResult
 from herald.providers.gate import Gate, Gates
@@ -544,5 +545,5 @@ def run(herald: Herald, limit: int | None = None) -> dict[str, int]:
             await asyncio.to_thread(herald.presence.leave)
 
     with recorded(herald, Job.SEND) as counts:
-        counts.update(asyncio.run(once()))
+        counts.update(run_loop(once()))
         return counts

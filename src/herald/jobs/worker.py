@@ -23,6 +23,7 @@ from herald.app import Herald
 from herald.domain.campaign import CampaignStatus, TriggerType
 from herald.domain.message import MessageStatus
 from herald.jobs import outbound
+from herald.jobs.loop import run_loop
 from herald.jobs.reports import pull_reports
 from herald.jobs.runs import Job, recorded
 from herald.jobs.send import Sender
@@ -96,7 +97,7 @@ class Worker:
                 await self.herald.close_providers()
                 await asyncio.to_thread(self.herald.presence.leave)
 
-        return asyncio.run(once())
+        return run_loop(once())
 
     def request_stop(self) -> None:
         """Stop claiming; the current pass finishes what is in flight (SIGTERM, SIGINT, server shutdown)."""
@@ -159,7 +160,7 @@ class Worker:
     def run(
         self, should_stop: Callable[[], bool], on_tick: Callable[[], None] | None = None, *, signals: bool = False
     ) -> None:
-        asyncio.run(self.run_async(should_stop, on_tick, signals=signals))
+        run_loop(self.run_async(should_stop, on_tick, signals=signals))
 
     def idle(self) -> bool:
         """Nothing left to do now: no sendable message, nothing awaiting a report, nothing due."""

@@ -13,9 +13,10 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
 import aiohttp
+from yarl import URL
 
 from herald.domain import wire
 from herald.domain.message import MessageStatus
@@ -39,7 +40,7 @@ from herald.providers.config import TwilioSettings
 log = logging.getLogger(__name__)
 
 API_VERSION = "2010-04-01"
-_FORM_TYPE = {"Content-Type": "application/x-www-form-urlencoded"}
+_FORM_TYPE = "application/x-www-form-urlencoded"
 
 STATUSES: dict[str, MessageStatus] = {
     # Still inside Twilio: not news for herald, whose message already waits for a report.
@@ -157,11 +158,13 @@ class TwilioProvider:
         self._token = settings.auth_token.get_secret_value()
         self._account = f"{settings.base_url.rstrip('/')}/{API_VERSION}/Accounts/{settings.account_sid}"
         self._host = urlsplit(settings.base_url).netloc or settings.base_url
+        self._create_url = URL(f"{self._account}/Messages.json")  # parsed once, not on every request
         self._timeout = aiohttp.ClientTimeout(total=settings.timeout)
         self.status_callback = (
             f"{public_url.rstrip('/')}/webhooks/{settings.name}" if public_url and settings.status_callback else None
         )
         self.pushes_reports = self.status_callback is not None
+        self._form_tail: str | None = None
         self._http: aiohttp.ClientSession | None = None
         self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -196,6 +199,14 @@ class TwilioProvider:
             form["StatusCallback"] = self.status_callback
         return form
 
+    def _encoded(self, message: OutboundMessage) -> bytes:
+        """The form of `_form`, urlencoded; the fields every message shares are encoded once per provider."""
+        if self._form_tail is None:
+            shared = self._form(OutboundMessage(0, "", ""))
+            del shared["To"], shared["Body"]
+            self._form_tail = "&" + urlencode(shared) if shared else ""
+        return f"To={quote_plus(message.to)}&Body={quote_plus(message.body)}{self._form_tail}".encode()
+
     async def send(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
         http, slots = await self._session()
         return list(await asyncio.gather(*(self._send_one(http, slots, m) for m in messages)))
@@ -205,13 +216,12 @@ class TwilioProvider:
     ) -> SendResult:
         async with slots:
             try:
-                # Encoded here rather than by aiohttp's FormData: the same bytes, a good deal less CPU per request.
-                form = urlencode(self._form(message)).encode()
-                async with http.post(
-                    f"{self._account}/Messages.json", data=form, headers=_FORM_TYPE, timeout=self._timeout
-                ) as response:
+                # Encoded here rather than by aiohttp's FormData, and handed over as a ready payload: the
+                # same bytes for a good deal less CPU per request (the send path's limit on a small host).
+                form = aiohttp.BytesPayload(self._encoded(message), content_type=_FORM_TYPE)
+                async with http.post(self._create_url, data=form, timeout=self._timeout) as response:
                     status, raw = response.status, await response.read()
-                    wait = retry_after(response.headers.get("Retry-After"), self._now())
+                    wait = None if status < 300 else retry_after(response.headers.get("Retry-After"), self._now())
             except TimeoutError:
                 error = self._transport_error("TIMEOUT", f"no answer within {self.settings.timeout:g} s")
                 return self._refused(message, error)
