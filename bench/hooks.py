@@ -25,7 +25,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from herald.demo_services import free_port
+from herald.demo.servers import free_port
 
 TARGET_P99 = 1.0
 RECORDER = r"""

@@ -49,11 +49,11 @@ def environment(folder: Path, name: str) -> dict[str, str]:
 
 def prefill(folder: Path, name: str, n: int) -> None:
     """A store with `n` messages of an active campaign, accepted by Infobip as herald-<id>-1."""
-    from herald import campaigns
     from herald.app import Herald
-    from herald.campaigns import CampaignRequest
     from herald.config import Settings
     from herald.domain.sending import Accepted
+    from herald.services import campaigns
+    from herald.services.campaigns import CampaignRequest
     from herald.store import messages as message_store
 
     env = environment(folder, name)

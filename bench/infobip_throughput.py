@@ -143,7 +143,7 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from herald.domain.message import MessageStatus
-    from herald.jobs.send import send_pending
+    from herald.services.send import send_pending
     from herald.store.tables import messages
 
     with tempfile.TemporaryDirectory() as tmp, fake_infobip(args.latency) as url:

@@ -53,12 +53,11 @@ def _settings(folder: Path, name: str) -> object:
 
 
 def phase_herald(folder: Path) -> dict[str, float]:
-    from herald import campaigns
     from herald.app import Herald
-    from herald.campaigns import CampaignRequest
     from herald.corebank.demo_catalog import OFFICES
-    from herald.jobs import outbound
-    from herald.offices import OfficeProfile, save_profiles
+    from herald.services import campaigns, outbound
+    from herald.services.campaigns import CampaignRequest
+    from herald.services.offices import OfficeProfile, save_profiles
 
     herald = Herald.build(_settings(folder, "herald.sqlite"))  # type: ignore[arg-type]
     # As `herald demo init` does: each office's phone region, so Ugandan and Tanzanian local numbers

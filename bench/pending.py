@@ -12,8 +12,8 @@ from typing import Any
 
 def pending_campaign(herald: Any, provider: str, count: int, text: Callable[[int], str]) -> int:
     """Create and activate a Direct campaign on `provider`, then insert `count` PENDING messages; return its id."""
-    from herald import campaigns
-    from herald.campaigns import CampaignRequest
+    from herald.services import campaigns
+    from herald.services.campaigns import CampaignRequest
     from herald.store import messages as message_store
 
     request = {

@@ -25,7 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from herald.demo_services import free_port
+from herald.demo.servers import free_port
 from herald.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN
 from herald.providers.base import OutboundMessage
 from pending import pending_campaign  # bench/pending.py: python puts bench/ on the path
@@ -94,7 +94,7 @@ def run_herald(url: str, count: int, max_in_flight: int, concurrency: int) -> tu
     from sqlalchemy import func, select
 
     from herald.domain.message import MessageStatus
-    from herald.jobs.send import send_pending
+    from herald.services.send import send_pending
     from herald.store.tables import messages
 
     with tempfile.TemporaryDirectory() as tmp:

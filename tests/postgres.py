@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from herald.demo_services import free_port
+from herald.demo.servers import free_port
 from tests.debian import apt_install
 
 

@@ -13,14 +13,14 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from herald import auth
-from herald.api.app import create_app
 from herald.app import Herald
-from herald.auth import Role
-from herald.auth import users as users_module
 from herald.clock import ManualClock
 from herald.config import Settings
 from herald.corebank import schema
+from herald.server import create_app
+from herald.services import auth
+from herald.services.auth import Role
+from herald.services.auth import users as users_module
 from tests.fineract_builder import FineractBuilder
 
 START = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)  # 07:00 in Nairobi

@@ -8,9 +8,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from herald import auth
 from herald.app import Herald
-from herald.auth import Role
+from herald.services import auth
+from herald.services.auth import Role
 from herald.store.tables import audit_log
 from tests.api.conftest import PASSWORD, Caller, assert_error
 

@@ -11,10 +11,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from herald.api.app import create_app
 from herald.app import Herald
-from herald.auth import Role
 from herald.clock import ManualClock
+from herald.server import create_app
+from herald.services.auth import Role
 from herald.store.audit_search import AuditFilter, search
 from tests.api.conftest import Caller, assert_error, campaign_body, create_campaign
 

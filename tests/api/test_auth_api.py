@@ -10,11 +10,12 @@ from fastapi import Request, Response
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from herald import auth
-from herald.api.app import create_app
 from herald.app import Herald
-from herald.auth import Role
 from herald.clock import ManualClock
+from herald.http import auth as http_auth
+from herald.server import create_app
+from herald.services import auth
+from herald.services.auth import Role
 from herald.store.tables import api_tokens, sessions
 from herald.store.tables import users as users_table
 from tests.api.conftest import PASSWORD, Caller, assert_error, create_campaign
@@ -142,7 +143,7 @@ def test_a_session_cookie_reads_but_writes_only_with_its_csrf_token(
 
 
 def _csrf_of(herald: Herald, session_id: str) -> str:
-    from herald.auth.sessions import find_session
+    from herald.services.auth.sessions import find_session
 
     found = find_session(herald, session_id)
     assert found is not None
@@ -168,13 +169,13 @@ def test_ui_helpers_check_the_form_token_and_set_a_safe_cookie(herald: Herald, u
 
     @app.post("/ui/login")
     def ui_login(response: Response) -> dict[str, bool]:
-        auth.set_session_cookie(response, auth.login(herald, "viewer", PASSWORD), secure=True)
+        http_auth.set_session_cookie(response, auth.login(herald, "viewer", PASSWORD), secure=True)
         return {"ok": True}
 
     @app.post("/ui/form")
     def ui_form(request: Request, csrf_token: str | None = None) -> dict[str, str | None]:
-        auth.check_csrf(request, csrf_token)
-        user = auth.current_user(request)
+        http_auth.check_csrf(request, csrf_token)
+        user = http_auth.current_user(request)
         return {"user": user.username if user else None}
 
     with TestClient(app, base_url="https://testserver") as ui:

@@ -7,9 +7,9 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from herald.api.app import create_app
 from herald.app import Herald
 from herald.errors import CoreBankError
+from herald.server import create_app
 from tests.api.conftest import assert_error
 
 

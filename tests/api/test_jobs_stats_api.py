@@ -8,13 +8,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from herald import auth
-from herald.api.app import create_app
 from herald.app import Herald
-from herald.auth import Role
 from herald.clock import ManualClock
 from herald.config import Settings
 from herald.domain.message import MessageStatus
+from herald.server import create_app
+from herald.services import auth
+from herald.services.auth import Role
 from herald.store.database import make_engine, upgrade
 from herald.store.tables import messages
 from tests.api.conftest import PASSWORD, Corebank, assert_error, materialized_campaign

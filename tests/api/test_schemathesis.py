@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from herald.api.app import create_app
 from herald.app import Herald
+from herald.server import create_app
 from tests.api.conftest import materialized_campaign
 
 MAX_EXAMPLES = 5

@@ -7,9 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from herald import campaigns
 from herald.app import Herald
-from herald.campaigns import CampaignRequest
 from herald.clock import ManualClock
 from herald.domain.campaign import CampaignStatus, TriggerType
 from herald.domain.message import MessageStatus
@@ -22,7 +20,8 @@ from herald.errors import (
     UnknownRuleError,
     ValidationError,
 )
-from herald.jobs import outbound, reports, send
+from herald.services import campaigns, outbound, reports, send
+from herald.services.campaigns import CampaignRequest
 from herald.store.tables import campaigns as campaigns_table
 from herald.store.tables import messages
 from tests.fineract_builder import FineractBuilder

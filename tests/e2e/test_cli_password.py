@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from herald import auth
 from herald.app import Herald
 from herald.config import Settings
+from herald.services import auth
 from herald.store.tables import audit_log
 from tests.e2e.test_cli_users import PASSWORD, env, run  # noqa: F401 - env is the shared fixture
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from herald.app import Herald
-from herald.auth.tokens import user_for_token
 from herald.config import Settings
+from herald.services.auth.tokens import user_for_token
 
 HERALD = [sys.executable, "-m", "herald"]
 PASSWORD = "a long enough password"

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from herald.api.app import create_app
 from herald.app import Herald
 from herald.clock import ManualClock
 from herald.config import Settings
-from herald.jobs import reports
-from herald.jobs.send import Sender
+from herald.server import create_app
+from herald.services import reports
+from herald.services.send import Sender
 from tests.fineract_builder import FineractBuilder
 
 HEADERS = {

@@ -13,14 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from herald import campaigns
-from herald.api.app import create_app
 from herald.app import Herald
-from herald.campaigns import CampaignRequest
 from herald.clock import ManualClock
 from herald.config import Settings
 from herald.domain.message import MessageStatus
-from herald.jobs import reports
+from herald.server import create_app
+from herald.services import campaigns, reports
+from herald.services.campaigns import CampaignRequest
 from herald.store.tables import messages
 from tests.fineract_builder import FineractBuilder
 

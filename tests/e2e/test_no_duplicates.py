@@ -8,13 +8,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from herald import campaigns
 from herald.app import Herald
-from herald.campaigns import CampaignRequest
 from herald.clock import ManualClock
 from herald.config import Settings
 from herald.domain.message import MessageStatus
-from herald.jobs import outbound, reports, send
+from herald.services import campaigns, outbound, reports, send
+from herald.services.campaigns import CampaignRequest
 from herald.store.database import make_engine, upgrade
 from herald.store.tables import campaigns as campaigns_table
 from herald.store.tables import messages

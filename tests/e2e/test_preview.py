@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from herald import campaigns
 from herald.app import Herald
-from herald.campaigns import CampaignRequest
 from herald.domain.message import MessageStatus
-from herald.preview import preview
+from herald.services import campaigns
+from herald.services.campaigns import CampaignRequest
+from herald.services.preview import preview
 from tests.fineract_builder import FineractBuilder
 
 

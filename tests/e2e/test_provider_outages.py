@@ -15,17 +15,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from herald import campaigns
 from herald.app import Herald
-from herald.campaigns import CampaignRequest
 from herald.clock import ManualClock
 from herald.config import Settings
 from herald.domain.message import MessageStatus
 from herald.fakes.infobip import FakeInfobip, Injection
 from herald.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeFault, FakeTwilio
-from herald.jobs import outbound
-from herald.jobs.send import Sender
 from herald.providers.base import OutboundMessage
+from herald.services import campaigns, outbound
+from herald.services.campaigns import CampaignRequest
+from herald.services.send import Sender
 from herald.store import messages as message_store
 from herald.store.tables import messages
 from tests.fineract_builder import FineractBuilder

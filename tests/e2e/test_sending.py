@@ -11,18 +11,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from herald import campaigns, offices
 from herald.app import Herald
-from herald.campaigns import CampaignRequest
 from herald.clock import ManualClock
 from herald.config import Settings
 from herald.domain.breaker import BreakerState
 from herald.domain.message import MessageStatus
 from herald.domain.sending import Accepted
-from herald.jobs import outbound
-from herald.jobs.send import Sender
 from herald.providers.base import DeliveryReport
 from herald.providers.simulator import Simulator
+from herald.services import campaigns, offices, outbound
+from herald.services.campaigns import CampaignRequest
+from herald.services.send import Sender
 from herald.store import messages as message_store
 from herald.store import optouts
 from herald.store import reports as report_store
@@ -222,7 +221,7 @@ def test_one_providers_failing_pull_does_not_stop_the_reports_job(
     tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
 ) -> None:
     from herald.errors import ProviderError
-    from herald.jobs.reports import pull_reports
+    from herald.services.reports import pull_reports
 
     herald = _herald(tmp_path, fineract, clock)
     _campaign(herald, "sim-b", 2, fineract)

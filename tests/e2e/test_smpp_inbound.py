@@ -79,12 +79,11 @@ def test_an_smsc_that_throttles_slows_herald_down_without_using_up_attempts(
     """ESME_RTHROTTLED and ESME_RMSGQFUL are "slow down", not failures: every message is sent, none spent."""
     from sqlalchemy import select
 
-    from herald import campaigns
-    from herald.campaigns import CampaignRequest
     from herald.domain.message import MessageStatus
     from herald.fakes.smsc import SmscFault
-    from herald.jobs import outbound
-    from herald.jobs.send import Sender
+    from herald.services import campaigns, outbound
+    from herald.services.campaigns import CampaignRequest
+    from herald.services.send import Sender
     from herald.store.tables import messages
 
     for i in range(3):

@@ -13,14 +13,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from herald import campaigns
 from herald.app import Herald
-from herald.campaigns import CampaignRequest
 from herald.clock import ManualClock
 from herald.config import Settings
 from herald.fakes.twilio import ACCOUNT_SID, FakeTwilio
-from herald.jobs import outbound
-from herald.jobs.send import Sender
+from herald.services import campaigns, outbound
+from herald.services.campaigns import CampaignRequest
+from herald.services.send import Sender
 from herald.store.tables import campaigns as campaign_table
 from herald.store.tables import messages
 from tests.fineract_builder import FineractBuilder

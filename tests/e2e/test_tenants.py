@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from herald import campaigns, offices
 from herald.app import Herald
-from herald.campaigns import CampaignRequest
 from herald.clock import ManualClock
 from herald.config import Settings
 from herald.errors import ConfigurationError, ValidationError
-from herald.jobs import outbound
+from herald.services import campaigns, offices, outbound
+from herald.services.campaigns import CampaignRequest
 from herald.store.tables import messages
 from tests.fineract_builder import FineractBuilder
 

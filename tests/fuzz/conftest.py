@@ -22,13 +22,13 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 
-from herald import auth
-from herald.api.app import create_app
 from herald.app import Herald
-from herald.auth import SESSION_COOKIE, Role
-from herald.auth import users as users_module
 from herald.clock import ManualClock
 from herald.config import Settings
+from herald.server import create_app
+from herald.services import auth
+from herald.services.auth import SESSION_COOKIE, Role
+from herald.services.auth import users as users_module
 from herald.store.database import make_engine, upgrade
 from herald.store.tables import metadata
 from tests.fineract_builder import FineractBuilder

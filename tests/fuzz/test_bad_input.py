@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from herald.auth import Role
 from herald.domain.message import MessageStatus
+from herald.services.auth import Role
 from herald.store.tables import messages, parked_reports
 from tests.api.conftest import campaign_body
 from tests.fuzz.conftest import GATEWAY_HEADERS, HOOK_URL, INFOBIP_URL, Edge, dump

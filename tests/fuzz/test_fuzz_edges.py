@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
-from herald.auth import Role
 from herald.domain.message import MessageStatus
+from herald.services.auth import Role
 from herald.store.tables import messages
 from tests.fuzz import strategies as s
 from tests.fuzz.conftest import GATEWAY_HEADERS, HOOK_URL, INFOBIP_URL, Edge, dump

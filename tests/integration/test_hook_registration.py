@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import pytest
 
 from herald.errors import ConfigurationError, HeraldError
-from herald.events.registration import hook_request, payload_url, register
+from herald.services.hook_registration import hook_request, payload_url, register
 
 
 class _Fineract(BaseHTTPRequestHandler):

@@ -18,19 +18,19 @@ import uvicorn
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from herald import campaigns
-from herald.api.app import create_app
 from herald.app import Herald
-from herald.campaigns import CampaignRequest
 from herald.config import Settings
 from herald.domain.message import MessageStatus
 from herald.errors import HeraldError
 from herald.fakes.infobip import FakeInfobip
 from herald.fakes.infobip_wire import FakeMessage, inbound, report, timestamp
-from herald.jobs.send import send_pending
 from herald.providers.base import InDoubt, OutboundMessage
 from herald.providers.config import InfobipSettings
 from herald.providers.infobip import InfobipProvider
+from herald.server import create_app
+from herald.services import campaigns
+from herald.services.campaigns import CampaignRequest
+from herald.services.send import send_pending
 from herald.store import messages as message_store
 from herald.store.tables import messages, opt_outs, parked_reports
 from tests.contract import harness_infobip

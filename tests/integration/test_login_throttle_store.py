@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-from herald import auth
 from herald.app import Herald
-from herald.auth import Role
-from herald.auth import users as users_module
 from herald.clock import ManualClock
 from herald.config import Settings
 from herald.errors import AuthenticationError, LoginThrottledError
+from herald.services import auth
+from herald.services.auth import Role
+from herald.services.auth import users as users_module
 from herald.store.database import make_engine, upgrade
 
 PASSWORD = "correct horse battery"

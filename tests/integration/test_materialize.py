@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from herald import campaigns
 from herald.app import Herald
-from herald.campaigns import CampaignRequest
 from herald.clock import ManualClock
 from herald.config import Settings
 from herald.corebank.demo import create_demo_database
 from herald.domain.message import MessageStatus
-from herald.jobs.materialize import materialize_all
+from herald.services import campaigns
+from herald.services.campaigns import CampaignRequest
+from herald.services.materialize import materialize_all
 from herald.store.tables import messages
 
 TODAY = date(2026, 11, 25)

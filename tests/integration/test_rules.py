@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from herald.corebank import schema as s
+from herald.corebank.runner import AudienceRow, count, run_rule, sample
 from herald.errors import CoreBankError, ParameterError
 from herald.rules.catalog import get_rule
-from herald.rules.runner import AudienceRow, count, run_rule, sample
 
 TODAY = date(2023, 3, 15)
 NOW = datetime(2023, 3, 15, 8, 0)

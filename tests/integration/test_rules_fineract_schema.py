@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from herald.app import corebank_engine
 from herald.config import Settings
+from herald.corebank.engines import read_only_engine
+from herald.corebank.runner import AudienceRow, count, run_rule
 from herald.rules.catalog import get_rule
-from herald.rules.runner import AudienceRow, count, run_rule
 from tests import mariadb, postgres
 
 TODAY = date(2023, 3, 15)
@@ -392,14 +392,14 @@ def bank(request: pytest.FixtureRequest) -> Iterator[Bank]:
     name = f"fineract{next(_databases)}"
     if request.param == "postgresql":
         admin_url = postgres.create_database(request.getfixturevalue("pg_server"), name)
-        reader_url = admin_url  # corebank_engine makes PostgreSQL sessions read-only
+        reader_url = admin_url  # read_only_engine makes PostgreSQL sessions read-only
     else:
         server = request.getfixturevalue("mariadb_server")
         admin_url = mariadb.create_database(server, name)
         reader_url = mariadb.create_reader(server, name)
     writer = sa.create_engine(admin_url)
     load_ddl(writer, request.param)
-    reader = corebank_engine(reader_url)
+    reader = read_only_engine(reader_url)
     try:
         yield Bank(writer, reader)
     finally:

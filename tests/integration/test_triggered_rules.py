@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from herald.corebank import schema as s
+from herald.corebank.event_rules import run_triggered
+from herald.corebank.runner import AudienceRow
 from herald.rules.catalog import get_rule
-from herald.rules.events import run_triggered
-from herald.rules.runner import AudienceRow
 from tests.integration.test_rules import KES, NOW, TODAY, Bank
 
 KAMPALA = ZoneInfo("Africa/Kampala")  # UTC+3: NOW (08:00 UTC) is 11:00 there

@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from herald.corebank.event_rules import run_triggered
+from herald.corebank.runner import AudienceRow
 from herald.rules.catalog import get_rule
-from herald.rules.events import run_triggered
-from herald.rules.runner import AudienceRow
 from tests.integration import test_rules_fineract_schema as full
 from tests.integration.test_rules_fineract_schema import KES, TODAY, Bank
 

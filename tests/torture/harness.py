@@ -26,7 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from herald.demo_services import free_port
+from herald.demo.servers import free_port
 from tests.torture.verdict import Verdict, judge
 
 HERALD = [sys.executable, "-m", "herald"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from herald.demo_services import free_port
+from herald.demo.servers import free_port
 from herald.fakes.fineract_hooks import FineractHookSimulator
 from tests.torture.conftest import postgres_url, sqlite_url
 from tests.torture.harness import Scenario, Timings, scenario

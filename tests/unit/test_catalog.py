@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from herald.corebank.event_rules import run_triggered, triggered_binds
+from herald.corebank.runner import age_on, bind_values, load_sql, minus_months, run_rule, sql_columns, whole_months
 from herald.corebank.schema import metadata
 from herald.domain.dedup import DedupScope
 from herald.errors import ParameterError, UnknownRuleError
@@ -24,8 +26,6 @@ from herald.rules.catalog import (
     rules_for_event,
     validate_parameters,
 )
-from herald.rules.events import run_triggered, triggered_binds
-from herald.rules.runner import age_on, bind_values, load_sql, minus_months, run_rule, sql_columns, whole_months
 
 SQL_DIR = resources.files("herald.rules").joinpath("sql")
 TODAY = date(2023, 3, 15)

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from herald import auth
-from herald.api.app import create_app
 from herald.app import Herald
-from herald.auth import SESSION_COOKIE, Role
 from herald.clock import ManualClock
 from herald.config import Settings
 from herald.corebank.demo import create_demo_database
-from herald.offices import OfficeProfile, save_profiles
+from herald.server import create_app
+from herald.services import auth
+from herald.services.auth import SESSION_COOKIE, Role
+from herald.services.offices import OfficeProfile, save_profiles
 
 TODAY = date(2026, 11, 20)
 START = datetime(2026, 11, 20, 5, 0, tzinfo=UTC)  # 08:00 in Nairobi

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from herald.demo_services import free_port
+from herald.demo.servers import free_port
 
 HOOK_SECRET = "hook-secret-0f1e2d3c4b5a"
 INFOBIP_SECRET = "infobip-push-secret-a1b2c3d4"

@@ -6,11 +6,11 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from herald import campaigns
 from herald.app import Herald
-from herald.auth import Role
-from herald.campaigns import CampaignRequest
 from herald.domain.campaign import CampaignStatus
+from herald.services import campaigns
+from herald.services.auth import Role
+from herald.services.campaigns import CampaignRequest
 from tests.web.conftest import PASSWORD, USERNAMES, csrf_of, log_in, login_token
 
 PAGES = ("/campaigns", "/campaigns/new", "/campaigns/{id}", "/campaigns/{id}/edit", "/jobs", "/providers")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from herald import campaigns
 from herald.app import Herald
-from herald.auth import Role
+from herald.services import campaigns
+from herald.services.auth import Role
 from herald.store.audit_search import AuditFilter, search
 from tests.web.conftest import USERNAMES, csrf_of, log_in
 from tests.web.test_pages import SCHEDULED

@@ -21,10 +21,10 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from herald.api.app import create_app
 from herald.app import Herald
-from herald.auth import Role
 from herald.clock import ManualClock
+from herald.server import create_app
+from herald.services.auth import Role
 from tests.debian import apt_install
 from tests.web.conftest import PASSWORD, START, USERNAMES, DemoCorebank, build_herald
 from tests.web.test_access import pending_campaign

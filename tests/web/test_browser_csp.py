@@ -11,7 +11,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from herald.auth import Role
+from herald.services.auth import Role
 from tests.web import test_browser as shared
 from tests.web.test_access import pending_campaign
 from tests.web.test_browser import Server, log_in

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from herald.api.app import create_app
 from herald.app import Herald
-from herald.auth import Role
 from herald.clock import ManualClock
+from herald.server import create_app
+from herald.services.auth import Role
 from tests.web.conftest import PASSWORD, USERNAMES, DemoCorebank, herald_settings, log_in, login_token
 from tests.web.test_access import pending_campaign
 

@@ -12,11 +12,11 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from herald import auth
 from herald.app import Herald
-from herald.auth import Role
 from herald.clock import ManualClock
 from herald.errors import AuthenticationError, LoginThrottledError
+from herald.services import auth
+from herald.services.auth import Role
 from herald.store.tables import audit_log
 from tests.web.conftest import PASSWORD, USERNAMES, login_token
 

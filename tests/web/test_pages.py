@@ -8,12 +8,11 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from herald import campaigns
-from herald.api.app import create_app
 from herald.app import Herald
-from herald.auth import Role
 from herald.clock import ManualClock
-from herald.jobs import outbound
+from herald.server import create_app
+from herald.services import campaigns, outbound
+from herald.services.auth import Role
 from tests.web.conftest import DemoCorebank, build_herald, csrf_of, herald_settings, log_in, login_token
 from tests.web.test_access import pending_campaign
 
@@ -170,7 +169,7 @@ def test_the_providers_page_never_shows_a_secret(
 
 
 def test_the_demo_login_opens_the_ui_as_admin(client: TestClient, herald: Herald) -> None:
-    from herald.demo import DEMO_USER, create_demo_login
+    from herald.demo.scenario import DEMO_USER, create_demo_login
 
     password = create_demo_login(herald)
     token = login_token(client)

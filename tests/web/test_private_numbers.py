@@ -9,12 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from herald import campaigns
 from herald.app import Herald
-from herald.auth import Role
-from herald.campaigns import CampaignRequest
 from herald.domain.message import MessageStatus
-from herald.jobs import outbound
+from herald.services import campaigns, outbound
+from herald.services.auth import Role
+from herald.services.campaigns import CampaignRequest
 from herald.store.tables import messages
 from tests.web.conftest import csrf_of, log_in
 from tests.web.test_pages import SCHEDULED

@@ -17,12 +17,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from herald import auth
 from herald.app import Herald
-from herald.auth import Role
 from herald.config import Settings
 from herald.corebank.demo import create_demo_database
 from herald.fakes.infobip_wire import error_object, status_object, timestamp
+from herald.services import auth
+from herald.services.auth import Role
 from tests.web.conftest import PASSWORD, TODAY, USERNAMES
 from tests.web.served import INFOBIP_SECRET, Served, herald_serve, logged_in
 

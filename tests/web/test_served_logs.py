@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from herald.auth import Role
 from herald.fakes.infobip_wire import error_object, status_object, timestamp
+from herald.services.auth import Role
 from tests.web.conftest import PASSWORD, USERNAMES, DemoCorebank
 from tests.web.served import HOOK_SECRET, INFOBIP_KEY, INFOBIP_SECRET, Served, herald_serve, logged_in
 

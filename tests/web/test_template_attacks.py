@@ -7,9 +7,9 @@ import html
 import pytest
 from fastapi.testclient import TestClient
 
-from herald import campaigns
 from herald.app import Herald
-from herald.auth import Role
+from herald.services import campaigns
+from herald.services.auth import Role
 from tests.template_attacks import ATTACKS, ENV_PROVIDERS, ENV_SECRET
 from tests.web.conftest import csrf_of, log_in
 from tests.web.test_access import pending_campaign

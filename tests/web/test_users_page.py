@@ -7,9 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from herald import auth
 from herald.app import Herald
-from herald.auth import Role
+from herald.services import auth
+from herald.services.auth import Role
 from herald.store.tables import audit_log
 from tests.web.conftest import PASSWORD, csrf_of, log_in
 from tests.web.test_access import assert_readable_refusal

@@ -16,14 +16,14 @@ from anyio import to_thread
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from herald.api.v1.errors import error_response
 from herald.app import Herald
 from herald.domain.sending import Claimed
 from herald.errors import HeraldError, WebhookError
-from herald.events import gateway
-from herald.events.dispatch import materialize_event
-from herald.events.hooks import parse_hook
-from herald.jobs.send import Sender
+from herald.http.errors import error_response
+from herald.services import gateway
+from herald.services.hooks import parse_hook
+from herald.services.send import Sender
+from herald.services.triggered import materialize_event
 from herald.store import messages as message_store
 
 log = logging.getLogger(__name__)

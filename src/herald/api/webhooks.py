@@ -17,11 +17,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import Column, String
 
-from herald.api.v1.errors import error_response
 from herald.app import Herald
 from herald.domain import wire
 from herald.domain.phones import mask
 from herald.errors import HeraldError, WebhookError
+from herald.http.errors import error_response
 from herald.providers.base import DeliveryReport, WebhookBatch, WebhookRequest
 from herald.store import optouts
 from herald.store import reports as report_store

@@ -39,7 +39,7 @@ def audit_list(
     """The newest entries first."""
     from zoneinfo import ZoneInfo
 
-    from herald import audit
+    from herald.services import audit
 
     herald = herald_from_env()
     wanted = audit.filter_of(herald, action=action, actor=actor, date_from=_day(from_), date_to=_day(to))

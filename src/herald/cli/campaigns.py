@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from herald.audit import Actor
 from herald.cli.base import (
     campaigns_app,
     console,
@@ -17,6 +16,7 @@ from herald.cli.base import (
     progress_bar,
 )
 from herald.errors import HeraldError
+from herald.services.audit import Actor
 
 # ---- campaigns ------------------------------------------------------------------------------------------
 
@@ -49,7 +49,7 @@ def campaigns_create(
     tenant: Annotated[str | None, typer.Option(help="Fineract tenant; default HERALD_TENANT.")] = None,
 ) -> None:
     """Create a campaign (Pending until activated)."""
-    from herald import campaigns
+    from herald.services import campaigns
 
     request = campaigns.CampaignRequest.model_validate(
         {
@@ -88,7 +88,7 @@ def campaigns_edit(
     timezone: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Change a campaign that is not active; options not given keep their value."""
-    from herald import campaigns
+    from herald.services import campaigns
 
     herald = herald_from_env()
     c = campaigns.get(herald, campaign)
@@ -115,8 +115,8 @@ def campaigns_edit(
 @campaigns_app.command("list")
 def campaigns_list() -> None:
     """Campaigns with their status and message counts per tab."""
-    from herald import campaigns
     from herald.domain.message import MessageStatus
+    from herald.services import campaigns
     from herald.store.messages import status_counts
 
     herald = herald_from_env()
@@ -145,7 +145,7 @@ def campaigns_list() -> None:
 @campaigns_app.command("show")
 def campaigns_show(campaign: str) -> None:
     """One campaign in full."""
-    from herald import campaigns
+    from herald.services import campaigns
 
     c = campaigns.get(herald_from_env(), campaign)
     table = Table(show_header=False, title=f"Campaign {c.id}")
@@ -169,8 +169,8 @@ def campaigns_show(campaign: str) -> None:
 @campaigns_app.command("preview")
 def campaigns_preview(campaign: str, samples: Annotated[int, typer.Option(min=0, max=50)] = 5) -> None:
     """Audience size, sample messages with encoding and segments, and the cost estimate."""
-    from herald import campaigns
-    from herald.preview import preview
+    from herald.services import campaigns
+    from herald.services.preview import preview
 
     herald = herald_from_env()
     p = preview(herald, campaigns.get(herald, campaign), samples)
@@ -195,7 +195,7 @@ def campaigns_preview(campaign: str, samples: Annotated[int, typer.Option(min=0,
 
 
 def _lifecycle(action: Callable[[Any, int, Actor], Any], campaign: str, verb: str) -> Any:
-    from herald import campaigns
+    from herald.services import campaigns
 
     herald = herald_from_env()
     c = action(herald, campaigns.get(herald, campaign).id, Actor.cli())
@@ -209,9 +209,8 @@ def campaigns_activate(
     now: Annotated[bool, typer.Option(help="Materialize a Direct campaign right here, with progress.")] = True,
 ) -> None:
     """Activate a Pending campaign (a Direct one gets its messages at once)."""
-    from herald import campaigns
     from herald.domain.campaign import TriggerType
-    from herald.jobs import outbound
+    from herald.services import campaigns, outbound
 
     herald, c = _lifecycle(campaigns.activate, campaign, "activated")
     if now and c.trigger_type is TriggerType.DIRECT:
@@ -229,7 +228,7 @@ def campaigns_activate(
 @campaigns_app.command("close")
 def campaigns_close(campaign: str) -> None:
     """Close an Active campaign (its pending messages are held)."""
-    from herald import campaigns
+    from herald.services import campaigns
 
     _lifecycle(campaigns.close, campaign, "closed")
 
@@ -237,7 +236,7 @@ def campaigns_close(campaign: str) -> None:
 @campaigns_app.command("reactivate")
 def campaigns_reactivate(campaign: str) -> None:
     """Reactivate a Closed campaign; nobody already messaged is messaged again."""
-    from herald import campaigns
+    from herald.services import campaigns
 
     _lifecycle(campaigns.reactivate, campaign, "reactivated")
 
@@ -245,7 +244,7 @@ def campaigns_reactivate(campaign: str) -> None:
 @campaigns_app.command("delete")
 def campaigns_delete(campaign: str) -> None:
     """Delete a campaign that is not active, with its messages."""
-    from herald import campaigns
+    from herald.services import campaigns
 
     herald = herald_from_env()
     c = campaigns.get(herald, campaign)
@@ -264,9 +263,9 @@ def messages_list(
     offset: Annotated[int, typer.Option(min=0)] = 0,
 ) -> None:
     """Messages, newest last, with masked numbers."""
-    from herald import campaigns
     from herald.domain.message import MessageStatus
     from herald.domain.phones import mask
+    from herald.services import campaigns
     from herald.store.messages import list_messages
 
     herald = herald_from_env()

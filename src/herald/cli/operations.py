@@ -30,7 +30,7 @@ def users_create(
     ] = None,
 ) -> None:
     """Create a user; the password is prompted twice (or read from --password-env), never taken as an option."""
-    from herald import auth
+    from herald.services import auth
 
     wanted = auth.Role.parse(role)
     password = _password(password_env)
@@ -53,7 +53,7 @@ def _by() -> Any:
     """The audit log's actor for a command: the operating-system user who ran it, via the CLI."""
     import getpass
 
-    from herald import auth
+    from herald.services import auth
 
     try:
         who = getpass.getuser()
@@ -70,7 +70,7 @@ def users_password(
     ] = None,
 ) -> None:
     """Set a new password for a user (change or reset); every session of that user ends, its API tokens stay."""
-    from herald import auth
+    from herald.services import auth
 
     herald = herald_from_env()
     auth.get_user(herald, username)  # an unknown name is said before the password is typed twice
@@ -81,7 +81,7 @@ def users_password(
 @users_app.command("list")
 def users_list() -> None:
     """Users with their role and whether they are active."""
-    from herald import auth
+    from herald.services import auth
 
     table = Table("username", "role", "active", "created (UTC)", title="Users")
     for u in auth.list_users(herald_from_env()):
@@ -94,7 +94,7 @@ def users_token(
     username: str, name: Annotated[str, typer.Option(help="What will use it, e.g. 'nightly export'.")]
 ) -> None:
     """Create an API token for a user and print it once; herald keeps only its hash."""
-    from herald import auth
+    from herald.services import auth
 
     issued = auth.issue_token(herald_from_env(), username, name, by=_by())
     err_console.print(f"Token {issued.info.id} ({issued.info.name}) for {username}; it is shown only now:")
@@ -104,7 +104,7 @@ def users_token(
 @users_app.command("disable")
 def users_disable(username: str) -> None:
     """Disable a user: its sessions end and its API tokens are revoked (enabling it again restores neither)."""
-    from herald import auth
+    from herald.services import auth
 
     auth.update_user(herald_from_env(), username, active=False, by=_by())
     console.print(f"User [bold]{username}[/] disabled; its sessions ended and its API tokens are revoked.")
@@ -113,7 +113,7 @@ def users_disable(username: str) -> None:
 @users_app.command("enable")
 def users_enable(username: str) -> None:
     """Enable a disabled user again: it logs in with its password; its old API tokens stay revoked."""
-    from herald import auth
+    from herald.services import auth
 
     auth.update_user(herald_from_env(), username, active=True, by=_by())
     console.print(f"User [bold]{username}[/] enabled.")
@@ -125,10 +125,10 @@ def users_enable(username: str) -> None:
 @jobs_app.command("run")
 def jobs_run(job: Annotated[str, typer.Argument(help="update-outbound, send or delivery-reports")]) -> None:
     """Run one job once, now."""
-    from herald.audit import Actor
-    from herald.jobs import outbound, reports, send
-    from herald.jobs.on_demand import record_run
-    from herald.jobs.runs import Job
+    from herald.services import outbound, reports, send
+    from herald.services.audit import Actor
+    from herald.services.on_demand import record_run
+    from herald.services.runs import Job
 
     which = Job.from_slug(job)
     herald = herald_from_env()
@@ -148,7 +148,7 @@ def jobs_run(job: Annotated[str, typer.Argument(help="update-outbound, send or d
 @jobs_app.command("runs")
 def jobs_runs(limit: Annotated[int, typer.Option(min=1)] = 20) -> None:
     """Recent job runs with their counts and durations."""
-    from herald.jobs.runs import Job, recent_runs
+    from herald.services.runs import Job, recent_runs
 
     table = Table("job", "started (UTC)", "seconds", "counts", "error", title="Recent job runs")
     for r in recent_runs(herald_from_env(), limit):
@@ -171,7 +171,7 @@ def worker(
     """Run the three jobs continuously (Ctrl-C stops)."""
     import time
 
-    from herald.jobs.worker import Worker
+    from herald.worker import Worker
 
     herald = herald_from_env()
     w = Worker(herald)

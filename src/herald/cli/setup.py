@@ -23,7 +23,7 @@ from herald.cli.base import (
     rules_app,
 )
 from herald.errors import HeraldError
-from herald.jobs.loop import run_loop
+from herald.services.loop import run_loop
 
 # ---- db -------------------------------------------------------------------------------------------------
 
@@ -49,7 +49,7 @@ def demo_init(
     today: Annotated[str | None, typer.Option(help="The demo's 'today' (YYYY-MM-DD); default: today.")] = None,
 ) -> None:
     """Create the demo Fineract database (Fineract's tables, synthetic clients, loans and savings)."""
-    from herald import demo
+    from herald.demo import scenario as demo
 
     day = parse_date(today, "--today") if today else None
     summary = demo.init(clients=clients, seed=seed, today=day, progress_factory=progress_bar)
@@ -71,7 +71,7 @@ def demo_run(
     ] = "simulator",
 ) -> None:
     """The main job: demo database, three campaigns, the worker with the simulator, live tab counts."""
-    from herald import demo
+    from herald.demo import scenario as demo
 
     demo.run_main_job(
         console, clients=clients, seed=seed, timeout=timeout, progress_factory=progress_bar, provider=provider
@@ -124,7 +124,7 @@ def offices_list(
     tenant: Annotated[str | None, typer.Option(help="Fineract tenant; default HERALD_TENANT.")] = None,
 ) -> None:
     """Offices of the core-banking database with herald's phone region and time zone for each."""
-    from herald import offices
+    from herald.services import offices
 
     herald = herald_from_env()
     table = Table("id", "office", "region", "time zone", title="Offices")
@@ -141,7 +141,7 @@ def offices_set(
     tenant: Annotated[str | None, typer.Option(help="Fineract tenant; default HERALD_TENANT.")] = None,
 ) -> None:
     """Set an office's phone region and time zone."""
-    from herald import offices
+    from herald.services import offices
 
     offices.set_profile(herald_from_env(), office_id, region, timezone, tenant=tenant)
     console.print(f"Office {office_id}: region {region.upper()}, time zone {timezone}.")
@@ -212,9 +212,9 @@ def optouts_list(limit: Annotated[int, typer.Option(min=1)] = 50) -> None:
 @optouts_app.command("add")
 def optouts_add(number: str, reason: Annotated[str, typer.Option()] = "added by hand") -> None:
     """Put a number on the opt-out list."""
-    from herald.audit import Actor
     from herald.domain.phones import mask
-    from herald.optout_list import add_number
+    from herald.services.audit import Actor
+    from herald.services.optouts import add_number
 
     e164, added = add_number(herald_from_env(), number, reason, Actor.cli())
     console.print(f"{mask(e164)} {'is now' if added else 'was already'} on the opt-out list.")
@@ -223,9 +223,9 @@ def optouts_add(number: str, reason: Annotated[str, typer.Option()] = "added by 
 @optouts_app.command("remove")
 def optouts_remove(number: str) -> None:
     """Take a number off the opt-out list (the client asked to be messaged again)."""
-    from herald.audit import Actor
     from herald.domain.phones import mask
-    from herald.optout_list import remove_number
+    from herald.services.audit import Actor
+    from herald.services.optouts import remove_number
 
     e164, gone = remove_number(herald_from_env(), number, Actor.cli())
     console.print(f"{mask(e164)} {'removed from' if gone else 'was not on'} the opt-out list.")
@@ -246,7 +246,7 @@ def fineract_hook(
     import json
 
     from herald.config import load_settings
-    from herald.events.registration import hook_request, payload_url, register
+    from herald.services.hook_registration import hook_request, payload_url, register
 
     settings = load_settings()
     secret = settings.fineract_hook_secret.get_secret_value() if settings.fineract_hook_secret else None
@@ -277,8 +277,8 @@ def serve(
 
     import uvicorn
 
-    from herald.api import access_log as access
-    from herald.api.app import create_app
+    from herald.http import access_log as access
+    from herald.server import create_app
 
     if worker:
         console.print("The three jobs run in this process too.")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from importlib import import_module
 from typing import Any
 
+from herald.errors import ConfigurationError
 from herald.providers.base import InboundSink, Provider, ReportSink
 from herald.providers.config import ProviderSettings, SimulatorSettings
 from herald.providers.simulator import Simulator, SimulatorConfig
@@ -45,3 +46,46 @@ def build_provider(
         settings, now=now, public_url=public_url, report_sink=report_sink, inbound_sink=inbound_sink
     )
     return provider
+
+
+class Providers:
+    """The configured providers of one process, by name, with their settings; the simulator always among them."""
+
+    def __init__(self, settings: Mapping[str, ProviderSettings], built: Mapping[str, Provider], fallback: str | None):
+        if fallback is not None and fallback not in built:
+            raise ConfigurationError(f"HERALD_FALLBACK_PROVIDER {fallback!r} is not a configured provider.")
+        self.settings = dict(settings)
+        self._built = dict(built)
+        self.fallback = fallback
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._built)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._built
+
+    def __getitem__(self, name: str) -> Provider:
+        return self.named(name)
+
+    def get(self, name: str) -> Provider | None:
+        return self._built.get(name)
+
+    def values(self) -> list[Provider]:
+        return list(self._built.values())
+
+    def items(self) -> list[tuple[str, Provider]]:
+        return list(self._built.items())
+
+    def named(self, name: str) -> Provider:
+        """The provider called `name`; an unknown name is refused with the names that exist."""
+        try:
+            return self._built[name]
+        except KeyError:
+            raise ConfigurationError(
+                f"Unknown provider {name!r}; configured providers: {', '.join(sorted(self._built))}."
+            ) from None
+
+    async def close(self) -> None:
+        """Close every provider's connections (they belong to the event loop that opened them)."""
+        for provider in self._built.values():
+            await provider.close()

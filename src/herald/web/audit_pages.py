@@ -8,10 +8,10 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 
-from herald import audit
 from herald.app import Herald
-from herald.auth import Role
 from herald.errors import ValidationError
+from herald.services import audit
+from herald.services.auth import Role
 from herald.web.pages import PageRoute, allowed, render, viewer
 
 PAGE_SIZE = 50

@@ -19,18 +19,18 @@ from fastapi import APIRouter, Path, Request, Response
 from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import FormData
 
-from herald import campaigns as service
 from herald.app import Herald
-from herald.audit import Actor
-from herald.auth import Role
-from herald.campaigns import Campaign, CampaignRequest
 from herald.corebank import lookups
 from herald.domain import campaign as lifecycle
 from herald.domain.campaign import CampaignAction
 from herald.domain.schedule import Recurrence
 from herald.errors import HeraldError, ValidationError
-from herald.preview import Preview, as_seen_by, preview
 from herald.rules.catalog import BusinessRule, ParamKind, all_rules
+from herald.services import campaigns as service
+from herald.services.audit import Actor
+from herald.services.auth import Role
+from herald.services.campaigns import Campaign, CampaignRequest
+from herald.services.preview import Preview, as_seen_by, preview
 from herald.web.pages import Form, PageRoute, acting, allowed, render, see_other, text, viewer
 
 TRIGGERS = (("direct", "Direct"), ("schedule", "Scheduled"), ("triggered", "Triggered"))

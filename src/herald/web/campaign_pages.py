@@ -8,19 +8,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import ColumnElement, func, select
 
-from herald import campaigns as service
 from herald.app import Herald
-from herald.audit import Actor
-from herald.auth import Role, User
-from herald.campaigns import Campaign
 from herald.corebank import lookups
 from herald.domain import wire
 from herald.domain.campaign import LIFECYCLE, CampaignAction, CampaignStatus, TriggerType
 from herald.domain.message import MessageStatus
 from herald.errors import CoreBankError, PermissionDeniedError, ValidationError
-from herald.message_search import MessageFilter, shown_number, shown_text, text_search
-from herald.resend import resend_failed
 from herald.rules.catalog import ParamKind
+from herald.services import campaigns as service
+from herald.services.audit import Actor
+from herald.services.auth import Role, User
+from herald.services.campaigns import Campaign
+from herald.services.resend import resend_failed
+from herald.services.search import MessageFilter, shown_number, shown_text, text_search
 from herald.store.messages import status_counts
 from herald.store.tables import messages
 from herald.web.chart import deliveries

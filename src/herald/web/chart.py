@@ -11,7 +11,7 @@ from datetime import date
 
 from herald.app import Herald
 from herald.domain.message import MessageStatus
-from herald.stats import statistics
+from herald.services.stats import statistics
 
 WIDTH = 600
 HEIGHT = 160

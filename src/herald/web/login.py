@@ -14,10 +14,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from herald import auth
 from herald.app import Herald
-from herald.auth import SESSION_COOKIE, AuthenticationError, served_over_https
 from herald.errors import LoginThrottledError, ValidationError
+from herald.http import auth as http_auth
+from herald.http.auth import served_over_https
+from herald.services import auth
+from herald.services.auth import SESSION_COOKIE, AuthenticationError
 from herald.web.pages import Form, PageRoute, acting, render, safe_next, see_other, text
 
 LOGIN_COOKIE = "herald_login"
@@ -54,7 +56,7 @@ def router(herald: Herald) -> APIRouter:
 
     @pages.get("/login")
     def login_page(request: Request, next: Annotated[str, Query(max_length=500)] = "/campaigns") -> Response:
-        if auth.current_user(request) is not None:
+        if http_auth.current_user(request) is not None:
             return see_other(safe_next(next))
         return login_form(request, next)
 
@@ -78,7 +80,7 @@ def router(herald: Herald) -> APIRouter:
         except (AuthenticationError, ValidationError) as exc:
             return login_form(request, next_url, str(exc), username)
         response = see_other(safe_next(next_url))
-        auth.set_session_cookie(response, session_id, secure=secure)
+        http_auth.set_session_cookie(response, session_id, secure=secure)
         response.delete_cookie(LOGIN_COOKIE, path="/login")
         return response
 
@@ -87,7 +89,7 @@ def router(herald: Herald) -> APIRouter:
         acting(request, auth.Role.VIEWER, form)
         auth.logout(herald, request.cookies.get(SESSION_COOKIE, ""))
         response = see_other("/login")
-        auth.clear_session_cookie(response)
+        http_auth.clear_session_cookie(response)
         return response
 
     return pages

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Path, Request, Response
 
 from herald.api.v1.providers import check, describe
 from herald.app import Herald
-from herald.audit import Actor
-from herald.auth import Role
-from herald.jobs.on_demand import last_runs, recent, run_now
-from herald.jobs.runs import Job
+from herald.services.audit import Actor
+from herald.services.auth import Role
+from herald.services.on_demand import last_runs, recent, run_now
+from herald.services.runs import Job
 from herald.web.pages import Form, PageRoute, acting, render, see_other, viewer
 
 RECENT_RUNS = 15

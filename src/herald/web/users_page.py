@@ -11,10 +11,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from herald import auth
 from herald.app import Herald
-from herald.auth import Role, User
 from herald.errors import ValidationError
+from herald.services import auth
+from herald.services.auth import Role, User
 from herald.web.pages import Form, PageRoute, acting, allowed, render, see_other, text, viewer
 
 Username = Annotated[str, Path(min_length=1, max_length=100)]

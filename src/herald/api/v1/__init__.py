@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from herald.api.v1 import audit, campaigns, jobs, messages, optouts, providers, rules, stats, users
-from herald.api.v1.errors import ERROR_RESPONSES
 from herald.app import Herald
+from herald.http.errors import ERROR_RESPONSES
 
 PREFIX = "/api/v1"
 

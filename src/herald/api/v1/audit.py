@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from herald import audit
 from herald.app import Herald
-from herald.auth import Admin
+from herald.http.auth import Admin
+from herald.services import audit
 from herald.store.audit_search import AuditFilter, AuditRecord
 
 NO_STORE = {"Cache-Control": "no-store"}  # the log names people and (masked) numbers: never kept in a cache

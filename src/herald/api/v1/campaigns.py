@@ -8,16 +8,17 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import BaseModel, Field
 
-from herald import campaigns as service
 from herald.app import Herald
-from herald.audit import Actor
-from herald.auth import CampaignManager, Role, Viewer
-from herald.campaigns import Campaign, CampaignRequest
 from herald.domain.campaign import TriggerType
 from herald.domain.message import MessageStatus
 from herald.errors import ValidationError
-from herald.preview import Preview, as_seen_by, preview
-from herald.resend import resend_failed
+from herald.http.auth import CampaignManager, Viewer
+from herald.services import campaigns as service
+from herald.services.audit import Actor
+from herald.services.auth import Role
+from herald.services.campaigns import Campaign, CampaignRequest
+from herald.services.preview import Preview, as_seen_by, preview
+from herald.services.resend import resend_failed
 from herald.store.messages import status_counts
 
 CampaignId = Annotated[int, Path(ge=1, le=2**53, description="The campaign's id.")]

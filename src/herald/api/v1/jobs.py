@@ -10,10 +10,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from herald.app import Herald
-from herald.audit import Actor
-from herald.auth import CampaignManager, Viewer
-from herald.jobs.on_demand import JobRun, last_runs, recent, run_now
-from herald.jobs.runs import Job
+from herald.http.auth import CampaignManager, Viewer
+from herald.services.audit import Actor
+from herald.services.on_demand import JobRun, last_runs, recent, run_now
+from herald.services.runs import Job
 
 
 class JobSlug(StrEnum):

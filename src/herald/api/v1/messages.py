@@ -10,9 +10,10 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from herald.app import Herald
-from herald.auth import Role, User, Viewer
 from herald.domain.message import MessageStatus
-from herald.message_search import (
+from herald.http.auth import Viewer
+from herald.services.auth import Role, User
+from herald.services.search import (
     MessageFilter,
     csv_lines,
     get_message,

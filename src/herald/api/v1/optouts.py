@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from herald.api.v1.errors import error_response
 from herald.app import Herald
-from herald.audit import Actor
-from herald.auth import CampaignManager, Role, Viewer
 from herald.domain.phones import mask
-from herald.optout_list import add_number, remove_number
+from herald.http.auth import CampaignManager, Viewer
+from herald.http.errors import error_response
+from herald.services.audit import Actor
+from herald.services.auth import Role
+from herald.services.optouts import add_number, remove_number
 from herald.store import optouts
 
 

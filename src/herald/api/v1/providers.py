@@ -11,8 +11,8 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field, SecretStr
 
 from herald.app import Herald
-from herald.auth import Viewer
 from herald.errors import NotFoundError, ProviderError
+from herald.http.auth import Viewer
 from herald.providers.config import ProviderSettings
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from herald.app import Herald
-from herald.auth import Viewer
 from herald.corebank import lookups
 from herald.errors import NotFoundError, UnknownRuleError, ValidationError
+from herald.http.auth import Viewer
 from herald.rules.catalog import BusinessRule, all_rules, get_rule
 
 

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from herald.app import Herald
-from herald.auth import Viewer
 from herald.corebank.lookups import office_names
 from herald.domain.message import MessageStatus
 from herald.errors import HeraldError
-from herald.stats import Counts, statistics
+from herald.http.auth import Viewer
+from herald.services.stats import Counts, statistics
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from herald import auth
 from herald.app import Herald
-from herald.auth import Admin, ApiToken, Role, User, Viewer
 from herald.domain import wire
+from herald.http.auth import Admin, Viewer
+from herald.services import auth
+from herald.services.auth import ApiToken, Role, User
 
 
 def _storable(value: str) -> str:

@@ -1,0 +1,165 @@
+"""Runs a triggered rule for one Fineract event: binds the event's ids and renders its recipients.
+
+The event is the mapping of injected ids a hook carries (`herald.rules.catalog.EVENT_IDS`); ids the
+event does not give are bound as -1, Fineract's "not given". The rule's `event_key` must be present:
+without it the query would select every repayment, approval or deposit ever made.
+
+Two variables are rendered here rather than selected: `RepaymentTime` is the transaction's
+`created_on_utc` as "HH:MM" in the caller's time zone (empty when no zone is given, because a UTC
+time would mislead a client, or when the row has no time); `annualinterestrate` is the rate without
+trailing zeros ("18.5", not "18.500000").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Collection, Iterator, Mapping
+from datetime import UTC, date, datetime, tzinfo
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from herald.corebank.runner import AudienceRow, _corebank_error, _execute, _office_hierarchy, _Renderer, load_sql
+from herald.errors import ParameterError
+from herald.rules.catalog import EVENT_IDS, BusinessRule, validate_parameters
+
+# Matches every office: every hierarchy starts with the head office's ".".
+ALL_OFFICES = ".%"
+
+
+def event_ids(rule: BusinessRule, event: Mapping[str, object]) -> dict[str, int]:
+    """Every injected id as a positive integer, -1 for those the event does not give.
+
+    ParameterError names an id that is unknown, not a positive whole number, or (the rule's own
+    `event_key`) missing.
+    """
+    for name in event:
+        if name not in EVENT_IDS:
+            raise ParameterError(
+                f"Event id {name!r} is not one herald binds; expected some of {', '.join(EVENT_IDS)}.",
+                field=name,
+            )
+    ids: dict[str, int] = {}
+    for name in EVENT_IDS:
+        value = event.get(name)
+        if value is None:
+            ids[name] = -1
+        elif isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            ids[name] = value
+        else:
+            raise ParameterError(f"Event id {name} must be a positive whole number, not {value!r}.", field=name)
+    if ids[rule.event_key] == -1:
+        raise ParameterError(
+            f"Rule {rule.id} {rule.name!r} needs the event's {rule.event_key}: without it every"
+            " event of the kind would be messaged.",
+            field=rule.event_key,
+        )
+    return ids
+
+
+def triggered_binds(
+    conn: sa.Connection, rule: BusinessRule, params: Mapping[str, object], event: Mapping[str, object]
+) -> dict[str, Any]:
+    """Every bind parameter a triggered rule's SQL may use: campaign filters, event ids, booleans."""
+    if not rule.triggered:
+        raise ParameterError(
+            f"Rule {rule.id} {rule.name!r} is not triggered: it selects an audience, not an event's recipients.",
+            field="businessRule",
+        )
+    p = validate_parameters(rule, params)
+    office = p["officeId"]
+    # -1 (allowed only where the catalog says so) means every office: one LIKE, never a join along
+    # the office path, so a recipient appears once (defect D13).
+    prefix = ALL_OFFICES if office == -1 else _office_hierarchy(conn, office) + "%"
+    return {
+        "officePrefix": prefix,
+        "loanOfficerId": p["loanOfficerId"],
+        "loanType": p.get("loanType", -1),
+        "true": True,
+        "false": False,
+        **event_ids(rule, event),
+    }
+
+
+def _as_datetime(value: object) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    # SQLite hands timestamps back as ISO text.
+    return datetime.fromisoformat(str(value))
+
+
+def _plain_number(value: object) -> str:
+    if value is None or value == "":
+        return ""
+    # Decimal(str(x)) keeps a SQLite float's shortest form (18.5, not 18.499999...).
+    number = Decimal(str(value)).normalize()
+    return format(number, "f")
+
+
+class _EventRenderer(_Renderer):
+    """The runner's renderer plus the variables only triggered rules have."""
+
+    def __init__(
+        self,
+        rule: BusinessRule,
+        keys: list[str],
+        today: date,
+        date_format: str,
+        zone: tzinfo | None,
+        only: Collection[str] | None,
+    ) -> None:
+        self.zone = zone
+        super().__init__(rule, keys, today, date_format, only)
+
+    def _derivation(self, name: str, at: Callable[[str], int]) -> Callable[[Any], str]:
+        if name == "RepaymentTime":
+            i_time, zone = at("h_time"), self.zone
+
+            def repayment_time(row: Any) -> str:
+                moment = _as_datetime(row[i_time])
+                if zone is None or moment is None:
+                    return ""
+                if moment.tzinfo is None:  # created_on_utc is stored without a zone, in UTC
+                    moment = moment.replace(tzinfo=UTC)
+                return moment.astimezone(zone).strftime("%H:%M")
+
+            return repayment_time
+        if name == "annualinterestrate":
+            i_rate = at("annualinterestrate")
+            return lambda row: _plain_number(row[i_rate])
+        return super()._derivation(name, at)
+
+
+def run_triggered(
+    conn: sa.Connection,
+    rule: BusinessRule,
+    params: Mapping[str, object],
+    event: Mapping[str, object],
+    today: date,
+    *,
+    date_format: str = "%d %b %Y",
+    zone: tzinfo | None = None,
+    only: Collection[str] | None = None,
+) -> Iterator[AudienceRow]:
+    """The recipients of one event with rendered variables; everything is checked and read at the call.
+
+    `params` are the campaign's filters (officeId, loanOfficerId, loanType); `event` the injected
+    ids, e.g. {"loanTransactionId": 77031, "loanId": 4410}. The fact id is the event's own id
+    (`rule.event_key`), followed by ":<client id>" for rules where one event reaches several
+    clients (group loans), so that each member's message has its own dedup key.
+    """
+    binds = triggered_binds(conn, rule, params, event)
+    result = _execute(conn, rule, load_sql(rule), binds, stream=False)
+    try:
+        render = _EventRenderer(rule, list(result.keys()), today, date_format, zone, only).render
+        rows = [render(row) for row in result]
+    except sa_exc.SQLAlchemyError as e:
+        raise _corebank_error(e, rule) from None
+    finally:
+        result.close()
+    fact = binds[rule.event_key]
+    return iter([dataclasses.replace(r, fact_id=f"{fact}:{r.client_id}" if rule.fans_out else str(fact)) for r in rows])

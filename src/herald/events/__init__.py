@@ -1,1 +1,0 @@
-"""Fineract's business events (hooks) turned into triggered-campaign messages."""

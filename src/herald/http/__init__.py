@@ -1,0 +1,1 @@
+"""What the REST API and the UI share at the HTTP edge: authentication, errors, headers, the access log."""

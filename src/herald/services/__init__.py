@@ -1,0 +1,1 @@
+"""Services: what herald does, each with narrow explicit dependencies, called by the entry points."""

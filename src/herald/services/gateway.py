@@ -1,0 +1,240 @@
+"""herald as Fineract's message gateway: the outbound SMS contract and the delivery-report poll.
+
+An unchanged Fineract POSTs its campaign messages to `{end_point}/sms` and polls their statuses
+at `{end_point}/sms/report`. herald files them under one internal campaign per tenant, keyed on
+Fineract's internal message id, so a message Fineract sends twice (its own duplicate defect) goes
+out once, through herald's providers with retries, failover and reports.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from herald.app import Herald
+from herald.domain import wire
+from herald.domain.campaign import CampaignStatus, TriggerType
+from herald.domain.dedup import DedupScope
+from herald.domain.message import MessageStatus
+from herald.domain.segments import count_segments
+from herald.errors import WebhookError
+from herald.rules.catalog import BusinessRule
+from herald.services.materialize import recipient
+from herald.store import messages as message_store
+from herald.store import optouts
+from herald.store.tables import campaigns, messages
+
+GATEWAY_RULE = BusinessRule(
+    id=0,
+    name="Fineract message gateway",
+    triggered=True,
+    category=None,
+    description="Messages an unchanged Fineract hands to herald as its message gateway.",
+    parameters=(),
+    variables=(),
+    fact="fineract_message",
+    dedup_scope=DedupScope.ONCE,
+    sql_file="",
+)
+"""The stand-in rule of gateway campaigns: Fineract chose the audience and rendered the text."""
+
+TENANT_HEADER = "fineract-platform-tenantid"
+APP_KEY_HEADER = "fineract-tenant-app-key"
+_NUMBER_LIMIT = 50  # messages.mobile_no; no phone number is longer
+
+
+@dataclass(frozen=True)
+class GatewayMessage:
+    internal_id: int
+    mobile_number: str | None
+    message: str
+    provider_id: int | None
+
+
+def authenticate(herald: Herald, headers: Mapping[str, str]) -> str:
+    """The tenant of a gateway call whose app key matches; WebhookError(401/403) otherwise."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    tenant = lowered.get(TENANT_HEADER)
+    key = lowered.get(APP_KEY_HEADER)
+    if not tenant or not key:
+        raise WebhookError("Fineract-Platform-TenantId and Fineract-Tenant-App-Key headers are required.", status=401)
+    expected = herald.settings.gateway_keys.get(tenant)
+    if expected is None or not hmac.compare_digest(expected.encode(), key.encode()):
+        raise WebhookError(f"The app key of tenant {tenant!r} is not valid.", status=403)
+    if tenant not in herald.corebanks:
+        raise WebhookError(
+            f"Tenant {tenant!r} has an app key but no core-banking database (HERALD_TENANTS).", status=403
+        )
+    return tenant
+
+
+def parse_send(body: bytes) -> list[GatewayMessage]:
+    """Fineract's send body: a JSON array of {internalId, mobileNumber, message, providerId}."""
+    data = _json(body)
+    if not isinstance(data, list):
+        raise WebhookError("The body must be a JSON array of messages.", status=400)
+    out = []
+    for index, item in enumerate(data):
+        if not isinstance(item, dict) or not isinstance(item.get("message"), str):
+            raise WebhookError(f"Message {index} needs a text 'message'.", status=400)
+        internal = item.get("internalId")
+        if not isinstance(internal, int) or wire.as_id(internal) is None:
+            raise WebhookError(
+                f"Message {index} needs a numeric 'internalId' from 1 to {wire.BIGINT_MAX}, not {internal!r:.40}.",
+                status=400,
+            )
+        number = item.get("mobileNumber")
+        if number is not None and not isinstance(number, str):
+            raise WebhookError(
+                f"Message {index}: 'mobileNumber' must be text such as \"+254712345678\", not {number!r:.40}.",
+                status=400,
+            )
+        for name, value, limit in (("mobileNumber", number or "", _NUMBER_LIMIT), ("message", item["message"], None)):
+            problem = wire.text_problem(value, limit)
+            if problem:
+                raise WebhookError(f"Message {index}: '{name}' {problem}.", status=400)
+        provider = item.get("providerId")
+        out.append(
+            GatewayMessage(
+                internal,
+                number or None,
+                item["message"],
+                provider if isinstance(provider, int) and not isinstance(provider, bool) else None,
+            )
+        )
+    return out
+
+
+def parse_report(body: bytes) -> list[int]:
+    """Fineract's report poll: a JSON array of internal ids (objects with internalId are accepted too)."""
+    data = _json(body)
+    if not isinstance(data, list):
+        raise WebhookError("The body must be a JSON array of internal message ids.", status=400)
+    ids = []
+    for item in data:
+        value = item.get("internalId", item.get("id")) if isinstance(item, dict) else item
+        if not isinstance(value, int) or wire.as_id(value) is None:
+            raise WebhookError(f"{item!r:.60} is not an internal message id (1 to {wire.BIGINT_MAX}).", status=400)
+        ids.append(value)
+    return ids
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return wire.loads(body)
+    except wire.Unreadable as exc:
+        raise WebhookError(str(exc), status=400) from None
+
+
+def campaign_for(conn: Connection, herald: Herald, tenant: str) -> int:
+    """The tenant's internal gateway campaign, created (active) on first use."""
+    name = f"Fineract message gateway ({tenant})"
+    found = conn.execute(select(campaigns.c.id).where(campaigns.c.name == name)).scalar()
+    if found is not None:
+        return int(found)
+    now = herald.clock.now()
+    key = conn.execute(
+        insert(campaigns).values(
+            name=name,
+            tenant=tenant,
+            trigger_type=TriggerType.GATEWAY,
+            rule_id=GATEWAY_RULE.id,
+            params={},
+            template="(rendered by Fineract)",
+            provider=herald.settings.gateway_provider,
+            status=CampaignStatus.ACTIVE,
+            created_at=now,
+            activated_at=now,
+            activation_count=1,
+        )
+    ).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def accept(herald: Herald, tenant: str, batch: Sequence[GatewayMessage]) -> dict[str, int]:
+    """Store Fineract's messages as PENDING (or INVALID with a reason); the worker sends them."""
+    now = herald.clock.now()
+    providers = herald.settings.gateway_provider_map
+    with herald.store.begin() as conn:
+        blocked = optouts.all_numbers(conn)
+        cid = campaign_for(conn, herald, tenant)
+        rows = []
+        invalid = 0
+        for m in batch:
+            info = count_segments(m.message)
+            status, number, reason = recipient(m.mobile_number, herald.settings.default_region, blocked)
+            provider = providers.get(str(m.provider_id), herald.settings.gateway_provider)
+            invalid += status is MessageStatus.INVALID
+            rows.append(
+                (
+                    cid,
+                    f"fineract_message:{m.internal_id}",
+                    None,
+                    None,
+                    number,
+                    m.message,
+                    int(status),
+                    reason,
+                    info.encoding.value,
+                    info.segments,
+                    provider,
+                    0,
+                    now,
+                    now,
+                )
+            )
+        created = message_store.insert_new(conn, rows)
+    return {"received": len(batch), "created": created, "duplicates": len(batch) - created, "invalid": invalid}
+
+
+# Fineract's report job polls only messages it holds as 150, so "sent, not yet delivered" stays 150
+# for Fineract: it keeps asking until herald knows the final outcome.
+_FINERACT_STATUS = {
+    MessageStatus.INVALID: MessageStatus.FAILED,
+    MessageStatus.PENDING: MessageStatus.PENDING,
+    MessageStatus.WAITING_FOR_DELIVERY_REPORT: MessageStatus.WAITING_FOR_DELIVERY_REPORT,
+    MessageStatus.SENT: MessageStatus.WAITING_FOR_DELIVERY_REPORT,
+    MessageStatus.DELIVERED: MessageStatus.DELIVERED,
+    MessageStatus.FAILED: MessageStatus.FAILED,
+}
+
+
+def report(herald: Herald, tenant: str, internal_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The statuses of Fineract's messages, in Fineract's report shape; unknown ids are left out."""
+    with herald.store.begin() as conn:
+        cid = campaign_for(conn, herald, tenant)
+        keys = {f"fineract_message:{i}": i for i in internal_ids}
+        rows: list[Any] = []
+        wanted = list(keys)
+        for start in range(0, len(wanted), 500):
+            rows += conn.execute(
+                select(messages).where(
+                    messages.c.campaign_id == cid, messages.c.dedup_key.in_(wanted[start : start + 500])
+                )
+            ).all()
+    out = []
+    for r in rows:
+        status = MessageStatus(r.status)
+        error = r.reason if status is MessageStatus.INVALID else r.error_text
+        out.append(
+            {
+                "id": keys[r.dedup_key],
+                "externalId": r.external_id,
+                "addedOnDate": _stamp(r.created_at),
+                "deliveredOnDate": _stamp(r.delivered_at),
+                "deliveryStatus": int(_FINERACT_STATUS[status]),
+                "hasError": status in (MessageStatus.FAILED, MessageStatus.INVALID),
+                "errorMessage": (f"{r.error_code} {error}" if r.error_code else error) if error else None,
+            }
+        )
+    return sorted(out, key=lambda item: item["id"])
+
+
+def _stamp(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%S") if value else None

@@ -1,0 +1,123 @@
+"""Preview before activation: who gets what, in which encoding, how many segments, at what cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from itertools import islice
+
+from herald.app import Herald
+from herald.corebank.runner import run_rule
+from herald.domain.campaign import TriggerType
+from herald.domain.message import MessageStatus
+from herald.domain.phones import mask
+from herald.domain.redact import redact_phones
+from herald.domain.templates import Template
+from herald.errors import ValidationError
+from herald.services.campaigns import Campaign
+from herald.services.materialize import compose, opted_out_numbers
+
+EXACT_UP_TO = 200_000
+"""Audiences up to this size are rendered in full for the preview; larger ones are extrapolated."""
+
+
+@dataclass(frozen=True)
+class PreviewSample:
+    client_id: int
+    mobile_no: str
+    body: str
+    encoding: str
+    segments: int
+    status: MessageStatus
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class Preview:
+    audience: int
+    sendable: int
+    invalid: int
+    segments: int
+    cost: float
+    currency: str
+    price_per_segment: float
+    exact: bool
+    samples: tuple[PreviewSample, ...]
+    invalid_reasons: dict[str, int]
+
+
+def as_seen_by(result: Preview, reveal: bool) -> Preview:
+    """The preview as this person may see it: for anyone but an admin, numbers inside the sample
+    bodies and reasons are masked too (a client's name or a Fineract field can carry one)."""
+    if reveal:
+        return result
+    samples = tuple(
+        replace(s, body=redact_phones(s.body) or "", reason=redact_phones(s.reason))
+        for s in result.samples
+    )
+    return replace(result, samples=samples)
+
+
+def preview(herald: Herald, campaign: Campaign, sample_size: int = 5) -> Preview:
+    """Render the campaign's current audience (without storing anything) and price it."""
+    if campaign.trigger_type in (TriggerType.TRIGGERED, TriggerType.GATEWAY):
+        raise ValidationError(
+            f'"{campaign.name}" has no audience to preview: it messages whoever the next Fineract '
+            + (
+                "event is about, the moment it happens."
+                if campaign.trigger_type is TriggerType.TRIGGERED
+                else "message handed to herald is for."
+            ),
+            field="triggerType",
+        )
+    template = Template.parse(campaign.template)
+    today = herald.today(campaign.timezone)
+    settings = herald.settings
+    seen = sendable = segments = 0
+    reasons: dict[str, int] = {}
+    samples: list[PreviewSample] = []
+    with herald.corebank_for(campaign.tenant).connect() as conn:
+        rows = run_rule(conn, campaign.rule, campaign.params, today, date_format=settings.date_format)
+        for c in islice(
+            compose(
+                rows,
+                template,
+                herald.office_regions(campaign.tenant),
+                settings.default_region,
+                opted_out_numbers(herald),
+            ),
+            EXACT_UP_TO,
+        ):
+            seen += 1
+            if c.status is MessageStatus.INVALID:
+                reasons[c.reason or "invalid"] = reasons.get(c.reason or "invalid", 0) + 1
+            else:
+                sendable += 1
+                segments += c.segments
+            if len(samples) < sample_size:
+                samples.append(
+                    PreviewSample(
+                        c.row.client_id, mask(c.mobile_no), c.body, c.encoding, c.segments, c.status, c.reason
+                    )
+                )
+    exact = seen < EXACT_UP_TO
+    audience = seen
+    if not exact:
+        from herald.corebank.runner import count
+
+        with herald.corebank_for(campaign.tenant).connect() as conn:
+            audience = count(conn, campaign.rule, campaign.params, today)
+        scale = audience / seen
+        sendable, segments = round(sendable * scale), round(segments * scale)
+        reasons = {k: round(v * scale) for k, v in reasons.items()}
+    return Preview(
+        audience=audience,
+        sendable=sendable,
+        invalid=audience - sendable,
+        segments=segments,
+        cost=round(segments * settings.price_per_segment, 4),
+        currency=settings.price_currency,
+        price_per_segment=settings.price_per_segment,
+        exact=exact,
+        samples=tuple(samples),
+        invalid_reasons=reasons,
+    )

@@ -1,0 +1,38 @@
+"""Office profiles in herald's store: each office's phone region and time zone, per Fineract tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, delete, insert, select
+
+from herald.store.tables import office_profiles
+
+
+@dataclass(frozen=True)
+class StoredProfile:
+    office_id: int
+    name: str
+    region: str
+    timezone: str
+
+
+def profiles_of_tenant(conn: Connection, tenant: str) -> dict[int, StoredProfile]:
+    rows = conn.execute(select(office_profiles).where(office_profiles.c.tenant == tenant))
+    return {r.office_id: StoredProfile(r.office_id, r.name, r.region, r.timezone) for r in rows}
+
+
+def replace_profiles(conn: Connection, tenant: str, profiles: Sequence[StoredProfile]) -> None:
+    """Store these offices' profiles, replacing what the tenant had for the same offices."""
+    for p in profiles:
+        mine = office_profiles.c.tenant == tenant
+        conn.execute(delete(office_profiles).where(mine, office_profiles.c.office_id == p.office_id))
+    if profiles:
+        conn.execute(
+            insert(office_profiles),
+            [
+                {"tenant": tenant, "office_id": p.office_id, "name": p.name, "region": p.region, "timezone": p.timezone}
+                for p in profiles
+            ],
+        )

@@ -1,0 +1,186 @@
+"""The worker: runs the three jobs continuously, each at its own interval, in one event loop.
+
+Provider connections (HTTP sessions, the SMPP bind) live as long as the loop; breakers and rate
+limits belong to the process (the composition root's gates). Materializing is CPU- and
+database-bound, so it runs in a thread and sending carries on meanwhile. A long backlog is sent in
+slices, so delivery reports keep being pulled. SIGTERM or SIGINT stops it gracefully: nothing more
+is claimed, what is being sent is finished (or, past the grace period, handed back in doubt for the
+next worker to ask about), and the process leaves the workers' table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select
+
+from herald.app import Herald
+from herald.domain.campaign import CampaignStatus, TriggerType
+from herald.domain.message import MessageStatus
+from herald.services import outbound
+from herald.services.loop import run_loop
+from herald.services.reports import pull_reports
+from herald.services.runs import Job, recorded
+from herald.services.send import Sender
+from herald.store.tables import campaigns, messages
+
+log = logging.getLogger(__name__)
+
+
+SEND_SLICE = 5.0
+"""Seconds one send pass may last before the other jobs get their turn (a backlog resumes at once)."""
+
+GRACE = 8.0
+"""Seconds a stopping worker gives the requests in flight before it hands their messages back."""
+
+
+class Worker:
+    """Runs the jobs when their interval has passed; `tick()` does one pass, `run()` loops."""
+
+    def __init__(self, herald: Herald, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.herald = herald
+        self.sender = Sender(herald)
+        self.stop_requested = False
+        self.on_stop: Callable[[str], None] | None = None  # where to say what a stop is doing
+        self._monotonic = monotonic
+        settings = herald.settings
+        self.intervals = {
+            Job.UPDATE_OUTBOUND: settings.materialize_interval,
+            Job.SEND: settings.send_interval,
+            Job.DELIVERY_REPORTS: settings.reports_interval,
+        }
+        self._next = dict.fromkeys(self.intervals, 0.0)
+
+    async def _run_job(self, job: Job) -> dict[str, Any]:
+        herald = self.herald
+        try:
+            with recorded(herald, job, keep_idle=False) as counts:
+                if job is Job.UPDATE_OUTBOUND:
+                    counts.update(await asyncio.to_thread(outbound.run_due, herald))
+                elif job is Job.SEND:
+                    counts.update(await self.sender.run(max_seconds=SEND_SLICE))
+                else:
+                    counts.update(await pull_reports(herald))
+        except Exception:  # a failing job must not stop the others; the run is recorded with its error
+            log.exception("job %s failed", job.slug)
+            return {}
+        return counts
+
+    async def tick_async(self, force: bool = False) -> dict[Job, dict[str, Any]]:
+        """Run each job whose interval has passed (all of them when `force`)."""
+        done: dict[Job, dict[str, Any]] = {}
+        for job, interval in self.intervals.items():
+            if force or self._monotonic() >= self._next[job]:
+                done[job] = await self._run_job(job)
+                self._next[job] = self._monotonic() + interval
+                if job is Job.UPDATE_OUTBOUND and done[job].get("created"):
+                    self._next[Job.SEND] = 0.0  # new messages: send them now, not at the next tick
+                if job is Job.SEND and done[job].get("more"):
+                    self._next[Job.SEND] = 0.0  # a backlog: carry on as soon as the others had their turn
+                if self.stop_requested:
+                    break
+        return done
+
+    def tick(self, force: bool = False) -> dict[Job, dict[str, Any]]:
+        """One pass in a loop of its own (tests, `herald jobs run`)."""
+
+        async def once() -> dict[Job, dict[str, Any]]:
+            try:
+                async with self.herald.presence.alive():
+                    return await self.tick_async(force)
+            finally:
+                await self.herald.close_providers()
+                await asyncio.to_thread(self.herald.presence.leave)
+
+        return run_loop(once())
+
+    def request_stop(self) -> None:
+        """Stop claiming; the current pass finishes what is in flight (SIGTERM, SIGINT, server shutdown)."""
+        if not self.stop_requested:
+            self.stop_requested = True
+            self.sender.stopping = True
+            self._say("Stopping: nothing more is claimed; finishing what is being sent.")
+
+    def _say(self, text: str) -> None:
+        log.info(text)
+        if self.on_stop is not None:
+            self.on_stop(text)
+
+    async def run_async(
+        self,
+        should_stop: Callable[[], bool],
+        on_tick: Callable[[], None] | None = None,
+        *,
+        signals: bool = False,
+        close_providers: bool = True,
+    ) -> None:
+        """Loop until `should_stop()` or a stop request; `signals` makes SIGTERM/SIGINT request one."""
+        loop = asyncio.get_running_loop()
+        if signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.request_stop)
+        try:
+            async with self.herald.presence.alive():
+                await self.herald.presence.ensure()
+                ticking = asyncio.create_task(self._loop(should_stop, on_tick))
+                while not ticking.done():
+                    await asyncio.wait({ticking}, timeout=0.1)
+                    if self.stop_requested and not ticking.done():
+                        await asyncio.to_thread(self.herald.presence.mark_stopping)
+                        _, late = await asyncio.wait({ticking}, timeout=GRACE)
+                        if late:
+                            ticking.cancel()
+                            await asyncio.gather(ticking, return_exceptions=True)
+                if not ticking.cancelled():
+                    ticking.result()  # a failure of the loop itself surfaces here
+        finally:
+            if signals:
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    loop.remove_signal_handler(sig)
+            if close_providers:
+                await self.herald.close_providers()
+            released = await asyncio.to_thread(self.herald.presence.leave)
+            if self.stop_requested:
+                extra = f"; {released:,} claimed messages handed back for the next worker" if released else ""
+                self._say(f"Stopped{extra}.")
+
+    async def _loop(self, should_stop: Callable[[], bool], on_tick: Callable[[], None] | None) -> None:
+        while not should_stop() and not self.stop_requested:
+            await self.tick_async()
+            if on_tick is not None:
+                on_tick()
+            wait = min(self._next.values()) - self._monotonic()
+            await asyncio.sleep(min(max(wait, 0.02), 0.25))
+
+    def run(
+        self, should_stop: Callable[[], bool], on_tick: Callable[[], None] | None = None, *, signals: bool = False
+    ) -> None:
+        run_loop(self.run_async(should_stop, on_tick, signals=signals))
+
+    def idle(self) -> bool:
+        """Nothing left to do now: no sendable message, nothing awaiting a report, nothing due."""
+        herald = self.herald
+        now = herald.clock.now()
+        open_statuses = [MessageStatus.PENDING, MessageStatus.WAITING_FOR_DELIVERY_REPORT, MessageStatus.SENT]
+        with herald.store.connect() as conn:
+            busy = conn.execute(
+                select(func.count())
+                .select_from(messages)
+                .join(campaigns, campaigns.c.id == messages.c.campaign_id)
+                .where(campaigns.c.status == CampaignStatus.ACTIVE, messages.c.status.in_(open_statuses))
+            ).scalar_one()
+            due = conn.execute(
+                select(func.count())
+                .select_from(campaigns)
+                .where(
+                    campaigns.c.status == CampaignStatus.ACTIVE,
+                    campaigns.c.trigger_type.in_([TriggerType.DIRECT, TriggerType.SCHEDULE]),
+                    campaigns.c.next_trigger_at <= now,
+                )
+            ).scalar_one()
+        return busy == 0 and due == 0
