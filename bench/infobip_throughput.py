@@ -143,8 +143,8 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from herald.domain.message import MessageStatus
-    from herald.services.send import send_pending
     from herald.store.tables import messages
+    from herald.worker import sender_for
 
     with tempfile.TemporaryDirectory() as tmp, fake_infobip(args.latency) as url:
         herald = prepare(Path(tmp), url, args)
@@ -152,7 +152,7 @@ def main() -> None:
 
         async def timed() -> tuple[dict[str, int], float]:
             started = time.perf_counter()
-            totals = await send_pending(herald)
+            totals = await sender_for(herald).run()
             seconds = time.perf_counter() - started
             await herald.close_providers()
             return totals, seconds

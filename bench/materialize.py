@@ -62,7 +62,10 @@ def phase_herald(folder: Path) -> dict[str, float]:
     herald = Herald.build(_settings(folder, "herald.sqlite"))  # type: ignore[arg-type]
     # As `herald demo init` does: each office's phone region, so Ugandan and Tanzanian local numbers
     # are read as such (without it they would all be read as Kenyan and mostly refused).
-    save_profiles(herald, [OfficeProfile(o.id, o.name, o.region, o.timezone) for o in OFFICES])
+    save_profiles(
+        [OfficeProfile(o.id, o.name, o.region, o.timezone) for o in OFFICES],
+        store=herald.store, corebanks=herald.corebanks, offices=herald.offices,
+    )
     c = campaigns.create(
         herald,
         CampaignRequest.model_validate(

@@ -94,15 +94,15 @@ def run_herald(url: str, count: int, max_in_flight: int, concurrency: int) -> tu
     from sqlalchemy import func, select
 
     from herald.domain.message import MessageStatus
-    from herald.services.send import send_pending
     from herald.store.tables import messages
+    from herald.worker import sender_for
 
     with tempfile.TemporaryDirectory() as tmp:
         herald = prepare(Path(tmp), url, count, max_in_flight, concurrency)
 
         async def timed() -> float:
             started = time.perf_counter()
-            await send_pending(herald)
+            await sender_for(herald).run()
             elapsed = time.perf_counter() - started
             await herald.close_providers()
             return elapsed

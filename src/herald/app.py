@@ -40,9 +40,17 @@ class Herald:
 
     def __post_init__(self) -> None:
         self.gates = Gates(self.providers.settings, self.settings.send_concurrency)
-        self.presence = Presence(self.store, self.settings, self.gates, self.clock.now, kind="herald")
         slowest = max(c.timeout for c in self.providers.settings.values())
-        self.presence.settle_after = timedelta(seconds=slowest + 1)
+        self.presence = Presence(
+            self.store,
+            self.gates,
+            self.clock.now,
+            kind="herald",
+            lease=timedelta(seconds=self.settings.send_lease_seconds),
+            heartbeat_seconds=self.settings.heartbeat_seconds,
+            timeout=timedelta(seconds=self.settings.worker_timeout_seconds),
+            settle_after=timedelta(seconds=slowest + 1),
+        )
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Herald:

@@ -14,8 +14,7 @@ from herald.app import Herald
 from herald.http import errors
 from herald.http.auth import served_over_https
 from herald.http.headers import SecurityHeaders
-from herald.services.send import Sender
-from herald.worker import Worker
+from herald.worker import Worker, sender_for
 
 
 def create_app(herald: Herald, *, run_jobs: bool = False) -> FastAPI:
@@ -50,7 +49,7 @@ def create_app(herald: Herald, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(docs.router(app))
     # Webhooks and Fineract's endpoints carry their own authentication (signatures, secrets): no user session.
     app.include_router(webhooks.router(herald))
-    app.include_router(fineract.router(herald, Sender(herald)))
+    app.include_router(fineract.router(herald, sender_for(herald)))
     app.include_router(v1.router(herald))
     app.include_router(web.router(herald))  # the UI's pages, under /login, /campaigns, /jobs, /providers
 

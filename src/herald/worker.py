@@ -17,17 +17,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
-
 from herald.app import Herald
-from herald.domain.campaign import CampaignStatus, TriggerType
-from herald.domain.message import MessageStatus
-from herald.services import outbound
+from herald.domain.jobs import Job
+from herald.services import on_demand, outbound
+from herald.services.audit import Actor
 from herald.services.loop import run_loop
-from herald.services.reports import pull_reports
-from herald.services.runs import Job, recorded
-from herald.services.send import Sender
-from herald.store.tables import campaigns, messages
+from herald.services.reports import ReportPuller
+from herald.services.runs import JobRun, recorded
+from herald.services.send import Sender, SendPolicy
+from herald.store import workload
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +37,44 @@ GRACE = 8.0
 """Seconds a stopping worker gives the requests in flight before it hands their messages back."""
 
 
+def sender_for(herald: Herald) -> Sender:
+    """A sender on this process's parts: its store, providers and their gates, presence, clock and offices."""
+    return Sender(
+        store=herald.store,
+        providers=herald.providers,
+        gates=herald.gates,
+        presence=herald.presence,
+        clock=herald.clock,
+        offices=herald.offices,
+        policy=SendPolicy.of(herald.settings),
+    )
+
+
+def puller_for(herald: Herald) -> ReportPuller:
+    """The delivery-report job on this process's store, providers and clock."""
+    return ReportPuller(herald.store, herald.providers, herald.clock, herald.settings.reports_poll_after)
+
+
+async def run_now(herald: Herald, job: Job, actor: Actor) -> JobRun:
+    """ "Run now" from the API or the UI: one run of `job` in the server's loop, audited."""
+    return await on_demand.run_now(
+        job,
+        store=herald.store,
+        clock=herald.clock,
+        outbound=lambda: outbound.run_due(herald),
+        sender=sender_for(herald),
+        puller=puller_for(herald),
+        actor=actor,
+    )
+
+
 class Worker:
     """Runs the jobs when their interval has passed; `tick()` does one pass, `run()` loops."""
 
     def __init__(self, herald: Herald, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.herald = herald
-        self.sender = Sender(herald)
+        self.sender = sender_for(herald)
+        self.puller = puller_for(herald)
         self.stop_requested = False
         self.on_stop: Callable[[str], None] | None = None  # where to say what a stop is doing
         self._monotonic = monotonic
@@ -59,13 +89,13 @@ class Worker:
     async def _run_job(self, job: Job) -> dict[str, Any]:
         herald = self.herald
         try:
-            with recorded(herald, job, keep_idle=False) as counts:
+            with recorded(herald.store, herald.clock, job, keep_idle=False) as counts:
                 if job is Job.UPDATE_OUTBOUND:
                     counts.update(await asyncio.to_thread(outbound.run_due, herald))
                 elif job is Job.SEND:
                     counts.update(await self.sender.run(max_seconds=SEND_SLICE))
                 else:
-                    counts.update(await pull_reports(herald))
+                    counts.update(await self.puller.pull())
         except Exception:  # a failing job must not stop the others; the run is recorded with its error
             log.exception("job %s failed", job.slug)
             return {}
@@ -164,23 +194,5 @@ class Worker:
 
     def idle(self) -> bool:
         """Nothing left to do now: no sendable message, nothing awaiting a report, nothing due."""
-        herald = self.herald
-        now = herald.clock.now()
-        open_statuses = [MessageStatus.PENDING, MessageStatus.WAITING_FOR_DELIVERY_REPORT, MessageStatus.SENT]
-        with herald.store.connect() as conn:
-            busy = conn.execute(
-                select(func.count())
-                .select_from(messages)
-                .join(campaigns, campaigns.c.id == messages.c.campaign_id)
-                .where(campaigns.c.status == CampaignStatus.ACTIVE, messages.c.status.in_(open_statuses))
-            ).scalar_one()
-            due = conn.execute(
-                select(func.count())
-                .select_from(campaigns)
-                .where(
-                    campaigns.c.status == CampaignStatus.ACTIVE,
-                    campaigns.c.trigger_type.in_([TriggerType.DIRECT, TriggerType.SCHEDULE]),
-                    campaigns.c.next_trigger_at <= now,
-                )
-            ).scalar_one()
-        return busy == 0 and due == 0
+        with self.herald.store.connect() as conn:
+            return workload.open_messages(conn) == 0 and workload.due_campaigns(conn, self.herald.clock.now()) == 0

@@ -24,6 +24,7 @@ from herald.services import campaigns, outbound, reports, send
 from herald.services.campaigns import CampaignRequest
 from herald.store.tables import campaigns as campaigns_table
 from herald.store.tables import messages
+from herald.worker import puller_for, sender_for
 from tests.fineract_builder import FineractBuilder
 
 BASE: dict[str, Any] = {
@@ -125,13 +126,13 @@ def test_a_direct_campaign_goes_through_every_tab_without_a_manual_job(
     assert outbound.run(herald)["created"] == 4
     rows = _by_status(herald)
     assert rows[MessageStatus.PENDING] == 2 and rows[MessageStatus.INVALID] == 2
-    send.run(herald)
+    send.run(sender_for(herald))
     assert _by_status(herald)[MessageStatus.WAITING_FOR_DELIVERY_REPORT] == 2
     clock.advance(seconds=1.5)
-    reports.run(herald)
+    reports.run(puller_for(herald))
     assert _by_status(herald)[MessageStatus.SENT] == 2
     clock.advance(seconds=1)
-    reports.run(herald)
+    reports.run(puller_for(herald))
     assert _by_status(herald)[MessageStatus.DELIVERED] == 2
     with herald.store.connect() as conn:
         invalid = sorted(

@@ -16,7 +16,7 @@ from herald.clock import ManualClock
 from herald.config import Settings
 from herald.server import create_app
 from herald.services import reports
-from herald.services.send import Sender
+from herald.worker import puller_for, sender_for
 from tests.fineract_builder import FineractBuilder
 
 HEADERS = {
@@ -65,15 +65,15 @@ def test_fineract_messages_are_accepted_sent_once_and_reported(
     assert again.status_code == 202 and again.json() == {"received": 2, "created": 0, "duplicates": 2, "invalid": 0}
     report = client.post("/fineract/gateway/sms/report", json=[90211, 90212], headers=HEADERS).json()
     assert [(r["id"], r["deliveryStatus"], r["hasError"]) for r in report] == [(90211, 100, False), (90212, 100, False)]
-    assert asyncio.run(Sender(herald).run())["accepted"] == 2
+    assert asyncio.run(sender_for(herald).run())["accepted"] == 2
     clock.advance(seconds=1.5)
-    reports.run(herald)  # the provider says SENT: Fineract keeps seeing 150 so it keeps polling
+    reports.run(puller_for(herald))  # the provider says SENT: Fineract keeps seeing 150 so it keeps polling
     assert {
         r["deliveryStatus"]
         for r in client.post("/fineract/gateway/sms/report", json=[90211, 90212], headers=HEADERS).json()
     } == {150}
     clock.advance(seconds=2)
-    reports.run(herald)
+    reports.run(puller_for(herald))
     final = client.post("/fineract/gateway/sms/report", json=[90211, 90212, 99999], headers=HEADERS).json()
     assert [(r["id"], r["deliveryStatus"]) for r in final] == [(90211, 300), (90212, 300)]
     assert all(r["externalId"] and r["addedOnDate"] and r["deliveredOnDate"] for r in final)

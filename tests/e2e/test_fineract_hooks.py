@@ -21,6 +21,7 @@ from herald.server import create_app
 from herald.services import campaigns, reports
 from herald.services.campaigns import CampaignRequest
 from herald.store.tables import messages
+from herald.worker import puller_for
 from tests.fineract_builder import FineractBuilder
 
 SECRET = "hook-s3cret"
@@ -155,7 +156,7 @@ def test_every_triggered_rule_goes_from_hook_to_delivered_without_a_job(
     # Stored before the answer; handed to the provider within a second of the hook's arrival, with no job.
     assert _eventually(herald, [(expected, MessageStatus.WAITING_FOR_DELIVERY_REPORT)], within=1.0)
     clock.advance(seconds=3)
-    reports.run(herald)
+    reports.run(puller_for(herald))
     assert _statuses(herald) == [(expected, MessageStatus.DELIVERED)]
 
 

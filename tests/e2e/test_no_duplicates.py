@@ -17,6 +17,7 @@ from herald.services.campaigns import CampaignRequest
 from herald.store.database import make_engine, upgrade
 from herald.store.tables import campaigns as campaigns_table
 from herald.store.tables import messages
+from herald.worker import puller_for, sender_for
 from tests.fineract_builder import FineractBuilder
 
 DAY1 = date(2026, 11, 20)
@@ -52,9 +53,9 @@ def _to_next_tick(clock: ManualClock) -> None:
 
 
 def _deliver_everything(herald: Herald, clock: ManualClock) -> None:
-    send.run(herald)
+    send.run(sender_for(herald))
     clock.advance(seconds=5)
-    reports.run(herald)
+    reports.run(puller_for(herald))
 
 
 def _setup(fineract: FineractBuilder) -> tuple[int, int]:
@@ -130,10 +131,10 @@ def test_a_job_rerun_after_a_crash_between_materializing_and_sending_sends_once(
     restarted = Herald.build(settings, clock)
     result = outbound.run(restarted)
     assert (result["created"], result["already"]) == (0, 1)
-    assert send.run(restarted)["accepted"] == 1
-    assert send.run(restarted)["accepted"] == 0
+    assert send.run(sender_for(restarted))["accepted"] == 1
+    assert send.run(sender_for(restarted))["accepted"] == 0
     clock.advance(seconds=5)
-    reports.run(restarted)
+    reports.run(puller_for(restarted))
     assert [s for _, s, _ in _messages(restarted)] == [MessageStatus.DELIVERED]
     restarted.close()
 

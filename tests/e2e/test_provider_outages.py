@@ -24,9 +24,9 @@ from herald.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeFault, FakeTwilio
 from herald.providers.base import OutboundMessage
 from herald.services import campaigns, outbound
 from herald.services.campaigns import CampaignRequest
-from herald.services.send import Sender
 from herald.store import messages as message_store
 from herald.store.tables import messages
+from herald.worker import sender_for
 from tests.fineract_builder import FineractBuilder
 
 Body = Callable[[Herald, FakeTwilio, FakeInfobip], Awaitable[None]]
@@ -121,7 +121,7 @@ def test_an_outage_of_the_primary_mid_campaign_fails_over_and_nothing_is_sent_tw
     tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
 ) -> None:
     async def body(herald: Herald, twilio: FakeTwilio, infobip: FakeInfobip) -> None:
-        sender = Sender(herald)
+        sender = sender_for(herald)
         await sender.run(limit=2)  # the first two go through Twilio
         twilio.inject(FakeFault.SERVER_ERROR, 100)  # then Twilio goes down
         await sender.run()
@@ -138,7 +138,7 @@ def test_a_429_storm_pauses_the_provider_without_using_up_attempts_until_every_m
 ) -> None:
     async def body(herald: Herald, twilio: FakeTwilio, infobip: FakeInfobip) -> None:
         twilio.inject(FakeFault.THROTTLED, 6)
-        sender = Sender(herald)
+        sender = sender_for(herald)
         for _ in range(6):
             await sender.run()
             sender.gates.reset()  # the storm is short: no failover in this test, only backoff
@@ -157,7 +157,7 @@ def test_a_lost_twilio_answer_is_looked_up_not_resent(
 ) -> None:
     async def body(herald: Herald, twilio: FakeTwilio, infobip: FakeInfobip) -> None:
         twilio.inject(FakeFault.LOST_ANSWER, 1)  # Twilio queues the first message, herald hears nothing
-        sender = Sender(herald)
+        sender = sender_for(herald)
         await sender.run(limit=1)
         [first] = _rows(herald)[:1]
         assert (first.status, first.error_code) == (MessageStatus.PENDING, "TIMEOUT")
@@ -180,7 +180,7 @@ def test_an_unanswered_send_never_goes_to_the_fallback_before_the_primary_is_ask
 
     async def body(herald: Herald, twilio: FakeTwilio, infobip: FakeInfobip) -> None:
         twilio.inject(fault, 3)
-        sender = Sender(herald)
+        sender = sender_for(herald)
         await sender.run()
         assert len(infobip.messages) == 0  # nothing failed over blind
         rows = _rows(herald)
@@ -210,7 +210,7 @@ def test_a_crash_between_infobip_accepting_and_herald_recording_sends_once(
         )
         assert len(infobip.messages) == 2
         clock.advance(LEASE + timedelta(seconds=1))
-        sender = Sender(herald)
+        sender = sender_for(herald)
         sender.gate("twilio").breaker.failed(clock.now())  # and Twilio happens to be down: Infobip takes over
         for _ in range(5):
             sender.gate("twilio").breaker.failed(clock.now())
@@ -228,9 +228,9 @@ def test_a_lost_infobip_answer_is_looked_up_by_messageid(
 ) -> None:
     async def body(herald: Herald, twilio: FakeTwilio, infobip: FakeInfobip) -> None:
         for _ in range(5):
-            Sender(herald)  # nothing
+            sender_for(herald)  # nothing
         infobip.inject(Injection.LOST_ANSWER, 1)
-        sender = Sender(herald)
+        sender = sender_for(herald)
         for _ in range(5):
             sender.gate("twilio").breaker.failed(clock.now())  # route everything to Infobip
         await sender.run(limit=2)
@@ -250,7 +250,7 @@ def test_refused_credentials_fail_no_message_the_fallback_takes_them(
 ) -> None:
     async def body(herald: Herald, twilio: FakeTwilio, infobip: FakeInfobip) -> None:
         twilio.inject(FakeFault.BAD_CREDENTIALS, 100)  # someone rotated the Twilio token
-        await Sender(herald).run()
+        await sender_for(herald).run()
         rows = _rows(herald)
         assert {(r.status, r.provider) for r in rows} == {(MessageStatus.WAITING_FOR_DELIVERY_REPORT, "infobip")}
 
@@ -262,7 +262,7 @@ def test_refused_credentials_without_a_fallback_hold_the_messages(
 ) -> None:
     async def body(herald: Herald, twilio: FakeTwilio, infobip: FakeInfobip) -> None:
         twilio.inject(FakeFault.BAD_CREDENTIALS, 100)
-        await Sender(herald).run()
+        await sender_for(herald).run()
         rows = _rows(herald)
         assert {(r.status, r.attempts, r.error_code) for r in rows} == {(MessageStatus.PENDING, 0, "20003")}
         assert all(r.not_before > clock.now() for r in rows)

@@ -21,11 +21,11 @@ from herald.providers.base import DeliveryReport
 from herald.providers.simulator import Simulator
 from herald.services import campaigns, offices, outbound
 from herald.services.campaigns import CampaignRequest
-from herald.services.send import Sender
 from herald.store import messages as message_store
 from herald.store import optouts
 from herald.store import reports as report_store
 from herald.store.tables import messages, parked_reports
+from herald.worker import sender_for
 from tests.fineract_builder import FineractBuilder
 
 PROVIDERS = [
@@ -86,7 +86,7 @@ def test_a_failing_primary_hands_its_messages_to_the_fallback_at_once(
 ) -> None:
     herald = _herald(tmp_path, fineract, clock)
     _campaign(herald, "sim-a", 4, fineract)
-    counts = asyncio.run(Sender(herald).run())
+    counts = asyncio.run(sender_for(herald).run())
     assert counts["accepted"] == 4 and counts["failover"] >= 1
     rows = _rows(herald)
     assert {r.status for r in rows} == {MessageStatus.WAITING_FOR_DELIVERY_REPORT}
@@ -99,7 +99,7 @@ def test_the_breaker_opens_and_closes_again_when_the_primary_recovers(
 ) -> None:
     herald = _herald(tmp_path, fineract, clock, send_batch_size=1)
     _campaign(herald, "sim-a", 8, fineract)
-    sender = Sender(herald)
+    sender = sender_for(herald)
     asyncio.run(sender.run(limit=5))  # five failed requests open sim-a's breaker
     breaker = sender.gate("sim-a").breaker
     assert breaker.state is BreakerState.OPEN
@@ -119,7 +119,7 @@ def test_transient_errors_are_retried_with_backoff_then_fail_with_the_last_error
     providers = [{"kind": "simulator", "name": "flaky", "transient_ratio": 1.0}]
     herald = _herald(tmp_path, fineract, clock, providers=providers)
     _campaign(herald, "flaky", 1, fineract)
-    sender = Sender(herald)
+    sender = sender_for(herald)
     asyncio.run(sender.run())
     [row] = _rows(herald)
     assert (row.status, row.attempts, row.error_code) == (MessageStatus.PENDING, 1, "QUEUE_FULL")
@@ -143,14 +143,16 @@ def test_quiet_hours_hold_messages_until_the_office_wakes_up(
 ) -> None:
     herald = _herald(tmp_path, fineract, clock, quiet_hours="21:00-07:30", timezone="Africa/Nairobi")
     kampala = fineract.office("Kampala")
-    offices.set_profile(herald, kampala, "UG", "Africa/Kampala")
+    offices.set_profile(
+        kampala, "UG", "Africa/Kampala", store=herald.store, corebanks=herald.corebanks, offices=herald.offices
+    )
     fineract.client("Okello", "+256772000001", office_id=kampala)
     _campaign(herald, "sim-b", 1, fineract)  # plus one client at the head office (Nairobi time)
     clock.set(clock.now().replace(hour=19, minute=0))  # 22:00 in Nairobi and Kampala
-    assert asyncio.run(Sender(herald).run())["accepted"] == 0
+    assert asyncio.run(sender_for(herald).run())["accepted"] == 0
     assert {r.attempts for r in _rows(herald)} == {0}
     clock.advance(hours=9, minutes=31)  # 07:31 local
-    assert asyncio.run(Sender(herald).run())["accepted"] == 2
+    assert asyncio.run(sender_for(herald).run())["accepted"] == 2
 
 
 def test_opted_out_numbers_are_never_sent(tmp_path: Path, fineract: FineractBuilder, clock: ManualClock) -> None:
@@ -160,7 +162,7 @@ def test_opted_out_numbers_are_never_sent(tmp_path: Path, fineract: FineractBuil
     _campaign(herald, "sim-b", 2, fineract)  # +254712000100 and +254712000101
     with herald.store.begin() as conn:  # the second number opts out after materializing
         optouts.add(conn, ["+254712000101"], source="test", detail="STOP reply", now=clock.now())
-    asyncio.run(Sender(herald).run())
+    asyncio.run(sender_for(herald).run())
     assert [(r.status, r.reason) for r in _rows(herald)] == [(MessageStatus.INVALID, "opted out")] * 2
 
 
@@ -210,29 +212,29 @@ def test_closed_campaign_holds_its_messages(tmp_path: Path, fineract: FineractBu
     herald = _herald(tmp_path, fineract, clock)
     cid = _campaign(herald, "sim-b", 2, fineract)
     campaigns.close(herald, cid)
-    assert asyncio.run(Sender(herald).run())["accepted"] == 0
+    assert asyncio.run(sender_for(herald).run())["accepted"] == 0
     with herald.store.begin() as conn:
         conn.execute(update(messages).values(not_before=None))
     campaigns.reactivate(herald, cid)
-    assert asyncio.run(Sender(herald).run())["accepted"] == 2
+    assert asyncio.run(sender_for(herald).run())["accepted"] == 2
 
 
 def test_one_providers_failing_pull_does_not_stop_the_reports_job(
     tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
 ) -> None:
     from herald.errors import ProviderError
-    from herald.services.reports import pull_reports
+    from herald.worker import puller_for
 
     herald = _herald(tmp_path, fineract, clock)
     _campaign(herald, "sim-b", 2, fineract)
-    asyncio.run(Sender(herald).run())
+    asyncio.run(sender_for(herald).run())
 
     async def down(ids: object) -> list[DeliveryReport]:
         raise ProviderError("reports endpoint answered 503", provider="sim-b", code="503", retryable=True)
 
     herald.providers["sim-b"].fetch_reports = down  # type: ignore[method-assign]
     clock.advance(seconds=10)
-    totals = asyncio.run(pull_reports(herald))
+    totals = asyncio.run(puller_for(herald).pull())
     assert totals["errors"] == 1 and totals["changed"] == 0
     assert {r.status for r in _rows(herald)} == {MessageStatus.WAITING_FOR_DELIVERY_REPORT}
 
@@ -244,7 +246,7 @@ def test_messages_of_a_provider_removed_from_the_configuration_wait_instead_of_f
     _campaign(herald, "sim-b", 2, fineract)
     herald.close()
     reconfigured = _herald(tmp_path, fineract, clock, providers=[{"kind": "simulator", "name": "sim-a"}])
-    counts = asyncio.run(Sender(reconfigured).run())
+    counts = asyncio.run(sender_for(reconfigured).run())
     assert counts["held"] == 2 and counts["failed"] == 0
     assert {(r.status, r.attempts, r.error_code) for r in _rows(reconfigured)} == {
         (MessageStatus.PENDING, 0, "NO_PROVIDER")

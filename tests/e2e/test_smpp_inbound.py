@@ -83,8 +83,8 @@ def test_an_smsc_that_throttles_slows_herald_down_without_using_up_attempts(
     from herald.fakes.smsc import SmscFault
     from herald.services import campaigns, outbound
     from herald.services.campaigns import CampaignRequest
-    from herald.services.send import Sender
     from herald.store.tables import messages
+    from herald.worker import sender_for
 
     for i in range(3):
         fineract.client(f"Client{i}", f"+25471200010{i}")
@@ -107,7 +107,7 @@ def test_an_smsc_that_throttles_slows_herald_down_without_using_up_attempts(
             for _ in range(4):  # more "slow down" answers than the two attempts a message has
                 smsc.inject(SmscFault.THROTTLED)
                 smsc.inject(SmscFault.QUEUE_FULL)
-            sender = Sender(herald)
+            sender = sender_for(herald)
             for _ in range(12):
                 await sender.run()
                 clock.advance(seconds=120)

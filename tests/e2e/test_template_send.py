@@ -19,9 +19,9 @@ from herald.config import Settings
 from herald.fakes.twilio import ACCOUNT_SID, FakeTwilio
 from herald.services import campaigns, outbound
 from herald.services.campaigns import CampaignRequest
-from herald.services.send import Sender
 from herald.store.tables import campaigns as campaign_table
 from herald.store.tables import messages
+from herald.worker import sender_for
 from tests.fineract_builder import FineractBuilder
 from tests.template_attacks import ATTACKS, ENV_PROVIDERS, ENV_SECRET, ENVIRONMENT
 
@@ -76,7 +76,7 @@ def test_no_template_sends_a_secret_and_a_refused_one_does_not_stop_the_others(
                 for cid in [*stored, plain]:
                     campaigns.activate(herald, cid)
                 outbound.run_due(herald)
-                await Sender(herald).run()
+                await sender_for(herald).run()
                 with herald.store.connect() as conn:
                     made = conn.execute(select(messages.c.campaign_id, messages.c.body)).all()
             finally:

@@ -55,7 +55,16 @@ def test_each_campaign_messages_only_its_own_tenants_clients(
     herald, nairobi, kampala = two_tenants
     nairobi.client("Wanjiku", "+254712000001")
     kampala.client("Nakato", "0772000002")
-    offices.set_profile(herald, 1, "UG", "Africa/Kampala", tenant="kampala")  # Kampala's head office: UG numbers
+    # Kampala's head office: UG numbers
+    offices.set_profile(
+        1,
+        "UG",
+        "Africa/Kampala",
+        store=herald.store,
+        corebanks=herald.corebanks,
+        offices=herald.offices,
+        tenant="kampala",
+    )
     k = _everyone(herald, "kampala", "Kampala everyone")
     n = _everyone(herald, None, "Nairobi everyone")
     assert (k.tenant, n.tenant) == ("kampala", "nairobi")

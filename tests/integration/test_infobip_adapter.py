@@ -30,9 +30,9 @@ from herald.providers.infobip import InfobipProvider
 from herald.server import create_app
 from herald.services import campaigns
 from herald.services.campaigns import CampaignRequest
-from herald.services.send import send_pending
 from herald.store import messages as message_store
 from herald.store.tables import messages, opt_outs, parked_reports
+from herald.worker import sender_for
 from tests.contract import harness_infobip
 from tests.contract.harness_infobip import InfobipHarness
 from tests.fineract_builder import FineractBuilder
@@ -243,7 +243,7 @@ def test_pushed_report_batches_reach_herald_and_are_stored(tmp_path: Path) -> No
         try:
             with herald_server(tmp_path, url) as (herald, _):
                 _campaign_with_messages(herald, 250)
-                totals = await send_pending(herald)
+                totals = await sender_for(herald).run()
                 assert totals["accepted"] == 250
                 await _until(lambda: sum(fake.pushed) == 250)
                 assert _count(herald, MessageStatus.DELIVERED) == 250 and max(fake.pushed) > 1
@@ -276,7 +276,7 @@ def test_a_push_is_acknowledged_only_once_stored_so_infobip_pushes_it_again(
         try:
             with herald_server(tmp_path, url) as (herald, _):
                 _campaign_with_messages(herald, 3)
-                await send_pending(herald)
+                await sender_for(herald).run()
                 await _until(lambda: sum(fake.pushed) == 3)  # answered 200 only after the refused batch came again
                 assert calls["n"] >= 2 and _count(herald, MessageStatus.DELIVERED) == 3
                 await herald.close_providers()

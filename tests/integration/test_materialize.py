@@ -15,7 +15,7 @@ from herald.corebank.demo import create_demo_database
 from herald.domain.message import MessageStatus
 from herald.services import campaigns
 from herald.services.campaigns import CampaignRequest
-from herald.services.materialize import materialize_all
+from herald.services.materialize import MaterializePolicy, Materializer
 from herald.store.tables import messages
 
 TODAY = date(2026, 11, 25)
@@ -53,8 +53,15 @@ def _run(herald: Herald, parallel_from: int) -> list[tuple[str, int, str, str | 
         ),
     )
     c = campaigns.activate(herald, c.id)
-    first = materialize_all(herald, c, None, TODAY, parallel_from=parallel_from)
-    again = materialize_all(herald, c, None, TODAY, parallel_from=parallel_from)
+    materializer = Materializer(
+        store=herald.store,
+        corebanks=herald.corebanks,
+        offices=herald.offices,
+        clock=herald.clock,
+        policy=MaterializePolicy.of(herald.settings),
+    )
+    first = materializer.materialize_all(c, None, TODAY, parallel_from=parallel_from)
+    again = materializer.materialize_all(c, None, TODAY, parallel_from=parallel_from)
     assert first.created == first.audience > 0
     assert (again.created, again.already) == (0, first.audience)
     with herald.store.connect() as conn:

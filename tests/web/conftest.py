@@ -67,7 +67,7 @@ def herald_template(tmp_path_factory: pytest.TempPathFactory, demo_corebank: Dem
     """
     home = tmp_path_factory.mktemp("herald-template")
     herald = Herald.build(herald_settings(home, demo_corebank), ManualClock(START))
-    save_profiles(herald, demo_corebank.offices)
+    save_profiles(demo_corebank.offices, store=herald.store, corebanks=herald.corebanks, offices=herald.offices)
     for role, name in USERNAMES.items():
         auth.create_user(herald, name, role, PASSWORD)
         _SESSIONS[role] = auth.login(herald, name, PASSWORD)

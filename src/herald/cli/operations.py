@@ -125,10 +125,11 @@ def users_enable(username: str) -> None:
 @jobs_app.command("run")
 def jobs_run(job: Annotated[str, typer.Argument(help="update-outbound, send or delivery-reports")]) -> None:
     """Run one job once, now."""
+    from herald.domain.jobs import Job
     from herald.services import outbound, reports, send
     from herald.services.audit import Actor
     from herald.services.on_demand import record_run
-    from herald.services.runs import Job
+    from herald.worker import puller_for, sender_for
 
     which = Job.from_slug(job)
     herald = herald_from_env()
@@ -137,27 +138,27 @@ def jobs_run(job: Annotated[str, typer.Argument(help="update-outbound, send or d
             with progress_bar(which.value, None) as advance:
                 counts = outbound.run(herald, advance)
         elif which is Job.SEND:
-            counts = send.run(herald)
+            counts = send.run(sender_for(herald))
         else:
-            counts = reports.run(herald)
+            counts = reports.run(puller_for(herald))
     finally:
-        record_run(herald, which, Actor.cli())
+        record_run(herald.store, herald.clock, which, Actor.cli())
     console.print(f"[bold]{which.value}[/]: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
 
 
 @jobs_app.command("runs")
 def jobs_runs(limit: Annotated[int, typer.Option(min=1)] = 20) -> None:
     """Recent job runs with their counts and durations."""
-    from herald.services.runs import Job, recent_runs
+    from herald.services.runs import recent
 
     table = Table("job", "started (UTC)", "seconds", "counts", "error", title="Recent job runs")
-    for r in recent_runs(herald_from_env(), limit):
-        seconds = (r.finished_at - r.started_at).total_seconds() if r.finished_at else None
+    for r in recent(herald_from_env().store, None, limit):
+        seconds = r.seconds
         table.add_row(
-            Job.from_slug(r.job).value,
+            r.job.value,
             f"{r.started_at:%Y-%m-%d %H:%M:%S}",
             "-" if seconds is None else f"{seconds:.2f}",
-            ", ".join(f"{k} {v}" for k, v in (r.counts or {}).items()),
+            ", ".join(f"{k} {v}" for k, v in r.counts.items()),
             r.error or "",
         )
     console.print(table)

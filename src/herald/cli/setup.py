@@ -128,7 +128,14 @@ def offices_list(
 
     herald = herald_from_env()
     table = Table("id", "office", "region", "time zone", title="Offices")
-    for o in offices.list_offices(herald, tenant):
+    found = offices.list_offices(
+        store=herald.store,
+        corebanks=herald.corebanks,
+        default_region=herald.settings.default_region,
+        default_timezone=herald.settings.timezone,
+        tenant=tenant,
+    )
+    for o in found:
         table.add_row(str(o.office_id), o.name, o.region, o.timezone)
     console.print(table)
 
@@ -143,7 +150,9 @@ def offices_set(
     """Set an office's phone region and time zone."""
     from herald.services import offices
 
-    offices.set_profile(herald_from_env(), office_id, region, timezone, tenant=tenant)
+    herald = herald_from_env()
+    parts = {"store": herald.store, "corebanks": herald.corebanks, "offices": herald.offices}
+    offices.set_profile(office_id, region, timezone, **parts, tenant=tenant)
     console.print(f"Office {office_id}: region {region.upper()}, time zone {timezone}.")
 
 

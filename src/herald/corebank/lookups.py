@@ -1,4 +1,4 @@
-"""The choices of a rule's select parameters, read from a tenant's core-banking database.
+"""Lookups in a tenant's core-banking database: the choices of a rule's select parameters, the offices, client ids.
 
 Offices come in hierarchy order with Fineract's ".." indentation per level; loan officers are the
 active staff flagged as loan officers in an office or its sub-offices, after Fineract's two
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from herald.corebank.codes import LoanType
-from herald.corebank.schema import m_office, m_product_loan, m_staff
+from herald.corebank.schema import m_client, m_office, m_product_loan, m_staff
 from herald.errors import CoreBankError, NotFoundError
 from herald.rules.catalog import BusinessRule, ParamKind
 
@@ -66,6 +66,20 @@ def office_names(engine: Engine) -> dict[int, str]:
             return {r.id: r.name for r in conn.execute(select(m_office.c.id, m_office.c.name))}
     except SQLAlchemyError as exc:
         raise _unreadable(exc) from None
+
+
+def offices_by_hierarchy(engine: Engine) -> list[tuple[int, str]]:
+    """(id, name) of every office, ordered by Fineract's hierarchy path as text (the office list's order)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(m_office.c.id, m_office.c.name).order_by(m_office.c.hierarchy)).all()
+    return [(int(r.id), str(r.name)) for r in rows]
+
+
+def client_id_bounds(engine: Engine) -> tuple[int, int] | None:
+    """The lowest and highest client id (None without clients): how a parallel run splits an audience."""
+    with engine.connect() as conn:
+        low, high = conn.execute(select(func.min(m_client.c.id), func.max(m_client.c.id))).one()
+    return None if low is None else (int(low), int(high))
 
 
 def loan_officers(engine: Engine, office_id: int | None) -> list[Choice]:

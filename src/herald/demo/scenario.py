@@ -119,7 +119,10 @@ def init(
     herald = Herald.build(settings)
     try:
         save_profiles(
-            herald, [OfficeProfile(p.office_id, p.name, p.region, p.timezone) for p in summary.office_profiles]
+            [OfficeProfile(p.office_id, p.name, p.region, p.timezone) for p in summary.office_profiles],
+            store=herald.store,
+            corebanks=herald.corebanks,
+            offices=herald.offices,
         )
     finally:
         herald.close()

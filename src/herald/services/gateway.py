@@ -19,12 +19,12 @@ from sqlalchemy import Connection, insert, select
 from herald.app import Herald
 from herald.domain import wire
 from herald.domain.campaign import CampaignStatus, TriggerType
+from herald.domain.compose import recipient
 from herald.domain.dedup import DedupScope
 from herald.domain.message import MessageStatus
 from herald.domain.segments import count_segments
 from herald.errors import WebhookError
 from herald.rules.catalog import BusinessRule
-from herald.services.materialize import recipient
 from herald.store import messages as message_store
 from herald.store import optouts
 from herald.store.tables import campaigns, messages

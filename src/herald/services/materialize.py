@@ -7,7 +7,7 @@ so a re-run, an overlapping window or a crash half-way creates nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Set
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,63 +15,26 @@ from itertools import islice
 from multiprocessing import get_context
 from typing import Any
 
-from herald.app import Herald
+from sqlalchemy import Engine
+
+from herald.clock import Clock, SystemClock
 from herald.config import Settings
+from herald.corebank.engines import CoreBanks
+from herald.corebank.lookups import client_id_bounds
 from herald.corebank.runner import AudienceRow, run_rule
+from herald.domain.compose import Composed, compose
 from herald.domain.dedup import dedup_key
 from herald.domain.message import MessageStatus
-from herald.domain.phones import PhoneRejection, normalize
-from herald.domain.segments import count_segments
-from herald.domain.templates import MAX_SEGMENTS, Template
+from herald.domain.templates import Template
 from herald.services.campaigns import Campaign
+from herald.services.office_profiles import OfficeProfiles
 from herald.store import messages as message_store
+from herald.store import optouts
+from herald.store.database import open_store
 
 CHUNK = 5_000
 PARALLEL_FROM = 50_000
 """Audiences whose client ids span fewer than this are materialized in-process (spawning costs ~1 s)."""
-
-
-@dataclass(frozen=True)
-class Composed:
-    """One audience row made into a message (sendable or INVALID with its reason)."""
-
-    row: AudienceRow
-    body: str
-    mobile_no: str | None
-    status: MessageStatus
-    reason: str | None
-    encoding: str
-    segments: int
-
-
-def compose(
-    rows: Iterable[AudienceRow],
-    template: Template,
-    regions: dict[int, str],
-    default_region: str,
-    opted_out: frozenset[str] = frozenset(),
-) -> Iterator[Composed]:
-    """Render and check each row; a bad, missing or opted-out number, or a body of more than MAX_SEGMENTS
-    segments (long variable values), makes an INVALID message, never a send."""
-    render = template.render
-    for row in rows:
-        body = render(row.variables)
-        info = count_segments(body)
-        status, number, reason = recipient(row.mobile_no, regions.get(row.office_id, default_region), opted_out)
-        if info.segments > MAX_SEGMENTS and status is MessageStatus.PENDING:
-            status, reason = MessageStatus.INVALID, f"too long: {info.segments} segments, at most {MAX_SEGMENTS}"
-        yield Composed(row, body, number, status, reason, info.encoding.value, info.segments)
-
-
-def recipient(raw: str | None, region: str, opted_out: Set[str]) -> tuple[MessageStatus, str | None, str | None]:
-    """(status, number to store, reason) for a number as Fineract holds it: PENDING with its E.164 form,
-    or INVALID with why (no or bad number, opted out). Campaigns and the drop-in gateway both decide here."""
-    phone = normalize(raw, region)
-    if isinstance(phone, PhoneRejection):
-        return MessageStatus.INVALID, (raw or "")[:50] or None, phone.problem.value
-    if phone.e164 in opted_out:
-        return MessageStatus.INVALID, phone.e164, "opted out"
-    return MessageStatus.PENDING, phone.e164, None
 
 
 @dataclass
@@ -84,134 +47,159 @@ class MaterializeResult:
     by_status: dict[str, int] = field(default_factory=dict)
 
 
-def materialize(
-    herald: Herald,
-    campaign: Campaign,
-    occurrence: datetime | None,
-    today: date,
-    progress: Callable[[int], None] | None = None,
-    *,
-    now: datetime | None = None,
-    client_range: tuple[int, int] | None = None,
-) -> MaterializeResult:
-    """Create the messages of one campaign occurrence (None for a Direct campaign).
+@dataclass(frozen=True)
+class MaterializePolicy:
+    """The settings materializing follows, and what a process of a parallel run opens for itself."""
 
-    `client_range` (low inclusive, high exclusive) limits the audience to those client ids: the
-    unit of work of a parallel run.
-    """
-    template = Template.parse(campaign.template)
-    regions = herald.office_regions(campaign.tenant)
-    rule = campaign.rule
-    result = MaterializeResult(campaign.id)
-    now = now or herald.clock.now()
-    with herald.corebank_for(campaign.tenant).connect() as source:
-        rows = run_rule(
-            source, rule, campaign.params, today, date_format=herald.settings.date_format, client_range=client_range
+    default_region: str
+    date_format: str
+    workers: int  # processes for a large audience (1: always in-process)
+    database_url: str  # herald's store, opened again by each process (connections do not cross processes)
+    tenant_urls: Mapping[str, str]  # the core-banking databases, likewise
+    default_tenant: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> MaterializePolicy:
+        return cls(
+            default_region=settings.default_region,
+            date_format=settings.date_format,
+            workers=settings.materialize_workers,
+            database_url=settings.own_database_url,
+            tenant_urls=dict(settings.tenant_urls),
+            default_tenant=settings.tenant,
         )
-        composed = compose(rows, template, regions, herald.settings.default_region, opted_out_numbers(herald))
-        while True:
-            chunk = list(islice(composed, CHUNK))
-            if not chunk:
-                break
-            records = [record_row(c, campaign, occurrence, now) for c in chunk]
-            with herald.store.begin() as conn:
-                created = message_store.insert_new(conn, records)
-            result.audience += len(chunk)
-            result.created += created
-            result.invalid += sum(1 for c in chunk if c.status is MessageStatus.INVALID)
-            if progress is not None:
-                progress(len(chunk))
-    result.already = result.audience - result.created
-    return result
 
 
-def materialize_all(
-    herald: Herald,
-    campaign: Campaign,
-    occurrence: datetime | None,
-    today: date,
-    progress: Callable[[int], None] | None = None,
-    *,
-    parallel_from: int = PARALLEL_FROM,
-) -> MaterializeResult:
-    """Materialize one occurrence, spreading a large audience over `materialize_workers` processes.
+@dataclass(frozen=True)
+class Materializer:
+    """Makes a campaign occurrence's messages: reads the rule from the campaign's tenant, writes to the store."""
 
-    Rendering and number checks are CPU-bound Python, so threads would not help: each process
-    takes a range of client ids, runs the rule for it and inserts its own messages. The dedup key
-    keeps the result identical to a serial run, and safe to repeat if a process dies.
-    """
-    workers = herald.settings.materialize_workers
-    bounds = _client_id_bounds(herald, campaign.tenant)
-    if workers <= 1 or bounds is None or bounds[1] - bounds[0] < parallel_from:
-        return materialize(herald, campaign, occurrence, today, progress)
-    now = herald.clock.now()
-    low, high = bounds[0], bounds[1] + 1
-    parts = workers * 8  # small parts keep both processes busy to the end and the progress bar moving
-    step = -(-(high - low) // parts)
-    ranges = [(start, min(start + step, high)) for start in range(low, high, step)]
-    total = MaterializeResult(campaign.id)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = [
-            pool.submit(_materialize_part, herald.settings, campaign.id, occurrence, today, now, r) for r in ranges
-        ]
-        for future in as_completed(futures):
-            part = future.result()
-            total.audience += part.audience
-            total.created += part.created
-            total.invalid += part.invalid
-            if progress is not None:
-                progress(part.audience)
-    total.already = total.audience - total.created
-    return total
+    store: Engine
+    corebanks: CoreBanks
+    offices: OfficeProfiles
+    clock: Clock
+    policy: MaterializePolicy
+
+    def materialize(
+        self,
+        campaign: Campaign,
+        occurrence: datetime | None,
+        today: date,
+        progress: Callable[[int], None] | None = None,
+        *,
+        now: datetime | None = None,
+        client_range: tuple[int, int] | None = None,
+    ) -> MaterializeResult:
+        """Create the messages of one campaign occurrence (None for a Direct campaign).
+
+        `client_range` (low inclusive, high exclusive) limits the audience to those client ids: the
+        unit of work of a parallel run.
+        """
+        template = Template.parse(campaign.template)
+        regions = self.offices.regions(campaign.tenant)  # the campaign's own tenant's offices
+        result = MaterializeResult(campaign.id)
+        now = now or self.clock.now()
+        policy = self.policy
+        with self.corebanks.engine(campaign.tenant).connect() as source:
+            rows = run_rule(
+                source, campaign.rule, campaign.params, today, date_format=policy.date_format, client_range=client_range
+            )
+            composed = compose(rows, template, regions, policy.default_region, opted_out_numbers(self.store))
+            while True:
+                chunk = list(islice(composed, CHUNK))
+                if not chunk:
+                    break
+                records = [record_row(c, campaign, occurrence, now) for c in chunk]
+                with self.store.begin() as conn:
+                    created = message_store.insert_new(conn, records)
+                result.audience += len(chunk)
+                result.created += created
+                result.invalid += sum(1 for c in chunk if c.status is MessageStatus.INVALID)
+                if progress is not None:
+                    progress(len(chunk))
+        result.already = result.audience - result.created
+        return result
+
+    def materialize_all(
+        self,
+        campaign: Campaign,
+        occurrence: datetime | None,
+        today: date,
+        progress: Callable[[int], None] | None = None,
+        *,
+        parallel_from: int = PARALLEL_FROM,
+    ) -> MaterializeResult:
+        """Materialize one occurrence, spreading a large audience over `policy.workers` processes.
+
+        Rendering and number checks are CPU-bound Python, so threads would not help: each process
+        takes a range of client ids, runs the rule for it and inserts its own messages. The dedup key
+        keeps the result identical to a serial run, and safe to repeat if a process dies.
+        """
+        workers = self.policy.workers
+        bounds = client_id_bounds(self.corebanks.engine(campaign.tenant))
+        if workers <= 1 or bounds is None or bounds[1] - bounds[0] < parallel_from:
+            return self.materialize(campaign, occurrence, today, progress)
+        now = self.clock.now()
+        low, high = bounds[0], bounds[1] + 1
+        parts = workers * 8  # small parts keep both processes busy to the end and the progress bar moving
+        step = -(-(high - low) // parts)
+        ranges = [(start, min(start + step, high)) for start in range(low, high, step)]
+        total = MaterializeResult(campaign.id)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(_materialize_part, self.policy, campaign, occurrence, today, now, r) for r in ranges]
+            for future in as_completed(futures):
+                part = future.result()
+                total.audience += part.audience
+                total.created += part.created
+                total.invalid += part.invalid
+                if progress is not None:
+                    progress(part.audience)
+        total.already = total.audience - total.created
+        return total
 
 
-def opted_out_numbers(herald: Herald) -> frozenset[str]:
+def opted_out_numbers(store: Engine) -> frozenset[str]:
     """The opt-out list, read once per run: a few thousand numbers at most, checked per message."""
-    from herald.store import optouts
-
-    with herald.store.connect() as conn:
+    with store.connect() as conn:
         return frozenset(optouts.all_numbers(conn))
 
 
-def _client_id_bounds(herald: Herald, tenant: str) -> tuple[int, int] | None:
-    from sqlalchemy import func, select
-
-    from herald.corebank.schema import m_client
-
-    with herald.corebank_for(tenant).connect() as conn:
-        low, high = conn.execute(select(func.min(m_client.c.id), func.max(m_client.c.id))).one()
-    return None if low is None else (int(low), int(high))
-
-
 def _materialize_part(
-    settings: Settings,
-    campaign_id: int,
+    policy: MaterializePolicy,
+    campaign: Campaign,
     occurrence: datetime | None,
     today: date,
     now: datetime,
     client_range: tuple[int, int],
 ) -> MaterializeResult:
-    """One process's share of a parallel run (its own Herald: connections do not cross processes)."""
-    from herald.services import campaigns as campaign_service
-
-    herald = _process_herald(settings)
-    campaign = campaign_service.get(herald, campaign_id)
-    return materialize(herald, campaign, occurrence, today, now=now, client_range=client_range)
+    """One process's share of a parallel run, on its own connections."""
+    return _process_materializer(policy).materialize(campaign, occurrence, today, now=now, client_range=client_range)
 
 
-_PROCESS_HERALDS: dict[str, Herald] = {}
+_PROCESS_MATERIALIZERS: dict[str, Materializer] = {}
 
 
-def _process_herald(settings: Settings) -> Herald:
-    """One Herald per worker process, reused for each of its parts: building one checks migrations
-    and opens engines, which cost more than a small part's rows. The pool's end ends the process."""
-    key = settings.model_dump_json()
-    if key not in _PROCESS_HERALDS:
-        _PROCESS_HERALDS[key] = Herald.build(settings)
-    return _PROCESS_HERALDS[key]
+def _process_materializer(policy: MaterializePolicy) -> Materializer:
+    """One Materializer per worker process, reused for each of its parts: opening the store checks
+    migrations and opens engines, which cost more than a small part's rows. The pool's end ends the
+    process."""
+    key = repr(policy)
+    if key not in _PROCESS_MATERIALIZERS:
+        store = open_store(policy.database_url)
+        clock = SystemClock()  # only for reading office profiles: the part's `now` comes from the parent
+        _PROCESS_MATERIALIZERS[key] = Materializer(
+            store=store,
+            corebanks=CoreBanks.open(policy.tenant_urls, policy.default_tenant),
+            offices=OfficeProfiles(store, policy.default_tenant, clock.now),
+            clock=clock,
+            policy=policy,
+        )
+    return _PROCESS_MATERIALIZERS[key]
 
 
-def record_row(c: Composed, campaign: Campaign, occurrence: datetime | None, now: datetime) -> tuple[Any, ...]:
+def record_row(
+    c: Composed[AudienceRow], campaign: Campaign, occurrence: datetime | None, now: datetime
+) -> tuple[Any, ...]:
     """One row in NEW_MESSAGE_COLUMNS order."""
     row = c.row
     return (

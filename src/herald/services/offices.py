@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import Engine
 
-from herald.app import Herald
+from herald.corebank import lookups
+from herald.corebank.engines import CoreBanks
 from herald.errors import ValidationError
+from herald.services.office_profiles import OfficeProfiles
 from herald.store import offices as office_store
 
 
@@ -22,39 +24,51 @@ class OfficeProfile:
     timezone: str
 
 
-def list_offices(herald: Herald, tenant: str | None = None) -> list[OfficeProfile]:
+def list_offices(
+    *, store: Engine, corebanks: CoreBanks, default_region: str, default_timezone: str, tenant: str | None = None
+) -> list[OfficeProfile]:
     """Every office of a tenant's core-banking database; offices without a profile show the defaults."""
-    from herald.corebank.schema import m_office
-
-    key = tenant or herald.settings.tenant
-    with herald.store.connect() as conn:
+    key = corebanks.tenant(tenant)
+    with store.connect() as conn:
         profiles = office_store.profiles_of_tenant(conn, key)
-    with herald.corebank_for(key).connect() as conn:
-        offices = conn.execute(select(m_office.c.id, m_office.c.name).order_by(m_office.c.hierarchy)).all()
     out = []
-    for office_id, name in offices:
+    for office_id, name in lookups.offices_by_hierarchy(corebanks.engine(key)):
         p = profiles.get(office_id)
         out.append(
-            OfficeProfile(
-                office_id,
-                name,
-                p.region if p else herald.settings.default_region,
-                p.timezone if p else herald.settings.timezone,
-            )
+            OfficeProfile(office_id, name, p.region if p else default_region, p.timezone if p else default_timezone)
         )
     return out
 
 
 def set_profile(
-    herald: Herald, office_id: int, region: str, timezone: str, name: str | None = None, tenant: str | None = None
+    office_id: int,
+    region: str,
+    timezone: str,
+    name: str | None = None,
+    *,
+    store: Engine,
+    corebanks: CoreBanks,
+    offices: OfficeProfiles,
+    tenant: str | None = None,
 ) -> None:
-    save_profiles(herald, [OfficeProfile(office_id, name or f"Office {office_id}", region, timezone)], tenant)
+    profile = OfficeProfile(office_id, name or f"Office {office_id}", region, timezone)
+    save_profiles([profile], store=store, corebanks=corebanks, offices=offices, tenant=tenant)
 
 
-def save_profiles(herald: Herald, profiles: Iterable[OfficeProfile], tenant: str | None = None) -> None:
-    """Store (or replace) a tenant's office profiles after checking region and time zone."""
-    key = tenant or herald.settings.tenant
-    herald.corebank_for(key)  # an unknown tenant is refused before anything is stored
+def save_profiles(
+    profiles: Iterable[OfficeProfile],
+    *,
+    store: Engine,
+    corebanks: CoreBanks,
+    offices: OfficeProfiles,
+    tenant: str | None = None,
+) -> None:
+    """Store (or replace) a tenant's office profiles after checking region and time zone.
+
+    This process sees them at once; every other process (a running worker) within its
+    OfficeProfiles' freshness.
+    """
+    key = corebanks.tenant(tenant)  # an unknown tenant is refused before anything is stored
     rows = []
     for p in profiles:
         region = p.region.strip().upper()
@@ -67,6 +81,6 @@ def save_profiles(herald: Herald, profiles: Iterable[OfficeProfile], tenant: str
                 f"{p.timezone!r} is not an IANA time zone such as Africa/Kampala.", field="timezone"
             ) from None
         rows.append(office_store.StoredProfile(p.office_id, p.name, region, p.timezone))
-    with herald.store.begin() as conn:
+    with store.begin() as conn:
         office_store.replace_profiles(conn, key, rows)
-    herald.offices.forget()
+    offices.forget()

@@ -15,11 +15,12 @@ from sqlalchemy import select, update
 
 from herald.app import Herald
 from herald.domain.campaign import CampaignStatus, TriggerType
+from herald.domain.jobs import Job
 from herald.errors import TemplateError
 from herald.services import campaigns as campaign_service
 from herald.services.campaigns import Campaign
-from herald.services.materialize import MaterializeResult, materialize_all
-from herald.services.runs import Job, recorded
+from herald.services.materialize import MaterializePolicy, Materializer, MaterializeResult
+from herald.services.runs import recorded
 from herald.store.tables import campaigns
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,14 @@ def run_campaign(
         return None
     today = herald.today(campaign.timezone, occurrence or now)
     try:
-        result = materialize_all(herald, campaign, occurrence, today, progress)
+        materializer = Materializer(
+            store=herald.store,
+            corebanks=herald.corebanks,
+            offices=herald.offices,
+            clock=herald.clock,
+            policy=MaterializePolicy.of(herald.settings),
+        )
+        result = materializer.materialize_all(campaign, occurrence, today, progress)
     except TemplateError as error:
         # A template stored before herald refused it (a dotted name, a triple brace ...): this
         # occurrence messages nobody, and the other campaigns still run.
@@ -69,7 +77,7 @@ def run_campaign(
 
 def run(herald: Herald, progress: Callable[[int], None] | None = None) -> dict[str, int]:
     """One recorded run of the job over every active campaign."""
-    with recorded(herald, Job.UPDATE_OUTBOUND) as counts:
+    with recorded(herald.store, herald.clock, Job.UPDATE_OUTBOUND) as counts:
         counts.update(run_due(herald, progress))
         return counts
 

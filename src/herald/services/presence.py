@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from herald.config import Settings
 from herald.providers.gate import Gates
 from herald.store import workers
 
@@ -32,18 +31,21 @@ class Presence:
     def __init__(
         self,
         store: Engine,
-        settings: Settings,
         gates: Gates,
         now: Callable[[], datetime],
         kind: str,
+        *,
+        lease: timedelta,
+        heartbeat_seconds: float,
+        timeout: timedelta,
         settle_after: timedelta = timedelta(seconds=11),
     ) -> None:
         self.store, self.gates, self.now, self.kind = store, gates, now, kind
         self.host = socket.gethostname()
         self.id = f"{self.host}:{os.getpid()}:{secrets.token_hex(4)}"
-        self.lease = timedelta(seconds=settings.send_lease_seconds)
-        self.interval = settings.heartbeat_seconds
-        self.timeout = timedelta(seconds=settings.worker_timeout_seconds)
+        self.lease = lease  # renewed at each heartbeat for the messages this process holds
+        self.interval = heartbeat_seconds
+        self.timeout = timeout  # silent for longer: dead, its claims are settled by the others
         self.settle_after = settle_after  # how long a dead process's requests may still be on their way
         self.last_beat: datetime | None = None
         self._abandoned: set[int] = set()  # claims whose batch failed before recording: handed back at the next beat

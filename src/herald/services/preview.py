@@ -8,13 +8,14 @@ from itertools import islice
 from herald.app import Herald
 from herald.corebank.runner import run_rule
 from herald.domain.campaign import TriggerType
+from herald.domain.compose import compose
 from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
 from herald.domain.redact import redact_phones
 from herald.domain.templates import Template
 from herald.errors import ValidationError
 from herald.services.campaigns import Campaign
-from herald.services.materialize import compose, opted_out_numbers
+from herald.services.materialize import opted_out_numbers
 
 EXACT_UP_TO = 200_000
 """Audiences up to this size are rendered in full for the preview; larger ones are extrapolated."""
@@ -83,7 +84,7 @@ def preview(herald: Herald, campaign: Campaign, sample_size: int = 5) -> Preview
                 template,
                 herald.office_regions(campaign.tenant),
                 settings.default_region,
-                opted_out_numbers(herald),
+                opted_out_numbers(herald.store),
             ),
             EXACT_UP_TO,
         ):

@@ -1,48 +1,29 @@
-"""The three jobs' names, and the record of each run (when, how long, what it did)."""
+"""The record of each job run (when, how long, what it did), kept around the run itself."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Engine
 
-from herald.app import Herald
-from herald.store.tables import job_runs
+from herald.clock import Clock
+from herald.domain.jobs import Job
+from herald.store import runs as run_store
+from herald.store.runs import JobRun
 
-
-class Job(StrEnum):
-    """The seed's three jobs; the value is the name a Mifos user knows."""
-
-    UPDATE_OUTBOUND = "Update SMS Outbound with Campaign Message"
-    SEND = "Send Messages to SMS Gateway"
-    DELIVERY_REPORTS = "Get Delivery Reports from SMS Gateway"
-
-    @property
-    def slug(self) -> str:
-        return {"UPDATE_OUTBOUND": "update-outbound", "SEND": "send", "DELIVERY_REPORTS": "delivery-reports"}[self.name]
-
-    @classmethod
-    def from_slug(cls, text: str) -> Job:
-        from herald.errors import ValidationError
-
-        for job in cls:
-            if text in (job.slug, job.value, job.name.lower()):
-                return job
-        names = ", ".join(j.slug for j in cls)
-        raise ValidationError(f"Unknown job {text!r}; the jobs are: {names}.", field="job")
+__all__ = ["JobRun", "last_runs", "recent", "recorded"]
 
 
 @contextmanager
-def recorded(herald: Herald, job: Job, *, keep_idle: bool = True) -> Iterator[dict[str, Any]]:
+def recorded(store: Engine, clock: Clock, job: Job, *, keep_idle: bool = True) -> Iterator[dict[str, Any]]:
     """Record a job run once it ends; the caller fills the yielded dict with its counts.
 
     The worker passes keep_idle=False so that its many idle ticks leave no rows behind.
     """
     counts: dict[str, Any] = {}
-    started = herald.clock.now()
+    started = clock.now()
     error: str | None = None
     try:
         yield counts
@@ -51,18 +32,18 @@ def recorded(herald: Herald, job: Job, *, keep_idle: bool = True) -> Iterator[di
         raise
     finally:
         if keep_idle or error is not None or any(counts.values()):
-            with herald.store.begin() as conn:
-                conn.execute(
-                    insert(job_runs).values(
-                        job=job.slug,
-                        started_at=started,
-                        finished_at=herald.clock.now(),
-                        counts=counts,
-                        error=error,
-                    )
-                )
+            with store.begin() as conn:
+                run_store.record(conn, job, started=started, finished=clock.now(), counts=counts, error=error)
 
 
-def recent_runs(herald: Herald, limit: int = 20) -> list[Any]:
-    with herald.store.connect() as conn:
-        return list(conn.execute(select(job_runs).order_by(job_runs.c.id.desc()).limit(limit)).all())
+def recent(store: Engine, job: Job | None = None, limit: int = 20) -> list[JobRun]:
+    """The latest runs, newest first, of one job or of all three."""
+    with store.connect() as conn:
+        return run_store.recent(conn, job, limit)
+
+
+def last_runs(store: Engine) -> dict[Job, JobRun | None]:
+    """Each job's latest run (None if it never ran)."""
+    with store.connect() as conn:
+        found = run_store.latest_per_job(conn)
+    return {job: found.get(job) for job in Job}

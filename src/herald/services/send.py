@@ -28,7 +28,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from herald.app import Herald
+from sqlalchemy import Engine
+
+from herald.clock import Clock
+from herald.config import Settings
+from herald.domain.jobs import Job
 from herald.domain.phones import mask
 from herald.domain.quiet import QuietHours
 from herald.domain.retry import RetryPolicy
@@ -36,8 +40,11 @@ from herald.domain.sending import Accepted, Claimed, Failure, Retry
 from herald.errors import ProviderError
 from herald.providers.base import InDoubt, OutboundMessage, Reconciling, SendResult
 from herald.providers.gate import Gate, Gates
+from herald.providers.registry import Providers
 from herald.services.loop import run_loop
-from herald.services.runs import Job, recorded
+from herald.services.office_profiles import OfficeProfiles
+from herald.services.presence import Presence
+from herald.services.runs import recorded
 from herald.store import messages as message_store
 from herald.store import optouts
 from herald.store import reports as report_store
@@ -73,36 +80,68 @@ class _Outcome:
         }
 
 
+@dataclass(frozen=True)
+class SendPolicy:
+    """The settings the send job follows: batch and concurrency, leases, retries, quiet hours."""
+
+    batch_size: int = 500
+    concurrency: int = 16  # batches in flight at once
+    lease_seconds: float = 60.0  # at least; never shorter than the slowest request could take
+    max_attempts: int = 5
+    retry_base_seconds: float = 30.0
+    quiet_hours: str | None = None  # local hours with no sending, e.g. "21:00-07:30"
+    timezone: str = "Africa/Nairobi"  # the local time of offices without a profile
+
+    @classmethod
+    def of(cls, settings: Settings) -> SendPolicy:
+        return cls(
+            batch_size=settings.send_batch_size,
+            concurrency=settings.send_concurrency,
+            lease_seconds=settings.send_lease_seconds,
+            max_attempts=settings.max_attempts,
+            retry_base_seconds=settings.retry_base_seconds,
+            quiet_hours=settings.quiet_hours,
+            timezone=settings.timezone,
+        )
+
+
 class Sender:
     """Sends through the process's shared gates and presence; cheap to make, holds no state of its own."""
 
-    def __init__(self, herald: Herald, rng: random.Random | None = None) -> None:
-        self.herald = herald
-        settings = herald.settings
-        self.policy = RetryPolicy(settings.max_attempts, settings.retry_base_seconds)
+    def __init__(
+        self,
+        *,
+        store: Engine,
+        providers: Providers,
+        gates: Gates,
+        presence: Presence,
+        clock: Clock,
+        offices: OfficeProfiles,
+        policy: SendPolicy,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store, self.providers, self.gates, self.presence = store, providers, gates, presence
+        self.clock, self.offices, self.send_policy = clock, offices, policy
+        self.retry = RetryPolicy(policy.max_attempts, policy.retry_base_seconds)
         self.rng = rng or random.Random()
-        self.quiet = QuietHours.parse(settings.quiet_hours) if settings.quiet_hours else None
+        self.quiet = QuietHours.parse(policy.quiet_hours) if policy.quiet_hours else None
         self.stopping = False  # set on SIGTERM: claim nothing more, hand over nothing more
 
-    @property
-    def gates(self) -> Gates:
-        return self.herald.gates
-
     def gate(self, name: str) -> Gate:
-        return self.herald.gates[name]
+        return self.gates[name]
 
     @property
     def lease(self) -> timedelta:
         """The claim's lease: never shorter than the slowest request could take, plus a margin."""
-        slowest = max((c.timeout for c in self.herald.provider_settings.values()), default=10.0)
-        return timedelta(seconds=max(self.herald.settings.send_lease_seconds, 2 * slowest + 5))
+        slowest = max((c.timeout for c in self.providers.settings.values()), default=10.0)
+        return timedelta(seconds=max(self.send_policy.lease_seconds, 2 * slowest + 5))
 
     def _office_filter(self, now: datetime) -> OfficeFilter | None:
         if self.quiet is None:
             return None
-        profiles = self.herald.office_timezones()
+        profiles = self.offices.timezones(None)
         quiet = frozenset(o for o, tz in profiles.items() if self._is_quiet(now, tz))
-        return OfficeFilter(quiet, self._is_quiet(now, self.herald.settings.timezone), frozenset(profiles))
+        return OfficeFilter(quiet, self._is_quiet(now, self.send_policy.timezone), frozenset(profiles))
 
     def _is_quiet(self, now: datetime, timezone: str) -> bool:
         assert self.quiet is not None
@@ -116,7 +155,7 @@ class Sender:
         With `max_seconds` the pass ends after that long even with a backlog left (the worker lets
         the other jobs run, then comes back at once); `more` in the counts says so.
         """
-        settings = self.herald.settings
+        policy = self.send_policy
         totals: dict[str, int] = defaultdict(int)
         in_flight: set[asyncio.Task[dict[str, int]]] = set()
         claimed_total = 0
@@ -135,18 +174,18 @@ class Sender:
                 for key, value in task.result().items():
                     totals[key] += value
 
-        async with self.herald.presence.alive():
+        async with self.presence.alive():
             try:
                 while not self.stopping and (limit is None or claimed_total < limit):
                     if until is not None and loop.time() >= until:
                         more = True
                         break
-                    if not self.herald.presence.fresh(self.herald.clock.now()):
+                    if not self.presence.fresh(self.clock.now()):
                         # Our heartbeat is not being written (the database is away): claim nothing until it is.
                         log.warning("the heartbeat is stale; sending pauses until it is written again")
                         more = True
                         break
-                    room = settings.send_batch_size if limit is None else limit - claimed_total
+                    room = policy.batch_size if limit is None else limit - claimed_total
                     batches = await asyncio.to_thread(self._claim, room, first)
                     first = False
                     if not batches:
@@ -161,7 +200,7 @@ class Sender:
                             budget.holding += len(batch)
                         claimed_total += len(batch)
                         in_flight.add(asyncio.create_task(self.send_batch(batch, budget)))
-                    while len(in_flight) >= settings.send_concurrency:
+                    while len(in_flight) >= policy.concurrency:
                         done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
                         collect(done)
                 if in_flight:
@@ -178,14 +217,13 @@ class Sender:
 
     def _claim(self, room: int, orphans: bool = False) -> list[tuple[list[Claimed], Gate | None]]:
         """Claim for each provider what it can take now, in one write transaction (runs in a thread)."""
-        herald = self.herald
-        now = herald.clock.now()
+        now = self.clock.now()
         offices = self._office_filter(now)
         lease = self.lease
-        worker = herald.presence.id
+        worker = self.presence.id
         batches: list[tuple[list[Claimed], Gate | None]] = []
-        with herald.store.begin() as conn:
-            for name in herald.providers:
+        with self.store.begin() as conn:
+            for name in self.providers:
                 if room <= 0:
                     break
                 size, campaign_fallbacks, gate = self._claim_size(name, now, room)
@@ -205,7 +243,7 @@ class Sender:
                     room -= len(batch)
                     batches.append((batch, gate))
             if orphans:  # messages of a provider removed from the configuration: claimed to say why they wait
-                found = message_store.claim_orphans(conn, now, min(room, 100), lease, list(herald.providers), worker)
+                found = message_store.claim_orphans(conn, now, min(room, 100), lease, list(self.providers), worker)
                 if found:
                     batches.append((found, None))
         return batches
@@ -214,28 +252,25 @@ class Sender:
         """How many of `name`'s messages to claim now, whether only those of campaigns with a usable
         fallback, and the gate whose budget they take."""
         gate = self.gate(name)
-        config = self.herald.provider_settings.get(name)
-        chain = [n for n in (config.fallback if config else None, self.herald.settings.fallback_provider) if n]
+        config = self.providers.settings.get(name)
+        chain = [n for n in (config.fallback if config else None, self.providers.fallback) if n]
         route: Gate | None = gate if gate.accepting(now) else None
         campaign_fallbacks: list[str] | None = None
         if route is None:
-            route = next(
-                (self.gate(n) for n in chain if n in self.herald.providers and self.gate(n).accepting(now)), None
-            )
+            route = next((self.gate(n) for n in chain if n in self.providers and self.gate(n).accepting(now)), None)
         if route is None:
-            usable = [n for n in self.herald.providers if n != name and self.gate(n).accepting(now)]
+            usable = [n for n in self.providers if n != name and self.gate(n).accepting(now)]
             if not usable:
                 return 0, None, gate
             campaign_fallbacks, route = usable, self.gate(usable[0])
         budget = route.budget(self.lease)
         size = room if budget is None else min(room, budget - route.holding)
-        return min(size, self.herald.settings.send_batch_size), campaign_fallbacks, route
+        return min(size, self.send_policy.batch_size), campaign_fallbacks, route
 
     # -- one batch --------------------------------------------------------------------------------
 
     async def send_batch(self, batch: list[Claimed], budget: Gate | None = None) -> dict[str, int]:
         """Route, send and record one claimed batch (`budget`: the gate whose claim budget it took)."""
-        herald = self.herald
         outcome = _Outcome()
         try:
             blocked = await asyncio.to_thread(self._opted_out, [m.mobile_no for m in batch])
@@ -247,7 +282,7 @@ class Sender:
                 by_provider[m.provider].append(m)
             jobs: list[Awaitable[None]] = []
             for primary, group in by_provider.items():
-                adapter = herald.providers.get(primary)  # a provider removed from the configuration: see _deliver
+                adapter = self.providers.get(primary)  # a provider removed from the configuration: see _deliver
                 size = max(adapter.max_batch if adapter is not None else 100, 1)
                 jobs.extend(self._deliver(primary, group[i : i + size], outcome) for i in range(0, len(group), size))
             await asyncio.gather(*jobs)
@@ -255,7 +290,7 @@ class Sender:
         except BaseException:
             # Whatever was not recorded stays claimed by us: hand it back (in doubt) at the next heartbeat,
             # or it would be renewed for as long as this process lives.
-            self.herald.presence.abandon([m.id for m in batch])
+            self.presence.abandon([m.id for m in batch])
             raise
         finally:
             if budget is not None:
@@ -275,12 +310,12 @@ class Sender:
                 await asyncio.sleep(0.5 * 2**attempt)
 
     def _opted_out(self, numbers: list[str]) -> set[str]:
-        with self.herald.store.connect() as conn:
+        with self.store.connect() as conn:
             return optouts.contains(conn, numbers)
 
     def _record(self, outcome: _Outcome) -> None:
-        now = self.herald.clock.now()
-        with self.herald.store.begin() as conn:
+        now = self.clock.now()
+        with self.store.begin() as conn:
             message_store.mark_accepted(conn, outcome.accepted, now)
             report_store.adopt_parked(conn, [(a.provider, a.external_id) for a in outcome.accepted], now)
             message_store.reschedule(conn, outcome.retries, now)
@@ -302,9 +337,9 @@ class Sender:
             return batch
         found_ids: set[int] = set()
         unasked: dict[int, tuple[datetime, str]] = {}  # could not be asked somewhere: until when, why
-        now = self.herald.clock.now()
+        now = self.clock.now()
         for name in dict.fromkeys(n for m in doubtful for n in self._candidates(m.provider, m.fallback)):
-            provider = self.herald.provider(name)
+            provider = self.providers.named(name)
             if not isinstance(provider, Reconciling):
                 continue
             asked = [m for m in doubtful if m.id not in found_ids and name in self._candidates(m.provider, m.fallback)]
@@ -322,7 +357,7 @@ class Sender:
                     found = await provider.lookup(questions)
             except ProviderError as exc:
                 log.warning("cannot ask %s about %d messages of unknown outcome: %s", name, len(asked), exc)
-                wait = now + timedelta(seconds=self.herald.settings.retry_base_seconds)
+                wait = now + timedelta(seconds=self.send_policy.retry_base_seconds)
                 if exc.throttled:
                     wait = max(wait, gate.throttled(now, exc.retry_after))
                 for m in asked:
@@ -341,21 +376,20 @@ class Sender:
 
     def _candidates(self, primary: str, campaign_fallback: str | None) -> list[str]:
         """The primary, then the fallbacks in order of precedence: campaign, provider, global."""
-        config = self.herald.provider_settings.get(primary)
+        config = self.providers.settings.get(primary)
         chain = [
             primary,
             campaign_fallback,
             config.fallback if config else None,
-            self.herald.settings.fallback_provider,
+            self.providers.fallback,
         ]
-        return [p for p in dict.fromkeys(chain) if p is not None and p in self.herald.providers]
+        return [p for p in dict.fromkeys(chain) if p is not None and p in self.providers]
 
     async def _deliver(self, primary: str, chunk: list[Claimed], outcome: _Outcome) -> None:
         """Send one chunk along its provider chain: a known failure moves on to the next provider, an
         unknown outcome never does (the next attempt asks first)."""
-        herald = self.herald
         candidates = self._candidates(primary, chunk[0].fallback)
-        now = herald.clock.now()
+        now = self.clock.now()
         if not candidates:  # its provider is gone from the configuration and nothing falls back
             text = f"provider {primary!r} is not configured; add it back or give the campaign a fallback"
             outcome.retries += [_held(m, now + MISCONFIGURED_WAIT, "NO_PROVIDER", text) for m in chunk]
@@ -365,7 +399,7 @@ class Sender:
         last: dict[int, ProviderError] = {}
         for position, name in enumerate(candidates):
             gate = self.gate(name)
-            now = herald.clock.now()
+            now = self.clock.now()
             if gate.paused(now) or not gate.breaker.allows(now):
                 continue
             probing = gate.cautious
@@ -389,7 +423,7 @@ class Sender:
             if not pending:
                 outcome.failovers += int(position > 0 and bool(answered))
                 return
-        now = herald.clock.now()
+        now = self.clock.now()
         why = self.gate(candidates[0]).last_error  # the primary's last failure, for messages never tried
         reopen = max(min((self._reopens(n, now) for n in candidates), default=now), now + timedelta(seconds=1))
         for m in pending:
@@ -420,7 +454,7 @@ class Sender:
         last: dict[int, ProviderError],
     ) -> list[Claimed]:
         """Record what is settled by these answers; return the messages the next provider may try."""
-        now = self.herald.clock.now()
+        now = self.clock.now()
         onward: list[Claimed] = []
         answered = failing = throttled = 0
         for m, result in zip(chunk, results, strict=True):
@@ -470,7 +504,7 @@ class Sender:
 
     def _retry_or_fail(self, m: Claimed, error: ProviderError, outcome: _Outcome, now: datetime) -> None:
         text = error.text or error.message
-        delay = self.policy.delay(m.attempts, self.rng.random())
+        delay = self.retry.delay(m.attempts, self.rng.random())
         if error.retry_after is not None and delay is not None:
             delay = max(delay, timedelta(seconds=error.retry_after))
         unknown = error.outcome_unknown or m.in_doubt
@@ -494,7 +528,7 @@ class Sender:
             for start in range(0, len(outbound), step):
                 piece = outbound[start : start + step]
                 await gate.admit(len(piece))
-                if self.stopping or not self.herald.presence.fresh(self.herald.clock.now()):
+                if self.stopping or not self.presence.fresh(self.clock.now()):
                     results += [None] * (len(outbound) - start)
                     break
                 calls.append(asyncio.create_task(self._call(name, piece)))
@@ -505,7 +539,7 @@ class Sender:
         """One send() of the adapter. Every adapter bounds each request by its provider's `timeout` (a
         hang comes back as a TIMEOUT in doubt); a bound on the whole call here would cut off requests
         still waiting for a free connection and put a healthy chunk in doubt."""
-        provider = self.herald.provider(name)
+        provider = self.providers.named(name)
         try:
             return await provider.send(piece)
         except ProviderError as exc:
@@ -529,21 +563,17 @@ def _waiting(m: Claimed, until: datetime, why: str) -> Retry:
     return Retry(m.id, until, "IN_DOUBT", f"waiting to learn whether it was sent ({why})", counted=False, in_doubt=True)
 
 
-async def send_pending(herald: Herald, limit: int | None = None) -> dict[str, int]:
-    """One pass of sending (the CLI's one-off run)."""
-    return await Sender(herald).run(limit)
-
-
-def run(herald: Herald, limit: int | None = None) -> dict[str, int]:
-    """One recorded run of the job, providers closed afterwards (their connections belong to this loop)."""
+def run(sender: Sender, limit: int | None = None) -> dict[str, int]:
+    """One recorded run of the job (the CLI's one-off run), providers closed afterwards (their
+    connections belong to this loop) and this process's presence left."""
 
     async def once() -> dict[str, int]:
         try:
-            return await send_pending(herald, limit)
+            return await sender.run(limit)
         finally:
-            await herald.close_providers()
-            await asyncio.to_thread(herald.presence.leave)
+            await sender.providers.close()
+            await asyncio.to_thread(sender.presence.leave)
 
-    with recorded(herald, Job.SEND) as counts:
+    with recorded(sender.store, sender.clock, Job.SEND) as counts:
         counts.update(run_loop(once()))
         return counts

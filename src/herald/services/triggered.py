@@ -15,12 +15,13 @@ from sqlalchemy import select
 from herald.app import Herald
 from herald.corebank.event_rules import run_triggered
 from herald.domain.campaign import CampaignStatus, TriggerType
+from herald.domain.compose import compose
 from herald.domain.message import MessageStatus
 from herald.domain.templates import Template
 from herald.rules.catalog import rules_for_event
 from herald.services import campaigns as campaign_service
 from herald.services.hooks import FineractEvent
-from herald.services.materialize import compose, opted_out_numbers, record_row
+from herald.services.materialize import opted_out_numbers, record_row
 from herald.store import messages as message_store
 from herald.store.tables import campaigns, messages
 
@@ -49,7 +50,7 @@ def materialize_event(herald: Herald, event: FineractEvent) -> dict[str, Any]:
     if not ids:
         return result
     now = herald.clock.now()
-    blocked = opted_out_numbers(herald)
+    blocked = opted_out_numbers(herald.store)
     for cid in ids:
         campaign = campaign_service.get(herald, cid)
         today = herald.today(None, event.at or now)

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Path, Request, Response
 
 from herald.api.v1.providers import check, describe
 from herald.app import Herald
+from herald.domain.jobs import Job
 from herald.services.audit import Actor
 from herald.services.auth import Role
-from herald.services.on_demand import last_runs, recent, run_now
-from herald.services.runs import Job
+from herald.services.runs import last_runs, recent
 from herald.web.pages import Form, PageRoute, acting, render, see_other, viewer
+from herald.worker import run_now
 
 RECENT_RUNS = 15
 
@@ -24,7 +25,7 @@ def router(herald: Herald) -> APIRouter:
     @pages.get("/jobs")
     def jobs_page(request: Request) -> Response:
         viewer(request)
-        return render(request, "jobs.html", jobs=last_runs(herald), runs=recent(herald, None, RECENT_RUNS))
+        return render(request, "jobs.html", jobs=last_runs(herald.store), runs=recent(herald.store, None, RECENT_RUNS))
 
     @pages.post("/jobs/{slug}/run")
     async def run_job(request: Request, slug: Annotated[str, Path(max_length=40)], form: Form) -> Response:

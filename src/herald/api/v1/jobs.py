@@ -10,10 +10,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from herald.app import Herald
+from herald.domain.jobs import Job
 from herald.http.auth import CampaignManager, Viewer
 from herald.services.audit import Actor
-from herald.services.on_demand import JobRun, last_runs, recent, run_now
-from herald.services.runs import Job
+from herald.services.runs import JobRun, last_runs, recent
+from herald.worker import run_now
 
 
 class JobSlug(StrEnum):
@@ -61,7 +62,7 @@ def router(herald: Herald) -> APIRouter:
     def list_jobs(user: Viewer) -> list[JobOut]:
         return [
             JobOut(job=job.slug, name=job.value, lastRun=RunOut.of(run) if run else None)
-            for job, run in last_runs(herald).items()
+            for job, run in last_runs(herald.store).items()
         ]
 
     @api.get("/runs", summary="Recent runs with their counts and durations, newest first")
@@ -71,7 +72,7 @@ def router(herald: Herald) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=500)] = 20,
     ) -> list[RunOut]:
         wanted = Job.from_slug(job.value) if job is not None else None
-        return [RunOut.of(r) for r in recent(herald, wanted, limit)]
+        return [RunOut.of(r) for r in recent(herald.store, wanted, limit)]
 
     @api.post("/{job}/run", summary="Run one job once, now; answers when it is done, with its counts")
     async def run(user: CampaignManager, job: JobSlug) -> RunOut:
