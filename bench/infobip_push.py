@@ -125,7 +125,7 @@ def baseline(folder: Path, payloads: list[bytes]) -> float:
     """The same reports applied by `reports.record` directly, one transaction per batch."""
     from herald.app import Herald
     from herald.config import Settings
-    from herald.providers.base import DeliveryReport
+    from herald.domain.reports import DeliveryReport
     from herald.store import reports as report_store
 
     env = environment(folder, "baseline.sqlite")

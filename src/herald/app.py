@@ -12,7 +12,8 @@ from herald.clock import Clock, SystemClock
 from herald.config import Settings
 from herald.corebank.engines import CoreBanks
 from herald.domain.calendar import BusinessCalendar
-from herald.providers.base import DeliveryReport, InboundMessage, Provider
+from herald.domain.reports import DeliveryReport, InboundMessage
+from herald.providers.base import Provider
 from herald.providers.config import ProviderSettings, SimulatorSettings, load_providers
 from herald.providers.gate import Gates
 from herald.providers.registry import Providers, build_provider

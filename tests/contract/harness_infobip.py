@@ -12,10 +12,11 @@ from pydantic import SecretStr
 
 from herald.clock import ManualClock
 from herald.domain.message import MessageStatus
+from herald.domain.reports import DeliveryReport
 from herald.fakes.infobip import FakeInfobip, Injection
 from herald.fakes.infobip_wire import ERRORS, inbound, report, timestamp
 from herald.providers import infobip
-from herald.providers.base import DeliveryReport, Provider, WebhookRequest
+from herald.providers.base import Provider, WebhookRequest
 from herald.providers.config import InfobipSettings
 from herald.providers.registry import build_provider
 from tests.contract.harness import Capabilities, Fault

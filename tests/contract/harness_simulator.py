@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from herald.clock import ManualClock
 from herald.domain.message import MessageStatus
+from herald.domain.reports import DeliveryReport
 from herald.errors import ProviderError
-from herald.providers.base import DeliveryReport, OutboundMessage, SendResult, WebhookRequest
+from herald.providers.base import OutboundMessage, SendResult, WebhookRequest
 from herald.providers.simulator import FAILURE_CODES, Simulator, SimulatorConfig
 from tests.contract.harness import Capabilities, Fault
 

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from herald.domain.message import MessageStatus
+from herald.domain.reports import DeliveryReport
 from herald.fakes.smsc import FakeSmsc, SmscFault
-from herald.providers.base import DeliveryReport, WebhookRequest
+from herald.providers.base import WebhookRequest
 from herald.providers.config import SmppSettings
 from herald.providers.smpp import COMMAND_STATUS, SmppProvider, build
 from herald.providers.smpp_receipts import MESSAGE_STATES

@@ -16,8 +16,8 @@ from herald.clock import ManualClock
 from herald.config import Settings
 from herald.domain.breaker import BreakerState
 from herald.domain.message import MessageStatus
+from herald.domain.reports import DeliveryReport
 from herald.domain.sending import Accepted
-from herald.providers.base import DeliveryReport
 from herald.providers.simulator import Simulator
 from herald.services import campaigns, offices, outbound
 from herald.services.campaigns import CampaignRequest

@@ -12,9 +12,9 @@ from sqlalchemy import Engine, insert, select
 
 from herald.domain.campaign import CampaignStatus, TriggerType
 from herald.domain.message import MessageStatus
+from herald.domain.reports import DeliveryReport
 from herald.domain.sending import Accepted
 from herald.errors import ConfigurationError
-from herald.providers.base import DeliveryReport
 from herald.store import messages as store
 from herald.store.database import current_revision, head_revision, make_engine, open_store, upgrade
 from herald.store.messages import NEW_MESSAGE_COLUMNS

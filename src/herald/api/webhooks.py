@@ -20,9 +20,10 @@ from sqlalchemy import Column, String
 from herald.app import Herald
 from herald.domain import wire
 from herald.domain.phones import mask
+from herald.domain.reports import DeliveryReport
 from herald.errors import HeraldError, WebhookError
 from herald.http.errors import error_response
-from herald.providers.base import DeliveryReport, WebhookBatch, WebhookRequest
+from herald.providers.base import WebhookBatch, WebhookRequest
 from herald.store import optouts
 from herald.store import reports as report_store
 from herald.store.tables import messages

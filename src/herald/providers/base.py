@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from herald.domain.message import MessageStatus
+from herald.domain.reports import DeliveryReport, InboundMessage
 from herald.errors import ProviderError
 
 
@@ -47,27 +47,6 @@ class SendResult:
     @property
     def accepted(self) -> bool:
         return self.error is None and self.external_id is not None
-
-
-@dataclass(frozen=True)
-class DeliveryReport:
-    """A provider's news about a message it accepted (SENT, DELIVERED or FAILED)."""
-
-    external_id: str
-    status: MessageStatus
-    at: datetime
-    error_code: str | None = None
-    error_text: str | None = None
-    opted_out: bool = False  # the failure says the recipient unsubscribed: herald adds the number to its opt-out list
-
-
-@dataclass(frozen=True)
-class InboundMessage:
-    """A message a client sent back (a STOP, a question), as the provider delivered it."""
-
-    from_number: str
-    text: str
-    at: datetime
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,9 @@ import aiohttp
 from herald.domain import wire
 from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
+from herald.domain.reports import DeliveryReport, InboundMessage
 from herald.errors import ProviderError, WebhookError
 from herald.providers.base import (
-    DeliveryReport,
-    InboundMessage,
     InboundSink,
     InDoubt,
     OutboundMessage,

@@ -13,15 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from herald.domain.message import MessageStatus
+from herald.domain.reports import DeliveryReport
 from herald.errors import ProviderError, WebhookError
-from herald.providers.base import (
-    DeliveryReport,
-    OutboundMessage,
-    ProviderCheck,
-    SendResult,
-    WebhookBatch,
-    WebhookRequest,
-)
+from herald.providers.base import OutboundMessage, ProviderCheck, SendResult, WebhookBatch, WebhookRequest
 
 # Failure reasons with the error codes an operator would see (Twilio's 3000x family, which
 # Mifos users meet most), weighted roughly as real traffic fails.

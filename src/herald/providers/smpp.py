@@ -21,12 +21,11 @@ from enum import StrEnum
 
 from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
+from herald.domain.reports import DeliveryReport, InboundMessage
 from herald.domain.segments import Encoding, gsm7_encode, split_parts
 from herald.errors import ProviderError, WebhookError
 from herald.providers import smpp_pdu as p
 from herald.providers.base import (
-    DeliveryReport,
-    InboundMessage,
     InboundSink,
     OutboundMessage,
     ProviderCheck,

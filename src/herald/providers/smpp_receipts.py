@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from herald.domain.message import MessageStatus
+from herald.domain.reports import DeliveryReport
 from herald.providers import smpp_pdu as p
-from herald.providers.base import DeliveryReport
 
 MESSAGE_STATES: dict[int, tuple[str, MessageStatus, str]] = {
     1: ("ENROUTE", MessageStatus.SENT, "in transit"),

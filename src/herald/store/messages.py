@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql
 
 from herald.domain.campaign import CampaignStatus
 from herald.domain.message import MessageStatus, sources_of
+from herald.domain.reports import DeliveryReport
 from herald.domain.sending import Accepted, Claimed, Failure, Retry
-from herald.providers.base import DeliveryReport
 from herald.store.tables import campaigns, messages
 
 NEW_MESSAGE_COLUMNS = (

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from herald.domain.phones import PhoneNumber, normalize
-from herald.providers.base import InboundMessage
+from herald.domain.reports import InboundMessage
 from herald.store.tables import opt_outs
 
 STOP_WORDS = frozenset(

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, insert, or_, select, tuple_
 
 from herald.domain.message import MessageStatus
-from herald.providers.base import DeliveryReport
+from herald.domain.reports import DeliveryReport
 from herald.store import optouts
 from herald.store.messages import apply_reports
 from herald.store.tables import messages, parked_reports
