@@ -5,9 +5,10 @@ The shape of one pass, and why each step is there:
   take within half a lease at this process's share of its rate limit, and only for providers that
   could take a request now (breaker closed or ready to probe, not paused), else for the fallback
   that would take them. The lease is renewed by this process's heartbeat while it holds them.
-- **Ask first.** A message whose earlier attempt has no known outcome is looked up at every
-  provider that may have it (Twilio's message list, Infobip's logs); only a "no" lets it go out
-  again or to a fallback. A provider that cannot be asked now keeps it waiting, attempt given back.
+- **Ask first** (services/reconcile.py). A message whose earlier attempt has no known outcome is
+  looked up at every provider that may have it (Twilio's message list, Infobip's logs); only a
+  "no" lets it go out again or to a fallback. A provider that cannot be asked now keeps it
+  waiting, attempt given back.
 - **Send** through the process's one gate per provider (rate share, requests in flight, breaker),
   and only while this process's heartbeat is fresh, so nobody settles its claims mid-request.
 - **Decide** per answer: accepted; permanent failure; "slow down" (the provider is paused for its
@@ -38,12 +39,13 @@ from herald.domain.quiet import QuietHours
 from herald.domain.retry import RetryPolicy
 from herald.domain.sending import Accepted, Claimed, Failure, Retry
 from herald.errors import ProviderError
-from herald.providers.base import InDoubt, OutboundMessage, Reconciling, SendResult
+from herald.providers.base import OutboundMessage, SendResult
 from herald.providers.gate import Gate, Gates
 from herald.providers.registry import Providers
 from herald.services.loop import run_loop
 from herald.services.office_profiles import OfficeProfiles
 from herald.services.presence import Presence
+from herald.services.reconcile import Reconciler, provider_chain, reopens
 from herald.services.runs import recorded
 from herald.store import messages as message_store
 from herald.store import optouts
@@ -126,6 +128,9 @@ class Sender:
         self.rng = rng or random.Random()
         self.quiet = QuietHours.parse(policy.quiet_hours) if policy.quiet_hours else None
         self.stopping = False  # set on SIGTERM: claim nothing more, hand over nothing more
+        self.reconciler = Reconciler(
+            providers=providers, gates=gates, clock=clock, retry_base_seconds=policy.retry_base_seconds
+        )
 
     def gate(self, name: str) -> Gate:
         return self.gates[name]
@@ -276,7 +281,11 @@ class Sender:
             blocked = await asyncio.to_thread(self._opted_out, [m.mobile_no for m in batch])
             sendable = [m for m in batch if m.mobile_no not in blocked]
             outcome.invalid = [m.id for m in batch if m.mobile_no in blocked]
-            sendable = await self._reconcile(sendable, outcome)
+            reconciled = await self.reconciler.reconcile(sendable)
+            outcome.accepted += reconciled.found
+            outcome.settled += len(reconciled.found)
+            outcome.retries += reconciled.waiting
+            sendable = reconciled.to_send
             by_provider: dict[str, list[Claimed]] = defaultdict(list)
             for m in sendable:
                 by_provider[m.provider].append(m)
@@ -323,67 +332,8 @@ class Sender:
             message_store.mark_invalid(conn, outcome.invalid, "opted out", now)
             optouts.add(conn, outcome.unsubscribed, source="provider", detail="unsubscribed (send refused)", now=now)
 
-    async def _reconcile(self, batch: list[Claimed], outcome: _Outcome) -> list[Claimed]:
-        """Ask the providers about messages whose earlier attempts have no known outcome; return those to send.
-
-        Every provider the message may have gone to is asked (its primary and fallbacks), about
-        every attempt since the first one in doubt. One that already has it: adopted, not sent
-        again. One that cannot be asked now (down, breaker open, no answer): the message waits with
-        its attempt given back. SMPP and the simulator cannot be asked at all (README: what herald
-        does then), so for them the message goes out again.
-        """
-        doubtful = [m for m in batch if m.in_doubt]
-        if not doubtful:
-            return batch
-        found_ids: set[int] = set()
-        unasked: dict[int, tuple[datetime, str]] = {}  # could not be asked somewhere: until when, why
-        now = self.clock.now()
-        for name in dict.fromkeys(n for m in doubtful for n in self._candidates(m.provider, m.fallback)):
-            provider = self.providers.named(name)
-            if not isinstance(provider, Reconciling):
-                continue
-            asked = [m for m in doubtful if m.id not in found_ids and name in self._candidates(m.provider, m.fallback)]
-            if not asked:
-                continue
-            gate = self.gate(name)
-            if not gate.accepting(now):
-                reopens = max(self._reopens(name, now), now + timedelta(seconds=1))
-                for m in asked:
-                    unasked.setdefault(m.id, (reopens, f"{name} cannot be asked now"))
-                continue
-            questions = [InDoubt(m.id, m.mobile_no, m.body, m.attempts - 1, m.in_doubt_since or now) for m in asked]
-            try:
-                async with gate.slots:
-                    found = await provider.lookup(questions)
-            except ProviderError as exc:
-                log.warning("cannot ask %s about %d messages of unknown outcome: %s", name, len(asked), exc)
-                wait = now + timedelta(seconds=self.send_policy.retry_base_seconds)
-                if exc.throttled:
-                    wait = max(wait, gate.throttled(now, exc.retry_after))
-                for m in asked:
-                    unasked.setdefault(m.id, (wait, str(exc.text or exc.message)))
-                continue
-            for m in asked:
-                if m.id in found:
-                    outcome.accepted.append(Accepted(m.id, name, found[m.id]))
-                    found_ids.add(m.id)
-        outcome.settled += len(found_ids)
-        if found_ids:
-            log.info("%d messages of unknown outcome found at their provider, not sent again", len(found_ids))
-        waiting = {m.id for m in doubtful if m.id in unasked and m.id not in found_ids}
-        outcome.retries += [_waiting(m, *unasked[m.id]) for m in doubtful if m.id in waiting]
-        return [m for m in batch if m.id not in found_ids and m.id not in waiting]
-
     def _candidates(self, primary: str, campaign_fallback: str | None) -> list[str]:
-        """The primary, then the fallbacks in order of precedence: campaign, provider, global."""
-        config = self.providers.settings.get(primary)
-        chain = [
-            primary,
-            campaign_fallback,
-            config.fallback if config else None,
-            self.providers.fallback,
-        ]
-        return [p for p in dict.fromkeys(chain) if p is not None and p in self.providers]
+        return provider_chain(self.providers, primary, campaign_fallback)
 
     async def _deliver(self, primary: str, chunk: list[Claimed], outcome: _Outcome) -> None:
         """Send one chunk along its provider chain: a known failure moves on to the next provider, an
@@ -441,8 +391,7 @@ class Sender:
                 self._retry_or_fail(m, error, outcome, now)
 
     def _reopens(self, name: str, now: datetime) -> datetime:
-        gate = self.gate(name)
-        return max(gate.paused_until or now, gate.breaker.reopens_at() or now)
+        return reopens(self.gate(name), now)
 
     def _judge(
         self,
@@ -556,11 +505,6 @@ class Sender:
 def _held(m: Claimed, until: datetime, code: str | None, text: str | None) -> Retry:
     """Not handed to any provider: waits until `until` with its attempt given back."""
     return Retry(m.id, until, code, text, counted=False, in_doubt=m.in_doubt)
-
-
-def _waiting(m: Claimed, until: datetime, why: str) -> Retry:
-    """In doubt and not yet asked: waits, attempt given back, still in doubt."""
-    return Retry(m.id, until, "IN_DOUBT", f"waiting to learn whether it was sent ({why})", counted=False, in_doubt=True)
 
 
 def run(sender: Sender, limit: int | None = None) -> dict[str, int]:

@@ -1,0 +1,112 @@
+"""Asking first: messages whose earlier attempt has no known outcome are looked up at their providers before any resend.
+
+A claimed message still marked in flight (its worker died, or its request got no answer) may
+already be at a provider. Every provider it may have gone to (its primary and fallbacks) that can
+be asked (Twilio's message list, Infobip's logs) is asked about every attempt since the doubt
+began. One that already holds it: adopted, never sent again. One that cannot be asked now (down,
+breaker open, no answer): the message waits with its attempt given back, still in doubt. SMPP and
+the simulator cannot be asked at all (README: what herald does then), so for them it goes out again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from herald.clock import Clock
+from herald.domain.sending import Accepted, Claimed, Retry
+from herald.errors import ProviderError
+from herald.providers.base import InDoubt, Reconciling
+from herald.providers.gate import Gate, Gates
+from herald.providers.registry import Providers
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Reconciled:
+    """What asking settled: found at a provider, waiting to be asked, and the rest (to send)."""
+
+    found: list[Accepted] = field(default_factory=list)
+    waiting: list[Retry] = field(default_factory=list)
+    to_send: list[Claimed] = field(default_factory=list)
+
+
+def provider_chain(providers: Providers, primary: str, campaign_fallback: str | None) -> list[str]:
+    """The primary, then the fallbacks in order of precedence: campaign, provider, global (configured ones only)."""
+    config = providers.settings.get(primary)
+    chain = [
+        primary,
+        campaign_fallback,
+        config.fallback if config else None,
+        providers.fallback,
+    ]
+    return [p for p in dict.fromkeys(chain) if p is not None and p in providers]
+
+
+def reopens(gate: Gate, now: datetime) -> datetime:
+    """When the gate takes requests again: the end of its pause or of its open breaker (`now` if neither)."""
+    return max(gate.paused_until or now, gate.breaker.reopens_at() or now)
+
+
+class Reconciler:
+    """Asks the providers about the in-doubt messages of a claimed batch, through the process's gates."""
+
+    def __init__(self, *, providers: Providers, gates: Gates, clock: Clock, retry_base_seconds: float) -> None:
+        self.providers, self.gates, self.clock = providers, gates, clock
+        self.retry_base = timedelta(seconds=retry_base_seconds)  # how long one that could not be asked waits
+
+    async def reconcile(self, batch: list[Claimed]) -> Reconciled:
+        """Ask about the batch's messages in doubt; the ones neither found nor waiting are to be sent."""
+        doubtful = [m for m in batch if m.in_doubt]
+        if not doubtful:
+            return Reconciled(to_send=batch)
+        result = Reconciled()
+        found_ids: set[int] = set()
+        unasked: dict[int, tuple[datetime, str]] = {}  # could not be asked somewhere: until when, why
+        now = self.clock.now()
+
+        def chain(m: Claimed) -> list[str]:
+            return provider_chain(self.providers, m.provider, m.fallback)
+
+        for name in dict.fromkeys(n for m in doubtful for n in chain(m)):
+            provider = self.providers.named(name)
+            if not isinstance(provider, Reconciling):
+                continue
+            asked = [m for m in doubtful if m.id not in found_ids and name in chain(m)]
+            if not asked:
+                continue
+            gate = self.gates[name]
+            if not gate.accepting(now):
+                until = max(reopens(gate, now), now + timedelta(seconds=1))
+                for m in asked:
+                    unasked.setdefault(m.id, (until, f"{name} cannot be asked now"))
+                continue
+            questions = [InDoubt(m.id, m.mobile_no, m.body, m.attempts - 1, m.in_doubt_since or now) for m in asked]
+            try:
+                async with gate.slots:
+                    found = await provider.lookup(questions)
+            except ProviderError as exc:
+                log.warning("cannot ask %s about %d messages of unknown outcome: %s", name, len(asked), exc)
+                wait = now + self.retry_base
+                if exc.throttled:
+                    wait = max(wait, gate.throttled(now, exc.retry_after))
+                for m in asked:
+                    unasked.setdefault(m.id, (wait, str(exc.text or exc.message)))
+                continue
+            for m in asked:
+                if m.id in found:
+                    result.found.append(Accepted(m.id, name, found[m.id]))
+                    found_ids.add(m.id)
+        if found_ids:
+            log.info("%d messages of unknown outcome found at their provider, not sent again", len(found_ids))
+        waiting = {m.id for m in doubtful if m.id in unasked and m.id not in found_ids}
+        result.waiting = [_waiting(m, *unasked[m.id]) for m in doubtful if m.id in waiting]
+        result.to_send = [m for m in batch if m.id not in found_ids and m.id not in waiting]
+        return result
+
+
+def _waiting(m: Claimed, until: datetime, why: str) -> Retry:
+    """In doubt and not yet asked: waits, attempt given back, still in doubt."""
+    return Retry(m.id, until, "IN_DOUBT", f"waiting to learn whether it was sent ({why})", counted=False, in_doubt=True)
