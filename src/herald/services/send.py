@@ -144,9 +144,13 @@ class Sender:
     def _office_filter(self, now: datetime) -> OfficeFilter | None:
         if self.quiet is None:
             return None
-        profiles = self.offices.timezones(None)
-        quiet = frozenset(o for o, tz in profiles.items() if self._is_quiet(now, tz))
-        return OfficeFilter(quiet, self._is_quiet(now, self.send_policy.timezone), frozenset(profiles))
+        by_tenant = self.offices.timezones_by_tenant()  # each campaign's own tenant's offices decide
+        asleep = {tz: self._is_quiet(now, tz) for zones in by_tenant.values() for tz in set(zones.values())}
+        return OfficeFilter(
+            quiet={t: frozenset(o for o, tz in zones.items() if asleep[tz]) for t, zones in by_tenant.items()},
+            quiet_by_default=self._is_quiet(now, self.send_policy.timezone),
+            profiled={t: frozenset(zones) for t, zones in by_tenant.items()},
+        )
 
     def _is_quiet(self, now: datetime, timezone: str) -> bool:
         assert self.quiet is not None

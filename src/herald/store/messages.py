@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, false, func, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, case, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql
 
 from herald.domain.campaign import CampaignStatus
@@ -93,11 +93,35 @@ UNKNOWN_OUTCOME = "OUTCOME_UNKNOWN"
 
 @dataclass(frozen=True)
 class OfficeFilter:
-    """Offices whose local time is inside quiet hours now (their messages wait)."""
+    """Offices whose local time is inside quiet hours now (their messages wait), per Fineract tenant.
 
-    quiet: frozenset[int] = frozenset()
+    Office ids are a tenant's own (office 1 of one tenant is not office 1 of another), so each
+    message is judged by the profiles of its campaign's tenant.
+    """
+
+    quiet: Mapping[str, frozenset[int]] = field(default_factory=dict)  # tenant -> its offices in quiet hours
     quiet_by_default: bool = False  # offices without a profile follow the default time zone
-    profiled: frozenset[int] = frozenset()
+    profiled: Mapping[str, frozenset[int]] = field(default_factory=dict)  # tenant -> its offices with a profile
+
+
+def _outside_quiet_hours(candidates: Select[Any], offices: OfficeFilter) -> Select[Any]:
+    """Only messages whose office (of their campaign's tenant) is outside quiet hours now."""
+    tenant = campaigns.c.tenant
+    if offices.quiet_by_default:  # only offices with a profile of their own may be awake
+        awake = [
+            and_(tenant == name, messages.c.office_id.in_(sorted(profiled - offices.quiet.get(name, frozenset()))))
+            for name, profiled in sorted(offices.profiled.items())
+            if profiled - offices.quiet.get(name, frozenset())
+        ]
+        return candidates.where(or_(false(), *awake))
+    asleep = [
+        and_(tenant == name, messages.c.office_id.in_(sorted(quiet)))
+        for name, quiet in sorted(offices.quiet.items())
+        if quiet
+    ]
+    if not asleep:
+        return candidates
+    return candidates.where(or_(messages.c.office_id.is_(None), ~or_(*asleep)))
 
 
 def claim_pending(
@@ -141,13 +165,7 @@ def claim_pending(
     if only is not None:  # a triggered message, sent the moment its event arrives
         candidates = candidates.where(messages.c.id.in_(list(only)))
     if offices is not None:
-        if offices.quiet_by_default:
-            awake = offices.profiled - offices.quiet
-            candidates = candidates.where(messages.c.office_id.in_(sorted(awake)))
-        elif offices.quiet:
-            candidates = candidates.where(
-                or_(messages.c.office_id.is_(None), messages.c.office_id.not_in(sorted(offices.quiet)))
-            )
+        candidates = _outside_quiet_hours(candidates, offices)
     if conn.dialect.name == "postgresql":
         # A materialized CTE: as a plain IN (subquery) PostgreSQL may run the locking subquery more
         # than once per statement and so claim more than `limit` rows (seen: 4 for a LIMIT of 2).

@@ -23,6 +23,14 @@ def profiles_of_tenant(conn: Connection, tenant: str) -> dict[int, StoredProfile
     return {r.office_id: StoredProfile(r.office_id, r.name, r.region, r.timezone) for r in rows}
 
 
+def all_profiles(conn: Connection) -> dict[str, dict[int, StoredProfile]]:
+    """Every tenant's profiles: tenant -> office id -> profile."""
+    found: dict[str, dict[int, StoredProfile]] = {}
+    for r in conn.execute(select(office_profiles)):
+        found.setdefault(r.tenant, {})[r.office_id] = StoredProfile(r.office_id, r.name, r.region, r.timezone)
+    return found
+
+
 def replace_profiles(conn: Connection, tenant: str, profiles: Sequence[StoredProfile]) -> None:
     """Store these offices' profiles, replacing what the tenant had for the same offices."""
     for p in profiles:
