@@ -27,7 +27,6 @@ from collections import defaultdict
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -42,6 +41,7 @@ from herald.errors import ProviderError
 from herald.providers.base import OutboundMessage, SendResult
 from herald.providers.gate import Gate, Gates
 from herald.providers.registry import Providers
+from herald.services.claiming import Claimer
 from herald.services.loop import run_loop
 from herald.services.office_profiles import OfficeProfiles
 from herald.services.presence import Presence
@@ -50,7 +50,7 @@ from herald.services.runs import recorded
 from herald.store import messages as message_store
 from herald.store import optouts
 from herald.store import reports as report_store
-from herald.store.messages import UNKNOWN_OUTCOME, OfficeFilter
+from herald.store.messages import UNKNOWN_OUTCOME
 
 log = logging.getLogger(__name__)
 
@@ -126,35 +126,28 @@ class Sender:
         self.clock, self.offices, self.send_policy = clock, offices, policy
         self.retry = RetryPolicy(policy.max_attempts, policy.retry_base_seconds)
         self.rng = rng or random.Random()
-        self.quiet = QuietHours.parse(policy.quiet_hours) if policy.quiet_hours else None
         self.stopping = False  # set on SIGTERM: claim nothing more, hand over nothing more
         self.reconciler = Reconciler(
             providers=providers, gates=gates, clock=clock, retry_base_seconds=policy.retry_base_seconds
         )
+        slowest = max((c.timeout for c in providers.settings.values()), default=10.0)
+        # The claim's lease: never shorter than the slowest request could take, plus a margin.
+        self.lease = timedelta(seconds=max(policy.lease_seconds, 2 * slowest + 5))
+        self.claimer = Claimer(
+            store=store,
+            providers=providers,
+            gates=gates,
+            clock=clock,
+            offices=offices,
+            worker=presence.id,
+            lease=self.lease,
+            batch_size=policy.batch_size,
+            quiet=QuietHours.parse(policy.quiet_hours) if policy.quiet_hours else None,
+            timezone=policy.timezone,
+        )
 
     def gate(self, name: str) -> Gate:
         return self.gates[name]
-
-    @property
-    def lease(self) -> timedelta:
-        """The claim's lease: never shorter than the slowest request could take, plus a margin."""
-        slowest = max((c.timeout for c in self.providers.settings.values()), default=10.0)
-        return timedelta(seconds=max(self.send_policy.lease_seconds, 2 * slowest + 5))
-
-    def _office_filter(self, now: datetime) -> OfficeFilter | None:
-        if self.quiet is None:
-            return None
-        by_tenant = self.offices.timezones_by_tenant()  # each campaign's own tenant's offices decide
-        asleep = {tz: self._is_quiet(now, tz) for zones in by_tenant.values() for tz in set(zones.values())}
-        return OfficeFilter(
-            quiet={t: frozenset(o for o, tz in zones.items() if asleep[tz]) for t, zones in by_tenant.items()},
-            quiet_by_default=self._is_quiet(now, self.send_policy.timezone),
-            profiled={t: frozenset(zones) for t, zones in by_tenant.items()},
-        )
-
-    def _is_quiet(self, now: datetime, timezone: str) -> bool:
-        assert self.quiet is not None
-        return self.quiet.contains(now.astimezone(ZoneInfo(timezone)).time())
 
     # -- the pass ---------------------------------------------------------------------------------
 
@@ -195,7 +188,7 @@ class Sender:
                         more = True
                         break
                     room = policy.batch_size if limit is None else limit - claimed_total
-                    batches = await asyncio.to_thread(self._claim, room, first)
+                    batches = await asyncio.to_thread(self.claimer.claim, room, first)
                     first = False
                     if not batches:
                         if not in_flight:
@@ -223,58 +216,6 @@ class Sender:
                 await asyncio.gather(*in_flight, return_exceptions=True)
                 raise
         return dict.fromkeys(COUNTS, 0) | totals | ({"more": 1} if more else {})
-
-    def _claim(self, room: int, orphans: bool = False) -> list[tuple[list[Claimed], Gate | None]]:
-        """Claim for each provider what it can take now, in one write transaction (runs in a thread)."""
-        now = self.clock.now()
-        offices = self._office_filter(now)
-        lease = self.lease
-        worker = self.presence.id
-        batches: list[tuple[list[Claimed], Gate | None]] = []
-        with self.store.begin() as conn:
-            for name in self.providers:
-                if room <= 0:
-                    break
-                size, campaign_fallbacks, gate = self._claim_size(name, now, room)
-                if size <= 0:
-                    continue
-                batch = message_store.claim_pending(
-                    conn,
-                    now,
-                    size,
-                    lease,
-                    offices,
-                    worker=worker,
-                    provider=name,
-                    campaign_fallbacks=campaign_fallbacks,
-                )
-                if batch:
-                    room -= len(batch)
-                    batches.append((batch, gate))
-            if orphans:  # messages of a provider removed from the configuration: claimed to say why they wait
-                found = message_store.claim_orphans(conn, now, min(room, 100), lease, list(self.providers), worker)
-                if found:
-                    batches.append((found, None))
-        return batches
-
-    def _claim_size(self, name: str, now: datetime, room: int) -> tuple[int, list[str] | None, Gate]:
-        """How many of `name`'s messages to claim now, whether only those of campaigns with a usable
-        fallback, and the gate whose budget they take."""
-        gate = self.gate(name)
-        config = self.providers.settings.get(name)
-        chain = [n for n in (config.fallback if config else None, self.providers.fallback) if n]
-        route: Gate | None = gate if gate.accepting(now) else None
-        campaign_fallbacks: list[str] | None = None
-        if route is None:
-            route = next((self.gate(n) for n in chain if n in self.providers and self.gate(n).accepting(now)), None)
-        if route is None:
-            usable = [n for n in self.providers if n != name and self.gate(n).accepting(now)]
-            if not usable:
-                return 0, None, gate
-            campaign_fallbacks, route = usable, self.gate(usable[0])
-        budget = route.budget(self.lease)
-        size = room if budget is None else min(room, budget - route.holding)
-        return min(size, self.send_policy.batch_size), campaign_fallbacks, route
 
     # -- one batch --------------------------------------------------------------------------------
 
