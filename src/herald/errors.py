@@ -22,6 +22,8 @@ user never sees a stack trace.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 
 class HeraldError(Exception):
     """Base of every error herald raises on purpose; the message says what to do."""
@@ -93,6 +95,28 @@ class NotFoundError(HeraldError):
 
 class CoreBankError(HeraldError):
     """The core-banking (Fineract) database cannot be reached or read."""
+
+
+class ProviderOutcome(StrEnum):
+    """What a provider's refusal or failure means for the message; one per ProviderError.
+
+    Acceptance is not among them: an accepted message carries the provider's id, not an error.
+    """
+
+    PERMANENT = "permanent"  # refused for good (invalid number, blocked content): fail it, retrying changes nothing
+    OPTED_OUT = "opted out"  # refused because the recipient unsubscribed: fail it and add the number to the opt-out list
+    TRANSIENT = "transient"  # the provider answered with a passing failure (5xx, queue full): retry, here or elsewhere
+    UNREACHABLE = "unreachable"  # no connection was made, nothing reached the provider: retry, here or elsewhere
+    # The request may have reached the provider (a timeout, a dropped connection, an unreadable 2xx):
+    # before trying again herald asks the provider whether it already has the message, and never
+    # hands it to another provider blind.
+    OUTCOME_UNKNOWN = "outcome unknown"
+    # The provider asks herald to slow down (HTTP 429, SMPP ESME_RTHROTTLED / ESME_RMSGQFUL): no
+    # message is at fault, so no attempt is used up; the provider gets a pause (`retry_after`) instead.
+    THROTTLED = "throttled"
+    # The provider refuses herald itself (credentials, account, a bad base URL): no message is at
+    # fault, so none is failed for it; herald holds them, or hands them to a fallback, until fixed.
+    MISCONFIGURED = "misconfigured"
 
 
 class ProviderError(HeraldError):

@@ -18,8 +18,6 @@ from enum import StrEnum
 from typing import Any, Literal
 from urllib.parse import quote
 
-import aiohttp
-
 from herald.domain import wire
 from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
@@ -38,6 +36,7 @@ from herald.providers.base import (
     retry_after,
 )
 from herald.providers.config import InfobipSettings
+from herald.providers.http import CAUGHT, HttpEdge
 
 log = logging.getLogger(__name__)
 
@@ -202,15 +201,20 @@ class InfobipProvider:
         self.max_batch = settings.batch_size
         self._now = now
         self._base = settings.base_url.rstrip("/")
-        self._headers = {
-            "Authorization": f"App {settings.api_key.get_secret_value()}",
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-        }
+        self._edge = HttpEdge(
+            provider=settings.name,
+            label=f"Infobip ({settings.name})",
+            host=self._base,
+            headers={
+                "Authorization": f"App {settings.api_key.get_secret_value()}",
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+            },
+            limit=settings.max_in_flight,
+            timeout=settings.timeout,
+        )
         self._notify_url = self._notify(public_url)
         self.pushes_reports = self._notify_url is not None
-        self._session: aiohttp.ClientSession | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _notify(self, public_url: str | None) -> str | None:
         if not (public_url and self.settings.notify):
@@ -222,24 +226,11 @@ class InfobipProvider:
         secret = quote(self.settings.webhook_secret.get_secret_value(), safe="")
         return f"{public_url.rstrip('/')}/webhooks/{self.name}?secret={secret}"
 
-    def _client(self) -> aiohttp.ClientSession:
-        loop = asyncio.get_running_loop()
-        if self._session is None or self._session.closed or self._loop is not loop:
-            # A session is bound to the loop it was made in; each asyncio.run() of a job gets its own.
-            connector = aiohttp.TCPConnector(limit=self.settings.max_in_flight)
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                headers=self._headers,
-                timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
-                json_serialize=json.dumps,
-            )
-            self._loop = loop
-        return self._session
-
     async def _call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
-        """(HTTP status, parsed JSON or None); foreign transport errors become a retryable ProviderError."""
+        """(HTTP status, parsed JSON or None); foreign transport errors become a ProviderError at the edge."""
+        http, _ = await self._edge.session()
         try:
-            async with self._client().request(method, self._base + path, **kwargs) as response:
+            async with http.request(method, self._base + path, timeout=self._edge.timeout, **kwargs) as response:
                 raw = await response.read()
                 if response.status == 429:  # slow down: no message is at fault, none uses up an attempt
                     wait = retry_after(response.headers.get("Retry-After"), self._now())
@@ -256,15 +247,8 @@ class InfobipProvider:
                     return response.status, json.loads(raw) if raw else None
                 except ValueError:
                     return response.status, None
-        except aiohttp.ClientConnectorError as exc:  # no connection was made: nothing reached Infobip
-            raise self._error(
-                f"Infobip is unreachable ({type(exc).__name__}); herald will retry.", "UNREACHABLE", "unreachable", True
-            ) from None
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            kind = "timed out" if isinstance(exc, TimeoutError) else f"failed ({type(exc).__name__})"
-            raise self._error(
-                f"The request to Infobip {kind}; herald will retry.", "NETWORK", kind, True, unknown=True
-            ) from None
+        except CAUGHT as exc:
+            raise self._edge.failure(exc) from None
 
     def _error(
         self,
@@ -473,9 +457,7 @@ class InfobipProvider:
         return ProviderCheck(False, f"Infobip answered {status}: {_envelope(status, answer)[1]}")
 
     async def close(self) -> None:
-        if self._session is not None and not self._session.closed and self._loop is asyncio.get_running_loop():
-            await self._session.close()
-        self._session = None
+        await self._edge.close()
 
 
 def _envelope(status: int, body: Any) -> tuple[str, str]:

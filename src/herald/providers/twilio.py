@@ -36,6 +36,7 @@ from herald.providers.base import (
     retry_after,
 )
 from herald.providers.config import TwilioSettings
+from herald.providers.http import CAUGHT, HttpEdge
 
 log = logging.getLogger(__name__)
 
@@ -159,34 +160,24 @@ class TwilioProvider:
         self._account = f"{settings.base_url.rstrip('/')}/{API_VERSION}/Accounts/{settings.account_sid}"
         self._host = urlsplit(settings.base_url).netloc or settings.base_url
         self._create_url = URL(f"{self._account}/Messages.json")  # parsed once, not on every request
-        self._timeout = aiohttp.ClientTimeout(total=settings.timeout)
+        self._edge = HttpEdge(
+            provider=settings.name,
+            label=f"Twilio ({settings.name})",
+            host=self._host,
+            headers={
+                "Authorization": aiohttp.encode_basic_auth(settings.account_sid, self._token),
+                "Accept": "application/json",
+                "User-Agent": "herald",
+            },
+            limit=settings.max_in_flight,
+            timeout=settings.timeout,
+        )
+        self._timeout = self._edge.timeout
         self.status_callback = (
             f"{public_url.rstrip('/')}/webhooks/{settings.name}" if public_url and settings.status_callback else None
         )
         self.pushes_reports = self.status_callback is not None
         self._form_tail: str | None = None
-        self._http: aiohttp.ClientSession | None = None
-        self._slots: asyncio.Semaphore | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    async def _session(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
-        """The session of the running loop; made on first use because a session belongs to one loop."""
-        loop = asyncio.get_running_loop()
-        if self._http is None or self._slots is None or self._http.closed or self._loop is not loop:
-            await self._drop()
-            if self._http is None:  # another task may have made one while this one waited
-                self._http = aiohttp.ClientSession(
-                    connector=aiohttp.TCPConnector(limit=self.settings.max_in_flight),
-                    headers={
-                        "Authorization": aiohttp.encode_basic_auth(self.settings.account_sid, self._token),
-                        "Accept": "application/json",
-                        "User-Agent": "herald",
-                    },
-                )
-                self._slots = asyncio.Semaphore(self.settings.max_in_flight)
-                self._loop = loop
-        assert self._http is not None and self._slots is not None
-        return self._http, self._slots
 
     def _form(self, message: OutboundMessage) -> dict[str, str]:
         form = {"To": message.to, "Body": message.body}
@@ -208,7 +199,7 @@ class TwilioProvider:
         return f"To={quote_plus(message.to)}&Body={quote_plus(message.body)}{self._form_tail}".encode()
 
     async def send(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
-        http, slots = await self._session()
+        http, slots = await self._edge.session()
         return list(await asyncio.gather(*(self._send_one(http, slots, m) for m in messages)))
 
     async def _send_one(
@@ -222,21 +213,8 @@ class TwilioProvider:
                 async with http.post(self._create_url, data=form, timeout=self._timeout) as response:
                     status, raw = response.status, await response.read()
                     wait = None if status < 300 else retry_after(response.headers.get("Retry-After"), self._now())
-            except TimeoutError:
-                error = self._transport_error("TIMEOUT", f"no answer within {self.settings.timeout:g} s")
-                return self._refused(message, error)
-            except aiohttp.ClientConnectorError as exc:  # no connection was made: nothing reached Twilio
-                error = ProviderError(
-                    f"Twilio ({self.name}) is unreachable ({type(exc).__name__}); herald will retry.",
-                    provider=self.name,
-                    code="UNREACHABLE",
-                    text=f"cannot connect to {self._host}",
-                    retryable=True,
-                )
-                return self._refused(message, error)
-            except aiohttp.ClientError as exc:
-                error = self._transport_error("CONNECTION", f"{type(exc).__name__} talking to {self._host}")
-                return self._refused(message, error)
+            except CAUGHT as exc:
+                return self._refused(message, self._edge.failure(exc, "sending"))
         if 200 <= status < 300:
             body = _json(raw)
             sid = body.get("sid") if body is not None else None
@@ -264,7 +242,7 @@ class TwilioProvider:
         sending and, for an attempt whose answer it never got, lists the recipient's newest
         messages and adopts one with the same text created since that attempt began.
         """
-        http, slots = await self._session()
+        http, slots = await self._edge.session()
         found = await asyncio.gather(*(self._lookup_one(http, slots, m) for m in messages))
         return {m.message_id: sid for m, sid in zip(messages, found, strict=True) if sid is not None}
 
@@ -276,8 +254,8 @@ class TwilioProvider:
             try:
                 async with http.get(f"{self._account}/Messages.json", params=params, timeout=self._timeout) as answer:
                     status, raw = answer.status, await answer.read()
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                raise self._transport_error("LOOKUP", f"listing messages failed: {type(exc).__name__}") from None
+            except CAUGHT as exc:
+                raise self._edge.failure(exc, "listing messages") from None
         body = _json(raw)
         if status != 200 or body is None or not isinstance(body.get("messages"), list):
             raise self._transport_error("LOOKUP", f"listing messages answered HTTP {status}")
@@ -324,7 +302,7 @@ class TwilioProvider:
         return SendResult(message.message_id, error=error)
 
     async def fetch_reports(self, external_ids: Sequence[str]) -> list[DeliveryReport]:
-        http, slots = await self._session()
+        http, slots = await self._edge.session()
         found = await asyncio.gather(*(self._fetch_one(http, slots, sid) for sid in external_ids))
         return [r for r in found if r is not None]
 
@@ -335,8 +313,8 @@ class TwilioProvider:
             try:
                 async with http.get(f"{self._account}/Messages/{sid}.json", timeout=self._timeout) as response:
                     status, raw = response.status, await response.read()
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                log.warning("twilio %s: fetching %s failed: %s", self.name, sid, type(exc).__name__)
+            except CAUGHT as exc:
+                log.warning("twilio %s: fetching %s failed: %s", self.name, sid, self._edge.failure(exc).text)
                 return None
         body = _json(raw)
         if status != 200 or body is None or not isinstance(body.get("status"), str):
@@ -404,14 +382,12 @@ class TwilioProvider:
         raise WebhookError("The callback has neither MessageSid/MessageStatus nor Body/From.", status=400)
 
     async def check(self) -> ProviderCheck:
-        http, _ = await self._session()
+        http, _ = await self._edge.session()
         try:
             async with http.get(f"{self._account}.json", timeout=self._timeout) as response:
                 status, raw = response.status, await response.read()
-        except TimeoutError:
-            return ProviderCheck(False, f"unreachable {self._host}: no answer within {self.settings.timeout:g} s")
-        except aiohttp.ClientError as exc:
-            return ProviderCheck(False, f"unreachable {self._host}: {type(exc).__name__}")
+        except CAUGHT as exc:
+            return ProviderCheck(False, f"unreachable {self._host}: {self._edge.failure(exc, 'checking').text}")
         if status == 401:
             return ProviderCheck(False, f"credentials refused by {self._host} for account {self.settings.account_sid}")
         if status != 200:
@@ -422,17 +398,7 @@ class TwilioProvider:
         return ProviderCheck(True, f"Twilio account {self.settings.account_sid} reachable at {self._host}, active")
 
     async def close(self) -> None:
-        await self._drop()
-
-    async def _drop(self) -> None:
-        http, loop = self._http, self._loop
-        self._http = self._slots = self._loop = None
-        if http is None or http.closed:
-            return
-        if loop is asyncio.get_running_loop() or loop is None or loop.is_closed():
-            await http.close()  # with its loop gone this only marks it closed: nothing is left to wait for
-        else:
-            http.detach()  # it belongs to another running loop, which alone may close it
+        await self._edge.close()
 
 
 def _json(raw: bytes) -> dict[str, Any] | None:
