@@ -104,7 +104,7 @@ class ProviderOutcome(StrEnum):
     """
 
     PERMANENT = "permanent"  # refused for good (invalid number, blocked content): fail it, retrying changes nothing
-    OPTED_OUT = "opted out"  # refused because the recipient unsubscribed: fail it and add the number to the opt-out list
+    OPTED_OUT = "opted out"  # refused because the recipient unsubscribed: fail it, add the number to the opt-out list
     TRANSIENT = "transient"  # the provider answered with a passing failure (5xx, queue full): retry, here or elsewhere
     UNREACHABLE = "unreachable"  # no connection was made, nothing reached the provider: retry, here or elsewhere
     # The request may have reached the provider (a timeout, a dropped connection, an unreadable 2xx):
