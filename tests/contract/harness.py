@@ -27,7 +27,6 @@ class Fault(StrEnum):
     BAD_CREDENTIALS = "401 / bind refused"  # permanent for the whole request
 
 
-TRANSIENT = {Fault.SERVER_ERROR, Fault.THROTTLED, Fault.TIMEOUT, Fault.DISCONNECT, Fault.MALFORMED}
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ class TwilioHarness:
         return self._signed(params)
 
     def code_tables(self) -> dict[str, dict[str, object]]:
-        return {"statuses": dict(STATUSES), "errors": {code: rule.error_class for code, rule in ERRORS.items()}}
+        return {"statuses": dict(STATUSES), "errors": {code: rule.outcome for code, rule in ERRORS.items()}}
 
     async def close(self) -> None:
         await self.provider.close()

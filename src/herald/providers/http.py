@@ -146,10 +146,8 @@ class HttpEdge:
             f"{self.label}: {text}; {_ADVICE[row.outcome]}",
             provider=self.provider,
             code=row.code,
+            outcome=row.outcome,
             text=text,
-            retryable=row.outcome is not ProviderOutcome.MISCONFIGURED,
-            outcome_unknown=row.outcome is ProviderOutcome.OUTCOME_UNKNOWN,
-            misconfigured=row.outcome is ProviderOutcome.MISCONFIGURED,
         )
 
     async def close(self) -> None:

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from herald.domain import wire
 from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
-from herald.errors import ProviderError, WebhookError
+from herald.errors import ProviderError, ProviderOutcome, WebhookError
 from herald.providers.base import (
     DeliveryReport,
     InboundMessage,
@@ -124,6 +124,14 @@ ERROR_IDS: dict[int, tuple[str, ErrorClass]] = {
     2050: ("EC_DEST_ADDRESS_BLACKLISTED", ErrorClass.OPT_OUT),  # the number is on a block list: stop sending
     4101: ("EC_ValidityExpired", _P),
 }
+
+_REJECTION = {
+    ErrorClass.TRANSIENT: ProviderOutcome.TRANSIENT,
+    ErrorClass.PERMANENT: ProviderOutcome.PERMANENT,
+    ErrorClass.OPT_OUT: ProviderOutcome.OPTED_OUT,
+    ErrorClass.NONE: ProviderOutcome.PERMANENT,  # a failed status with no error class is still Infobip's verdict
+}
+"""The outcome of a send-time rejection (a status in a failing group) by the class of its status."""
 
 HTTP_RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
 """Whole-request answers worth another attempt; any other non-2xx is permanent (401/403 = credentials)."""
@@ -237,10 +245,9 @@ class InfobipProvider:
                     raise ProviderError(
                         f"Infobip asks herald to slow down (429); herald pauses provider {self.name!r}.",
                         provider=self.name,
+                        outcome=ProviderOutcome.THROTTLED,
                         code="HTTP429",
                         text="too many requests",
-                        retryable=True,
-                        throttled=True,
                         retry_after=wait,
                     )
                 try:
@@ -250,26 +257,8 @@ class InfobipProvider:
         except CAUGHT as exc:
             raise self._edge.failure(exc) from None
 
-    def _error(
-        self,
-        message: str,
-        code: str,
-        text: str,
-        retryable: bool,
-        opted_out: bool = False,
-        unknown: bool = False,
-        misconfigured: bool = False,
-    ) -> ProviderError:
-        return ProviderError(
-            message,
-            provider=self.name,
-            code=code,
-            text=text,
-            retryable=retryable,
-            opted_out=opted_out,
-            outcome_unknown=unknown,
-            misconfigured=misconfigured,
-        )
+    def _error(self, message: str, code: str, text: str, outcome: ProviderOutcome) -> ProviderError:
+        return ProviderError(message, provider=self.name, outcome=outcome, code=code, text=text)
 
     def _http_error(self, status: int, body: Any) -> ProviderError:
         code, text = _envelope(status, body)
@@ -278,12 +267,12 @@ class InfobipProvider:
                 f"Infobip refused the credentials of provider {self.name!r} ({status}); check api_key and its scopes.",
                 code,
                 text,
-                False,
-                misconfigured=True,
+                ProviderOutcome.MISCONFIGURED,
             )
         retryable = status in HTTP_RETRYABLE
         verdict = "herald will retry" if retryable else "the request will not be retried"
-        return self._error(f"Infobip answered {status} ({text}); {verdict}.", code, text, retryable)
+        outcome = ProviderOutcome.TRANSIENT if retryable else ProviderOutcome.PERMANENT
+        return self._error(f"Infobip answered {status} ({text}); {verdict}.", code, text, outcome)
 
     async def send(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
         chunks = [messages[i : i + self.max_batch] for i in range(0, len(messages), self.max_batch)]
@@ -302,8 +291,7 @@ class InfobipProvider:
                     "Infobip's answer was not a message list; herald will retry.",
                     "MALFORMED",
                     "malformed",
-                    True,
-                    unknown=True,
+                    ProviderOutcome.OUTCOME_UNKNOWN,
                 )
         except ProviderError as exc:
             return [SendResult(m.message_id, error=exc) for m in messages]
@@ -314,7 +302,10 @@ class InfobipProvider:
         status = entry.get("status") if entry is not None else None
         if not isinstance(status, dict):
             error = self._error(
-                "Infobip's answer did not mention this message; herald will retry.", "MISSING", "no status", True
+                "Infobip's answer did not mention this message; herald will retry.",
+                "MISSING",
+                "no status",
+                ProviderOutcome.TRANSIENT,
             )
             return SendResult(message.message_id, error=error)
         outcome, cls = status_outcome(status)
@@ -323,9 +314,7 @@ class InfobipProvider:
         name = str(status.get("name") or status.get("groupName") or "REJECTED")
         text = str(status.get("description") or name)
         log.info("infobip %s rejected %s: %s", self.name, mask(message.to), name)
-        error = self._error(
-            f"Infobip rejected the message: {text}.", name, text, cls is ErrorClass.TRANSIENT, cls is ErrorClass.OPT_OUT
-        )
+        error = self._error(f"Infobip rejected the message: {text}.", name, text, _REJECTION[cls])
         return SendResult(message.message_id, error=error)
 
     def _request(self, messages: Sequence[OutboundMessage]) -> tuple[str, dict[str, Any]]:

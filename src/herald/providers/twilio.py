@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from enum import StrEnum
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
@@ -21,7 +20,7 @@ from yarl import URL
 from herald.domain import wire
 from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
-from herald.errors import ProviderError, WebhookError
+from herald.errors import ProviderError, ProviderOutcome, WebhookError
 from herald.providers.base import (
     DeliveryReport,
     InboundMessage,
@@ -63,23 +62,17 @@ STATUSES: dict[str, MessageStatus] = {
 """Twilio message status -> herald status; WAITING_FOR_DELIVERY_REPORT means "nothing new"."""
 
 
-class ErrorClass(StrEnum):
-    TRANSIENT = "transient"  # try again later, with backoff
-    PERMANENT = "permanent"  # fix the number, the content or the account; retrying changes nothing
-    OPT_OUT = "opt-out"  # permanent, and the recipient goes on herald's opt-out list
-
-
 class TwilioCode(NamedTuple):
-    error_class: ErrorClass
+    outcome: ProviderOutcome
     title: str
 
 
-_T, _P = ErrorClass.TRANSIENT, ErrorClass.PERMANENT
+_T, _P = ProviderOutcome.TRANSIENT, ProviderOutcome.PERMANENT
 ERRORS: dict[str, TwilioCode] = {
     "20003": TwilioCode(_P, "Authentication failed"),
     "20404": TwilioCode(_P, "Resource not found"),
     "20500": TwilioCode(_T, "Internal server error"),
-    "20429": TwilioCode(_T, "Too many concurrent requests"),
+    "20429": TwilioCode(ProviderOutcome.THROTTLED, "Too many concurrent requests"),
     "21211": TwilioCode(_P, "Invalid 'To' phone number"),
     "21212": TwilioCode(_P, "Invalid 'From' phone number"),
     "21408": TwilioCode(_P, "Sending to this region is not enabled"),
@@ -87,7 +80,7 @@ ERRORS: dict[str, TwilioCode] = {
     "21603": TwilioCode(_P, "'From' phone number is required"),
     "21604": TwilioCode(_P, "'To' phone number is required"),
     "21606": TwilioCode(_P, "'From' is not an SMS-capable number of this account"),
-    "21610": TwilioCode(ErrorClass.OPT_OUT, "The recipient unsubscribed (replied STOP)"),
+    "21610": TwilioCode(ProviderOutcome.OPTED_OUT, "The recipient unsubscribed (replied STOP)"),
     "21611": TwilioCode(_T, "The sender's queue is full"),
     "21612": TwilioCode(_P, "The 'To' and 'From' combination cannot be routed"),
     "21614": TwilioCode(_P, "'To' is not a mobile number"),
@@ -103,19 +96,26 @@ ERRORS: dict[str, TwilioCode] = {
     "30009": TwilioCode(_T, "Missing inbound segment"),
     "30010": TwilioCode(_P, "Message price exceeds max price"),
 }
-"""Twilio error code -> class and title. On a send the class decides retrying; in a report (the
-message is final by then) only OPT_OUT matters, and the title fills a missing ErrorMessage."""
+"""Twilio error code -> outcome and title. On a send the outcome decides (unless the HTTP status
+overrules it: 429, 401/403, 5xx); in a report (the message is final by then) only OPTED_OUT
+matters, and the title fills a missing ErrorMessage."""
 
 _ADVICE = {
-    ErrorClass.TRANSIENT: "herald will retry it later.",
-    ErrorClass.PERMANENT: "retrying will not help; fix the number, the text or the account.",
-    ErrorClass.OPT_OUT: "the recipient unsubscribed; herald will not send to this number again.",
+    ProviderOutcome.TRANSIENT: "herald will retry it later.",
+    ProviderOutcome.THROTTLED: "herald pauses the provider, then retries it.",
+    ProviderOutcome.PERMANENT: "retrying will not help; fix the number, the text or the account.",
+    ProviderOutcome.OPTED_OUT: "the recipient unsubscribed; herald will not send to this number again.",
+    ProviderOutcome.MISCONFIGURED: "herald holds the messages until the account is fixed.",
 }
 
 
-def http_class(status: int) -> ErrorClass:
-    """The class of an HTTP error whose body has no known Twilio code."""
-    return _T if status in (408, 429) or status >= 500 else _P
+def http_outcome(status: int) -> ProviderOutcome:
+    """The outcome of an HTTP error whose body has no known Twilio code."""
+    if status == 429:
+        return ProviderOutcome.THROTTLED
+    if status in (401, 403):
+        return ProviderOutcome.MISCONFIGURED  # Twilio refuses herald's credentials or account, not the message
+    return _T if status == 408 or status >= 500 else _P
 
 
 def signature(auth_token: str, url: str, params: Iterable[tuple[str, str]]) -> str:
@@ -229,10 +229,9 @@ class TwilioProvider:
         return ProviderError(
             f"Twilio ({self.name}) did not confirm the message: {text}; herald will retry it later.",
             provider=self.name,
+            outcome=ProviderOutcome.OUTCOME_UNKNOWN,
             code=code,
             text=text,
-            retryable=True,
-            outcome_unknown=True,
         )
 
     async def lookup(self, messages: Sequence[InDoubt]) -> dict[int, str]:
@@ -274,30 +273,31 @@ class TwilioProvider:
         code = str(raw_code) if isinstance(raw_code, int | str) and raw_code != "" else f"HTTP{status}"
         known = ERRORS.get(code)
         text = _text(body) or (known.title if known else f"HTTP {status}")
-        error_class = _T if http_class(status) is _T else (known.error_class if known else _P)
-        advice = _ADVICE[error_class]
+        outcome = http_outcome(status)
+        if known is not None and known.outcome is ProviderOutcome.THROTTLED:
+            outcome = ProviderOutcome.THROTTLED
+        elif outcome is _P and known is not None:  # only a 4xx leaves it to the code
+            outcome = known.outcome
+        advice = _ADVICE[outcome]
         if status == 401:
             advice = f"check the Account SID and Auth Token of provider {self.name!r}."
         return ProviderError(
             f"Twilio ({self.name}) refused the message: {code} {text.rstrip('.')}; {advice}",
             provider=self.name,
+            outcome=outcome,
             code=code,
             text=text,
-            retryable=error_class is _T,
-            opted_out=error_class is ErrorClass.OPT_OUT,
-            misconfigured=status in (401, 403),
-            throttled=status == 429 or code == "20429",
             retry_after=wait,
         )
 
     def _refused(self, message: OutboundMessage, error: ProviderError) -> SendResult:
         log.info(
-            "twilio %s: message %s to %s not accepted (%s, retryable=%s)",
+            "twilio %s: message %s to %s not accepted (%s, %s)",
             self.name,
             message.message_id,
             mask(message.to),
             error.code,
-            error.retryable,
+            error.outcome,
         )
         return SendResult(message.message_id, error=error)
 
@@ -336,7 +336,7 @@ class TwilioProvider:
         error_code = str(code) if code not in (None, "") else None
         known = ERRORS.get(error_code or "")
         error_text = text if isinstance(text, str) and text else (known.title if known else f"Twilio status {status}")
-        opted_out = known is not None and known.error_class is ErrorClass.OPT_OUT
+        opted_out = known is not None and known.outcome is ProviderOutcome.OPTED_OUT
         return DeliveryReport(sid, mapped, at, error_code, error_text, opted_out)
 
     def parse_webhook(self, request: WebhookRequest) -> WebhookBatch:
