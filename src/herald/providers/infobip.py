@@ -125,7 +125,7 @@ ERROR_IDS: dict[int, tuple[str, ErrorClass]] = {
     4101: ("EC_ValidityExpired", _P),
 }
 
-_REJECTION = {
+REJECTION_OUTCOMES = {
     ErrorClass.TRANSIENT: ProviderOutcome.TRANSIENT,
     ErrorClass.PERMANENT: ProviderOutcome.PERMANENT,
     ErrorClass.OPT_OUT: ProviderOutcome.OPTED_OUT,
@@ -133,8 +133,17 @@ _REJECTION = {
 }
 """The outcome of a send-time rejection (a status in a failing group) by the class of its status."""
 
-HTTP_RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
+HTTP_RETRYABLE = frozenset({408, 425, 500, 502, 503, 504})
 """Whole-request answers worth another attempt; any other non-2xx is permanent (401/403 = credentials)."""
+
+
+def http_outcome(status: int) -> ProviderOutcome:
+    """What a non-2xx answer to a whole request means: 429 pauses, 401/403 hold, HTTP_RETRYABLE retries."""
+    if status == 429:  # slow down: no message is at fault, none uses up an attempt
+        return ProviderOutcome.THROTTLED
+    if status in (401, 403):
+        return ProviderOutcome.MISCONFIGURED
+    return ProviderOutcome.TRANSIENT if status in HTTP_RETRYABLE else ProviderOutcome.PERMANENT
 
 
 def status_outcome(status: dict[str, Any]) -> tuple[Outcome, ErrorClass]:
@@ -240,7 +249,7 @@ class InfobipProvider:
         try:
             async with http.request(method, self._base + path, timeout=self._edge.timeout, **kwargs) as response:
                 raw = await response.read()
-                if response.status == 429:  # slow down: no message is at fault, none uses up an attempt
+                if http_outcome(response.status) is ProviderOutcome.THROTTLED:
                     wait = retry_after(response.headers.get("Retry-After"), self._now())
                     raise ProviderError(
                         f"Infobip asks herald to slow down (429); herald pauses provider {self.name!r}.",
@@ -262,16 +271,15 @@ class InfobipProvider:
 
     def _http_error(self, status: int, body: Any) -> ProviderError:
         code, text = _envelope(status, body)
-        if status in (401, 403):
+        outcome = http_outcome(status)
+        if outcome is ProviderOutcome.MISCONFIGURED:
             return self._error(
                 f"Infobip refused the credentials of provider {self.name!r} ({status}); check api_key and its scopes.",
                 code,
                 text,
-                ProviderOutcome.MISCONFIGURED,
+                outcome,
             )
-        retryable = status in HTTP_RETRYABLE
-        verdict = "herald will retry" if retryable else "the request will not be retried"
-        outcome = ProviderOutcome.TRANSIENT if retryable else ProviderOutcome.PERMANENT
+        verdict = "herald will retry" if outcome is ProviderOutcome.TRANSIENT else "the request will not be retried"
         return self._error(f"Infobip answered {status} ({text}); {verdict}.", code, text, outcome)
 
     async def send(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
@@ -314,7 +322,7 @@ class InfobipProvider:
         name = str(status.get("name") or status.get("groupName") or "REJECTED")
         text = str(status.get("description") or name)
         log.info("infobip %s rejected %s: %s", self.name, mask(message.to), name)
-        error = self._error(f"Infobip rejected the message: {text}.", name, text, _REJECTION[cls])
+        error = self._error(f"Infobip rejected the message: {text}.", name, text, REJECTION_OUTCOMES[cls])
         return SendResult(message.message_id, error=error)
 
     def _request(self, messages: Sequence[OutboundMessage]) -> tuple[str, dict[str, Any]]:

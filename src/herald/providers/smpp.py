@@ -53,8 +53,8 @@ COMMAND_STATUS: dict[int, tuple[str, str, ProviderOutcome]] = {
     p.ESME_RINVSRCADR: ("ESME_RINVSRCADR", "invalid source address", _PERMANENT),
     p.ESME_RINVDSTADR: ("ESME_RINVDSTADR", "invalid destination address", _PERMANENT),
     p.ESME_RBINDFAIL: ("ESME_RBINDFAIL", "bind failed", _RETRY),
-    p.ESME_RINVPASWD: ("ESME_RINVPASWD", "invalid password", _PERMANENT),
-    p.ESME_RINVSYSID: ("ESME_RINVSYSID", "invalid system_id", _PERMANENT),
+    p.ESME_RINVPASWD: ("ESME_RINVPASWD", "invalid password", ProviderOutcome.MISCONFIGURED),
+    p.ESME_RINVSYSID: ("ESME_RINVSYSID", "invalid system_id", ProviderOutcome.MISCONFIGURED),
     p.ESME_RMSGQFUL: ("ESME_RMSGQFUL", "message queue full", _THROTTLED),
     p.ESME_RINVESMCLASS: ("ESME_RINVESMCLASS", "invalid esm_class", _PERMANENT),
     p.ESME_RSUBMITFAIL: ("ESME_RSUBMITFAIL", "submit failed", _RETRY),
@@ -93,9 +93,6 @@ _ADVICE = {
 
 THROTTLE_PAUSE = 0.5
 """Seconds every submit on the link waits after a throttled or queue-full answer."""
-
-BIND_PERMANENT = {p.ESME_RINVPASWD, p.ESME_RINVSYSID}
-"""Bind refusals that no retry will fix; the others (bind failed, already bound) may clear up."""
 
 
 def build(
@@ -316,9 +313,10 @@ class SmppProvider:
             ) from None
         if answer.command_id != p.resp(p.BIND_TRANSCEIVER) or answer.status != p.ESME_ROK:
             await session.close()
-            name, meaning, _ = COMMAND_STATUS.get(answer.status, (f"0x{answer.status:08X}", "refused", _RETRY))
-            if answer.status in BIND_PERMANENT:
-                outcome, advice = ProviderOutcome.MISCONFIGURED, "check system_id and password with the operator."
+            name, meaning, outcome = COMMAND_STATUS.get(answer.status, (f"0x{answer.status:08X}", "refused", _RETRY))
+            # A wrong password or system_id stays wrong; other refusals (bind failed, already bound) may clear up.
+            if outcome is ProviderOutcome.MISCONFIGURED:
+                advice: str | None = "check system_id and password with the operator."
             else:
                 outcome, advice = _UNREACHABLE, None  # no usable link yet: nothing was sent
             raise self._error(f"bind refused: {meaning} ({name})", name, outcome, advice=advice)

@@ -69,7 +69,7 @@ class TwilioCode(NamedTuple):
 
 _T, _P = ProviderOutcome.TRANSIENT, ProviderOutcome.PERMANENT
 ERRORS: dict[str, TwilioCode] = {
-    "20003": TwilioCode(_P, "Authentication failed"),
+    "20003": TwilioCode(ProviderOutcome.MISCONFIGURED, "Authentication failed"),  # herald's credentials
     "20404": TwilioCode(_P, "Resource not found"),
     "20500": TwilioCode(_T, "Internal server error"),
     "20429": TwilioCode(ProviderOutcome.THROTTLED, "Too many concurrent requests"),
@@ -81,11 +81,11 @@ ERRORS: dict[str, TwilioCode] = {
     "21604": TwilioCode(_P, "'To' phone number is required"),
     "21606": TwilioCode(_P, "'From' is not an SMS-capable number of this account"),
     "21610": TwilioCode(ProviderOutcome.OPTED_OUT, "The recipient unsubscribed (replied STOP)"),
-    "21611": TwilioCode(_T, "The sender's queue is full"),
+    "21611": TwilioCode(ProviderOutcome.THROTTLED, "The sender's queue is full"),  # Twilio: slow down
     "21612": TwilioCode(_P, "The 'To' and 'From' combination cannot be routed"),
     "21614": TwilioCode(_P, "'To' is not a mobile number"),
     "14107": TwilioCode(_T, "Loop protection between the same two numbers"),
-    "30001": TwilioCode(_T, "Queue overflow"),
+    "30001": TwilioCode(ProviderOutcome.THROTTLED, "Queue overflow"),  # Twilio: retry, slower
     "30002": TwilioCode(_P, "Account suspended"),
     "30003": TwilioCode(_T, "Unreachable destination handset"),
     "30004": TwilioCode(_P, "Message blocked"),
