@@ -14,7 +14,7 @@ from herald.clock import ManualClock
 from herald.domain.message import MessageStatus
 from herald.fakes.infobip import FakeInfobip, Injection
 from herald.fakes.infobip_wire import ERRORS, inbound, report, timestamp
-from herald.providers import infobip
+from herald.providers import infobip_codes
 from herald.providers.base import DeliveryReport, Provider, WebhookRequest
 from herald.providers.config import InfobipSettings
 from herald.providers.registry import build_provider
@@ -94,16 +94,16 @@ class InfobipHarness:
 
     def code_tables(self) -> dict[str, dict[str, object]]:
         tables: dict[str, dict[str, object]] = {
-            "status groups": {str(k): (name, outcome) for k, (name, outcome) in infobip.STATUS_GROUPS.items()},
-            "status ids": {str(k): (name, outcome) for k, (name, outcome, _) in infobip.STATUS_IDS.items()},
+            "status groups": {str(k): (name, outcome) for k, (name, outcome) in infobip_codes.STATUS_GROUPS.items()},
+            "status ids": {str(k): (name, outcome) for k, (name, outcome, _) in infobip_codes.STATUS_IDS.items()},
             "send-time rejections": {
-                str(k): infobip.REJECTION_OUTCOMES[cls]
-                for k, (_, outcome, cls) in infobip.STATUS_IDS.items()
+                str(k): infobip_codes.REJECTION_OUTCOMES[cls]
+                for k, (_, outcome, cls) in infobip_codes.STATUS_IDS.items()
                 if outcome is MessageStatus.FAILED
             },
-            "error groups": {str(k): name for k, (name, _) in infobip.ERROR_GROUPS.items()},
-            "error ids": {str(k): (name, cls) for k, (name, cls) in infobip.ERROR_IDS.items()},
-            "whole-request HTTP": {str(status): infobip.http_outcome(status) for status in HTTP_STATUSES},
+            "error groups": {str(k): name for k, (name, _) in infobip_codes.ERROR_GROUPS.items()},
+            "error ids": {str(k): (name, cls) for k, (name, cls) in infobip_codes.ERROR_IDS.items()},
+            "whole-request HTTP": {str(status): infobip_codes.http_outcome(status) for status in HTTP_STATUSES},
         }
         return tables
 

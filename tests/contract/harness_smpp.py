@@ -15,7 +15,8 @@ from herald.domain.message import MessageStatus
 from herald.fakes.smsc import FakeSmsc, SmscFault
 from herald.providers.base import DeliveryReport, WebhookRequest
 from herald.providers.config import SmppSettings
-from herald.providers.smpp import COMMAND_STATUS, REBIND, SmppProvider, build
+from herald.providers.smpp import SmppProvider, build
+from herald.providers.smpp_codes import COMMAND_STATUS, REBIND
 from herald.providers.smpp_receipts import MESSAGE_STATES
 from tests.contract.harness import Capabilities, Fault
 

@@ -12,7 +12,8 @@ from herald.fakes.twilio import FakeFault, FakeTwilio
 from herald.providers.base import WebhookRequest
 from herald.providers.config import TwilioSettings
 from herald.providers.registry import build_provider
-from herald.providers.twilio import ERRORS, STATUSES, TwilioProvider, http_outcome
+from herald.providers.twilio import TwilioProvider
+from herald.providers.twilio_codes import ERRORS, STATUSES, http_outcome
 from tests.contract.harness import Capabilities, Fault
 
 PUBLIC_URL = "https://herald.example.org"

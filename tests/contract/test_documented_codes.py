@@ -19,7 +19,7 @@ import pytest
 
 from herald.domain.message import MessageStatus
 from herald.errors import ProviderOutcome as O
-from herald.providers.infobip import ErrorClass
+from herald.providers.infobip_codes import ErrorClass
 
 pytestmark = pytest.mark.contract
 

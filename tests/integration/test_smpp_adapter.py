@@ -16,7 +16,8 @@ from herald.errors import ProviderOutcome
 from herald.fakes.smsc import FakeSmsc, SmscFault
 from herald.providers import smpp_pdu as p
 from herald.providers.base import OutboundMessage
-from herald.providers.smpp import COMMAND_STATUS, THROTTLE_PAUSE, build
+from herald.providers.smpp import THROTTLE_PAUSE, build
+from herald.providers.smpp_codes import COMMAND_STATUS
 from herald.providers.smpp_receipts import parse_receipt, receipt_date
 from tests.contract.harness_smpp import SmppHarness, settings
 

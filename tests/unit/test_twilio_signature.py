@@ -12,7 +12,8 @@ from herald.domain.message import MessageStatus
 from herald.errors import ProviderOutcome, WebhookError
 from herald.providers.base import WebhookRequest
 from herald.providers.config import TwilioSettings
-from herald.providers.twilio import ERRORS, STATUSES, TwilioProvider, is_signed, signature, url_variants
+from herald.providers.twilio import TwilioProvider, is_signed, signature, url_variants
+from herald.providers.twilio_codes import ERRORS, STATUSES
 
 URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
 BASIC = [

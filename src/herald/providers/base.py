@@ -4,7 +4,7 @@ An adapter turns herald's OutboundMessages into the provider's wire format and t
 answers, callbacks and receipts back into SendResults, DeliveryReports and InboundMessages. Every
 foreign failure (HTTP status, socket error, SMPP command_status) leaves the adapter as a
 ProviderError whose `outcome` comes from the adapter's mapping table (HTTP transport errors from
-providers/http.py's one table).
+providers/http_edge.py's one table).
 """
 
 from __future__ import annotations
