@@ -83,6 +83,20 @@ def test_results_stay_in_order_and_one_refusal_does_not_spoil_the_others() -> No
     run(body)
 
 
+def test_a_full_sender_queue_asks_herald_to_slow_down_not_to_spend_the_attempt() -> None:
+    """21611: Twilio's advice is "slow down", so the provider is paused (THROTTLED), not the message retried."""
+
+    async def body(fake: FakeTwilio) -> None:
+        provider = _provider(fake)
+        fake.inject(FakeFault.QUEUE_FULL)
+        [result] = await provider.send(_messages(1))
+        await provider.close()
+        assert result.error is not None
+        assert (result.error.code, result.error.outcome) == ("21611", ProviderOutcome.THROTTLED)
+
+    run(body)
+
+
 def test_the_status_callback_url_is_herald_public_webhook_url() -> None:
     async def body(fake: FakeTwilio) -> None:
         for provider in (_provider(fake), _provider(fake, status_callback=False), _provider(fake, public_url=None)):
