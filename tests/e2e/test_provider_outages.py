@@ -235,7 +235,7 @@ def test_a_lost_infobip_answer_is_looked_up_by_messageid(
             sender.gate("twilio").breaker.failed(clock.now())  # route everything to Infobip
         await sender.run(limit=2)
         assert len(infobip.messages) == 2
-        assert {r.error_code for r in _rows(herald)[:2]} == {"NETWORK"}
+        assert {r.error_code for r in _rows(herald)[:2]} == {"TIMEOUT"}  # no answer in time, as for Twilio
         clock.advance(seconds=60)
         await sender.run()
         rows = _rows(herald)

@@ -17,6 +17,7 @@ from herald.config import Settings
 from herald.domain.breaker import BreakerState
 from herald.domain.message import MessageStatus
 from herald.domain.sending import Accepted
+from herald.errors import ProviderOutcome
 from herald.providers.base import DeliveryReport
 from herald.providers.simulator import Simulator
 from herald.services import campaigns, offices, outbound
@@ -228,7 +229,9 @@ def test_one_providers_failing_pull_does_not_stop_the_reports_job(
     asyncio.run(Sender(herald).run())
 
     async def down(ids: object) -> list[DeliveryReport]:
-        raise ProviderError("reports endpoint answered 503", provider="sim-b", code="503", retryable=True)
+        raise ProviderError(
+            "reports endpoint answered 503", provider="sim-b", code="503", outcome=ProviderOutcome.TRANSIENT
+        )
 
     herald.providers["sim-b"].fetch_reports = down  # type: ignore[method-assign]
     clock.advance(seconds=10)

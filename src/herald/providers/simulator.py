@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from herald.domain.message import MessageStatus
-from herald.errors import ProviderError, WebhookError
+from herald.errors import ProviderError, ProviderOutcome, WebhookError
 from herald.providers.base import (
     DeliveryReport,
     OutboundMessage,
@@ -79,8 +79,8 @@ class Simulator:
                     "The simulator's queue is full; herald will retry.",
                     provider=self.name,
                     code="QUEUE_FULL",
+                    outcome=ProviderOutcome.TRANSIENT,
                     text="Queue full",
-                    retryable=True,
                 )
                 results.append(SendResult(m.message_id, error=error))
                 continue
