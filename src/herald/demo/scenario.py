@@ -298,7 +298,7 @@ def create_demo_login(herald: Herald) -> str:
     from herald.services.auth import Role, create_user
 
     password = secrets.token_urlsafe(9)  # 12 characters; the demo database is rebuilt at every run
-    create_user(herald, DEMO_USER, Role.ADMIN, password)
+    create_user(DEMO_USER, Role.ADMIN, password, store=herald.store, clock=herald.clock)
     return password
 
 

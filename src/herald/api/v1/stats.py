@@ -14,7 +14,7 @@ from herald.corebank.lookups import office_names
 from herald.domain.message import MessageStatus
 from herald.errors import HeraldError
 from herald.http.auth import Viewer
-from herald.services.stats import Counts, statistics
+from herald.services.stats import Counts, Pricing, statistics
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,14 @@ def router(herald: Herald) -> APIRouter:
         days: Annotated[int, Query(ge=1, le=366, description="How many days up to today.")] = 30,
         campaignId: Annotated[int | None, Query(ge=1, le=2**53, description="Only this campaign.")] = None,
     ) -> StatsOut:
-        s = statistics(herald, days, campaignId)
+        s = statistics(
+            store=herald.store,
+            clock=herald.clock,
+            timezone=herald.settings.timezone,
+            pricing=Pricing.of(herald.settings),
+            days=days,
+            campaign_id=campaignId,
+        )
         labels = {tenant: names(tenant) for tenant in {t for t, _ in s.per_office}}
         return StatsOut(
             fromDate=s.first_day,
