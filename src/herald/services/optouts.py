@@ -16,6 +16,7 @@ from herald.errors import ValidationError
 from herald.services import audit
 from herald.services.audit import Actor
 from herald.store import optouts
+from herald.store.optouts import OptOut
 
 
 def _e164(number: str, default_region: str) -> str:
@@ -27,6 +28,12 @@ def _e164(number: str, default_region: str) -> str:
             f"{mask(number)} is {phone.problem.value}; give the number as +<country><number>.", field="number"
         )
     return phone.e164
+
+
+def recent(limit: int, *, store: Engine) -> list[OptOut]:
+    """The list, newest first (numbers in full: the caller masks them for whoever may not see them)."""
+    with store.connect() as conn:
+        return optouts.recent(conn, limit)
 
 
 def add_number(

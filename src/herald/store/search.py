@@ -10,10 +10,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, func, select
+from sqlalchemy import Column, ColumnElement, Connection, Row, String, func, select
 
 from herald.domain.message import MessageStatus
 from herald.store.tables import messages
+
+
+def _length(column: Column[Any]) -> int:
+    assert isinstance(column.type, String) and column.type.length is not None
+    return column.type.length
+
+
+EXTERNAL_ID_LENGTH, ERROR_CODE_LENGTH, ERROR_TEXT_LENGTH = (
+    _length(c) for c in (messages.c.external_id, messages.c.error_code, messages.c.error_text)
+)
+"""The longest provider id, error code and error text a message holds (what a webhook may bring is checked)."""
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,7 @@ from herald.http.auth import CampaignManager, Viewer
 from herald.http.errors import error_response
 from herald.services.audit import Actor
 from herald.services.auth import Role
-from herald.services.optouts import add_number, remove_number
-from herald.store import optouts
+from herald.services.optouts import add_number, recent, remove_number
 
 
 class OptOutOut(BaseModel):
@@ -45,8 +44,7 @@ def router(herald: Herald) -> APIRouter:
         user: Viewer, response: Response, limit: Annotated[int, Query(ge=1, le=1000)] = 100
     ) -> list[OptOutOut]:
         response.headers["Cache-Control"] = "no-store"  # phone numbers
-        with herald.store.connect() as conn:
-            rows = optouts.recent(conn, limit)
+        rows = recent(limit, store=herald.store)
         reveal = user.role is Role.ADMIN
         return [
             OptOutOut(
