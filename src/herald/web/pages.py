@@ -27,12 +27,12 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.datastructures import FormData
 
-from herald.api.v1.providers import without_userinfo
 from herald.app import Herald
 from herald.domain.message import MessageStatus
 from herald.errors import HeraldError, ValidationError
 from herald.http.auth import check_csrf, current_session, current_user
 from herald.http.errors import STATUS_OF
+from herald.http.providers import without_userinfo
 from herald.services.auth import CSRF_FIELD, AuthenticationError, PermissionDeniedError, Role, User, csrf_token
 
 log = logging.getLogger(__name__)
