@@ -27,10 +27,9 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.datastructures import FormData
 
-from herald.app import Herald
 from herald.domain.message import MessageStatus
 from herald.errors import HeraldError, ValidationError
-from herald.http.auth import check_csrf, current_session, current_user
+from herald.http.auth import check_csrf, current_session, current_user, herald_of
 from herald.http.errors import STATUS_OF
 from herald.http.providers import without_userinfo
 from herald.services.auth import CSRF_FIELD, AuthenticationError, PermissionDeniedError, Role, User, csrf_token
@@ -97,11 +96,6 @@ def content_security_policy(nonce: str) -> str:
             "base-uri 'none'",
         )
     )
-
-
-def herald_of(request: Request) -> Herald:
-    herald: Herald = request.app.state.herald
-    return herald
 
 
 def local_time(value: datetime | None, timezone: str, fmt: str = "%d %b %Y %H:%M") -> str:

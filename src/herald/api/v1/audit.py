@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from herald.app import Herald
-from herald.http.auth import Admin
+from herald.http.auth import Admin, herald_of
 from herald.services import audit
 from herald.store.audit_search import AuditFilter, AuditRecord
 
@@ -63,8 +63,9 @@ def _filters(
     from_: Annotated[date | None, Query(alias="from", description="First day (herald's time zone).")] = None,
     to: Annotated[date | None, Query(description="Last day, included.")] = None,
 ) -> AuditFilter:
-    herald: Herald = request.app.state.herald
-    return audit.filter_of(timezone=herald.settings.timezone, action=action, actor=actor, date_from=from_, date_to=to)
+    return audit.filter_of(
+        timezone=herald_of(request).settings.timezone, action=action, actor=actor, date_from=from_, date_to=to
+    )
 
 
 Filters = Annotated[AuditFilter, Depends(_filters)]

@@ -85,7 +85,7 @@ def router(herald: Herald) -> APIRouter:
 
     def names(tenant: str) -> dict[int, str]:
         try:
-            return office_names(herald.corebank_for(tenant))
+            return office_names(herald.corebanks.engine(tenant))
         except HeraldError as exc:  # statistics are herald's own; the core bank only adds labels
             log.warning("office names of tenant %s unavailable: %s", tenant, exc)
             return {}
