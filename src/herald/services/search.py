@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from herald.domain import wire
-from herald.domain.message import MessageStatus
+from herald.domain.message import MessageStatus, status_named
 from herald.domain.phones import PhoneNumber, mask, normalize
 from herald.domain.redact import looks_like_phone, redact_phones
 from herald.domain.spreadsheet import safe_cell
@@ -50,18 +50,16 @@ CSV_COLUMNS = (
     "deliveredAt",
     "body",
 )
-_STATUS_WORDS = {"WAITING": MessageStatus.WAITING_FOR_DELIVERY_REPORT}
 
 
 def parse_status(text: str) -> MessageStatus:
-    """A status from its Fineract code (300), its name (delivered) or "waiting"."""
-    word = text.strip().upper().replace(" ", "_")
-    if word.isdigit() and int(word) in {s.value for s in MessageStatus}:
-        return MessageStatus(int(word))
-    if word in MessageStatus.__members__:
-        return MessageStatus[word]
-    if word in _STATUS_WORDS:
-        return _STATUS_WORDS[word]
+    """A status from its Fineract code (300), its name (delivered) or its word ("waiting")."""
+    code = text.strip()
+    if code.isdigit() and int(code) in {s.value for s in MessageStatus}:
+        return MessageStatus(int(code))
+    named = status_named(text)
+    if named is not None:
+        return named
     choices = ", ".join(f"{s.name.lower()} ({s.value})" for s in MessageStatus)
     raise ValidationError(f"Unknown message status {text!r}; choose one of {choices}.", field="status")
 

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from herald.clock import Clock
 from herald.config import Settings
-from herald.domain.message import MessageStatus
+from herald.domain.message import OUTCOMES, MessageStatus
 from herald.store import stats as stats_store
 
 
@@ -92,7 +92,7 @@ def statistics(
             per_provider.setdefault(p.provider, Counts()).add(p.status, p.count)
         billed = stats_store.billed_segments(conn, window)
     delivered = totals.by_status[MessageStatus.DELIVERED]
-    finished = delivered + totals.by_status[MessageStatus.FAILED]
+    finished = sum(totals.by_status[s] for s in OUTCOMES)
     return Statistics(
         first_day=first_day,
         last_day=last_day,

@@ -27,7 +27,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.datastructures import FormData
 
-from herald.domain.message import MessageStatus
+from herald.domain.message import TAB_ORDER, MessageStatus
 from herald.errors import HeraldError, ValidationError
 from herald.http.auth import check_csrf, current_session, current_user, herald_of
 from herald.http.errors import STATUS_OF
@@ -44,14 +44,7 @@ templates = Environment(
 )
 
 # The campaign page's tabs, in the seed's order, with the URL word of each.
-TABS: tuple[tuple[str, MessageStatus], ...] = (
-    ("pending", MessageStatus.PENDING),
-    ("waiting", MessageStatus.WAITING_FOR_DELIVERY_REPORT),
-    ("sent", MessageStatus.SENT),
-    ("delivered", MessageStatus.DELIVERED),
-    ("failed", MessageStatus.FAILED),
-    ("invalid", MessageStatus.INVALID),
-)
+TABS: tuple[tuple[str, MessageStatus], ...] = tuple((s.word, s) for s in TAB_ORDER)
 
 # Short confirmations after an action; the URL carries only the key, so nothing a link sets is echoed.
 NOTICES = {
