@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from herald.app import Herald
 from herald.domain.campaign import CampaignStatus, TriggerType
-from herald.domain.message import MessageStatus
+from herald.domain.message import IN_FLIGHT
 from herald.services import outbound
 from herald.services.loop import run_loop
 from herald.services.reports import pull_reports
@@ -166,13 +166,12 @@ class Worker:
         """Nothing left to do now: no sendable message, nothing awaiting a report, nothing due."""
         herald = self.herald
         now = herald.clock.now()
-        open_statuses = [MessageStatus.PENDING, MessageStatus.WAITING_FOR_DELIVERY_REPORT, MessageStatus.SENT]
         with herald.store.connect() as conn:
             busy = conn.execute(
                 select(func.count())
                 .select_from(messages)
                 .join(campaigns, campaigns.c.id == messages.c.campaign_id)
-                .where(campaigns.c.status == CampaignStatus.ACTIVE, messages.c.status.in_(open_statuses))
+                .where(campaigns.c.status == CampaignStatus.ACTIVE, messages.c.status.in_(sorted(IN_FLIGHT)))
             ).scalar_one()
             due = conn.execute(
                 select(func.count())

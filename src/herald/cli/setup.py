@@ -241,7 +241,15 @@ def optouts_add(number: str, reason: Annotated[str, typer.Option()] = "added by 
     from herald.services.audit import Actor
     from herald.services.optouts import add_number
 
-    e164, added = add_number(herald_from_env(), number, reason, Actor.cli())
+    herald = herald_from_env()
+    e164, added = add_number(
+        number,
+        reason,
+        Actor.cli(),
+        store=herald.store,
+        clock=herald.clock,
+        default_region=herald.settings.default_region,
+    )
     console.print(f"{mask(e164)} {'is now' if added else 'was already'} on the opt-out list.")
 
 
@@ -252,7 +260,10 @@ def optouts_remove(number: str) -> None:
     from herald.services.audit import Actor
     from herald.services.optouts import remove_number
 
-    e164, gone = remove_number(herald_from_env(), number, Actor.cli())
+    herald = herald_from_env()
+    e164, gone = remove_number(
+        number, Actor.cli(), store=herald.store, clock=herald.clock, default_region=herald.settings.default_region
+    )
     console.print(f"{mask(e164)} {'removed from' if gone else 'was not on'} the opt-out list.")
 
 

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from herald.api.v1.providers import check, describe
 from herald.app import Herald
+from herald.http.providers import check, describe
 from herald.services.audit import Actor
 from herald.services.auth import Role
 from herald.services.on_demand import last_runs, recent, run_now
