@@ -13,7 +13,7 @@
     ├── LifecycleError              an action the campaign's status does not allow (activate twice ...)
     ├── NotFoundError               a campaign, message or rule that does not exist
     ├── CoreBankError               the core-banking database cannot be read
-    ├── ProviderError               a provider refused or failed; `retryable` says whether to try again
+    ├── ProviderError               a provider refused or failed; `outcome` (ProviderOutcome) says what next
     └── WebhookError                a provider's or Fineract's call to herald is malformed or not authentic
 
 Foreign exceptions (SQLAlchemy, HTTP clients, phonenumbers) are converted at the adapter edge; a
@@ -21,6 +21,8 @@ user never sees a stack trace.
 """
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 
 class HeraldError(Exception):
@@ -95,11 +97,33 @@ class CoreBankError(HeraldError):
     """The core-banking (Fineract) database cannot be reached or read."""
 
 
+class ProviderOutcome(StrEnum):
+    """What a provider's refusal or failure means for the message; one per ProviderError.
+
+    Acceptance is not among them: an accepted message carries the provider's id, not an error.
+    """
+
+    PERMANENT = "permanent"  # refused for good (invalid number, blocked content): fail it, retrying changes nothing
+    OPTED_OUT = "opted out"  # refused because the recipient unsubscribed: fail it, add the number to the opt-out list
+    TRANSIENT = "transient"  # the provider answered with a passing failure (5xx, queue full): retry, here or elsewhere
+    UNREACHABLE = "unreachable"  # no connection was made, nothing reached the provider: retry, here or elsewhere
+    # The request may have reached the provider (a timeout, a dropped connection, an unreadable 2xx):
+    # before trying again herald asks the provider whether it already has the message, and never
+    # hands it to another provider blind.
+    OUTCOME_UNKNOWN = "outcome unknown"
+    # The provider asks herald to slow down (HTTP 429, SMPP ESME_RTHROTTLED / ESME_RMSGQFUL): no
+    # message is at fault, so no attempt is used up; the provider gets a pause (`retry_after`) instead.
+    THROTTLED = "throttled"
+    # The provider refuses herald itself (credentials, account, a bad base URL): no message is at
+    # fault, so none is failed for it; herald holds them, or hands them to a fallback, until fixed.
+    MISCONFIGURED = "misconfigured"
+
+
 class ProviderError(HeraldError):
     """A provider refused or failed a request.
 
-    `retryable` separates transient failures (timeouts, 5xx, throttling) from permanent ones
-    (invalid number, unsubscribed recipient); `code` and `text` are the provider's own.
+    `outcome` says what that means for the message (retry, fail, ask first, pause, hold); `code` and
+    `text` are the provider's own; `retry_after` is the pause a THROTTLED provider asked for, if it said.
     """
 
     def __init__(
@@ -107,30 +131,16 @@ class ProviderError(HeraldError):
         message: str,
         *,
         provider: str,
+        outcome: ProviderOutcome,
         code: str | None = None,
         text: str | None = None,
-        retryable: bool = False,
-        opted_out: bool = False,
-        outcome_unknown: bool = False,
-        misconfigured: bool = False,
-        throttled: bool = False,
         retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.provider = provider
+        self.outcome = outcome
         self.code = code
         self.text = text
-        self.retryable = retryable
-        self.opted_out = opted_out
-        # The request may have reached the provider (a timeout, a dropped connection, an unreadable 2xx):
-        # before trying again herald asks the provider whether it already has the message.
-        self.outcome_unknown = outcome_unknown
-        # The provider refuses herald itself (credentials, account): no message is at fault, so none
-        # is failed for it; herald holds them, or hands them to a fallback, until someone fixes it.
-        self.misconfigured = misconfigured
-        # The provider asks herald to slow down (HTTP 429, SMPP ESME_RTHROTTLED / ESME_RMSGQFUL): no
-        # message is at fault, so no attempt is used up; the provider gets a pause instead.
-        self.throttled = throttled
         self.retry_after = retry_after  # seconds the provider asked for (Retry-After), if it said
 
 

@@ -122,8 +122,10 @@ def users(herald: Herald) -> dict[Role, Caller]:
     callers = {}
     for role in Role:
         name = role.value.replace("_", "-")
-        auth.create_user(herald, name, role, PASSWORD)
-        callers[role] = Caller(name, auth.issue_token(herald, name, f"{name} tests").token)
+        auth.create_user(name, role, PASSWORD, store=herald.store, clock=herald.clock)
+        callers[role] = Caller(
+            name, auth.issue_token(name, f"{name} tests", store=herald.store, clock=herald.clock).token
+        )
     return callers
 
 

@@ -26,7 +26,7 @@ def audit_entries(herald: Herald, *prefixes: str) -> list[tuple[Any, ...]]:
 def test_an_admin_resets_a_password_and_the_users_sessions_end_but_its_tokens_stay(
     client: TestClient, herald: Herald, users: dict[Role, Caller], admin: dict[str, str]
 ) -> None:
-    session_id = auth.login(herald, "viewer", PASSWORD)
+    session_id = auth.login("viewer", PASSWORD, store=herald.store, clock=herald.clock)
     client.cookies.set(auth.SESSION_COOKIE, session_id)
     assert client.get("/api/v1/me").status_code == 200
     client.cookies.clear()
@@ -37,11 +37,11 @@ def test_an_admin_resets_a_password_and_the_users_sessions_end_but_its_tokens_st
     client.cookies.clear()
     assert client.get("/api/v1/me", headers=users[Role.VIEWER].headers).status_code == 200  # tokens stay
     try:
-        auth.login(herald, "viewer", PASSWORD)
+        auth.login("viewer", PASSWORD, store=herald.store, clock=herald.clock)
         raise AssertionError("the old password still works")
     except auth.AuthenticationError:
         pass
-    assert auth.login(herald, "viewer", NEW_PASSWORD)
+    assert auth.login("viewer", NEW_PASSWORD, store=herald.store, clock=herald.clock)
     assert ("user.password", "admin", "api", "viewer", {"sessions_ended": 1}) in audit_entries(herald, "user.")
 
 
@@ -54,7 +54,7 @@ def test_only_an_admin_sets_passwords_and_a_bad_one_is_refused_with_its_field(
     assert_error(short, 422, "validation_error", "password")
     unknown = client.put("/api/v1/users/nobody/password", json={"password": NEW_PASSWORD}, headers=admin)
     assert_error(unknown, 404, "not_found")
-    assert auth.login(herald, "admin", PASSWORD)  # nothing changed
+    assert auth.login("admin", PASSWORD, store=herald.store, clock=herald.clock)  # nothing changed
     assert audit_entries(herald, "user.password") == []
 
 
@@ -66,7 +66,7 @@ def test_re_enabling_a_disabled_user_does_not_bring_back_its_api_tokens(
     assert client.patch("/api/v1/users/viewer", json={"active": True}, headers=admin).status_code == 200
     assert_error(client.get("/api/v1/me", headers=viewer), 401, "unauthenticated")
     assert [t for t in client.get("/api/v1/tokens", headers=admin).json() if t["username"] == "viewer"] == []
-    assert auth.login(herald, "viewer", PASSWORD)  # the password does work again
+    assert auth.login("viewer", PASSWORD, store=herald.store, clock=herald.clock)  # the password does work again
     fresh = client.post("/api/v1/tokens", json={"username": "viewer", "name": "again"}, headers=admin).json()
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {fresh['token']}"}).status_code == 200
 

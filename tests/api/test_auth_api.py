@@ -100,30 +100,30 @@ def test_a_viewer_cannot_create_a_campaign_and_nothing_is_stored(
 
 
 def test_a_revoked_token_stops_working(client: TestClient, herald: Herald, users: dict[Role, Caller]) -> None:
-    issued = auth.issue_token(herald, "viewer", "short-lived")
+    issued = auth.issue_token("viewer", "short-lived", store=herald.store, clock=herald.clock)
     headers = {"Authorization": f"Bearer {issued.token}"}
     assert client.get("/api/v1/me", headers=headers).json()["username"] == "viewer"
-    auth.revoke_token(herald, issued.info.id)
+    auth.revoke_token(issued.info.id, store=herald.store, clock=herald.clock)
     assert_error(client.get("/api/v1/me", headers=headers), 401, "unauthenticated")
 
 
 def test_a_disabled_user_loses_its_tokens_and_sessions(
     client: TestClient, herald: Herald, users: dict[Role, Caller]
 ) -> None:
-    session_id = auth.login(herald, "viewer", PASSWORD)
-    auth.update_user(herald, "viewer", active=False)
+    session_id = auth.login("viewer", PASSWORD, store=herald.store, clock=herald.clock)
+    auth.update_user("viewer", active=False, store=herald.store, clock=herald.clock)
     assert_error(client.get("/api/v1/me", headers=users[Role.VIEWER].headers), 401, "unauthenticated")
     client.cookies.set(auth.SESSION_COOKIE, session_id)
     assert_error(client.get("/api/v1/me"), 401, "unauthenticated")
     with pytest.raises(auth.AuthenticationError):
-        auth.login(herald, "viewer", PASSWORD)
+        auth.login("viewer", PASSWORD, store=herald.store, clock=herald.clock)
 
 
 def test_a_wrong_password_or_unknown_user_gets_the_same_refusal(herald: Herald, users: dict[Role, Caller]) -> None:
     messages = set()
     for username, password in [("viewer", "wrong password!"), ("nobody", PASSWORD)]:
         with pytest.raises(auth.AuthenticationError) as refused:
-            auth.login(herald, username, password)
+            auth.login(username, password, store=herald.store, clock=herald.clock)
         messages.add(str(refused.value))
     assert len(messages) == 1
 
@@ -131,7 +131,7 @@ def test_a_wrong_password_or_unknown_user_gets_the_same_refusal(herald: Herald, 
 def test_a_session_cookie_reads_but_writes_only_with_its_csrf_token(
     client: TestClient, herald: Herald, users: dict[Role, Caller]
 ) -> None:
-    session_id = auth.login(herald, "campaign-manager", PASSWORD)
+    session_id = auth.login("campaign-manager", PASSWORD, store=herald.store, clock=herald.clock)
     client.cookies.set(auth.SESSION_COOKIE, session_id)
     assert client.get("/api/v1/me").json()["role"] == "campaign_manager"
     body = {"campaignName": "Via the UI", "triggerType": 1, "runReportId": 166, "paramValue": {"officeId": 1}}
@@ -145,7 +145,7 @@ def test_a_session_cookie_reads_but_writes_only_with_its_csrf_token(
 def _csrf_of(herald: Herald, session_id: str) -> str:
     from herald.services.auth.sessions import find_session
 
-    found = find_session(herald, session_id)
+    found = find_session(session_id, store=herald.store, clock=herald.clock)
     assert found is not None
     return auth.csrf_token(found)
 
@@ -153,9 +153,9 @@ def _csrf_of(herald: Herald, session_id: str) -> str:
 def test_a_session_ends_at_logout_and_after_its_lifetime(
     client: TestClient, herald: Herald, clock: ManualClock, users: dict[Role, Caller]
 ) -> None:
-    first = auth.login(herald, "viewer", PASSWORD)
-    second = auth.login(herald, "viewer", PASSWORD)
-    auth.logout(herald, first)
+    first = auth.login("viewer", PASSWORD, store=herald.store, clock=herald.clock)
+    second = auth.login("viewer", PASSWORD, store=herald.store, clock=herald.clock)
+    auth.logout(first, store=herald.store)
     client.cookies.set(auth.SESSION_COOKIE, first)
     assert_error(client.get("/api/v1/me"), 401, "unauthenticated")
     client.cookies.set(auth.SESSION_COOKIE, second)
@@ -169,7 +169,9 @@ def test_ui_helpers_check_the_form_token_and_set_a_safe_cookie(herald: Herald, u
 
     @app.post("/ui/login")
     def ui_login(response: Response) -> dict[str, bool]:
-        http_auth.set_session_cookie(response, auth.login(herald, "viewer", PASSWORD), secure=True)
+        http_auth.set_session_cookie(
+            response, auth.login("viewer", PASSWORD, store=herald.store, clock=herald.clock), secure=True
+        )
         return {"ok": True}
 
     @app.post("/ui/form")
@@ -187,7 +189,7 @@ def test_ui_helpers_check_the_form_token_and_set_a_safe_cookie(herald: Herald, u
 
 
 def test_only_hashes_of_passwords_tokens_and_session_ids_are_stored(herald: Herald, users: dict[Role, Caller]) -> None:
-    session_id = auth.login(herald, "viewer", PASSWORD)
+    session_id = auth.login("viewer", PASSWORD, store=herald.store, clock=herald.clock)
     with herald.store.connect() as conn:
         hashes = [r.password_hash for r in conn.execute(select(users_table.c.password_hash))]
         tables = (users_table, api_tokens, sessions)
@@ -210,10 +212,10 @@ def test_last_used_is_recorded_for_a_token_without_a_write_per_request(
     client: TestClient, herald: Herald, clock: ManualClock, users: dict[Role, Caller]
 ) -> None:
     client.get("/api/v1/me", headers=users[Role.VIEWER].headers)
-    first = {t.username: t.last_used_at for t in auth.list_tokens(herald)}["viewer"]
+    first = {t.username: t.last_used_at for t in auth.list_tokens(store=herald.store)}["viewer"]
     clock.advance(seconds=30)
     client.get("/api/v1/me", headers=users[Role.VIEWER].headers)
-    assert {t.username: t.last_used_at for t in auth.list_tokens(herald)}["viewer"] == first
+    assert {t.username: t.last_used_at for t in auth.list_tokens(store=herald.store)}["viewer"] == first
     clock.advance(timedelta(minutes=1))
     client.get("/api/v1/me", headers=users[Role.VIEWER].headers)
-    assert {t.username: t.last_used_at for t in auth.list_tokens(herald)}["viewer"] == clock.now()
+    assert {t.username: t.last_used_at for t in auth.list_tokens(store=herald.store)}["viewer"] == clock.now()

@@ -111,8 +111,10 @@ def test_statistics_filters_and_resends_work_the_same_on_postgresql(
     )
     herald = Herald.build(settings, clock)
     try:
-        auth.create_user(herald, "boss", Role.ADMIN, PASSWORD)
-        headers = {"Authorization": f"Bearer {auth.issue_token(herald, 'boss', 'pg').token}"}
+        auth.create_user("boss", Role.ADMIN, PASSWORD, store=herald.store, clock=herald.clock)
+        headers = {
+            "Authorization": f"Bearer {auth.issue_token('boss', 'pg', store=herald.store, clock=herald.clock).token}"
+        }
         with TestClient(create_app(herald)) as client:
             cid = materialized_campaign(client, headers)["id"]
             with herald.store.begin() as conn:

@@ -27,9 +27,6 @@ class Fault(StrEnum):
     BAD_CREDENTIALS = "401 / bind refused"  # permanent for the whole request
 
 
-TRANSIENT = {Fault.SERVER_ERROR, Fault.THROTTLED, Fault.TIMEOUT, Fault.DISCONNECT, Fault.MALFORMED}
-
-
 @dataclass(frozen=True)
 class Capabilities:
     pull: bool
@@ -62,7 +59,7 @@ class Harness(Protocol):
         ...
 
     def code_tables(self) -> dict[str, dict[str, object]]:
-        """The adapter's mapping tables (status and error codes -> outcome) for the completeness test."""
+        """The adapter's mapping tables (code -> herald outcome), checked in test_documented_codes."""
         ...
 
     async def close(self) -> None: ...

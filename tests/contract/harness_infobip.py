@@ -15,7 +15,7 @@ from herald.domain.message import MessageStatus
 from herald.domain.reports import DeliveryReport
 from herald.fakes.infobip import FakeInfobip, Injection
 from herald.fakes.infobip_wire import ERRORS, inbound, report, timestamp
-from herald.providers import infobip
+from herald.providers import infobip_codes
 from herald.providers.base import Provider, WebhookRequest
 from herald.providers.config import InfobipSettings
 from herald.providers.registry import build_provider
@@ -34,9 +34,8 @@ INJECTIONS = {
 }
 
 
-def _http_table() -> dict[str, object]:
-    table: dict[str, object] = {str(s): "retryable" for s in sorted(infobip.HTTP_RETRYABLE)}
-    return table | {"401": "credentials refused", "403": "credentials refused", "other": "permanent"}
+HTTP_STATUSES = (400, 401, 403, 404, 408, 425, 429, 500, 502, 503, 504)
+"""Whole-request answers whose outcome the contract checks."""
 
 
 def fake_status(status: MessageStatus, error_code: str | None) -> tuple[str, int]:
@@ -96,11 +95,16 @@ class InfobipHarness:
 
     def code_tables(self) -> dict[str, dict[str, object]]:
         tables: dict[str, dict[str, object]] = {
-            "status groups": {f"{k} {name}": outcome for k, (name, outcome) in infobip.STATUS_GROUPS.items()},
-            "status ids": {f"{k} {name}": (outcome, cls) for k, (name, outcome, cls) in infobip.STATUS_IDS.items()},
-            "error groups": {f"{k} {name}": cls for k, (name, cls) in infobip.ERROR_GROUPS.items()},
-            "error ids": {f"{k} {name}": cls for k, (name, cls) in infobip.ERROR_IDS.items()},
-            "whole-request HTTP": _http_table(),
+            "status groups": {str(k): (name, outcome) for k, (name, outcome) in infobip_codes.STATUS_GROUPS.items()},
+            "status ids": {str(k): (name, outcome) for k, (name, outcome, _) in infobip_codes.STATUS_IDS.items()},
+            "send-time rejections": {
+                str(k): infobip_codes.REJECTION_OUTCOMES[cls]
+                for k, (_, outcome, cls) in infobip_codes.STATUS_IDS.items()
+                if outcome is MessageStatus.FAILED
+            },
+            "error groups": {str(k): name for k, (name, _) in infobip_codes.ERROR_GROUPS.items()},
+            "error ids": {str(k): (name, cls) for k, (name, cls) in infobip_codes.ERROR_IDS.items()},
+            "whole-request HTTP": {str(status): infobip_codes.http_outcome(status) for status in HTTP_STATUSES},
         }
         return tables
 

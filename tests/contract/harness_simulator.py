@@ -68,7 +68,7 @@ class SimulatorHarness:
         raise NotImplementedError
 
     def code_tables(self) -> dict[str, dict[str, object]]:
-        return {"failure codes": {code: MessageStatus.FAILED for code, _, _ in FAILURE_CODES}}
+        return {"failure codes": {code: text for code, text, _ in FAILURE_CODES}}
 
     async def close(self) -> None:
         await self.provider.close()

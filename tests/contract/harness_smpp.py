@@ -16,7 +16,8 @@ from herald.domain.reports import DeliveryReport
 from herald.fakes.smsc import FakeSmsc, SmscFault
 from herald.providers.base import WebhookRequest
 from herald.providers.config import SmppSettings
-from herald.providers.smpp import COMMAND_STATUS, SmppProvider, build
+from herald.providers.smpp import SmppProvider, build
+from herald.providers.smpp_codes import COMMAND_STATUS, REBIND
 from herald.providers.smpp_receipts import MESSAGE_STATES
 from tests.contract.harness import Capabilities, Fault
 
@@ -96,8 +97,9 @@ class SmppHarness:
 
     def code_tables(self) -> dict[str, dict[str, object]]:
         return {
-            "command_status": {name: outcome for name, _, outcome in COMMAND_STATUS.values()},
-            "message_state": {stat: status for stat, status, _ in MESSAGE_STATES.values()},
+            "command_status": {f"0x{code:02X}": (name, outcome) for code, (name, _, outcome) in COMMAND_STATUS.items()},
+            "rebind": {f"0x{code:02X}": COMMAND_STATUS[code][0] for code in sorted(REBIND)},
+            "message_state": {str(state): (stat, status) for state, (stat, status, _) in MESSAGE_STATES.items()},
         }
 
     async def close(self) -> None:

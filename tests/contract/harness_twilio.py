@@ -12,7 +12,8 @@ from herald.fakes.twilio import FakeFault, FakeTwilio
 from herald.providers.base import WebhookRequest
 from herald.providers.config import TwilioSettings
 from herald.providers.registry import build_provider
-from herald.providers.twilio import ERRORS, STATUSES, TwilioProvider
+from herald.providers.twilio import TwilioProvider
+from herald.providers.twilio_codes import ERRORS, STATUSES, http_outcome
 from tests.contract.harness import Capabilities, Fault
 
 PUBLIC_URL = "https://herald.example.org"
@@ -81,11 +82,19 @@ class TwilioHarness:
         return self._signed(params)
 
     def code_tables(self) -> dict[str, dict[str, object]]:
-        return {"statuses": dict(STATUSES), "errors": {code: rule.error_class for code, rule in ERRORS.items()}}
+        return {
+            "statuses": dict(STATUSES),
+            "errors": {code: rule.outcome for code, rule in ERRORS.items()},
+            "whole-request HTTP": {str(status): http_outcome(status) for status in HTTP_STATUSES},
+        }
 
     async def close(self) -> None:
         await self.provider.close()
         await self.fake.stop()
+
+
+HTTP_STATUSES = (400, 401, 403, 404, 408, 429, 500, 502, 503, 504)
+"""Whole-request answers whose outcome the contract checks."""
 
 
 async def make() -> TwilioHarness:

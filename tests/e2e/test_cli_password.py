@@ -21,19 +21,21 @@ def test_an_operator_resets_a_password_and_the_users_sessions_end(env: dict[str,
     assert run(env, "users", "create", "amina", "--role", "admin", "--password-env", "ADMIN_PASSWORD").returncode == 0
     herald = Herald.build(Settings(home=tmp_path / "var"))
     try:
-        session_id = auth.login(herald, "amina", PASSWORD)
-        token = auth.issue_token(herald, "amina", "script").token
+        session_id = auth.login("amina", PASSWORD, store=herald.store, clock=herald.clock)
+        token = auth.issue_token("amina", "script", store=herald.store, clock=herald.clock).token
         prompted = run(env, "users", "password", "amina", stdin=f"{NEW}\n{NEW}\n")
         assert prompted.returncode == 0, prompted.stderr
         assert "1 session ended" in prompted.stdout and NEW not in prompted.stdout + prompted.stderr
-        assert auth.sessions.find_session(herald, session_id) is None
-        assert auth.tokens.user_for_token(herald, token) is not None  # tokens stay (README, users)
+        assert auth.sessions.find_session(session_id, store=herald.store, clock=herald.clock) is None
+        assert (
+            auth.tokens.user_for_token(token, store=herald.store, clock=herald.clock) is not None
+        )  # tokens stay (README, users)
         with pytest.raises(auth.AuthenticationError):
-            auth.login(herald, "amina", PASSWORD)
-        assert auth.login(herald, "amina", NEW)
+            auth.login("amina", PASSWORD, store=herald.store, clock=herald.clock)
+        assert auth.login("amina", NEW, store=herald.store, clock=herald.clock)
         from_env = run(env | {"NEW_PASSWORD": PASSWORD}, "users", "password", "amina", "--password-env", "NEW_PASSWORD")
         assert from_env.returncode == 0, from_env.stderr
-        assert auth.login(herald, "amina", PASSWORD)
+        assert auth.login("amina", PASSWORD, store=herald.store, clock=herald.clock)
         with herald.store.connect() as conn:
             rows = conn.execute(select(audit_log).where(audit_log.c.action == "user.password")).all()
         assert [(r.via, r.target) for r in rows] == [("cli", "amina"), ("cli", "amina")]
@@ -53,6 +55,6 @@ def test_a_refused_password_change_says_why_and_changes_nothing(env: dict[str, s
         assert says in done.stderr and "Traceback" not in done.stderr
     herald = Herald.build(Settings(home=tmp_path / "var"))
     try:
-        assert auth.login(herald, "amina", PASSWORD)
+        assert auth.login("amina", PASSWORD, store=herald.store, clock=herald.clock)
     finally:
         herald.close()

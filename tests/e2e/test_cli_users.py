@@ -50,10 +50,10 @@ def test_an_operator_creates_users_and_a_token_that_works_until_the_user_is_disa
         assert PASSWORD not in output.stdout + output.stderr
     herald = Herald.build(Settings(home=tmp_path / "var"))
     try:
-        found = user_for_token(herald, token)
+        found = user_for_token(token, store=herald.store, clock=herald.clock)
         assert found is not None and found.username == "baraka"
         assert run(env, "users", "disable", "baraka").returncode == 0
-        assert user_for_token(herald, token) is None
+        assert user_for_token(token, store=herald.store, clock=herald.clock) is None
     finally:
         herald.close()
 

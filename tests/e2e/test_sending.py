@@ -18,6 +18,7 @@ from herald.domain.breaker import BreakerState
 from herald.domain.message import MessageStatus
 from herald.domain.reports import DeliveryReport
 from herald.domain.sending import Accepted
+from herald.errors import ProviderOutcome
 from herald.providers.simulator import Simulator
 from herald.services import campaigns, offices, outbound
 from herald.services.campaigns import CampaignRequest
@@ -230,7 +231,9 @@ def test_one_providers_failing_pull_does_not_stop_the_reports_job(
     asyncio.run(sender_for(herald).run())
 
     async def down(ids: object) -> list[DeliveryReport]:
-        raise ProviderError("reports endpoint answered 503", provider="sim-b", code="503", retryable=True)
+        raise ProviderError(
+            "reports endpoint answered 503", provider="sim-b", code="503", outcome=ProviderOutcome.TRANSIENT
+        )
 
     herald.providers["sim-b"].fetch_reports = down  # type: ignore[method-assign]
     clock.advance(seconds=10)

@@ -180,9 +180,9 @@ def edge(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Edge]:
     tokens, sessions = {}, {}
     for role in Role:
         name = role.value.replace("_", "-")
-        auth.create_user(herald, name, role, PASSWORD)
-        tokens[role] = auth.issue_token(herald, name, "fuzz").token
-        sessions[role] = auth.login(herald, name, PASSWORD)
+        auth.create_user(name, role, PASSWORD, store=herald.store, clock=herald.clock)
+        tokens[role] = auth.issue_token(name, "fuzz", store=herald.store, clock=herald.clock).token
+        sessions[role] = auth.login(name, PASSWORD, store=herald.store, clock=herald.clock)
     with TestClient(create_app(herald), raise_server_exceptions=False) as client:
         yield Edge(client, herald, tokens, sessions, office)
     herald.close()

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from herald.app import Herald
 from herald.config import Settings
 from herald.domain.message import MessageStatus
-from herald.errors import HeraldError
+from herald.errors import HeraldError, ProviderOutcome
 from herald.fakes.infobip import FakeInfobip
 from herald.fakes.infobip_wire import FakeMessage, inbound, report, timestamp
 from herald.providers.base import InDoubt, OutboundMessage
@@ -75,7 +75,7 @@ def test_a_rejected_destination_fails_alone_and_permanently() -> None:
         results = await h.provider.send(batch)
         assert [r.accepted for r in results] == [True, True, False]
         error = results[2].error
-        assert error is not None and error.code == "REJECTED_DESTINATION" and not error.retryable
+        assert error is not None and error.code == "REJECTED_DESTINATION" and error.outcome is ProviderOutcome.PERMANENT
 
     run_with(body)
 
@@ -323,6 +323,7 @@ def test_an_inbound_stop_through_herald_puts_the_number_on_the_opt_out_list(tmp_
 def test_a_lookup_asks_about_every_attempt_since_the_doubt_not_only_the_last() -> None:
     """Attempt 1 reached Infobip unanswered, attempt 2 as well: asked before attempt 3, Infobip's logs
     must be searched for herald-<id>-1 too, or the first copy is missed and a third one sent."""
+
     async def body(h: InfobipHarness) -> None:
         [first] = _outbound(1, start=41)
         await h.provider.send([OutboundMessage(first.message_id, first.to, first.body, attempt=1)])

@@ -30,7 +30,7 @@ def herald(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     upgrade(engine)  # `herald db upgrade`, as on any PostgreSQL install
     engine.dispose()
     h = Herald.build(Settings(home=tmp_path, database_url=db_url), ManualClock(datetime(2026, 11, 20, 5, tzinfo=UTC)))
-    auth.create_user(h, "amina", Role.ADMIN, PASSWORD)
+    auth.create_user("amina", Role.ADMIN, PASSWORD, store=h.store, clock=h.clock)
     yield h
     h.close()
 
@@ -40,15 +40,15 @@ def test_five_failures_then_a_wait_that_a_second_herald_on_the_same_database_enf
 ) -> None:
     for _ in range(5):
         with pytest.raises(AuthenticationError) as refused:
-            auth.login(herald, "amina", "wrong password", address="10.1.1.1")
+            auth.login("amina", "wrong password", address="10.1.1.1", store=herald.store, clock=herald.clock)
         assert not isinstance(refused.value, LoginThrottledError)
     other = Herald.build(Settings(home=tmp_path, database_url=db_url), herald.clock)  # another process's view
     try:
         with pytest.raises(LoginThrottledError) as waiting:
-            auth.login(other, "amina", PASSWORD, address="10.2.2.2")
+            auth.login("amina", PASSWORD, address="10.2.2.2", store=other.store, clock=other.clock)
         assert waiting.value.retry_after == 1
         assert isinstance(herald.clock, ManualClock)
         herald.clock.advance(timedelta(seconds=1))
-        assert auth.login(other, "amina", PASSWORD, address="10.2.2.2")
+        assert auth.login("amina", PASSWORD, address="10.2.2.2", store=other.store, clock=other.clock)
     finally:
         other.close()

@@ -1,4 +1,7 @@
-"""Every non-triggered business rule against crafted Fineract rows, on SQLite and PostgreSQL."""
+"""Every non-triggered business rule against crafted Fineract rows, on SQLite and PostgreSQL.
+
+A D-number in a comment (D7) names the entry of docs/fineract-differences.md that the row exercises.
+"""
 
 from __future__ import annotations
 

@@ -12,10 +12,12 @@ from typing import Any
 
 from herald.domain.message import MessageStatus
 from herald.domain.segments import gsm7_encode
+from herald.errors import ProviderOutcome
 from herald.fakes.smsc import FakeSmsc, SmscFault
 from herald.providers import smpp_pdu as p
 from herald.providers.base import OutboundMessage
-from herald.providers.smpp import COMMAND_STATUS, THROTTLE_PAUSE, Outcome, build
+from herald.providers.smpp import THROTTLE_PAUSE, build
+from herald.providers.smpp_codes import COMMAND_STATUS
 from herald.providers.smpp_receipts import parse_receipt, receipt_date
 from tests.contract.harness_smpp import SmppHarness, settings
 
@@ -198,23 +200,24 @@ def test_receipt_text_quirks_dates_key_case_and_order() -> None:
     assert receipt.text == "a stat:x"
 
 
-def test_throttled_and_queue_full_answers_are_retryable() -> None:
+def test_throttled_and_queue_full_answers_pause_the_provider() -> None:
     async def body(h: SmppHarness) -> None:
         h.smsc.inject(SmscFault.THROTTLED)
         h.smsc.inject(SmscFault.QUEUE_FULL)
         results = await h.provider.send([OutboundMessage(i, TO, "hi") for i in (1, 2)])
         errors = [r.error for r in results if r.error is not None]
         assert sorted(e.code or "" for e in errors) == ["ESME_RMSGQFUL", "ESME_RTHROTTLED"]
-        assert all(e.retryable and e.throttled and not e.opted_out for e in errors)
+        assert all(e.outcome is ProviderOutcome.THROTTLED for e in errors)
 
     run(body)
 
 
-def test_garbage_from_the_smsc_is_retryable_and_the_link_recovers() -> None:
+def test_garbage_from_the_smsc_leaves_the_submit_in_doubt_and_the_link_recovers() -> None:
     async def body(h: SmppHarness) -> None:
         h.smsc.inject(SmscFault.GARBAGE)
         [result] = await h.provider.send([OutboundMessage(1, TO, "hi")])
-        assert result.error is not None and result.error.retryable
+        # The link dropped mid-submit: the SMSC may have taken it.
+        assert result.error is not None and result.error.outcome is ProviderOutcome.OUTCOME_UNKNOWN
         await send_one(h, "again", 2)
 
     run(body)
@@ -278,7 +281,7 @@ def test_after_a_throttled_answer_the_next_submits_wait_a_moment() -> None:
         h.smsc.inject(SmscFault.THROTTLED)
         loop = asyncio.get_running_loop()
         [throttled] = await h.provider.send([OutboundMessage(1, TO, "hi")])
-        assert throttled.error is not None and throttled.error.retryable
+        assert throttled.error is not None and throttled.error.outcome is ProviderOutcome.THROTTLED
         started = loop.time()
         await send_one(h, "later", 2)
         assert loop.time() - started >= THROTTLE_PAUSE * 0.9
@@ -290,4 +293,6 @@ def test_every_command_status_the_reference_lists_has_an_outcome() -> None:
     listed = {0x01, 0x04, 0x05, 0x08, 0x0A, 0x0B, 0x0D, 0x0E, 0x0F, 0x14, 0x43, 0x45, 0x48, 0x49, 0x50, 0x51}
     listed |= {0x58, 0x61, 0x62, 0xC0, 0xC1, 0xC2, 0xC3, 0xC4, 0xFE, 0xFF}  # providers.md 3.6
     assert listed <= set(COMMAND_STATUS)
-    assert [name for name, _, outcome in COMMAND_STATUS.values() if outcome is Outcome.OPTED_OUT] == ["VENDOR_RBARRED"]
+    assert [name for name, _, outcome in COMMAND_STATUS.values() if outcome is ProviderOutcome.OPTED_OUT] == [
+        "VENDOR_RBARRED"
+    ]

@@ -1,4 +1,7 @@
-"""Every triggered business rule (179-187) for one event against crafted Fineract rows, on SQLite and PostgreSQL."""
+"""Every triggered business rule (179-187) for one event against crafted Fineract rows, on SQLite and PostgreSQL.
+
+A D-number in a comment (D13) names the entry of docs/fineract-differences.md that the assertion checks.
+"""
 
 from __future__ import annotations
 

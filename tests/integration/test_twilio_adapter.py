@@ -16,6 +16,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from herald.domain.message import MessageStatus
+from herald.errors import ProviderOutcome
 from herald.fakes.twilio import FakeFault, FakeTwilio
 from herald.providers.base import OutboundMessage, WebhookRequest
 from herald.providers.config import TwilioSettings
@@ -77,7 +78,21 @@ def test_results_stay_in_order_and_one_refusal_does_not_spoil_the_others() -> No
         assert [r.message_id for r in results] == [1, 2, 9, 3, 4]
         assert [r.accepted for r in results] == [True, True, False, True, True]
         error = results[2].error
-        assert error is not None and (error.code, error.opted_out, error.retryable) == ("21610", True, False)
+        assert error is not None and (error.code, error.outcome) == ("21610", ProviderOutcome.OPTED_OUT)
+
+    run(body)
+
+
+def test_a_full_sender_queue_asks_herald_to_slow_down_not_to_spend_the_attempt() -> None:
+    """21611: Twilio's advice is "slow down", so the provider is paused (THROTTLED), not the message retried."""
+
+    async def body(fake: FakeTwilio) -> None:
+        provider = _provider(fake)
+        fake.inject(FakeFault.QUEUE_FULL)
+        [result] = await provider.send(_messages(1))
+        await provider.close()
+        assert result.error is not None
+        assert (result.error.code, result.error.outcome) == ("21611", ProviderOutcome.THROTTLED)
 
     run(body)
 

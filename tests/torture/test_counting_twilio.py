@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from herald.errors import ProviderOutcome
 from herald.providers.base import InDoubt, OutboundMessage, SendResult
 from herald.providers.config import TwilioSettings
 from herald.providers.twilio import TwilioProvider
@@ -53,7 +54,7 @@ def test_a_message_whose_answer_is_cut_off_is_logged_and_found_by_herald_s_looku
     results += _send(counting, second)
 
     assert [r.accepted for r in results] == [True, False]
-    assert results[1].error is not None and results[1].error.outcome_unknown
+    assert results[1].error is not None and results[1].error.outcome is ProviderOutcome.OUTCOME_UNKNOWN
     assert [(m["to"], m["body"]) for m in counting.accepted()] == [("+254712000001", "one"), ("+254712000002", "two")]
 
     async def lookup() -> dict[int, str]:
@@ -77,7 +78,7 @@ def test_a_late_answer_is_a_timeout_for_herald_yet_the_message_is_counted(counti
 def test_a_429_storm_refuses_everything_with_retry_after_for_its_window_then_ends(counting: CountingProvider) -> None:
     counting.control(fault={"kind": "429", "seconds": 1.0, "arm": True, "retry_after": 4})
     refused = _send(counting, *(OutboundMessage(n, f"+2547120000{n:02d}", f"m{n}") for n in range(5)))
-    assert all(r.error is not None and r.error.retryable for r in refused)
+    assert all(r.error is not None and r.error.outcome is ProviderOutcome.THROTTLED for r in refused)
     assert counting.accepted() == []
     time.sleep(1.1)
     [after] = _send(counting, OutboundMessage(9, "+254712000099", "after"))

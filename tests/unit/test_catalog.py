@@ -1,4 +1,7 @@
-"""The rule catalog: lookup, parameter validation, SQL hygiene and that every declared variable exists."""
+"""The rule catalog: lookup, parameter validation, SQL hygiene and that every declared variable exists.
+
+A D-number in a comment (D12) names an entry of docs/fineract-differences.md.
+"""
 
 from __future__ import annotations
 

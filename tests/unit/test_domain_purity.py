@@ -1,4 +1,9 @@
-"""The domain stays pure: no database, network or UI library imports and no clock reads, in every module."""
+"""The domain never reads the clock: it takes `now` as an argument, in every module.
+
+What the domain may import (nothing of herald but errors, no I/O library) is import-linter's
+contract in pyproject.toml, checked by `make test`; reading the clock is a call, which no import
+graph shows, so this test looks for it.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,6 @@ import pytest
 
 DOMAIN = Path(__file__).resolve().parents[2] / "src" / "herald" / "domain"
 
-FORBIDDEN_MODULES = frozenset(
-    {"sqlalchemy", "httpx", "aiohttp", "requests", "psycopg", "sqlite3", "socket", "fastapi", "typer", "rich"}
-)
 # (module, attribute) pairs that read the clock; the domain takes `now` as an argument instead.
 CLOCK_READS = frozenset(
     {
@@ -42,19 +44,12 @@ def _dotted(node: ast.expr) -> str | None:
 
 
 def impurities(source: str) -> list[str]:
-    """Every forbidden import and clock read in `source`, as readable findings."""
+    """Every clock read in `source`, as readable findings."""
     tree = ast.parse(source)
     found: list[str] = []
     clock_names: set[str] = set()  # names bound by `from time import time` and the like
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.split(".")[0] in FORBIDDEN_MODULES:
-                    found.append(f"line {node.lineno}: import {alias.name}")
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            root = node.module.split(".")[0]
-            if root in FORBIDDEN_MODULES:
-                found.append(f"line {node.lineno}: from {node.module} import ...")
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             for alias in node.names:
                 if (node.module.split(".")[-1], alias.name) in CLOCK_READS:
                     clock_names.add(alias.asname or alias.name)
@@ -78,25 +73,13 @@ def test_the_domain_folder_has_modules_to_check() -> None:
 
 
 @pytest.mark.parametrize("path", _domain_modules(), ids=lambda path: path.name)
-def test_domain_module_imports_no_io_library_and_never_reads_the_clock(path: Path) -> None:
+def test_domain_module_never_reads_the_clock(path: Path) -> None:
     assert impurities(path.read_text(encoding="utf-8")) == [], path.name
 
 
 @pytest.mark.parametrize(
     "source",
     [
-        "import sqlalchemy",
-        "import sqlalchemy.orm as orm",
-        "from sqlalchemy import select",
-        "from httpx import Client",
-        "import requests, json",
-        "from psycopg.rows import dict_row",
-        "import sqlite3",
-        "import socket",
-        "from fastapi import APIRouter",
-        "import typer",
-        "from rich.console import Console",
-        "import aiohttp",
         "from datetime import datetime\nnow = datetime.now()",
         "import datetime\nnow = datetime.datetime.now(datetime.UTC)",
         "from datetime import date\nd = date.today()",

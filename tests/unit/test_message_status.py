@@ -4,7 +4,19 @@ from itertools import product
 
 import pytest
 
-from herald.domain.message import FINAL_STATUSES, TRANSITIONS, MessageStatus, can_move, sources_of
+from herald.domain.message import (
+    AWAITING_REPORT,
+    COUNTED_AS_FAILED,
+    FINAL_STATUSES,
+    IN_FLIGHT,
+    OUTCOMES,
+    TAB_ORDER,
+    TRANSITIONS,
+    MessageStatus,
+    can_move,
+    sources_of,
+    status_named,
+)
 
 S = MessageStatus
 
@@ -58,3 +70,46 @@ def test_sources_of_is_the_inverse_of_the_table() -> None:
 def test_labels_are_the_tab_names() -> None:
     assert S.WAITING_FOR_DELIVERY_REPORT.label == "Waiting for delivery report"
     assert S.PENDING.label == "Pending"
+
+
+def test_the_tabs_show_every_status_once_in_the_seeds_order() -> None:
+    assert [s.label for s in TAB_ORDER] == [
+        "Pending",
+        "Waiting for delivery report",
+        "Sent",
+        "Delivered",
+        "Failed",
+        "Invalid",
+    ]
+    assert sorted(TAB_ORDER) == list(S)
+
+
+def test_in_flight_and_final_split_the_statuses_and_match_the_transition_table() -> None:
+    assert set(S) == IN_FLIGHT | FINAL_STATUSES and not IN_FLIGHT & FINAL_STATUSES
+    # a status is in flight exactly when it can still move
+    assert {s for s, targets in TRANSITIONS.items() if targets} == IN_FLIGHT
+
+
+def test_awaiting_a_report_is_what_a_provider_holds_and_outcomes_are_what_it_reports_last() -> None:
+    assert IN_FLIGHT - {S.PENDING} == AWAITING_REPORT
+    assert FINAL_STATUSES - {S.INVALID} == OUTCOMES
+    assert all(can_move(waiting, outcome) for waiting in AWAITING_REPORT for outcome in OUTCOMES)
+
+
+def test_counted_as_failed_is_every_final_status_but_delivered() -> None:
+    assert FINAL_STATUSES - {S.DELIVERED} == COUNTED_AS_FAILED
+
+
+@pytest.mark.parametrize("status", list(S), ids=lambda s: s.name)
+def test_a_status_is_found_by_its_name_and_its_word_in_any_case(status: MessageStatus) -> None:
+    for text in (status.name, status.name.lower(), status.word, status.word.upper(), f" {status.word} "):
+        assert status_named(text) is status, text
+
+
+def test_the_words_are_the_tabs_url_words() -> None:
+    assert [s.word for s in TAB_ORDER] == ["pending", "waiting", "sent", "delivered", "failed", "invalid"]
+
+
+@pytest.mark.parametrize("text", ["", "deliver", "300", "waiting for", "sent!"])
+def test_anything_else_names_no_status(text: str) -> None:
+    assert status_named(text) is None

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from herald.clock import ManualClock
 from herald.domain.message import MessageStatus
+from herald.errors import ProviderOutcome
 from herald.providers.base import OutboundMessage
 from herald.providers.simulator import FAILURE_CODES, Simulator, SimulatorConfig
 
@@ -59,7 +60,7 @@ def test_a_new_process_reads_the_same_reports_from_the_external_id_alone() -> No
 def test_transient_errors_are_retryable() -> None:
     sim = Simulator(SimulatorConfig(transient_ratio=1.0), ManualClock(T0).now)
     [result] = asyncio.run(sim.send([OutboundMessage(1, "+254712345678", "hi")]))
-    assert not result.accepted and result.error is not None and result.error.retryable
+    assert not result.accepted and result.error is not None and result.error.outcome is ProviderOutcome.TRANSIENT
 
 
 def test_foreign_ids_get_no_report() -> None:

@@ -9,10 +9,11 @@ import pytest
 from pydantic import SecretStr
 
 from herald.domain.message import MessageStatus
-from herald.errors import WebhookError
+from herald.errors import ProviderOutcome, WebhookError
 from herald.providers.base import WebhookRequest
 from herald.providers.config import TwilioSettings
-from herald.providers.twilio import ERRORS, STATUSES, ErrorClass, TwilioProvider, is_signed, signature, url_variants
+from herald.providers.twilio import TwilioProvider, is_signed, signature, url_variants
+from herald.providers.twilio_codes import ERRORS, STATUSES
 
 URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
 BASIC = [
@@ -132,4 +133,4 @@ def test_every_twilio_status_of_the_reference_is_mapped() -> None:
 
 
 def test_only_21610_is_an_opt_out() -> None:
-    assert [code for code, rule in ERRORS.items() if rule.error_class is ErrorClass.OPT_OUT] == ["21610"]
+    assert [code for code, rule in ERRORS.items() if rule.outcome is ProviderOutcome.OPTED_OUT] == ["21610"]

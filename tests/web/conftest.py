@@ -69,8 +69,8 @@ def herald_template(tmp_path_factory: pytest.TempPathFactory, demo_corebank: Dem
     herald = Herald.build(herald_settings(home, demo_corebank), ManualClock(START))
     save_profiles(demo_corebank.offices, store=herald.store, corebanks=herald.corebanks, offices=herald.offices)
     for role, name in USERNAMES.items():
-        auth.create_user(herald, name, role, PASSWORD)
-        _SESSIONS[role] = auth.login(herald, name, PASSWORD)
+        auth.create_user(name, role, PASSWORD, store=herald.store, clock=herald.clock)
+        _SESSIONS[role] = auth.login(name, PASSWORD, store=herald.store, clock=herald.clock)
     herald.close()
     return home
 

@@ -66,12 +66,12 @@ def test_the_wait_doubles_with_each_failure_and_refused_attempts_do_not_lengthen
         if len(waits) == 6:
             break
         try:
-            auth.login(herald, MANAGER, "wrong password!", address="10.0.0.1")
+            auth.login(MANAGER, "wrong password!", address="10.0.0.1", store=herald.store, clock=herald.clock)
         except LoginThrottledError as exc:
             waits.append(exc.retry_after)
             for _ in range(3):  # hammering while refused
                 try:
-                    auth.login(herald, MANAGER, "wrong password!", address="10.0.0.1")
+                    auth.login(MANAGER, "wrong password!", address="10.0.0.1", store=herald.store, clock=herald.clock)
                 except LoginThrottledError as again:
                     assert again.retry_after == exc.retry_after
             clock.advance(timedelta(seconds=exc.retry_after))
@@ -86,35 +86,37 @@ def test_an_attacker_guessing_from_many_addresses_never_keeps_the_real_user_out_
 ) -> None:
     for n in range(30):
         try:
-            auth.login(herald, MANAGER, "a guess of mine", address=f"198.51.100.{n}")
+            auth.login(MANAGER, "a guess of mine", address=f"198.51.100.{n}", store=herald.store, clock=herald.clock)
         except LoginThrottledError as exc:
             assert exc.retry_after <= 60
             clock.advance(timedelta(seconds=exc.retry_after))
         except AuthenticationError:
             pass
     try:
-        auth.login(herald, MANAGER, PASSWORD, address="192.0.2.7")
+        auth.login(MANAGER, PASSWORD, address="192.0.2.7", store=herald.store, clock=herald.clock)
     except LoginThrottledError as exc:
         assert exc.retry_after <= 60
         clock.advance(timedelta(seconds=exc.retry_after))
-    assert auth.login(herald, MANAGER, PASSWORD, address="192.0.2.7")
+    assert auth.login(MANAGER, PASSWORD, address="192.0.2.7", store=herald.store, clock=herald.clock)
 
 
 def test_one_address_guessing_across_accounts_is_slowed_down_too(herald: Herald, clock: ManualClock) -> None:
     names = [f"nobody{n}" for n in range(10)]
     for name in names:  # one failure per account: no account reaches its own limit
         with contextlib.suppress(AuthenticationError):
-            auth.login(herald, name, "a guess of mine", address="203.0.113.9")
+            auth.login(name, "a guess of mine", address="203.0.113.9", store=herald.store, clock=herald.clock)
     try:
-        auth.login(herald, MANAGER, PASSWORD, address="203.0.113.9")
+        auth.login(MANAGER, PASSWORD, address="203.0.113.9", store=herald.store, clock=herald.clock)
         raise AssertionError("the address's 11th attempt went through")
     except LoginThrottledError:
         pass
-    assert auth.login(herald, MANAGER, PASSWORD, address="192.0.2.8")  # another address is not held back
+    assert auth.login(
+        MANAGER, PASSWORD, address="192.0.2.8", store=herald.store, clock=herald.clock
+    )  # another address is not held back
     assert actions(herald, "nobody3") == ["login.failed"]
     for n in range(20):  # spraying more names while the address waits: refused, and not one audit row each
         with contextlib.suppress(LoginThrottledError):
-            auth.login(herald, f"spray{n}", "a guess of mine", address="203.0.113.9")
+            auth.login(f"spray{n}", "a guess of mine", address="203.0.113.9", store=herald.store, clock=herald.clock)
             raise AssertionError("a throttled address got through")
     with herald.store.connect() as conn:
         rows = conn.execute(select(audit_log.c.action).where(audit_log.c.address == "203.0.113.9")).all()

@@ -7,12 +7,15 @@ import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select, update
 
 from herald.app import Herald
 from herald.clock import ManualClock
+from herald.domain.message import MessageStatus
 from herald.server import create_app
 from herald.services import campaigns, outbound
 from herald.services.auth import Role
+from herald.store.tables import messages
 from tests.web.conftest import DemoCorebank, build_herald, csrf_of, herald_settings, log_in, login_token
 from tests.web.test_access import pending_campaign
 
@@ -176,3 +179,26 @@ def test_the_demo_login_opens_the_ui_as_admin(client: TestClient, herald: Herald
     answer = client.post("/login", data={"username": DEMO_USER, "password": password, "login_token": token})
     assert answer.status_code == 303
     assert "demo <small>(admin)" in client.get("/campaigns").text
+
+
+def test_each_tab_shows_the_columns_of_its_status(client: TestClient, herald: Herald) -> None:
+    campaign_id = pending_campaign(herald)
+    campaigns.activate(herald, campaign_id)
+    outbound.run(herald)
+    with herald.store.begin() as conn:  # one message in every status, as the jobs would leave them
+        ids = conn.execute(select(messages.c.id).where(messages.c.campaign_id == campaign_id).limit(6)).scalars()
+        for message_id, status in zip(list(ids), MessageStatus, strict=True):
+            conn.execute(update(messages).where(messages.c.id == message_id).values(status=status))
+    log_in(client, Role.VIEWER)
+    expected = {
+        "pending": ["Reason"],
+        "waiting": ["Sent"],
+        "sent": ["Sent"],
+        "delivered": ["Sent", "Delivered"],
+        "failed": ["Sent", "Reason"],
+        "invalid": ["Reason"],
+    }
+    for tab, columns in expected.items():
+        head = client.get(f"/campaigns/{campaign_id}?tab={tab}").text.split("<thead>")[1].split("</thead>")[0]
+        shown = re.findall(r"<th[^>]*>([^<]+)</th>", head)
+        assert shown == ["Id", "Client", "Mobile", "Message", "Created", *columns, "Provider", "Segments"], tab

@@ -45,7 +45,7 @@ def served(tmp_path: Path, herald_template: Path, big_corebank: str) -> Iterator
     for file in herald_template.glob("herald.sqlite*"):
         (template / file.name).write_bytes(file.read_bytes())
     fourth = Herald.build(Settings(home=template, database_url=f"sqlite:///{template / 'herald.sqlite'}"))
-    auth.create_user(fourth, "officer4", Role.VIEWER, PASSWORD)
+    auth.create_user("officer4", Role.VIEWER, PASSWORD, store=fourth.store, clock=fourth.clock)
     fourth.close()
     with herald_serve(tmp_path / "served", template, big_corebank) as server:
         yield server

@@ -35,7 +35,7 @@ def test_an_admin_sets_a_password_and_that_users_sessions_end(client: TestClient
     assert answer.status_code == 303 and answer.headers["location"] == "/users?notice=user-password"
     assert "sessions ended" in client.get(answer.headers["location"]).text
     assert manager.get("/campaigns").status_code == 303  # logged out: its session is gone
-    assert auth.login(herald, "manager", NEW)
+    assert auth.login("manager", NEW, store=herald.store, clock=herald.clock)
     assert ui_changes(herald) == [("user.password", "admin", "manager")]
 
 
@@ -46,21 +46,21 @@ def test_two_different_passwords_are_refused_readably_and_change_nothing(client:
     assert_readable_refusal(answer, 422, "The two passwords differ")
     short = client.post("/users/manager/password", data={"csrf_token": csrf, "password": "short", "confirm": "short"})
     assert_readable_refusal(short, 422, "at least 10 characters")
-    assert auth.login(herald, "manager", PASSWORD)
+    assert auth.login("manager", PASSWORD, store=herald.store, clock=herald.clock)
     assert ui_changes(herald) == []
 
 
 def test_disable_and_enable_from_the_page_leave_the_old_tokens_revoked(client: TestClient, herald: Herald) -> None:
-    token = auth.issue_token(herald, "viewer", "script").token
+    token = auth.issue_token("viewer", "script", store=herald.store, clock=herald.clock).token
     log_in(client, Role.ADMIN)
     csrf = csrf_of(client, "/users")
     assert 'data-confirm="Disable viewer?' in client.get("/users").text
     assert client.post("/users/viewer/disable", data={"csrf_token": csrf}).status_code == 303
     assert "Disabled" in client.get("/users").text
     assert client.post("/users/viewer/enable", data={"csrf_token": csrf}).status_code == 303
-    assert auth.tokens.user_for_token(herald, token) is None
+    assert auth.tokens.user_for_token(token, store=herald.store, clock=herald.clock) is None
     assert client.post("/users/viewer/role", data={"csrf_token": csrf, "role": "campaign_manager"}).status_code == 303
-    assert auth.get_user(herald, "viewer").role is Role.CAMPAIGN_MANAGER
+    assert auth.get_user("viewer", store=herald.store).role is Role.CAMPAIGN_MANAGER
     assert ui_changes(herald) == [
         ("user.disable", "admin", "viewer"),
         ("user.enable", "admin", "viewer"),
@@ -72,7 +72,7 @@ def test_the_last_admin_cannot_disable_itself_from_the_page(client: TestClient, 
     log_in(client, Role.ADMIN)
     answer = client.post("/users/admin/disable", data={"csrf_token": csrf_of(client, "/users")})
     assert_readable_refusal(answer, 409, "last active admin")
-    assert auth.get_user(herald, "admin").active
+    assert auth.get_user("admin", store=herald.store).active
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.CAMPAIGN_MANAGER])
@@ -84,10 +84,13 @@ def test_only_admins_see_the_page_or_change_anybody(client: TestClient, herald: 
     forged = client.post("/users/admin/password", data={"csrf_token": csrf, "password": NEW, "confirm": NEW})
     assert_readable_refusal(forged, 403, "admin role")
     assert client.post("/users/admin/disable", data={"csrf_token": csrf}).status_code == 403
-    assert auth.login(herald, "admin", PASSWORD) and auth.get_user(herald, "admin").active
+    assert (
+        auth.login("admin", PASSWORD, store=herald.store, clock=herald.clock)
+        and auth.get_user("admin", store=herald.store).active
+    )
 
 
 def test_a_post_without_the_csrf_token_changes_nothing(client: TestClient, herald: Herald) -> None:
     log_in(client, Role.ADMIN)
     assert client.post("/users/manager/password", data={"password": NEW, "confirm": NEW}).status_code == 403
-    assert auth.login(herald, "manager", PASSWORD)
+    assert auth.login("manager", PASSWORD, store=herald.store, clock=herald.clock)

@@ -42,8 +42,10 @@ def audit_list(
     from herald.services import audit
 
     herald = herald_from_env()
-    wanted = audit.filter_of(herald, action=action, actor=actor, date_from=_day(from_), date_to=_day(to))
-    total, entries = audit.find(herald, wanted, limit, offset)
+    wanted = audit.filter_of(
+        timezone=herald.settings.timezone, action=action, actor=actor, date_from=_day(from_), date_to=_day(to)
+    )
+    total, entries = audit.find(wanted, limit, offset, store=herald.store)
     zone = ZoneInfo(herald.settings.timezone)
     table = Table("when", "actor", "via", "action", "target", "detail", title=f"Audit log ({herald.settings.timezone})")
     for e in entries:

@@ -290,11 +290,10 @@ def messages_list(
 
 
 def _status(text: str) -> Any:
-    from herald.domain.message import MessageStatus
+    from herald.domain.message import TAB_ORDER, status_named
 
-    word = text.strip().upper().replace(" ", "_")
-    if word == "WAITING":
-        word = "WAITING_FOR_DELIVERY_REPORT"
-    if word in MessageStatus.__members__:
-        return MessageStatus[word]
-    raise HeraldError(f"Unknown status {text!r}; use pending, waiting, sent, delivered, failed or invalid.")
+    named = status_named(text)
+    if named is not None:
+        return named
+    *words, last = (s.word for s in TAB_ORDER)
+    raise HeraldError(f"Unknown status {text!r}; use {', '.join(words)} or {last}.")

@@ -34,7 +34,8 @@ def users_create(
 
     wanted = auth.Role.parse(role)
     password = _password(password_env)
-    user = auth.create_user(herald_from_env(), username, wanted, password, by=_by())
+    herald = herald_from_env()
+    user = auth.create_user(username, wanted, password, by=_by(), store=herald.store, clock=herald.clock)
     console.print(f"User [bold]{user.username}[/] created with role {user.role.value}.")
 
 
@@ -73,8 +74,8 @@ def users_password(
     from herald.services import auth
 
     herald = herald_from_env()
-    auth.get_user(herald, username)  # an unknown name is said before the password is typed twice
-    ended = auth.set_password(herald, username, _password(password_env), by=_by())
+    auth.get_user(username, store=herald.store)  # an unknown name is said before the password is typed twice
+    ended = auth.set_password(username, _password(password_env), by=_by(), store=herald.store, clock=herald.clock)
     console.print(f"Password of [bold]{username}[/] changed; {ended} session{'s' if ended != 1 else ''} ended.")
 
 
@@ -84,7 +85,7 @@ def users_list() -> None:
     from herald.services import auth
 
     table = Table("username", "role", "active", "created (UTC)", title="Users")
-    for u in auth.list_users(herald_from_env()):
+    for u in auth.list_users(store=herald_from_env().store):
         table.add_row(u.username, u.role.value, "yes" if u.active else "[red]no[/]", f"{u.created_at:%Y-%m-%d %H:%M}")
     console.print(table)
 
@@ -96,7 +97,8 @@ def users_token(
     """Create an API token for a user and print it once; herald keeps only its hash."""
     from herald.services import auth
 
-    issued = auth.issue_token(herald_from_env(), username, name, by=_by())
+    herald = herald_from_env()
+    issued = auth.issue_token(username, name, by=_by(), store=herald.store, clock=herald.clock)
     err_console.print(f"Token {issued.info.id} ({issued.info.name}) for {username}; it is shown only now:")
     print(issued.token)  # plain stdout, alone on its line, so a script can capture it
 
@@ -106,7 +108,8 @@ def users_disable(username: str) -> None:
     """Disable a user: its sessions end and its API tokens are revoked (enabling it again restores neither)."""
     from herald.services import auth
 
-    auth.update_user(herald_from_env(), username, active=False, by=_by())
+    herald = herald_from_env()
+    auth.update_user(username, active=False, by=_by(), store=herald.store, clock=herald.clock)
     console.print(f"User [bold]{username}[/] disabled; its sessions ended and its API tokens are revoked.")
 
 
@@ -115,7 +118,8 @@ def users_enable(username: str) -> None:
     """Enable a disabled user again: it logs in with its password; its old API tokens stay revoked."""
     from herald.services import auth
 
-    auth.update_user(herald_from_env(), username, active=True, by=_by())
+    herald = herald_from_env()
+    auth.update_user(username, active=True, by=_by(), store=herald.store, clock=herald.clock)
     console.print(f"User [bold]{username}[/] enabled.")
 
 

@@ -104,16 +104,41 @@ def rules_list() -> None:
 
 @rules_app.command("show")
 def rules_show(rule: Annotated[str, typer.Argument(help="Rule id or name.")]) -> None:
-    """One rule: description, parameters, variables."""
+    """One rule: trigger types, parameters, variables, what its SQL selects, and how it differs from Fineract's."""
+    from rich.padding import Padding
+    from rich.text import Text
+
     from herald.rules.catalog import get_rule
+    from herald.rules.differences import PAGE, differences_for
+    from herald.rules.sql_notes import sql_summary
+
+    def indented(text: str, by: int) -> None:
+        console.print(Padding(Text(text), (0, 0, 0, by), expand=False))
 
     r = get_rule(rule)
-    console.print(f"[bold]{r.id} {r.name}[/]\n{r.description}\n")
-    table = Table("parameter", "label", "kind", "default")
+    console.print(f"[bold]{r.id} {r.name}[/]\n{r.description}\n", highlight=False)
+    if r.triggered:
+        hooks = ", ".join(f"{entity}/{action}" for entity, action in r.events)
+        console.print(f"Trigger type: Triggered, by the Fineract hook events {hooks} (for the event's {r.event_key}).")
+    else:
+        console.print("Trigger types: Direct or Scheduled (an audience, computed when the campaign runs).")
+    scope = r.dedup_scope.value.replace("_", " ")
+    console.print(f"One message per {r.fact.replace('_', ' ')} ({scope}).\n", highlight=False)
+    table = Table("parameter", "label", "kind", "default", "meaning", title="Parameters")
     for p in r.parameters:
-        table.add_row(p.name, p.label, p.kind.name.lower(), "" if p.default is None else str(p.default))
+        default = "required" if p.default is None else str(p.default)
+        table.add_row(p.name, p.label, p.kind.name.lower(), default, p.description)
     console.print(table)
-    console.print("Variables: " + " ".join("{{" + v + "}}" for v in r.variables))
+    console.print("Variables: " + " ".join("{{" + v + "}}" for v in r.variables) + "\n", highlight=False)
+    console.print(f"[bold]SQL[/] (rules/sql/{r.sql_file})", highlight=False)
+    for name, text in sql_summary(r).items():
+        indented(f"{name}: {text}", 2)
+    differences = differences_for(r.id)
+    console.print(f"\n[bold]Differences from Fineract's shipped rule[/] ({len(differences)}; {PAGE})", highlight=False)
+    for d in differences:
+        console.print(f"\n  [bold]{d.id}[/] {d.title} [dim]({d.stance.value})[/]", highlight=False)
+        for label, text in (("Fineract", d.fineract), ("herald", d.herald), ("Why", d.why)):
+            indented(f"{label}: {text}", 4)
 
 
 # ---- offices --------------------------------------------------------------------------------------------
@@ -225,7 +250,15 @@ def optouts_add(number: str, reason: Annotated[str, typer.Option()] = "added by 
     from herald.services.audit import Actor
     from herald.services.optouts import add_number
 
-    e164, added = add_number(herald_from_env(), number, reason, Actor.cli())
+    herald = herald_from_env()
+    e164, added = add_number(
+        number,
+        reason,
+        Actor.cli(),
+        store=herald.store,
+        clock=herald.clock,
+        default_region=herald.settings.default_region,
+    )
     console.print(f"{mask(e164)} {'is now' if added else 'was already'} on the opt-out list.")
 
 
@@ -236,7 +269,10 @@ def optouts_remove(number: str) -> None:
     from herald.services.audit import Actor
     from herald.services.optouts import remove_number
 
-    e164, gone = remove_number(herald_from_env(), number, Actor.cli())
+    herald = herald_from_env()
+    e164, gone = remove_number(
+        number, Actor.cli(), store=herald.store, clock=herald.clock, default_region=herald.settings.default_region
+    )
     console.print(f"{mask(e164)} {'removed from' if gone else 'was not on'} the opt-out list.")
 
 

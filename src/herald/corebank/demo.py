@@ -41,7 +41,7 @@ from herald.corebank.demo_catalog import (
 )
 from herald.corebank.demo_loans import exact_money, float_money
 from herald.corebank.demo_people import TABLE_ORDER, PeopleGenerator, Reference
-from herald.store.database import create_private
+from herald.private_files import create_private
 
 CHUNK_SIZE = 2_000
 """Clients generated, inserted and committed at a time; part of the data's identity, like the seed."""

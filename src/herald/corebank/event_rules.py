@@ -71,7 +71,7 @@ def triggered_binds(
     p = validate_parameters(rule, params)
     office = p["officeId"]
     # -1 (allowed only where the catalog says so) means every office: one LIKE, never a join along
-    # the office path, so a recipient appears once (defect D13).
+    # the office path, so a recipient appears once (docs/fineract-differences.md#D13).
     prefix = ALL_OFFICES if office == -1 else _office_hierarchy(conn, office) + "%"
     return {
         "officePrefix": prefix,

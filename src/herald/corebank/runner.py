@@ -212,7 +212,8 @@ class _Renderer:
         self, rule: BusinessRule, keys: Sequence[str], today: date, date_format: str,
         only: Collection[str] | None = None,
     ) -> None:
-        # PostgreSQL folds unquoted aliases to lower case (defect D4): match names case-insensitively.
+        # PostgreSQL folds unquoted aliases to lower case: match names case-insensitively (Fineract's code does
+        # not, and sends nothing there: docs/fineract-differences.md#D4).
         position = {k.lower(): i for i, k in enumerate(keys)}
         missing = [c for c in sql_columns(rule) if c.lower() not in position]
         if missing:

@@ -301,7 +301,7 @@ def create_demo_login(herald: Herald) -> str:
     from herald.services.auth import Role, create_user
 
     password = secrets.token_urlsafe(9)  # 12 characters; the demo database is rebuilt at every run
-    create_user(herald, DEMO_USER, Role.ADMIN, password)
+    create_user(DEMO_USER, Role.ADMIN, password, store=herald.store, clock=herald.clock)
     return password
 
 
@@ -315,7 +315,7 @@ def all_fired(herald: Herald) -> bool:
 
 
 def tab_table(herald: Herald, title: str) -> Table:
-    from herald.domain.message import MessageStatus
+    from herald.domain.message import TAB_ORDER
     from herald.services import campaigns
     from herald.store.messages import status_counts
 
@@ -323,20 +323,12 @@ def tab_table(herald: Herald, title: str) -> Table:
         counts = status_counts(conn)
     table = Table(title=title)
     table.add_column("campaign")
-    order = [
-        MessageStatus.PENDING,
-        MessageStatus.WAITING_FOR_DELIVERY_REPORT,
-        MessageStatus.SENT,
-        MessageStatus.DELIVERED,
-        MessageStatus.FAILED,
-        MessageStatus.INVALID,
-    ]
-    for s in order:
+    for s in TAB_ORDER:
         table.add_column(s.label, justify="right")
     table.add_column("total", justify="right")
     for c in campaigns.list_all(herald):
         per = counts.get(c.id, {})
-        table.add_row(c.name, *[f"{per.get(s, 0):,}" for s in order], f"{sum(per.values()):,}")
+        table.add_row(c.name, *[f"{per.get(s, 0):,}" for s in TAB_ORDER], f"{sum(per.values()):,}")
     return table
 
 

@@ -11,6 +11,10 @@ The lifecycle of a campaign message::
 
 A status never moves backwards: a late "sent" after "delivered" changes nothing. DELIVERED,
 FAILED and INVALID are final. (Retries keep a message PENDING with a later `not_before`.)
+
+This module is the one place the statuses are listed: the tabs' order, their words and labels,
+and the named groups (final, in flight, awaiting a report, provider outcomes, counted as failed)
+that the store, the API, the UI, the statistics and the CLI use.
 """
 
 from __future__ import annotations
@@ -31,23 +35,51 @@ class MessageStatus(IntEnum):
     @property
     def label(self) -> str:
         """The tab name a Mifos user knows."""
-        return _LABELS[self]
+        return _NAMES[self][0]
+
+    @property
+    def word(self) -> str:
+        """The short lower-case name people type and URLs carry (pending, waiting, sent ...)."""
+        return _NAMES[self][1]
 
     @property
     def is_final(self) -> bool:
         return self in FINAL_STATUSES
 
 
-_LABELS = {
-    MessageStatus.INVALID: "Invalid",
-    MessageStatus.PENDING: "Pending",
-    MessageStatus.WAITING_FOR_DELIVERY_REPORT: "Waiting for delivery report",
-    MessageStatus.SENT: "Sent",
-    MessageStatus.DELIVERED: "Delivered",
-    MessageStatus.FAILED: "Failed",
+_NAMES = {
+    MessageStatus.INVALID: ("Invalid", "invalid"),
+    MessageStatus.PENDING: ("Pending", "pending"),
+    MessageStatus.WAITING_FOR_DELIVERY_REPORT: ("Waiting for delivery report", "waiting"),
+    MessageStatus.SENT: ("Sent", "sent"),
+    MessageStatus.DELIVERED: ("Delivered", "delivered"),
+    MessageStatus.FAILED: ("Failed", "failed"),
 }
 
+TAB_ORDER: tuple[MessageStatus, ...] = (
+    MessageStatus.PENDING,
+    MessageStatus.WAITING_FOR_DELIVERY_REPORT,
+    MessageStatus.SENT,
+    MessageStatus.DELIVERED,
+    MessageStatus.FAILED,
+    MessageStatus.INVALID,
+)
+"""The seed's tabs in its order: every list of statuses shown to people (UI tabs, API counts, demo table)."""
+
 FINAL_STATUSES = frozenset({MessageStatus.INVALID, MessageStatus.DELIVERED, MessageStatus.FAILED})
+"""Nothing more happens to a message in these."""
+
+IN_FLIGHT = frozenset(s for s in MessageStatus if s not in FINAL_STATUSES)
+"""Still to be sent (PENDING) or still to hear of (WAITING_FOR_DELIVERY_REPORT, SENT): the worker is not idle."""
+
+AWAITING_REPORT = frozenset({MessageStatus.WAITING_FOR_DELIVERY_REPORT, MessageStatus.SENT})
+"""A provider has it and its final outcome is still to come: what the report job asks about."""
+
+OUTCOMES = frozenset({MessageStatus.DELIVERED, MessageStatus.FAILED})
+"""A provider's final word on a message that was sent: the delivery rate is delivered over these."""
+
+COUNTED_AS_FAILED = frozenset({MessageStatus.FAILED, MessageStatus.INVALID})
+"""Not delivered and never will be, whether a provider refused it or herald never could send it."""
 
 TRANSITIONS: dict[MessageStatus, frozenset[MessageStatus]] = {
     MessageStatus.INVALID: frozenset(),
@@ -63,6 +95,14 @@ TRANSITIONS: dict[MessageStatus, frozenset[MessageStatus]] = {
 }
 """Allowed moves. Anything else (backwards, out of a final status) is ignored, not an error:
 delivery reports arrive late, twice and out of order, and that is normal."""
+
+
+def status_named(text: str) -> MessageStatus | None:
+    """The status a person means by `text`: its name (delivered, waiting_for_delivery_report) or word (waiting)."""
+    name = text.strip().upper().replace(" ", "_")
+    if name in MessageStatus.__members__:
+        return MessageStatus[name]
+    return next((s for s in MessageStatus if s.word == name.lower()), None)
 
 
 def can_move(current: MessageStatus, new: MessageStatus) -> bool:

@@ -38,7 +38,8 @@ def current_session(request: Request) -> Session | None:
     if cached is not _UNSET:
         return cached if isinstance(cached, Session) else None
     cookie = request.cookies.get(SESSION_COOKIE)
-    session = find_session(herald_of(request), cookie) if cookie else None
+    herald = herald_of(request)
+    session = find_session(cookie, store=herald.store, clock=herald.clock) if cookie else None
     request.state.herald_session = session  # looked up once per request, however many guards ask
     return session
 
@@ -66,7 +67,9 @@ def authenticated(
 ) -> User:
     """The caller of a REST route: a bearer token first, else a session cookie; 401 without either."""
     if request.headers.get("authorization"):
-        user = user_for_token(herald_of(request), credentials.credentials) if credentials is not None else None
+        herald = herald_of(request)
+        token = credentials.credentials if credentials is not None else None
+        user = user_for_token(token, store=herald.store, clock=herald.clock) if token is not None else None
         if user is None:
             raise AuthenticationError("The API token is not valid (unknown, revoked, or its user is disabled).")
         return user

@@ -3,7 +3,8 @@
 An adapter turns herald's OutboundMessages into the provider's wire format and the provider's
 answers, callbacks and receipts back into SendResults, DeliveryReports and InboundMessages. Every
 foreign failure (HTTP status, socket error, SMPP command_status) leaves the adapter as a
-ProviderError whose `retryable` and `opted_out` flags come from the adapter's mapping table.
+ProviderError whose `outcome` comes from the adapter's mapping table (HTTP transport errors from
+providers/http_edge.py's one table).
 """
 
 from __future__ import annotations

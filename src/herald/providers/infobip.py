@@ -14,17 +14,14 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
-
-import aiohttp
 
 from herald.domain import wire
 from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
 from herald.domain.reports import DeliveryReport, InboundMessage
-from herald.errors import ProviderError, WebhookError
+from herald.errors import ProviderError, ProviderOutcome, WebhookError
 from herald.providers.base import (
     InboundSink,
     InDoubt,
@@ -37,124 +34,14 @@ from herald.providers.base import (
     retry_after,
 )
 from herald.providers.config import InfobipSettings
+from herald.providers.http_edge import CAUGHT, HttpEdge
+from herald.providers.infobip_codes import REJECTION_OUTCOMES, ErrorClass, error_class, http_outcome, status_outcome
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "x-herald-webhook-secret"
 PULL_LIMIT = 1000  # Infobip's maximum page of /sms/3/reports
 MAX_PULL_PAGES = 100  # one fetch drains at most 100,000 reports; the next run takes the rest
-
-
-class ErrorClass(StrEnum):
-    NONE = "no error"
-    TRANSIENT = "transient"
-    PERMANENT = "permanent"
-    OPT_OUT = "permanent, recipient opted out"
-
-
-Outcome = MessageStatus | Literal["accepted"]
-"""What a status means to herald: a report's status, or "accepted" (still with Infobip: no report)."""
-
-STATUS_GROUPS: dict[int, tuple[str, Outcome]] = {
-    0: ("ACCEPTED", "accepted"),
-    1: ("PENDING", "accepted"),
-    2: ("UNDELIVERABLE", MessageStatus.FAILED),
-    3: ("DELIVERED", MessageStatus.DELIVERED),
-    4: ("EXPIRED", MessageStatus.FAILED),
-    5: ("REJECTED", MessageStatus.FAILED),
-}
-"""Fallback for status ids missing from STATUS_IDS."""
-
-_P, _F = ErrorClass.PERMANENT, ErrorClass.NONE
-STATUS_IDS: dict[int, tuple[str, Outcome, ErrorClass]] = {
-    1: ("PENDING_TIME_VIOLATION", "accepted", _F),  # held back by a delivery time window: still Infobip's
-    2: ("DELIVERED_TO_OPERATOR", MessageStatus.SENT, _F),  # not handset delivery: herald's "Sent" says exactly that
-    3: ("PENDING_WAITING_DELIVERY", MessageStatus.SENT, _F),  # handed to the operator, waiting for the handset
-    4: ("UNDELIVERABLE_REJECTED_OPERATOR", MessageStatus.FAILED, _P),
-    5: ("DELIVERED_TO_HANDSET", MessageStatus.DELIVERED, _F),
-    6: ("REJECTED_NETWORK", MessageStatus.FAILED, _P),
-    7: ("PENDING_ENROUTE", MessageStatus.SENT, _F),
-    8: ("REJECTED_PREFIX_MISSING", MessageStatus.FAILED, _P),
-    9: ("UNDELIVERABLE_NOT_DELIVERED", MessageStatus.FAILED, _P),
-    10: ("REJECTED_DND", MessageStatus.FAILED, ErrorClass.OPT_OUT),  # the recipient is on a do-not-disturb list
-    11: ("REJECTED_SOURCE", MessageStatus.FAILED, _P),
-    12: ("REJECTED_NOT_ENOUGH_CREDITS", MessageStatus.FAILED, _P),
-    13: ("REJECTED_SENDER", MessageStatus.FAILED, _P),
-    14: ("REJECTED_DESTINATION", MessageStatus.FAILED, _P),
-    15: ("EXPIRED_EXPIRED", MessageStatus.FAILED, _P),
-    16: ("REJECTED_NOT_REACHABLE", MessageStatus.FAILED, _P),
-    17: ("REJECTED_PREPAID_PACKAGE_EXPIRED", MessageStatus.FAILED, _P),
-    18: ("REJECTED_DESTINATION_NOT_REGISTERED", MessageStatus.FAILED, _P),
-    19: ("REJECTED_ROUTE_NOT_AVAILABLE", MessageStatus.FAILED, _P),
-    20: ("REJECTED_FLOODING_FILTER", MessageStatus.FAILED, _P),
-    21: ("REJECTED_SYSTEM_ERROR", MessageStatus.FAILED, _P),
-    22: ("EXPIRED_UNKNOWN", MessageStatus.FAILED, _P),
-    23: ("REJECTED_DUPLICATE_MESSAGE_ID", MessageStatus.FAILED, _P),
-    24: ("REJECTED_INVALID_UDH", MessageStatus.FAILED, _P),
-    25: ("REJECTED_MESSAGE_TOO_LONG", MessageStatus.FAILED, _P),
-    26: ("PENDING_ACCEPTED", "accepted", _F),
-}
-"""Status id -> (name, outcome, class of a send-time rejection). Group 5 at send time is never
-retried: Infobip already decided (credits, sender, route); herald's retry would meet the same answer."""
-
-ERROR_GROUPS: dict[int, tuple[str, ErrorClass]] = {
-    0: ("OK", ErrorClass.NONE),
-    1: ("HANDSET_ERRORS", ErrorClass.TRANSIENT),
-    2: ("USER_ERRORS", ErrorClass.PERMANENT),
-    3: ("OPERATOR_ERRORS", ErrorClass.TRANSIENT),
-}
-"""Fallback for error ids missing from ERROR_IDS when the report carries no `permanent` flag."""
-
-_T = ErrorClass.TRANSIENT
-ERROR_IDS: dict[int, tuple[str, ErrorClass]] = {
-    0: ("NO_ERROR", ErrorClass.NONE),
-    1: ("EC_UNKNOWN_SUBSCRIBER", _P),
-    6: ("EC_ABSENT_SUBSCRIBER_SM", _T),
-    9: ("EC_ILLEGAL_SUBSCRIBER", _P),
-    11: ("EC_TELESERVICE_NOT_PROVISIONED", _P),
-    13: ("EC_CALL_BARRED", _T),
-    27: ("EC_ABSENT_SUBSCRIBER", _T),
-    31: ("EC_SUBSCRIBER_BUSY_FOR_MT_SMS", _T),
-    32: ("EC_SM_DELIVERY_FAILURE", _T),
-    33: ("EC_MESSAGE_WAITING_LIST_FULL", _T),
-    34: ("EC_SYSTEM_FAILURE", _T),
-    255: ("EC_UNKNOWN_ERROR", _P),
-    2048: ("EC_TIME_OUT", _T),
-    2049: ("EC_IMSI_BLACKLISTED", _P),  # the SIM is barred (stolen, fraud), not the person's choice
-    2050: ("EC_DEST_ADDRESS_BLACKLISTED", ErrorClass.OPT_OUT),  # the number is on a block list: stop sending
-    4101: ("EC_ValidityExpired", _P),
-}
-
-HTTP_RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
-"""Whole-request answers worth another attempt; any other non-2xx is permanent (401/403 = credentials)."""
-
-
-def status_outcome(status: dict[str, Any]) -> tuple[Outcome, ErrorClass]:
-    """A status object's meaning, by id when herald knows it, else by group."""
-    known = STATUS_IDS.get(_int(status.get("id")))
-    if known is not None:
-        return known[1], known[2]
-    group = STATUS_GROUPS.get(_int(status.get("groupId")))
-    if group is None:
-        name = str(status.get("groupName", "")).upper()  # legacy payloads spell groups loosely
-        group = next((g for g in STATUS_GROUPS.values() if g[0] == name), ("UNKNOWN", MessageStatus.FAILED))
-    return group[1], ErrorClass.PERMANENT if group[1] is MessageStatus.FAILED else ErrorClass.NONE
-
-
-def error_class(error: dict[str, Any]) -> ErrorClass:
-    known = ERROR_IDS.get(_int(error.get("id")))
-    if known is not None:
-        return known[1]
-    if isinstance(error.get("permanent"), bool):
-        return ErrorClass.PERMANENT if error["permanent"] else ErrorClass.TRANSIENT
-    return ERROR_GROUPS.get(_int(error.get("groupId")), ("", ErrorClass.PERMANENT))[1]
-
-
-def _int(value: object) -> int:
-    try:
-        return int(value)  # type: ignore[call-overload, no-any-return]
-    except (TypeError, ValueError):
-        return -1
 
 
 def _at(report: dict[str, Any], now: Callable[[], datetime]) -> datetime:
@@ -201,15 +88,20 @@ class InfobipProvider:
         self.max_batch = settings.batch_size
         self._now = now
         self._base = settings.base_url.rstrip("/")
-        self._headers = {
-            "Authorization": f"App {settings.api_key.get_secret_value()}",
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-        }
+        self._edge = HttpEdge(
+            provider=settings.name,
+            label=f"Infobip ({settings.name})",
+            host=self._base,
+            headers={
+                "Authorization": f"App {settings.api_key.get_secret_value()}",
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+            },
+            limit=settings.max_in_flight,
+            timeout=settings.timeout,
+        )
         self._notify_url = self._notify(public_url)
         self.pushes_reports = self._notify_url is not None
-        self._session: aiohttp.ClientSession | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _notify(self, public_url: str | None) -> str | None:
         if not (public_url and self.settings.notify):
@@ -221,84 +113,44 @@ class InfobipProvider:
         secret = quote(self.settings.webhook_secret.get_secret_value(), safe="")
         return f"{public_url.rstrip('/')}/webhooks/{self.name}?secret={secret}"
 
-    def _client(self) -> aiohttp.ClientSession:
-        loop = asyncio.get_running_loop()
-        if self._session is None or self._session.closed or self._loop is not loop:
-            # A session is bound to the loop it was made in; each asyncio.run() of a job gets its own.
-            connector = aiohttp.TCPConnector(limit=self.settings.max_in_flight)
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                headers=self._headers,
-                timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
-                json_serialize=json.dumps,
-            )
-            self._loop = loop
-        return self._session
-
     async def _call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
-        """(HTTP status, parsed JSON or None); foreign transport errors become a retryable ProviderError."""
+        """(HTTP status, parsed JSON or None); foreign transport errors become a ProviderError at the edge."""
+        http, _ = await self._edge.session()
         try:
-            async with self._client().request(method, self._base + path, **kwargs) as response:
+            async with http.request(method, self._base + path, timeout=self._edge.timeout, **kwargs) as response:
                 raw = await response.read()
-                if response.status == 429:  # slow down: no message is at fault, none uses up an attempt
+                if http_outcome(response.status) is ProviderOutcome.THROTTLED:
                     wait = retry_after(response.headers.get("Retry-After"), self._now())
                     raise ProviderError(
                         f"Infobip asks herald to slow down (429); herald pauses provider {self.name!r}.",
                         provider=self.name,
+                        outcome=ProviderOutcome.THROTTLED,
                         code="HTTP429",
                         text="too many requests",
-                        retryable=True,
-                        throttled=True,
                         retry_after=wait,
                     )
                 try:
                     return response.status, json.loads(raw) if raw else None
                 except ValueError:
                     return response.status, None
-        except aiohttp.ClientConnectorError as exc:  # no connection was made: nothing reached Infobip
-            raise self._error(
-                f"Infobip is unreachable ({type(exc).__name__}); herald will retry.", "UNREACHABLE", "unreachable", True
-            ) from None
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            kind = "timed out" if isinstance(exc, TimeoutError) else f"failed ({type(exc).__name__})"
-            raise self._error(
-                f"The request to Infobip {kind}; herald will retry.", "NETWORK", kind, True, unknown=True
-            ) from None
+        except CAUGHT as exc:
+            raise self._edge.failure(exc) from None
 
-    def _error(
-        self,
-        message: str,
-        code: str,
-        text: str,
-        retryable: bool,
-        opted_out: bool = False,
-        unknown: bool = False,
-        misconfigured: bool = False,
-    ) -> ProviderError:
-        return ProviderError(
-            message,
-            provider=self.name,
-            code=code,
-            text=text,
-            retryable=retryable,
-            opted_out=opted_out,
-            outcome_unknown=unknown,
-            misconfigured=misconfigured,
-        )
+    def _error(self, message: str, code: str, text: str, outcome: ProviderOutcome) -> ProviderError:
+        return ProviderError(message, provider=self.name, outcome=outcome, code=code, text=text)
 
     def _http_error(self, status: int, body: Any) -> ProviderError:
         code, text = _envelope(status, body)
-        if status in (401, 403):
+        outcome = http_outcome(status)
+        if outcome is ProviderOutcome.MISCONFIGURED:
             return self._error(
                 f"Infobip refused the credentials of provider {self.name!r} ({status}); check api_key and its scopes.",
                 code,
                 text,
-                False,
-                misconfigured=True,
+                outcome,
             )
-        retryable = status in HTTP_RETRYABLE
-        verdict = "herald will retry" if retryable else "the request will not be retried"
-        return self._error(f"Infobip answered {status} ({text}); {verdict}.", code, text, retryable)
+        verdict = "herald will retry" if outcome is ProviderOutcome.TRANSIENT else "the request will not be retried"
+        return self._error(f"Infobip answered {status} ({text}); {verdict}.", code, text, outcome)
 
     async def send(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
         chunks = [messages[i : i + self.max_batch] for i in range(0, len(messages), self.max_batch)]
@@ -317,8 +169,7 @@ class InfobipProvider:
                     "Infobip's answer was not a message list; herald will retry.",
                     "MALFORMED",
                     "malformed",
-                    True,
-                    unknown=True,
+                    ProviderOutcome.OUTCOME_UNKNOWN,
                 )
         except ProviderError as exc:
             return [SendResult(m.message_id, error=exc) for m in messages]
@@ -329,7 +180,10 @@ class InfobipProvider:
         status = entry.get("status") if entry is not None else None
         if not isinstance(status, dict):
             error = self._error(
-                "Infobip's answer did not mention this message; herald will retry.", "MISSING", "no status", True
+                "Infobip's answer did not mention this message; herald will retry.",
+                "MISSING",
+                "no status",
+                ProviderOutcome.TRANSIENT,
             )
             return SendResult(message.message_id, error=error)
         outcome, cls = status_outcome(status)
@@ -338,9 +192,7 @@ class InfobipProvider:
         name = str(status.get("name") or status.get("groupName") or "REJECTED")
         text = str(status.get("description") or name)
         log.info("infobip %s rejected %s: %s", self.name, mask(message.to), name)
-        error = self._error(
-            f"Infobip rejected the message: {text}.", name, text, cls is ErrorClass.TRANSIENT, cls is ErrorClass.OPT_OUT
-        )
+        error = self._error(f"Infobip rejected the message: {text}.", name, text, REJECTION_OUTCOMES[cls])
         return SendResult(message.message_id, error=error)
 
     def _request(self, messages: Sequence[OutboundMessage]) -> tuple[str, dict[str, Any]]:
@@ -472,9 +324,7 @@ class InfobipProvider:
         return ProviderCheck(False, f"Infobip answered {status}: {_envelope(status, answer)[1]}")
 
     async def close(self) -> None:
-        if self._session is not None and not self._session.closed and self._loop is asyncio.get_running_loop():
-            await self._session.close()
-        self._session = None
+        await self._edge.close()
 
 
 def _envelope(status: int, body: Any) -> tuple[str, str]:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from herald.domain.message import MessageStatus
 from herald.domain.reports import DeliveryReport
-from herald.errors import ProviderError, WebhookError
+from herald.errors import ProviderError, ProviderOutcome, WebhookError
 from herald.providers.base import OutboundMessage, ProviderCheck, SendResult, WebhookBatch, WebhookRequest
 
 # Failure reasons with the error codes an operator would see (Twilio's 3000x family, which
@@ -73,8 +73,8 @@ class Simulator:
                     "The simulator's queue is full; herald will retry.",
                     provider=self.name,
                     code="QUEUE_FULL",
+                    outcome=ProviderOutcome.TRANSIENT,
                     text="Queue full",
-                    retryable=True,
                 )
                 results.append(SendResult(m.message_id, error=error))
                 continue

@@ -17,13 +17,12 @@ import logging
 import random
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from enum import StrEnum
 
 from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
 from herald.domain.reports import DeliveryReport, InboundMessage
 from herald.domain.segments import Encoding, gsm7_encode, split_parts
-from herald.errors import ProviderError, WebhookError
+from herald.errors import ProviderError, ProviderOutcome, WebhookError
 from herald.providers import smpp_pdu as p
 from herald.providers.base import (
     InboundSink,
@@ -35,58 +34,18 @@ from herald.providers.base import (
     WebhookRequest,
 )
 from herald.providers.config import SmppSettings
+from herald.providers.smpp_codes import ADVICE, COMMAND_STATUS, REBIND
 from herald.providers.smpp_receipts import Correlator, Receipt, combine, is_receipt, parse_receipt
 from herald.providers.smpp_session import LinkDown, Session
 
 log = logging.getLogger(__name__)
 
 
-class Outcome(StrEnum):
-    RETRY = "retry"
-    PERMANENT = "permanent"
-    OPTED_OUT = "opted out"
-    REBIND = "rebind, then retry"
-
-
-COMMAND_STATUS: dict[int, tuple[str, str, Outcome]] = {
-    p.ESME_RINVMSGLEN: ("ESME_RINVMSGLEN", "invalid message length", Outcome.PERMANENT),
-    p.ESME_RINVCMDLEN: ("ESME_RINVCMDLEN", "invalid command length", Outcome.RETRY),
-    p.ESME_RINVCMDID: ("ESME_RINVCMDID", "invalid command id", Outcome.RETRY),
-    p.ESME_RINVBNDSTS: ("ESME_RINVBNDSTS", "incorrect bind status", Outcome.REBIND),
-    p.ESME_RALYBND: ("ESME_RALYBND", "already bound", Outcome.REBIND),
-    p.ESME_RSYSERR: ("ESME_RSYSERR", "SMSC system error", Outcome.RETRY),
-    p.ESME_RINVSRCADR: ("ESME_RINVSRCADR", "invalid source address", Outcome.PERMANENT),
-    p.ESME_RINVDSTADR: ("ESME_RINVDSTADR", "invalid destination address", Outcome.PERMANENT),
-    p.ESME_RBINDFAIL: ("ESME_RBINDFAIL", "bind failed", Outcome.RETRY),
-    p.ESME_RINVPASWD: ("ESME_RINVPASWD", "invalid password", Outcome.PERMANENT),
-    p.ESME_RINVSYSID: ("ESME_RINVSYSID", "invalid system_id", Outcome.PERMANENT),
-    p.ESME_RMSGQFUL: ("ESME_RMSGQFUL", "message queue full", Outcome.RETRY),
-    p.ESME_RINVESMCLASS: ("ESME_RINVESMCLASS", "invalid esm_class", Outcome.PERMANENT),
-    p.ESME_RSUBMITFAIL: ("ESME_RSUBMITFAIL", "submit failed", Outcome.RETRY),
-    p.ESME_RINVSRCTON: ("ESME_RINVSRCTON", "invalid source TON", Outcome.PERMANENT),
-    p.ESME_RINVSRCNPI: ("ESME_RINVSRCNPI", "invalid source NPI", Outcome.PERMANENT),
-    p.ESME_RINVDSTTON: ("ESME_RINVDSTTON", "invalid destination TON", Outcome.PERMANENT),
-    p.ESME_RINVDSTNPI: ("ESME_RINVDSTNPI", "invalid destination NPI", Outcome.PERMANENT),
-    p.ESME_RTHROTTLED: ("ESME_RTHROTTLED", "throttled", Outcome.RETRY),
-    p.ESME_RINVSCHED: ("ESME_RINVSCHED", "invalid scheduled delivery time", Outcome.PERMANENT),
-    p.ESME_RINVEXPIRY: ("ESME_RINVEXPIRY", "invalid validity period", Outcome.PERMANENT),
-    p.ESME_RINVOPTPARSTREAM: ("ESME_RINVOPTPARSTREAM", "corrupt TLV stream", Outcome.PERMANENT),
-    p.ESME_ROPTPARNOTALLWD: ("ESME_ROPTPARNOTALLWD", "TLV not allowed", Outcome.PERMANENT),
-    p.ESME_RINVPARLEN: ("ESME_RINVPARLEN", "invalid TLV length", Outcome.PERMANENT),
-    p.ESME_RMISSINGOPTPARAM: ("ESME_RMISSINGOPTPARAM", "missing TLV", Outcome.PERMANENT),
-    p.ESME_RINVOPTPARAMVAL: ("ESME_RINVOPTPARAMVAL", "invalid TLV value", Outcome.PERMANENT),
-    p.ESME_RDELIVERYFAILURE: ("ESME_RDELIVERYFAILURE", "delivery failure", Outcome.PERMANENT),
-    # An unknown error is no verdict on the message: retrying is bounded by herald's retry policy.
-    p.ESME_RUNKNOWNERR: ("ESME_RUNKNOWNERR", "unknown error", Outcome.RETRY),
-    p.VENDOR_RBARRED: ("VENDOR_RBARRED", "recipient barred or unsubscribed", Outcome.OPTED_OUT),
-}
-"""submit_sm command_status -> (name, meaning, outcome); a code not listed is retried (vendor codes)."""
+_RETRY, _PERMANENT, _THROTTLED = ProviderOutcome.TRANSIENT, ProviderOutcome.PERMANENT, ProviderOutcome.THROTTLED
+_UNKNOWN, _UNREACHABLE = ProviderOutcome.OUTCOME_UNKNOWN, ProviderOutcome.UNREACHABLE
 
 THROTTLE_PAUSE = 0.5
 """Seconds every submit on the link waits after a throttled or queue-full answer."""
-
-BIND_PERMANENT = {p.ESME_RINVPASWD, p.ESME_RINVSYSID}
-"""Bind refusals that no retry will fix; the others (bind failed, already bound) may clear up."""
 
 
 def build(
@@ -158,7 +117,7 @@ class SmppProvider:
     def _short_messages(self, message: OutboundMessage) -> list[bytes]:
         encoding, parts = split_parts(message.body)
         if not parts or len(parts) > 255:
-            raise self._error(f"a message of {len(parts)} parts cannot be sent over SMPP", "INVALID_BODY")
+            raise self._error(f"a message of {len(parts)} parts cannot be sent over SMPP", "INVALID_BODY", _PERMANENT)
         if encoding is Encoding.GSM7:
             coding, payloads = p.DC_DEFAULT, [gsm7_encode(part) for part in parts]
         else:
@@ -191,14 +150,12 @@ class SmppProvider:
         try:
             answer = await session.request(p.SUBMIT_SM, body, timeout=self.settings.timeout)
         except TimeoutError:
-            raise self._error("no submit_sm_resp before the timeout", "TIMEOUT", retryable=True, unknown=True) from None
+            raise self._error("no submit_sm_resp before the timeout", "TIMEOUT", _UNKNOWN) from None
         except LinkDown as exc:
-            raise self._error(
-                f"the link dropped before the answer ({exc})", "LINK_DOWN", retryable=True, unknown=True
-            ) from None
+            raise self._error(f"the link dropped before the answer ({exc})", "LINK_DOWN", _UNKNOWN) from None
         if answer.command_id == p.GENERIC_NACK:
             raise self._error(
-                f"the SMSC could not read the submit (generic_nack 0x{answer.status:X})", "GENERIC_NACK", True
+                f"the SMSC could not read the submit (generic_nack 0x{answer.status:X})", "GENERIC_NACK", _RETRY
             )
         if answer.status != p.ESME_ROK:
             raise self._status_error(answer.status, session)
@@ -207,7 +164,7 @@ class SmppProvider:
         except p.PduError:
             message_id = ""
         if answer.command_id != p.resp(p.SUBMIT_SM) or not message_id:
-            raise self._error("the SMSC's answer carries no message_id", "MALFORMED", retryable=True)
+            raise self._error("the SMSC's answer carries no message_id", "MALFORMED", _RETRY)
         return message_id
 
     async def _pace(self) -> None:
@@ -220,39 +177,18 @@ class SmppProvider:
             await asyncio.sleep(slot - now)
 
     def _status_error(self, status: int, session: Session) -> ProviderError:
-        name, meaning, outcome = COMMAND_STATUS.get(status, (f"0x{status:08X}", "SMSC-specific error", Outcome.RETRY))
-        if outcome is Outcome.REBIND:
+        name, meaning, outcome = COMMAND_STATUS.get(status, (f"0x{status:08X}", "SMSC-specific error", _RETRY))
+        if status in REBIND:
             session.abandon()  # the SMSC no longer sees us bound: drop the socket, the supervisor rebinds
-        if status in (p.ESME_RTHROTTLED, p.ESME_RMSGQFUL):
+        if outcome is _THROTTLED:
             # The rest of the batch would meet the same answer: give the SMSC a moment first.
             self._next_slot = max(self._next_slot, asyncio.get_running_loop().time() + THROTTLE_PAUSE)
-        error = self._error(
-            meaning, name, retryable=outcome in (Outcome.RETRY, Outcome.REBIND), opted_out=outcome is Outcome.OPTED_OUT
-        )
-        error.throttled = status in (p.ESME_RTHROTTLED, p.ESME_RMSGQFUL)
-        return error
+        return self._error(meaning, name, outcome)
 
-    def _error(
-        self,
-        what: str,
-        code: str,
-        retryable: bool = False,
-        *,
-        opted_out: bool = False,
-        advice: str | None = None,
-        unknown: bool = False,
-        misconfigured: bool = False,
-    ) -> ProviderError:
-        then = advice or ("herald will retry." if retryable else "the message will not be retried.")
+    def _error(self, what: str, code: str, outcome: ProviderOutcome, *, advice: str | None = None) -> ProviderError:
+        then = advice or ADVICE[outcome]
         return ProviderError(
-            f"SMPP link {self.name!r}: {what}; {then}",
-            provider=self.name,
-            code=code,
-            text=what,
-            retryable=retryable,
-            opted_out=opted_out,
-            outcome_unknown=unknown,
-            misconfigured=misconfigured,
+            f"SMPP link {self.name!r}: {what}; {then}", provider=self.name, outcome=outcome, code=code, text=what
         )
 
     # -- the bind --------------------------------------------------------------------------------
@@ -282,7 +218,7 @@ class SmppProvider:
             await asyncio.wait_for(attempt.wait(), 2 * self.settings.timeout + 1)
         if self._session is not None and self._session.is_open:
             return self._session
-        raise self._last_error or self._error(f"the link to {self._where} is down", "LINK_DOWN", retryable=True)
+        raise self._last_error or self._error(f"the link to {self._where} is down", "LINK_DOWN", _UNREACHABLE)
 
     async def _supervise(self) -> None:
         initial = min(1.0, self.settings.reconnect_max_delay)
@@ -318,22 +254,25 @@ class SmppProvider:
             reader, writer = await asyncio.wait_for(asyncio.open_connection(s.host, s.port), s.timeout)
         except (OSError, TimeoutError) as exc:
             reason = str(exc) or type(exc).__name__
-            raise self._error(f"unreachable {self._where} ({reason})", "UNREACHABLE", retryable=True) from None
+            raise self._error(f"unreachable {self._where} ({reason})", "UNREACHABLE", _UNREACHABLE) from None
         session = Session(reader, writer, handler=self._on_request, window=s.max_in_flight)
         bind = p.Bind(s.system_id, s.password.get_secret_value(), s.system_type)
         try:
             answer = await session.request(p.BIND_TRANSCEIVER, bind.encode(), timeout=s.timeout)
         except (TimeoutError, LinkDown):
             await session.close()
-            raise self._error(f"no answer to bind_transceiver from {self._where}", "BIND_TIMEOUT", True) from None
+            raise self._error(
+                f"no answer to bind_transceiver from {self._where}", "BIND_TIMEOUT", _UNREACHABLE
+            ) from None
         if answer.command_id != p.resp(p.BIND_TRANSCEIVER) or answer.status != p.ESME_ROK:
             await session.close()
-            name, meaning, _ = COMMAND_STATUS.get(answer.status, (f"0x{answer.status:08X}", "refused", Outcome.RETRY))
-            retryable = answer.status not in BIND_PERMANENT
-            advice = None if retryable else "check system_id and password with the operator."
-            raise self._error(
-                f"bind refused: {meaning} ({name})", name, retryable, advice=advice, misconfigured=not retryable
-            )
+            name, meaning, outcome = COMMAND_STATUS.get(answer.status, (f"0x{answer.status:08X}", "refused", _RETRY))
+            # A wrong password or system_id stays wrong; other refusals (bind failed, already bound) may clear up.
+            if outcome is ProviderOutcome.MISCONFIGURED:
+                advice: str | None = "check system_id and password with the operator."
+            else:
+                outcome, advice = _UNREACHABLE, None  # no usable link yet: nothing was sent
+            raise self._error(f"bind refused: {meaning} ({name})", name, outcome, advice=advice)
         session.keepalive(s.enquire_link_interval, s.timeout)
         log.info("SMPP %s: bound to %s as %s", self.name, self._where, s.system_id)
         return session

@@ -11,8 +11,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
 import aiohttp
@@ -22,7 +21,7 @@ from herald.domain import wire
 from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
 from herald.domain.reports import DeliveryReport, InboundMessage
-from herald.errors import ProviderError, WebhookError
+from herald.errors import ProviderError, ProviderOutcome, WebhookError
 from herald.providers.base import (
     InboundSink,
     InDoubt,
@@ -35,85 +34,13 @@ from herald.providers.base import (
     retry_after,
 )
 from herald.providers.config import TwilioSettings
+from herald.providers.http_edge import CAUGHT, HttpEdge
+from herald.providers.twilio_codes import ADVICE, ERRORS, STATUSES, http_outcome
 
 log = logging.getLogger(__name__)
 
 API_VERSION = "2010-04-01"
 _FORM_TYPE = "application/x-www-form-urlencoded"
-
-STATUSES: dict[str, MessageStatus] = {
-    # Still inside Twilio: not news for herald, whose message already waits for a report.
-    "queued": MessageStatus.WAITING_FOR_DELIVERY_REPORT,
-    "accepted": MessageStatus.WAITING_FOR_DELIVERY_REPORT,
-    "scheduled": MessageStatus.WAITING_FOR_DELIVERY_REPORT,
-    "sending": MessageStatus.WAITING_FOR_DELIVERY_REPORT,
-    # Inbound-only statuses; an outbound message never has them, so they carry no news either.
-    "receiving": MessageStatus.WAITING_FOR_DELIVERY_REPORT,
-    "received": MessageStatus.WAITING_FOR_DELIVERY_REPORT,
-    "sent": MessageStatus.SENT,  # the upstream carrier took it
-    "delivered": MessageStatus.DELIVERED,
-    "read": MessageStatus.DELIVERED,  # a read receipt comes after delivery
-    "partially_delivered": MessageStatus.DELIVERED,  # deprecated; it reached the handset, polling tells no more
-    "undelivered": MessageStatus.FAILED,
-    "failed": MessageStatus.FAILED,
-    "canceled": MessageStatus.FAILED,  # only scheduled messages are canceled, and herald schedules none itself
-}
-"""Twilio message status -> herald status; WAITING_FOR_DELIVERY_REPORT means "nothing new"."""
-
-
-class ErrorClass(StrEnum):
-    TRANSIENT = "transient"  # try again later, with backoff
-    PERMANENT = "permanent"  # fix the number, the content or the account; retrying changes nothing
-    OPT_OUT = "opt-out"  # permanent, and the recipient goes on herald's opt-out list
-
-
-class TwilioCode(NamedTuple):
-    error_class: ErrorClass
-    title: str
-
-
-_T, _P = ErrorClass.TRANSIENT, ErrorClass.PERMANENT
-ERRORS: dict[str, TwilioCode] = {
-    "20003": TwilioCode(_P, "Authentication failed"),
-    "20404": TwilioCode(_P, "Resource not found"),
-    "20500": TwilioCode(_T, "Internal server error"),
-    "20429": TwilioCode(_T, "Too many concurrent requests"),
-    "21211": TwilioCode(_P, "Invalid 'To' phone number"),
-    "21212": TwilioCode(_P, "Invalid 'From' phone number"),
-    "21408": TwilioCode(_P, "Sending to this region is not enabled"),
-    "21602": TwilioCode(_P, "Message body is required"),
-    "21603": TwilioCode(_P, "'From' phone number is required"),
-    "21604": TwilioCode(_P, "'To' phone number is required"),
-    "21606": TwilioCode(_P, "'From' is not an SMS-capable number of this account"),
-    "21610": TwilioCode(ErrorClass.OPT_OUT, "The recipient unsubscribed (replied STOP)"),
-    "21611": TwilioCode(_T, "The sender's queue is full"),
-    "21612": TwilioCode(_P, "The 'To' and 'From' combination cannot be routed"),
-    "21614": TwilioCode(_P, "'To' is not a mobile number"),
-    "14107": TwilioCode(_T, "Loop protection between the same two numbers"),
-    "30001": TwilioCode(_T, "Queue overflow"),
-    "30002": TwilioCode(_P, "Account suspended"),
-    "30003": TwilioCode(_T, "Unreachable destination handset"),
-    "30004": TwilioCode(_P, "Message blocked"),
-    "30005": TwilioCode(_P, "Unknown destination handset"),
-    "30006": TwilioCode(_P, "Landline or unreachable carrier"),
-    "30007": TwilioCode(_P, "Message filtered by the carrier"),
-    "30008": TwilioCode(_T, "Unknown error"),
-    "30009": TwilioCode(_T, "Missing inbound segment"),
-    "30010": TwilioCode(_P, "Message price exceeds max price"),
-}
-"""Twilio error code -> class and title. On a send the class decides retrying; in a report (the
-message is final by then) only OPT_OUT matters, and the title fills a missing ErrorMessage."""
-
-_ADVICE = {
-    ErrorClass.TRANSIENT: "herald will retry it later.",
-    ErrorClass.PERMANENT: "retrying will not help; fix the number, the text or the account.",
-    ErrorClass.OPT_OUT: "the recipient unsubscribed; herald will not send to this number again.",
-}
-
-
-def http_class(status: int) -> ErrorClass:
-    """The class of an HTTP error whose body has no known Twilio code."""
-    return _T if status in (408, 429) or status >= 500 else _P
 
 
 def signature(auth_token: str, url: str, params: Iterable[tuple[str, str]]) -> str:
@@ -158,34 +85,24 @@ class TwilioProvider:
         self._account = f"{settings.base_url.rstrip('/')}/{API_VERSION}/Accounts/{settings.account_sid}"
         self._host = urlsplit(settings.base_url).netloc or settings.base_url
         self._create_url = URL(f"{self._account}/Messages.json")  # parsed once, not on every request
-        self._timeout = aiohttp.ClientTimeout(total=settings.timeout)
+        self._edge = HttpEdge(
+            provider=settings.name,
+            label=f"Twilio ({settings.name})",
+            host=self._host,
+            headers={
+                "Authorization": aiohttp.encode_basic_auth(settings.account_sid, self._token),
+                "Accept": "application/json",
+                "User-Agent": "herald",
+            },
+            limit=settings.max_in_flight,
+            timeout=settings.timeout,
+        )
+        self._timeout = self._edge.timeout
         self.status_callback = (
             f"{public_url.rstrip('/')}/webhooks/{settings.name}" if public_url and settings.status_callback else None
         )
         self.pushes_reports = self.status_callback is not None
         self._form_tail: str | None = None
-        self._http: aiohttp.ClientSession | None = None
-        self._slots: asyncio.Semaphore | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    async def _session(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
-        """The session of the running loop; made on first use because a session belongs to one loop."""
-        loop = asyncio.get_running_loop()
-        if self._http is None or self._slots is None or self._http.closed or self._loop is not loop:
-            await self._drop()
-            if self._http is None:  # another task may have made one while this one waited
-                self._http = aiohttp.ClientSession(
-                    connector=aiohttp.TCPConnector(limit=self.settings.max_in_flight),
-                    headers={
-                        "Authorization": aiohttp.encode_basic_auth(self.settings.account_sid, self._token),
-                        "Accept": "application/json",
-                        "User-Agent": "herald",
-                    },
-                )
-                self._slots = asyncio.Semaphore(self.settings.max_in_flight)
-                self._loop = loop
-        assert self._http is not None and self._slots is not None
-        return self._http, self._slots
 
     def _form(self, message: OutboundMessage) -> dict[str, str]:
         form = {"To": message.to, "Body": message.body}
@@ -207,7 +124,7 @@ class TwilioProvider:
         return f"To={quote_plus(message.to)}&Body={quote_plus(message.body)}{self._form_tail}".encode()
 
     async def send(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
-        http, slots = await self._session()
+        http, slots = await self._edge.session()
         return list(await asyncio.gather(*(self._send_one(http, slots, m) for m in messages)))
 
     async def _send_one(
@@ -221,21 +138,8 @@ class TwilioProvider:
                 async with http.post(self._create_url, data=form, timeout=self._timeout) as response:
                     status, raw = response.status, await response.read()
                     wait = None if status < 300 else retry_after(response.headers.get("Retry-After"), self._now())
-            except TimeoutError:
-                error = self._transport_error("TIMEOUT", f"no answer within {self.settings.timeout:g} s")
-                return self._refused(message, error)
-            except aiohttp.ClientConnectorError as exc:  # no connection was made: nothing reached Twilio
-                error = ProviderError(
-                    f"Twilio ({self.name}) is unreachable ({type(exc).__name__}); herald will retry.",
-                    provider=self.name,
-                    code="UNREACHABLE",
-                    text=f"cannot connect to {self._host}",
-                    retryable=True,
-                )
-                return self._refused(message, error)
-            except aiohttp.ClientError as exc:
-                error = self._transport_error("CONNECTION", f"{type(exc).__name__} talking to {self._host}")
-                return self._refused(message, error)
+            except CAUGHT as exc:
+                return self._refused(message, self._edge.failure(exc, "sending"))
         if 200 <= status < 300:
             body = _json(raw)
             sid = body.get("sid") if body is not None else None
@@ -250,10 +154,9 @@ class TwilioProvider:
         return ProviderError(
             f"Twilio ({self.name}) did not confirm the message: {text}; herald will retry it later.",
             provider=self.name,
+            outcome=ProviderOutcome.OUTCOME_UNKNOWN,
             code=code,
             text=text,
-            retryable=True,
-            outcome_unknown=True,
         )
 
     async def lookup(self, messages: Sequence[InDoubt]) -> dict[int, str]:
@@ -263,7 +166,7 @@ class TwilioProvider:
         sending and, for an attempt whose answer it never got, lists the recipient's newest
         messages and adopts one with the same text created since that attempt began.
         """
-        http, slots = await self._session()
+        http, slots = await self._edge.session()
         found = await asyncio.gather(*(self._lookup_one(http, slots, m) for m in messages))
         return {m.message_id: sid for m, sid in zip(messages, found, strict=True) if sid is not None}
 
@@ -275,8 +178,8 @@ class TwilioProvider:
             try:
                 async with http.get(f"{self._account}/Messages.json", params=params, timeout=self._timeout) as answer:
                     status, raw = answer.status, await answer.read()
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                raise self._transport_error("LOOKUP", f"listing messages failed: {type(exc).__name__}") from None
+            except CAUGHT as exc:
+                raise self._edge.failure(exc, "listing messages") from None
         body = _json(raw)
         if status != 200 or body is None or not isinstance(body.get("messages"), list):
             raise self._transport_error("LOOKUP", f"listing messages answered HTTP {status}")
@@ -295,35 +198,36 @@ class TwilioProvider:
         code = str(raw_code) if isinstance(raw_code, int | str) and raw_code != "" else f"HTTP{status}"
         known = ERRORS.get(code)
         text = _text(body) or (known.title if known else f"HTTP {status}")
-        error_class = _T if http_class(status) is _T else (known.error_class if known else _P)
-        advice = _ADVICE[error_class]
+        outcome = http_outcome(status)
+        if known is not None and known.outcome is ProviderOutcome.THROTTLED:
+            outcome = ProviderOutcome.THROTTLED
+        elif outcome is ProviderOutcome.PERMANENT and known is not None:  # only a 4xx leaves it to the code
+            outcome = known.outcome
+        advice = ADVICE[outcome]
         if status == 401:
             advice = f"check the Account SID and Auth Token of provider {self.name!r}."
         return ProviderError(
             f"Twilio ({self.name}) refused the message: {code} {text.rstrip('.')}; {advice}",
             provider=self.name,
+            outcome=outcome,
             code=code,
             text=text,
-            retryable=error_class is _T,
-            opted_out=error_class is ErrorClass.OPT_OUT,
-            misconfigured=status in (401, 403),
-            throttled=status == 429 or code == "20429",
             retry_after=wait,
         )
 
     def _refused(self, message: OutboundMessage, error: ProviderError) -> SendResult:
         log.info(
-            "twilio %s: message %s to %s not accepted (%s, retryable=%s)",
+            "twilio %s: message %s to %s not accepted (%s, %s)",
             self.name,
             message.message_id,
             mask(message.to),
             error.code,
-            error.retryable,
+            error.outcome,
         )
         return SendResult(message.message_id, error=error)
 
     async def fetch_reports(self, external_ids: Sequence[str]) -> list[DeliveryReport]:
-        http, slots = await self._session()
+        http, slots = await self._edge.session()
         found = await asyncio.gather(*(self._fetch_one(http, slots, sid) for sid in external_ids))
         return [r for r in found if r is not None]
 
@@ -334,8 +238,8 @@ class TwilioProvider:
             try:
                 async with http.get(f"{self._account}/Messages/{sid}.json", timeout=self._timeout) as response:
                     status, raw = response.status, await response.read()
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                log.warning("twilio %s: fetching %s failed: %s", self.name, sid, type(exc).__name__)
+            except CAUGHT as exc:
+                log.warning("twilio %s: fetching %s failed: %s", self.name, sid, self._edge.failure(exc).text)
                 return None
         body = _json(raw)
         if status != 200 or body is None or not isinstance(body.get("status"), str):
@@ -357,7 +261,7 @@ class TwilioProvider:
         error_code = str(code) if code not in (None, "") else None
         known = ERRORS.get(error_code or "")
         error_text = text if isinstance(text, str) and text else (known.title if known else f"Twilio status {status}")
-        opted_out = known is not None and known.error_class is ErrorClass.OPT_OUT
+        opted_out = known is not None and known.outcome is ProviderOutcome.OPTED_OUT
         return DeliveryReport(sid, mapped, at, error_code, error_text, opted_out)
 
     def parse_webhook(self, request: WebhookRequest) -> WebhookBatch:
@@ -403,14 +307,12 @@ class TwilioProvider:
         raise WebhookError("The callback has neither MessageSid/MessageStatus nor Body/From.", status=400)
 
     async def check(self) -> ProviderCheck:
-        http, _ = await self._session()
+        http, _ = await self._edge.session()
         try:
             async with http.get(f"{self._account}.json", timeout=self._timeout) as response:
                 status, raw = response.status, await response.read()
-        except TimeoutError:
-            return ProviderCheck(False, f"unreachable {self._host}: no answer within {self.settings.timeout:g} s")
-        except aiohttp.ClientError as exc:
-            return ProviderCheck(False, f"unreachable {self._host}: {type(exc).__name__}")
+        except CAUGHT as exc:
+            return ProviderCheck(False, f"unreachable {self._host}: {self._edge.failure(exc, 'checking').text}")
         if status == 401:
             return ProviderCheck(False, f"credentials refused by {self._host} for account {self.settings.account_sid}")
         if status != 200:
@@ -421,17 +323,7 @@ class TwilioProvider:
         return ProviderCheck(True, f"Twilio account {self.settings.account_sid} reachable at {self._host}, active")
 
     async def close(self) -> None:
-        await self._drop()
-
-    async def _drop(self) -> None:
-        http, loop = self._http, self._loop
-        self._http = self._slots = self._loop = None
-        if http is None or http.closed:
-            return
-        if loop is asyncio.get_running_loop() or loop is None or loop.is_closed():
-            await http.close()  # with its loop gone this only marks it closed: nothing is left to wait for
-        else:
-            http.detach()  # it belongs to another running loop, which alone may close it
+        await self._edge.close()
 
 
 def _json(raw: bytes) -> dict[str, Any] | None:

@@ -10,7 +10,7 @@ copied from Fineract keep working. Where a spelling differs from herald's other 
 they render the same column, so a template may use either.
 
 LOAN/RECOVERYPAYMENT (money recovered on a written-off loan) fires 179 as well as LOAN/REPAYMENT: the
-client paid, and herald's 174/175 count recovery repayments as money received (defect D18).
+client paid, and herald's 174/175 count recovery repayments as money received (docs/fineract-differences.md#D18).
 """
 
 from __future__ import annotations

@@ -17,9 +17,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
-from herald.app import Herald
 from herald.domain.spreadsheet import safe_cell
 from herald.errors import ValidationError
 from herald.store import audit_search
@@ -87,8 +86,8 @@ def record(
 
 
 def filter_of(
-    herald: Herald,
     *,
+    timezone: str,
     action: str | None = None,
     actor: str | None = None,
     date_from: date | None = None,
@@ -97,7 +96,7 @@ def filter_of(
     """Filters as people give them: whole days in herald's time zone, both ends included."""
     if date_from and date_to and date_from > date_to:
         raise ValidationError(f"from ({date_from}) is after to ({date_to}).", field="from")
-    zone = ZoneInfo(herald.settings.timezone)
+    zone = ZoneInfo(timezone)
 
     def start(day: date) -> datetime:
         return datetime.combine(day, time(0), zone).astimezone(UTC)
@@ -110,24 +109,24 @@ def filter_of(
     )
 
 
-def find(herald: Herald, wanted: AuditFilter, limit: int = 50, offset: int = 0) -> tuple[int, list[AuditRecord]]:
+def find(wanted: AuditFilter, limit: int = 50, offset: int = 0, *, store: Engine) -> tuple[int, list[AuditRecord]]:
     """(how many entries match, one page of them, newest first)."""
-    with herald.store.connect() as conn:
+    with store.connect() as conn:
         return audit_search.search(conn, wanted, limit, offset)
 
 
-def actors(herald: Herald) -> list[str]:
-    with herald.store.connect() as conn:
+def actors(*, store: Engine) -> list[str]:
+    with store.connect() as conn:
         return audit_search.actors(conn)
 
 
-def csv_lines(herald: Herald, wanted: AuditFilter) -> Iterator[str]:
+def csv_lines(wanted: AuditFilter, *, store: Engine) -> Iterator[str]:
     """The matching entries as CSV, newest first; every cell through safe_cell (targets and details are typed
     by people: a campaign named "=HYPERLINK(...)" must open as text)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    with herald.store.connect() as conn:
+    with store.connect() as conn:
         for n, e in enumerate(audit_search.each(conn, wanted), 1):
             detail = ", ".join(f"{k}={v}" for k, v in e.detail.items())
             row = (e.id, e.at.isoformat(), e.actor, e.via, e.action, e.target, e.tenant, e.address, detail)

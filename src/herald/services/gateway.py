@@ -21,7 +21,7 @@ from herald.domain import wire
 from herald.domain.campaign import CampaignStatus, TriggerType
 from herald.domain.compose import recipient
 from herald.domain.dedup import DedupScope
-from herald.domain.message import MessageStatus
+from herald.domain.message import COUNTED_AS_FAILED, MessageStatus
 from herald.domain.segments import count_segments
 from herald.errors import WebhookError
 from herald.rules.catalog import BusinessRule
@@ -229,7 +229,7 @@ def report(herald: Herald, tenant: str, internal_ids: Sequence[int]) -> list[dic
                 "addedOnDate": _stamp(r.created_at),
                 "deliveredOnDate": _stamp(r.delivered_at),
                 "deliveryStatus": int(_FINERACT_STATUS[status]),
-                "hasError": status in (MessageStatus.FAILED, MessageStatus.INVALID),
+                "hasError": status in COUNTED_AS_FAILED,
                 "errorMessage": (f"{r.error_code} {error}" if r.error_code else error) if error else None,
             }
         )

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from herald.clock import Clock
 from herald.domain.sending import Accepted, Claimed, Retry
-from herald.errors import ProviderError
+from herald.errors import ProviderError, ProviderOutcome
 from herald.providers.base import InDoubt, Reconciling
 from herald.providers.gate import Gate, Gates
 from herald.providers.registry import Providers
@@ -90,7 +90,7 @@ class Reconciler:
             except ProviderError as exc:
                 log.warning("cannot ask %s about %d messages of unknown outcome: %s", name, len(asked), exc)
                 wait = now + self.retry_base
-                if exc.throttled:
+                if exc.outcome is ProviderOutcome.THROTTLED:
                     wait = max(wait, gate.throttled(now, exc.retry_after))
                 for m in asked:
                     unasked.setdefault(m.id, (wait, str(exc.text or exc.message)))

@@ -17,15 +17,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import Engine
 
-from herald.app import Herald
-from herald.domain.message import MessageStatus
+from herald.domain import wire
+from herald.domain.message import MessageStatus, status_named
 from herald.domain.phones import PhoneNumber, mask, normalize
 from herald.domain.redact import looks_like_phone, redact_phones
 from herald.domain.spreadsheet import safe_cell
 from herald.errors import NotFoundError, PermissionDeniedError, ValidationError
-from herald.store.tables import messages
+from herald.store import search as message_store
+from herald.store.search import MessageQuery, StoredMessage, TextTerm
 
 CSV_PAGE = 2_000
 CSV_COLUMNS = (
@@ -49,18 +50,16 @@ CSV_COLUMNS = (
     "deliveredAt",
     "body",
 )
-_STATUS_WORDS = {"WAITING": MessageStatus.WAITING_FOR_DELIVERY_REPORT}
 
 
 def parse_status(text: str) -> MessageStatus:
-    """A status from its Fineract code (300), its name (delivered) or "waiting"."""
-    word = text.strip().upper().replace(" ", "_")
-    if word.isdigit() and int(word) in {s.value for s in MessageStatus}:
-        return MessageStatus(int(word))
-    if word in MessageStatus.__members__:
-        return MessageStatus[word]
-    if word in _STATUS_WORDS:
-        return _STATUS_WORDS[word]
+    """A status from its Fineract code (300), its name (delivered) or its word ("waiting")."""
+    code = text.strip()
+    if code.isdigit() and int(code) in {s.value for s in MessageStatus}:
+        return MessageStatus(int(code))
+    named = status_named(text)
+    if named is not None:
+        return named
     choices = ", ".join(f"{s.name.lower()} ({s.value})" for s in MessageStatus)
     raise ValidationError(f"Unknown message status {text!r}; choose one of {choices}.", field="status")
 
@@ -76,51 +75,76 @@ class MessageFilter:
     date_from: date | None = None
     date_to: date | None = None
 
-    def conditions(self, timezone: str) -> list[ColumnElement[bool]]:
+    def query(self, timezone: str, text: TextTerm | None = None) -> MessageQuery:
+        """The store's query for this filter, days read in `timezone`."""
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise ValidationError(f"from ({self.date_from}) is after to ({self.date_to}).", field="from")
-        found: list[ColumnElement[bool]] = []
-        for column, value in (
-            (messages.c.status, self.status),
-            (messages.c.campaign_id, self.campaign_id),
-            (messages.c.client_id, self.client_id),
-            (messages.c.office_id, self.office_id),
-        ):
-            if value is not None:
-                found.append(column == value)
         zone = ZoneInfo(timezone)
-        if self.date_from is not None:
-            found.append(messages.c.created_at >= _start_of(self.date_from, zone))
-        if self.date_to is not None:
-            found.append(messages.c.created_at < _start_of(self.date_to + timedelta(days=1), zone))
-        return found
+        return MessageQuery(
+            status=self.status,
+            campaign_id=self.campaign_id,
+            client_id=self.client_id,
+            office_id=self.office_id,
+            since=_start_of(self.date_from, zone) if self.date_from is not None else None,
+            until=_start_of(self.date_to + timedelta(days=1), zone) if self.date_to is not None else None,
+            text=text,
+        )
 
 
 def _start_of(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), zone).astimezone(UTC)
 
 
-def _filtered(herald: Herald, query: Select[Any], wanted: MessageFilter) -> Select[Any]:
-    conditions = wanted.conditions(herald.settings.timezone)
-    return query.where(and_(*conditions)) if conditions else query
+def search(
+    wanted: MessageFilter, limit: int, offset: int, *, store: Engine, timezone: str
+) -> tuple[int, list[StoredMessage]]:
+    """(how many messages match, one page of them in id order); days are whole days in `timezone`."""
+    query = wanted.query(timezone)
+    with store.connect() as conn:
+        return message_store.count(conn, query), message_store.page(conn, query, limit, offset)
 
 
-def search(herald: Herald, wanted: MessageFilter, limit: int, offset: int) -> tuple[int, list[Any]]:
-    """(how many messages match, one page of them in id order)."""
-    with herald.store.connect() as conn:
-        total = conn.execute(_filtered(herald, select(func.count()).select_from(messages), wanted)).scalar_one()
-        rows = conn.execute(
-            _filtered(herald, select(messages), wanted).order_by(messages.c.id).limit(limit).offset(offset)
-        ).all()
-    return int(total), list(rows)
+@dataclass(frozen=True)
+class MessagePage:
+    """One page of a campaign tab, newest first, with how many match and how many pages there are."""
+
+    total: int
+    rows: list[StoredMessage]
+    page: int
+    pages: int
 
 
-def get_message(herald: Herald, message_id: int) -> Any:
-    with herald.store.connect() as conn:
-        row = conn.execute(select(messages).where(messages.c.id == message_id)).first()
-    if row is None:
+def tab_page(
+    wanted: MessageFilter,
+    q: str,
+    page: int,
+    page_size: int,
+    *,
+    store: Engine,
+    timezone: str,
+    default_region: str,
+    reveal: bool = False,
+) -> MessagePage:
+    """One page of a tab, newest first; `q` is a client id or words of the message text (see `text_search`).
+
+    A page past the last one shows the last one.
+    """
+    q = wire.cleaned(q, 100)  # a NUL would fail PostgreSQL's query; replaced, it simply matches nothing
+    query = wanted.query(timezone, text_search(q, reveal=reveal, default_region=default_region) if q else None)
+    with store.connect() as conn:
+        total = message_store.count(conn, query)
+        pages = max((total + page_size - 1) // page_size, 1)
+        page = min(max(page, 1), pages)
+        rows = message_store.page(conn, query, page_size, (page - 1) * page_size, newest_first=True)
+    return MessagePage(total, rows, page, pages)
+
+
+def get_message(message_id: int, *, store: Engine) -> StoredMessage:
+    with store.connect() as conn:
+        found = message_store.message(conn, message_id)
+    if found is None:
         raise NotFoundError(f"No message {message_id}.")
-    return row
+    return found
 
 
 def shown_number(number: str | None, reveal: bool) -> str | None:
@@ -134,8 +158,8 @@ def shown_text(text: str | None, reveal: bool) -> str | None:
     return text if reveal else redact_phones(text)
 
 
-def text_search(q: str, *, reveal: bool, default_region: str) -> ColumnElement[bool]:
-    """The condition for a search box term: a client id (digits alone), or words of the message.
+def text_search(q: str, *, reveal: bool, default_region: str) -> TextTerm:
+    """What a search box term looks for: a client id (digits alone), or words of the message.
 
     A term with a digit in it that is not a plain client id searches for a number, which only admins
     may do: anyone else could confirm, even a few digits at a time, that a number was messaged, so
@@ -144,41 +168,39 @@ def text_search(q: str, *, reveal: bool, default_region: str) -> ColumnElement[b
     """
     # A client id: ASCII digits ("²" is a digit to isdigit(), not to int()) that fit BIGINT.
     if q.isascii() and q.isdigit() and len(q) <= 18 and not looks_like_phone(q):
-        return messages.c.client_id == int(q)
+        return TextTerm(client_id=int(q))
     if not reveal and any(ch.isdigit() for ch in q):
         raise PermissionDeniedError(
             "Only admins can search message text for numbers (a number in a message may be a client's phone).",
             hint="Search by client id (digits alone, e.g. 1042) or by words of the message.",
         )
-    found = messages.c.body.contains(q, autoescape=True)
     if reveal and looks_like_phone(q):
         phone = normalize(q, default_region)
-        number = phone.e164 if isinstance(phone, PhoneNumber) else q.strip()
-        found = found | (messages.c.mobile_no == number)
-    return found
+        return TextTerm(words=q, number=phone.e164 if isinstance(phone, PhoneNumber) else q.strip())
+    return TextTerm(words=q)
 
 
-def csv_lines(herald: Herald, wanted: MessageFilter, *, reveal_numbers: bool) -> Iterator[str]:
+def csv_lines(wanted: MessageFilter, *, store: Engine, timezone: str, reveal_numbers: bool) -> Iterator[str]:
     """The matching messages as CSV text, page by page (keyset on id), so any size streams in bounded memory."""
+    query = wanted.query(timezone)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     yield _drain(buffer)
-    after = 0
+    last = 0
     while True:
-        query = _filtered(herald, select(messages), wanted).where(messages.c.id > after)
-        with herald.store.connect() as conn:
-            rows = conn.execute(query.order_by(messages.c.id).limit(CSV_PAGE)).all()
+        with store.connect() as conn:
+            rows = message_store.after(conn, query, last, CSV_PAGE)
         if not rows:
             return
         for r in rows:
             writer.writerow(_csv_row(r, reveal_numbers))
-        after = rows[-1].id
+        last = rows[-1].id
         yield _drain(buffer)
 
 
-def _csv_row(r: Any, reveal: bool) -> list[Any]:
-    status = MessageStatus(r.status)
+def _csv_row(r: StoredMessage, reveal: bool) -> list[Any]:
+    status = r.status
     cells = [
         r.id,
         r.campaign_id,

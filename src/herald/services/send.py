@@ -37,7 +37,7 @@ from herald.domain.phones import mask
 from herald.domain.quiet import QuietHours
 from herald.domain.retry import RetryPolicy
 from herald.domain.sending import Accepted, Claimed, Failure, Retry
-from herald.errors import ProviderError
+from herald.errors import ProviderError, ProviderOutcome
 from herald.providers.base import OutboundMessage, SendResult
 from herald.providers.gate import Gate, Gates
 from herald.providers.registry import Providers
@@ -56,6 +56,9 @@ log = logging.getLogger(__name__)
 
 MISCONFIGURED_WAIT = timedelta(minutes=5)
 """How long messages wait while their provider refuses herald's credentials (and no fallback takes them)."""
+
+_ONWARD = frozenset({ProviderOutcome.TRANSIENT, ProviderOutcome.UNREACHABLE, ProviderOutcome.MISCONFIGURED})
+"""Failures the next provider of the chain may take over (known not to be at this provider)."""
 
 COUNTS = ("accepted", "retry", "held", "failed", "invalid", "failover", "settled")
 
@@ -324,13 +327,13 @@ class Sender:
         for m in pending:
             error = last.get(m.id)
             if error is None:  # no provider would take it now (breakers open, paused): hold, attempt given back
-                if why is not None and why.misconfigured:
+                if why is not None and why.outcome is ProviderOutcome.MISCONFIGURED:
                     outcome.retries.append(_held(m, now + MISCONFIGURED_WAIT, why.code, why.text or why.message))
                 elif why is not None:
                     outcome.retries.append(_held(m, reopen, why.code, why.text or why.message))
                 else:
                     outcome.retries.append(_held(m, reopen, "HELD", "every provider is failing"))
-            elif error.misconfigured:  # the provider refuses herald itself: hold the message, do not fail it
+            elif error.outcome is ProviderOutcome.MISCONFIGURED:  # refuses herald itself: hold the message, not fail it
                 outcome.retries.append(_held(m, now + MISCONFIGURED_WAIT, error.code, error.text or error.message))
             else:
                 self._retry_or_fail(m, error, outcome, now)
@@ -359,23 +362,21 @@ class Sender:
                 continue
             error = result.error
             assert error is not None
-            log.info(
-                "send to %s via %s failed: %s (retryable=%s)", mask(m.mobile_no), name, error.code, error.retryable
-            )
-            if error.throttled:
+            log.info("send to %s via %s failed: %s (%s)", mask(m.mobile_no), name, error.code, error.outcome)
+            if error.outcome is ProviderOutcome.THROTTLED:
                 throttled += 1
                 until = gate.throttled(now, error.retry_after)
                 outcome.retries.append(_held(m, until, error.code, error.text or error.message))
-            elif error.outcome_unknown:  # it may be at the provider: never elsewhere before asking
+            elif error.outcome is ProviderOutcome.OUTCOME_UNKNOWN:  # it may be at the provider: never elsewhere blind
                 failing += 1
                 self._retry_or_fail(m, error, outcome, now)
-            elif error.retryable or error.misconfigured:
+            elif error.outcome in _ONWARD:
                 failing += 1
                 last[m.id] = error
                 onward.append(m)
             else:
                 answered += 1
-                if error.opted_out:
+                if error.outcome is ProviderOutcome.OPTED_OUT:
                     outcome.unsubscribed.append(m.mobile_no)
                 outcome.failed.append(Failure(m.id, error.code, error.text or error.message))
         if answered:
@@ -383,11 +384,15 @@ class Sender:
             gate.last_error = None
         elif failing:
             gate.last_error = next(iter(last.values()), None) or next(
-                (r.error for r in results if r.error is not None and not r.error.throttled), None
+                (r.error for r in results if r.error is not None and r.error.outcome is not ProviderOutcome.THROTTLED),
+                None,
             )
             # Per request, not per chunk: twenty failed Twilio requests are twenty failures, a failed
             # Infobip batch (one request, one error for all its messages) is one.
-            for _ in range(len({id(r.error) for r in results if r.error is not None and not r.error.throttled})):
+            failed = {
+                id(r.error) for r in results if r.error is not None and r.error.outcome is not ProviderOutcome.THROTTLED
+            }
+            for _ in range(len(failed)):
                 gate.breaker.failed(now)
             log.warning(
                 "provider %s failing (%s); breaker %s", name, next(iter(last.values()), None), gate.breaker.state
@@ -401,9 +406,10 @@ class Sender:
         delay = self.retry.delay(m.attempts, self.rng.random())
         if error.retry_after is not None and delay is not None:
             delay = max(delay, timedelta(seconds=error.retry_after))
-        unknown = error.outcome_unknown or m.in_doubt
+        in_doubt = error.outcome is ProviderOutcome.OUTCOME_UNKNOWN
+        unknown = in_doubt or m.in_doubt
         if delay is not None:
-            outcome.retries.append(Retry(m.id, now + delay, error.code, text, in_doubt=error.outcome_unknown))
+            outcome.retries.append(Retry(m.id, now + delay, error.code, text, in_doubt=in_doubt))
         elif unknown:
             outcome.failed.append(
                 Failure(m.id, UNKNOWN_OUTCOME, f"outcome unknown after {m.attempts} attempts: {text}", True)
@@ -441,8 +447,8 @@ class Sender:
         except Exception as exc:  # an adapter bug must not lose the batch: retry it, loudly
             log.exception("provider %s raised instead of answering", name)
             error = ProviderError(
-                f"{type(exc).__name__}: {exc}", provider=name, code="ADAPTER_ERROR", retryable=True,
-                outcome_unknown=True,
+                f"{type(exc).__name__}: {exc}", provider=name, code="ADAPTER_ERROR",
+                outcome=ProviderOutcome.OUTCOME_UNKNOWN,
             )  # fmt: skip
         return [SendResult(m.message_id, error=error) for m in piece]
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Connection, func, select
+from sqlalchemy import Engine
 
-from herald.app import Herald
-from herald.domain.message import MessageStatus
-from herald.store.tables import campaigns, messages
+from herald.clock import Clock
+from herald.config import Settings
+from herald.domain.message import OUTCOMES, MessageStatus
+from herald.store import stats as stats_store
 
 
 @dataclass
@@ -32,6 +32,18 @@ class Counts:
     @property
     def total(self) -> int:
         return sum(self.by_status.values())
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """What a provider bills: a price per segment of an accepted message, in one currency."""
+
+    per_segment: float
+    currency: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> Pricing:
+        return cls(settings.price_per_segment, settings.price_currency)
 
 
 @dataclass(frozen=True)
@@ -50,68 +62,48 @@ class Statistics:
     price_per_segment: float
 
 
-def _local_day(conn: Connection, zone: ZoneInfo, now: datetime) -> ColumnElement[Any]:
-    """The local calendar day of messages.created_at, computed by the database."""
-    if conn.dialect.name == "postgresql":
-        return func.date(func.timezone(zone.key, messages.c.created_at))
-    # SQLite keeps UTC text; herald's zones (East Africa) keep one offset all year, so the current one is exact.
-    offset = now.astimezone(zone).utcoffset() or timedelta(0)
-    return func.date(messages.c.created_at, f"{int(offset.total_seconds() // 60):+d} minutes")
-
-
-def statistics(herald: Herald, days: int = 30, campaign_id: int | None = None) -> Statistics:
-    """The last `days` days up to today (herald's time zone), of every campaign or one."""
-    settings = herald.settings
-    zone = ZoneInfo(settings.timezone)
-    now = herald.clock.now()
+def statistics(
+    *,
+    store: Engine,
+    clock: Clock,
+    timezone: str,
+    pricing: Pricing,
+    days: int = 30,
+    campaign_id: int | None = None,
+) -> Statistics:
+    """The last `days` days up to today (in `timezone`, herald's), of every campaign or one."""
+    zone = ZoneInfo(timezone)
+    now = clock.now()
     last_day = now.astimezone(zone).date()
     first_day = last_day - timedelta(days=days - 1)
-    since = datetime.combine(first_day, time(0), zone).astimezone(UTC)
-    where: list[ColumnElement[bool]] = [messages.c.created_at >= since]
-    if campaign_id is not None:
-        where.append(messages.c.campaign_id == campaign_id)
+    window = stats_store.Window(datetime.combine(first_day, time(0), zone).astimezone(UTC), campaign_id)
     per_day = {first_day + timedelta(days=i): Counts() for i in range(days)}
     per_office: dict[tuple[str, int | None], Counts] = {}
     per_provider: dict[str, Counts] = {}
     totals = Counts()
-    with herald.store.connect() as conn:
-        day = _local_day(conn, zone, now)
-        for value, status, n in conn.execute(
-            select(day, messages.c.status, func.count()).where(*where).group_by(day, messages.c.status)
-        ):
-            key = value if isinstance(value, date) else date.fromisoformat(str(value))
-            if key in per_day:
-                per_day[key].add(status, n)
-            totals.add(status, n)
-        for tenant, office, status, n in conn.execute(
-            select(campaigns.c.tenant, messages.c.office_id, messages.c.status, func.count())
-            .join(campaigns, campaigns.c.id == messages.c.campaign_id)
-            .where(*where)
-            .group_by(campaigns.c.tenant, messages.c.office_id, messages.c.status)
-        ):
-            per_office.setdefault((tenant, office), Counts()).add(status, n)
-        for provider, status, n in conn.execute(
-            select(messages.c.provider, messages.c.status, func.count())
-            .where(*where)
-            .group_by(messages.c.provider, messages.c.status)
-        ):
-            per_provider.setdefault(provider, Counts()).add(status, n)
-        billed = conn.execute(
-            select(func.coalesce(func.sum(messages.c.segments), 0)).where(*where, messages.c.external_id.is_not(None))
-        ).scalar_one()
+    with store.connect() as conn:
+        for d in stats_store.per_day(conn, window, zone, now):
+            if d.day in per_day:
+                per_day[d.day].add(d.status, d.count)
+            totals.add(d.status, d.count)
+        for o in stats_store.per_office(conn, window):
+            per_office.setdefault((o.tenant, o.office_id), Counts()).add(o.status, o.count)
+        for p in stats_store.per_provider(conn, window):
+            per_provider.setdefault(p.provider, Counts()).add(p.status, p.count)
+        billed = stats_store.billed_segments(conn, window)
     delivered = totals.by_status[MessageStatus.DELIVERED]
-    finished = delivered + totals.by_status[MessageStatus.FAILED]
+    finished = sum(totals.by_status[s] for s in OUTCOMES)
     return Statistics(
         first_day=first_day,
         last_day=last_day,
-        timezone=settings.timezone,
+        timezone=timezone,
         per_day=per_day,
         per_office=dict(sorted(per_office.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0))),
         per_provider=dict(sorted(per_provider.items())),
         totals=totals,
         delivery_rate=round(delivered / finished, 4) if finished else None,
-        billed_segments=int(billed),
-        cost=round(int(billed) * settings.price_per_segment, 4),
-        currency=settings.price_currency,
-        price_per_segment=settings.price_per_segment,
+        billed_segments=billed,
+        cost=round(billed * pricing.per_segment, 4),
+        currency=pricing.currency,
+        price_per_segment=pricing.per_segment,
     )

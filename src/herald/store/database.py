@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from herald.errors import ConfigurationError
+from herald.private_files import create_private
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -75,21 +75,6 @@ class _SQLiteStore(Engine):
 
 def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("herald_immediate") else "BEGIN")
-
-
-def create_private(path: Path) -> None:
-    """Create an SQLite file (and its folder) readable by its owner only, before SQLite opens it.
-
-    The file holds every client's phone number. SQLite gives the -wal and -shm files it creates
-    next to it the main file's permissions, so they are private too. A file that exists already
-    is left as the operator set it.
-    """
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        return
-    os.chmod(path, 0o600)  # the mode given to open() was narrowed by the umask, never widened; make it exact
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Select, and_, bindparam, case, false, func, o
 from sqlalchemy.dialects import postgresql
 
 from herald.domain.campaign import CampaignStatus
-from herald.domain.message import MessageStatus, sources_of
+from herald.domain.message import AWAITING_REPORT, MessageStatus, sources_of
 from herald.domain.reports import DeliveryReport
 from herald.domain.sending import Accepted, Claimed, Failure, Retry
 from herald.store.tables import campaigns, messages
@@ -431,7 +431,7 @@ def awaiting_reports(
     `quiet_since`: their reports come by themselves, the pull only covers what push missed.
     """
     query = select(messages.c.id, messages.c.provider, messages.c.external_id).where(
-        messages.c.status.in_([MessageStatus.WAITING_FOR_DELIVERY_REPORT, MessageStatus.SENT]),
+        messages.c.status.in_(sorted(AWAITING_REPORT)),
         messages.c.external_id.is_not(None),
         messages.c.id > after_id,
     )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -68,6 +68,17 @@ def remove(conn: Connection, number: str) -> bool:
     return bool(conn.execute(delete(opt_outs).where(opt_outs.c.number == number)).rowcount)
 
 
-def recent(conn: Connection, limit: int) -> list[Any]:
+@dataclass(frozen=True)
+class OptOut:
+    """One number on the list: where it came from (a provider's STOP reply, ui, api, cli) and when."""
+
+    number: str
+    source: str
+    detail: str | None
+    created_at: datetime
+
+
+def recent(conn: Connection, limit: int) -> list[OptOut]:
     """The newest entries first."""
-    return list(conn.execute(select(opt_outs).order_by(opt_outs.c.created_at.desc()).limit(limit)).all())
+    query = select(opt_outs).order_by(opt_outs.c.created_at.desc()).limit(limit)
+    return [OptOut(r.number, r.source, r.detail, r.created_at) for r in conn.execute(query)]

@@ -7,11 +7,8 @@ from datetime import datetime
 from sqlalchemy import Connection, func, select
 
 from herald.domain.campaign import CampaignStatus, TriggerType
-from herald.domain.message import MessageStatus
+from herald.domain.message import IN_FLIGHT
 from herald.store.tables import campaigns, messages
-
-OPEN = (MessageStatus.PENDING, MessageStatus.WAITING_FOR_DELIVERY_REPORT, MessageStatus.SENT)
-"""Statuses a message of an active campaign can still leave (by sending or by a report)."""
 
 
 def open_messages(conn: Connection) -> int:
@@ -21,7 +18,7 @@ def open_messages(conn: Connection) -> int:
             select(func.count())
             .select_from(messages)
             .join(campaigns, campaigns.c.id == messages.c.campaign_id)
-            .where(campaigns.c.status == CampaignStatus.ACTIVE, messages.c.status.in_(list(OPEN)))
+            .where(campaigns.c.status == CampaignStatus.ACTIVE, messages.c.status.in_(sorted(IN_FLIGHT)))
         ).scalar_one()
     )
 

@@ -40,9 +40,13 @@ def router(herald: Herald) -> APIRouter:
     ) -> Response:
         allowed(viewer(request), Role.ADMIN)
         wanted = audit.filter_of(
-            herald, action=action, actor=actor, date_from=_day(from_, "from"), date_to=_day(to, "to")
+            timezone=herald.settings.timezone,
+            action=action,
+            actor=actor,
+            date_from=_day(from_, "from"),
+            date_to=_day(to, "to"),
         )
-        total, entries = audit.find(herald, wanted, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        total, entries = audit.find(wanted, PAGE_SIZE, (page - 1) * PAGE_SIZE, store=herald.store)
         pages_count = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
         query = {"action": action, "actor": actor, "from": from_, "to": to}
         response = render(
@@ -53,7 +57,7 @@ def router(herald: Herald) -> APIRouter:
             page=page,
             pages=pages_count,
             actions=audit.ACTIONS,
-            actors=audit.actors(herald),
+            actors=audit.actors(store=herald.store),
             chosen=query,
             link=lambda n: "/audit?" + urlencode({k: v for k, v in query.items() if v} | {"page": n}),
             export="/api/v1/audit/export.csv?" + urlencode({k: v for k, v in query.items() if v}),

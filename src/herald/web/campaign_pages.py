@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from sqlalchemy import ColumnElement, func, select
 
 from herald.app import Herald
 from herald.corebank import lookups
-from herald.domain import wire
 from herald.domain.campaign import LIFECYCLE, CampaignAction, CampaignStatus, TriggerType
 from herald.domain.message import MessageStatus
 from herald.errors import CoreBankError, PermissionDeniedError, ValidationError
@@ -20,9 +17,8 @@ from herald.services.audit import Actor
 from herald.services.auth import Role, User
 from herald.services.campaigns import Campaign
 from herald.services.resend import resend_failed
-from herald.services.search import MessageFilter, shown_number, shown_text, text_search
+from herald.services.search import MessageFilter, MessagePage, shown_number, shown_text, tab_page
 from herald.store.messages import status_counts
-from herald.store.tables import messages
 from herald.web.chart import deliveries
 from herald.web.pages import TABS, Form, PageRoute, acting, render, see_other, viewer
 
@@ -36,14 +32,6 @@ TRIGGER_WORDS = {
 }
 
 
-@dataclass(frozen=True)
-class MessagePage:
-    total: int
-    rows: list[Any]
-    page: int
-    pages: int
-
-
 def find_messages(
     herald: Herald, campaign_id: int, status: MessageStatus, q: str, page: int, *, reveal: bool = False
 ) -> MessagePage:
@@ -51,24 +39,16 @@ def find_messages(
 
     Only an admin (`reveal`) may search the text for digits: PermissionDeniedError otherwise.
     """
-    conditions: list[ColumnElement[bool]] = MessageFilter(status=status, campaign_id=campaign_id).conditions(
-        herald.settings.timezone
+    return tab_page(
+        MessageFilter(status=status, campaign_id=campaign_id),
+        q,
+        page,
+        PAGE_SIZE,
+        store=herald.store,
+        timezone=herald.settings.timezone,
+        default_region=herald.settings.default_region,
+        reveal=reveal,
     )
-    q = wire.cleaned(q, 100)  # a NUL would fail PostgreSQL's query; replaced, it simply matches nothing
-    if q:
-        conditions.append(text_search(q, reveal=reveal, default_region=herald.settings.default_region))
-    with herald.store.connect() as conn:
-        total = int(conn.execute(select(func.count()).select_from(messages).where(*conditions)).scalar_one())
-        pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-        page = min(max(page, 1), pages)
-        rows = conn.execute(
-            select(messages)
-            .where(*conditions)
-            .order_by(messages.c.id.desc())
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
-        ).all()
-    return MessagePage(total, list(rows), page, pages)
 
 
 def actions_for(campaign: Campaign, user: User, failed: int) -> list[str]:

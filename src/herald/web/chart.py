@@ -11,7 +11,7 @@ from datetime import date
 
 from herald.app import Herald
 from herald.domain.message import MessageStatus
-from herald.services.stats import statistics
+from herald.services.stats import Pricing, statistics
 
 WIDTH = 600
 HEIGHT = 160
@@ -50,7 +50,14 @@ class Chart:
 
 def deliveries(herald: Herald, campaign_id: int, days: int = DAYS) -> Chart:
     """Delivered and failed messages per day (of creation, herald's time zone) over the last `days` days."""
-    stats = statistics(herald, days=days, campaign_id=campaign_id)
+    stats = statistics(
+        store=herald.store,
+        clock=herald.clock,
+        timezone=herald.settings.timezone,
+        pricing=Pricing.of(herald.settings),
+        days=days,
+        campaign_id=campaign_id,
+    )
     per_day = [
         (day, c.by_status[MessageStatus.DELIVERED], c.by_status[MessageStatus.FAILED])
         for day, c in sorted(stats.per_day.items())

@@ -71,7 +71,12 @@ def router(herald: Herald) -> APIRouter:
         address = request.client.host if request.client else None
         try:
             session_id = auth.login(
-                herald, username, password if isinstance(password, str) else "", address=address, via="ui"
+                username,
+                password if isinstance(password, str) else "",
+                address=address,
+                via="ui",
+                store=herald.store,
+                clock=herald.clock,
             )
         except LoginThrottledError as exc:
             refused = login_form(request, next_url, str(exc), username, status=429)
@@ -87,7 +92,7 @@ def router(herald: Herald) -> APIRouter:
     @pages.post("/logout")
     def logout(request: Request, form: Form) -> Response:
         acting(request, auth.Role.VIEWER, form)
-        auth.logout(herald, request.cookies.get(SESSION_COOKIE, ""))
+        auth.logout(request.cookies.get(SESSION_COOKIE, ""), store=herald.store)
         response = see_other("/login")
         http_auth.clear_session_cookie(response)
         return response

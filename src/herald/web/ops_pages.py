@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from herald.api.v1.providers import check, describe
 from herald.app import Herald
 from herald.domain.jobs import Job
+from herald.http.providers import check, describe
 from herald.services.audit import Actor
 from herald.services.auth import Role
 from herald.services.runs import last_runs, recent

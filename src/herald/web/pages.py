@@ -27,12 +27,11 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.datastructures import FormData
 
-from herald.api.v1.providers import without_userinfo
-from herald.app import Herald
-from herald.domain.message import MessageStatus
+from herald.domain.message import AWAITING_REPORT, COUNTED_AS_FAILED, OUTCOMES, TAB_ORDER, MessageStatus
 from herald.errors import HeraldError, ValidationError
-from herald.http.auth import check_csrf, current_session, current_user
+from herald.http.auth import check_csrf, current_session, current_user, herald_of
 from herald.http.errors import STATUS_OF
+from herald.http.providers import without_userinfo
 from herald.services.auth import CSRF_FIELD, AuthenticationError, PermissionDeniedError, Role, User, csrf_token
 
 log = logging.getLogger(__name__)
@@ -45,14 +44,12 @@ templates = Environment(
 )
 
 # The campaign page's tabs, in the seed's order, with the URL word of each.
-TABS: tuple[tuple[str, MessageStatus], ...] = (
-    ("pending", MessageStatus.PENDING),
-    ("waiting", MessageStatus.WAITING_FOR_DELIVERY_REPORT),
-    ("sent", MessageStatus.SENT),
-    ("delivered", MessageStatus.DELIVERED),
-    ("failed", MessageStatus.FAILED),
-    ("invalid", MessageStatus.INVALID),
-)
+TABS: tuple[tuple[str, MessageStatus], ...] = tuple((s.word, s) for s in TAB_ORDER)
+
+# The tabs whose table has a Sent column (a provider has or had the message) and a Reason column
+# (why it is not delivered: the provider's error, herald's reason, or the last retry's error).
+templates.globals["SENT_COLUMN"] = frozenset(s.word for s in AWAITING_REPORT | OUTCOMES)
+templates.globals["REASON_COLUMN"] = frozenset(s.word for s in COUNTED_AS_FAILED | {MessageStatus.PENDING})
 
 # Short confirmations after an action; the URL carries only the key, so nothing a link sets is echoed.
 NOTICES = {
@@ -97,11 +94,6 @@ def content_security_policy(nonce: str) -> str:
             "base-uri 'none'",
         )
     )
-
-
-def herald_of(request: Request) -> Herald:
-    herald: Herald = request.app.state.herald
-    return herald
 
 
 def local_time(value: datetime | None, timezone: str, fmt: str = "%d %b %Y %H:%M") -> str:

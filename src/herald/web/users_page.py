@@ -31,9 +31,9 @@ def router(herald: Herald) -> APIRouter:
     def users_page(request: Request) -> Response:
         allowed(viewer(request), Role.ADMIN)
         tokens: dict[str, int] = {}
-        for token in auth.list_tokens(herald):
+        for token in auth.list_tokens(store=herald.store):
             tokens[token.username] = tokens.get(token.username, 0) + 1
-        return render(request, "users.html", users=auth.list_users(herald), tokens=tokens, roles=Role)
+        return render(request, "users.html", users=auth.list_users(store=herald.store), tokens=tokens, roles=Role)
 
     @pages.post("/users/{username}/password")
     def set_password(request: Request, username: Username, form: Form) -> Response:
@@ -41,25 +41,27 @@ def router(herald: Herald) -> APIRouter:
         password = form.get("password")
         if not isinstance(password, str) or password != form.get("confirm"):
             raise ValidationError("The two passwords differ; type the same new password twice.", field="password")
-        auth.set_password(herald, username, password, by=by(admin))
+        auth.set_password(username, password, by=by(admin), store=herald.store, clock=herald.clock)
         return see_other("/users?notice=user-password")
 
     @pages.post("/users/{username}/role")
     def change_role(request: Request, username: Username, form: Form) -> Response:
         admin, _ = acting(request, Role.ADMIN, form)
-        auth.update_user(herald, username, role=Role.parse(text(form, "role")), by=by(admin))
+        auth.update_user(
+            username, role=Role.parse(text(form, "role")), by=by(admin), store=herald.store, clock=herald.clock
+        )
         return see_other("/users?notice=user-role")
 
     @pages.post("/users/{username}/disable")
     def disable(request: Request, username: Username, form: Form) -> Response:
         admin, _ = acting(request, Role.ADMIN, form)
-        auth.update_user(herald, username, active=False, by=by(admin))
+        auth.update_user(username, active=False, by=by(admin), store=herald.store, clock=herald.clock)
         return see_other("/users?notice=user-disabled")
 
     @pages.post("/users/{username}/enable")
     def enable(request: Request, username: Username, form: Form) -> Response:
         admin, _ = acting(request, Role.ADMIN, form)
-        auth.update_user(herald, username, active=True, by=by(admin))
+        auth.update_user(username, active=True, by=by(admin), store=herald.store, clock=herald.clock)
         return see_other("/users?notice=user-enabled")
 
     return pages

@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from herald.app import Herald
-from herald.http.auth import Admin
+from herald.http.auth import Admin, herald_of
 from herald.services import audit
 from herald.store.audit_search import AuditFilter, AuditRecord
 
@@ -63,8 +63,9 @@ def _filters(
     from_: Annotated[date | None, Query(alias="from", description="First day (herald's time zone).")] = None,
     to: Annotated[date | None, Query(description="Last day, included.")] = None,
 ) -> AuditFilter:
-    herald: Herald = request.app.state.herald
-    return audit.filter_of(herald, action=action, actor=actor, date_from=from_, date_to=to)
+    return audit.filter_of(
+        timezone=herald_of(request).settings.timezone, action=action, actor=actor, date_from=from_, date_to=to
+    )
 
 
 Filters = Annotated[AuditFilter, Depends(_filters)]
@@ -81,7 +82,7 @@ def router(herald: Herald) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0, le=2**53)] = 0,
     ) -> AuditPage:
-        total, rows = audit.find(herald, filters, limit, offset)
+        total, rows = audit.find(filters, limit, offset, store=herald.store)
         response.headers.update(NO_STORE)
         return AuditPage(total=total, limit=limit, offset=offset, items=[AuditEntryOut.of(e) for e in rows])
 
@@ -94,7 +95,7 @@ def router(herald: Herald) -> APIRouter:
     def export(user: Admin, filters: Filters) -> StreamingResponse:
         stamp = herald.clock.now().strftime("%Y%m%d-%H%M")
         return StreamingResponse(
-            audit.csv_lines(herald, filters),
+            audit.csv_lines(filters, store=herald.store),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="herald-audit-{stamp}.csv"'} | NO_STORE,
         )

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import BaseModel, Field
 
+from herald.api.v1.counts import TabCounts
 from herald.app import Herald
 from herald.domain.campaign import TriggerType
 from herald.domain.message import MessageStatus
@@ -27,29 +28,6 @@ CampaignId = Annotated[int, Path(ge=1, le=2**53, description="The campaign's id.
 class Status(BaseModel):
     code: int = Field(description="Fineract's status code.")
     label: str
-
-
-class TabCounts(BaseModel):
-    """Messages per tab (status)."""
-
-    pending: int = 0
-    waitingForDeliveryReport: int = 0
-    sent: int = 0
-    delivered: int = 0
-    failed: int = 0
-    invalid: int = 0
-
-    @classmethod
-    def of(cls, counts: dict[MessageStatus, int] | None) -> TabCounts:
-        counts = counts or {}
-        return cls(
-            pending=counts.get(MessageStatus.PENDING, 0),
-            waitingForDeliveryReport=counts.get(MessageStatus.WAITING_FOR_DELIVERY_REPORT, 0),
-            sent=counts.get(MessageStatus.SENT, 0),
-            delivered=counts.get(MessageStatus.DELIVERED, 0),
-            failed=counts.get(MessageStatus.FAILED, 0),
-            invalid=counts.get(MessageStatus.INVALID, 0),
-        )
 
 
 class CampaignOut(BaseModel):

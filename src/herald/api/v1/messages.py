@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from herald.app import Herald
-from herald.domain.message import MessageStatus
 from herald.http.auth import Viewer
 from herald.services.auth import Role, User
 from herald.services.search import (
@@ -22,6 +21,7 @@ from herald.services.search import (
     shown_number,
     shown_text,
 )
+from herald.store.search import StoredMessage
 
 BigId = Annotated[int, Query(ge=1, le=2**53)]
 
@@ -53,8 +53,8 @@ class MessageOut(BaseModel):
     deliveredAt: datetime | None
 
     @classmethod
-    def of(cls, r: Any, reveal: bool) -> MessageOut:
-        status = MessageStatus(r.status)
+    def of(cls, r: StoredMessage, reveal: bool) -> MessageOut:
+        status = r.status
         return cls(
             id=r.id,
             campaignId=r.campaign_id,
@@ -118,7 +118,7 @@ def router(herald: Herald) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
         offset: Annotated[int, Query(ge=0, le=2**53)] = 0,
     ) -> MessagePage:
-        total, rows = search(herald, wanted, limit, offset)
+        total, rows = search(wanted, limit, offset, store=herald.store, timezone=herald.settings.timezone)
         items = [MessageOut.of(r, _reveals(user)) for r in rows]
         return MessagePage(total=total, limit=limit, offset=offset, items=items)
 
@@ -129,7 +129,7 @@ def router(herald: Herald) -> APIRouter:
         responses={200: {"content": {"text/csv": {}}, "description": "CSV, one message a line"}},
     )
     def export(user: Viewer, wanted: Filters) -> StreamingResponse:
-        lines = csv_lines(herald, wanted, reveal_numbers=_reveals(user))
+        lines = csv_lines(wanted, store=herald.store, timezone=herald.settings.timezone, reveal_numbers=_reveals(user))
         stamp = herald.clock.now().strftime("%Y%m%d-%H%M")
         return StreamingResponse(
             lines,
@@ -139,7 +139,7 @@ def router(herald: Herald) -> APIRouter:
 
     @api.get("/{message_id}", summary="One message")
     def get(user: Viewer, message_id: Annotated[int, Path(ge=1, le=2**53)]) -> MessageOut:
-        return MessageOut.of(get_message(herald, message_id), _reveals(user))
+        return MessageOut.of(get_message(message_id, store=herald.store), _reveals(user))
 
     return api
 

@@ -14,8 +14,7 @@ from herald.http.auth import CampaignManager, Viewer
 from herald.http.errors import error_response
 from herald.services.audit import Actor
 from herald.services.auth import Role
-from herald.services.optouts import add_number, remove_number
-from herald.store import optouts
+from herald.services.optouts import add_number, recent, remove_number
 
 
 class OptOutOut(BaseModel):
@@ -45,8 +44,7 @@ def router(herald: Herald) -> APIRouter:
         user: Viewer, response: Response, limit: Annotated[int, Query(ge=1, le=1000)] = 100
     ) -> list[OptOutOut]:
         response.headers["Cache-Control"] = "no-store"  # phone numbers
-        with herald.store.connect() as conn:
-            rows = optouts.recent(conn, limit)
+        rows = recent(limit, store=herald.store)
         reveal = user.role is Role.ADMIN
         return [
             OptOutOut(
@@ -57,12 +55,25 @@ def router(herald: Herald) -> APIRouter:
 
     @api.post("", status_code=201, summary="Put a number on the opt-out list")
     def add(user: CampaignManager, body: OptOutIn) -> OptOutChange:
-        e164, added = add_number(herald, body.number, body.reason, Actor.api(user.username))
+        e164, added = add_number(
+            body.number,
+            body.reason,
+            Actor.api(user.username),
+            store=herald.store,
+            clock=herald.clock,
+            default_region=herald.settings.default_region,
+        )
         return OptOutChange(number=mask(e164), changed=added)
 
     @api.delete("/{number}", summary="Take a number off the opt-out list (the client asked to be messaged again)")
     def remove(user: CampaignManager, number: Annotated[str, Path(min_length=1, max_length=40)]) -> Response:
-        e164, gone = remove_number(herald, number, Actor.api(user.username))
+        e164, gone = remove_number(
+            number,
+            Actor.api(user.username),
+            store=herald.store,
+            clock=herald.clock,
+            default_region=herald.settings.default_region,
+        )
         if not gone:
             return error_response(404, "not_found", f"{mask(e164)} is not on the opt-out list.", "number")
         return Response(status_code=204)

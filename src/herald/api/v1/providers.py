@@ -3,106 +3,35 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, Field, SecretStr
 
 from herald.app import Herald
-from herald.errors import NotFoundError, ProviderError
+from herald.errors import NotFoundError
 from herald.http.auth import Viewer
-from herald.providers.config import ProviderSettings
-
-log = logging.getLogger(__name__)
-
-CHECK_GRACE = 5.0  # seconds on top of the provider's own timeout before a check counts as hung
-
-
-class ProviderOut(BaseModel):
-    name: str
-    kind: str = Field(description="simulator, twilio, infobip or smpp.")
-    endpoint: str = Field(description="Base URL or host:port; 'built in' for the simulator.")
-    rateLimit: float | None = Field(description="Messages per second at most.")
-    maxInFlight: int
-    fallback: str | None = Field(description="Provider that takes over while this one fails.")
-    webhookUrl: str | None = Field(description="Where the provider pushes reports (needs HERALD_PUBLIC_URL).")
-
-
-class HealthOut(BaseModel):
-    name: str
-    ok: bool
-    detail: str
-
-
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
-
-
-def without_userinfo(text: str) -> str:
-    """A URL (or a sentence holding URLs) with every user:password@ part removed: endpoints shown, credentials never."""
-    return _USERINFO.sub(r"\1", text)
-
-
-def describe(herald: Herald, config: ProviderSettings) -> ProviderOut:
-    """What may be shown about a provider: built field by field, so a secret can never slip into it."""
-    host = getattr(config, "host", None)
-    endpoint = getattr(config, "base_url", None) or (f"{host}:{getattr(config, 'port', '')}" if host else "built in")
-    public = herald.settings.public_url
-    return ProviderOut(
-        name=config.name,
-        kind=config.kind,
-        endpoint=without_userinfo(str(endpoint)),
-        rateLimit=config.rate_limit,
-        maxInFlight=config.max_in_flight,
-        fallback=config.fallback or herald.settings.fallback_provider,
-        webhookUrl=f"{public.rstrip('/')}/webhooks/{config.name}" if public else None,
-    )
-
-
-def _scrub(text: str, config: ProviderSettings) -> str:
-    # Adapters word their checks carefully; this is the belt to their braces.
-    text = without_userinfo(text)
-    for _, value in config:
-        if isinstance(value, SecretStr) and value.get_secret_value():
-            text = text.replace(value.get_secret_value(), "***")
-    return text
-
-
-async def check(herald: Herald, name: str) -> HealthOut:
-    config = herald.provider_settings[name]
-    try:
-        result = await asyncio.wait_for(herald.provider(name).check(), config.timeout + CHECK_GRACE)
-        ok, detail = result.ok, result.detail
-    except TimeoutError:
-        ok, detail = False, f"no answer within {config.timeout + CHECK_GRACE:g} s"
-    except ProviderError as exc:
-        ok, detail = False, exc.message
-    except Exception:  # a broken adapter makes its own row red, not the whole health page a 500
-        log.exception("health check of provider %s failed", name)
-        ok, detail = False, "the check failed unexpectedly; the log has the details"
-    return HealthOut(name=name, ok=ok, detail=_scrub(detail, config))
+from herald.http.providers import HealthOut, ProviderOut, check, describe
 
 
 def router(herald: Herald) -> APIRouter:
     api = APIRouter(prefix="/providers", tags=["providers"])
 
     def known(name: str) -> str:
-        if name not in herald.provider_settings:
-            raise NotFoundError(f"No provider {name!r}; configured: {', '.join(sorted(herald.provider_settings))}.")
+        if name not in herald.providers.settings:
+            raise NotFoundError(f"No provider {name!r}; configured: {', '.join(sorted(herald.providers.settings))}.")
         return name
 
     @api.get("", summary="Configured providers (secrets never shown)")
     def list_providers(user: Viewer) -> list[ProviderOut]:
-        return [describe(herald, c) for c in herald.provider_settings.values()]
+        return [describe(herald, c) for c in herald.providers.settings.values()]
 
     @api.get("/health", summary="Every provider's reachability and credentials, checked now (no message sent)")
     async def health(user: Viewer) -> list[HealthOut]:
-        return list(await asyncio.gather(*(check(herald, n) for n in herald.provider_settings)))
+        return list(await asyncio.gather(*(check(herald, n) for n in herald.providers.settings)))
 
     @api.get("/{name}", summary="One provider")
     def get(user: Viewer, name: Annotated[str, Path(max_length=50)]) -> ProviderOut:
-        return describe(herald, herald.provider_settings[known(name)])
+        return describe(herald, herald.providers.settings[known(name)])
 
     @api.get("/{name}/health", summary="One provider's health, checked now")
     async def health_of(user: Viewer, name: Annotated[str, Path(max_length=50)]) -> HealthOut:

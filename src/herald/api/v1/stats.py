@@ -9,39 +9,24 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from herald.api.v1.counts import TabCounts
 from herald.app import Herald
 from herald.corebank.lookups import office_names
-from herald.domain.message import MessageStatus
 from herald.errors import HeraldError
 from herald.http.auth import Viewer
-from herald.services.stats import Counts, statistics
+from herald.services.stats import Counts, Pricing, statistics
 
 log = logging.getLogger(__name__)
 
 
-class CountsOut(BaseModel):
-    """Messages per status, under the tabs' names."""
+class CountsOut(TabCounts):
+    """Messages per status, under the tabs' names, and how many in all."""
 
     total: int
-    pending: int
-    waitingForDeliveryReport: int
-    sent: int
-    delivered: int
-    failed: int
-    invalid: int
 
     @classmethod
-    def of(cls, c: Counts) -> CountsOut:
-        s = c.by_status
-        return cls(
-            total=c.total,
-            pending=s[MessageStatus.PENDING],
-            waitingForDeliveryReport=s[MessageStatus.WAITING_FOR_DELIVERY_REPORT],
-            sent=s[MessageStatus.SENT],
-            delivered=s[MessageStatus.DELIVERED],
-            failed=s[MessageStatus.FAILED],
-            invalid=s[MessageStatus.INVALID],
-        )
+    def of_counts(cls, c: Counts) -> CountsOut:
+        return cls.model_validate(TabCounts.of(c.by_status).model_dump() | {"total": c.total})
 
 
 class DayOut(BaseModel):
@@ -85,7 +70,7 @@ def router(herald: Herald) -> APIRouter:
 
     def names(tenant: str) -> dict[int, str]:
         try:
-            return office_names(herald.corebank_for(tenant))
+            return office_names(herald.corebanks.engine(tenant))
         except HeraldError as exc:  # statistics are herald's own; the core bank only adds labels
             log.warning("office names of tenant %s unavailable: %s", tenant, exc)
             return {}
@@ -96,24 +81,33 @@ def router(herald: Herald) -> APIRouter:
         days: Annotated[int, Query(ge=1, le=366, description="How many days up to today.")] = 30,
         campaignId: Annotated[int | None, Query(ge=1, le=2**53, description="Only this campaign.")] = None,
     ) -> StatsOut:
-        s = statistics(herald, days, campaignId)
+        s = statistics(
+            store=herald.store,
+            clock=herald.clock,
+            timezone=herald.settings.timezone,
+            pricing=Pricing.of(herald.settings),
+            days=days,
+            campaign_id=campaignId,
+        )
         labels = {tenant: names(tenant) for tenant in {t for t, _ in s.per_office}}
         return StatsOut(
             fromDate=s.first_day,
             toDate=s.last_day,
             timezone=s.timezone,
-            totals=CountsOut.of(s.totals),
-            perDay=[DayOut(date=d, counts=CountsOut.of(c)) for d, c in s.per_day.items()],
+            totals=CountsOut.of_counts(s.totals),
+            perDay=[DayOut(date=d, counts=CountsOut.of_counts(c)) for d, c in s.per_day.items()],
             perOffice=[
                 OfficeOut(
                     tenantId=tenant,
                     officeId=office,
                     officeName=labels[tenant].get(office) if office is not None else None,
-                    counts=CountsOut.of(c),
+                    counts=CountsOut.of_counts(c),
                 )
                 for (tenant, office), c in s.per_office.items()
             ],
-            perProvider=[ProviderCountsOut(providerId=p, counts=CountsOut.of(c)) for p, c in s.per_provider.items()],
+            perProvider=[
+                ProviderCountsOut(providerId=p, counts=CountsOut.of_counts(c)) for p, c in s.per_provider.items()
+            ],
             deliveryRate=s.delivery_rate,
             cost=CostOut(
                 segments=s.billed_segments, pricePerSegment=s.price_per_segment, amount=s.cost, currency=s.currency

@@ -100,22 +100,30 @@ def router(herald: Herald) -> APIRouter:
 
     @api.get("/users", summary="Every user")
     def list_users(user: Admin) -> list[UserOut]:
-        return [UserOut.of(u) for u in auth.list_users(herald)]
+        return [UserOut.of(u) for u in auth.list_users(store=herald.store)]
 
     @api.post("/users", status_code=201, summary="Create a user (password hashed with argon2id)")
     def create_user(user: Admin, body: UserIn) -> UserOut:
-        return UserOut.of(auth.create_user(herald, body.username, body.role, body.password, by=by(user)))
+        return UserOut.of(
+            auth.create_user(
+                body.username, body.role, body.password, by=by(user), store=herald.store, clock=herald.clock
+            )
+        )
 
     @api.get("/users/{username}", summary="One user")
     def get_user(user: Admin, username: Username) -> UserOut:
-        return UserOut.of(auth.get_user(herald, username))
+        return UserOut.of(auth.get_user(username, store=herald.store))
 
     @api.patch(
         "/users/{username}",
         summary="Change a user's role, disable or enable it (disabling revokes its API tokens for good)",
     )
     def change_user(user: Admin, username: Username, body: UserChange) -> UserOut:
-        return UserOut.of(auth.update_user(herald, username, role=body.role, active=body.active, by=by(user)))
+        return UserOut.of(
+            auth.update_user(
+                username, role=body.role, active=body.active, by=by(user), store=herald.store, clock=herald.clock
+            )
+        )
 
     @api.put(
         "/users/{username}/password",
@@ -123,21 +131,21 @@ def router(herald: Herald) -> APIRouter:
         summary="Set a new password for a user; every session of that user ends (its API tokens stay)",
     )
     def set_password(user: Admin, username: Username, body: PasswordIn) -> Response:
-        auth.set_password(herald, username, body.password, by=by(user))
+        auth.set_password(username, body.password, by=by(user), store=herald.store, clock=herald.clock)
         return Response(status_code=204)
 
     @api.get("/tokens", summary="Every API token (never the tokens themselves)")
     def list_tokens(user: Admin) -> list[TokenOut]:
-        return [TokenOut.of(t) for t in auth.list_tokens(herald)]
+        return [TokenOut.of(t) for t in auth.list_tokens(store=herald.store)]
 
     @api.post("/tokens", status_code=201, summary="Create an API token; the answer is the only time it is shown")
     def create_token(user: Admin, body: TokenIn) -> IssuedTokenOut:
-        issued = auth.issue_token(herald, body.username, body.name, by=by(user))
+        issued = auth.issue_token(body.username, body.name, by=by(user), store=herald.store, clock=herald.clock)
         return IssuedTokenOut(token=issued.token, **TokenOut.of(issued.info).model_dump())
 
     @api.delete("/tokens/{token_id}", status_code=204, summary="Revoke an API token")
     def revoke_token(user: Admin, token_id: Annotated[int, Path(ge=1, le=2**53)]) -> Response:
-        auth.revoke_token(herald, token_id, by=by(user))
+        auth.revoke_token(token_id, by=by(user), store=herald.store, clock=herald.clock)
         return Response(status_code=204)
 
     return api

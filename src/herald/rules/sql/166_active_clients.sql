@@ -4,9 +4,9 @@
 --   -1 every officer, -10 clients without an officer, else that staff id).
 -- Grain: one row per client.
 -- Dedup fact: the client (h_fact = m_client.id), once per campaign occurrence.
--- Fixes: D4 (the runner maps the lower-cased PostgreSQL aliases back to camelCase),
---   D23 (bind parameters only). Clients without a mobile number are returned too, so herald
---   can record them as INVALID messages with a reason.
+-- Fixes: (see docs/fineract-differences.md) D4 (the runner maps the lower-cased PostgreSQL aliases
+--   back to camelCase), D23 (bind parameters only). Clients without a mobile number are returned
+--   too, so herald can record them as INVALID messages with a reason.
 -- officeName is the raw office name; the runner indents it from h_hierarchy.
 -- officeNumber is the client's own office id (Fineract gives the selected office here but the
 --   client's office in 168/169/173-175; herald is consistent so officeName and officeNumber agree).

@@ -5,8 +5,9 @@
 --   (-1 all, -10 none, else that staff id).
 -- Grain: one row per client.
 -- Dedup fact: the client (h_fact = m_client.id), once per campaign occurrence.
--- Fixes: D16 (a rejected or withdrawn application no longer disqualifies a prospect), D4, D23.
---   Group loans (client_id NULL) do not count as the client's own loan, as in Fineract.
+-- Fixes: (see docs/fineract-differences.md) D16 (a rejected or withdrawn application no longer
+--   disqualifies a prospect), D4, D23. Group loans (client_id NULL) do not count as the client's
+--   own loan, as in Fineract.
 -- officeName is the raw office name (indented by the runner); officeNumber the client's office.
 SELECT
     c.id AS id,

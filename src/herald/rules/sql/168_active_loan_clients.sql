@@ -7,9 +7,9 @@
 --   messaged: their fact would be shared by every member (D22 kept on purpose).
 -- Grain: one row per loan (a client with two such loans appears twice).
 -- Dedup fact: the loan (h_fact = m_loan.id), once per campaign occurrence.
--- Fixes: D10 (guarantor and group values come from scalar subqueries: no fan-out, a deterministic
---   MIN() instead of an arbitrary row, only active guarantors counted), D21 (dates bound from the
---   business date), D4, D23.
+-- Fixes: (see docs/fineract-differences.md) D10 (guarantor and group values come from scalar
+--   subqueries: no fan-out, a deterministic MIN() instead of an arbitrary row, only active
+--   guarantors counted), D21 (dates bound from the business date), D4, D23.
 -- groupName: the loan's own group if it has one, else the alphabetically first group the client
 --   belongs to.
 SELECT

@@ -6,8 +6,8 @@
 --   Pure group loans (client_id NULL) are not reached (D22 kept: the loan fact is per borrower).
 -- Grain: one row per loan (the arrears row is 0 or 1 per loan, so the join does not fan out).
 -- Dedup fact: the loan (h_fact = m_loan.id), once per campaign occurrence.
--- Fixes: D10 (scalar subqueries for guarantors and group), D21 (business date), D4, D23.
---   No dependency on r_enum_value.
+-- Fixes: (see docs/fineract-differences.md) D10 (scalar subqueries for guarantors and group), D21
+--   (business date), D4, D23. No dependency on r_enum_value.
 -- paymentDueDate = overdue_since_date_derived (due date of the oldest unpaid instalment);
 -- totalDue = total_overdue_derived (NULL read as 0).
 SELECT

@@ -8,10 +8,10 @@
 -- Grain: one row per instalment.
 -- Dedup fact: the instalment (h_fact = m_loan_repayment_schedule.id), once ever: a daily
 --   "due in 1 to 3 days" campaign reminds each instalment once.
--- Fixes: D7 (office subtree, not only the exact office), D8 (no arrears row required; paid
---   instalments, inactive loans and inactive clients excluded), D9 (totalDue subtracts what was
---   paid), D10 (one instalment per row, scalar subqueries for guarantors and group),
---   D21 (business date), D4, D23.
+-- Fixes: (see docs/fineract-differences.md) D7 (office subtree, not only the exact office), D8 (no
+--   arrears row required; paid instalments, inactive loans and inactive clients excluded), D9
+--   (totalDue subtracts what was paid), D10 (one instalment per row, scalar subqueries for
+--   guarantors and group), D21 (business date), D4, D23.
 -- paymentDueDate = this instalment's due date; totalDue = what is still owed on it: for principal,
 --   interest, fees and penalties, scheduled - completed - written off - waived (no principal
 --   waiver column), NULL read as 0; totalOverdue = the loan's arrears total, 0 without a row.

@@ -7,9 +7,10 @@
 --   activation date are excluded.
 -- Grain: one row per client.
 -- Dedup fact: the client (h_fact = m_client.id), once per campaign occurrence.
--- Fixes: D5 (total whole months, not the month component), D16 (rejected or withdrawn
---   applications do not disqualify), D21 (business date), D4, D23. Measured from activation,
---   not from submission: a client only becomes a prospect who can borrow once activated.
+-- Fixes: (see docs/fineract-differences.md) D5 (total whole months, not the month component), D16
+--   (rejected or withdrawn applications do not disqualify), D21 (business date), D4, D23. Measured
+--   from activation, not from submission: a client only becomes a prospect who can borrow once
+--   activated.
 -- dormant (whole months since activation) is derived by the runner from h_activation;
 -- officeName is indented by the runner from h_hierarchy; officeNumber is the client's office.
 SELECT

@@ -5,9 +5,10 @@
 --   Officer filter on m_client.staff_id (-1 all, -10 none, else that staff id).
 -- Grain: one row per client: EXISTS, not a join, so a leader of several groups appears once.
 -- Dedup fact: the client (h_fact = m_client.id), once per campaign occurrence.
--- Fixes: D17 (the group need not sit in the client's office: after a transfer the leader is still
---   the leader; the office scope applies to the client, who receives the message; "leader",
---   "LEADER" count; centers, which hold no clients, are excluded), D4, D23.
+-- Fixes: (see docs/fineract-differences.md) D17 (the group need not sit in the client's office:
+--   after a transfer the leader is still the leader; the office scope applies to the client, who
+--   receives the message; "leader", "LEADER" count; centers, which hold no clients, are excluded),
+--   D4, D23.
 -- groupName (herald addition) = the alphabetically first active group the client leads.
 -- officeName is indented by the runner from h_hierarchy; officeNumber is the client's office.
 SELECT

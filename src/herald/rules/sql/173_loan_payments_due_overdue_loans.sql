@@ -7,9 +7,9 @@
 --   today - overdueX). Pure group loans (client_id NULL) are not reached (D22 kept).
 -- Grain: one row per instalment.
 -- Dedup fact: the instalment (h_fact = m_loan_repayment_schedule.id), once ever.
--- Fixes: D9 (totalDue subtracts what was paid), D10 (one instalment per row; paymentDueDate is
---   that instalment's due date, not the arrears date; scalar subqueries for guarantors and
---   group), paid instalments excluded, D21 (business date), D4, D23.
+-- Fixes: (see docs/fineract-differences.md) D9 (totalDue subtracts what was paid), D10 (one
+--   instalment per row; paymentDueDate is that instalment's due date, not the arrears date; scalar
+--   subqueries for guarantors and group), paid instalments excluded, D21 (business date), D4, D23.
 -- totalDue: the instalment's scheduled - completed - written off - waived (NULL read as 0);
 -- totalOverdue: the loan's arrears total. Booleans are compared with bound :false/:true.
 SELECT

@@ -8,9 +8,10 @@
 -- Grain: one row per transaction.
 -- Dedup fact: the loan transaction (h_fact = m_loan_transaction.id), once ever: overlapping
 --   windows and re-runs thank each payment once.
--- Fixes: D1 (no join on the creating user, so no dependency on createdby_id / created_by),
---   D2 (the window is bound, no stray digit), D10 (repaymentAmount is this transaction's amount,
---   not a sum over a fan-out), D18 (all money-received types), D21 (business date), D4, D23.
+-- Fixes: (see docs/fineract-differences.md) D1 (no join on the creating user, so no dependency on
+--   createdby_id / created_by), D2 (the window is bound, no stray digit), D10 (repaymentAmount is
+--   this transaction's amount, not a sum over a fan-out), D18 (all money-received types), D21
+--   (business date), D4, D23.
 -- loanAccountNumber keeps Fineract's name; loanAccountId (same value) and loanId, repaymentDate
 --   are offered for consistency with the other loan rules. Booleans compared with bound :false.
 SELECT

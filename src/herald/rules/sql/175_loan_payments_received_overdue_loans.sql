@@ -6,8 +6,9 @@
 --   (BETWEEN overdueStart AND overdueEnd). Pure group loans are not reached (D22 kept).
 -- Grain: one row per transaction (the arrears row is 0 or 1 per loan: no fan-out).
 -- Dedup fact: the loan transaction (h_fact = m_loan_transaction.id), once ever.
--- Fixes: D10 (repaymentAmount is this transaction's amount), D18 (all money-received types),
---   D21 (business date), D4, D23; no dependency on the creating user (D1).
+-- Fixes: (see docs/fineract-differences.md) D10 (repaymentAmount is this transaction's amount), D18
+--   (all money-received types), D21 (business date), D4, D23; no dependency on the creating user
+--   (D1).
 -- loanAccountNumber keeps Fineract's name; loanAccountId, loanId and repaymentDate are offered
 --   for consistency. Booleans compared with bound :false.
 SELECT

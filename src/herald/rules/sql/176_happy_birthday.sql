@@ -7,9 +7,9 @@
 --   -10 none, else that staff id).
 -- Grain: one row per client.
 -- Dedup fact: the client (h_fact = m_client.id), once per calendar year.
--- Fixes: D6 (compares month and day only, honours loanOfficerId), D12 (age computed by the
---   runner in whole years, the age reached on this birthday; business date instead of the
---   database clock), D21, D4, D23.
+-- Fixes: (see docs/fineract-differences.md) D6 (compares month and day only, honours
+--   loanOfficerId), D12 (age computed by the runner in whole years, the age reached on this
+--   birthday; business date instead of the database clock), D21, D4, D23.
 -- age is derived by the runner from dateOfBirth; officeName is indented from h_hierarchy.
 SELECT
     c.id AS id,

@@ -6,9 +6,10 @@
 --   else that id). Pure group loans (client_id NULL) are not reached (D22 kept).
 -- Grain: one row per loan.
 -- Dedup fact: the loan (h_fact = m_loan.id), once ever: a loan is thanked for repaying once.
--- Fixes: D19 (totalDue is the loan's own outstanding total, 0 when repaid, instead of the arrears
---   table that has no row for a closed loan; dueDate is the last instalment's due date, not an
---   arbitrary one), D10 (scalar subqueries for guarantors, group and due date), D21, D4, D23.
+-- Fixes: (see docs/fineract-differences.md) D19 (totalDue is the loan's own outstanding total, 0
+--   when repaid, instead of the arrears table that has no row for a closed loan; dueDate is the
+--   last instalment's due date, not an arbitrary one), D10 (scalar subqueries for guarantors, group
+--   and due date), D21, D4, D23.
 -- totalFullyPaid = total_repayment_derived.
 SELECT
     c.id AS id,

@@ -7,9 +7,10 @@
 -- Grain: one row per loan.
 -- Dedup fact: the loan (h_fact = m_loan.id), once per campaign occurrence: a recurring campaign
 --   keeps reminding while the balance stays unpaid.
--- Fixes: D20 (requires an outstanding balance), D9 (totalDue = what is still owed on the unpaid
---   instalments, not the sum of everything ever scheduled), D10 (paymentDueDate is the final
---   instalment's due date, not an arbitrary one; scalar subqueries, no fan-out), D21, D4, D23.
+-- Fixes: (see docs/fineract-differences.md) D20 (requires an outstanding balance), D9 (totalDue =
+--   what is still owed on the unpaid instalments, not the sum of everything ever scheduled), D10
+--   (paymentDueDate is the final instalment's due date, not an arbitrary one; scalar subqueries, no
+--   fan-out), D21, D4, D23.
 -- totalOverdue = the arrears total, 0 without an arrears row. Booleans compared with bound :false.
 SELECT
     c.id AS id,

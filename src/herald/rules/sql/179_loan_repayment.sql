@@ -11,17 +11,19 @@
 -- Grain: one row per recipient client of the transaction.
 -- Dedup fact: the loan transaction (h_fact = m_loan_transaction.id), once ever; the runner adds
 --   the client id to the fact id because a group repayment reaches several members.
--- Fixes: D11 (the transaction is picked by its id, no partial GROUP BY), D13 (the office filter is
---   one LIKE on the recipient's office, never a join along the office path), D15 (a JLG loan
---   reaches its borrower only), D14's officer part (the loan's officer, "no officer" selectable),
---   D4, D23. Fineract's stored SQL also required the loan to be in arrears, which a repayment
---   message does not need (Fineract builds this message in Java and never runs that SQL).
--- Variables keep Fineract's aliases (section 7.3). LoanAmount = principal_amount; LoanOutstanding
---   = the four outstanding parts after the repayment; officeId = the recipient's office;
---   GroupName = the loan's group (NULL for individual loans); RepaymentDate = transaction_date;
---   RepaymentTime is derived by the runner from h_time = created_on_utc (UTC) in the caller's time
---   zone. receiptNumber is NULL: herald's demo schema has no m_payment_detail table, so the
---   receipt number (m_payment_detail.receipt_number on a real Fineract) is not read.
+-- Fixes: (see docs/fineract-differences.md) D11 (the transaction is picked by its id, no partial
+--   GROUP BY), D13 (the office filter is one LIKE on the recipient's office, never a join along
+--   the office path), D15 (a JLG loan reaches its borrower only), D14 (the loan's officer, "no
+--   officer" selectable), D18 (every money-received type). Differs on purpose: D24 (Fineract
+--   builds this message in Java and never runs its stored SQL; herald runs this one: loanType
+--   honoured, the loan need not be in arrears as the stored SQL required), D25 (values as of
+--   this transaction).
+-- Variables keep Fineract's aliases (values: docs/fineract-differences.md#D25). LoanAmount =
+--   principal_amount; LoanOutstanding = the four outstanding parts after the repayment; officeId =
+--   the recipient's office; GroupName = the loan's group (NULL for individual loans); RepaymentDate
+--   = transaction_date; RepaymentTime is derived by the runner from h_time = created_on_utc (UTC)
+--   in the caller's time zone. receiptNumber is NULL: herald's demo schema has no m_payment_detail
+--   table, so the receipt number (m_payment_detail.receipt_number on a real Fineract) is not read.
 SELECT
     c.id AS id,
     c.firstname AS firstname,

@@ -9,12 +9,12 @@
 -- Grain: one row per recipient client of the loan.
 -- Dedup fact: the loan (h_fact = m_loan.id), once ever; the runner adds the client id to the fact
 --   id because a group loan reaches several members.
--- Fixes: D13 (the office filter is one LIKE on the recipient's office, never a join along the
---   office path, so officeId = -1 gives one row, not one per office level; officename is the
---   recipient's own office), D14 (the officer is m_loan.loan_officer_id, "no officer" selectable;
---   loanamount stays the proposed principal: a rejected application was never approved, so the
---   amount applied for is the one to name), D15 (a JLG loan reaches its borrower only, not every
---   member of its group), D4, D23.
+-- Fixes: (see docs/fineract-differences.md) D13 (the office filter is one LIKE on the recipient's
+--   office, never a join along the office path, so officeId = -1 gives one row, not one per office
+--   level; officename is the recipient's own office), D14 (the officer is m_loan.loan_officer_id,
+--   "no officer" selectable; loanamount stays the proposed principal: a rejected application was
+--   never approved, so the amount applied for is the one to name), D15 (a JLG loan reaches its
+--   borrower only, not every member of its group), D4, D23.
 -- Variables keep Fineract's aliases. GroupName = the loan's group (NULL for individual loans);
 --   officename = the recipient's office name, not indented; accountnumber = m_loan.account_no;
 --   annualinterestrate = annual_nominal_interest_rate, rendered by the runner without trailing zeros.

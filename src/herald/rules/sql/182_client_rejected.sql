@@ -5,8 +5,9 @@
 --   officer, else that staff id). No status filter: the event says what happened.
 -- Grain: one row (or none) per event.
 -- Dedup fact: the client (h_fact = m_client.id) as client_rejection, once ever.
--- Fixes: D4 (the runner maps the lower-cased PostgreSQL aliases back), D23 (bind parameters only).
---   A client without a mobile number is returned too, so herald records an INVALID message.
+-- Fixes: (see docs/fineract-differences.md) D4 (the runner maps the lower-cased PostgreSQL aliases
+--   back), D23 (bind parameters only). A client without a mobile number is returned too, so herald
+--   records an INVALID message.
 -- officeName is the raw office name, indented by the runner from h_hierarchy (as Fineract does);
 --   officeNumber is the client's own office id (Fineract gives the selected office; herald keeps
 --   officeName and officeNumber about the same office, as in 166).

@@ -6,7 +6,8 @@
 --   narrows when the event gives it (-1 = not given). No status filter: the event says what happened.
 -- Grain: one row (or none) per event.
 -- Dedup fact: the savings account (h_fact = m_savings_account.id) as savings_activation, once ever.
--- Fixes: D4, D23. A client without a mobile number is returned too (herald records INVALID).
+-- Fixes: (see docs/fineract-differences.md) D4, D23. A client without a mobile number is returned
+--   too (herald records INVALID).
 -- officeName is the client's office name, not indented (as Fineract's 184/185); officeNumber is
 --   the client's office id; savingsAccountNo = m_savings_account.account_no.
 SELECT

@@ -7,14 +7,17 @@
 --   when the event gives it (-1 = not given).
 -- Grain: one row (or none) per event.
 -- Dedup fact: the savings transaction (h_fact = m_savings_account_transaction.id), once ever.
--- Fixes: D11 (the transaction is picked by its id, no partial GROUP BY), D4, D23; herald adds the
---   transaction-type check, so a withdrawal's id never produces a deposit message or the reverse.
--- Variables keep Fineract's names (section 7.3), plus id (= clientId) which every rule offers.
---   depositAmount and withdrawAmount are both the transaction amount, as in Fineract; balance is
---   the running balance after this transaction (the account balance when that is not derived), so
---   a later transaction does not change this message; loanOfficerId = the client's staff_id;
---   officeId = the client's office; transactionDate = transaction_date. receiptNumber is NULL:
---   herald's demo schema has no m_payment_detail table (m_payment_detail.receipt_number on Fineract).
+-- Fixes: (see docs/fineract-differences.md) D11 (the transaction is picked by its id, no partial
+--   GROUP BY). Differs on purpose: D24 (Fineract builds this message in Java and never runs its
+--   stored SQL; herald runs this one and adds the transaction-type check, so a withdrawal's id
+--   never produces a deposit message or the reverse), D25 (values as of this transaction).
+-- Variables keep Fineract's names (their values: docs/fineract-differences.md#D25), plus id (=
+--   clientId) which every rule offers. depositAmount and withdrawAmount are both the transaction
+--   amount, as in Fineract; balance is the running balance after this transaction (the account
+--   balance when that is not derived), so a later transaction does not change this message;
+--   loanOfficerId = the client's staff_id; officeId = the client's office; transactionDate =
+--   transaction_date. receiptNumber is NULL: herald's demo schema has no m_payment_detail table
+--   (m_payment_detail.receipt_number on Fineract).
 SELECT
     c.id AS clientId,
     c.firstname AS firstname,

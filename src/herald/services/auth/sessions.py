@@ -14,16 +14,15 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Engine
 
-from herald.app import Herald
+from herald.clock import Clock
 from herald.errors import AuthenticationError, LoginThrottledError
 from herald.services.auth import throttle
 from herald.services.auth.tokens import digest
 from herald.services.auth.users import MAX_USERNAME, User, user_by_id, verify_credentials
-from herald.store import audit
+from herald.store import audit, credentials
 from herald.store.audit import AuditEntry
-from herald.store.tables import sessions
 
 SESSION_COOKIE = "herald_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -44,7 +43,9 @@ class Session:
     expires_at: datetime
 
 
-def login(herald: Herald, username: str, password: str, *, address: str | None = None, via: str = "ui") -> str:
+def login(
+    username: str, password: str, *, store: Engine, clock: Clock, address: str | None = None, via: str = "ui"
+) -> str:
     """Check the credentials and open a session; return the session id for the cookie (never stored).
 
     Throttled (see `throttle`): while the username or the address must wait, the attempt is refused
@@ -55,62 +56,52 @@ def login(herald: Herald, username: str, password: str, *, address: str | None =
     # One lock per stripe of usernames: concurrent guesses at one account are checked one after the
     # other, so a burst of parallel requests cannot slip past the throttle before the first failure lands.
     with _STRIPES[hash(name) % len(_STRIPES)]:
-        now = herald.clock.now()
-        with herald.store.connect() as conn:
+        now = clock.now()
+        with store.connect() as conn:
             verdict = throttle.check(conn, name, address, now)
             record = verdict.wait > timedelta(0) and throttle.first_refusal(conn, verdict)
         if verdict.wait > timedelta(0):
             seconds = throttle.seconds(verdict.wait)
             if record:
                 detail = {"retry_after": seconds}
-                _record(herald, AuditEntry(throttle.THROTTLED, name, via, address=address, detail=detail))
+                _record(store, clock, AuditEntry(throttle.THROTTLED, name, via, address=address, detail=detail))
             raise LoginThrottledError(seconds)
         try:
-            user = verify_credentials(herald, name, password)
+            user = verify_credentials(name, password, store=store)
         except AuthenticationError:
             # Not logged as well: a name field sometimes holds a password typed in the wrong box.
-            _record(herald, AuditEntry(throttle.FAILED, name, via, address=address))
+            _record(store, clock, AuditEntry(throttle.FAILED, name, via, address=address))
             raise
     session_id = secrets.token_urlsafe(32)
-    now = herald.clock.now()
-    with herald.store.begin() as conn:
-        conn.execute(delete(sessions).where(sessions.c.expires_at <= now))  # tidy as we go: no cleanup job needed
+    now = clock.now()
+    with store.begin() as conn:
+        credentials.delete_expired_sessions(conn, now)  # tidy as we go: no cleanup job needed
         audit.append(conn, AuditEntry("login", user.username, via, address=address), now)
-        conn.execute(
-            insert(sessions).values(
-                id_hash=digest(session_id),
-                user_id=user.id,
-                csrf_token=secrets.token_urlsafe(32),
-                created_at=now,
-                expires_at=now + LIFETIME,
-            )
-        )
+        credentials.add_session(conn, digest(session_id), user.id, secrets.token_urlsafe(32), now, now + LIFETIME)
     log.info("user %s logged in", user.username)
     return session_id
 
 
-def _record(herald: Herald, entry: AuditEntry) -> None:
-    with herald.store.begin() as conn:
-        audit.append(conn, entry, herald.clock.now())
+def _record(store: Engine, clock: Clock, entry: AuditEntry) -> None:
+    with store.begin() as conn:
+        audit.append(conn, entry, clock.now())
 
 
-def logout(herald: Herald, session_id: str) -> None:
-    with herald.store.begin() as conn:
-        conn.execute(delete(sessions).where(sessions.c.id_hash == digest(session_id)))
+def logout(session_id: str, *, store: Engine) -> None:
+    with store.begin() as conn:
+        credentials.delete_session(conn, digest(session_id))
 
 
-def find_session(herald: Herald, session_id: str) -> Session | None:
+def find_session(session_id: str, *, store: Engine, clock: Clock) -> Session | None:
     """The live session with this id whose user is still active, or None."""
     if not session_id or len(session_id) > 200:
         return None
-    with herald.store.connect() as conn:
-        row = conn.execute(
-            select(sessions).where(sessions.c.id_hash == digest(session_id), sessions.c.expires_at > herald.clock.now())
-        ).first()
-        user = user_by_id(conn, row.user_id) if row is not None else None
-    if row is None or user is None:
+    with store.connect() as conn:
+        stored = credentials.live_session(conn, digest(session_id), clock.now())
+        user = user_by_id(conn, stored.user_id) if stored is not None else None
+    if stored is None or user is None:
         return None
-    return Session(row.id_hash, user, row.csrf_token, row.expires_at)
+    return Session(stored.id_hash, user, stored.csrf_token, stored.expires_at)
 
 
 def csrf_token(session: Session) -> str:

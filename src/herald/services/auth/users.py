@@ -12,13 +12,14 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine
 
-from herald.app import Herald
+from herald.clock import Clock
 from herald.errors import AuthenticationError, LifecycleError, NotFoundError, ValidationError
-from herald.store import audit
+from herald.store import audit, credentials
+from herald.store import users as user_store
 from herald.store.audit import AuditEntry
-from herald.store.tables import api_tokens, sessions, users
+from herald.store.users import StoredUser
 
 MIN_PASSWORD = 10
 MAX_USERNAME = 100
@@ -89,8 +90,8 @@ class User:
     created_at: datetime
 
     @classmethod
-    def from_row(cls, row: Row[Any]) -> User:
-        return cls(row.id, row.username, Role(row.role), bool(row.active), row.created_at)
+    def of(cls, stored: StoredUser) -> User:
+        return cls(stored.id, stored.username, Role(stored.role), stored.active, stored.created_at)
 
 
 def check_password(password: str) -> None:
@@ -100,7 +101,7 @@ def check_password(password: str) -> None:
         raise ValidationError(f"A password has at most {MAX_PASSWORD} characters.", field="password")
 
 
-def create_user(herald: Herald, username: str, role: Role, password: str, *, by: Actor = SYSTEM) -> User:
+def create_user(username: str, role: Role, password: str, *, store: Engine, clock: Clock, by: Actor = SYSTEM) -> User:
     """A new active user; the password is stored only as an argon2id hash."""
     name = username.strip()
     if not _USERNAME.match(name):
@@ -110,110 +111,102 @@ def create_user(herald: Herald, username: str, role: Role, password: str, *, by:
         )
     check_password(password)
     hashed = _hash(password)  # before the transaction: no write lock held through tens of ms of argon2
-    now = herald.clock.now()
-    with herald.store.begin() as conn:
-        if conn.execute(select(users.c.id).where(users.c.username == name)).first() is not None:
+    now = clock.now()
+    with store.begin() as conn:
+        if user_store.exists(conn, name):
             raise ValidationError(f"A user named {name!r} already exists.", field="username")
-        conn.execute(
-            insert(users).values(username=name, role=role.value, password_hash=hashed, active=True, created_at=now)
-        )
+        user_store.add(conn, name, role.value, hashed, now)
         audit_change(conn, by, "user.create", name, now, role=role.value)
-    return get_user(herald, name)
+    return get_user(name, store=store)
 
 
-def get_user(herald: Herald, username: str) -> User:
-    with herald.store.connect() as conn:
-        row = conn.execute(select(users).where(users.c.username == username)).first()
-    if row is None:
+def get_user(username: str, *, store: Engine) -> User:
+    with store.connect() as conn:
+        stored = user_store.named(conn, username)
+    if stored is None:
         raise NotFoundError(f"No user {username!r}.", hint="`herald users list` shows them.")
-    return User.from_row(row)
+    return User.of(stored)
 
 
 def user_by_id(conn: Connection, user_id: int) -> User | None:
     """The user with this id if it exists and is active (a disabled user's credentials open nothing)."""
-    row = conn.execute(select(users).where(users.c.id == user_id, users.c.active.is_(True))).first()
-    return User.from_row(row) if row is not None else None
+    stored = user_store.active_by_id(conn, user_id)
+    return User.of(stored) if stored is not None else None
 
 
-def list_users(herald: Herald) -> list[User]:
-    with herald.store.connect() as conn:
-        return [User.from_row(r) for r in conn.execute(select(users).order_by(users.c.username))]
+def list_users(*, store: Engine) -> list[User]:
+    with store.connect() as conn:
+        return [User.of(u) for u in user_store.everyone(conn)]
 
 
-def verify_credentials(herald: Herald, username: str, password: str) -> User:
+def verify_credentials(username: str, password: str, *, store: Engine) -> User:
     """The active user these credentials belong to, or one AuthenticationError whatever was wrong."""
-    with herald.store.connect() as conn:
-        row = conn.execute(select(users).where(users.c.username == username.strip())).first()
-    stored = row.password_hash if row is not None else _DUMMY_HASH
+    with store.connect() as conn:
+        stored = user_store.named(conn, username.strip())
     try:
         # An unknown user is checked against a dummy hash so the answer takes as long as a wrong password.
-        _verify(stored, password[:MAX_PASSWORD])
+        _verify(stored.password_hash if stored is not None else _DUMMY_HASH, password[:MAX_PASSWORD])
     except (VerificationError, InvalidHashError):
-        row = None
-    if row is None or not row.active:
+        stored = None
+    if stored is None or not stored.active:
         raise AuthenticationError("Wrong username or password, or the user is disabled.")
-    if _hasher.check_needs_rehash(row.password_hash):
-        with herald.store.begin() as conn:
-            conn.execute(update(users).where(users.c.id == row.id).values(password_hash=_hash(password)))
-    return User.from_row(row)
+    if _hasher.check_needs_rehash(stored.password_hash):
+        with store.begin() as conn:
+            user_store.set_password_hash(conn, stored.id, _hash(password))
+    return User.of(stored)
 
 
-def set_password(herald: Herald, username: str, password: str, *, by: Actor = SYSTEM) -> int:
+def set_password(username: str, password: str, *, store: Engine, clock: Clock, by: Actor = SYSTEM) -> int:
     """Change or reset a user's password; every session of that user ends (returned: how many).
 
     API tokens stay: they are separate credentials for scripts, revoked one by one (or all at once
     by disabling the user). A password reset after a suspected leak should revoke them too.
     """
     check_password(password)
-    user = get_user(herald, username)
+    user = get_user(username, store=store)
     hashed = _hash(password)
-    now = herald.clock.now()
-    with herald.store.begin() as conn:
-        conn.execute(update(users).where(users.c.id == user.id).values(password_hash=hashed))
-        ended = conn.execute(delete(sessions).where(sessions.c.user_id == user.id)).rowcount
+    now = clock.now()
+    with store.begin() as conn:
+        user_store.set_password_hash(conn, user.id, hashed)
+        ended = credentials.end_sessions_of(conn, user.id)
         audit_change(conn, by, "user.password", user.username, now, sessions_ended=ended)
-    return int(ended)
+    return ended
 
 
 def update_user(
-    herald: Herald, username: str, *, role: Role | None = None, active: bool | None = None, by: Actor = SYSTEM
+    username: str,
+    *,
+    store: Engine,
+    clock: Clock,
+    role: Role | None = None,
+    active: bool | None = None,
+    by: Actor = SYSTEM,
 ) -> User:
     """Change a user's role or disable / enable it.
 
     Disabling ends the user's sessions and revokes its API tokens for good: enabling it again
     brings back neither (an admin issues new tokens if the user still needs them).
     """
-    user = get_user(herald, username)
-    now = herald.clock.now()
-    with herald.store.begin() as conn:
+    user = get_user(username, store=store)
+    now = clock.now()
+    with store.begin() as conn:
         losing_admin = user.role is Role.ADMIN and user.active and (active is False or role not in (None, Role.ADMIN))
-        if losing_admin and _active_admins(conn) <= 1:
+        if losing_admin and user_store.active_count(conn, Role.ADMIN.value) <= 1:
             raise LifecycleError(
                 f"{user.username!r} is the last active admin; herald would have nobody to manage users.",
                 hint="Make another user admin first.",
             )
-        values: dict[str, Any] = {}
-        if role is not None:
-            values["role"] = role.value
-        if active is not None:
-            values["active"] = active
-        if values:
-            conn.execute(update(users).where(users.c.id == user.id).values(**values))
+        user_store.change(conn, user.id, role=role.value if role is not None else None, active=active)
         if role is not None and role is not user.role:
             audit_change(conn, by, "user.role", user.username, now, before=user.role.value, after=role.value)
         if active is False:
-            conn.execute(delete(sessions).where(sessions.c.user_id == user.id))
-            revoked = conn.execute(delete(api_tokens).where(api_tokens.c.user_id == user.id)).rowcount
+            credentials.end_sessions_of(conn, user.id)
+            revoked = credentials.delete_tokens_of(conn, user.id)
             if user.active:
                 audit_change(conn, by, "user.disable", user.username, now, tokens_revoked=revoked)
         elif active is True and not user.active:
             audit_change(conn, by, "user.enable", user.username, now)
-    return get_user(herald, username)
-
-
-def _active_admins(conn: Connection) -> int:
-    query = select(func.count()).select_from(users).where(users.c.role == Role.ADMIN.value, users.c.active.is_(True))
-    return int(conn.execute(query).scalar_one())
+    return get_user(username, store=store)
 
 
 _DUMMY_HASH = _hasher.hash("herald-dummy-password-for-timing")

@@ -1,0 +1,26 @@
+"""A sender id per campaign: the alphanumeric name or number its messages come from (empty: the provider's own).
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-01
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("campaigns") as batch:
+        batch.add_column(sa.Column("sender_id", sa.String(20)))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("campaigns") as batch:
+        batch.drop_column("sender_id")
