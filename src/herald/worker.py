@@ -6,6 +6,9 @@ database-bound, so it runs in a thread and sending carries on meanwhile. A long 
 slices, so delivery reports keep being pulled. SIGTERM or SIGINT stops it gracefully: nothing more
 is claimed, what is being sent is finished (or, past the grace period, handed back in doubt for the
 next worker to ask about), and the process leaves the workers' table.
+
+It is also where the jobs are wired from a Herald's parts for the other entry points (the CLI's
+one-off runs, the server's Run now and hook sends): `sender_for`, `puller_for`, `run_now`.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ def puller_for(herald: Herald) -> ReportPuller:
 
 
 async def run_now(herald: Herald, job: Job, actor: Actor) -> JobRun:
-    """ "Run now" from the API or the UI: one run of `job` in the server's loop, audited."""
+    """One run of `job` by hand (the API's and the UI's Run now), in the server's loop, audited."""
     return await on_demand.run_now(
         job,
         store=herald.store,
