@@ -62,13 +62,13 @@ def phase_herald(folder: Path) -> dict[str, float]:
     from herald.services import campaigns, outbound
     from herald.services.campaigns import CampaignRequest
     from herald.services.offices import OfficeProfile, save_profiles
+    from herald.services.preview import PreviewSettings
 
     herald = Herald.build(_settings(folder, "herald.sqlite"))  # type: ignore[arg-type]
     # As `herald demo init` does: each office's phone region, so Ugandan and Tanzanian local numbers
     # are read as such (without it they would all be read as Kenyan and mostly refused).
     save_profiles(herald, [OfficeProfile(o.id, o.name, o.region, o.timezone) for o in OFFICES])
     c = campaigns.create(
-        herald,
         CampaignRequest.model_validate(
             {
                 "campaignName": "Everyone",
@@ -78,8 +78,21 @@ def phase_herald(folder: Path) -> dict[str, float]:
                 "message": "Dear {{firstName}} {{lastName}}, thank you for banking with us.",
             }
         ),
+        store=herald.store,
+        corebanks=herald.corebanks,
+        providers=herald.providers,
+        clock=herald.clock,
+        calendar=herald.calendar,
     )
-    c = campaigns.activate(herald, c.id)
+    c = campaigns.activate(
+        c.id,
+        store=herald.store,
+        corebanks=herald.corebanks,
+        calendar=herald.calendar,
+        offices=herald.offices,
+        clock=herald.clock,
+        preview_settings=PreviewSettings.of(herald.settings),
+    )
     started = time.perf_counter()
     result = outbound.run_campaign(herald, c)
     seconds = time.perf_counter() - started

@@ -21,6 +21,7 @@ from herald.server import create_app
 from herald.services import campaigns, reports
 from herald.services.campaigns import CampaignRequest
 from herald.store.tables import messages
+from tests.campaign_parts import activating, validating
 from tests.fineract_builder import FineractBuilder
 
 SECRET = "hook-s3cret"
@@ -66,7 +67,6 @@ def _hook(entity: str, action: str, response: dict[str, Any] | None, tenant: str
 
 def _campaign(herald: Herald, rule: int, message: str, **params: str) -> int:
     c = campaigns.create(
-        herald,
         CampaignRequest.model_validate(
             {
                 "campaignName": f"rule {rule}",
@@ -76,8 +76,9 @@ def _campaign(herald: Herald, rule: int, message: str, **params: str) -> int:
                 "message": message,
             }
         ),
+        **validating(herald),
     )
-    return campaigns.activate(herald, c.id).id
+    return campaigns.activate(c.id, **activating(herald)).id
 
 
 def _statuses(herald: Herald) -> list[tuple[str, int]]:

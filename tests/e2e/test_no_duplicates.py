@@ -17,6 +17,7 @@ from herald.services.campaigns import CampaignRequest
 from herald.store.database import make_engine, upgrade
 from herald.store.tables import campaigns as campaigns_table
 from herald.store.tables import messages
+from tests.campaign_parts import activating, validating
 from tests.fineract_builder import FineractBuilder
 
 DAY1 = date(2026, 11, 20)
@@ -79,7 +80,7 @@ def test_each_repayment_is_messaged_once_over_consecutive_days(
 ) -> None:
     herald = herald_any_store
     loan, first = _setup(fineract)
-    c = campaigns.activate(herald, campaigns.create(herald, _request()).id)
+    c = campaigns.activate(campaigns.create(_request(), **validating(herald)).id, **activating(herald))
 
     _to_next_tick(clock)  # day 1, 08:00:30
     assert outbound.run(herald)["created"] == 1
@@ -100,8 +101,8 @@ def test_each_repayment_is_messaged_once_over_consecutive_days(
     assert keys == [f"loan_transaction:{first}", f"loan_transaction:{second}"]
 
     assert outbound.run(herald)["created"] == 0  # run again by hand: not due, nothing new
-    campaigns.close(herald, c.id)
-    campaigns.reactivate(herald, c.id)
+    campaigns.close(c.id, store=herald.store, clock=herald.clock)
+    campaigns.reactivate(c.id, **activating(herald))
     for _ in range(3):  # days 3..5, windows still overlap both repayments
         _to_next_tick(clock)
         result = outbound.run(herald)
@@ -115,7 +116,7 @@ def test_a_job_rerun_after_a_crash_between_materializing_and_sending_sends_once(
 ) -> None:
     _setup(fineract)
     herald = Herald.build(settings, clock)
-    c = campaigns.activate(herald, campaigns.create(herald, _request()).id)
+    c = campaigns.activate(campaigns.create(_request(), **validating(herald)).id, **activating(herald))
     _to_next_tick(clock)
     assert outbound.run(herald)["created"] == 1
     # The process dies before its trigger dates were saved and before sending: roll them back.
@@ -142,10 +143,10 @@ def test_missed_days_run_once_when_the_worker_comes_back(
     herald: Herald, clock: ManualClock, fineract: FineractBuilder
 ) -> None:
     _setup(fineract)
-    c = campaigns.activate(herald, campaigns.create(herald, _request()).id)
+    c = campaigns.activate(campaigns.create(_request(), **validating(herald)).id, **activating(herald))
     clock.advance(days=3, hours=2)  # down for three daily occurrences
     assert outbound.run(herald)["campaigns"] == 1
     assert outbound.run(herald)["campaigns"] == 0
-    after = campaigns.get(herald, c.id)
+    after = campaigns.get(c.id, store=herald.store)
     assert after.next_trigger_at is not None and after.next_trigger_at > clock.now()
     assert after.last_trigger_at is not None and clock.now() - after.last_trigger_at < timedelta(days=1)

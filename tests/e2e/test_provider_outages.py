@@ -27,6 +27,7 @@ from herald.services.campaigns import CampaignRequest
 from herald.services.send import Sender
 from herald.store import messages as message_store
 from herald.store.tables import messages
+from tests.campaign_parts import activating, validating
 from tests.fineract_builder import FineractBuilder
 
 Body = Callable[[Herald, FakeTwilio, FakeInfobip], Awaitable[None]]
@@ -82,7 +83,6 @@ def run(
                 )
                 herald = Herald.build(settings, clock)
                 c = campaigns.create(
-                    herald,
                     CampaignRequest.model_validate(
                         {
                             "campaignName": "Reminder",
@@ -93,8 +93,9 @@ def run(
                             "providerId": "twilio",
                         }
                     ),
+                    **validating(herald),
                 )
-                campaigns.activate(herald, c.id)
+                campaigns.activate(c.id, **activating(herald))
                 outbound.run_due(herald)
                 try:
                     await body(herald, twilio, infobip)

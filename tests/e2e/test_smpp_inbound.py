@@ -14,6 +14,7 @@ from herald.fakes.smsc import FakeSmsc
 from herald.providers import smpp_pdu as p
 from herald.providers.base import OutboundMessage
 from herald.store import optouts
+from tests.campaign_parts import activating, validating
 from tests.fineract_builder import FineractBuilder
 
 
@@ -101,8 +102,8 @@ def test_an_smsc_that_throttles_slows_herald_down_without_using_up_attempts(
                 "message": "Hello {{firstName}}",
                 "providerId": "operator",
             }
-            c = campaigns.create(herald, CampaignRequest.model_validate(request))
-            campaigns.activate(herald, c.id)
+            c = campaigns.create(CampaignRequest.model_validate(request), **validating(herald))
+            campaigns.activate(c.id, **activating(herald))
             await asyncio.to_thread(outbound.run_due, herald)
             for _ in range(4):  # more "slow down" answers than the two attempts a message has
                 smsc.inject(SmscFault.THROTTLED)

@@ -22,6 +22,7 @@ from herald.services.campaigns import CampaignRequest
 from herald.services.send import Sender
 from herald.store.tables import campaigns as campaign_table
 from herald.store.tables import messages
+from tests.campaign_parts import activating, validating
 from tests.fineract_builder import FineractBuilder
 from tests.template_attacks import ATTACKS, ENV_PROVIDERS, ENV_SECRET, ENVIRONMENT
 
@@ -37,7 +38,7 @@ def _campaign(herald: Herald, name: str, message: str) -> int:
         "message": message,
         "providerId": "twilio",
     }
-    return campaigns.create(herald, CampaignRequest.model_validate(request)).id
+    return campaigns.create(CampaignRequest.model_validate(request), **validating(herald)).id
 
 
 def test_no_template_sends_a_secret_and_a_refused_one_does_not_stop_the_others(
@@ -74,7 +75,7 @@ def test_no_template_sends_a_secret_and_a_refused_one_does_not_stop_the_others(
                     stored.append(cid)
                 plain = _campaign(herald, "plain", "Hello {{firstName}}")
                 for cid in [*stored, plain]:
-                    campaigns.activate(herald, cid)
+                    campaigns.activate(cid, **activating(herald))
                 outbound.run_due(herald)
                 await Sender(herald).run()
                 with herald.store.connect() as conn:

@@ -15,6 +15,7 @@ from herald.errors import ConfigurationError, ValidationError
 from herald.services import campaigns, offices, outbound
 from herald.services.campaigns import CampaignRequest
 from herald.store.tables import messages
+from tests.campaign_parts import activating, validating
 from tests.fineract_builder import FineractBuilder
 
 
@@ -34,7 +35,6 @@ def two_tenants(tmp_path: Path, clock: ManualClock) -> tuple[Herald, FineractBui
 
 def _everyone(herald: Herald, tenant: str | None, name: str) -> campaigns.Campaign:
     c = campaigns.create(
-        herald,
         CampaignRequest.model_validate(
             {
                 "campaignName": name,
@@ -45,8 +45,9 @@ def _everyone(herald: Herald, tenant: str | None, name: str) -> campaigns.Campai
                 "tenantId": tenant,
             }
         ),
+        **validating(herald),
     )
-    return campaigns.activate(herald, c.id)
+    return campaigns.activate(c.id, **activating(herald))
 
 
 def test_each_campaign_messages_only_its_own_tenants_clients(
@@ -81,7 +82,6 @@ def test_the_office_check_uses_the_campaigns_tenant(
     gulu = kampala.office("Gulu")  # exists in Kampala's database only
     with pytest.raises(ValidationError, match="does not exist"):
         campaigns.create(
-            herald,
             CampaignRequest.model_validate(
                 {
                     "campaignName": "Gulu",
@@ -91,9 +91,9 @@ def test_the_office_check_uses_the_campaigns_tenant(
                     "message": "Hi",
                 }
             ),
+            **validating(herald),
         )
     c = campaigns.create(
-        herald,
         CampaignRequest.model_validate(
             {
                 "campaignName": "Gulu",
@@ -104,6 +104,7 @@ def test_the_office_check_uses_the_campaigns_tenant(
                 "tenantId": "kampala",
             }
         ),
+        **validating(herald),
     )
     assert c.params["officeId"] == gulu
 

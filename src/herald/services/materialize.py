@@ -18,12 +18,14 @@ from typing import Any
 from herald.app import Herald
 from herald.config import Settings
 from herald.corebank.runner import AudienceRow, run_rule
+from herald.domain.campaign import Campaign
 from herald.domain.dedup import dedup_key
 from herald.domain.message import MessageStatus
 from herald.domain.phones import PhoneRejection, normalize
 from herald.domain.segments import count_segments
 from herald.domain.templates import MAX_SEGMENTS, Template
-from herald.services.campaigns import Campaign
+from herald.errors import NotFoundError
+from herald.store import campaigns as campaign_store
 from herald.store import messages as message_store
 
 CHUNK = 5_000
@@ -192,10 +194,11 @@ def _materialize_part(
     client_range: tuple[int, int],
 ) -> MaterializeResult:
     """One process's share of a parallel run (its own Herald: connections do not cross processes)."""
-    from herald.services import campaigns as campaign_service
-
     herald = _process_herald(settings)
-    campaign = campaign_service.get(herald, campaign_id)
+    with herald.store.connect() as conn:
+        campaign = campaign_store.by_id(conn, campaign_id)
+    if campaign is None:  # closed and deleted while its occurrence was being materialized
+        raise NotFoundError(f"No campaign {campaign_id!r}.", hint="`herald campaigns list` shows them.")
     return materialize(herald, campaign, occurrence, today, now=now, client_range=client_range)
 
 

@@ -11,16 +11,13 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select, update
-
 from herald.app import Herald
-from herald.domain.campaign import CampaignStatus, TriggerType
+from herald.domain.campaign import Campaign, TriggerType
 from herald.errors import TemplateError
 from herald.services import campaigns as campaign_service
-from herald.services.campaigns import Campaign
 from herald.services.materialize import MaterializeResult, materialize_all
 from herald.services.runs import Job, recorded
-from herald.store.tables import campaigns
+from herald.store import campaigns as campaign_store
 
 log = logging.getLogger(__name__)
 
@@ -51,19 +48,14 @@ def run_campaign(
         # occurrence messages nobody, and the other campaigns still run.
         log.warning("campaign %s: occurrence skipped, its message template is refused: %s", campaign.id, error)
         result = MaterializeResult(campaign.id)
-    values: dict[str, object]
     if campaign.trigger_type is TriggerType.DIRECT:
-        values = {"next_trigger_at": None, "last_trigger_at": now}
+        last, upcoming = now, None
     else:
         assert campaign.recurrence is not None and occurrence is not None
-        values = {"last_trigger_at": occurrence, "next_trigger_at": campaign.recurrence.next_after(occurrence)}
+        last, upcoming = occurrence, campaign.recurrence.next_after(occurrence)
     with herald.store.begin() as conn:
         # Only if nobody closed it meanwhile; the messages already made stay (they are held, not sent).
-        conn.execute(
-            update(campaigns)
-            .where(campaigns.c.id == campaign.id, campaigns.c.status == CampaignStatus.ACTIVE)
-            .values(**values)
-        )
+        campaign_store.advanced(conn, campaign.id, last_trigger_at=last, next_trigger_at=upcoming)
     return result
 
 
@@ -78,19 +70,9 @@ def run_due(herald: Herald, progress: Callable[[int], None] | None = None) -> di
     """Materialize every active Direct or Scheduled campaign that is due; return the counts."""
     counts = {"campaigns": 0, "created": 0, "invalid": 0, "already": 0}
     with herald.store.connect() as conn:
-        ids = [
-            r.id
-            for r in conn.execute(
-                select(campaigns.c.id)
-                .where(
-                    campaigns.c.status == CampaignStatus.ACTIVE,
-                    campaigns.c.trigger_type.in_([TriggerType.DIRECT, TriggerType.SCHEDULE]),
-                )
-                .order_by(campaigns.c.id)
-            )
-        ]
+        ids = campaign_store.active_ids(conn, (TriggerType.DIRECT, TriggerType.SCHEDULE))
     for cid in ids:
-        result = run_campaign(herald, campaign_service.get(herald, cid), progress)
+        result = run_campaign(herald, campaign_service.get(cid, store=herald.store), progress)
         if result is not None:
             counts["campaigns"] += 1
             counts["created"] += result.created

@@ -22,15 +22,16 @@ from starlette.datastructures import FormData
 from herald.app import Herald
 from herald.corebank import lookups
 from herald.domain import campaign as lifecycle
-from herald.domain.campaign import CampaignAction
+from herald.domain.business_rule import BusinessRule, ParamKind
+from herald.domain.campaign import Campaign, CampaignAction
 from herald.domain.schedule import Recurrence
 from herald.errors import HeraldError, ValidationError
-from herald.rules.catalog import BusinessRule, ParamKind, all_rules
+from herald.rules.catalog import all_rules
 from herald.services import campaigns as service
 from herald.services.audit import Actor
 from herald.services.auth import Role
-from herald.services.campaigns import Campaign, CampaignRequest
-from herald.services.preview import Preview, as_seen_by, preview
+from herald.services.campaigns import CampaignRequest
+from herald.services.preview import Preview, PreviewSettings, as_seen_by, preview
 from herald.web.pages import Form, PageRoute, acting, allowed, render, see_other, text, viewer
 
 TRIGGERS = (("direct", "Direct"), ("schedule", "Scheduled"), ("triggered", "Triggered"))
@@ -146,12 +147,30 @@ def preview_of(herald: Herald, draft: Draft, reveal: bool = False) -> PreviewRes
             )
         # The name is not needed to see who gets what: an empty or over-long one must not stop the preview.
         request = replace(draft, name=draft.name.strip()[:100] or "(new campaign)").request(herald)
-        campaign = service.draft(herald, request)
+        campaign = service.draft(
+            request,
+            corebanks=herald.corebanks,
+            providers=herald.providers,
+            clock=herald.clock,
+            calendar=herald.calendar,
+        )
         recurrence = campaign.recurrence
         upcoming: tuple[datetime, ...] = ()
         if recurrence is not None:
             upcoming = tuple(recurrence.occurrences_after(herald.clock.now(), 5))
-        result = as_seen_by(preview(herald, campaign, sample_size=5), reveal)
+        result = as_seen_by(
+            preview(
+                campaign,
+                store=herald.store,
+                corebanks=herald.corebanks,
+                calendar=herald.calendar,
+                offices=herald.offices,
+                clock=herald.clock,
+                settings=PreviewSettings.of(herald.settings),
+                sample_size=5,
+            ),
+            reveal,
+        )
     except HeraldError as exc:
         return PreviewResult(error=str(exc))
     except PydanticValidationError as exc:  # a field the request model refuses (text that cannot be stored ...)
@@ -209,9 +228,26 @@ def router(herald: Herald) -> APIRouter:
         try:
             request_in = draft.request(herald)
             if campaign is None:
-                saved = service.create(herald, request_in, Actor.ui(user.username))
+                saved = service.create(
+                    request_in,
+                    store=herald.store,
+                    corebanks=herald.corebanks,
+                    providers=herald.providers,
+                    clock=herald.clock,
+                    calendar=herald.calendar,
+                    actor=Actor.ui(user.username),
+                )
                 return see_other(f"/campaigns/{saved.id}?notice=created")
-            service.edit(herald, campaign.id, request_in, Actor.ui(user.username))
+            service.edit(
+                campaign.id,
+                request_in,
+                store=herald.store,
+                corebanks=herald.corebanks,
+                providers=herald.providers,
+                clock=herald.clock,
+                calendar=herald.calendar,
+                actor=Actor.ui(user.username),
+            )
             return see_other(f"/campaigns/{campaign.id}?notice=saved")
         except (ValidationError, ValueError) as exc:  # ValueError: pydantic's, for a name too long or empty
             message = exc.errors()[0]["msg"] if hasattr(exc, "errors") else exc
@@ -235,12 +271,12 @@ def router(herald: Herald) -> APIRouter:
     @pages.get("/campaigns/{campaign_id}/edit")
     def edit_campaign(request: Request, campaign_id: CampaignId) -> Response:
         allowed(viewer(request), Role.CAMPAIGN_MANAGER)
-        campaign = service.get(herald, campaign_id)
+        campaign = service.get(campaign_id, store=herald.store)
         lifecycle.apply(campaign.status, CampaignAction.EDIT, name=campaign.name)  # say so now, not after typing
         return form_page(request, Draft.of_campaign(campaign), campaign=campaign, show=True)
 
     @pages.post("/campaigns/{campaign_id}/edit")
     def edit(request: Request, campaign_id: CampaignId, form: Form) -> Response:
-        return handle(request, form, service.get(herald, campaign_id))
+        return handle(request, form, service.get(campaign_id, store=herald.store))
 
     return pages

@@ -9,9 +9,10 @@ from pydantic import BaseModel, Field
 
 from herald.app import Herald
 from herald.corebank import lookups
+from herald.domain.business_rule import BusinessRule
 from herald.errors import NotFoundError, UnknownRuleError, ValidationError
 from herald.http.auth import Viewer
-from herald.rules.catalog import BusinessRule, all_rules, get_rule
+from herald.rules.catalog import all_rules, get_rule
 
 
 class ChoiceOut(BaseModel):
