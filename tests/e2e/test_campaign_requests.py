@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from herald.app import Herald
 from herald.clock import ManualClock
-from herald.domain.campaign import CampaignStatus, TriggerType
+from herald.domain.campaign import Campaign, CampaignStatus, TriggerType
 from herald.domain.message import MessageStatus
 from herald.errors import (
     HeraldError,
@@ -36,7 +36,7 @@ BASE: dict[str, Any] = {
 }
 
 
-def _create(herald: Herald, **changes: Any) -> campaigns.Campaign:
+def _create(herald: Herald, **changes: Any) -> Campaign:
     return campaigns.create(CampaignRequest.model_validate({**BASE, **changes}), **validating(herald))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from herald.app import Herald
+from herald.domain.campaign import Campaign
 from herald.domain.message import MessageStatus
 from herald.services import campaigns
 from herald.services.campaigns import CampaignRequest
@@ -11,7 +12,7 @@ from tests.campaign_parts import previewing, validating
 from tests.fineract_builder import FineractBuilder
 
 
-def _campaign(herald: Herald, message: str) -> campaigns.Campaign:
+def _campaign(herald: Herald, message: str) -> Campaign:
     return campaigns.create(
         CampaignRequest.model_validate(
             {

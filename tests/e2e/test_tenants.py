@@ -11,6 +11,7 @@ from sqlalchemy import select
 from herald.app import Herald
 from herald.clock import ManualClock
 from herald.config import Settings
+from herald.domain.campaign import Campaign
 from herald.errors import ConfigurationError, ValidationError
 from herald.services import campaigns, offices, outbound
 from herald.services.campaigns import CampaignRequest
@@ -33,7 +34,7 @@ def two_tenants(tmp_path: Path, clock: ManualClock) -> tuple[Herald, FineractBui
     return Herald.build(settings, clock), nairobi, kampala
 
 
-def _everyone(herald: Herald, tenant: str | None, name: str) -> campaigns.Campaign:
+def _everyone(herald: Herald, tenant: str | None, name: str) -> Campaign:
     c = campaigns.create(
         CampaignRequest.model_validate(
             {

@@ -100,22 +100,21 @@ def campaigns_edit(
 
     herald = herald_from_env()
     c = campaigns.get(campaign, store=herald.store)
-    params: dict[str, Any] = {k: str(v) for k, v in c.params.items()}
-    params.update(_params(param))
-    request = campaigns.CampaignRequest.model_validate(
-        {
-            "campaignName": name or c.name,
-            "triggerType": trigger or c.trigger_type.value,
-            "runReportId": rule or c.rule.id,
-            "paramValue": params,
-            "message": message or c.template,
-            "providerId": provider or c.provider,
-            "fallbackProviderId": fallback or c.fallback_provider,
-            "recurrence": recurrence or (c.recurrence.rule if c.recurrence else None),
-            "recurrenceStartDate": start or (c.recurrence.start if c.recurrence else None),
-            "timezone": timezone or (c.recurrence.timezone if c.recurrence else None),
-        }
-    )
+    # What is stored, in the request's words, with the options given on top: the tenant stays the campaign's.
+    stored = campaigns.CampaignRequest.of(c).model_dump(by_alias=True)
+    given = {
+        "campaignName": name,
+        "triggerType": trigger,
+        "runReportId": rule,
+        "message": message,
+        "providerId": provider,
+        "fallbackProviderId": fallback,
+        "recurrence": recurrence,
+        "recurrenceStartDate": start,
+        "timezone": timezone,
+    }
+    changes = {k: v for k, v in given.items() if v} | {"paramValue": stored["paramValue"] | _params(param)}
+    request = campaigns.CampaignRequest.model_validate(stored | changes)
     c = campaigns.edit(
         c.id,
         request,

@@ -217,7 +217,17 @@ def edit(
             "so it cannot be edited (close it to pause the gateway)."
         )
     lifecycle.apply(current.status, CampaignAction.EDIT, name=current.name)
-    wanted = _validated(request, corebanks=corebanks, providers=providers, clock=clock, calendar=calendar)
+    # The tenant is fixed at creation: its messages, opt-outs and audit entries belong to it. An edit
+    # that names no tenant (the CLI, the form) keeps it; one that names another is refused.
+    if request.tenant_id and request.tenant_id != current.tenant:
+        raise ValidationError(
+            f'Campaign "{current.name}" belongs to tenant {current.tenant!r}; a campaign\'s tenant is fixed '
+            f"when it is created, so an edit cannot move it to {request.tenant_id!r}.",
+            field="tenantId",
+            hint="Create a new campaign for that tenant, or leave tenantId out of the edit.",
+        )
+    kept = request.model_copy(update={"tenant_id": current.tenant})
+    wanted = _validated(kept, corebanks=corebanks, providers=providers, clock=clock, calendar=calendar)
     with store.begin() as conn:
         _name_is_free(campaign_store.name_taken(conn, wanted.name, except_id=campaign_id), wanted.name)
         before = _stored(campaign_store.by_id(conn, campaign_id), campaign_id)

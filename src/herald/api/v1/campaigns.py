@@ -52,19 +52,9 @@ class CampaignOut(BaseModel):
     @classmethod
     def of(cls, c: Campaign, counts: dict[MessageStatus, int] | None) -> CampaignOut:
         return cls(
+            **CampaignRequest.of(c).model_dump(by_alias=True),
             id=c.id,
-            campaignName=c.name,
-            triggerType=int(c.trigger_type),
-            runReportId=c.rule.id,
             reportName=c.rule.name,
-            paramValue=c.params,
-            message=c.template,
-            providerId=c.provider,
-            fallbackProviderId=c.fallback_provider,
-            recurrence=c.recurrence.rule if c.recurrence else None,
-            recurrenceStartDate=c.recurrence.start.strftime("%Y-%m-%dT%H:%M") if c.recurrence else None,
-            timezone=c.timezone,
-            tenantId=c.tenant,
             status=Status(code=int(c.status), label=c.status.name.capitalize()),
             counts=TabCounts.of(counts),
             nextTriggerDate=c.next_trigger_at,
