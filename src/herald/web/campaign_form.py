@@ -59,6 +59,7 @@ class Draft:
     recurrence: str = "FREQ=DAILY"
     start: str = ""
     timezone: str = ""
+    tenant: str = ""  # a saved campaign's (fixed at creation); empty for a new one: the default tenant
 
     @classmethod
     def of_form(cls, form: FormData) -> Draft:
@@ -75,6 +76,7 @@ class Draft:
             recurrence=text(form, "recurrence") if "recurrence" in form else cls.recurrence,
             start=text(form, "recurrenceStartDate"),
             timezone=text(form, "timezone"),
+            tenant=text(form, "tenantId"),
         )
 
     @classmethod
@@ -90,6 +92,7 @@ class Draft:
             recurrence=c.recurrence.rule if c.recurrence else "FREQ=DAILY",
             start=c.recurrence.start.strftime("%Y-%m-%dT%H:%M") if c.recurrence else "",
             timezone=c.timezone or "",
+            tenant=c.tenant,
         )
 
     @property
@@ -116,6 +119,7 @@ class Draft:
                 "recurrence": self.recurrence if scheduled else None,
                 "recurrenceStartDate": (self.start or None) if scheduled else None,
                 "timezone": (self.timezone or herald.settings.timezone) if scheduled else None,
+                "tenantId": self.tenant or None,
             }
         )
 
@@ -188,7 +192,7 @@ def choices(herald: Herald, rule: BusinessRule, draft: Draft) -> tuple[dict[str,
     office = draft.params.get("officeId", "")
     try:
         office_id = int(office) if office.lstrip("-").isdigit() else None
-        return lookups.choices_for(rule, herald.corebank_for(herald.settings.tenant), office_id), None
+        return lookups.choices_for(rule, herald.corebanks.engine(draft.tenant or None), office_id), None
     except HeraldError as exc:
         return {}, str(exc)
 

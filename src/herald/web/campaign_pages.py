@@ -65,7 +65,7 @@ def parameter_lines(herald: Herald, campaign: Campaign) -> list[tuple[str, str]]
     """The rule's parameters in words: office and officer names rather than ids where the core bank has them."""
     lines = []
     try:
-        offices = lookups.office_names(herald.corebank_for(campaign.tenant))
+        offices = lookups.office_names(herald.corebanks.engine(campaign.tenant))
     except CoreBankError:
         offices = {}  # the page still shows the ids when the core bank is down
     for p in campaign.rule.parameters:

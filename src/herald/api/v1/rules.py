@@ -90,11 +90,11 @@ def router(herald: Herald) -> APIRouter:
         ] = None,
     ) -> RuleOut:
         rule = _rule(rule_id)
-        return RuleOut.of(rule, lookups.choices_for(rule, herald.corebank_for(_tenant(herald, tenantId)), officeId))
+        return RuleOut.of(rule, lookups.choices_for(rule, herald.corebanks.engine(_tenant(herald, tenantId)), officeId))
 
     @api.get("/loan-products", summary="Loan products of the core-banking database")
     def loan_products(user: Viewer, tenantId: Tenant = None) -> list[ChoiceOut]:
-        found = lookups.loan_products(herald.corebank_for(_tenant(herald, tenantId)))
+        found = lookups.loan_products(herald.corebanks.engine(_tenant(herald, tenantId)))
         return [ChoiceOut(value=c.value, label=c.label) for c in found]
 
     return api
