@@ -22,13 +22,13 @@ from herald.domain.calendar import BusinessCalendar
 from herald.domain.campaign import Campaign, CampaignAction, TriggerType
 from herald.domain.schedule import Recurrence
 from herald.domain.templates import Template
-from herald.errors import HeraldError, LifecycleError, NotFoundError, UnknownRuleError, ValidationError
+from herald.errors import LifecycleError, NotFoundError, UnknownRuleError, ValidationError
 from herald.providers.registry import Providers
 from herald.rules.catalog import get_rule, validate_parameters
 from herald.services import audit
 from herald.services.audit import SYSTEM, Actor
 from herald.services.office_profiles import OfficeProfiles
-from herald.services.preview import PreviewSettings, preview
+from herald.services.preview import PreviewSettings, audit_estimate
 from herald.store import campaigns as campaign_store
 
 
@@ -76,7 +76,7 @@ class CampaignRequest(BaseModel):
         )
 
 
-def _validated(
+def draft(
     request: CampaignRequest,
     *,
     corebanks: CoreBanks,
@@ -84,7 +84,8 @@ def _validated(
     clock: Clock,
     calendar: BusinessCalendar,
 ) -> Campaign:
-    """Check a request completely; the Pending campaign it describes (not stored)."""
+    """The Pending campaign a request describes, checked completely and not stored (id 0): what create()
+    and edit() store, and what a form previews while it is being filled in."""
     trigger = TriggerType.parse(request.trigger_type)
     tenant = request.tenant_id or corebanks.default_tenant
     if tenant not in corebanks:
@@ -166,19 +167,6 @@ def _changed(before: Campaign, after: Campaign) -> list[str]:
     return sorted(k for k in now if was[k] != now[k])
 
 
-def draft(
-    request: CampaignRequest,
-    *,
-    corebanks: CoreBanks,
-    providers: Providers,
-    clock: Clock,
-    calendar: BusinessCalendar,
-) -> Campaign:
-    """An unsaved campaign from a request, checked exactly as create() checks it (id 0): what a
-    form previews while it is being filled in. Nothing is stored."""
-    return _validated(request, corebanks=corebanks, providers=providers, clock=clock, calendar=calendar)
-
-
 def create(
     request: CampaignRequest,
     *,
@@ -189,7 +177,7 @@ def create(
     calendar: BusinessCalendar,
     actor: Actor = SYSTEM,
 ) -> Campaign:
-    campaign = _validated(request, corebanks=corebanks, providers=providers, clock=clock, calendar=calendar)
+    campaign = draft(request, corebanks=corebanks, providers=providers, clock=clock, calendar=calendar)
     now = clock.now()
     with store.begin() as conn:
         _name_is_free(campaign_store.name_taken(conn, campaign.name), campaign.name)
@@ -227,7 +215,7 @@ def edit(
             hint="Create a new campaign for that tenant, or leave tenantId out of the edit.",
         )
     kept = request.model_copy(update={"tenant_id": current.tenant})
-    wanted = _validated(kept, corebanks=corebanks, providers=providers, clock=clock, calendar=calendar)
+    wanted = draft(kept, corebanks=corebanks, providers=providers, clock=clock, calendar=calendar)
     with store.begin() as conn:
         _name_is_free(campaign_store.name_taken(conn, wanted.name, except_id=campaign_id), wanted.name)
         before = _stored(campaign_store.by_id(conn, campaign_id), campaign_id)
@@ -304,7 +292,7 @@ def _transition(
     return get(campaign_id, store=store)
 
 
-def _estimate(
+def _activation(
     campaign_id: int,
     action: CampaignAction,
     *,
@@ -314,26 +302,20 @@ def _estimate(
     offices: OfficeProfiles,
     clock: Clock,
     preview_settings: PreviewSettings,
-) -> dict[str, Any]:
-    """What an activation commits to, for the audit log: audience size and estimated cost (Direct and Scheduled)."""
+    actor: Actor,
+) -> Campaign:
     campaign = get(campaign_id, store=store)
     lifecycle.apply(campaign.status, action, name=campaign.name)  # refuse before counting anybody
-    if campaign.trigger_type not in (TriggerType.DIRECT, TriggerType.SCHEDULE):
-        return {"audience": None}  # whoever the next event is about: nothing to count yet
-    try:
-        found = preview(
-            campaign,
-            store=store,
-            corebanks=corebanks,
-            calendar=calendar,
-            offices=offices,
-            clock=clock,
-            settings=preview_settings,
-            sample_size=0,
-        )
-    except HeraldError as exc:  # the core bank is unreachable: the activation itself does not need it
-        return {"audience": None, "estimate": f"not available: {exc}"[:200]}
-    return {"audience": found.audience, "sendable": found.sendable, "cost": found.cost, "currency": found.currency}
+    estimate = audit_estimate(
+        campaign,
+        store=store,
+        corebanks=corebanks,
+        calendar=calendar,
+        offices=offices,
+        clock=clock,
+        settings=preview_settings,
+    )
+    return _transition(campaign_id, action, store=store, clock=clock, actor=actor, detail=estimate)
 
 
 def activate(
@@ -348,7 +330,7 @@ def activate(
     actor: Actor = SYSTEM,
 ) -> Campaign:
     """Pending -> Active; the audit log keeps the audience and cost the activation committed to."""
-    estimate = _estimate(
+    return _activation(
         campaign_id,
         CampaignAction.ACTIVATE,
         store=store,
@@ -357,8 +339,8 @@ def activate(
         offices=offices,
         clock=clock,
         preview_settings=preview_settings,
+        actor=actor,
     )
-    return _transition(campaign_id, CampaignAction.ACTIVATE, store=store, clock=clock, actor=actor, detail=estimate)
 
 
 def close(campaign_id: int, *, store: Engine, clock: Clock, actor: Actor = SYSTEM) -> Campaign:
@@ -377,7 +359,7 @@ def reactivate(
     actor: Actor = SYSTEM,
 ) -> Campaign:
     """Closed -> Active; nobody already messaged is messaged again (the dedup keys see to it)."""
-    estimate = _estimate(
+    return _activation(
         campaign_id,
         CampaignAction.REACTIVATE,
         store=store,
@@ -386,8 +368,8 @@ def reactivate(
         offices=offices,
         clock=clock,
         preview_settings=preview_settings,
+        actor=actor,
     )
-    return _transition(campaign_id, CampaignAction.REACTIVATE, store=store, clock=clock, actor=actor, detail=estimate)
 
 
 def remove(campaign_id: int, *, store: Engine, clock: Clock, actor: Actor = SYSTEM) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from itertools import islice
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -17,7 +18,7 @@ from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
 from herald.domain.redact import redact_phones
 from herald.domain.templates import Template
-from herald.errors import ValidationError
+from herald.errors import HeraldError, ValidationError
 from herald.services.materialize import compose
 from herald.services.office_profiles import OfficeProfiles
 from herald.store import optouts
@@ -76,8 +77,7 @@ def as_seen_by(result: Preview, reveal: bool) -> Preview:
     if reveal:
         return result
     samples = tuple(
-        replace(s, body=redact_phones(s.body) or "", reason=redact_phones(s.reason))
-        for s in result.samples
+        replace(s, body=redact_phones(s.body) or "", reason=redact_phones(s.reason)) for s in result.samples
     )
     return replace(result, samples=samples)
 
@@ -155,3 +155,32 @@ def preview(
         samples=tuple(samples),
         invalid_reasons=reasons,
     )
+
+
+def audit_estimate(
+    campaign: Campaign,
+    *,
+    store: Engine,
+    corebanks: CoreBanks,
+    calendar: BusinessCalendar,
+    offices: OfficeProfiles,
+    clock: Clock,
+    settings: PreviewSettings,
+) -> dict[str, Any]:
+    """What an activation commits to, for the audit log: audience size and estimated cost (Direct and Scheduled)."""
+    if campaign.trigger_type not in (TriggerType.DIRECT, TriggerType.SCHEDULE):
+        return {"audience": None}  # whoever the next event is about: nothing to count yet
+    try:
+        found = preview(
+            campaign,
+            store=store,
+            corebanks=corebanks,
+            calendar=calendar,
+            offices=offices,
+            clock=clock,
+            settings=settings,
+            sample_size=0,
+        )
+    except HeraldError as exc:  # the core bank is unreachable: the activation itself does not need it
+        return {"audience": None, "estimate": f"not available: {exc}"[:200]}
+    return {"audience": found.audience, "sendable": found.sendable, "cost": found.cost, "currency": found.currency}
