@@ -205,7 +205,7 @@ def edit(
             "so it cannot be edited (close it to pause the gateway)."
         )
     lifecycle.apply(current.status, CampaignAction.EDIT, name=current.name)
-    # The tenant is fixed at creation: its messages, opt-outs and audit entries belong to it. An edit
+    # The tenant is fixed at creation: it says whose Fineract the rule reads and whose the messages are. An edit
     # that names no tenant (the CLI, the form) keeps it; one that names another is refused.
     if request.tenant_id and request.tenant_id != current.tenant:
         raise ValidationError(
