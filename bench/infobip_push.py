@@ -54,6 +54,7 @@ def prefill(folder: Path, name: str, n: int) -> None:
     from herald.domain.sending import Accepted
     from herald.services import campaigns
     from herald.services.campaigns import CampaignRequest
+    from herald.services.preview import PreviewSettings
     from herald.store import messages as message_store
 
     env = environment(folder, name)
@@ -72,7 +73,22 @@ def prefill(folder: Path, name: str, n: int) -> None:
         "message": "Dear client, your instalment is due on 5 Dec.",
         "providerId": "infobip",
     }
-    campaign = campaigns.activate(herald, campaigns.create(herald, CampaignRequest.model_validate(request)).id)
+    campaign = campaigns.activate(
+        campaigns.create(
+            CampaignRequest.model_validate(request),
+            store=herald.store,
+            corebanks=herald.corebanks,
+            providers=herald.providers,
+            clock=herald.clock,
+            calendar=herald.calendar,
+        ).id,
+        store=herald.store,
+        corebanks=herald.corebanks,
+        calendar=herald.calendar,
+        offices=herald.offices,
+        clock=herald.clock,
+        preview_settings=PreviewSettings.of(herald.settings),
+    )
     now = datetime.now(UTC)
     with herald.store.begin() as conn:
         body = "Dear client, your instalment is due on 5 Dec."

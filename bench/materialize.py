@@ -59,9 +59,11 @@ def _settings(folder: Path, name: str) -> object:
 def phase_herald(folder: Path) -> dict[str, float]:
     from herald.app import Herald
     from herald.corebank.demo_catalog import OFFICES
-    from herald.services import campaigns, outbound
+    from herald.services import campaigns
     from herald.services.campaigns import CampaignRequest
     from herald.services.offices import OfficeProfile, save_profiles
+    from herald.services.preview import PreviewSettings
+    from herald.worker import outbound_for
 
     herald = Herald.build(_settings(folder, "herald.sqlite"))  # type: ignore[arg-type]
     # As `herald demo init` does: each office's phone region, so Ugandan and Tanzanian local numbers
@@ -71,7 +73,6 @@ def phase_herald(folder: Path) -> dict[str, float]:
         store=herald.store, corebanks=herald.corebanks, offices=herald.offices,
     )
     c = campaigns.create(
-        herald,
         CampaignRequest.model_validate(
             {
                 "campaignName": "Everyone",
@@ -81,10 +82,23 @@ def phase_herald(folder: Path) -> dict[str, float]:
                 "message": "Dear {{firstName}} {{lastName}}, thank you for banking with us.",
             }
         ),
+        store=herald.store,
+        corebanks=herald.corebanks,
+        providers=herald.providers,
+        clock=herald.clock,
+        calendar=herald.calendar,
     )
-    c = campaigns.activate(herald, c.id)
+    c = campaigns.activate(
+        c.id,
+        store=herald.store,
+        corebanks=herald.corebanks,
+        calendar=herald.calendar,
+        offices=herald.offices,
+        clock=herald.clock,
+        preview_settings=PreviewSettings.of(herald.settings),
+    )
     started = time.perf_counter()
-    result = outbound.run_campaign(herald, c)
+    result = outbound_for(herald).run_campaign(c)
     seconds = time.perf_counter() - started
     assert result is not None
     return {

@@ -14,6 +14,7 @@ def pending_campaign(herald: Any, provider: str, count: int, text: Callable[[int
     """Create and activate a Direct campaign on `provider`, then insert `count` PENDING messages; return its id."""
     from herald.services import campaigns
     from herald.services.campaigns import CampaignRequest
+    from herald.services.preview import PreviewSettings
     from herald.store import messages as message_store
 
     request = {
@@ -24,7 +25,22 @@ def pending_campaign(herald: Any, provider: str, count: int, text: Callable[[int
         "message": "Dear client, your instalment is due.",
         "providerId": provider,
     }
-    campaign = campaigns.activate(herald, campaigns.create(herald, CampaignRequest.model_validate(request)).id)
+    campaign = campaigns.activate(
+        campaigns.create(
+            CampaignRequest.model_validate(request),
+            store=herald.store,
+            corebanks=herald.corebanks,
+            providers=herald.providers,
+            clock=herald.clock,
+            calendar=herald.calendar,
+        ).id,
+        store=herald.store,
+        corebanks=herald.corebanks,
+        calendar=herald.calendar,
+        offices=herald.offices,
+        clock=herald.clock,
+        preview_settings=PreviewSettings.of(herald.settings),
+    )
     now = datetime.now(UTC)
     with herald.store.begin() as conn:
         for start in range(0, count, 50_000):

@@ -22,9 +22,11 @@ from typing import Any
 
 from herald.app import Herald
 from herald.domain.jobs import Job
-from herald.services import on_demand, outbound
+from herald.services import on_demand
 from herald.services.audit import Actor
 from herald.services.loop import run_loop
+from herald.services.materialize import MaterializePolicy, Materializer
+from herald.services.outbound import Outbound
 from herald.services.reports import ReportPuller
 from herald.services.runs import JobRun, recorded
 from herald.services.send import Sender, SendPolicy
@@ -53,6 +55,18 @@ def sender_for(herald: Herald) -> Sender:
     )
 
 
+def outbound_for(herald: Herald) -> Outbound:
+    """The materialize job on this process's store, core banks, office profiles, clock and calendar."""
+    materializer = Materializer(
+        store=herald.store,
+        corebanks=herald.corebanks,
+        offices=herald.offices,
+        clock=herald.clock,
+        policy=MaterializePolicy.of(herald.settings),
+    )
+    return Outbound(herald.store, materializer, herald.clock, herald.calendar)
+
+
 def puller_for(herald: Herald) -> ReportPuller:
     """The delivery-report job on this process's store, providers and clock."""
     return ReportPuller(herald.store, herald.providers, herald.clock, herald.settings.reports_poll_after)
@@ -64,7 +78,7 @@ async def run_now(herald: Herald, job: Job, actor: Actor) -> JobRun:
         job,
         store=herald.store,
         clock=herald.clock,
-        outbound=lambda: outbound.run_due(herald),
+        outbound=outbound_for(herald).run_due,
         sender=sender_for(herald),
         puller=puller_for(herald),
         actor=actor,
@@ -94,7 +108,7 @@ class Worker:
         try:
             with recorded(herald.store, herald.clock, job, keep_idle=False) as counts:
                 if job is Job.UPDATE_OUTBOUND:
-                    counts.update(await asyncio.to_thread(outbound.run_due, herald))
+                    counts.update(await asyncio.to_thread(outbound_for(self.herald).run_due))
                 elif job is Job.SEND:
                     counts.update(await self.sender.run(max_seconds=SEND_SLICE))
                 else:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from herald.app import Herald
 from herald.clock import ManualClock
-from herald.domain.campaign import CampaignStatus, TriggerType
+from herald.domain.campaign import Campaign, CampaignStatus, TriggerType
 from herald.domain.message import MessageStatus
 from herald.errors import (
     HeraldError,
@@ -20,11 +20,12 @@ from herald.errors import (
     UnknownRuleError,
     ValidationError,
 )
-from herald.services import campaigns, outbound, reports, send
+from herald.services import campaigns, reports, send
 from herald.services.campaigns import CampaignRequest
 from herald.store.tables import campaigns as campaigns_table
 from herald.store.tables import messages
-from herald.worker import puller_for, sender_for
+from herald.worker import outbound_for, puller_for, sender_for
+from tests.campaign_parts import activating, validating
 from tests.fineract_builder import FineractBuilder
 
 BASE: dict[str, Any] = {
@@ -36,8 +37,8 @@ BASE: dict[str, Any] = {
 }
 
 
-def _create(herald: Herald, **changes: Any) -> campaigns.Campaign:
-    return campaigns.create(herald, CampaignRequest.model_validate({**BASE, **changes}))
+def _create(herald: Herald, **changes: Any) -> Campaign:
+    return campaigns.create(CampaignRequest.model_validate({**BASE, **changes}), **validating(herald))
 
 
 @pytest.mark.parametrize(
@@ -90,26 +91,28 @@ def test_a_second_campaign_with_the_same_name_is_refused(herald: Herald) -> None
 
 
 def test_lifecycle_refusals_leave_the_campaign_as_it_was(herald: Herald) -> None:
-    c = campaigns.activate(herald, _create(herald).id)
+    c = campaigns.activate(_create(herald).id, **activating(herald))
     with pytest.raises(LifecycleError, match="only a Pending campaign can be activated"):
-        campaigns.activate(herald, c.id)
+        campaigns.activate(c.id, **activating(herald))
     with pytest.raises(LifecycleError, match="cannot be deleted"):
-        campaigns.remove(herald, c.id)
+        campaigns.remove(c.id, store=herald.store, clock=herald.clock)
     with pytest.raises(LifecycleError, match="cannot be edited"):
-        campaigns.edit(herald, c.id, CampaignRequest.model_validate(BASE))
+        campaigns.edit(c.id, CampaignRequest.model_validate(BASE), **validating(herald))
     with pytest.raises(LifecycleError, match="only a Closed campaign can be reactivated"):
-        campaigns.reactivate(herald, c.id)
-    assert campaigns.get(herald, c.id).status is CampaignStatus.ACTIVE
-    campaigns.close(herald, c.id)
-    campaigns.remove(herald, c.id)
+        campaigns.reactivate(c.id, **activating(herald))
+    assert campaigns.get(c.id, store=herald.store).status is CampaignStatus.ACTIVE
+    campaigns.close(c.id, store=herald.store, clock=herald.clock)
+    campaigns.remove(c.id, store=herald.store, clock=herald.clock)
     with pytest.raises(HeraldError, match="No campaign"):
-        campaigns.get(herald, c.id)
+        campaigns.get(c.id, store=herald.store)
 
 
 def test_edit_while_pending_replaces_the_definition(herald: Herald) -> None:
     c = _create(herald)
     edited = campaigns.edit(
-        herald, c.id, CampaignRequest.model_validate({**BASE, "campaignName": "Renamed", "message": "Hi {{lastName}}"})
+        c.id,
+        CampaignRequest.model_validate({**BASE, "campaignName": "Renamed", "message": "Hi {{lastName}}"}),
+        **validating(herald),
     )
     assert (edited.name, edited.template, edited.trigger_type) == ("Renamed", "Hi {{lastName}}", TriggerType.DIRECT)
 
@@ -122,8 +125,8 @@ def test_a_direct_campaign_goes_through_every_tab_without_a_manual_job(
     fineract.client("Chausiku", None)
     fineract.client("Dalia", "n/a")
     fineract.client("Esther", "+254712000005", status=600)  # closed: not in the audience
-    c = campaigns.activate(herald, _create(herald).id)
-    assert outbound.run(herald)["created"] == 4
+    c = campaigns.activate(_create(herald).id, **activating(herald))
+    assert outbound_for(herald).run()["created"] == 4
     rows = _by_status(herald)
     assert rows[MessageStatus.PENDING] == 2 and rows[MessageStatus.INVALID] == 2
     send.run(sender_for(herald))
@@ -145,10 +148,10 @@ def test_a_direct_campaign_goes_through_every_tab_without_a_manual_job(
     assert invalid == ["no mobile number", "not a phone number"]
     assert numbers == ["+254712000001", "+254712000002"]
     # Reactivating a Direct campaign messages newcomers only.
-    campaigns.close(herald, c.id)
+    campaigns.close(c.id, store=herald.store, clock=herald.clock)
     fineract.client("Fatuma", "+254712000006")
-    campaigns.reactivate(herald, c.id)
-    assert outbound.run(herald)["created"] == 1
+    campaigns.reactivate(c.id, **activating(herald))
+    assert outbound_for(herald).run()["created"] == 1
 
 
 def _by_status(herald: Herald) -> dict[MessageStatus, int]:

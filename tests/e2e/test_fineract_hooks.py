@@ -22,6 +22,7 @@ from herald.services import campaigns, reports
 from herald.services.campaigns import CampaignRequest
 from herald.store.tables import messages
 from herald.worker import puller_for
+from tests.campaign_parts import activating, validating
 from tests.fineract_builder import FineractBuilder
 
 SECRET = "hook-s3cret"
@@ -67,7 +68,6 @@ def _hook(entity: str, action: str, response: dict[str, Any] | None, tenant: str
 
 def _campaign(herald: Herald, rule: int, message: str, **params: str) -> int:
     c = campaigns.create(
-        herald,
         CampaignRequest.model_validate(
             {
                 "campaignName": f"rule {rule}",
@@ -77,8 +77,9 @@ def _campaign(herald: Herald, rule: int, message: str, **params: str) -> int:
                 "message": message,
             }
         ),
+        **validating(herald),
     )
-    return campaigns.activate(herald, c.id).id
+    return campaigns.activate(c.id, **activating(herald)).id
 
 
 def _statuses(herald: Herald) -> list[tuple[str, int]]:

@@ -12,12 +12,13 @@ from herald.app import Herald
 from herald.clock import ManualClock
 from herald.config import Settings
 from herald.domain.message import MessageStatus
-from herald.services import campaigns, outbound, reports, send
+from herald.services import campaigns, reports, send
 from herald.services.campaigns import CampaignRequest
 from herald.store.database import make_engine, upgrade
 from herald.store.tables import campaigns as campaigns_table
 from herald.store.tables import messages
-from herald.worker import puller_for, sender_for
+from herald.worker import outbound_for, puller_for, sender_for
+from tests.campaign_parts import activating, validating
 from tests.fineract_builder import FineractBuilder
 
 DAY1 = date(2026, 11, 20)
@@ -80,10 +81,10 @@ def test_each_repayment_is_messaged_once_over_consecutive_days(
 ) -> None:
     herald = herald_any_store
     loan, first = _setup(fineract)
-    c = campaigns.activate(herald, campaigns.create(herald, _request()).id)
+    c = campaigns.activate(campaigns.create(_request(), **validating(herald)).id, **activating(herald))
 
     _to_next_tick(clock)  # day 1, 08:00:30
-    assert outbound.run(herald)["created"] == 1
+    assert outbound_for(herald).run()["created"] == 1
     _deliver_everything(herald, clock)
     assert _messages(herald) == [
         (
@@ -95,17 +96,17 @@ def test_each_repayment_is_messaged_once_over_consecutive_days(
 
     second = fineract.repayment(loan, DAY1 + timedelta(days=1), "2000")
     _to_next_tick(clock)  # day 2: the day-1 repayment is still inside the 0..5 window
-    assert outbound.run(herald)["created"] == 1
+    assert outbound_for(herald).run()["created"] == 1
     _deliver_everything(herald, clock)
     keys = [k for k, _, _ in _messages(herald)]
     assert keys == [f"loan_transaction:{first}", f"loan_transaction:{second}"]
 
-    assert outbound.run(herald)["created"] == 0  # run again by hand: not due, nothing new
-    campaigns.close(herald, c.id)
-    campaigns.reactivate(herald, c.id)
+    assert outbound_for(herald).run()["created"] == 0  # run again by hand: not due, nothing new
+    campaigns.close(c.id, store=herald.store, clock=herald.clock)
+    campaigns.reactivate(c.id, **activating(herald))
     for _ in range(3):  # days 3..5, windows still overlap both repayments
         _to_next_tick(clock)
-        result = outbound.run(herald)
+        result = outbound_for(herald).run()
         assert result["created"] == 0 and result["already"] == 2
     assert len(_messages(herald)) == 2
     assert all(status == MessageStatus.DELIVERED for _, status, _ in _messages(herald))
@@ -116,9 +117,9 @@ def test_a_job_rerun_after_a_crash_between_materializing_and_sending_sends_once(
 ) -> None:
     _setup(fineract)
     herald = Herald.build(settings, clock)
-    c = campaigns.activate(herald, campaigns.create(herald, _request()).id)
+    c = campaigns.activate(campaigns.create(_request(), **validating(herald)).id, **activating(herald))
     _to_next_tick(clock)
-    assert outbound.run(herald)["created"] == 1
+    assert outbound_for(herald).run()["created"] == 1
     # The process dies before its trigger dates were saved and before sending: roll them back.
     with herald.store.begin() as conn:
         conn.execute(
@@ -129,7 +130,7 @@ def test_a_job_rerun_after_a_crash_between_materializing_and_sending_sends_once(
     herald.close()
 
     restarted = Herald.build(settings, clock)
-    result = outbound.run(restarted)
+    result = outbound_for(restarted).run()
     assert (result["created"], result["already"]) == (0, 1)
     assert send.run(sender_for(restarted))["accepted"] == 1
     assert send.run(sender_for(restarted))["accepted"] == 0
@@ -143,10 +144,10 @@ def test_missed_days_run_once_when_the_worker_comes_back(
     herald: Herald, clock: ManualClock, fineract: FineractBuilder
 ) -> None:
     _setup(fineract)
-    c = campaigns.activate(herald, campaigns.create(herald, _request()).id)
+    c = campaigns.activate(campaigns.create(_request(), **validating(herald)).id, **activating(herald))
     clock.advance(days=3, hours=2)  # down for three daily occurrences
-    assert outbound.run(herald)["campaigns"] == 1
-    assert outbound.run(herald)["campaigns"] == 0
-    after = campaigns.get(herald, c.id)
+    assert outbound_for(herald).run()["campaigns"] == 1
+    assert outbound_for(herald).run()["campaigns"] == 0
+    after = campaigns.get(c.id, store=herald.store)
     assert after.next_trigger_at is not None and after.next_trigger_at > clock.now()
     assert after.last_trigger_at is not None and clock.now() - after.last_trigger_at < timedelta(days=1)

@@ -16,12 +16,12 @@ from herald.app import Herald
 from herald.clock import ManualClock
 from herald.config import Settings
 from herald.domain.message import MessageStatus
-from herald.services import campaigns, offices, outbound, send
+from herald.services import campaigns, offices, send
 from herald.services.campaigns import CampaignRequest
 from herald.store.database import make_engine, upgrade
 from herald.store.tables import campaigns as campaigns_table
 from herald.store.tables import messages
-from herald.worker import Worker, sender_for
+from herald.worker import Worker, outbound_for, sender_for
 from tests.fineract_builder import FineractBuilder
 
 QUIET = "21:00-07:30"
@@ -96,7 +96,7 @@ def test_quiet_hours_and_phone_regions_follow_the_campaign_s_own_tenant_s_office
     herald = nairobi_and_lagos
     _everyone(herald, "nairobi", "Nairobi everyone")
     _everyone(herald, "lagos", "Lagos everyone")
-    outbound.run(herald)  # the materialize job: each tenant's numbers read in its own office's region
+    outbound_for(herald).run()  # the materialize job: each tenant's numbers read in its own office's region
     made = _by_tenant(herald)
     assert (made["nairobi"].mobile_no, made["lagos"].mobile_no) == ("+254712000001", "+2348031234567")
     assert {r.status for r in made.values()} == {MessageStatus.PENDING}

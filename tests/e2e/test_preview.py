@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from herald.app import Herald
+from herald.domain.campaign import Campaign
 from herald.domain.message import MessageStatus
 from herald.services import campaigns
 from herald.services.campaigns import CampaignRequest
 from herald.services.preview import preview
+from tests.campaign_parts import previewing, validating
 from tests.fineract_builder import FineractBuilder
 
 
-def _campaign(herald: Herald, message: str) -> campaigns.Campaign:
+def _campaign(herald: Herald, message: str) -> Campaign:
     return campaigns.create(
-        herald,
         CampaignRequest.model_validate(
             {
                 "campaignName": "Preview",
@@ -22,6 +23,7 @@ def _campaign(herald: Herald, message: str) -> campaigns.Campaign:
                 "message": message,
             }
         ),
+        **validating(herald),
     )
 
 
@@ -32,7 +34,7 @@ def test_preview_counts_prices_and_shows_samples_without_storing_anything(
     fineract.client("Baraka", "0712000002")
     fineract.client("Chausiku", None)
     c = _campaign(herald, "Habari {{firstName}}, " + "x" * 150)  # GSM-7, 2 segments each
-    p = preview(herald, c, sample_size=2)
+    p = preview(c, **previewing(herald), sample_size=2)
     assert (p.audience, p.sendable, p.invalid) == (3, 2, 1)
     assert p.invalid_reasons == {"no mobile number": 1}
     assert p.segments == 4
@@ -41,13 +43,13 @@ def test_preview_counts_prices_and_shows_samples_without_storing_anything(
     assert p.samples[0].body.startswith("Habari Amina, ") and p.samples[0].segments == 2
     assert p.samples[0].mobile_no == "+2547******01"
     assert p.exact
-    assert campaigns.get(herald, c.id).status.name == "PENDING"
+    assert campaigns.get(c.id, store=herald.store).status.name == "PENDING"
 
 
 def test_an_emoji_makes_the_message_ucs2_and_costs_more_segments(herald: Herald, fineract: FineractBuilder) -> None:
     fineract.client("Amina", "+254712000001")
     c = _campaign(herald, "Heri ya siku ya kuzaliwa {{firstName}}! 🎉 " + "a" * 40)
-    [sample] = preview(herald, c).samples
+    [sample] = preview(c, **previewing(herald)).samples
     assert sample.encoding == "UCS-2"
     assert sample.segments == 2  # 25 + 5 + 2 + 2 (the emoji is two UTF-16 units) + 1 + 40 = 75 > 70
     assert sample.status is MessageStatus.PENDING
@@ -59,7 +61,6 @@ def test_a_triggered_campaign_has_no_audience_to_preview_and_says_so(herald: Her
     from herald.errors import ValidationError
 
     c = campaigns.create(
-        herald,
         CampaignRequest.model_validate(
             {
                 "campaignName": "Thanks",
@@ -69,6 +70,7 @@ def test_a_triggered_campaign_has_no_audience_to_preview_and_says_so(herald: Her
                 "message": "Asante {{firstname}}",
             }
         ),
+        **validating(herald),
     )
     with pytest.raises(ValidationError, match="no audience to preview"):
-        preview(herald, c)
+        preview(c, **previewing(herald))

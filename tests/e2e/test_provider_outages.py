@@ -22,11 +22,12 @@ from herald.domain.message import MessageStatus
 from herald.fakes.infobip import FakeInfobip, Injection
 from herald.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeFault, FakeTwilio
 from herald.providers.base import OutboundMessage
-from herald.services import campaigns, outbound
+from herald.services import campaigns
 from herald.services.campaigns import CampaignRequest
 from herald.store import messages as message_store
 from herald.store.tables import messages
-from herald.worker import sender_for
+from herald.worker import outbound_for, sender_for
+from tests.campaign_parts import activating, validating
 from tests.fineract_builder import FineractBuilder
 
 Body = Callable[[Herald, FakeTwilio, FakeInfobip], Awaitable[None]]
@@ -82,7 +83,6 @@ def run(
                 )
                 herald = Herald.build(settings, clock)
                 c = campaigns.create(
-                    herald,
                     CampaignRequest.model_validate(
                         {
                             "campaignName": "Reminder",
@@ -93,9 +93,10 @@ def run(
                             "providerId": "twilio",
                         }
                     ),
+                    **validating(herald),
                 )
-                campaigns.activate(herald, c.id)
-                outbound.run_due(herald)
+                campaigns.activate(c.id, **activating(herald))
+                outbound_for(herald).run_due()
                 try:
                     await body(herald, twilio, infobip)
                 finally:

@@ -20,13 +20,14 @@ from herald.domain.reports import DeliveryReport
 from herald.domain.sending import Accepted
 from herald.errors import ProviderOutcome
 from herald.providers.simulator import Simulator
-from herald.services import campaigns, offices, outbound
+from herald.services import campaigns, offices
 from herald.services.campaigns import CampaignRequest
 from herald.store import messages as message_store
 from herald.store import optouts
 from herald.store import reports as report_store
 from herald.store.tables import messages, parked_reports
-from herald.worker import sender_for
+from herald.worker import outbound_for, sender_for
+from tests.campaign_parts import activating, validating
 from tests.fineract_builder import FineractBuilder
 
 PROVIDERS = [
@@ -54,7 +55,6 @@ def _campaign(herald: Herald, provider: str, n_clients: int, fineract: FineractB
     for i in range(n_clients):
         fineract.client(f"C{i}", f"+2547120001{i:02d}")
     c = campaigns.create(
-        herald,
         CampaignRequest.model_validate(
             {
                 "campaignName": f"to {provider}",
@@ -65,9 +65,10 @@ def _campaign(herald: Herald, provider: str, n_clients: int, fineract: FineractB
                 "providerId": provider,
             }
         ),
+        **validating(herald),
     )
-    campaigns.activate(herald, c.id)
-    outbound.run_due(herald)
+    campaigns.activate(c.id, **activating(herald))
+    outbound_for(herald).run_due()
     return c.id
 
 
@@ -212,11 +213,11 @@ def test_not_stop_words(reply: str) -> None:
 def test_closed_campaign_holds_its_messages(tmp_path: Path, fineract: FineractBuilder, clock: ManualClock) -> None:
     herald = _herald(tmp_path, fineract, clock)
     cid = _campaign(herald, "sim-b", 2, fineract)
-    campaigns.close(herald, cid)
+    campaigns.close(cid, store=herald.store, clock=herald.clock)
     assert asyncio.run(sender_for(herald).run())["accepted"] == 0
     with herald.store.begin() as conn:
         conn.execute(update(messages).values(not_before=None))
-    campaigns.reactivate(herald, cid)
+    campaigns.reactivate(cid, **activating(herald))
     assert asyncio.run(sender_for(herald).run())["accepted"] == 2
 
 

@@ -14,6 +14,7 @@ from herald.fakes.smsc import FakeSmsc
 from herald.providers import smpp_pdu as p
 from herald.providers.base import OutboundMessage
 from herald.store import optouts
+from tests.campaign_parts import activating, validating
 from tests.fineract_builder import FineractBuilder
 
 
@@ -81,10 +82,10 @@ def test_an_smsc_that_throttles_slows_herald_down_without_using_up_attempts(
 
     from herald.domain.message import MessageStatus
     from herald.fakes.smsc import SmscFault
-    from herald.services import campaigns, outbound
+    from herald.services import campaigns
     from herald.services.campaigns import CampaignRequest
     from herald.store.tables import messages
-    from herald.worker import sender_for
+    from herald.worker import outbound_for, sender_for
 
     for i in range(3):
         fineract.client(f"Client{i}", f"+25471200010{i}")
@@ -101,9 +102,9 @@ def test_an_smsc_that_throttles_slows_herald_down_without_using_up_attempts(
                 "message": "Hello {{firstName}}",
                 "providerId": "operator",
             }
-            c = campaigns.create(herald, CampaignRequest.model_validate(request))
-            campaigns.activate(herald, c.id)
-            await asyncio.to_thread(outbound.run_due, herald)
+            c = campaigns.create(CampaignRequest.model_validate(request), **validating(herald))
+            campaigns.activate(c.id, **activating(herald))
+            await asyncio.to_thread(outbound_for(herald).run_due)
             for _ in range(4):  # more "slow down" answers than the two attempts a message has
                 smsc.inject(SmscFault.THROTTLED)
                 smsc.inject(SmscFault.QUEUE_FULL)

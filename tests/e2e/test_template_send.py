@@ -17,11 +17,12 @@ from herald.app import Herald
 from herald.clock import ManualClock
 from herald.config import Settings
 from herald.fakes.twilio import ACCOUNT_SID, FakeTwilio
-from herald.services import campaigns, outbound
+from herald.services import campaigns
 from herald.services.campaigns import CampaignRequest
 from herald.store.tables import campaigns as campaign_table
 from herald.store.tables import messages
-from herald.worker import sender_for
+from herald.worker import outbound_for, sender_for
+from tests.campaign_parts import activating, validating
 from tests.fineract_builder import FineractBuilder
 from tests.template_attacks import ATTACKS, ENV_PROVIDERS, ENV_SECRET, ENVIRONMENT
 
@@ -37,7 +38,7 @@ def _campaign(herald: Herald, name: str, message: str) -> int:
         "message": message,
         "providerId": "twilio",
     }
-    return campaigns.create(herald, CampaignRequest.model_validate(request)).id
+    return campaigns.create(CampaignRequest.model_validate(request), **validating(herald)).id
 
 
 def test_no_template_sends_a_secret_and_a_refused_one_does_not_stop_the_others(
@@ -74,8 +75,8 @@ def test_no_template_sends_a_secret_and_a_refused_one_does_not_stop_the_others(
                     stored.append(cid)
                 plain = _campaign(herald, "plain", "Hello {{firstName}}")
                 for cid in [*stored, plain]:
-                    campaigns.activate(herald, cid)
-                outbound.run_due(herald)
+                    campaigns.activate(cid, **activating(herald))
+                outbound_for(herald).run_due()
                 await sender_for(herald).run()
                 with herald.store.connect() as conn:
                     made = conn.execute(select(messages.c.campaign_id, messages.c.body)).all()

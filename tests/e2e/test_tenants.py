@@ -11,10 +11,13 @@ from sqlalchemy import select
 from herald.app import Herald
 from herald.clock import ManualClock
 from herald.config import Settings
+from herald.domain.campaign import Campaign
 from herald.errors import ConfigurationError, ValidationError
-from herald.services import campaigns, offices, outbound
+from herald.services import campaigns, offices
 from herald.services.campaigns import CampaignRequest
 from herald.store.tables import messages
+from herald.worker import outbound_for
+from tests.campaign_parts import activating, validating
 from tests.fineract_builder import FineractBuilder
 
 
@@ -32,9 +35,8 @@ def two_tenants(tmp_path: Path, clock: ManualClock) -> tuple[Herald, FineractBui
     return Herald.build(settings, clock), nairobi, kampala
 
 
-def _everyone(herald: Herald, tenant: str | None, name: str) -> campaigns.Campaign:
+def _everyone(herald: Herald, tenant: str | None, name: str) -> Campaign:
     c = campaigns.create(
-        herald,
         CampaignRequest.model_validate(
             {
                 "campaignName": name,
@@ -45,8 +47,9 @@ def _everyone(herald: Herald, tenant: str | None, name: str) -> campaigns.Campai
                 "tenantId": tenant,
             }
         ),
+        **validating(herald),
     )
-    return campaigns.activate(herald, c.id)
+    return campaigns.activate(c.id, **activating(herald))
 
 
 def test_each_campaign_messages_only_its_own_tenants_clients(
@@ -68,7 +71,7 @@ def test_each_campaign_messages_only_its_own_tenants_clients(
     k = _everyone(herald, "kampala", "Kampala everyone")
     n = _everyone(herald, None, "Nairobi everyone")
     assert (k.tenant, n.tenant) == ("kampala", "nairobi")
-    outbound.run_due(herald)
+    outbound_for(herald).run_due()
     with herald.store.connect() as conn:
         rows = {(r.campaign_id, r.body, r.mobile_no) for r in conn.execute(select(messages))}
     assert rows == {(k.id, "Hello Nakato", "+256772000002"), (n.id, "Hello Wanjiku", "+254712000001")}
@@ -90,7 +93,6 @@ def test_the_office_check_uses_the_campaigns_tenant(
     gulu = kampala.office("Gulu")  # exists in Kampala's database only
     with pytest.raises(ValidationError, match="does not exist"):
         campaigns.create(
-            herald,
             CampaignRequest.model_validate(
                 {
                     "campaignName": "Gulu",
@@ -100,9 +102,9 @@ def test_the_office_check_uses_the_campaigns_tenant(
                     "message": "Hi",
                 }
             ),
+            **validating(herald),
         )
     c = campaigns.create(
-        herald,
         CampaignRequest.model_validate(
             {
                 "campaignName": "Gulu",
@@ -113,6 +115,7 @@ def test_the_office_check_uses_the_campaigns_tenant(
                 "tenantId": "kampala",
             }
         ),
+        **validating(herald),
     )
     assert c.params["officeId"] == gulu
 

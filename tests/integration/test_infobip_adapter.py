@@ -33,6 +33,7 @@ from herald.services.campaigns import CampaignRequest
 from herald.store import messages as message_store
 from herald.store.tables import messages, opt_outs, parked_reports
 from herald.worker import sender_for
+from tests.campaign_parts import activating, validating
 from tests.contract import harness_infobip
 from tests.contract.harness_infobip import InfobipHarness
 from tests.fineract_builder import FineractBuilder
@@ -212,7 +213,8 @@ def _campaign_with_messages(herald: Herald, n: int) -> None:
         "message": "Your instalment is due.",
         "providerId": "infobip",
     }
-    campaign = campaigns.activate(herald, campaigns.create(herald, CampaignRequest.model_validate(request)).id)
+    created = campaigns.create(CampaignRequest.model_validate(request), **validating(herald))
+    campaign = campaigns.activate(created.id, **activating(herald))
     now = herald.clock.now()
     body = "Your instalment is due."
     rows = [

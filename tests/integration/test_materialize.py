@@ -17,6 +17,7 @@ from herald.services import campaigns
 from herald.services.campaigns import CampaignRequest
 from herald.services.materialize import MaterializePolicy, Materializer
 from herald.store.tables import messages
+from tests.campaign_parts import activating, validating
 
 TODAY = date(2026, 11, 25)
 
@@ -41,7 +42,6 @@ def _herald(tmp_path: Path, demo_url: str, name: str, workers: int) -> Herald:
 
 def _run(herald: Herald, parallel_from: int) -> list[tuple[str, int, str, str | None]]:
     c = campaigns.create(
-        herald,
         CampaignRequest.model_validate(
             {
                 "campaignName": "All",
@@ -51,8 +51,9 @@ def _run(herald: Herald, parallel_from: int) -> list[tuple[str, int, str, str | 
                 "message": "Dear {{fullName}} of {{officeName}}",
             }
         ),
+        **validating(herald),
     )
-    c = campaigns.activate(herald, c.id)
+    c = campaigns.activate(c.id, **activating(herald))
     materializer = Materializer(
         store=herald.store,
         corebanks=herald.corebanks,

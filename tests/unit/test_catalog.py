@@ -18,12 +18,11 @@ import sqlalchemy as sa
 from herald.corebank.event_rules import run_triggered, triggered_binds
 from herald.corebank.runner import age_on, bind_values, load_sql, minus_months, run_rule, sql_columns, whole_months
 from herald.corebank.schema import metadata
+from herald.domain.business_rule import BusinessRule, ParamKind
 from herald.domain.dedup import DedupScope
 from herald.errors import ParameterError, UnknownRuleError
 from herald.rules import catalog
 from herald.rules.catalog import (
-    BusinessRule,
-    ParamKind,
     all_rules,
     get_rule,
     rules_for_event,

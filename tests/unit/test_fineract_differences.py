@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from herald.rules.catalog import BusinessRule, all_rules
+from herald.domain.business_rule import BusinessRule
+from herald.rules.catalog import all_rules
 from herald.rules.differences import DIFFERENCES, PAGE, Stance, differences_for, get_difference
 from herald.rules.differences_page import page
 from herald.rules.sql_notes import SUMMARY_FIELDS, header, sql_summary

@@ -11,6 +11,7 @@ from herald.domain.campaign import CampaignStatus
 from herald.services import campaigns
 from herald.services.auth import Role
 from herald.services.campaigns import CampaignRequest
+from tests.campaign_parts import validating
 from tests.web.conftest import PASSWORD, USERNAMES, csrf_of, log_in, login_token
 
 PAGES = ("/campaigns", "/campaigns/new", "/campaigns/{id}", "/campaigns/{id}/edit", "/jobs", "/providers")
@@ -37,7 +38,7 @@ def pending_campaign(herald: Herald, name: str = "Everyone") -> int:
             "message": "Hello {{firstName}}",
         }
     )
-    return campaigns.create(herald, request).id
+    return campaigns.create(request, **validating(herald)).id
 
 
 def assert_readable_refusal(answer: Response, status: int, words: str) -> None:
@@ -60,7 +61,7 @@ def test_form_posts_without_a_session_change_nothing(client: TestClient, herald:
     campaign_id = pending_campaign(herald)
     answer = client.post(action.format(id=campaign_id), data={"csrf_token": "guess"})
     assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
-    assert campaigns.get(herald, campaign_id).status is CampaignStatus.PENDING
+    assert campaigns.get(campaign_id, store=herald.store).status is CampaignStatus.PENDING
 
 
 @pytest.mark.parametrize("page", ("/campaigns", "/campaigns/{id}", "/jobs", "/providers"))
@@ -96,7 +97,7 @@ def test_a_viewer_forging_a_post_with_a_valid_token_is_refused(client: TestClien
     token = csrf_of(client)
     answer = client.post(action.format(id=campaign_id), data={"csrf_token": token, "action": "save"})
     assert_readable_refusal(answer, 403, "needs the campaign manager role")
-    assert campaigns.get(herald, campaign_id).status is CampaignStatus.PENDING
+    assert campaigns.get(campaign_id, store=herald.store).status is CampaignStatus.PENDING
 
 
 @pytest.mark.parametrize("token", (None, "", "wrong-token"))
@@ -107,7 +108,7 @@ def test_a_manager_post_without_the_right_csrf_token_is_refused(
     log_in(client, Role.CAMPAIGN_MANAGER)
     answer = client.post(f"/campaigns/{campaign_id}/activate", data={} if token is None else {"csrf_token": token})
     assert_readable_refusal(answer, 403, "CSRF token is missing or wrong")
-    assert campaigns.get(herald, campaign_id).status is CampaignStatus.PENDING
+    assert campaigns.get(campaign_id, store=herald.store).status is CampaignStatus.PENDING
 
 
 def test_another_sessions_token_does_not_work(client: TestClient, herald: Herald) -> None:
@@ -132,7 +133,7 @@ def test_a_manager_moves_a_campaign_through_its_lifecycle(client: TestClient, he
     ):
         answer = client.post(f"/campaigns/{campaign_id}/{action}", data={"csrf_token": token})
         assert answer.status_code == 303, answer.text
-        assert campaigns.get(herald, campaign_id).status is status
+        assert campaigns.get(campaign_id, store=herald.store).status is status
         assert "notice=" in answer.headers["location"]
     answer = client.post(f"/campaigns/{campaign_id}/delete", data={"csrf_token": token})
     assert answer.headers["location"] == "/campaigns?notice=deleted"

@@ -16,7 +16,7 @@ def test_ui_actions_are_recorded_and_admins_read_them_on_the_audit_page(client: 
     log_in(client, Role.CAMPAIGN_MANAGER)
     token = csrf_of(client)
     assert client.post("/campaigns/new", data={**SCHEDULED, "csrf_token": token, "action": "save"}).status_code == 303
-    (campaign,) = campaigns.list_all(herald)
+    (campaign,) = campaigns.list_all(store=herald.store)
     assert client.post(f"/campaigns/{campaign.id}/activate", data={"csrf_token": token}).status_code == 303
     assert client.post("/jobs/send/run", data={"csrf_token": token}).status_code == 303
 

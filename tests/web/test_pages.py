@@ -13,9 +13,11 @@ from herald.app import Herald
 from herald.clock import ManualClock
 from herald.domain.message import MessageStatus
 from herald.server import create_app
-from herald.services import campaigns, outbound
+from herald.services import campaigns
 from herald.services.auth import Role
 from herald.store.tables import messages
+from herald.worker import outbound_for
+from tests.campaign_parts import activating
 from tests.web.conftest import DemoCorebank, build_herald, csrf_of, herald_settings, log_in, login_token
 from tests.web.test_access import pending_campaign
 
@@ -76,7 +78,7 @@ def test_a_refused_save_keeps_what_was_typed(client: TestClient, herald: Herald)
     answer = client.post("/campaigns/new", data=data)
     assert answer.status_code == 422
     assert "FREQ=SOMETIMES" in answer.text and "Due soon" in answer.text and 'role="alert"' in answer.text
-    assert campaigns.list_all(herald) == []
+    assert campaigns.list_all(store=herald.store) == []
 
 
 def test_create_then_edit_through_the_form(client: TestClient, herald: Herald) -> None:
@@ -84,20 +86,20 @@ def test_create_then_edit_through_the_form(client: TestClient, herald: Herald) -
     token = csrf_of(client)
     created = client.post("/campaigns/new", data={**SCHEDULED, "csrf_token": token, "action": "save"})
     assert created.status_code == 303
-    (campaign,) = campaigns.list_all(herald)
+    (campaign,) = campaigns.list_all(store=herald.store)
     assert campaign.params == {"officeId": 1, "loanOfficerId": -1, "fromX": -3, "toY": -1}
     assert campaign.recurrence is not None and campaign.recurrence.timezone == "Africa/Nairobi"
     form = client.get(f"/campaigns/{campaign.id}/edit").text
     assert 'value="Due soon"' in form and "Next five occurrences" in form
     edited = {**SCHEDULED, "campaignName": "Due very soon", "param.toY": "0", "csrf_token": token, "action": "save"}
     assert client.post(f"/campaigns/{campaign.id}/edit", data=edited).status_code == 303
-    assert campaigns.get(herald, campaign.id).name == "Due very soon"
-    assert campaigns.get(herald, campaign.id).params["toY"] == 0
+    assert campaigns.get(campaign.id, store=herald.store).name == "Due very soon"
+    assert campaigns.get(campaign.id, store=herald.store).params["toY"] == 0
 
 
 def test_an_active_campaign_cannot_be_opened_for_editing(client: TestClient, herald: Herald) -> None:
     campaign_id = pending_campaign(herald)
-    campaigns.activate(herald, campaign_id)
+    campaigns.activate(campaign_id, **activating(herald))
     log_in(client, Role.CAMPAIGN_MANAGER)
     answer = client.get(f"/campaigns/{campaign_id}/edit")
     assert answer.status_code == 409 and "close it first" in answer.text
@@ -105,8 +107,8 @@ def test_an_active_campaign_cannot_be_opened_for_editing(client: TestClient, her
 
 def test_tabs_search_and_pages(client: TestClient, herald: Herald) -> None:
     campaign_id = pending_campaign(herald)
-    campaigns.activate(herald, campaign_id)
-    outbound.run(herald)
+    campaigns.activate(campaign_id, **activating(herald))
+    outbound_for(herald).run()
     log_in(client, Role.VIEWER)
     page = client.get(f"/campaigns/{campaign_id}?tab=pending").text
     total = int(re.search(r"([\d,]+) messages?\.", page).group(1).replace(",", ""))  # type: ignore[union-attr]
@@ -122,8 +124,8 @@ def test_tabs_search_and_pages(client: TestClient, herald: Herald) -> None:
 
 def test_numbers_are_masked_except_for_admins(client: TestClient, herald: Herald) -> None:
     campaign_id = pending_campaign(herald)
-    campaigns.activate(herald, campaign_id)
-    outbound.run(herald)
+    campaigns.activate(campaign_id, **activating(herald))
+    outbound_for(herald).run()
     log_in(client, Role.VIEWER)
     assert "******" in client.get(f"/campaigns/{campaign_id}").text
     client.cookies.clear()
@@ -134,8 +136,8 @@ def test_numbers_are_masked_except_for_admins(client: TestClient, herald: Herald
 
 def test_the_campaigns_list_shows_status_and_counts_per_tab(client: TestClient, herald: Herald) -> None:
     campaign_id = pending_campaign(herald)
-    campaigns.activate(herald, campaign_id)
-    outbound.run(herald)
+    campaigns.activate(campaign_id, **activating(herald))
+    outbound_for(herald).run()
     log_in(client, Role.VIEWER)
     page = client.get("/campaigns").text
     for tab in ("Pending", "Waiting for delivery report", "Sent", "Delivered", "Failed", "Invalid"):
@@ -183,8 +185,8 @@ def test_the_demo_login_opens_the_ui_as_admin(client: TestClient, herald: Herald
 
 def test_each_tab_shows_the_columns_of_its_status(client: TestClient, herald: Herald) -> None:
     campaign_id = pending_campaign(herald)
-    campaigns.activate(herald, campaign_id)
-    outbound.run(herald)
+    campaigns.activate(campaign_id, **activating(herald))
+    outbound_for(herald).run()
     with herald.store.begin() as conn:  # one message in every status, as the jobs would leave them
         ids = conn.execute(select(messages.c.id).where(messages.c.campaign_id == campaign_id).limit(6)).scalars()
         for message_id, status in zip(list(ids), MessageStatus, strict=True):

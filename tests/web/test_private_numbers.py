@@ -11,10 +11,12 @@ from sqlalchemy import select, update
 
 from herald.app import Herald
 from herald.domain.message import MessageStatus
-from herald.services import campaigns, outbound
+from herald.services import campaigns
 from herald.services.auth import Role
 from herald.services.campaigns import CampaignRequest
 from herald.store.tables import messages
+from herald.worker import outbound_for
+from tests.campaign_parts import activating, validating
 from tests.web.conftest import csrf_of, log_in
 from tests.web.test_pages import SCHEDULED
 
@@ -32,9 +34,9 @@ def _campaign_with_numbers_in_text(herald: Herald) -> tuple[int, str]:
         "paramValue": {"officeId": "1", "loanOfficerId": "-1"},
         "message": "Hello {{firstName}}, questions? Call " + HOTLINE,
     }
-    campaign_id = campaigns.create(herald, CampaignRequest.model_validate(request)).id
-    campaigns.activate(herald, campaign_id)
-    outbound.run(herald)
+    campaign_id = campaigns.create(CampaignRequest.model_validate(request), **validating(herald)).id
+    campaigns.activate(campaign_id, **activating(herald))
+    outbound_for(herald).run()
     with herald.store.begin() as conn:
         first = conn.execute(
             select(messages.c.id, messages.c.mobile_no)

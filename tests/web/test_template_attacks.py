@@ -50,4 +50,4 @@ def test_create_and_edit_through_the_form_refuse_every_attack(client: TestClient
             answer = client.post(path, data=data)
             assert answer.status_code == 422, (path, text)
             assert tag in html.unescape(answer.text) and ENV_SECRET not in html.unescape(answer.text)
-    assert [c.template for c in campaigns.list_all(herald)] == ["Hello {{firstName}}"]
+    assert [c.template for c in campaigns.list_all(store=herald.store)] == ["Hello {{firstName}}"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from functools import partial
 
 from anyio import to_thread
 from fastapi import APIRouter, Request, Response
@@ -21,6 +22,7 @@ from herald.domain.sending import Claimed
 from herald.errors import HeraldError, WebhookError
 from herald.http.errors import error_response
 from herald.services import gateway
+from herald.services.gateway import GatewaySettings
 from herald.services.hooks import parse_hook
 from herald.services.send import Sender
 from herald.services.triggered import materialize_event
@@ -67,6 +69,7 @@ class ImmediateSender:
 def router(herald: Herald, sender: Sender) -> APIRouter:
     api = APIRouter(tags=["fineract"])
     immediate = ImmediateSender(herald, sender)
+    settings = GatewaySettings.of(herald.settings)
 
     def secret_ok(secret: str) -> bool:
         expected = herald.settings.fineract_hook_secret
@@ -92,7 +95,19 @@ def router(herald: Herald, sender: Sender) -> APIRouter:
         if not event.succeeded:
             return JSONResponse({"ignored": "the command failed in Fineract; nothing changed"})
         try:
-            result = await to_thread.run_sync(materialize_event, herald, event)
+            result = await to_thread.run_sync(
+                partial(
+                    materialize_event,
+                    event,
+                    store=herald.store,
+                    corebanks=herald.corebanks,
+                    calendar=herald.calendar,
+                    offices=herald.offices,
+                    clock=herald.clock,
+                    date_format=herald.settings.date_format,
+                    default_region=herald.settings.default_region,
+                )
+            )
         except HeraldError as exc:
             log.error("hook %s/%s not stored: %s", event.entity, event.action, exc)
             return error_response(503, "not_stored", str(exc))
@@ -104,21 +119,27 @@ def router(herald: Herald, sender: Sender) -> APIRouter:
     @api.post("/fineract/gateway/sms", status_code=202, summary="Fineract's outbound SMS (message gateway contract)")
     async def gateway_send(request: Request) -> Response:
         try:
-            tenant = gateway.authenticate(herald, request.headers)
+            tenant = gateway.authenticate(
+                request.headers, app_keys=herald.settings.gateway_keys, corebanks=herald.corebanks
+            )
             batch = gateway.parse_send(await request.body())
         except WebhookError as exc:
             return error_response(exc.status, "refused" if exc.status in (401, 403) else "malformed", exc.message)
-        counts = await to_thread.run_sync(gateway.accept, herald, tenant, batch)
+        accept = partial(gateway.accept, tenant, batch, store=herald.store, clock=herald.clock, settings=settings)
+        counts = await to_thread.run_sync(accept)
         return JSONResponse(counts, status_code=202)
 
     @api.post("/fineract/gateway/sms/report", summary="Fineract's delivery-report poll (message gateway contract)")
     async def gateway_report(request: Request) -> Response:
         try:
-            tenant = gateway.authenticate(herald, request.headers)
+            tenant = gateway.authenticate(
+                request.headers, app_keys=herald.settings.gateway_keys, corebanks=herald.corebanks
+            )
             ids = gateway.parse_report(await request.body())
         except WebhookError as exc:
             return error_response(exc.status, "refused" if exc.status in (401, 403) else "malformed", exc.message)
-        return JSONResponse(await to_thread.run_sync(gateway.report, herald, tenant, ids))
+        report = partial(gateway.report, tenant, ids, store=herald.store, clock=herald.clock, settings=settings)
+        return JSONResponse(await to_thread.run_sync(report))
 
     return api
 

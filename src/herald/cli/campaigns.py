@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -66,7 +65,16 @@ def campaigns_create(
             "tenantId": tenant,
         }
     )
-    c = campaigns.create(herald_from_env(), request, Actor.cli())
+    herald = herald_from_env()
+    c = campaigns.create(
+        request,
+        store=herald.store,
+        corebanks=herald.corebanks,
+        providers=herald.providers,
+        clock=herald.clock,
+        calendar=herald.calendar,
+        actor=Actor.cli(),
+    )
     console.print(
         f'Created campaign [bold]{c.id}[/] "{c.name}" ({c.trigger_type.name.lower()}, '
         f"rule {c.rule.name}), status Pending. Preview it with `herald campaigns preview {c.id}`."
@@ -91,24 +99,32 @@ def campaigns_edit(
     from herald.services import campaigns
 
     herald = herald_from_env()
-    c = campaigns.get(herald, campaign)
-    params: dict[str, Any] = {k: str(v) for k, v in c.params.items()}
-    params.update(_params(param))
-    request = campaigns.CampaignRequest.model_validate(
-        {
-            "campaignName": name or c.name,
-            "triggerType": trigger or c.trigger_type.value,
-            "runReportId": rule or c.rule.id,
-            "paramValue": params,
-            "message": message or c.template,
-            "providerId": provider or c.provider,
-            "fallbackProviderId": fallback or c.fallback_provider,
-            "recurrence": recurrence or (c.recurrence.rule if c.recurrence else None),
-            "recurrenceStartDate": start or (c.recurrence.start if c.recurrence else None),
-            "timezone": timezone or (c.recurrence.timezone if c.recurrence else None),
-        }
+    c = campaigns.get(campaign, store=herald.store)
+    # What is stored, in the request's words, with the options given on top: the tenant stays the campaign's.
+    stored = campaigns.CampaignRequest.of(c).model_dump(by_alias=True)
+    given = {
+        "campaignName": name,
+        "triggerType": trigger,
+        "runReportId": rule,
+        "message": message,
+        "providerId": provider,
+        "fallbackProviderId": fallback,
+        "recurrence": recurrence,
+        "recurrenceStartDate": start,
+        "timezone": timezone,
+    }
+    changes = {k: v for k, v in given.items() if v} | {"paramValue": stored["paramValue"] | _params(param)}
+    request = campaigns.CampaignRequest.model_validate(stored | changes)
+    c = campaigns.edit(
+        c.id,
+        request,
+        store=herald.store,
+        corebanks=herald.corebanks,
+        providers=herald.providers,
+        clock=herald.clock,
+        calendar=herald.calendar,
+        actor=Actor.cli(),
     )
-    c = campaigns.edit(herald, c.id, request, Actor.cli())
     console.print(f'Campaign {c.id} "{c.name}" updated.')
 
 
@@ -127,7 +143,7 @@ def campaigns_list() -> None:
         table.add_column(column)
     for s in MessageStatus:
         table.add_column(s.label, justify="right")
-    for c in campaigns.list_all(herald):
+    for c in campaigns.list_all(store=herald.store):
         per = counts.get(c.id, {})
         nxt = c.next_trigger_at.strftime("%Y-%m-%d %H:%M UTC") if c.next_trigger_at else "-"
         table.add_row(
@@ -147,7 +163,7 @@ def campaigns_show(campaign: str) -> None:
     """One campaign in full."""
     from herald.services import campaigns
 
-    c = campaigns.get(herald_from_env(), campaign)
+    c = campaigns.get(campaign, store=herald_from_env().store)
     table = Table(show_header=False, title=f"Campaign {c.id}")
     rows = [
         ("name", c.name),
@@ -170,10 +186,19 @@ def campaigns_show(campaign: str) -> None:
 def campaigns_preview(campaign: str, samples: Annotated[int, typer.Option(min=0, max=50)] = 5) -> None:
     """Audience size, sample messages with encoding and segments, and the cost estimate."""
     from herald.services import campaigns
-    from herald.services.preview import preview
+    from herald.services.preview import PreviewSettings, preview
 
     herald = herald_from_env()
-    p = preview(herald, campaigns.get(herald, campaign), samples)
+    p = preview(
+        campaigns.get(campaign, store=herald.store),
+        store=herald.store,
+        corebanks=herald.corebanks,
+        calendar=herald.calendar,
+        offices=herald.offices,
+        clock=herald.clock,
+        settings=PreviewSettings.of(herald.settings),
+        sample_size=samples,
+    )
     table = Table("client", "mobile", "encoding", "segments", "message", title="Sample messages")
     for s in p.samples:
         table.add_row(
@@ -194,11 +219,26 @@ def campaigns_preview(campaign: str, samples: Annotated[int, typer.Option(min=0,
     )
 
 
-def _lifecycle(action: Callable[[Any, int, Actor], Any], campaign: str, verb: str) -> Any:
+def _lifecycle(action: str, campaign: str, verb: str) -> Any:
     from herald.services import campaigns
+    from herald.services.preview import PreviewSettings
 
     herald = herald_from_env()
-    c = action(herald, campaigns.get(herald, campaign).id, Actor.cli())
+    campaign_id = campaigns.get(campaign, store=herald.store).id
+    if action in ("activate", "reactivate"):
+        move = campaigns.activate if action == "activate" else campaigns.reactivate
+        c = move(
+            campaign_id,
+            store=herald.store,
+            corebanks=herald.corebanks,
+            calendar=herald.calendar,
+            offices=herald.offices,
+            clock=herald.clock,
+            preview_settings=PreviewSettings.of(herald.settings),
+            actor=Actor.cli(),
+        )
+    else:
+        c = campaigns.close(campaign_id, store=herald.store, clock=herald.clock, actor=Actor.cli())
     console.print(f'Campaign {c.id} "{c.name}" {verb}; status {c.status.name.capitalize()}.')
     return herald, c
 
@@ -210,12 +250,12 @@ def campaigns_activate(
 ) -> None:
     """Activate a Pending campaign (a Direct one gets its messages at once)."""
     from herald.domain.campaign import TriggerType
-    from herald.services import campaigns, outbound
+    from herald.worker import outbound_for
 
-    herald, c = _lifecycle(campaigns.activate, campaign, "activated")
+    herald, c = _lifecycle("activate", campaign, "activated")
     if now and c.trigger_type is TriggerType.DIRECT:
         with progress_bar(f"Materializing {c.name}", None) as advance:
-            result = outbound.run_campaign(herald, c, advance)
+            result = outbound_for(herald).run_campaign(c, advance)
         if result is not None:
             console.print(
                 f"{result.created:,} messages created ({result.invalid:,} invalid). "
@@ -228,17 +268,13 @@ def campaigns_activate(
 @campaigns_app.command("close")
 def campaigns_close(campaign: str) -> None:
     """Close an Active campaign (its pending messages are held)."""
-    from herald.services import campaigns
-
-    _lifecycle(campaigns.close, campaign, "closed")
+    _lifecycle("close", campaign, "closed")
 
 
 @campaigns_app.command("reactivate")
 def campaigns_reactivate(campaign: str) -> None:
     """Reactivate a Closed campaign; nobody already messaged is messaged again."""
-    from herald.services import campaigns
-
-    _lifecycle(campaigns.reactivate, campaign, "reactivated")
+    _lifecycle("reactivate", campaign, "reactivated")
 
 
 @campaigns_app.command("delete")
@@ -247,8 +283,8 @@ def campaigns_delete(campaign: str) -> None:
     from herald.services import campaigns
 
     herald = herald_from_env()
-    c = campaigns.get(herald, campaign)
-    campaigns.remove(herald, c.id, Actor.cli())
+    c = campaigns.get(campaign, store=herald.store)
+    campaigns.remove(c.id, store=herald.store, clock=herald.clock, actor=Actor.cli())
     console.print(f'Campaign {c.id} "{c.name}" deleted.')
 
 
@@ -269,7 +305,7 @@ def messages_list(
     from herald.store.messages import list_messages
 
     herald = herald_from_env()
-    cid = campaigns.get(herald, campaign).id if campaign else None
+    cid = campaigns.get(campaign, store=herald.store).id if campaign else None
     wanted = _status(status) if status else None
     with herald.store.connect() as conn:
         rows = list_messages(conn, campaign_id=cid, status=wanted, limit=limit, offset=offset)

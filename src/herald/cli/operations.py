@@ -130,17 +130,17 @@ def users_enable(username: str) -> None:
 def jobs_run(job: Annotated[str, typer.Argument(help="update-outbound, send or delivery-reports")]) -> None:
     """Run one job once, now."""
     from herald.domain.jobs import Job
-    from herald.services import outbound, reports, send
+    from herald.services import reports, send
     from herald.services.audit import Actor
     from herald.services.on_demand import record_run
-    from herald.worker import puller_for, sender_for
+    from herald.worker import outbound_for, puller_for, sender_for
 
     which = Job.from_slug(job)
     herald = herald_from_env()
     try:
         if which is Job.UPDATE_OUTBOUND:
             with progress_bar(which.value, None) as advance:
-                counts = outbound.run(herald, advance)
+                counts = outbound_for(herald).run(advance)
         elif which is Job.SEND:
             counts = send.run(sender_for(herald))
         else:

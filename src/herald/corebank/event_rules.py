@@ -22,8 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from herald.corebank.runner import AudienceRow, _corebank_error, _execute, _office_hierarchy, _Renderer, load_sql
+from herald.domain.business_rule import BusinessRule
 from herald.errors import ParameterError
-from herald.rules.catalog import EVENT_IDS, BusinessRule, validate_parameters
+from herald.rules.catalog import EVENT_IDS, validate_parameters
 
 # Matches every office: every hierarchy starts with the head office's ".".
 ALL_OFFICES = ".%"

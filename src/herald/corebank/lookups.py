@@ -14,8 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from herald.corebank.codes import LoanType
 from herald.corebank.schema import m_client, m_office, m_product_loan, m_staff
+from herald.domain.business_rule import BusinessRule, ParamKind
 from herald.errors import CoreBankError, NotFoundError
-from herald.rules.catalog import BusinessRule, ParamKind
 
 
 @dataclass(frozen=True)

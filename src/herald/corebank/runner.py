@@ -14,8 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
+from herald.domain.business_rule import BusinessRule
 from herald.errors import CoreBankError, ParameterError
-from herald.rules.catalog import DATE_VARIABLES, MONEY_VARIABLES, BusinessRule, validate_parameters
+from herald.rules.catalog import DATE_VARIABLES, MONEY_VARIABLES, validate_parameters
 
 _STREAM = {"stream_results": True, "yield_per": 2000}
 # Read by herald, never offered to templates: the number a message goes to, and the dedup fact, office

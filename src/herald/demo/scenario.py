@@ -219,6 +219,7 @@ def _run_main_job(
 ) -> None:
     """Demo database, three campaigns, the worker with the simulator, live tab counts, a summary."""
     from herald.services import campaigns
+    from herald.services.preview import PreviewSettings
     from herald.worker import Worker
 
     base = load_settings()
@@ -252,8 +253,23 @@ def _run_main_job(
                     "timezone": DEMO_TIMEZONE if "recurrence" in spec else None,
                 }
             )
-            c = campaigns.create(herald, request)
-            campaigns.activate(herald, c.id)
+            c = campaigns.create(
+                request,
+                store=herald.store,
+                corebanks=herald.corebanks,
+                providers=herald.providers,
+                clock=herald.clock,
+                calendar=herald.calendar,
+            )
+            campaigns.activate(
+                c.id,
+                store=herald.store,
+                corebanks=herald.corebanks,
+                calendar=herald.calendar,
+                offices=herald.offices,
+                clock=herald.clock,
+                preview_settings=PreviewSettings.of(herald.settings),
+            )
             ids.append(c.id)
         console.print(
             f"Created and activated {len(ids)} campaigns; the scheduled ones fire at "
@@ -310,7 +326,9 @@ def all_fired(herald: Herald) -> bool:
     from herald.services import campaigns
 
     return all(
-        c.last_trigger_at is not None for c in campaigns.list_all(herald) if c.trigger_type is not TriggerType.TRIGGERED
+        c.last_trigger_at is not None
+        for c in campaigns.list_all(store=herald.store)
+        if c.trigger_type is not TriggerType.TRIGGERED
     )
 
 
@@ -326,7 +344,7 @@ def tab_table(herald: Herald, title: str) -> Table:
     for s in TAB_ORDER:
         table.add_column(s.label, justify="right")
     table.add_column("total", justify="right")
-    for c in campaigns.list_all(herald):
+    for c in campaigns.list_all(store=herald.store):
         per = counts.get(c.id, {})
         table.add_row(c.name, *[f"{per.get(s, 0):,}" for s in TAB_ORDER], f"{sum(per.values()):,}")
     return table

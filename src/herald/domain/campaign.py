@@ -1,10 +1,14 @@
-"""Campaigns: trigger types and the lifecycle with Fineract's codes, as a transition table."""
+"""Campaigns: the campaign record, trigger types and the lifecycle with Fineract's codes, as a transition table."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import IntEnum, StrEnum
 
-from herald.errors import LifecycleError
+from herald.domain.business_rule import BusinessRule
+from herald.domain.schedule import Recurrence
+from herald.errors import LifecycleError, ValidationError
 
 
 class TriggerType(IntEnum):
@@ -18,8 +22,6 @@ class TriggerType(IntEnum):
     @classmethod
     def parse(cls, value: str | int) -> TriggerType:
         """Accept the code (1), the name (direct) or Fineract's UI word (Scheduled)."""
-        from herald.errors import ValidationError
-
         if isinstance(value, int) or str(value).strip().lstrip("-").isdigit():
             try:
                 parsed = cls(int(value))
@@ -83,3 +85,36 @@ def apply(status: CampaignStatus, action: CampaignAction, *, name: str = "") -> 
         raise LifecycleError(
             f"{what} is {status.name.capitalize()}: cannot {action.value} it ({_REFUSALS[action]})."
         ) from None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Campaign:
+    """One campaign, the same record from the store to the API, the web form and the CLI.
+
+    The first fields are what its creator chooses (an edit replaces them, except the tenant, which
+    is fixed at creation); the rest are where the lifecycle has got to, kept by herald. Fields are
+    passed by name only, so adding one (say a sender id) breaks no caller.
+    """
+
+    name: str
+    tenant: str
+    trigger_type: TriggerType
+    rule: BusinessRule
+    params: dict[str, int] = field(default_factory=dict)
+    template: str
+    provider: str
+    fallback_provider: str | None = None
+    recurrence: Recurrence | None = None
+    id: int = 0  # 0 until stored: a draft that a form previews
+    status: CampaignStatus = CampaignStatus.PENDING
+    next_trigger_at: datetime | None = None
+    last_trigger_at: datetime | None = None
+    activation_count: int = 0
+
+    @property
+    def timezone(self) -> str | None:
+        return self.recurrence.timezone if self.recurrence else None
+
+
+CHOSEN = ("name", "tenant", "trigger_type", "rule", "params", "template", "provider", "fallback_provider", "recurrence")
+"""The fields a campaign's creator chooses; the others follow its lifecycle."""

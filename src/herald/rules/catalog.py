@@ -3,69 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from enum import Enum
 from functools import cache
 
+from herald.domain.business_rule import BusinessRule, ParamKind, RuleParameter
 from herald.domain.dedup import DedupScope
 from herald.domain.wire import BIGINT_MAX
 from herald.errors import ParameterError, UnknownRuleError
-
-
-class ParamKind(Enum):
-    """What a rule parameter holds, so the UI can offer the right input."""
-
-    OFFICE = "office"
-    LOAN_OFFICER = "loan_officer"
-    DAYS = "days"
-    LOAN_TYPE = "loan_type"
-
-
-@dataclass(frozen=True)
-class RuleParameter:
-    """One parameter of a rule, under Fineract's placeholder name (`officeId`, `fromX` ...)."""
-
-    name: str
-    label: str
-    kind: ParamKind
-    default: int | None
-    description: str
-    allows_all: bool = False  # an office parameter where -1 means every office (triggered loan/savings rules)
-
-
-@dataclass(frozen=True)
-class BusinessRule:
-    """One audience query: who it selects, what variables it offers, what makes a message unique.
-
-    `fact` names what `h_fact` identifies; with `dedup_scope` it builds the message's dedup key.
-    `derived_variables` are computed by the runner in Python rather than selected by the SQL.
-    Triggered rules also name the Fineract hook `events` (entity, action) that fire them, the
-    `event_key` (the injected id that identifies the fact and must be present), and whether one
-    event `fans_out` to several clients (group loans), in which case the fact id carries the client.
-    """
-
-    id: int
-    name: str
-    triggered: bool
-    category: str | None
-    description: str
-    parameters: tuple[RuleParameter, ...]
-    variables: tuple[str, ...]
-    fact: str
-    dedup_scope: DedupScope
-    sql_file: str
-    derived_variables: tuple[str, ...] = ()
-    events: tuple[tuple[str, str], ...] = ()
-    event_key: str = ""
-    fans_out: bool = False
-
-    def parameter(self, name: str) -> RuleParameter | None:
-        """The parameter called `name`, or None when the rule has no such parameter."""
-        for p in self.parameters:
-            if p.name == name:
-                return p
-        return None
-
+from herald.rules.catalog_triggered import TRIGGERED
+from herald.rules.parameters import (
+    CYCLE_X,
+    CYCLE_Y,
+    FROM_X,
+    LOAN_OFFICER,
+    MAX_DAYS,
+    OFFICE,
+    OVERDUE_X,
+    OVERDUE_Y,
+    SIX,
+    TO_Y,
+)
 
 # How the runner renders a variable: money with the currency's digits, dates with the campaign's
 # date format, everything else as plain text.
@@ -82,43 +38,9 @@ DATE_VARIABLES = frozenset(
 # The ids a triggered rule's event injects (hook response fields mapped to Fineract's placeholders).
 EVENT_IDS = ("loanTransactionId", "loanId", "clientId", "groupId", "savingsId", "savingsTransactionId")
 
-_MAX_DAYS = 36_600  # a century: beyond it a window is a typo, and date arithmetic would overflow
-
-OFFICE = RuleParameter(
-    "officeId", "Office", ParamKind.OFFICE, None,
-    "The office whose clients are targeted, with all its sub-offices; the head office covers everyone.",
-)
-OFFICE_OR_ALL = RuleParameter(
-    "officeId", "Office", ParamKind.OFFICE, -1,
-    "The office whose clients are messaged, with all its sub-offices; -1 for every office.", allows_all=True,
-)
-LOAN_TYPE = RuleParameter(
-    "loanType", "Loan Type", ParamKind.LOAN_TYPE, -1,
-    "Only loans of this type: 1 individual, 2 group, 3 JLG, 4 GLIM; -1 for every type.",
-)
-LOAN_OFFICER = RuleParameter(
-    "loanOfficerId", "Loan Officer", ParamKind.LOAN_OFFICER, -1,
-    "Staff id of the officer; -1 for every officer, -10 for clients or loans without an officer.",
-)
-
-
-def _days(name: str, label: str, description: str) -> RuleParameter:
-    return RuleParameter(name, label, ParamKind.DAYS, None, description)
-
-
-FROM_X = _days("fromX", "From X Number", "Fewest days since the date (inclusive); negative = in the future.")
-TO_Y = _days("toY", "To Y Number", "Most days since the date (inclusive); negative = in the future.")
-CYCLE_X = _days("cycleX", "Cycle X Number", "Fewest days since disbursement (inclusive).")
-CYCLE_Y = _days("cycleY", "Cycle Y Number", "Most days since disbursement (inclusive).")
-OVERDUE_X = _days("overdueX", "Overdue X Number", "Fewest days in arrears (inclusive).")
-OVERDUE_Y = _days("overdueY", "Overdue Y Number", "Most days in arrears (inclusive).")
-
 # Pairs that bound one window: the lower must not exceed the upper.
 _RANGES = (("fromX", "toY"), ("cycleX", "cycleY"), ("overdueX", "overdueY"))
 
-# The client's number is deliberately not a variable: a message body is read by viewers, and a full
-# number reaches only admins. The SQL still returns it as `mobileNo`, for the send path alone.
-SIX = ("id", "firstName", "middleName", "lastName", "fullName")
 _CLIENT = (*SIX, "officeName", "officeNumber")
 _LOAN = (
     *SIX, "loanAmount", "loanOutstanding", "loanDisbursed", "officeNumber", "loanAccountId",
@@ -212,11 +134,24 @@ _RULES: tuple[BusinessRule, ...] = (
 )
 
 
+GATEWAY_RULE = BusinessRule(
+    id=0,
+    name="Fineract message gateway",
+    triggered=True,
+    category=None,
+    description="Messages an unchanged Fineract hands to herald as its message gateway.",
+    parameters=(),
+    variables=(),
+    fact="fineract_message",
+    dedup_scope=DedupScope.ONCE,
+    sql_file="",
+)
+"""The stand-in rule of gateway campaigns: Fineract chose the audience and rendered the text. Not in the
+catalog (nobody picks it); the store gives it to the campaigns the drop-in gateway keeps."""
+
+
 @cache
 def _registry() -> tuple[BusinessRule, ...]:
-    # Imported on first use, not at the top: the triggered rules are built from this module's types.
-    from herald.rules.catalog_triggered import TRIGGERED
-
     return (*_RULES, *TRIGGERED)
 
 
@@ -349,7 +284,7 @@ def _check_range(p: RuleParameter, value: int) -> None:
         raise ParameterError(
             f"{p.label} ({p.name}) must be -1 (any) or a loan type code 1-4, not {value}.", field=p.name,
         )
-    if p.kind is ParamKind.DAYS and abs(value) > _MAX_DAYS:
+    if p.kind is ParamKind.DAYS and abs(value) > MAX_DAYS:
         raise ParameterError(
             f"{p.label} ({p.name}) = {value} is beyond a century of days; check the number.", field=p.name,
         )

@@ -15,11 +15,12 @@ client paid, and herald's 174/175 count recovery repayments as money received (d
 
 from __future__ import annotations
 
+from herald.domain.business_rule import BusinessRule
 from herald.domain.dedup import DedupScope
-from herald.rules.catalog import LOAN_OFFICER, LOAN_TYPE, OFFICE, OFFICE_OR_ALL, SIX, BusinessRule
+from herald.rules.parameters import LOAN_OFFICER, LOAN_TYPE, OFFICE, OFFICE_OR_ALL, SIX
 
 # Fineract's spelling of the client's names in 179-181 and 186/187, plus herald's camelCase spelling.
-_NAMES = ("firstname", "middlename", "lastname", "FullName")  # no mobileNo: see catalog.SIX
+_NAMES = ("firstname", "middlename", "lastname", "FullName")  # no mobileNo: see parameters.SIX
 _NAME_ALIASES = ("firstName", "middleName", "lastName", "fullName")
 
 _REPAYMENT = (

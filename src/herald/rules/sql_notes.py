@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 
-from herald.rules.catalog import BusinessRule
+from herald.domain.business_rule import BusinessRule
 
 SUMMARY_FIELDS = ("Selects", "Grain", "Dedup fact")
 _FIELD = re.compile(r"^-- ([A-Za-z][A-Za-z ]*): (.*)$")

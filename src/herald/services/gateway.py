@@ -10,42 +10,46 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Engine
 
-from herald.app import Herald
+from herald.clock import Clock
+from herald.config import Settings
+from herald.corebank.engines import CoreBanks
 from herald.domain import wire
-from herald.domain.campaign import CampaignStatus, TriggerType
+from herald.domain.campaign import Campaign, CampaignStatus, TriggerType
 from herald.domain.compose import recipient
-from herald.domain.dedup import DedupScope
 from herald.domain.message import COUNTED_AS_FAILED, MessageStatus
 from herald.domain.segments import count_segments
 from herald.errors import WebhookError
-from herald.rules.catalog import BusinessRule
+from herald.rules.catalog import GATEWAY_RULE
+from herald.store import campaign_messages, optouts
+from herald.store import campaigns as campaign_store
 from herald.store import messages as message_store
-from herald.store import optouts
-from herald.store.tables import campaigns, messages
-
-GATEWAY_RULE = BusinessRule(
-    id=0,
-    name="Fineract message gateway",
-    triggered=True,
-    category=None,
-    description="Messages an unchanged Fineract hands to herald as its message gateway.",
-    parameters=(),
-    variables=(),
-    fact="fineract_message",
-    dedup_scope=DedupScope.ONCE,
-    sql_file="",
-)
-"""The stand-in rule of gateway campaigns: Fineract chose the audience and rendered the text."""
 
 TENANT_HEADER = "fineract-platform-tenantid"
 APP_KEY_HEADER = "fineract-tenant-app-key"
 _NUMBER_LIMIT = 50  # messages.mobile_no; no phone number is longer
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """What the drop-in gateway takes from the settings: the provider per Fineract providerId, the phone region."""
+
+    provider: str
+    default_region: str
+    provider_map: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, settings: Settings) -> GatewaySettings:
+        return cls(
+            provider=settings.gateway_provider,
+            default_region=settings.default_region,
+            provider_map=dict(settings.gateway_provider_map),
+        )
 
 
 @dataclass(frozen=True)
@@ -56,17 +60,17 @@ class GatewayMessage:
     provider_id: int | None
 
 
-def authenticate(herald: Herald, headers: Mapping[str, str]) -> str:
+def authenticate(headers: Mapping[str, str], *, app_keys: Mapping[str, str], corebanks: CoreBanks) -> str:
     """The tenant of a gateway call whose app key matches; WebhookError(401/403) otherwise."""
     lowered = {k.lower(): v for k, v in headers.items()}
     tenant = lowered.get(TENANT_HEADER)
     key = lowered.get(APP_KEY_HEADER)
     if not tenant or not key:
         raise WebhookError("Fineract-Platform-TenantId and Fineract-Tenant-App-Key headers are required.", status=401)
-    expected = herald.settings.gateway_keys.get(tenant)
+    expected = app_keys.get(tenant)
     if expected is None or not hmac.compare_digest(expected.encode(), key.encode()):
         raise WebhookError(f"The app key of tenant {tenant!r} is not valid.", status=403)
-    if tenant not in herald.corebanks:
+    if tenant not in corebanks:
         raise WebhookError(
             f"Tenant {tenant!r} has an app key but no core-banking database (HERALD_TENANTS).", status=403
         )
@@ -131,45 +135,38 @@ def _json(body: bytes) -> Any:
         raise WebhookError(str(exc), status=400) from None
 
 
-def campaign_for(conn: Connection, herald: Herald, tenant: str) -> int:
+def campaign_for(conn: Connection, tenant: str, *, provider: str, now: datetime) -> int:
     """The tenant's internal gateway campaign, created (active) on first use."""
     name = f"Fineract message gateway ({tenant})"
-    found = conn.execute(select(campaigns.c.id).where(campaigns.c.name == name)).scalar()
+    found = campaign_store.by_name(conn, name)
     if found is not None:
-        return int(found)
-    now = herald.clock.now()
-    key = conn.execute(
-        insert(campaigns).values(
-            name=name,
-            tenant=tenant,
-            trigger_type=TriggerType.GATEWAY,
-            rule_id=GATEWAY_RULE.id,
-            params={},
-            template="(rendered by Fineract)",
-            provider=herald.settings.gateway_provider,
-            status=CampaignStatus.ACTIVE,
-            created_at=now,
-            activated_at=now,
-            activation_count=1,
-        )
-    ).inserted_primary_key
-    assert key is not None
-    return int(key[0])
+        return found.id
+    campaign = Campaign(
+        name=name,
+        tenant=tenant,
+        trigger_type=TriggerType.GATEWAY,
+        rule=GATEWAY_RULE,
+        template="(rendered by Fineract)",
+        provider=provider,
+        status=CampaignStatus.ACTIVE,
+    )
+    return campaign_store.add(conn, campaign, now=now)
 
 
-def accept(herald: Herald, tenant: str, batch: Sequence[GatewayMessage]) -> dict[str, int]:
+def accept(
+    tenant: str, batch: Sequence[GatewayMessage], *, store: Engine, clock: Clock, settings: GatewaySettings
+) -> dict[str, int]:
     """Store Fineract's messages as PENDING (or INVALID with a reason); the worker sends them."""
-    now = herald.clock.now()
-    providers = herald.settings.gateway_provider_map
-    with herald.store.begin() as conn:
+    now = clock.now()
+    with store.begin() as conn:
         blocked = optouts.all_numbers(conn)
-        cid = campaign_for(conn, herald, tenant)
+        cid = campaign_for(conn, tenant, provider=settings.provider, now=now)
         rows = []
         invalid = 0
         for m in batch:
             info = count_segments(m.message)
-            status, number, reason = recipient(m.mobile_number, herald.settings.default_region, blocked)
-            provider = providers.get(str(m.provider_id), herald.settings.gateway_provider)
+            status, number, reason = recipient(m.mobile_number, settings.default_region, blocked)
+            provider = settings.provider_map.get(str(m.provider_id), settings.provider)
             invalid += status is MessageStatus.INVALID
             rows.append(
                 (
@@ -205,32 +202,26 @@ _FINERACT_STATUS = {
 }
 
 
-def report(herald: Herald, tenant: str, internal_ids: Sequence[int]) -> list[dict[str, Any]]:
+def report(
+    tenant: str, internal_ids: Sequence[int], *, store: Engine, clock: Clock, settings: GatewaySettings
+) -> list[dict[str, Any]]:
     """The statuses of Fineract's messages, in Fineract's report shape; unknown ids are left out."""
-    with herald.store.begin() as conn:
-        cid = campaign_for(conn, herald, tenant)
-        keys = {f"fineract_message:{i}": i for i in internal_ids}
-        rows: list[Any] = []
-        wanted = list(keys)
-        for start in range(0, len(wanted), 500):
-            rows += conn.execute(
-                select(messages).where(
-                    messages.c.campaign_id == cid, messages.c.dedup_key.in_(wanted[start : start + 500])
-                )
-            ).all()
+    keys = {f"fineract_message:{i}": i for i in internal_ids}
+    with store.begin() as conn:
+        cid = campaign_for(conn, tenant, provider=settings.provider, now=clock.now())
+        found = campaign_messages.by_keys(conn, cid, list(keys))
     out = []
-    for r in rows:
-        status = MessageStatus(r.status)
-        error = r.reason if status is MessageStatus.INVALID else r.error_text
+    for m in found:
+        error = m.reason if m.status is MessageStatus.INVALID else m.error_text
         out.append(
             {
-                "id": keys[r.dedup_key],
-                "externalId": r.external_id,
-                "addedOnDate": _stamp(r.created_at),
-                "deliveredOnDate": _stamp(r.delivered_at),
-                "deliveryStatus": int(_FINERACT_STATUS[status]),
-                "hasError": status in COUNTED_AS_FAILED,
-                "errorMessage": (f"{r.error_code} {error}" if r.error_code else error) if error else None,
+                "id": keys[m.dedup_key],
+                "externalId": m.external_id,
+                "addedOnDate": _stamp(m.created_at),
+                "deliveredOnDate": _stamp(m.delivered_at),
+                "deliveryStatus": int(_FINERACT_STATUS[m.status]),
+                "hasError": m.status in COUNTED_AS_FAILED,
+                "errorMessage": (f"{m.error_code} {error}" if m.error_code else error) if error else None,
             }
         )
     return sorted(out, key=lambda item: item["id"])

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
 from multiprocessing import get_context
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -22,11 +22,11 @@ from herald.config import Settings
 from herald.corebank.engines import CoreBanks
 from herald.corebank.lookups import client_id_bounds
 from herald.corebank.runner import AudienceRow, run_rule
+from herald.domain.campaign import Campaign
 from herald.domain.compose import Composed, compose
 from herald.domain.dedup import dedup_key
 from herald.domain.message import MessageStatus
 from herald.domain.templates import Template
-from herald.rules.catalog import BusinessRule
 from herald.services.office_profiles import OfficeProfiles
 from herald.store import messages as message_store
 from herald.store import optouts
@@ -35,24 +35,6 @@ from herald.store.database import open_store
 CHUNK = 5_000
 PARALLEL_FROM = 50_000
 """Audiences whose client ids span fewer than this are materialized in-process (spawning costs ~1 s)."""
-
-
-class Campaign(Protocol):
-    """What materializing reads of a campaign (services/campaigns.Campaign has it): a shape, not an import,
-    so the campaign service may call the jobs without the jobs importing it back."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def tenant(self) -> str: ...
-    @property
-    def template(self) -> str: ...
-    @property
-    def rule(self) -> BusinessRule: ...
-    @property
-    def params(self) -> dict[str, int]: ...
-    @property
-    def provider(self) -> str: ...
 
 
 @dataclass

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Engine
 
-from herald.app import Herald
-from herald.domain.campaign import CampaignStatus, TriggerType
+from herald.clock import Clock
+from herald.domain.calendar import BusinessCalendar
+from herald.domain.campaign import Campaign, TriggerType
 from herald.domain.jobs import Job
 from herald.errors import TemplateError
 from herald.services import campaigns as campaign_service
-from herald.services.campaigns import Campaign
-from herald.services.materialize import MaterializePolicy, Materializer, MaterializeResult
+from herald.services.materialize import Materializer, MaterializeResult
 from herald.services.runs import recorded
-from herald.store.tables import campaigns
+from herald.store import campaigns as campaign_store
 
 log = logging.getLogger(__name__)
 
@@ -36,72 +37,57 @@ def due_occurrence(campaign: Campaign, now: datetime) -> tuple[bool, datetime | 
     return occurrence is not None, occurrence
 
 
-def run_campaign(
-    herald: Herald, campaign: Campaign, progress: Callable[[int], None] | None = None
-) -> MaterializeResult | None:
-    """Materialize one campaign if it is due, then move its trigger dates on."""
-    now = herald.clock.now()
-    due, occurrence = due_occurrence(campaign, now)
-    if not due:
-        return None
-    today = herald.today(campaign.timezone, occurrence or now)
-    try:
-        materializer = Materializer(
-            store=herald.store,
-            corebanks=herald.corebanks,
-            offices=herald.offices,
-            clock=herald.clock,
-            policy=MaterializePolicy.of(herald.settings),
-        )
-        result = materializer.materialize_all(campaign, occurrence, today, progress)
-    except TemplateError as error:
-        # A template stored before herald refused it (a dotted name, a triple brace ...): this
-        # occurrence messages nobody, and the other campaigns still run.
-        log.warning("campaign %s: occurrence skipped, its message template is refused: %s", campaign.id, error)
-        result = MaterializeResult(campaign.id)
-    values: dict[str, object]
-    if campaign.trigger_type is TriggerType.DIRECT:
-        values = {"next_trigger_at": None, "last_trigger_at": now}
-    else:
-        assert campaign.recurrence is not None and occurrence is not None
-        values = {"last_trigger_at": occurrence, "next_trigger_at": campaign.recurrence.next_after(occurrence)}
-    with herald.store.begin() as conn:
-        # Only if nobody closed it meanwhile; the messages already made stay (they are held, not sent).
-        conn.execute(
-            update(campaigns)
-            .where(campaigns.c.id == campaign.id, campaigns.c.status == CampaignStatus.ACTIVE)
-            .values(**values)
-        )
-    return result
+@dataclass(frozen=True)
+class Outbound:
+    """The job on one process's parts: the store, the materializer (core banks, offices), the clock and calendar."""
 
+    store: Engine
+    materializer: Materializer
+    clock: Clock
+    calendar: BusinessCalendar
 
-def run(herald: Herald, progress: Callable[[int], None] | None = None) -> dict[str, int]:
-    """One recorded run of the job over every active campaign."""
-    with recorded(herald.store, herald.clock, Job.UPDATE_OUTBOUND) as counts:
-        counts.update(run_due(herald, progress))
+    def run_campaign(
+        self, campaign: Campaign, progress: Callable[[int], None] | None = None
+    ) -> MaterializeResult | None:
+        """Materialize one campaign if it is due, then move its trigger dates on."""
+        now = self.clock.now()
+        due, occurrence = due_occurrence(campaign, now)
+        if not due:
+            return None
+        today = self.calendar.today(occurrence or now, campaign.timezone)
+        try:
+            result = self.materializer.materialize_all(campaign, occurrence, today, progress)
+        except TemplateError as error:
+            # A template stored before herald refused it (a dotted name, a triple brace ...): this
+            # occurrence messages nobody, and the other campaigns still run.
+            log.warning("campaign %s: occurrence skipped, its message template is refused: %s", campaign.id, error)
+            result = MaterializeResult(campaign.id)
+        if campaign.trigger_type is TriggerType.DIRECT:
+            last, upcoming = now, None
+        else:
+            assert campaign.recurrence is not None and occurrence is not None
+            last, upcoming = occurrence, campaign.recurrence.next_after(occurrence)
+        with self.store.begin() as conn:
+            # Only if nobody closed it meanwhile; the messages already made stay (they are held, not sent).
+            campaign_store.advanced(conn, campaign.id, last_trigger_at=last, next_trigger_at=upcoming)
+        return result
+
+    def run(self, progress: Callable[[int], None] | None = None) -> dict[str, int]:
+        """One recorded run of the job over every active campaign."""
+        with recorded(self.store, self.clock, Job.UPDATE_OUTBOUND) as counts:
+            counts.update(self.run_due(progress))
+            return counts
+
+    def run_due(self, progress: Callable[[int], None] | None = None) -> dict[str, int]:
+        """Materialize every active Direct or Scheduled campaign that is due; return the counts."""
+        counts = {"campaigns": 0, "created": 0, "invalid": 0, "already": 0}
+        with self.store.connect() as conn:
+            ids = campaign_store.active_ids(conn, (TriggerType.DIRECT, TriggerType.SCHEDULE))
+        for cid in ids:
+            result = self.run_campaign(campaign_service.get(cid, store=self.store), progress)
+            if result is not None:
+                counts["campaigns"] += 1
+                counts["created"] += result.created
+                counts["invalid"] += result.invalid
+                counts["already"] += result.already
         return counts
-
-
-def run_due(herald: Herald, progress: Callable[[int], None] | None = None) -> dict[str, int]:
-    """Materialize every active Direct or Scheduled campaign that is due; return the counts."""
-    counts = {"campaigns": 0, "created": 0, "invalid": 0, "already": 0}
-    with herald.store.connect() as conn:
-        ids = [
-            r.id
-            for r in conn.execute(
-                select(campaigns.c.id)
-                .where(
-                    campaigns.c.status == CampaignStatus.ACTIVE,
-                    campaigns.c.trigger_type.in_([TriggerType.DIRECT, TriggerType.SCHEDULE]),
-                )
-                .order_by(campaigns.c.id)
-            )
-        ]
-    for cid in ids:
-        result = run_campaign(herald, campaign_service.get(herald, cid), progress)
-        if result is not None:
-            counts["campaigns"] += 1
-            counts["created"] += result.created
-            counts["invalid"] += result.invalid
-            counts["already"] += result.already
-    return counts

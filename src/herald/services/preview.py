@@ -4,21 +4,46 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from itertools import islice
+from typing import Any
 
-from herald.app import Herald
-from herald.corebank.runner import run_rule
-from herald.domain.campaign import TriggerType
+from sqlalchemy import Engine
+
+from herald.clock import Clock
+from herald.config import Settings
+from herald.corebank.engines import CoreBanks
+from herald.corebank.runner import count, run_rule
+from herald.domain.calendar import BusinessCalendar
+from herald.domain.campaign import Campaign, TriggerType
 from herald.domain.compose import compose
 from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
 from herald.domain.redact import redact_phones
 from herald.domain.templates import Template
-from herald.errors import ValidationError
-from herald.services.campaigns import Campaign
-from herald.services.materialize import opted_out_numbers
+from herald.errors import HeraldError, ValidationError
+from herald.services.office_profiles import OfficeProfiles
+from herald.store import optouts
 
 EXACT_UP_TO = 200_000
 """Audiences up to this size are rendered in full for the preview; larger ones are extrapolated."""
+
+
+@dataclass(frozen=True)
+class PreviewSettings:
+    """What a preview takes from the settings: how rules render dates, the phone region, the price."""
+
+    date_format: str
+    default_region: str
+    price_per_segment: float
+    price_currency: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> PreviewSettings:
+        return cls(
+            date_format=settings.date_format,
+            default_region=settings.default_region,
+            price_per_segment=settings.price_per_segment,
+            price_currency=settings.price_currency,
+        )
 
 
 @dataclass(frozen=True)
@@ -52,13 +77,22 @@ def as_seen_by(result: Preview, reveal: bool) -> Preview:
     if reveal:
         return result
     samples = tuple(
-        replace(s, body=redact_phones(s.body) or "", reason=redact_phones(s.reason))
-        for s in result.samples
+        replace(s, body=redact_phones(s.body) or "", reason=redact_phones(s.reason)) for s in result.samples
     )
     return replace(result, samples=samples)
 
 
-def preview(herald: Herald, campaign: Campaign, sample_size: int = 5) -> Preview:
+def preview(
+    campaign: Campaign,
+    *,
+    store: Engine,
+    corebanks: CoreBanks,
+    calendar: BusinessCalendar,
+    offices: OfficeProfiles,
+    clock: Clock,
+    settings: PreviewSettings,
+    sample_size: int = 5,
+) -> Preview:
     """Render the campaign's current audience (without storing anything) and price it."""
     if campaign.trigger_type in (TriggerType.TRIGGERED, TriggerType.GATEWAY):
         raise ValidationError(
@@ -71,20 +105,21 @@ def preview(herald: Herald, campaign: Campaign, sample_size: int = 5) -> Preview
             field="triggerType",
         )
     template = Template.parse(campaign.template)
-    today = herald.today(campaign.timezone)
-    settings = herald.settings
+    today = calendar.today(clock.now(), campaign.timezone)
+    with store.connect() as conn:
+        opted_out = frozenset(optouts.all_numbers(conn))
     seen = sendable = segments = 0
     reasons: dict[str, int] = {}
     samples: list[PreviewSample] = []
-    with herald.corebank_for(campaign.tenant).connect() as conn:
+    with corebanks.engine(campaign.tenant).connect() as conn:
         rows = run_rule(conn, campaign.rule, campaign.params, today, date_format=settings.date_format)
         for c in islice(
             compose(
                 rows,
                 template,
-                herald.office_regions(campaign.tenant),
+                offices.regions(campaign.tenant),
                 settings.default_region,
-                opted_out_numbers(herald.store),
+                opted_out,
             ),
             EXACT_UP_TO,
         ):
@@ -103,9 +138,7 @@ def preview(herald: Herald, campaign: Campaign, sample_size: int = 5) -> Preview
     exact = seen < EXACT_UP_TO
     audience = seen
     if not exact:
-        from herald.corebank.runner import count
-
-        with herald.corebank_for(campaign.tenant).connect() as conn:
+        with corebanks.engine(campaign.tenant).connect() as conn:
             audience = count(conn, campaign.rule, campaign.params, today)
         scale = audience / seen
         sendable, segments = round(sendable * scale), round(segments * scale)
@@ -122,3 +155,32 @@ def preview(herald: Herald, campaign: Campaign, sample_size: int = 5) -> Preview
         samples=tuple(samples),
         invalid_reasons=reasons,
     )
+
+
+def audit_estimate(
+    campaign: Campaign,
+    *,
+    store: Engine,
+    corebanks: CoreBanks,
+    calendar: BusinessCalendar,
+    offices: OfficeProfiles,
+    clock: Clock,
+    settings: PreviewSettings,
+) -> dict[str, Any]:
+    """What an activation commits to, for the audit log: audience size and estimated cost (Direct and Scheduled)."""
+    if campaign.trigger_type not in (TriggerType.DIRECT, TriggerType.SCHEDULE):
+        return {"audience": None}  # whoever the next event is about: nothing to count yet
+    try:
+        found = preview(
+            campaign,
+            store=store,
+            corebanks=corebanks,
+            calendar=calendar,
+            offices=offices,
+            clock=clock,
+            settings=settings,
+            sample_size=0,
+        )
+    except HeraldError as exc:  # the core bank is unreachable: the activation itself does not need it
+        return {"audience": None, "estimate": f"not available: {exc}"[:200]}
+    return {"audience": found.audience, "sendable": found.sendable, "cost": found.cost, "currency": found.currency}

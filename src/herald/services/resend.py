@@ -10,20 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Engine
 
-from herald.app import Herald
+from herald.clock import Clock
 from herald.domain.campaign import CampaignStatus
 from herald.domain.message import MessageStatus
 from herald.errors import LifecycleError
 from herald.services import audit
 from herald.services import campaigns as campaign_service
 from herald.services.audit import SYSTEM, Actor
+from herald.store import campaign_messages
 from herald.store import messages as message_store
+from herald.store.campaign_messages import CampaignMessage
 from herald.store.messages import UNKNOWN_OUTCOME
-from herald.store.tables import messages
 
 MARK = "#resend-"
 _KEY_LIMIT = 200  # messages.dedup_key is String(200)
@@ -45,50 +47,41 @@ def chain_of(key: str) -> tuple[str, int]:
 
 
 def resend_failed(
-    herald: Herald, campaign_id: int, message_ids: Collection[int] | None = None, actor: Actor = SYSTEM
+    campaign_id: int,
+    message_ids: Collection[int] | None = None,
+    *,
+    store: Engine,
+    clock: Clock,
+    actor: Actor = SYSTEM,
 ) -> ResendResult:
     """New PENDING copies of the campaign's FAILED messages (all, or those in `message_ids`)."""
-    campaign = campaign_service.get(herald, campaign_id)
+    campaign = campaign_service.get(campaign_id, store=store)
     if campaign.status is not CampaignStatus.ACTIVE:
         raise LifecycleError(
             f'Campaign "{campaign.name}" is {campaign.status.name.capitalize()}: its messages are not sent, '
             "so a re-send would only wait.",
             hint="Activate or reactivate it first.",
         )
-    now = herald.clock.now()
-    with herald.store.begin() as conn:
-        # A chain only grows from a FAILED message, so failed ones and earlier re-sends are all that matter:
-        # a large campaign's delivered messages are never read.
-        rows = conn.execute(
-            select(messages)
-            .where(
-                messages.c.campaign_id == campaign.id,
-                or_(messages.c.status == MessageStatus.FAILED, messages.c.dedup_key.contains(MARK, autoescape=True)),
-            )
-            .order_by(messages.c.id)
-        ).all()
-        newest: dict[str, tuple[int, Any]] = {}
-        for row in rows:
-            base, n = chain_of(row.dedup_key)
+    now = clock.now()
+    with store.begin() as conn:
+        newest: dict[str, tuple[int, CampaignMessage]] = {}
+        for message in campaign_messages.failed_or_resent(conn, campaign.id, MARK):
+            base, n = chain_of(message.dedup_key)
             if base not in newest or n > newest[base][0]:
-                newest[base] = (n, row)
+                newest[base] = (n, message)
         wanted = [
-            (base, n, row)
-            for base, (n, row) in newest.items()
-            if row.status == MessageStatus.FAILED and (message_ids is None or row.id in message_ids)
+            (base, n, message)
+            for base, (n, message) in newest.items()
+            if message.status is MessageStatus.FAILED and (message_ids is None or message.id in message_ids)
         ]
-        new_rows = [_copy(row, f"{base}{MARK}{n + 1}", campaign.provider, now) for base, n, row in wanted]
+        new_rows = [_copy(message, f"{base}{MARK}{n + 1}", campaign.provider, now) for base, n, message in wanted]
         fitting = [r for r in new_rows if len(r[1]) <= _KEY_LIMIT]
         created = message_store.insert_new(conn, fitting)
         # A failure whose outcome is unknown may have been sent: its copy carries the doubt, so the
         # send job asks the provider about it before anything goes out.
-        for base, n, row in wanted:
-            if row.error_code == UNKNOWN_OUTCOME and row.in_doubt_since is not None:
-                conn.execute(
-                    update(messages)
-                    .where(messages.c.campaign_id == campaign.id, messages.c.dedup_key == f"{base}{MARK}{n + 1}")
-                    .values(in_doubt_since=row.in_doubt_since)
-                )
+        for base, n, message in wanted:
+            if message.error_code == UNKNOWN_OUTCOME and message.in_doubt_since is not None:
+                campaign_messages.carry_doubt(conn, campaign.id, f"{base}{MARK}{n + 1}", message.in_doubt_since)
         result = ResendResult(failed=len(wanted), resent=created, skipped=len(wanted) - created)
         detail = {"id": campaign.id, "failed": result.failed, "resent": result.resent, "skipped": result.skipped}
         if message_ids is not None:
@@ -97,18 +90,18 @@ def resend_failed(
     return result
 
 
-def _copy(row: Any, key: str, provider: str, now: Any) -> tuple[Any, ...]:
+def _copy(message: CampaignMessage, key: str, provider: str, now: datetime) -> tuple[Any, ...]:
     values = {
-        "campaign_id": row.campaign_id,
+        "campaign_id": message.campaign_id,
         "dedup_key": key,
-        "client_id": row.client_id,
-        "office_id": row.office_id,
-        "mobile_no": row.mobile_no,
-        "body": row.body,
+        "client_id": message.client_id,
+        "office_id": message.office_id,
+        "mobile_no": message.mobile_no,
+        "body": message.body,
         "status": MessageStatus.PENDING,
         "reason": None,
-        "encoding": row.encoding,
-        "segments": row.segments,
+        "encoding": message.encoding,
+        "segments": message.segments,
         "provider": provider,  # the campaign's provider now; failover starts afresh
         "attempts": 0,
         "created_at": now,

@@ -22,15 +22,16 @@ from starlette.datastructures import FormData
 from herald.app import Herald
 from herald.corebank import lookups
 from herald.domain import campaign as lifecycle
-from herald.domain.campaign import CampaignAction
+from herald.domain.business_rule import BusinessRule, ParamKind
+from herald.domain.campaign import Campaign, CampaignAction
 from herald.domain.schedule import Recurrence
 from herald.errors import HeraldError, ValidationError
-from herald.rules.catalog import BusinessRule, ParamKind, all_rules
+from herald.rules.catalog import all_rules
 from herald.services import campaigns as service
 from herald.services.audit import Actor
 from herald.services.auth import Role
-from herald.services.campaigns import Campaign, CampaignRequest
-from herald.services.preview import Preview, as_seen_by, preview
+from herald.services.campaigns import CampaignRequest
+from herald.services.preview import Preview, PreviewSettings, as_seen_by, preview
 from herald.web.pages import Form, PageRoute, acting, allowed, render, see_other, text, viewer
 
 TRIGGERS = (("direct", "Direct"), ("schedule", "Scheduled"), ("triggered", "Triggered"))
@@ -58,6 +59,7 @@ class Draft:
     recurrence: str = "FREQ=DAILY"
     start: str = ""
     timezone: str = ""
+    tenant: str = ""  # a saved campaign's (fixed at creation); empty for a new one: the default tenant
 
     @classmethod
     def of_form(cls, form: FormData) -> Draft:
@@ -74,6 +76,7 @@ class Draft:
             recurrence=text(form, "recurrence") if "recurrence" in form else cls.recurrence,
             start=text(form, "recurrenceStartDate"),
             timezone=text(form, "timezone"),
+            tenant=text(form, "tenantId"),
         )
 
     @classmethod
@@ -89,6 +92,7 @@ class Draft:
             recurrence=c.recurrence.rule if c.recurrence else "FREQ=DAILY",
             start=c.recurrence.start.strftime("%Y-%m-%dT%H:%M") if c.recurrence else "",
             timezone=c.timezone or "",
+            tenant=c.tenant,
         )
 
     @property
@@ -115,6 +119,7 @@ class Draft:
                 "recurrence": self.recurrence if scheduled else None,
                 "recurrenceStartDate": (self.start or None) if scheduled else None,
                 "timezone": (self.timezone or herald.settings.timezone) if scheduled else None,
+                "tenantId": self.tenant or None,
             }
         )
 
@@ -146,12 +151,30 @@ def preview_of(herald: Herald, draft: Draft, reveal: bool = False) -> PreviewRes
             )
         # The name is not needed to see who gets what: an empty or over-long one must not stop the preview.
         request = replace(draft, name=draft.name.strip()[:100] or "(new campaign)").request(herald)
-        campaign = service.draft(herald, request)
+        campaign = service.draft(
+            request,
+            corebanks=herald.corebanks,
+            providers=herald.providers,
+            clock=herald.clock,
+            calendar=herald.calendar,
+        )
         recurrence = campaign.recurrence
         upcoming: tuple[datetime, ...] = ()
         if recurrence is not None:
             upcoming = tuple(recurrence.occurrences_after(herald.clock.now(), 5))
-        result = as_seen_by(preview(herald, campaign, sample_size=5), reveal)
+        result = as_seen_by(
+            preview(
+                campaign,
+                store=herald.store,
+                corebanks=herald.corebanks,
+                calendar=herald.calendar,
+                offices=herald.offices,
+                clock=herald.clock,
+                settings=PreviewSettings.of(herald.settings),
+                sample_size=5,
+            ),
+            reveal,
+        )
     except HeraldError as exc:
         return PreviewResult(error=str(exc))
     except PydanticValidationError as exc:  # a field the request model refuses (text that cannot be stored ...)
@@ -169,7 +192,7 @@ def choices(herald: Herald, rule: BusinessRule, draft: Draft) -> tuple[dict[str,
     office = draft.params.get("officeId", "")
     try:
         office_id = int(office) if office.lstrip("-").isdigit() else None
-        return lookups.choices_for(rule, herald.corebank_for(herald.settings.tenant), office_id), None
+        return lookups.choices_for(rule, herald.corebanks.engine(draft.tenant or None), office_id), None
     except HeraldError as exc:
         return {}, str(exc)
 
@@ -209,9 +232,26 @@ def router(herald: Herald) -> APIRouter:
         try:
             request_in = draft.request(herald)
             if campaign is None:
-                saved = service.create(herald, request_in, Actor.ui(user.username))
+                saved = service.create(
+                    request_in,
+                    store=herald.store,
+                    corebanks=herald.corebanks,
+                    providers=herald.providers,
+                    clock=herald.clock,
+                    calendar=herald.calendar,
+                    actor=Actor.ui(user.username),
+                )
                 return see_other(f"/campaigns/{saved.id}?notice=created")
-            service.edit(herald, campaign.id, request_in, Actor.ui(user.username))
+            service.edit(
+                campaign.id,
+                request_in,
+                store=herald.store,
+                corebanks=herald.corebanks,
+                providers=herald.providers,
+                clock=herald.clock,
+                calendar=herald.calendar,
+                actor=Actor.ui(user.username),
+            )
             return see_other(f"/campaigns/{campaign.id}?notice=saved")
         except (ValidationError, ValueError) as exc:  # ValueError: pydantic's, for a name too long or empty
             message = exc.errors()[0]["msg"] if hasattr(exc, "errors") else exc
@@ -235,12 +275,12 @@ def router(herald: Herald) -> APIRouter:
     @pages.get("/campaigns/{campaign_id}/edit")
     def edit_campaign(request: Request, campaign_id: CampaignId) -> Response:
         allowed(viewer(request), Role.CAMPAIGN_MANAGER)
-        campaign = service.get(herald, campaign_id)
+        campaign = service.get(campaign_id, store=herald.store)
         lifecycle.apply(campaign.status, CampaignAction.EDIT, name=campaign.name)  # say so now, not after typing
         return form_page(request, Draft.of_campaign(campaign), campaign=campaign, show=True)
 
     @pages.post("/campaigns/{campaign_id}/edit")
     def edit(request: Request, campaign_id: CampaignId, form: Form) -> Response:
-        return handle(request, form, service.get(herald, campaign_id))
+        return handle(request, form, service.get(campaign_id, store=herald.store))
 
     return pages

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from herald.app import Herald
 from herald.corebank import lookups
-from herald.domain.campaign import LIFECYCLE, CampaignAction, CampaignStatus, TriggerType
+from herald.domain.business_rule import ParamKind
+from herald.domain.campaign import LIFECYCLE, Campaign, CampaignAction, CampaignStatus, TriggerType
 from herald.domain.message import MessageStatus
 from herald.errors import CoreBankError, PermissionDeniedError, ValidationError
-from herald.rules.catalog import ParamKind
 from herald.services import campaigns as service
 from herald.services.audit import Actor
 from herald.services.auth import Role, User
-from herald.services.campaigns import Campaign
+from herald.services.preview import PreviewSettings
 from herald.services.resend import resend_failed
 from herald.services.search import MessageFilter, MessagePage, shown_number, shown_text, tab_page
 from herald.store.messages import status_counts
@@ -65,7 +65,7 @@ def parameter_lines(herald: Herald, campaign: Campaign) -> list[tuple[str, str]]
     """The rule's parameters in words: office and officer names rather than ids where the core bank has them."""
     lines = []
     try:
-        offices = lookups.office_names(herald.corebank_for(campaign.tenant))
+        offices = lookups.office_names(herald.corebanks.engine(campaign.tenant))
     except CoreBankError:
         offices = {}  # the page still shows the ids when the core bank is down
     for p in campaign.rule.parameters:
@@ -92,7 +92,7 @@ def router(herald: Herald) -> APIRouter:
         return render(
             request,
             "campaigns.html",
-            campaigns=service.list_all(herald),
+            campaigns=service.list_all(store=herald.store),
             counts=counts,
             tabs=TABS,
             triggers=TRIGGER_WORDS,
@@ -107,7 +107,7 @@ def router(herald: Herald) -> APIRouter:
         page: Annotated[int, Query(ge=1, le=10**9)] = 1,
     ) -> Response:
         user = viewer(request)
-        campaign = service.get(herald, campaign_id)
+        campaign = service.get(campaign_id, store=herald.store)
         status = dict(TABS).get(tab)
         if status is None:
             raise ValidationError(f"No tab {tab!r}; the tabs are {', '.join(t for t, _ in TABS)}.")
@@ -150,16 +150,34 @@ def router(herald: Herald) -> APIRouter:
         user, _ = acting(request, Role.CAMPAIGN_MANAGER, form)
         actor = Actor.ui(user.username)
         if action == "activate":
-            service.activate(herald, campaign_id, actor)
+            service.activate(
+                campaign_id,
+                store=herald.store,
+                corebanks=herald.corebanks,
+                calendar=herald.calendar,
+                offices=herald.offices,
+                clock=herald.clock,
+                preview_settings=PreviewSettings.of(herald.settings),
+                actor=actor,
+            )
         elif action == "close":
-            service.close(herald, campaign_id, actor)
+            service.close(campaign_id, store=herald.store, clock=herald.clock, actor=actor)
         elif action == "reactivate":
-            service.reactivate(herald, campaign_id, actor)
+            service.reactivate(
+                campaign_id,
+                store=herald.store,
+                corebanks=herald.corebanks,
+                calendar=herald.calendar,
+                offices=herald.offices,
+                clock=herald.clock,
+                preview_settings=PreviewSettings.of(herald.settings),
+                actor=actor,
+            )
         elif action == "resend":
-            resend_failed(herald, campaign_id, actor=actor)
+            resend_failed(campaign_id, store=herald.store, clock=herald.clock, actor=actor)
             return see_other(f"/campaigns/{campaign_id}?tab=pending&notice=resent")
         elif action == "delete":
-            service.remove(herald, campaign_id, actor)
+            service.remove(campaign_id, store=herald.store, clock=herald.clock, actor=actor)
             return see_other("/campaigns?notice=deleted")
         else:
             raise ValidationError(f"No campaign action {action!r}.")

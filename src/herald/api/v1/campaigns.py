@@ -10,15 +10,15 @@ from pydantic import BaseModel, Field
 
 from herald.api.v1.counts import TabCounts
 from herald.app import Herald
-from herald.domain.campaign import TriggerType
+from herald.domain.campaign import Campaign, TriggerType
 from herald.domain.message import MessageStatus
 from herald.errors import ValidationError
 from herald.http.auth import CampaignManager, Viewer
 from herald.services import campaigns as service
 from herald.services.audit import Actor
 from herald.services.auth import Role
-from herald.services.campaigns import Campaign, CampaignRequest
-from herald.services.preview import Preview, as_seen_by, preview
+from herald.services.campaigns import CampaignRequest
+from herald.services.preview import Preview, PreviewSettings, as_seen_by, preview
 from herald.services.resend import resend_failed
 from herald.store.messages import status_counts
 
@@ -52,19 +52,9 @@ class CampaignOut(BaseModel):
     @classmethod
     def of(cls, c: Campaign, counts: dict[MessageStatus, int] | None) -> CampaignOut:
         return cls(
+            **CampaignRequest.of(c).model_dump(by_alias=True),
             id=c.id,
-            campaignName=c.name,
-            triggerType=int(c.trigger_type),
-            runReportId=c.rule.id,
             reportName=c.rule.name,
-            paramValue=c.params,
-            message=c.template,
-            providerId=c.provider,
-            fallbackProviderId=c.fallback_provider,
-            recurrence=c.recurrence.rule if c.recurrence else None,
-            recurrenceStartDate=c.recurrence.start.strftime("%Y-%m-%dT%H:%M") if c.recurrence else None,
-            timezone=c.timezone,
-            tenantId=c.tenant,
             status=Status(code=int(c.status), label=c.status.name.capitalize()),
             counts=TabCounts.of(counts),
             nextTriggerDate=c.next_trigger_at,
@@ -145,36 +135,79 @@ def router(herald: Herald) -> APIRouter:
     def list_campaigns(user: Viewer) -> list[CampaignOut]:
         with herald.store.connect() as conn:
             counts = status_counts(conn)
-        return [CampaignOut.of(c, counts.get(c.id)) for c in service.list_all(herald)]
+        return [CampaignOut.of(c, counts.get(c.id)) for c in service.list_all(store=herald.store)]
 
     @api.post("", status_code=201, summary="Create a campaign (Pending)")
     def create(user: CampaignManager, request: CampaignRequest) -> CampaignOut:
-        return out(service.create(herald, request, Actor.api(user.username)))
+        return out(
+            service.create(
+                request,
+                store=herald.store,
+                corebanks=herald.corebanks,
+                providers=herald.providers,
+                clock=herald.clock,
+                calendar=herald.calendar,
+                actor=Actor.api(user.username),
+            )
+        )
 
     @api.get("/{campaign_id}", summary="One campaign")
     def get(user: Viewer, campaign_id: CampaignId) -> CampaignOut:
-        return out(service.get(herald, campaign_id))
+        return out(service.get(campaign_id, store=herald.store))
 
     @api.put("/{campaign_id}", summary="Edit a campaign that is not active (the whole request, as Fineract)")
     def edit(user: CampaignManager, campaign_id: CampaignId, request: CampaignRequest) -> CampaignOut:
-        return out(service.edit(herald, campaign_id, request, Actor.api(user.username)))
+        return out(
+            service.edit(
+                campaign_id,
+                request,
+                store=herald.store,
+                corebanks=herald.corebanks,
+                providers=herald.providers,
+                clock=herald.clock,
+                calendar=herald.calendar,
+                actor=Actor.api(user.username),
+            )
+        )
 
     @api.delete("/{campaign_id}", status_code=204, summary="Delete a campaign that is not active, with its messages")
     def delete(user: CampaignManager, campaign_id: CampaignId) -> Response:
-        service.remove(herald, campaign_id, Actor.api(user.username))
+        service.remove(campaign_id, store=herald.store, clock=herald.clock, actor=Actor.api(user.username))
         return Response(status_code=204)
 
     @api.post("/{campaign_id}/activate", summary="Pending -> Active")
     def activate(user: CampaignManager, campaign_id: CampaignId) -> CampaignOut:
-        return out(service.activate(herald, campaign_id, Actor.api(user.username)))
+        return out(
+            service.activate(
+                campaign_id,
+                store=herald.store,
+                corebanks=herald.corebanks,
+                calendar=herald.calendar,
+                offices=herald.offices,
+                clock=herald.clock,
+                preview_settings=PreviewSettings.of(herald.settings),
+                actor=Actor.api(user.username),
+            )
+        )
 
     @api.post("/{campaign_id}/close", summary="Active -> Closed")
     def close(user: CampaignManager, campaign_id: CampaignId) -> CampaignOut:
-        return out(service.close(herald, campaign_id, Actor.api(user.username)))
+        return out(service.close(campaign_id, store=herald.store, clock=herald.clock, actor=Actor.api(user.username)))
 
     @api.post("/{campaign_id}/reactivate", summary="Closed -> Active; nobody is messaged twice")
     def reactivate(user: CampaignManager, campaign_id: CampaignId) -> CampaignOut:
-        return out(service.reactivate(herald, campaign_id, Actor.api(user.username)))
+        return out(
+            service.reactivate(
+                campaign_id,
+                store=herald.store,
+                corebanks=herald.corebanks,
+                calendar=herald.calendar,
+                offices=herald.offices,
+                clock=herald.clock,
+                preview_settings=PreviewSettings.of(herald.settings),
+                actor=Actor.api(user.username),
+            )
+        )
 
     @api.post("/{campaign_id}/preview", summary="Audience, sample messages, segments and cost; nothing stored")
     def preview_campaign(
@@ -182,21 +215,35 @@ def router(herald: Herald) -> APIRouter:
         campaign_id: CampaignId,
         samples: Annotated[int, Query(ge=0, le=50, description="How many rendered samples.")] = 5,
     ) -> PreviewOut:
-        campaign = service.get(herald, campaign_id)
+        campaign = service.get(campaign_id, store=herald.store)
         if campaign.trigger_type not in (TriggerType.DIRECT, TriggerType.SCHEDULE):
             raise ValidationError(
                 "Only Direct and Scheduled campaigns have an audience to preview; "
                 "a Triggered one messages whoever the next Fineract event is about.",
                 field="triggerType",
             )
-        return PreviewOut.of(as_seen_by(preview(herald, campaign, samples), user.role is Role.ADMIN))
+        return PreviewOut.of(
+            as_seen_by(
+                preview(
+                    campaign,
+                    store=herald.store,
+                    corebanks=herald.corebanks,
+                    calendar=herald.calendar,
+                    offices=herald.offices,
+                    clock=herald.clock,
+                    settings=PreviewSettings.of(herald.settings),
+                    sample_size=samples,
+                ),
+                user.role is Role.ADMIN,
+            )
+        )
 
     @api.post("/{campaign_id}/resend", summary="Re-send failed messages as new messages (the failed stay as history)")
     def resend(
         user: CampaignManager, campaign_id: CampaignId, body: Annotated[ResendIn | None, Body()] = None
     ) -> ResendOut:
         ids = set(body.messageIds) if body is not None and body.messageIds is not None else None
-        result = resend_failed(herald, campaign_id, ids, Actor.api(user.username))
+        result = resend_failed(campaign_id, ids, store=herald.store, clock=herald.clock, actor=Actor.api(user.username))
         return ResendOut(failed=result.failed, resent=result.resent, skipped=result.skipped)
 
     return api

@@ -9,9 +9,10 @@ from pydantic import BaseModel, Field
 
 from herald.app import Herald
 from herald.corebank import lookups
+from herald.domain.business_rule import BusinessRule
 from herald.errors import NotFoundError, UnknownRuleError, ValidationError
 from herald.http.auth import Viewer
-from herald.rules.catalog import BusinessRule, all_rules, get_rule
+from herald.rules.catalog import all_rules, get_rule
 
 
 class ChoiceOut(BaseModel):
@@ -89,11 +90,11 @@ def router(herald: Herald) -> APIRouter:
         ] = None,
     ) -> RuleOut:
         rule = _rule(rule_id)
-        return RuleOut.of(rule, lookups.choices_for(rule, herald.corebank_for(_tenant(herald, tenantId)), officeId))
+        return RuleOut.of(rule, lookups.choices_for(rule, herald.corebanks.engine(_tenant(herald, tenantId)), officeId))
 
     @api.get("/loan-products", summary="Loan products of the core-banking database")
     def loan_products(user: Viewer, tenantId: Tenant = None) -> list[ChoiceOut]:
-        found = lookups.loan_products(herald.corebank_for(_tenant(herald, tenantId)))
+        found = lookups.loan_products(herald.corebanks.engine(_tenant(herald, tenantId)))
         return [ChoiceOut(value=c.value, label=c.label) for c in found]
 
     return api

@@ -1,0 +1,114 @@
+"""Reading one campaign's messages by what identifies them: dedup keys, re-send chains, new PENDING ones.
+
+The send path's claims and updates are in `store.messages`; these are the queries the campaign
+services (re-send, triggered events, the drop-in gateway) ask of a single campaign.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, or_, select, update
+
+from herald.domain.message import MessageStatus
+from herald.store.tables import messages
+
+_IN_LIMIT = 500  # keys per IN (...): well under every database's bind-parameter limit
+
+
+@dataclass(frozen=True, kw_only=True)
+class CampaignMessage:
+    """One stored message, as the campaign services read it."""
+
+    id: int
+    campaign_id: int
+    dedup_key: str
+    client_id: int | None
+    office_id: int | None
+    mobile_no: str | None
+    body: str
+    status: MessageStatus
+    reason: str | None
+    encoding: str
+    segments: int
+    external_id: str | None
+    in_doubt_since: datetime | None
+    error_code: str | None
+    error_text: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+def _message(row: Row[Any]) -> CampaignMessage:
+    return CampaignMessage(
+        id=row.id,
+        campaign_id=row.campaign_id,
+        dedup_key=row.dedup_key,
+        client_id=row.client_id,
+        office_id=row.office_id,
+        mobile_no=row.mobile_no,
+        body=row.body,
+        status=MessageStatus(row.status),
+        reason=row.reason,
+        encoding=row.encoding,
+        segments=row.segments,
+        external_id=row.external_id,
+        in_doubt_since=row.in_doubt_since,
+        error_code=row.error_code,
+        error_text=row.error_text,
+        created_at=row.created_at,
+        delivered_at=row.delivered_at,
+    )
+
+
+def failed_or_resent(conn: Connection, campaign_id: int, mark: str) -> list[CampaignMessage]:
+    """The campaign's FAILED messages and every re-send (a key holding `mark`), oldest first.
+
+    A re-send chain only grows from a FAILED message, so these are all a re-send needs to read:
+    a large campaign's delivered messages never are."""
+    query = (
+        select(messages)
+        .where(
+            messages.c.campaign_id == campaign_id,
+            or_(messages.c.status == MessageStatus.FAILED, messages.c.dedup_key.contains(mark, autoescape=True)),
+        )
+        .order_by(messages.c.id)
+    )
+    return [_message(r) for r in conn.execute(query)]
+
+
+def carry_doubt(conn: Connection, campaign_id: int, dedup_key: str, since: datetime) -> None:
+    """The message keyed `dedup_key` may already be at the provider since `since`: ask before sending it."""
+    conn.execute(
+        update(messages)
+        .where(messages.c.campaign_id == campaign_id, messages.c.dedup_key == dedup_key)
+        .values(in_doubt_since=since)
+    )
+
+
+def by_keys(conn: Connection, campaign_id: int, keys: Sequence[str]) -> list[CampaignMessage]:
+    """The campaign's messages with these dedup keys (those that exist)."""
+    found: list[CampaignMessage] = []
+    for start in range(0, len(keys), _IN_LIMIT):
+        query = select(messages).where(
+            messages.c.campaign_id == campaign_id, messages.c.dedup_key.in_(keys[start : start + _IN_LIMIT])
+        )
+        found += [_message(r) for r in conn.execute(query)]
+    return found
+
+
+def untried_pending_ids(conn: Connection, campaign_id: int, keys: Sequence[str]) -> list[int]:
+    """The ids of the campaign's messages with these keys that are PENDING and never tried: the ones just made."""
+    ids: list[int] = []
+    for start in range(0, len(keys), _IN_LIMIT):
+        query = select(messages.c.id).where(
+            messages.c.campaign_id == campaign_id,
+            messages.c.dedup_key.in_(keys[start : start + _IN_LIMIT]),
+            messages.c.status == MessageStatus.PENDING,
+            messages.c.attempts == 0,
+        )
+        ids += conn.execute(query).scalars()
+    return ids
