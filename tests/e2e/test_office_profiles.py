@@ -22,6 +22,7 @@ from herald.store.database import make_engine, upgrade
 from herald.store.tables import campaigns as campaigns_table
 from herald.store.tables import messages
 from herald.worker import Worker, outbound_for, sender_for
+from tests.campaign_parts import activating, validating
 from tests.fineract_builder import FineractBuilder
 
 QUIET = "21:00-07:30"
@@ -46,7 +47,6 @@ def _parts(herald: Herald) -> dict[str, Any]:
 
 def _everyone(herald: Herald, tenant: str | None, name: str) -> None:
     c = campaigns.create(
-        herald,
         CampaignRequest.model_validate(
             {
                 "campaignName": name,
@@ -57,8 +57,9 @@ def _everyone(herald: Herald, tenant: str | None, name: str) -> None:
                 "tenantId": tenant,
             }
         ),
+        **validating(herald),
     )
-    campaigns.activate(herald, c.id)
+    campaigns.activate(c.id, **activating(herald))
 
 
 def _by_tenant(herald: Herald) -> dict[str, Any]:
