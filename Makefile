@@ -21,6 +21,7 @@ run: setup
 
 lint: setup
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports  # the layers, a pure domain, no import cycles (pyproject.toml)
 
 typecheck: setup
 	$(BIN)/mypy
@@ -32,4 +33,4 @@ bench: setup
 	$(BIN)/python bench/materialize.py
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import Engine
 
@@ -13,7 +13,6 @@ from herald.config import Settings
 from herald.corebank.engines import CoreBanks
 from herald.domain.calendar import BusinessCalendar
 from herald.domain.reports import DeliveryReport, InboundMessage
-from herald.providers.base import Provider
 from herald.providers.config import ProviderSettings, SimulatorSettings, load_providers
 from herald.providers.gate import Gates
 from herald.providers.registry import Providers, build_provider
@@ -84,34 +83,6 @@ class Herald:
         offices = OfficeProfiles(store, settings.tenant, clock.now)
         return cls(settings, store, corebanks, clock, providers, calendar, offices)
 
-    # ---- kept while the services move to explicit dependencies (issue 10) --------------------------------
-    @property
-    def corebank(self) -> Engine:
-        return self.corebanks.default
-
-    @property
-    def provider_settings(self) -> dict[str, ProviderSettings]:
-        return self.providers.settings
-
-    def corebank_for(self, tenant: str | None) -> Engine:
-        return self.corebanks.engine(tenant)
-
-    def provider(self, name: str) -> Provider:
-        return self.providers.named(name)
-
-    def office_regions(self, tenant: str | None = None) -> dict[int, str]:
-        return self.offices.regions(tenant)
-
-    def office_timezones(self, tenant: str | None = None) -> dict[int, str]:
-        return self.offices.timezones(tenant)
-
-    def forget_office_profiles(self) -> None:
-        self.offices.forget()
-
-    def today(self, timezone: str | None, at: datetime | None = None) -> date:
-        return self.calendar.today(at or self.clock.now(), timezone)
-
-    # ------------------------------------------------------------------------------------------------------
     async def close_providers(self) -> None:
         await self.providers.close()
 

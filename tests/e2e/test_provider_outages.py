@@ -206,7 +206,7 @@ def test_a_crash_between_infobip_accepting_and_herald_recording_sends_once(
         with herald.store.begin() as conn:
             campaigns_rows = message_store.claim_pending(conn, clock.now(), 2, LEASE)
         # The worker sends (Infobip accepts) and dies before recording anything.
-        await herald.provider("infobip").send(
+        await herald.providers.named("infobip").send(
             [OutboundMessage(m.id, m.mobile_no, m.body, m.attempts) for m in campaigns_rows]
         )
         assert len(infobip.messages) == 2

@@ -46,7 +46,7 @@ def test_a_stop_over_smpp_puts_the_number_on_the_opt_out_list(
         smsc = await FakeSmsc(receipt_after=None).start()
         try:
             herald = _herald(tmp_path, fineract, clock, smsc)
-            [sent] = await herald.provider("operator").send([OutboundMessage(1, "+254712000001", "Hello")])
+            [sent] = await herald.providers.named("operator").send([OutboundMessage(1, "+254712000001", "Hello")])
             assert sent.accepted  # the bind is up
             stop = p.ShortMessage(
                 source_addr="254712000009",

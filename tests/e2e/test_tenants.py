@@ -83,7 +83,7 @@ def test_an_unknown_tenant_is_refused(two_tenants: tuple[Herald, FineractBuilder
         _everyone(herald, "mombasa", "Nope")
     assert err.value.field == "tenantId"
     with pytest.raises(ConfigurationError, match="HERALD_TENANTS"):
-        herald.corebank_for("mombasa")
+        herald.corebanks.engine("mombasa")
 
 
 def test_the_office_check_uses_the_campaigns_tenant(

@@ -189,7 +189,7 @@ def providers_list() -> None:
     """Configured providers with their limits and fallbacks (secrets never shown)."""
     herald = herald_from_env()
     table = Table("name", "kind", "endpoint", "rate limit", "in flight", "fallback", title="Providers")
-    for name, config in herald.provider_settings.items():
+    for name, config in herald.providers.settings.items():
         endpoint = getattr(config, "base_url", None) or (
             f"{config.host}:{config.port}" if hasattr(config, "host") else "built in"
         )
@@ -213,7 +213,7 @@ def providers_check(name: Annotated[str | None, typer.Argument(help="One provide
 
     async def check_all() -> list[Any]:
         try:
-            return [await herald.provider(n).check() for n in names]
+            return [await herald.providers.named(n).check() for n in names]
         finally:
             await herald.close_providers()
 
@@ -229,14 +229,11 @@ def providers_check(name: Annotated[str | None, typer.Argument(help="One provide
 @optouts_app.command("list")
 def optouts_list(limit: Annotated[int, typer.Option(min=1)] = 50) -> None:
     """Opted-out numbers (masked), newest first."""
-    from sqlalchemy import select
-
     from herald.domain.phones import mask
-    from herald.store.tables import opt_outs
+    from herald.services.optouts import recent
 
     herald = herald_from_env()
-    with herald.store.connect() as conn:
-        rows = conn.execute(select(opt_outs).order_by(opt_outs.c.created_at.desc()).limit(limit)).all()
+    rows = recent(limit, store=herald.store)
     table = Table("number", "source", "detail", "since (UTC)", title="Opt-out list")
     for r in rows:
         table.add_row(mask(r.number), r.source, r.detail or "", f"{r.created_at:%Y-%m-%d %H:%M}")

@@ -68,6 +68,14 @@ def office_names(engine: Engine) -> dict[int, str]:
         raise _unreadable(exc) from None
 
 
+def office_exists(engine: Engine, office_id: int) -> bool:
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(m_office.c.id).where(m_office.c.id == office_id)).first() is not None
+    except SQLAlchemyError as exc:
+        raise _unreadable(exc) from None
+
+
 def offices_by_hierarchy(engine: Engine) -> list[tuple[int, str]]:
     """(id, name) of every office, ordered by Fineract's hierarchy path as text (the office list's order)."""
     with engine.connect() as conn:

@@ -11,11 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from herald.clock import Clock
+from herald.corebank import lookups
 from herald.corebank.engines import CoreBanks
-from herald.corebank.schema import m_office
 from herald.domain import campaign as lifecycle
 from herald.domain import wire
 from herald.domain.calendar import BusinessCalendar
@@ -145,9 +145,7 @@ def draft(
 def _check_office(corebanks: CoreBanks, tenant: str, params: dict[str, int]) -> None:
     if params.get("officeId", -1) < 0:  # absent, or -1 = every office (triggered rules)
         return
-    with corebanks.engine(tenant).connect() as conn:
-        found = conn.execute(select(m_office.c.id).where(m_office.c.id == params["officeId"])).first()
-    if found is None:
+    if not lookups.office_exists(corebanks.engine(tenant), params["officeId"]):
         raise ValidationError(
             f"Office {params['officeId']} does not exist in the core-banking database.",
             field="paramValue.officeId",

@@ -38,7 +38,7 @@ def router(herald: Herald) -> APIRouter:
     @pages.get("/providers")
     async def providers_page(request: Request) -> Response:
         viewer(request)  # no database read: PageRoute looked the session up in a thread
-        configured = list(herald.provider_settings.values())
+        configured = list(herald.providers.settings.values())
         # Checked side by side: the page waits for the slowest provider, not for the sum of them.
         health = await asyncio.gather(*(check(herald, c.name) for c in configured))
         return render(
