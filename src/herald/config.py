@@ -11,7 +11,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from herald.errors import ConfigurationError
+from herald.domain.senders import parse_sender
+from herald.errors import ConfigurationError, ValidationError
 
 
 class Settings(BaseSettings):
@@ -66,6 +67,9 @@ class Settings(BaseSettings):
         None, description='Drop-in gateway: herald provider per Fineract providerId as JSON, {"1": "twilio-ke"}.'
     )
     gateway_provider: str = Field("simulator", description="Drop-in gateway: provider for unmapped providerIds.")
+    gateway_sender_ids: str | None = Field(
+        None, description='Drop-in gateway: sender id per tenant as JSON, {"default": "MFIBank"}.'
+    )
     quiet_hours: str | None = Field(None, description="Local hours with no sending, e.g. 21:00-07:30.")
     simulator_seed: int = 7
     simulator_sent_after: Annotated[float, Field(ge=0)] = 1.0
@@ -125,6 +129,10 @@ class Settings(BaseSettings):
     def gateway_provider_map(self) -> dict[str, str]:
         return json.loads(self.gateway_providers) if self.gateway_providers else {}
 
+    @property
+    def gateway_sender_id_map(self) -> dict[str, str]:
+        return json.loads(self.gateway_sender_ids) if self.gateway_sender_ids else {}
+
     @field_validator("gateway_providers")
     @classmethod
     def _json_map(cls, value: str | None) -> str | None:
@@ -133,6 +141,25 @@ class Settings(BaseSettings):
             if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
                 raise ValueError('must be a JSON object such as {"1": "twilio-ke"}')
         return value or None
+
+    @field_validator("gateway_sender_ids")
+    @classmethod
+    def _sender_ids(cls, value: str | None) -> str | None:
+        """Each tenant's sender id as domain/senders.py accepts it (the provider is known only later)."""
+        if not value:
+            return None
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = None
+        if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
+            raise ValueError('must be a JSON object such as {"default": "MFIBank"}')
+        for sender in parsed.values():
+            try:
+                parse_sender(sender)
+            except ValidationError as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("gateway_app_keys")
     @classmethod

@@ -226,3 +226,28 @@ def test_a_resend_of_a_closed_campaign_is_a_conflict(
     _fail_all(herald)
     client.post(f"/api/v1/campaigns/{cid}/close", headers=manager)
     assert_error(client.post(f"/api/v1/campaigns/{cid}/resend", headers=manager), 409, "lifecycle_conflict")
+
+
+def test_a_sender_id_is_stored_shown_and_changed_by_an_edit(client: TestClient, manager: dict[str, str]) -> None:
+    created = create_campaign(client, manager, senderId="  MFIBank ")
+    assert created["senderId"] == "MFIBank"
+    base = f"/api/v1/campaigns/{created['id']}"
+    assert client.get(base, headers=manager).json()["senderId"] == "MFIBank"
+    edited = client.put(base, json=campaign_body(senderId="+256 700 000001"), headers=manager)
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["senderId"] == "+256700000001"
+    cleared = client.put(base, json=campaign_body(), headers=manager)
+    assert cleared.json()["senderId"] is None  # the provider's own sender again
+
+
+@pytest.mark.parametrize("sender_id", ["MicroFinance Bank", "MFI_Bank", "Bänk", "+12"])
+def test_a_sender_id_handsets_cannot_show_is_refused_and_the_stored_one_kept(
+    client: TestClient, manager: dict[str, str], sender_id: str
+) -> None:
+    refused = client.post("/api/v1/campaigns", json=campaign_body(senderId=sender_id), headers=manager)
+    assert_error(refused, 422, "validation_error", "senderId")
+    created = create_campaign(client, manager, campaignName="Kept", senderId="MFIBank")
+    base = f"/api/v1/campaigns/{created['id']}"
+    edit = client.put(base, json=campaign_body(campaignName="Kept", senderId=sender_id), headers=manager)
+    assert_error(edit, 422, "validation_error", "senderId")
+    assert client.get(base, headers=manager).json()["senderId"] == "MFIBank"

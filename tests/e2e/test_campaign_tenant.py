@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,3 +98,28 @@ def test_an_edit_that_names_the_same_tenant_is_an_edit(herald: Herald) -> None:
     c = campaigns.create(CampaignRequest.model_validate(REQUEST), **validating(herald))
     same = CampaignRequest.model_validate({**REQUEST, "message": "Changed"})
     assert campaigns.edit(c.id, same, **validating(herald)).template == "Changed"
+
+
+def test_a_sender_id_is_set_shown_kept_by_other_edits_and_cleared_from_the_cli(
+    env: dict[str, str], herald: Herald
+) -> None:
+    runner = CliRunner()
+    create = ["campaigns", "create", "--name", "Branded", "--rule", "166", "-p", "officeId=1"]
+    created = runner.invoke(app, [*create, "--message", "Hi {{firstName}}", "--sender-id", "MFIBank"], env=env)
+    assert created.exit_code == 0, created.output
+    shown = runner.invoke(app, ["campaigns", "show", "Branded"], env=env)
+    assert "sender id" in shown.output and "MFIBank" in shown.output
+    assert runner.invoke(app, ["campaigns", "edit", "Branded", "--message", "Hello"], env=env).exit_code == 0
+    assert _stored(herald, "Branded").sender_id == "MFIBank"
+    # The real command, as a user runs it: one readable line, exit code 1.
+    refused = subprocess.run(
+        [sys.executable, "-m", "herald", "campaigns", "edit", "Branded", "--sender-id", "Micro Finance Bank"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 1 and "at most 11" in refused.stderr and "Traceback" not in refused.stderr
+    assert _stored(herald, "Branded").sender_id == "MFIBank"
+    assert runner.invoke(app, ["campaigns", "edit", "Branded", "--sender-id", ""], env=env).exit_code == 0
+    assert _stored(herald, "Branded").sender_id is None

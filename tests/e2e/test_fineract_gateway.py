@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError as PydanticValidationError
 
 from herald.app import Herald
 from herald.clock import ManualClock
 from herald.config import Settings
+from herald.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from herald.server import create_app
 from herald.services import reports
 from herald.worker import puller_for, sender_for
@@ -113,3 +116,56 @@ def test_malformed_bodies_are_refused_and_nothing_is_stored(gateway: tuple[TestC
     answer = client.post("/fineract/gateway/sms", content=body, headers=HEADERS)
     assert answer.status_code == 400 and "Traceback" not in answer.text
     assert client.post("/fineract/gateway/sms/report", json=[1], headers=HEADERS).json() == []
+
+
+def test_the_gateway_sends_under_each_tenants_configured_sender_id(
+    tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
+) -> None:
+    """HERALD_GATEWAY_SENDER_IDS names the sender per tenant; Twilio's From carries it, and a changed
+    setting applies to the messages Fineract hands over after the change."""
+    loop = asyncio.new_event_loop()
+    running = threading.Thread(target=loop.run_forever, daemon=True)
+    running.start()
+    twilio = asyncio.run_coroutine_threadsafe(FakeTwilio().start(), loop).result(10)
+    try:
+        for sender_ids, ids in [({"default": "MFIBank"}, (1, 2)), ({"default": "Kampala Br"}, (3,))]:
+            provider = {
+                "kind": "twilio",
+                "name": "twilio",
+                "account_sid": ACCOUNT_SID,
+                "auth_token": AUTH_TOKEN,
+                "from_number": "+15005550006",
+                "base_url": twilio.url,
+            }
+            settings = Settings(
+                home=tmp_path,
+                database_url=f"sqlite:///{tmp_path / 'h.sqlite'}",
+                corebank_url=fineract.url,
+                providers=json.dumps([provider]),
+                gateway_provider="twilio",
+                gateway_app_keys=json.dumps({"default": "k3y-default"}),
+                gateway_sender_ids=json.dumps(sender_ids),
+            )
+            herald = Herald.build(settings, clock)
+            with TestClient(create_app(herald)) as client:
+                assert client.post("/fineract/gateway/sms", json=_messages(*ids), headers=HEADERS).status_code == 202
+
+            async def send(herald: Herald = herald) -> dict[str, int]:
+                try:
+                    return await sender_for(herald).run()
+                finally:
+                    await herald.providers.close()
+
+            assert asyncio.run(send())["accepted"] == len(ids)
+            herald.close()
+    finally:
+        asyncio.run_coroutine_threadsafe(twilio.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        running.join(5)
+    assert sorted(m["from"] for m in twilio.messages.values()) == ["Kampala Br", "MFIBank", "MFIBank"]
+
+
+def test_a_gateway_sender_id_handsets_cannot_show_is_refused_at_startup(tmp_path: Path) -> None:
+    with pytest.raises(PydanticValidationError) as refused:
+        Settings(home=tmp_path, gateway_sender_ids=json.dumps({"default": "MicroFinance Bank"}))
+    assert "gateway_sender_ids" in str(refused.value) and "at most 11" in str(refused.value)

@@ -60,3 +60,21 @@ def test_saving_the_edit_form_keeps_the_campaigns_tenant(client: TestClient, her
     assert client.post(f"/campaigns/{campaign.id}/edit", data=edited).status_code == 303
     after = campaigns.get(campaign.id, store=herald.store)
     assert (after.name, after.tenant) == ("Due very soon", "kampala")
+
+
+def test_the_form_saves_a_sender_id_shows_it_again_and_refuses_one_handsets_cannot_show(
+    client: TestClient, herald: Herald
+) -> None:
+    log_in(client, Role.CAMPAIGN_MANAGER)
+    token = csrf_of(client, "/campaigns/new")
+    before = {c.id for c in campaigns.list_all(store=herald.store)}
+    form = {**SCHEDULED, "csrf_token": token, "action": "save"}
+    refused = client.post("/campaigns/new", data={**form, "senderId": "MFI-Bank"})
+    assert refused.status_code == 422 and "&#39;-&#39;" in refused.text  # the form again, saying which character
+    assert 'value="MFI-Bank"' in refused.text  # kept as typed
+    assert {c.id for c in campaigns.list_all(store=herald.store)} == before
+    saved = client.post("/campaigns/new", data={**form, "senderId": "MFIBank"})
+    assert saved.status_code == 303
+    [campaign] = [c for c in campaigns.list_all(store=herald.store) if c.id not in before]
+    assert campaign.sender_id == "MFIBank"
+    assert 'name="senderId" value="MFIBank"' in client.get(f"/campaigns/{campaign.id}/edit").text

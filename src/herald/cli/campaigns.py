@@ -42,6 +42,7 @@ def campaigns_create(
     param: ParamOpt = None,
     provider: Annotated[str, typer.Option()] = "simulator",
     fallback: Annotated[str | None, typer.Option(help="Provider that takes over while the main one fails.")] = None,
+    sender_id: Annotated[str | None, typer.Option(help="Sender id messages come from, e.g. MFIBank.")] = None,
     recurrence: Annotated[str | None, typer.Option(help="RRULE for schedule, e.g. FREQ=DAILY;BYHOUR=8.")] = None,
     start: Annotated[str | None, typer.Option(help="Recurrence start, local time: 2026-12-01T08:00.")] = None,
     timezone: Annotated[str | None, typer.Option(help="IANA time zone of the schedule.")] = None,
@@ -59,6 +60,7 @@ def campaigns_create(
             "message": message,
             "providerId": provider,
             "fallbackProviderId": fallback,
+            "senderId": sender_id,
             "recurrence": recurrence,
             "recurrenceStartDate": start,
             "timezone": timezone,
@@ -91,6 +93,7 @@ def campaigns_edit(
     param: ParamOpt = None,
     provider: Annotated[str | None, typer.Option()] = None,
     fallback: Annotated[str | None, typer.Option()] = None,
+    sender_id: Annotated[str | None, typer.Option(help="Sender id; '' for the provider's own.")] = None,
     recurrence: Annotated[str | None, typer.Option()] = None,
     start: Annotated[str | None, typer.Option()] = None,
     timezone: Annotated[str | None, typer.Option()] = None,
@@ -109,11 +112,14 @@ def campaigns_edit(
         "message": message,
         "providerId": provider,
         "fallbackProviderId": fallback,
+        "senderId": sender_id,
         "recurrence": recurrence,
         "recurrenceStartDate": start,
         "timezone": timezone,
     }
     changes = {k: v for k, v in given.items() if v} | {"paramValue": stored["paramValue"] | _params(param)}
+    if sender_id == "":  # --sender-id '' goes back to the provider's own sender
+        changes["senderId"] = None
     request = campaigns.CampaignRequest.model_validate(stored | changes)
     c = campaigns.edit(
         c.id,
@@ -172,6 +178,7 @@ def campaigns_show(campaign: str) -> None:
         ("parameters", ", ".join(f"{k}={v}" for k, v in c.params.items())),
         ("message", c.template),
         ("provider", c.provider + (f" (fallback {c.fallback_provider})" if c.fallback_provider else "")),
+        ("sender id", c.sender_id or "the provider's own"),
         ("status", c.status.name.capitalize()),
         ("schedule", c.recurrence.describe() if c.recurrence else "-"),
         ("next run", str(c.next_trigger_at or "-")),

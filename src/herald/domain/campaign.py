@@ -104,6 +104,7 @@ class Campaign:
     template: str
     provider: str
     fallback_provider: str | None = None
+    sender_id: str | None = None  # the name or number messages come from; None: the provider's own (domain/senders.py)
     recurrence: Recurrence | None = None
     id: int = 0  # 0 until stored: a draft that a form previews
     status: CampaignStatus = CampaignStatus.PENDING
@@ -116,5 +117,16 @@ class Campaign:
         return self.recurrence.timezone if self.recurrence else None
 
 
-CHOSEN = ("name", "tenant", "trigger_type", "rule", "params", "template", "provider", "fallback_provider", "recurrence")
+CHOSEN = (
+    "name",
+    "tenant",
+    "trigger_type",
+    "rule",
+    "params",
+    "template",
+    "provider",
+    "fallback_provider",
+    "sender_id",
+    "recurrence",
+)
 """The fields a campaign's creator chooses; the others follow its lifecycle."""

@@ -19,6 +19,7 @@ class Claimed:
     campaign_id: int
     provider: str
     fallback: str | None  # the campaign's fallback provider
+    sender_id: str | None  # the campaign's sender id; None: the provider's own sender
     mobile_no: str
     body: str
     attempts: int  # including this one

@@ -31,6 +31,7 @@ class OutboundMessage:
     to: str
     body: str
     attempt: int = 1
+    sender: str | None = None  # the campaign's sender id (checked by domain/senders.py); None: the provider's own
 
     @property
     def reference(self) -> str:
@@ -89,6 +90,7 @@ class InDoubt:
     body: str
     attempt: int  # the attempt whose outcome is unknown (its reference is herald-<id>-<attempt>)
     since: datetime  # when that attempt started
+    sender: str | None = None  # the sender id it went out under (a lookup by sender must use the same)
 
     @property
     def reference(self) -> str:

@@ -196,21 +196,23 @@ class InfobipProvider:
         return SendResult(message.message_id, error=error)
 
     def _request(self, messages: Sequence[OutboundMessage]) -> tuple[str, dict[str, Any]]:
-        """The JSON of one send: identical texts share one entry with several destinations."""
-        by_text: dict[str, list[dict[str, str]]] = {}
+        """The JSON of one send: identical texts from one sender share one entry with several destinations."""
+        grouped: dict[tuple[str, str], list[dict[str, str]]] = {}
         for m in messages:
-            by_text.setdefault(m.body, []).append({"to": m.to.lstrip("+"), "messageId": m.reference})
-        sender, url = self.settings.sender, self._notify_url
+            # A campaign's sender id, else the provider's; a number goes as international digits without "+".
+            sender = (m.sender or self.settings.sender).lstrip("+")
+            grouped.setdefault((sender, m.body), []).append({"to": m.to.lstrip("+"), "messageId": m.reference})
+        url = self._notify_url
         # Text goes as text: Infobip picks GSM-7 or UCS-2 from it, and no transliteration alters it.
         entries: list[dict[str, Any]]
         if self.settings.api == "v2":
             notify = {"notifyUrl": url, "notifyContentType": "application/json"} if url else {}
-            entries = [{"from": sender, "destinations": d, "text": t, **notify} for t, d in by_text.items()]
+            entries = [{"from": f, "destinations": d, "text": t, **notify} for (f, t), d in grouped.items()]
             return "/sms/2/text/advanced", {"messages": entries}
         hooks: dict[str, Any] = (
             {"webhooks": {"delivery": {"url": url}, "contentType": "application/json"}} if url else {}
         )
-        entries = [{"sender": sender, "destinations": d, "content": {"text": t}, **hooks} for t, d in by_text.items()]
+        entries = [{"sender": f, "destinations": d, "content": {"text": t}, **hooks} for (f, t), d in grouped.items()]
         return "/sms/3/messages", {"messages": entries}
 
     async def lookup(self, messages: Sequence[InDoubt]) -> dict[int, str]:

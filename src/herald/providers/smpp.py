@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -46,6 +47,10 @@ _UNKNOWN, _UNREACHABLE = ProviderOutcome.OUTCOME_UNKNOWN, ProviderOutcome.UNREAC
 
 THROTTLE_PAUSE = 0.5
 """Seconds every submit on the link waits after a throttled or queue-full answer."""
+
+TON_INTERNATIONAL, TON_ALPHANUMERIC = 1, 5  # SMPP 3.4 type of number
+NPI_UNKNOWN, NPI_E164 = 0, 1  # numbering plan indicator
+SOURCES_KEPT = 100_000
 
 
 def build(
@@ -88,6 +93,9 @@ class SmppProvider:
         self._wake = asyncio.Event()
         self._attempted = asyncio.Event()
         self._next_slot = 0.0
+        # query_sm must name the source address a message was submitted under: kept for messages
+        # sent under a campaign's sender id (the link's own address needs no entry), newest 100,000.
+        self._sources: OrderedDict[str, tuple[str, int, int]] = OrderedDict()
 
     # -- sending ---------------------------------------------------------------------------------
 
@@ -106,6 +114,11 @@ class SmppProvider:
             # Parts go one after another so they reach the SMSC in order; messages run concurrently.
             part_ids = [await self._submit(body) for body in bodies]
             self._correlator.register(part_ids)
+            if message.sender is not None:
+                for part in part_ids:
+                    self._sources[part] = self._source(message)
+                while len(self._sources) > SOURCES_KEPT:
+                    self._sources.popitem(last=False)
             return SendResult(message.message_id, external_id=part_ids[0])
         except ProviderError as error:
             log.info("SMPP %s: submit to %s failed: %s", self.name, mask(message.to), error.code)
@@ -128,11 +141,12 @@ class SmppProvider:
             esm_class = p.ESM_UDHI
             payloads = [p.udh_concat(self._reference, len(payloads), i) + b for i, b in enumerate(payloads, 1)]
         s = self.settings
+        source_addr, source_ton, source_npi = self._source(message)
         return [
             p.ShortMessage(
-                source_addr=s.source_addr,
-                source_addr_ton=s.source_addr_ton,
-                source_addr_npi=s.source_addr_npi,
+                source_addr=source_addr,
+                source_addr_ton=source_ton,
+                source_addr_npi=source_npi,
                 destination_addr=message.to.lstrip("+"),
                 dest_addr_ton=s.dest_addr_ton,
                 dest_addr_npi=s.dest_addr_npi,
@@ -327,6 +341,17 @@ class SmppProvider:
         found = await asyncio.gather(*(self._pull(session, ext) for ext in external_ids))
         return [r for r in found if r is not None]
 
+    def _source(self, message: OutboundMessage) -> tuple[str, int, int]:
+        """source_addr, its TON and NPI: a campaign's sender id (TON 5 alphanumeric, or TON 1 / NPI 1 E.164
+        for a number), else the link's own configured address."""
+        sender = message.sender
+        if sender is None:
+            return self.settings.source_addr, self.settings.source_addr_ton, self.settings.source_addr_npi
+        digits = sender.lstrip("+")
+        if digits.isdigit():
+            return digits, TON_INTERNATIONAL, NPI_E164
+        return sender, TON_ALPHANUMERIC, NPI_UNKNOWN
+
     async def _pull(self, session: Session, external_id: str) -> DeliveryReport | None:
         receipts = [await self._query(session, part) for part in self._correlator.parts_of(external_id)]
         if any(r is None for r in receipts):
@@ -343,7 +368,8 @@ class SmppProvider:
 
     async def _query(self, session: Session, message_id: str) -> Receipt | None:
         s = self.settings
-        body = p.query_sm_body(message_id, s.source_addr, s.source_addr_ton, s.source_addr_npi)
+        source = self._sources.get(message_id, (s.source_addr, s.source_addr_ton, s.source_addr_npi))
+        body = p.query_sm_body(message_id, *source)
         try:
             answer = await session.request(p.QUERY_SM, body, timeout=s.timeout)
             if answer.command_id != p.resp(p.QUERY_SM) or answer.status != p.ESME_ROK:

@@ -102,26 +102,31 @@ class TwilioProvider:
             f"{public_url.rstrip('/')}/webhooks/{settings.name}" if public_url and settings.status_callback else None
         )
         self.pushes_reports = self.status_callback is not None
-        self._form_tail: str | None = None
+        self._form_tails: dict[str | None, str] = {}
 
     def _form(self, message: OutboundMessage) -> dict[str, str]:
         form = {"To": message.to, "Body": message.body}
         if self.settings.messaging_service_sid is not None:
             form["MessagingServiceSid"] = self.settings.messaging_service_sid
+        # A campaign's sender id (an alphanumeric name or a number) is the From; with a Messaging
+        # Service it must be one of the service's senders, and Twilio uses it instead of choosing.
+        sender = message.sender or self.settings.from_number
+        if sender is not None:
+            form["From"] = sender
         else:
-            assert self.settings.from_number is not None  # the settings validator wants exactly one sender
-            form["From"] = self.settings.from_number
+            assert self.settings.messaging_service_sid is not None  # the settings want a number or a service
         if self.status_callback is not None:
             form["StatusCallback"] = self.status_callback
         return form
 
     def _encoded(self, message: OutboundMessage) -> bytes:
-        """The form of `_form`, urlencoded; the fields every message shares are encoded once per provider."""
-        if self._form_tail is None:
-            shared = self._form(OutboundMessage(0, "", ""))
+        """The form of `_form`, urlencoded; the fields messages of one sender share are encoded once."""
+        tail = self._form_tails.get(message.sender)
+        if tail is None:
+            shared = self._form(OutboundMessage(0, "", "", sender=message.sender))
             del shared["To"], shared["Body"]
-            self._form_tail = "&" + urlencode(shared) if shared else ""
-        return f"To={quote_plus(message.to)}&Body={quote_plus(message.body)}{self._form_tail}".encode()
+            tail = self._form_tails[message.sender] = "&" + urlencode(shared) if shared else ""
+        return f"To={quote_plus(message.to)}&Body={quote_plus(message.body)}{tail}".encode()
 
     async def send(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
         http, slots = await self._edge.session()
@@ -172,8 +177,9 @@ class TwilioProvider:
 
     async def _lookup_one(self, http: aiohttp.ClientSession, slots: asyncio.Semaphore, message: InDoubt) -> str | None:
         params = {"To": message.to, "PageSize": "20"}
-        if self.settings.from_number is not None:
-            params["From"] = self.settings.from_number
+        sender = message.sender or self.settings.from_number
+        if sender is not None:
+            params["From"] = sender
         async with slots:
             try:
                 async with http.get(f"{self._account}/Messages.json", params=params, timeout=self._timeout) as answer:

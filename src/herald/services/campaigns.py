@@ -21,6 +21,7 @@ from herald.domain import wire
 from herald.domain.calendar import BusinessCalendar
 from herald.domain.campaign import Campaign, CampaignAction, TriggerType
 from herald.domain.schedule import Recurrence
+from herald.domain.senders import parse_sender
 from herald.domain.templates import Template
 from herald.errors import LifecycleError, NotFoundError, UnknownRuleError, ValidationError
 from herald.providers.registry import Providers
@@ -44,6 +45,7 @@ class CampaignRequest(BaseModel):
     message: str
     provider_id: str = Field("simulator", alias="providerId")
     fallback_provider_id: str | None = Field(None, alias="fallbackProviderId")
+    sender_id: str | None = Field(None, alias="senderId", max_length=40)
     recurrence: str | None = None
     recurrence_start_date: str | datetime | None = Field(None, alias="recurrenceStartDate")
     timezone: str | None = None
@@ -69,6 +71,7 @@ class CampaignRequest(BaseModel):
             message=campaign.template,
             provider_id=campaign.provider,
             fallback_provider_id=campaign.fallback_provider,
+            sender_id=campaign.sender_id,
             recurrence=recurrence.rule if recurrence else None,
             recurrence_start_date=recurrence.start.strftime("%Y-%m-%dT%H:%M") if recurrence else None,
             timezone=recurrence.timezone if recurrence else None,
@@ -116,6 +119,10 @@ def draft(
             f"{', '.join(sorted(p for p in providers if p != request.provider_id))}.",
             field="fallbackProviderId",
         )
+    sender = None
+    for name in (request.provider_id, fallback):  # checked for every provider that may send under it
+        if name is not None:
+            sender = parse_sender(request.sender_id, provider_kind=providers.settings[name].kind)
     recurrence = None
     if trigger is TriggerType.SCHEDULE:
         if not request.recurrence:
@@ -138,6 +145,7 @@ def draft(
         template=request.message,
         provider=request.provider_id,
         fallback_provider=fallback,
+        sender_id=sender.text if sender else None,
         recurrence=recurrence,
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +42,7 @@ class GatewaySettings:
     provider: str
     default_region: str
     provider_map: Mapping[str, str] = field(default_factory=dict)
+    sender_ids: Mapping[str, str] = field(default_factory=dict)  # per tenant; absent: the provider's own sender
 
     @classmethod
     def of(cls, settings: Settings) -> GatewaySettings:
@@ -49,6 +50,7 @@ class GatewaySettings:
             provider=settings.gateway_provider,
             default_region=settings.default_region,
             provider_map=dict(settings.gateway_provider_map),
+            sender_ids=dict(settings.gateway_sender_id_map),
         )
 
 
@@ -135,11 +137,13 @@ def _json(body: bytes) -> Any:
         raise WebhookError(str(exc), status=400) from None
 
 
-def campaign_for(conn: Connection, tenant: str, *, provider: str, now: datetime) -> int:
-    """The tenant's internal gateway campaign, created (active) on first use."""
+def campaign_for(conn: Connection, tenant: str, *, provider: str, sender_id: str | None, now: datetime) -> int:
+    """The tenant's internal gateway campaign, created (active) on first use; its sender id follows the settings."""
     name = f"Fineract message gateway ({tenant})"
     found = campaign_store.by_name(conn, name)
     if found is not None:
+        if found.sender_id != sender_id:
+            campaign_store.replace_chosen(conn, found.id, replace(found, sender_id=sender_id))
         return found.id
     campaign = Campaign(
         name=name,
@@ -148,6 +152,7 @@ def campaign_for(conn: Connection, tenant: str, *, provider: str, now: datetime)
         rule=GATEWAY_RULE,
         template="(rendered by Fineract)",
         provider=provider,
+        sender_id=sender_id,
         status=CampaignStatus.ACTIVE,
     )
     return campaign_store.add(conn, campaign, now=now)
@@ -160,7 +165,7 @@ def accept(
     now = clock.now()
     with store.begin() as conn:
         blocked = optouts.all_numbers(conn)
-        cid = campaign_for(conn, tenant, provider=settings.provider, now=now)
+        cid = campaign_for(conn, tenant, provider=settings.provider, sender_id=settings.sender_ids.get(tenant), now=now)
         rows = []
         invalid = 0
         for m in batch:
@@ -208,7 +213,9 @@ def report(
     """The statuses of Fineract's messages, in Fineract's report shape; unknown ids are left out."""
     keys = {f"fineract_message:{i}": i for i in internal_ids}
     with store.begin() as conn:
-        cid = campaign_for(conn, tenant, provider=settings.provider, now=clock.now())
+        cid = campaign_for(
+            conn, tenant, provider=settings.provider, sender_id=settings.sender_ids.get(tenant), now=clock.now()
+        )
         found = campaign_messages.by_keys(conn, cid, list(keys))
     out = []
     for m in found:

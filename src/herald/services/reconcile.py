@@ -83,7 +83,10 @@ class Reconciler:
                 for m in asked:
                     unasked.setdefault(m.id, (until, f"{name} cannot be asked now"))
                 continue
-            questions = [InDoubt(m.id, m.mobile_no, m.body, m.attempts - 1, m.in_doubt_since or now) for m in asked]
+            questions = [
+                InDoubt(m.id, m.mobile_no, m.body, m.attempts - 1, m.in_doubt_since or now, sender=m.sender_id)
+                for m in asked
+            ]
             try:
                 async with gate.slots:
                     found = await provider.lookup(questions)

@@ -420,7 +420,7 @@ class Sender:
     async def _send(self, name: str, gate: Gate, chunk: Sequence[Claimed]) -> list[SendResult | None]:
         """Hand the chunk over through the gate, one burst at a time as the rate allows; None for a
         message that must not go (stopping, or our heartbeat is stale)."""
-        outbound = [OutboundMessage(m.id, m.mobile_no, m.body, m.attempts) for m in chunk]
+        outbound = [OutboundMessage(m.id, m.mobile_no, m.body, m.attempts, sender=m.sender_id) for m in chunk]
         step = gate.burst or len(outbound)
         calls: list[asyncio.Task[list[SendResult]]] = []
         results: list[SendResult | None] = []

@@ -203,24 +203,28 @@ def claim_pending(
     if not rows:
         return []
     campaign_ids = sorted({r.campaign_id for r in rows})
-    fallbacks: dict[int, str | None] = {
-        r.id: r.fallback_provider
+    # What a claimed message takes from its campaign: where else it may go, and whose name it carries.
+    routes = {
+        r.id: (r.fallback_provider, r.sender_id)
         for r in conn.execute(
-            select(campaigns.c.id, campaigns.c.fallback_provider).where(campaigns.c.id.in_(campaign_ids))
+            select(campaigns.c.id, campaigns.c.fallback_provider, campaigns.c.sender_id).where(
+                campaigns.c.id.in_(campaign_ids)
+            )
         )
     }
     return sorted(
         (
             Claimed(
-                r.id,
-                r.campaign_id,
-                r.provider,
-                fallbacks.get(r.campaign_id),
-                r.mobile_no,
-                r.body,
-                r.attempts,
-                r.office_id,
-                r.in_doubt_since,
+                id=r.id,
+                campaign_id=r.campaign_id,
+                provider=r.provider,
+                fallback=routes.get(r.campaign_id, (None, None))[0],
+                sender_id=routes.get(r.campaign_id, (None, None))[1],
+                mobile_no=r.mobile_no,
+                body=r.body,
+                attempts=r.attempts,
+                office_id=r.office_id,
+                in_doubt_since=r.in_doubt_since,
             )
             for r in rows
         ),

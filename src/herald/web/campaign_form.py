@@ -56,6 +56,7 @@ class Draft:
     message: str = ""
     provider: str = "simulator"
     fallback: str = ""
+    sender_id: str = ""
     recurrence: str = "FREQ=DAILY"
     start: str = ""
     timezone: str = ""
@@ -72,6 +73,7 @@ class Draft:
             message=text(form, "message"),
             provider=text(form, "providerId") or "simulator",
             fallback=text(form, "fallbackProviderId"),
+            sender_id=text(form, "senderId"),
             # Absent until the form first shows the schedule (trigger type just changed): start from the default.
             recurrence=text(form, "recurrence") if "recurrence" in form else cls.recurrence,
             start=text(form, "recurrenceStartDate"),
@@ -89,6 +91,7 @@ class Draft:
             message=c.template,
             provider=c.provider,
             fallback=c.fallback_provider or "",
+            sender_id=c.sender_id or "",
             recurrence=c.recurrence.rule if c.recurrence else "FREQ=DAILY",
             start=c.recurrence.start.strftime("%Y-%m-%dT%H:%M") if c.recurrence else "",
             timezone=c.timezone or "",
@@ -116,6 +119,7 @@ class Draft:
                 "message": self.message,
                 "providerId": self.provider,
                 "fallbackProviderId": self.fallback or None,
+                "senderId": self.sender_id or None,
                 "recurrence": self.recurrence if scheduled else None,
                 "recurrenceStartDate": (self.start or None) if scheduled else None,
                 "timezone": (self.timezone or herald.settings.timezone) if scheduled else None,

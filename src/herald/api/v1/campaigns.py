@@ -40,6 +40,7 @@ class CampaignOut(BaseModel):
     message: str
     providerId: str
     fallbackProviderId: str | None
+    senderId: str | None = Field(description="The name or number messages come from; null: the provider's own.")
     recurrence: str | None
     recurrenceStartDate: str | None = Field(description="Local wall-clock time in `timezone`, YYYY-MM-DDTHH:MM.")
     timezone: str | None
