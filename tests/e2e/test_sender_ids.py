@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from herald.app import Herald
 from herald.clock import ManualClock
 from herald.config import Settings
+from herald.domain.message import MessageStatus
 from herald.errors import ValidationError
 from herald.fakes.infobip import FakeInfobip
-from herald.fakes.smsc import FakeSmsc
+from herald.fakes.smsc import STAT_STATES, FakeSmsc
 from herald.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from herald.services import campaigns
 from herald.services.campaigns import CampaignRequest
-from herald.worker import outbound_for, sender_for
+from herald.store.tables import messages
+from herald.worker import outbound_for, puller_for, sender_for
 from tests.campaign_parts import activating, validating
 from tests.fineract_builder import FineractBuilder
 
@@ -188,3 +192,39 @@ def _drafting(herald: Herald) -> dict[str, Any]:
         "clock": herald.clock,
         "calendar": herald.calendar,
     }
+
+
+def test_an_smpp_receipt_asked_for_with_query_sm_names_the_campaigns_source_address(
+    tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
+) -> None:
+    """An SMSC finds a message by its id and the source address it came from: a status query for a
+    message sent under the campaign's sender id must name that address, not the link's."""
+    fineract.client("Amina", "+254712000399")
+
+    async def main() -> MessageStatus:
+        smsc = await FakeSmsc(receipt_after=None).start()  # no receipt is pushed: herald has to ask
+        try:
+            link = _providers(FakeTwilio(), "http://127.0.0.1:1", smsc)[2]
+            settings = Settings(
+                home=tmp_path,
+                database_url=f"sqlite:///{tmp_path / 'h.sqlite'}",
+                corebank_url=fineract.url,
+                providers=json.dumps([link]),
+            )
+            herald = Herald.build(settings, clock)
+            _campaign(herald, "branded", "smpp", "MFIBank", 1)
+            await asyncio.to_thread(outbound_for(herald).run_due)
+            assert (await sender_for(herald).run())["accepted"] == 1
+            [submitted] = smsc.submitted
+            submitted.state, submitted.done = STAT_STATES["DELIVRD"], datetime.now(UTC)
+            clock.advance(seconds=herald.settings.reports_poll_after + 1)  # a pushing link is asked only then
+            await puller_for(herald).pull()
+            with herald.store.connect() as conn:
+                status = conn.execute(select(messages.c.status)).scalar_one()
+            await herald.providers.close()
+            herald.close()
+            return MessageStatus(status)
+        finally:
+            await smsc.close()
+
+    assert asyncio.run(main()) is MessageStatus.DELIVERED

@@ -165,7 +165,7 @@ class FakeSmsc:
                 finally:
                     self.outstanding -= 1
             if pdu.command_id == p.QUERY_SM:
-                return self._query(p.decode_query_sm(pdu.body))
+                return self._query(*p.decode_query_sm(pdu.body))
             return None
 
         session = Session(reader, writer, handler=handle, window=1024)
@@ -215,9 +215,10 @@ class FakeSmsc:
         if self.by_id[message_id].done is None:
             await self.settle(message_id, self.receipt_stat)
 
-    def _query(self, message_id: str) -> tuple[int, bytes]:
+    def _query(self, message_id: str, source_addr: str) -> tuple[int, bytes]:
         submitted = self.by_id.get(message_id)
-        if submitted is None:
+        # An SMSC finds a message by its id and the address it was submitted from (NULL: any).
+        if submitted is None or source_addr not in ("", submitted.sm.source_addr):
             return p.ESME_RQUERYFAIL, b""
         final_date = _smpp_time(submitted.done) if submitted.done else ""
         error = int(submitted.err) % 256 if submitted.err.isdigit() else 0

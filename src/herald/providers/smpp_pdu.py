@@ -258,8 +258,12 @@ def query_sm_body(message_id: str, source_addr: str, ton: int, npi: int) -> byte
     return cstr(message_id) + bytes([ton, npi]) + cstr(source_addr)
 
 
-def decode_query_sm(body: bytes) -> str:
-    return Reader(body).cstring(65)
+def decode_query_sm(body: bytes) -> tuple[str, str]:
+    """(message_id, source_addr) of a query_sm; the source address is empty when the ESME sent NULL."""
+    reader = Reader(body)
+    message_id = reader.cstring(65)
+    reader.octet(), reader.octet()  # TON and NPI of the source address
+    return message_id, reader.cstring(21)
 
 
 @dataclass(frozen=True)
