@@ -2,9 +2,10 @@
 
 The fake runs in its own process (`python -m herald.fakes.twilio`) with a fixed latency per request,
 so client and server do not share one event loop or one core. herald is timed on the path users
-run: PENDING messages of an active campaign in herald's SQLite store, `send_pending` claiming them
+run: PENDING messages of an active campaign in herald's SQLite store, the send job claiming them
 per provider, through the process's gate (rate limit, requests in flight, breaker), the Twilio
-adapter and the recording of every accepted message, until all are WAITING_FOR_DELIVERY_REPORT.
+adapter and the recording of every accepted message, until all are WAITING_FOR_DELIVERY_REPORT,
+on the event loop the worker runs (uvloop).
 The `twilio` SDK sends one message after another, which is how it is used in a plain loop; it is
 measured on a sample in the same run and its time for the full run extrapolated.
 Targets: >= 3,000 msg/s and >= 50 times the SDK loop.
@@ -15,7 +16,6 @@ Targets: >= 3,000 msg/s and >= 50 times the SDK loop.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import subprocess
 import sys
@@ -94,6 +94,7 @@ def run_herald(url: str, count: int, max_in_flight: int, concurrency: int) -> tu
     from sqlalchemy import func, select
 
     from herald.domain.message import MessageStatus
+    from herald.services.loop import run_loop
     from herald.store.tables import messages
     from herald.worker import sender_for
 
@@ -107,7 +108,7 @@ def run_herald(url: str, count: int, max_in_flight: int, concurrency: int) -> tu
             await herald.close_providers()
             return elapsed
 
-        elapsed = asyncio.run(timed())
+        elapsed = run_loop(timed())  # the event loop the worker and `herald jobs run send` use
         with herald.store.connect() as conn:
             waiting = conn.execute(
                 select(func.count()).where(messages.c.status == MessageStatus.WAITING_FOR_DELIVERY_REPORT)

@@ -28,9 +28,8 @@ from herald.services.loop import run_loop
 from herald.services.materialize import MaterializePolicy, Materializer
 from herald.services.outbound import Outbound
 from herald.services.reports import ReportPuller
-from herald.services.runs import JobRun, recorded
+from herald.services.runs import JobRun, nothing_to_do, recorded
 from herald.services.send import Sender, SendPolicy
-from herald.store import workload
 
 log = logging.getLogger(__name__)
 
@@ -211,5 +210,4 @@ class Worker:
 
     def idle(self) -> bool:
         """Nothing left to do now: no sendable message, nothing awaiting a report, nothing due."""
-        with self.herald.store.connect() as conn:
-            return workload.open_messages(conn) == 0 and workload.due_campaigns(conn, self.herald.clock.now()) == 0
+        return nothing_to_do(self.herald.store, self.herald.clock.now())

@@ -18,7 +18,7 @@ from herald.clock import ManualClock
 from herald.config import Settings
 from herald.domain.message import MessageStatus
 from herald.server import create_app
-from herald.services import campaigns, reports
+from herald.services import campaigns, offices, reports
 from herald.services.campaigns import CampaignRequest
 from herald.store.tables import messages
 from herald.worker import puller_for
@@ -215,3 +215,34 @@ def test_one_tenants_hook_never_reaches_another_tenants_campaigns(
     assert _statuses(herald) == []
     unknown = client.post(URL, **_hook(entity, action, response, tenant="mombasa"))
     assert unknown.status_code == 400 and "mombasa" in unknown.json()["error"]["message"]
+
+
+def test_a_hook_in_an_offices_quiet_hours_waits_for_them_to_end_instead_of_sending_at_once(
+    tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
+) -> None:
+    """04:00 UTC is 07:00 in Nairobi (inside 21:00-07:30) and 09:30 in Mumbai: of two clients activated
+    one after the other, only the Mumbai office's welcome goes out at once; Nairobi's waits, Pending."""
+    mumbai = fineract.office("Mumbai")
+    nairobi_client = fineract.client("Amina", "+254712000001")
+    mumbai_client = fineract.client("Ravi", "+254712000002", office_id=mumbai)
+    settings = Settings(
+        home=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'h.sqlite'}",
+        corebank_url=fineract.url,
+        fineract_hook_secret=SECRET,
+        simulator_failure_ratio=0.0,
+        quiet_hours="21:00-07:30",
+    )
+    herald = Herald.build(settings, clock)
+    offices.set_profile(
+        mumbai, "KE", "Asia/Kolkata", store=herald.store, corebanks=herald.corebanks, offices=herald.offices
+    )
+    _campaign(herald, 183, "Karibu {{firstName}}", loanOfficerId="-1")
+    with TestClient(create_app(herald)) as client:
+        for who in (nairobi_client, mumbai_client):  # handed over in this order, one batch after the other
+            answer = client.post(URL, **_hook("CLIENT", "ACTIVATE", {"clientId": who, "resourceId": who}))
+            assert answer.json()["created"] == 1
+        # Once Mumbai's (the later) is with the provider, Nairobi's immediate send has been decided too.
+        wanted = [("Karibu Amina", MessageStatus.PENDING), ("Karibu Ravi", MessageStatus.WAITING_FOR_DELIVERY_REPORT)]
+        assert _eventually(herald, wanted, within=5.0), _statuses(herald)
+    herald.close()

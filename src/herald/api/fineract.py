@@ -18,7 +18,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from herald.app import Herald
-from herald.domain.sending import Claimed
 from herald.errors import HeraldError, WebhookError
 from herald.http.errors import error_response
 from herald.services import gateway
@@ -26,7 +25,6 @@ from herald.services.gateway import GatewaySettings
 from herald.services.hooks import parse_hook
 from herald.services.send import Sender
 from herald.services.triggered import materialize_event
-from herald.store import messages as message_store
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +61,7 @@ class ImmediateSender:
                     break
             while len(ids) < self.most and not queue.empty():
                 ids.append(queue.get_nowait())
-            await send_now(self.herald, self.sender, ids)
+            await self.sender.send_now(ids)
 
 
 def router(herald: Herald, sender: Sender) -> APIRouter:
@@ -142,22 +140,3 @@ def router(herald: Herald, sender: Sender) -> APIRouter:
         return JSONResponse(await to_thread.run_sync(report))
 
     return api
-
-
-async def send_now(herald: Herald, sender: Sender, ids: list[int]) -> None:
-    """Hand a triggered event's new messages to their providers at once (the worker retries failures)."""
-    try:
-        async with herald.presence.alive():
-
-            def claim() -> list[Claimed]:
-                with herald.store.begin() as conn:
-                    now = herald.clock.now()
-                    return message_store.claim_pending(
-                        conn, now, len(ids), sender.lease, only=ids, worker=herald.presence.id
-                    )
-
-            claimed = await to_thread.run_sync(claim)
-            if claimed:
-                await sender.send_batch(claimed)
-    except Exception:  # the messages stay PENDING: the worker's send job picks them up
-        log.exception("immediate send of %d triggered messages failed", len(ids))

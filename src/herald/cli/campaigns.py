@@ -139,11 +139,9 @@ def campaigns_list() -> None:
     """Campaigns with their status and message counts per tab."""
     from herald.domain.message import MessageStatus
     from herald.services import campaigns
-    from herald.store.messages import status_counts
 
     herald = herald_from_env()
-    with herald.store.connect() as conn:
-        counts = status_counts(conn)
+    counts = campaigns.message_counts(store=herald.store)
     table = Table(title="Campaigns")
     for column in ("id", "name", "trigger", "rule", "status", "next run"):
         table.add_column(column)
@@ -309,13 +307,13 @@ def messages_list(
     from herald.domain.message import MessageStatus
     from herald.domain.phones import mask
     from herald.services import campaigns
-    from herald.store.messages import list_messages
+    from herald.services.search import MessageFilter, search
 
     herald = herald_from_env()
     cid = campaigns.get(campaign, store=herald.store).id if campaign else None
     wanted = _status(status) if status else None
-    with herald.store.connect() as conn:
-        rows = list_messages(conn, campaign_id=cid, status=wanted, limit=limit, offset=offset)
+    wanted_messages = MessageFilter(status=wanted, campaign_id=cid)
+    _, rows = search(wanted_messages, limit, offset, store=herald.store, timezone=herald.settings.timezone)
     table = Table("id", "campaign", "client", "mobile", "status", "seg", "detail", "message", title="Messages")
     for r in rows:
         detail = r.reason or (f"{r.error_code} {r.error_text}" if r.error_code else "")

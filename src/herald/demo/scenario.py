@@ -335,10 +335,8 @@ def all_fired(herald: Herald) -> bool:
 def tab_table(herald: Herald, title: str) -> Table:
     from herald.domain.message import TAB_ORDER
     from herald.services import campaigns
-    from herald.store.messages import status_counts
 
-    with herald.store.connect() as conn:
-        counts = status_counts(conn)
+    counts = campaigns.message_counts(store=herald.store)
     table = Table(title=title)
     table.add_column("campaign")
     for s in TAB_ORDER:

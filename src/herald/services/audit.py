@@ -23,7 +23,8 @@ from herald.domain.spreadsheet import safe_cell
 from herald.errors import ValidationError
 from herald.store import audit_search
 from herald.store.audit import AuditEntry, append
-from herald.store.audit_search import AuditFilter, AuditRecord
+from herald.store.audit_search import AuditFilter as AuditFilter  # the entry points' query and rows
+from herald.store.audit_search import AuditRecord as AuditRecord
 
 ACTIONS = (
     "campaign.create",

@@ -20,6 +20,7 @@ from herald.domain import campaign as lifecycle
 from herald.domain import wire
 from herald.domain.calendar import BusinessCalendar
 from herald.domain.campaign import Campaign, CampaignAction, TriggerType
+from herald.domain.message import MessageStatus
 from herald.domain.schedule import Recurrence
 from herald.domain.senders import parse_sender
 from herald.domain.templates import Template
@@ -31,6 +32,7 @@ from herald.services.audit import SYSTEM, Actor
 from herald.services.office_profiles import OfficeProfiles
 from herald.services.preview import PreviewSettings, audit_estimate
 from herald.store import campaigns as campaign_store
+from herald.store import messages as message_store
 
 
 class CampaignRequest(BaseModel):
@@ -253,6 +255,12 @@ def get(campaign_id_or_name: int | str, *, store: Engine) -> Campaign:
         if isinstance(key, int) or str(key).isdigit():
             return _stored(campaign_store.by_id(conn, int(key)), key)
         return _stored(campaign_store.by_name(conn, key), key)
+
+
+def message_counts(*, store: Engine, campaign_id: int | None = None) -> dict[int, dict[MessageStatus, int]]:
+    """Messages per campaign (or of one) per status: the tabs' counts."""
+    with store.connect() as conn:
+        return message_store.status_counts(conn, campaign_id)
 
 
 def list_all(*, store: Engine) -> list[Campaign]:

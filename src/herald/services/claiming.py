@@ -84,6 +84,14 @@ class Claimer:
                     batches.append((found, None))
         return batches
 
+    def claim_these(self, ids: list[int]) -> list[Claimed]:
+        """Claim these messages if they are sendable now, quiet hours included (an event's immediate send)."""
+        now = self.clock.now()
+        with self.store.begin() as conn:
+            return message_store.claim_pending(
+                conn, now, len(ids), self.lease, self.office_filter(now), only=ids, worker=self.worker
+            )
+
     def office_filter(self, now: datetime) -> OfficeFilter | None:
         """Which offices are inside quiet hours now, per tenant (None without quiet hours)."""
         if self.quiet is None:

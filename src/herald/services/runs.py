@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -11,6 +12,7 @@ from sqlalchemy import Engine
 from herald.clock import Clock
 from herald.domain.jobs import Job
 from herald.store import runs as run_store
+from herald.store import workload
 from herald.store.runs import JobRun
 
 __all__ = ["JobRun", "last_runs", "recent", "recorded"]
@@ -47,3 +49,9 @@ def last_runs(store: Engine) -> dict[Job, JobRun | None]:
     with store.connect() as conn:
         found = run_store.latest_per_job(conn)
     return {job: found.get(job) for job in Job}
+
+
+def nothing_to_do(store: Engine, now: datetime) -> bool:
+    """No sendable message, nothing awaiting a report and no campaign due: the jobs would find no work."""
+    with store.connect() as conn:
+        return workload.open_messages(conn) == 0 and workload.due_campaigns(conn, now) == 0

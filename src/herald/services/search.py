@@ -26,7 +26,8 @@ from herald.domain.redact import looks_like_phone, redact_phones
 from herald.domain.spreadsheet import safe_cell
 from herald.errors import NotFoundError, PermissionDeniedError, ValidationError
 from herald.store import search as message_store
-from herald.store.search import MessageQuery, StoredMessage, TextTerm
+from herald.store.search import MessageQuery, TextTerm
+from herald.store.search import StoredMessage as StoredMessage  # what search returns, for the entry points
 
 CSV_PAGE = 2_000
 CSV_COLUMNS = (

@@ -220,6 +220,17 @@ class Sender:
                 raise
         return dict.fromkeys(COUNTS, 0) | totals | ({"more": 1} if more else {})
 
+    async def send_now(self, ids: list[int]) -> None:
+        """Hand these new messages (a triggered event's) to their providers at once, if they are
+        sendable now (quiet hours included); whatever is not sent stays PENDING for the send job."""
+        try:
+            async with self.presence.alive():
+                claimed = await asyncio.to_thread(self.claimer.claim_these, ids)
+                if claimed:
+                    await self.send_batch(claimed)
+        except Exception:  # the messages stay PENDING: the worker's send job picks them up
+            log.exception("immediate send of %d triggered messages failed", len(ids))
+
     # -- one batch --------------------------------------------------------------------------------
 
     async def send_batch(self, batch: list[Claimed], budget: Gate | None = None) -> dict[str, int]:

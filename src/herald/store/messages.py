@@ -457,22 +457,3 @@ def status_counts(conn: Connection, campaign_id: int | None = None) -> dict[int,
     for cid, status, n in conn.execute(query):
         counts.setdefault(cid, {s: 0 for s in MessageStatus})[MessageStatus(status)] = n
     return counts
-
-
-def list_messages(
-    conn: Connection,
-    *,
-    campaign_id: int | None = None,
-    status: MessageStatus | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> list[Any]:
-    conditions = []
-    if campaign_id is not None:
-        conditions.append(messages.c.campaign_id == campaign_id)
-    if status is not None:
-        conditions.append(messages.c.status == status)
-    query = select(messages).order_by(messages.c.id).limit(limit).offset(offset)
-    if conditions:
-        query = query.where(and_(*conditions))
-    return list(conn.execute(query).all())

@@ -18,7 +18,6 @@ from herald.services.auth import Role, User
 from herald.services.preview import PreviewSettings
 from herald.services.resend import resend_failed
 from herald.services.search import MessageFilter, MessagePage, shown_number, shown_text, tab_page
-from herald.store.messages import status_counts
 from herald.web.chart import deliveries
 from herald.web.pages import TABS, Form, PageRoute, acting, render, see_other, viewer
 
@@ -87,8 +86,7 @@ def router(herald: Herald) -> APIRouter:
     @pages.get("/campaigns")
     def campaign_list(request: Request) -> Response:
         viewer(request)
-        with herald.store.connect() as conn:
-            counts = status_counts(conn)
+        counts = service.message_counts(store=herald.store)
         return render(
             request,
             "campaigns.html",
@@ -111,8 +109,7 @@ def router(herald: Herald) -> APIRouter:
         status = dict(TABS).get(tab)
         if status is None:
             raise ValidationError(f"No tab {tab!r}; the tabs are {', '.join(t for t, _ in TABS)}.")
-        with herald.store.connect() as conn:
-            counts = status_counts(conn, campaign.id).get(campaign.id, {})
+        counts = service.message_counts(store=herald.store, campaign_id=campaign.id).get(campaign.id, {})
         upcoming = []
         if campaign.recurrence is not None and campaign.status is CampaignStatus.ACTIVE:
             after = campaign.last_trigger_at or herald.clock.now()

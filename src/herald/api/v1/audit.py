@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from herald.app import Herald
 from herald.http.auth import Admin, herald_of
 from herald.services import audit
-from herald.store.audit_search import AuditFilter, AuditRecord
+from herald.services.audit import AuditFilter, AuditRecord
 
 NO_STORE = {"Cache-Control": "no-store"}  # the log names people and (masked) numbers: never kept in a cache
 

@@ -20,7 +20,6 @@ from herald.services.auth import Role
 from herald.services.campaigns import CampaignRequest
 from herald.services.preview import Preview, PreviewSettings, as_seen_by, preview
 from herald.services.resend import resend_failed
-from herald.store.messages import status_counts
 
 CampaignId = Annotated[int, Path(ge=1, le=2**53, description="The campaign's id.")]
 
@@ -128,14 +127,12 @@ def router(herald: Herald) -> APIRouter:
     api = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
     def out(campaign: Campaign) -> CampaignOut:
-        with herald.store.connect() as conn:
-            counts = status_counts(conn, campaign.id).get(campaign.id)
+        counts = service.message_counts(store=herald.store, campaign_id=campaign.id).get(campaign.id)
         return CampaignOut.of(campaign, counts)
 
     @api.get("", summary="All campaigns with their counts per tab")
     def list_campaigns(user: Viewer) -> list[CampaignOut]:
-        with herald.store.connect() as conn:
-            counts = status_counts(conn)
+        counts = service.message_counts(store=herald.store)
         return [CampaignOut.of(c, counts.get(c.id)) for c in service.list_all(store=herald.store)]
 
     @api.post("", status_code=201, summary="Create a campaign (Pending)")

@@ -14,6 +14,7 @@ from herald.http.auth import Viewer
 from herald.services.auth import Role, User
 from herald.services.search import (
     MessageFilter,
+    StoredMessage,
     csv_lines,
     get_message,
     parse_status,
@@ -21,7 +22,6 @@ from herald.services.search import (
     shown_number,
     shown_text,
 )
-from herald.store.search import StoredMessage
 
 BigId = Annotated[int, Query(ge=1, le=2**53)]
 
