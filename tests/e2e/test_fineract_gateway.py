@@ -128,7 +128,7 @@ def test_the_gateway_sends_under_each_tenants_configured_sender_id(
     running.start()
     twilio = asyncio.run_coroutine_threadsafe(FakeTwilio().start(), loop).result(10)
     try:
-        for sender_ids, ids in [({"default": "MFIBank"}, (1, 2)), ({"default": "Kampala Br"}, (3,))]:
+        for sender_ids, ids in [({"default": " MFIBank "}, (1, 2)), ({"default": "Kampala Br"}, (3,))]:
             provider = {
                 "kind": "twilio",
                 "name": "twilio",

@@ -24,6 +24,7 @@ from herald.domain.campaign import Campaign, CampaignStatus, TriggerType
 from herald.domain.compose import recipient
 from herald.domain.message import COUNTED_AS_FAILED, MessageStatus
 from herald.domain.segments import count_segments
+from herald.domain.senders import parse_sender
 from herald.errors import WebhookError
 from herald.rules.catalog import GATEWAY_RULE
 from herald.store import campaign_messages, optouts
@@ -50,8 +51,14 @@ class GatewaySettings:
             provider=settings.gateway_provider,
             default_region=settings.default_region,
             provider_map=dict(settings.gateway_provider_map),
-            sender_ids=dict(settings.gateway_sender_id_map),
+            sender_ids=_sender_ids(settings.gateway_sender_id_map),
         )
+
+
+def _sender_ids(configured: Mapping[str, str]) -> dict[str, str]:
+    """Each tenant's sender id as the providers receive it (" +256 700 000001 " -> "+256700000001")."""
+    parsed = {tenant: parse_sender(text) for tenant, text in configured.items()}
+    return {tenant: sender.text for tenant, sender in parsed.items() if sender is not None}
 
 
 @dataclass(frozen=True)
