@@ -33,6 +33,7 @@ def _scheduled() -> Campaign:
         template="Dear {{fullName}}, {{totalDue}} is due on {{paymentDueDate}}.",
         provider="twilio",
         fallback_provider="infobip",
+        sender_id="+" + "2" * 20,  # the longest sender id herald accepts (a number on an SMPP link)
         recurrence=Recurrence.parse("FREQ=DAILY", "2026-11-21T09:00", "Africa/Kampala"),
     )
 

@@ -67,7 +67,7 @@ campaigns = Table(
     Column("template", Text, nullable=False),
     Column("provider", String(50), nullable=False),
     Column("fallback_provider", String(50)),
-    Column("sender_id", String(20)),  # None: the provider's own sender (domain/senders.py)
+    Column("sender_id", String(24)),  # None: the provider's own sender (domain/senders.py)
     Column("status", SmallInteger, nullable=False),
     Column("recurrence", String(200)),
     Column("recurrence_start", DateTime),  # naive local wall-clock time in `timezone`

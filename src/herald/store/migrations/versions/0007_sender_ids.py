@@ -18,7 +18,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("campaigns") as batch:
-        batch.add_column(sa.Column("sender_id", sa.String(20)))
+        batch.add_column(sa.Column("sender_id", sa.String(24)))  # "+" and 20 digits fit (SMPP)
 
 
 def downgrade() -> None:
