@@ -122,20 +122,28 @@ def test_each_provider_receives_the_campaigns_sender_id_or_its_own(
         ("infobip", None),
         ("smpp", "MFIBank"),
         ("smpp", "+256700000003"),
+        ("smpp", "12345"),
         ("smpp", None),
     ]
     twilio, infobip, smsc = _send_all(tmp_path, fineract, clock, plan)
     assert sorted(m["from"] for m in twilio.messages.values()) == sorted(["MFIBank", TWILIO_NUMBER, "+256700000001"])
     # Infobip takes numbers as international digits without "+".
     assert sorted(m.sender for m in infobip.messages.values()) == sorted(["Kampala Br", "256700000002", "HeraldIB"])
-    # SMPP: TON 5 (alphanumeric) for a name, TON 1 / NPI 1 (international, E.164) for a number.
+    # SMPP: TON 5 (alphanumeric) for a name, TON 1 / NPI 1 (international, E.164) for a number, TON 6
+    # (abbreviated) for a short code.
     received = sorted((s.sm.source_addr, s.sm.source_addr_ton, s.sm.source_addr_npi) for s in smsc.submitted)
-    assert received == sorted([("MFIBank", 5, 0), ("256700000003", 1, 1), ("LINK", 5, 0)])
+    assert received == sorted([("MFIBank", 5, 0), ("256700000003", 1, 1), ("12345", 6, 0), ("LINK", 5, 0)])
 
 
 @pytest.mark.parametrize(
     ("sender_id", "says"),
-    [("MicroFinance Bank", "at most 11"), ("MFI-Bank", "'-'"), ("+1", "3 to 15"), ("1" * 18, "3 to 15")],
+    [
+        ("MicroFinance Bank", "at most 11"),
+        ("MFI-Bank", "'-'"),
+        ("+1", "3 to 15"),
+        ("+" + "1" * 18, "3 to 15"),
+        ("254712345678", "international"),
+    ],
 )
 def test_a_sender_id_the_provider_would_refuse_is_refused_at_creation_and_nothing_is_stored(
     tmp_path: Path, fineract: FineractBuilder, clock: ManualClock, sender_id: str, says: str
@@ -173,7 +181,7 @@ def test_an_smpp_only_length_is_refused_when_a_fallback_could_not_send_it(
         providers=json.dumps([link, twilio]),
     )
     herald = Herald.build(settings, clock)
-    number = "1" * 20
+    number = "+" + "1" * 20
     base = {"campaignName": "x", "triggerType": "direct", "runReportId": 166, "paramValue": {"officeId": "1"}}
     request = {**base, "message": "Hi", "providerId": "smpp", "senderId": number}
     alone = campaigns.draft(CampaignRequest.model_validate(request), **_drafting(herald))

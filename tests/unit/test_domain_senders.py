@@ -17,7 +17,8 @@ from herald.errors import ValidationError
         ("  Kampala Br ", "Kampala Br", SenderKind.ALPHANUMERIC),
         ("Bank2025", "Bank2025", SenderKind.ALPHANUMERIC),
         ("+256 700 000001", "+256700000001", SenderKind.NUMBER),
-        ("254712345678", "254712345678", SenderKind.NUMBER),
+        ("+254712345678", "+254712345678", SenderKind.NUMBER),
+        ("12345", "12345", SenderKind.NUMBER),  # a short code
     ],
 )
 def test_a_name_or_a_number_is_accepted_as_the_provider_will_receive_it(value: str, text: str, kind: str) -> None:
@@ -39,6 +40,8 @@ def test_no_sender_id_means_the_providers_own_sender(value: str | None) -> None:
         ("MFI_Bank!", "'!_'"),
         ("+12", "3 to 15"),
         ("+1234567890123456", "3 to 15"),
+        ("254712345678", "+254712345678"),  # national or international? written with + it is clear
+        ("0772 000 001", "international"),
     ],
 )
 def test_a_sender_id_handsets_cannot_show_is_refused_saying_why(value: str, says: str) -> None:
@@ -49,7 +52,7 @@ def test_a_sender_id_handsets_cannot_show_is_refused_saying_why(value: str, says
 
 
 def test_smpp_links_take_longer_numbers_than_e164() -> None:
-    number = "1" * 20
+    number = "+" + "1" * 20
     sender = parse_sender(number, provider_kind="smpp")
     assert sender is not None and sender.kind is SenderKind.NUMBER
     with pytest.raises(ValidationError):
@@ -70,3 +73,4 @@ def test_any_text_is_either_a_checked_sender_or_a_clear_refusal(value: str) -> N
         assert all(c.isascii() and (c.isalnum() or c == " ") for c in sender.text)
     else:
         assert sender.digits.isdigit() and 3 <= len(sender.digits) <= 15
+        assert sender.international or len(sender.digits) <= 8  # longer numbers carry their "+"

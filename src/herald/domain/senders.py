@@ -15,6 +15,7 @@ from enum import StrEnum
 from herald.errors import ValidationError
 
 ALPHANUMERIC_MAX = 11  # GSM 03.40 caps an alphanumeric originator at 11 characters
+SHORT_CODE_MAX = 8  # digits without "+": a short code; anything longer is a number, written international
 _ALPHANUMERIC = re.compile(r"[A-Za-z0-9 ]+")
 _NUMBER = re.compile(r"\+?[0-9]+")
 _NUMBER_MAX = {"twilio": 15, "infobip": 15, "smpp": 20, "simulator": 15}  # E.164 has 15 digits; SMPP allows 20 octets
@@ -27,8 +28,12 @@ class SenderKind(StrEnum):
 
 @dataclass(frozen=True)
 class SenderId:
-    text: str  # as the provider receives it: a name, or a number's digits with a leading + when international
+    text: str  # as the provider receives it: a name, a short code, or "+" and an international number's digits
     kind: SenderKind
+
+    @property
+    def international(self) -> bool:
+        return self.text.startswith("+")
 
     @property
     def digits(self) -> str:
@@ -42,6 +47,13 @@ def parse_sender(value: str | None, *, provider_kind: str = "simulator") -> Send
         return None
     if _NUMBER.fullmatch(text.replace(" ", "")):
         number = text.replace(" ", "")
+        if not number.startswith("+") and len(number) > SHORT_CODE_MAX:
+            # 0772... or 2547... could be national or international; providers want E.164 (and SMPP its TON).
+            raise ValidationError(
+                f"Sender id {text!r} is a number without its country code sign; write it as an international "
+                f"number such as +{number.lstrip('0')} (a short code has at most {SHORT_CODE_MAX} digits).",
+                field="senderId",
+            )
         limit = _NUMBER_MAX.get(provider_kind, 15)
         if not 3 <= len(number.lstrip("+")) <= limit:
             raise ValidationError(

@@ -85,6 +85,12 @@ class Providers:
                 f"Unknown provider {name!r}; configured providers: {', '.join(sorted(self._built))}."
             ) from None
 
+    def chain(self, primary: str, campaign_fallback: str | None) -> list[str]:
+        """The primary, then the fallbacks in order of precedence: campaign, provider, global (configured ones only)."""
+        config = self.settings.get(primary)
+        chain = [primary, campaign_fallback, config.fallback if config else None, self.fallback]
+        return [p for p in dict.fromkeys(chain) if p is not None and p in self._built]
+
     async def close(self) -> None:
         """Close every provider's connections (they belong to the event loop that opened them)."""
         for provider in self._built.values():

@@ -48,7 +48,7 @@ _UNKNOWN, _UNREACHABLE = ProviderOutcome.OUTCOME_UNKNOWN, ProviderOutcome.UNREAC
 THROTTLE_PAUSE = 0.5
 """Seconds every submit on the link waits after a throttled or queue-full answer."""
 
-TON_INTERNATIONAL, TON_ALPHANUMERIC = 1, 5  # SMPP 3.4 type of number
+TON_INTERNATIONAL, TON_ALPHANUMERIC, TON_ABBREVIATED = 1, 5, 6  # SMPP 3.4 type of number
 NPI_UNKNOWN, NPI_E164 = 0, 1  # numbering plan indicator
 SOURCES_KEPT = 100_000
 
@@ -342,14 +342,15 @@ class SmppProvider:
         return [r for r in found if r is not None]
 
     def _source(self, message: OutboundMessage) -> tuple[str, int, int]:
-        """source_addr, its TON and NPI: a campaign's sender id (TON 5 alphanumeric, or TON 1 / NPI 1 E.164
-        for a number), else the link's own configured address."""
+        """source_addr, its TON and NPI: a campaign's sender id (TON 5 for a name, TON 1 / NPI 1 for an
+        international number, TON 6 for a short code), else the link's own configured address."""
         sender = message.sender
         if sender is None:
             return self.settings.source_addr, self.settings.source_addr_ton, self.settings.source_addr_npi
-        digits = sender.lstrip("+")
-        if digits.isdigit():
-            return digits, TON_INTERNATIONAL, NPI_E164
+        if sender.startswith("+"):  # domain/senders.py writes every number but a short code this way
+            return sender[1:], TON_INTERNATIONAL, NPI_E164
+        if sender.isdigit():
+            return sender, TON_ABBREVIATED, NPI_UNKNOWN  # a short code
         return sender, TON_ALPHANUMERIC, NPI_UNKNOWN
 
     async def _pull(self, session: Session, external_id: str) -> DeliveryReport | None:
@@ -368,16 +369,20 @@ class SmppProvider:
 
     async def _query(self, session: Session, message_id: str) -> Receipt | None:
         s = self.settings
-        source = self._sources.get(message_id, (s.source_addr, s.source_addr_ton, s.source_addr_npi))
-        body = p.query_sm_body(message_id, *source)
-        try:
-            answer = await session.request(p.QUERY_SM, body, timeout=s.timeout)
-            if answer.command_id != p.resp(p.QUERY_SM) or answer.status != p.ESME_ROK:
+        known = self._sources.get(message_id)
+        # The address it was submitted under; after a restart that is forgotten for a campaign's sender id,
+        # so a refusal under the link's own address is asked again with a NULL source ("not known", SMPP 3.4).
+        sources = [known] if known else [(s.source_addr, s.source_addr_ton, s.source_addr_npi), ("", 0, 0)]
+        for source in sources:
+            try:
+                answer = await session.request(p.QUERY_SM, p.query_sm_body(message_id, *source), timeout=s.timeout)
+                if answer.command_id != p.resp(p.QUERY_SM) or answer.status != p.ESME_ROK:
+                    continue
+                result = p.QueryResult.decode(answer.body)
+            except (TimeoutError, LinkDown, p.PduError):
                 return None
-            result = p.QueryResult.decode(answer.body)
-        except (TimeoutError, LinkDown, p.PduError):
-            return None
-        return Receipt(message_id, result.message_state, str(result.error_code) if result.error_code else None)
+            return Receipt(message_id, result.message_state, str(result.error_code) if result.error_code else None)
+        return None
 
     # -- the rest of the protocol ----------------------------------------------------------------
 

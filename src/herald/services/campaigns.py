@@ -122,9 +122,8 @@ def draft(
             field="fallbackProviderId",
         )
     sender = None
-    for name in (request.provider_id, fallback):  # checked for every provider that may send under it
-        if name is not None:
-            sender = parse_sender(request.sender_id, provider_kind=providers.settings[name].kind)
+    for name in providers.chain(request.provider_id, fallback):  # every provider that may send under it
+        sender = parse_sender(request.sender_id, provider_kind=providers.settings[name].kind)
     recurrence = None
     if trigger is TriggerType.SCHEDULE:
         if not request.recurrence:

@@ -33,18 +33,6 @@ class Reconciled:
     to_send: list[Claimed] = field(default_factory=list)
 
 
-def provider_chain(providers: Providers, primary: str, campaign_fallback: str | None) -> list[str]:
-    """The primary, then the fallbacks in order of precedence: campaign, provider, global (configured ones only)."""
-    config = providers.settings.get(primary)
-    chain = [
-        primary,
-        campaign_fallback,
-        config.fallback if config else None,
-        providers.fallback,
-    ]
-    return [p for p in dict.fromkeys(chain) if p is not None and p in providers]
-
-
 def reopens(gate: Gate, now: datetime) -> datetime:
     """When the gate takes requests again: the end of its pause or of its open breaker (`now` if neither)."""
     return max(gate.paused_until or now, gate.breaker.reopens_at() or now)
@@ -68,7 +56,7 @@ class Reconciler:
         now = self.clock.now()
 
         def chain(m: Claimed) -> list[str]:
-            return provider_chain(self.providers, m.provider, m.fallback)
+            return self.providers.chain(m.provider, m.fallback)
 
         for name in dict.fromkeys(n for m in doubtful for n in chain(m)):
             provider = self.providers.named(name)

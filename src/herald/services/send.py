@@ -45,7 +45,7 @@ from herald.services.claiming import Claimer
 from herald.services.loop import run_loop
 from herald.services.office_profiles import OfficeProfiles
 from herald.services.presence import Presence
-from herald.services.reconcile import Reconciler, provider_chain, reopens
+from herald.services.reconcile import Reconciler, reopens
 from herald.services.runs import recorded
 from herald.store import messages as message_store
 from herald.store import optouts
@@ -292,7 +292,7 @@ class Sender:
             optouts.add(conn, outcome.unsubscribed, source="provider", detail="unsubscribed (send refused)", now=now)
 
     def _candidates(self, primary: str, campaign_fallback: str | None) -> list[str]:
-        return provider_chain(self.providers, primary, campaign_fallback)
+        return self.providers.chain(primary, campaign_fallback)
 
     async def _deliver(self, primary: str, chunk: list[Claimed], outcome: _Outcome) -> None:
         """Send one chunk along its provider chain: a known failure moves on to the next provider, an

@@ -188,10 +188,19 @@ def claim_pending(
             ),
             in_flight_since=now,
             updated_at=now,
+            # Fixed at the first claim ("" for the provider's own sender): an edit of the campaign's sender
+            # id never renames a message that may already be at a provider (its lookup would look under
+            # the new name, find nothing and send it again).
+            sender_id=func.coalesce(
+                messages.c.sender_id,
+                select(campaigns.c.sender_id).where(campaigns.c.id == messages.c.campaign_id).scalar_subquery(),
+                "",
+            ),
         )
         .returning(
             messages.c.id,
             messages.c.campaign_id,
+            messages.c.sender_id,
             messages.c.provider,
             messages.c.mobile_no,
             messages.c.body,
@@ -203,13 +212,10 @@ def claim_pending(
     if not rows:
         return []
     campaign_ids = sorted({r.campaign_id for r in rows})
-    # What a claimed message takes from its campaign: where else it may go, and whose name it carries.
-    routes = {
-        r.id: (r.fallback_provider, r.sender_id)
+    fallbacks: dict[int, str | None] = {
+        r.id: r.fallback_provider
         for r in conn.execute(
-            select(campaigns.c.id, campaigns.c.fallback_provider, campaigns.c.sender_id).where(
-                campaigns.c.id.in_(campaign_ids)
-            )
+            select(campaigns.c.id, campaigns.c.fallback_provider).where(campaigns.c.id.in_(campaign_ids))
         )
     }
     return sorted(
@@ -218,8 +224,8 @@ def claim_pending(
                 id=r.id,
                 campaign_id=r.campaign_id,
                 provider=r.provider,
-                fallback=routes.get(r.campaign_id, (None, None))[0],
-                sender_id=routes.get(r.campaign_id, (None, None))[1],
+                fallback=fallbacks.get(r.campaign_id),
+                sender_id=r.sender_id or None,
                 mobile_no=r.mobile_no,
                 body=r.body,
                 attempts=r.attempts,

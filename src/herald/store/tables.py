@@ -96,6 +96,8 @@ messages = Table(
     Column("segments", SmallInteger, nullable=False),
     Column("provider", String(50), nullable=False),
     Column("external_id", String(120)),
+    # The campaign's sender id when first claimed ("": the provider's own): retries and lookups use the same.
+    Column("sender_id", String(24)),
     Column("attempts", SmallInteger, nullable=False, server_default="0"),
     Column("not_before", UTCDateTime()),
     Column("in_flight_since", UTCDateTime()),  # set while an attempt is with the provider
