@@ -188,14 +188,6 @@ def claim_pending(
             ),
             in_flight_since=now,
             updated_at=now,
-            # Fixed at the first claim ("" for the provider's own sender): an edit of the campaign's sender
-            # id never renames a message that may already be at a provider (its lookup would look under
-            # the new name, find nothing and send it again).
-            sender_id=func.coalesce(
-                messages.c.sender_id,
-                select(campaigns.c.sender_id).where(campaigns.c.id == messages.c.campaign_id).scalar_subquery(),
-                "",
-            ),
         )
         .returning(
             messages.c.id,
@@ -212,12 +204,23 @@ def claim_pending(
     if not rows:
         return []
     campaign_ids = sorted({r.campaign_id for r in rows})
-    fallbacks: dict[int, str | None] = {
-        r.id: r.fallback_provider
-        for r in conn.execute(
-            select(campaigns.c.id, campaigns.c.fallback_provider).where(campaigns.c.id.in_(campaign_ids))
+    fallbacks: dict[int, str | None] = {}
+    senders: dict[int, str] = {}
+    for c in conn.execute(
+        select(campaigns.c.id, campaigns.c.fallback_provider, campaigns.c.sender_id).where(
+            campaigns.c.id.in_(campaign_ids)
         )
-    }
+    ):
+        fallbacks[c.id], senders[c.id] = c.fallback_provider, c.sender_id or ""
+    # A message's sender id is fixed at its first claim ("" for the provider's own sender), in the claim's
+    # transaction: an edit of the campaign's never renames a message that may already be at a provider
+    # (its lookup would look under the new name, find nothing and send it again).
+    unfixed: dict[int, list[int]] = {}
+    for r in rows:
+        if r.sender_id is None:
+            unfixed.setdefault(r.campaign_id, []).append(r.id)
+    for campaign_id, ids in unfixed.items():
+        conn.execute(update(messages).where(messages.c.id.in_(ids)).values(sender_id=senders.get(campaign_id, "")))
     return sorted(
         (
             Claimed(
@@ -225,7 +228,7 @@ def claim_pending(
                 campaign_id=r.campaign_id,
                 provider=r.provider,
                 fallback=fallbacks.get(r.campaign_id),
-                sender_id=r.sender_id or None,
+                sender_id=(r.sender_id if r.sender_id is not None else senders.get(r.campaign_id)) or None,
                 mobile_no=r.mobile_no,
                 body=r.body,
                 attempts=r.attempts,
