@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -12,14 +11,12 @@ from herald.clock import Clock, SystemClock
 from herald.config import Settings
 from herald.corebank.engines import CoreBanks
 from herald.domain.calendar import BusinessCalendar
-from herald.domain.reports import DeliveryReport, InboundMessage
 from herald.providers.config import ProviderSettings, SimulatorSettings, load_providers
 from herald.providers.gate import Gates
 from herald.providers.registry import Providers, build_provider
+from herald.services.inbound import ConnectionSinks
 from herald.services.office_profiles import OfficeProfiles
 from herald.services.presence import Presence
-from herald.store import optouts
-from herald.store import reports as report_store
 from herald.store.database import open_store
 
 
@@ -67,7 +64,7 @@ class Herald:
             transient_ratio=settings.simulator_transient_ratio,
         )
         provider_settings: dict[str, ProviderSettings] = {"simulator": default} | {c.name: c for c in configured}
-        sinks = _Sinks(store, clock, settings.default_region)
+        sinks = ConnectionSinks(store, clock, settings.default_region)
         built = {
             name: build_provider(
                 config,
@@ -89,24 +86,3 @@ class Herald:
     def close(self) -> None:
         self.store.dispose()
         self.corebanks.close()
-
-
-@dataclass(frozen=True)
-class _Sinks:
-    """Where providers hand what arrives on their own connections (SMPP receipts and replies)."""
-
-    store: Engine
-    clock: Clock
-    default_region: str
-
-    async def reports(self, provider: str, reports: Sequence[DeliveryReport]) -> None:
-        """Store pushed reports: applied or parked."""
-        with self.store.begin() as conn:
-            report_store.record(conn, provider, reports, self.clock.now())
-
-    async def inbound(self, provider: str, messages: Sequence[InboundMessage]) -> None:
-        """Store replies: a STOP puts the number on the opt-out list."""
-        stops = optouts.stop_requests(messages, self.default_region)
-        if stops:
-            with self.store.begin() as conn:
-                optouts.add(conn, stops, source=provider, detail="STOP reply", now=self.clock.now())

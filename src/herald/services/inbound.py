@@ -8,7 +8,8 @@ one with the reason, so one bad report never costs the rest of the call.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC
 
 from sqlalchemy import Engine
@@ -16,7 +17,7 @@ from sqlalchemy import Engine
 from herald.clock import Clock
 from herald.domain import wire
 from herald.domain.phones import mask
-from herald.domain.reports import DeliveryReport
+from herald.domain.reports import DeliveryReport, InboundMessage
 from herald.errors import WebhookError
 from herald.providers.base import WebhookBatch
 from herald.store import optouts
@@ -65,3 +66,30 @@ def keep(provider: str, batch: WebhookBatch, *, store: Engine, clock: Clock, def
         changed = report_store.record(conn, provider, batch.reports, now)
         added = optouts.add(conn, stops, source=provider, detail="STOP reply", now=now)
     return {"reports": len(batch.reports), "applied": changed, "inbound": len(batch.inbound), "opted_out": added}
+
+
+@dataclass(frozen=True)
+class ConnectionSinks:
+    """Where providers hand what arrives on their own connection (SMPP receipts and replies): kept as a webhook's."""
+
+    store: Engine
+    clock: Clock
+    default_region: str
+
+    async def reports(self, provider: str, reports: Sequence[DeliveryReport]) -> None:
+        keep(
+            provider,
+            WebhookBatch(reports=list(reports)),
+            store=self.store,
+            clock=self.clock,
+            default_region=self.default_region,
+        )
+
+    async def inbound(self, provider: str, messages: Sequence[InboundMessage]) -> None:
+        keep(
+            provider,
+            WebhookBatch(inbound=list(messages)),
+            store=self.store,
+            clock=self.clock,
+            default_region=self.default_region,
+        )
