@@ -46,7 +46,7 @@ def previewing(herald: Herald) -> dict[str, Any]:
 
 def activating(herald: Herald) -> dict[str, Any]:
     """Activate and reactivate: the move, and the audience and cost the audit log keeps."""
-    return reading(herald) | {"preview_settings": PreviewSettings.of(herald.settings)}
+    return dict(herald.activation_parts())
 
 
 def hearing(herald: Herald) -> dict[str, Any]:

@@ -14,9 +14,11 @@ from herald.domain.calendar import BusinessCalendar
 from herald.providers.config import ProviderSettings, SimulatorSettings, load_providers
 from herald.providers.gate import Gates
 from herald.providers.registry import Providers, build_provider
+from herald.services.campaigns import ActivationParts
 from herald.services.inbound import ConnectionSinks
 from herald.services.office_profiles import OfficeProfiles
 from herald.services.presence import Presence
+from herald.services.preview import PreviewSettings
 from herald.store.database import open_store
 
 
@@ -79,6 +81,17 @@ class Herald:
         calendar = BusinessCalendar(settings.timezone, settings.business_date)
         offices = OfficeProfiles(store, settings.tenant, clock.now)
         return cls(settings, store, corebanks, clock, providers, calendar, offices)
+
+    def activation_parts(self) -> ActivationParts:
+        """What a campaign's activation and reactivation take, from this process's parts."""
+        return ActivationParts(
+            store=self.store,
+            corebanks=self.corebanks,
+            calendar=self.calendar,
+            offices=self.offices,
+            clock=self.clock,
+            preview_settings=PreviewSettings.of(self.settings),
+        )
 
     async def close_providers(self) -> None:
         await self.providers.close()

@@ -226,7 +226,6 @@ def campaigns_preview(campaign: str, samples: Annotated[int, typer.Option(min=0,
 
 def _lifecycle(action: str, campaign: str, verb: str) -> Any:
     from herald.services import campaigns
-    from herald.services.preview import PreviewSettings
 
     herald = herald_from_env()
     campaign_id = campaigns.get(campaign, store=herald.store).id
@@ -234,12 +233,7 @@ def _lifecycle(action: str, campaign: str, verb: str) -> Any:
         move = campaigns.activate if action == "activate" else campaigns.reactivate
         c = move(
             campaign_id,
-            store=herald.store,
-            corebanks=herald.corebanks,
-            calendar=herald.calendar,
-            offices=herald.offices,
-            clock=herald.clock,
-            preview_settings=PreviewSettings.of(herald.settings),
+            **herald.activation_parts(),
             actor=Actor.cli(),
         )
     else:

@@ -219,7 +219,6 @@ def _run_main_job(
 ) -> None:
     """Demo database, three campaigns, the worker with the simulator, live tab counts, a summary."""
     from herald.services import campaigns
-    from herald.services.preview import PreviewSettings
     from herald.worker import Worker
 
     base = load_settings()
@@ -263,12 +262,7 @@ def _run_main_job(
             )
             campaigns.activate(
                 c.id,
-                store=herald.store,
-                corebanks=herald.corebanks,
-                calendar=herald.calendar,
-                offices=herald.offices,
-                clock=herald.clock,
-                preview_settings=PreviewSettings.of(herald.settings),
+                **herald.activation_parts(),
             )
             ids.append(c.id)
         console.print(

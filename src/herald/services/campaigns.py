@@ -8,7 +8,7 @@ refusal is a herald error that names the field and says how to fix it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Engine
@@ -329,6 +329,17 @@ def _activation(
         settings=preview_settings,
     )
     return _transition(campaign_id, action, store=store, clock=clock, actor=actor, detail=estimate)
+
+
+class ActivationParts(TypedDict):
+    """What activate and reactivate take besides the campaign and the actor (the composition root builds it)."""
+
+    store: Engine
+    corebanks: CoreBanks
+    calendar: BusinessCalendar
+    offices: OfficeProfiles
+    clock: Clock
+    preview_settings: PreviewSettings
 
 
 def activate(

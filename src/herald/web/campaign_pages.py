@@ -15,7 +15,6 @@ from herald.errors import CoreBankError, PermissionDeniedError, ValidationError
 from herald.services import campaigns as service
 from herald.services.audit import Actor
 from herald.services.auth import Role, User
-from herald.services.preview import PreviewSettings
 from herald.services.resend import resend_failed
 from herald.services.search import MessageFilter, MessagePage, shown_number, shown_text, tab_page
 from herald.web.chart import deliveries
@@ -149,12 +148,7 @@ def router(herald: Herald) -> APIRouter:
         if action == "activate":
             service.activate(
                 campaign_id,
-                store=herald.store,
-                corebanks=herald.corebanks,
-                calendar=herald.calendar,
-                offices=herald.offices,
-                clock=herald.clock,
-                preview_settings=PreviewSettings.of(herald.settings),
+                **herald.activation_parts(),
                 actor=actor,
             )
         elif action == "close":
@@ -162,12 +156,7 @@ def router(herald: Herald) -> APIRouter:
         elif action == "reactivate":
             service.reactivate(
                 campaign_id,
-                store=herald.store,
-                corebanks=herald.corebanks,
-                calendar=herald.calendar,
-                offices=herald.offices,
-                clock=herald.clock,
-                preview_settings=PreviewSettings.of(herald.settings),
+                **herald.activation_parts(),
                 actor=actor,
             )
         elif action == "resend":

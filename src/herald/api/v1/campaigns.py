@@ -178,12 +178,7 @@ def router(herald: Herald) -> APIRouter:
         return out(
             service.activate(
                 campaign_id,
-                store=herald.store,
-                corebanks=herald.corebanks,
-                calendar=herald.calendar,
-                offices=herald.offices,
-                clock=herald.clock,
-                preview_settings=PreviewSettings.of(herald.settings),
+                **herald.activation_parts(),
                 actor=Actor.api(user.username),
             )
         )
@@ -197,12 +192,7 @@ def router(herald: Herald) -> APIRouter:
         return out(
             service.reactivate(
                 campaign_id,
-                store=herald.store,
-                corebanks=herald.corebanks,
-                calendar=herald.calendar,
-                offices=herald.offices,
-                clock=herald.clock,
-                preview_settings=PreviewSettings.of(herald.settings),
+                **herald.activation_parts(),
                 actor=Actor.api(user.username),
             )
         )
