@@ -18,7 +18,7 @@ from herald.worker import Worker, sender_for
 
 
 def create_app(herald: Herald, *, run_jobs: bool = False) -> FastAPI:
-    """The app; with `run_jobs` the three jobs run in its event loop too (`herald serve --worker`)."""
+    """The app; with `run_jobs` the three jobs run in its event loop too (`herald serve`, unless --no-worker)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -27,6 +27,7 @@ from herald.services.audit import Actor
 from herald.services.loop import run_loop
 from herald.services.materialize import MaterializePolicy, Materializer
 from herald.services.outbound import Outbound
+from herald.services.presence import RUNS_JOBS
 from herald.services.reports import ReportPuller
 from herald.services.runs import JobRun, nothing_to_do, recorded
 from herald.services.send import Sender, SendPolicy
@@ -170,9 +171,10 @@ class Worker:
         if signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self.request_stop)
+        self.herald.presence.kind = RUNS_JOBS  # written with the next heartbeat: the UI shows a worker is alive
         try:
             async with self.herald.presence.alive():
-                await self.herald.presence.ensure()
+                await self.herald.presence.ensure(now=True)
                 ticking = asyncio.create_task(self._loop(should_stop, on_tick))
                 while not ticking.done():
                     await asyncio.wait({ticking}, timeout=0.1)

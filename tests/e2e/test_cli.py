@@ -155,7 +155,7 @@ def test_the_main_job_runs_through_a_local_fake_of_a_real_provider(
     assert "******" not in pending  # every accepted message got its final report
 
 
-def test_serve_with_worker_runs_the_jobs_and_answers_http(env: dict[str, str], tmp_path: Path) -> None:
+def test_serve_runs_the_jobs_by_default_and_answers_http(env: dict[str, str], tmp_path: Path) -> None:
     import signal
     import socket
     import sqlite3
@@ -169,7 +169,7 @@ def test_serve_with_worker_runs_the_jobs_and_answers_http(env: dict[str, str], t
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen(
-        [*HERALD, "serve", "--worker", "--port", str(port)],
+        [*HERALD, "serve", "--port", str(port)],  # no flag: the documented command sends
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -44,14 +44,18 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 class Served:
     url: str
     log: Path
+    env: dict[str, str]  # the served process's environment: a `herald` command with it works on the same database
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
 
 
 @contextmanager
-def herald_serve(home: Path, template: Path, corebank_url: str, **env: str) -> Iterator[Served]:
-    """Run `herald serve` on a copy of `template`'s database until the block ends."""
+def herald_serve(
+    home: Path, template: Path, corebank_url: str, *, worker: bool = False, **env: str
+) -> Iterator[Served]:
+    """Run `herald serve` on a copy of `template`'s database until the block ends; with `worker` the jobs
+    run in it (serve's default), without it is an API and UI node (`--no-worker`)."""
     home.mkdir(parents=True, exist_ok=True)
     for file in template.glob("herald.sqlite*"):
         shutil.copy(file, home / file.name)
@@ -70,7 +74,7 @@ def herald_serve(home: Path, template: Path, corebank_url: str, **env: str) -> I
     log = home / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "herald", "serve", "--port", str(port)],
+            [sys.executable, "-m", "herald", "serve", "--port", str(port), "--worker" if worker else "--no-worker"],
             env=environment,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -87,7 +91,7 @@ def herald_serve(home: Path, template: Path, corebank_url: str, **env: str) -> I
                 pass
             assert time.monotonic() < deadline, "herald serve did not answer within 30 s"
             time.sleep(0.1)
-        yield Served(url, log)
+        yield Served(url, log, environment)
     finally:
         process.terminate()
         process.wait(timeout=20)

@@ -10,6 +10,7 @@ from rich.table import Table
 from herald.cli.base import (
     campaigns_app,
     console,
+    err_console,
     herald_from_env,
     messages_app,
     progress_bar,
@@ -239,6 +240,11 @@ def _lifecycle(action: str, campaign: str, verb: str) -> Any:
     else:
         c = campaigns.close(campaign_id, store=herald.store, clock=herald.clock, actor=Actor.cli())
     console.print(f'Campaign {c.id} "{c.name}" {verb}; status {c.status.name.capitalize()}.')
+    if action != "close" and not herald.presence.job_runners():
+        err_console.print(
+            "[bold yellow]No worker is running on this database[/]: nothing is sent until `herald serve` "
+            "or `herald worker` runs."
+        )
     return herald, c
 
 
@@ -258,7 +264,7 @@ def campaigns_activate(
         if result is not None:
             console.print(
                 f"{result.created:,} messages created ({result.invalid:,} invalid). "
-                "The worker (`herald worker`) sends them."
+                "The worker (`herald serve` or `herald worker`) sends them."
             )
     elif c.next_trigger_at:
         console.print(f"Next run: {c.next_trigger_at:%Y-%m-%d %H:%M} UTC.")

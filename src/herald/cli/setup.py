@@ -308,29 +308,74 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8080,
     worker: Annotated[
-        bool, typer.Option(help="Also run the three jobs in this process (one process instead of serve + worker).")
-    ] = False,
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Run the three jobs in this process (the default). --no-worker: an API and UI node only, "
+            "for when `herald worker` runs elsewhere.",
+        ),
+    ] = True,
     access_log: Annotated[
         bool, typer.Option(help="Log one line per request (secrets in URLs are replaced by ***).")
     ] = True,
 ) -> None:
-    """Serve the web UI, the REST API, provider webhooks and Fineract's endpoints (HERALD_PUBLIC_URL behind a proxy)."""
+    """Serve the web UI, the REST API, webhooks and Fineract's endpoints, and run the jobs (see --no-worker)."""
     import logging
 
     import uvicorn
+    from sqlalchemy.engine import make_url
 
     from herald.http import access_log as access
     from herald.server import create_app
 
+    listening = _listen(host, port)  # first: a port in use is one clear line, before anything starts
+    herald = herald_from_env()
+    database = make_url(herald.settings.own_database_url).render_as_string(hide_password=True)
+    shown_host = f"[{host}]" if ":" in host else host
+    console.print(f"herald is serving http://{shown_host}:{port}/ (database {database}).", soft_wrap=True)
     if worker:
-        console.print("The three jobs run in this process too.")
+        console.print("The three jobs run in this process: activated campaigns are sent from here.")
+    else:
+        console.print(
+            "[bold yellow]No jobs run in this process[/] (--no-worker): nothing is sent unless "
+            "`herald worker` or `herald serve` runs elsewhere on this database."
+        )
     # One Herald, one event loop: the jobs, the hook sender and "Run now" share every provider's
     # rate limit and breaker, and uvicorn's shutdown (SIGTERM, Ctrl-C) stops the jobs gracefully.
     # uvicorn reads FORWARDED_ALLOW_IPS (default 127.0.0.1): the proxies whose X-Forwarded-For it believes,
     # which is what makes the login throttle see the officer's address rather than the proxy's.
-    config = uvicorn.Config(create_app(herald_from_env(), run_jobs=worker), host=host, port=port, log_level="warning")
+    config = uvicorn.Config(create_app(herald, run_jobs=worker), host=host, port=port, log_level="warning")
     if access_log:
         access.enable()  # after Config, which sets uvicorn's loggers up
     else:
         logging.getLogger("uvicorn.access").disabled = True
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+def _listen(host: str, port: int) -> Any:
+    """The listening socket, bound here so that a port in use or a wrong address is one sentence."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror:
+        raise HeraldError(f"--host {host} is not an address of this machine; use e.g. 127.0.0.1 or 0.0.0.0.") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise HeraldError(
+                f"Port {port} on {host} is already in use (another herald serve?). "
+                f"Stop that process or choose another port with --port."
+            ) from None
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise HeraldError(f"Port {port} needs more privileges than herald has; use a port above 1024.") from None
+        raise HeraldError(f"Cannot listen on {host}:{port}: {exc.strerror}.") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock

@@ -294,7 +294,7 @@ def _run_main_job(
         password = create_demo_login(herald)
         console.print()
         console.print("See the campaigns in a browser:")
-        console.print(f"  herald serve                                  # then open {DEMO_URL}")
+        console.print(f"  herald serve                                  # then open {DEMO_URL} (it sends, too)")
         console.print(
             f"  log in as [bold]{DEMO_USER}[/] with the password [bold]{password}[/] (admin; new at every demo run)"
         )

@@ -27,6 +27,10 @@ from herald.store import workers
 log = logging.getLogger(__name__)
 
 
+RUNS_JOBS = "jobs"
+"""The kind of a process that runs the three jobs continuously (`herald worker`, `herald serve`)."""
+
+
 class Presence:
     def __init__(
         self,
@@ -89,12 +93,13 @@ class Presence:
         """
         return self.last_beat is not None and now - self.last_beat < self.timeout / 2
 
-    async def ensure(self) -> None:
-        """Make sure this process has said it is here (the first send of a one-off run).
+    async def ensure(self, *, now: bool = False) -> None:
+        """Make sure this process has said it is here (the first send of a one-off run); `now`: beat anyway
+        (what it says of itself, its kind, has just changed).
 
         A heartbeat that cannot be written (the database busy or away) is not fatal: `fresh` then
         keeps this process from sending until one is."""
-        if self.last_beat is None or self.now() - self.last_beat > timedelta(seconds=self.interval):
+        if now or self.last_beat is None or self.now() - self.last_beat > timedelta(seconds=self.interval):
             try:
                 await asyncio.get_running_loop().run_in_executor(self._beater, self.beat)
             except Exception as exc:
@@ -123,6 +128,11 @@ class Presence:
                 await asyncio.get_running_loop().run_in_executor(self._beater, self.beat)
             except Exception as exc:  # the database is away: keep trying; `fresh` stops our sends meanwhile
                 log.warning("heartbeat not written: %s", exc)
+
+    def job_runners(self) -> list[workers.LiveProcess]:
+        """The live processes that run the three jobs: none means an activated campaign is not being sent."""
+        with self.store.connect() as conn:
+            return [p for p in workers.live(conn, self.now(), self.timeout) if p.kind == RUNS_JOBS]
 
     def mark_stopping(self) -> None:
         """This process stops: the others stop counting it for rate shares."""

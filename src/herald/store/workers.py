@@ -9,6 +9,7 @@ next claim asks the provider before sending again) and removes its row.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,7 +32,7 @@ def beat(
     settle_after: timedelta = timedelta(0),
 ) -> int:
     """Refresh `worker`'s heartbeat and leases, settle dead workers' claims; return how many processes send."""
-    refreshed = conn.execute(update(workers).where(workers.c.id == worker).values(heartbeat_at=now)).rowcount
+    refreshed = conn.execute(update(workers).where(workers.c.id == worker).values(heartbeat_at=now, kind=kind)).rowcount
     if not refreshed:
         conn.execute(
             workers.insert().values(id=worker, host=host[:200], pid=pid, kind=kind, started_at=now, heartbeat_at=now)
@@ -88,11 +89,23 @@ def leave(conn: Connection, worker: str) -> int:
     return released
 
 
-def live(conn: Connection, now: datetime, timeout: timedelta) -> list[tuple[str, str, datetime]]:
-    """(id, kind, last heartbeat) of the processes that sent a heartbeat within the timeout."""
+@dataclass(frozen=True)
+class LiveProcess:
+    """A process whose heartbeat is fresh: `kind` says whether it runs the jobs ("jobs") or only sends on demand."""
+
+    id: str
+    host: str
+    pid: int
+    kind: str
+    started_at: datetime
+    heartbeat_at: datetime
+
+
+def live(conn: Connection, now: datetime, timeout: timedelta) -> list[LiveProcess]:
+    """The processes that sent a heartbeat within the timeout, oldest first."""
     rows = conn.execute(
-        select(workers.c.id, workers.c.kind, workers.c.heartbeat_at)
-        .where(workers.c.heartbeat_at >= now - timeout)
+        select(workers)
+        .where(workers.c.heartbeat_at >= now - timeout, workers.c.stopping.is_(False))
         .order_by(workers.c.started_at)
     )
-    return [(r.id, r.kind, r.heartbeat_at) for r in rows]
+    return [LiveProcess(r.id, r.host, r.pid, r.kind, r.started_at, r.heartbeat_at) for r in rows]

@@ -168,6 +168,8 @@ def router(herald: Herald) -> APIRouter:
         else:
             raise ValidationError(f"No campaign action {action!r}.")
         done = {"activate": "activated", "close": "closed", "reactivate": "reactivated"}[action]
+        if action != "close" and not herald.presence.job_runners():
+            done += "-idle"
         return see_other(f"/campaigns/{campaign_id}?notice={done}")
 
     return pages

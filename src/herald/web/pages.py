@@ -56,8 +56,12 @@ NOTICES = {
     "created": "Campaign created. Check the preview, then activate it.",
     "saved": "Campaign saved.",
     "activated": "Campaign activated: the worker takes it from here.",
+    "activated-idle": "Campaign activated, but no worker is running, so nothing is sent yet. "
+    "Ask whoever runs herald to start it (the Jobs page shows when it is back).",
     "closed": "Campaign closed: nothing more is sent until it is reactivated.",
     "reactivated": "Campaign reactivated: nobody is messaged twice.",
+    "reactivated-idle": "Campaign reactivated (nobody is messaged twice), but no worker is running, so nothing "
+    "is sent yet. Ask whoever runs herald to start it (the Jobs page shows when it is back).",
     "deleted": "Campaign deleted with its messages.",
     "resent": "Failed messages queued again as new Pending messages.",
     "ran": "Job run finished; its counts are below.",
@@ -122,6 +126,7 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
         timezone=timezone,
         local=lambda value, fmt="%d %b %Y %H:%M": local_time(value, timezone, fmt),
         notice=notice,
+        job_runners=getattr(request.state, "job_runners", None),
         Role=Role,
         **context,
     )
@@ -203,7 +208,10 @@ class PageRoute(APIRoute):
             try:
                 # The session lookup is a database read: done in a worker thread, once, so that nothing a
                 # page does afterwards (guards, render, error pages) touches the database on the event loop.
-                await to_thread.run_sync(current_session, request)
+                session = await to_thread.run_sync(current_session, request)
+                if session is not None and request.method == "GET":
+                    # The header says whether anything sends: an activated campaign with no worker waits.
+                    request.state.job_runners = await to_thread.run_sync(herald_of(request).presence.job_runners)
                 return await original(request)
             except AuthenticationError:
                 path = request.url.path if request.method == "GET" else "/campaigns"

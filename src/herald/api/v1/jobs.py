@@ -49,6 +49,13 @@ class RunOut(BaseModel):
         )
 
 
+class WorkerOut(BaseModel):
+    host: str
+    pid: int
+    startedAt: datetime
+    heartbeatAt: datetime = Field(description="Its last heartbeat; one silent for longer than the timeout is gone.")
+
+
 class JobOut(BaseModel):
     job: str
     name: str
@@ -63,6 +70,13 @@ def router(herald: Herald) -> APIRouter:
         return [
             JobOut(job=job.slug, name=job.value, lastRun=RunOut.of(run) if run else None)
             for job, run in last_runs(herald.store).items()
+        ]
+
+    @api.get("/workers", summary="The processes running the three jobs now; empty: nothing is being sent")
+    def workers(user: Viewer) -> list[WorkerOut]:
+        return [
+            WorkerOut(host=p.host, pid=p.pid, startedAt=p.started_at, heartbeatAt=p.heartbeat_at)
+            for p in herald.presence.job_runners()
         ]
 
     @api.get("/runs", summary="Recent runs with their counts and durations, newest first")
