@@ -89,6 +89,16 @@ def test_a_stop_reaches_the_inbound_sink_in_every_carrier(carrier: Carrier) -> N
     run(body)
 
 
+def test_a_data_sm_is_answered_with_a_data_sm_resp_carrying_a_message_id_field() -> None:
+    async def body(link: Link) -> None:
+        await link.smsc.reply(CLIENT, "Hello", carrier=Carrier.DATA_SM)
+        [answer] = link.smsc.answers
+        assert (answer.command_id, answer.status) == (0x80000103, p.ESME_ROK)
+        assert answer.body == b"\x00"  # message_id: an empty C-string
+
+    run(body)
+
+
 @pytest.mark.parametrize(
     ("carrier", "tlvs"),
     [

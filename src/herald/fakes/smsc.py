@@ -109,6 +109,7 @@ class FakeSmsc:
         self.sessions: list[Session] = []
         self.binds = 0
         self.closed_reasons: list[str] = []
+        self.answers: list[p.Pdu] = []  # the ESME's answers to deliver() and reply(), in order
         self._faults: list[SmscFault] = []
         self._bind_refusals: list[int] = []
         self._ids = itertools.count(0x5A0001)
@@ -161,6 +162,7 @@ class FakeSmsc:
         session = next(s for s in self.sessions if s.is_open)
         command, body = _carried(sm, carrier)
         answer = await session.request(command, body, timeout=5, windowed=False)
+        self.answers.append(answer)
         return answer.status
 
     async def reply(
@@ -348,7 +350,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--receipt-before-resp", action="store_true", help="push the receipt before submit_sm_resp")
     parser.add_argument("--date-digits", type=int, default=10, choices=[10, 12])
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before each submit_sm_resp")
-    parser.add_argument("--alphabet", default="gsm7", choices=[a.value for a in Alphabet], help="data_coding 0 is")
+    parser.add_argument(
+        "--alphabet", default="gsm7", choices=[a.value for a in Alphabet], help="how data_coding 0 is read and written"
+    )
     parser.add_argument("--receipt-carrier", default="short_message", choices=[c.value for c in Carrier])
     args = parser.parse_args(argv)
 
