@@ -139,3 +139,20 @@ def test_only_deliver_sm_and_data_sm_carry_a_message() -> None:
         p.received(p.Pdu(p.SUBMIT_SM, 0, 1, p.ShortMessage("1", "2", b"x").encode()))
     with pytest.raises(p.PduError):
         p.received(p.Pdu(p.DATA_SM, 0, 1, b"\x00\x01"))  # cut short inside the mandatory fields
+
+
+@pytest.mark.parametrize(
+    ("text", "alphabet", "encoding", "units", "segments"),
+    [
+        ("€" * 80, Alphabet.GSM7, Encoding.GSM7, 160, 1),
+        ("€" * 80, Alphabet.LATIN1, Encoding.UCS2, 80, 2),
+        ("£" * 160, Alphabet.LATIN1, Encoding.GSM7, 160, 1),
+        ("£" * 160, Alphabet.ASCII, Encoding.UCS2, 160, 3),
+        ("{}" * 80, Alphabet.ASCII, Encoding.GSM7, 320, 3),  # ASCII octets, still two septets each on the air
+    ],
+)
+def test_segments_are_counted_for_the_link_alphabet(
+    text: str, alphabet: Alphabet, encoding: Encoding, units: int, segments: int
+) -> None:
+    info = count_segments(text, alphabet)
+    assert (info.encoding, info.units, info.segments) == (encoding, units, segments)
