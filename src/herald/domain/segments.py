@@ -11,6 +11,10 @@ The rules (3GPP TS 23.038; herald's reference `providers.md` section 4):
   never cut, so a part may hold one unit less and the count can exceed ceil(units / 153).
 
 The PyPI counters get these boundaries wrong (they divide code points), hence this module.
+
+An SMPP link may read data_coding 0 as Latin-1 or ASCII rather than GSM-7 (`Alphabet`): a text
+goes GSM-7 there only if that alphabet can carry every character too, since the SMSC still turns it
+into GSM-7 for the handset; anything else goes UCS-2, and the counts follow.
 """
 
 from __future__ import annotations
@@ -25,6 +29,14 @@ class Encoding(StrEnum):
 
     GSM7 = "GSM-7"
     UCS2 = "UCS-2"
+
+
+class Alphabet(StrEnum):
+    """How an SMSC reads the octets of data_coding 0 (SMPP's "SMSC default alphabet")."""
+
+    GSM7 = "gsm7"
+    LATIN1 = "latin1"
+    ASCII = "ascii"
 
 
 @dataclass(frozen=True)
@@ -104,7 +116,22 @@ def _part_lengths(units: list[int], capacity: int) -> list[int]:
     return lengths
 
 
-def _encoding_and_units(text: str) -> tuple[Encoding, int]:
+def _carried(text: str, alphabet: Alphabet) -> bool:
+    """Whether the link's data_coding 0 alphabet has a code for every character of `text`."""
+    if alphabet is Alphabet.GSM7:
+        return True
+    if alphabet is Alphabet.ASCII:
+        return text.isascii()
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _encoding_and_units(text: str, alphabet: Alphabet = Alphabet.GSM7) -> tuple[Encoding, int]:
+    if not _carried(text, alphabet):
+        return Encoding.UCS2, len(text.encode("utf-16-le", "surrogatepass")) // 2
     if _NOT_BASIC.search(text) is None:
         return Encoding.GSM7, len(text)
     if _NOT_GSM7.search(text) is None:
@@ -113,9 +140,9 @@ def _encoding_and_units(text: str) -> tuple[Encoding, int]:
     return Encoding.UCS2, len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
-def count_segments(text: str) -> SegmentInfo:
-    """Encoding, unit total and number of SMS for `text`; an empty text costs no SMS."""
-    encoding, total = _encoding_and_units(text)
+def count_segments(text: str, alphabet: Alphabet = Alphabet.GSM7) -> SegmentInfo:
+    """Encoding, unit total and number of SMS for `text` (on a link reading data_coding 0 as `alphabet`)."""
+    encoding, total = _encoding_and_units(text, alphabet)
     characters = len(text)
     if total == 0:
         segments = 0
@@ -129,12 +156,12 @@ def count_segments(text: str) -> SegmentInfo:
     return SegmentInfo(encoding=encoding, units=total, segments=segments, characters=characters)
 
 
-def split_parts(text: str) -> tuple[Encoding, list[str]]:
+def split_parts(text: str, alphabet: Alphabet = Alphabet.GSM7) -> tuple[Encoding, list[str]]:
     """The concatenation parts `text` is sent as: one part up to 160/70 units, else 153/67 each.
 
     An empty text yields no parts, matching `count_segments("").segments == 0`.
     """
-    encoding, total = _encoding_and_units(text)
+    encoding, total = _encoding_and_units(text, alphabet)
     if total == 0:
         return encoding, []
     if total <= SINGLE_LIMIT[encoding]:
@@ -171,3 +198,27 @@ def gsm7_encode(text: str) -> bytes:
         out.append(_ESC)
         out.append(code)
     return bytes(out)
+
+
+_DECODE_BASIC = dict(enumerate(_BASIC_TABLE)) | {_ESC: " "}  # ESC ESC: a third table nobody defines
+_DECODE_EXTENSION = {code: ch for ch, code in _EXTENSION.items()}
+
+
+def gsm7_decode(octets: bytes) -> str:
+    """Text from unpacked GSM-7 septets (SMPP's form), the inverse of `gsm7_encode`.
+
+    An escape before a code the extension table lacks reads as the basic character (3GPP TS 23.038
+    asks receivers to do so), two escapes as a space; a value above 0x7F, which no septet has,
+    becomes U+FFFD.
+    """
+    out: list[str] = []
+    escaped = False
+    for octet in octets:
+        if escaped:
+            escaped = False
+            out.append(_DECODE_EXTENSION.get(octet) or _DECODE_BASIC.get(octet, "\ufffd"))
+        elif octet == _ESC:
+            escaped = True
+        else:
+            out.append(_DECODE_BASIC.get(octet, "\ufffd"))
+    return "".join(out)

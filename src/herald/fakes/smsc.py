@@ -4,6 +4,8 @@ It speaks SMPP 3.4 over real TCP with herald's own codec, so the adapter's socke
 keep-alive and reconnect code all run in tests, the demo and benchmarks. Receipts (deliver_sm,
 esm_class 0x04, text plus TLVs) go out after `receipt_after` seconds or on `settle()`, optionally
 before the submit_sm_resp, as real SMSCs sometimes do. `query_sm` answers each message's state.
+Receipts and replies (`reply()`) travel in any of the shapes real SMSCs use (`Carrier`), and the
+fake reads data_coding 0 with its own `alphabet`, so a link configured differently shows in `text`.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ import itertools
 import logging
 import signal
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from herald.domain.segments import Alphabet
+from herald.providers import smpp_charset
 from herald.providers import smpp_pdu as p
 from herald.providers.smpp_receipts import MESSAGE_STATES, STAT_STATES
 from herald.providers.smpp_session import LinkDown, NoAnswer, Session
@@ -50,9 +54,17 @@ _STATUS = {
 }
 
 
+class Carrier(StrEnum):
+    """How a receipt or a reply reaches the ESME: the shapes SMPP 3.4 allows and SMSCs use."""
+
+    SHORT_MESSAGE = "short_message"  # deliver_sm, the text in short_message
+    MESSAGE_PAYLOAD = "message_payload"  # deliver_sm with sm_length 0, the text in the message_payload TLV
+    DATA_SM = "data_sm"  # data_sm, the text (if any) in message_payload
+
+
 @dataclass
 class Submitted:
-    """One submit_sm the fake accepted (or refused: then `message_id` is empty)."""
+    """One submit_sm the fake accepted (or refused: then `message_id` is empty); `text` as the fake read it."""
 
     message_id: str
     sm: p.ShortMessage
@@ -61,6 +73,7 @@ class Submitted:
     state: int = 1  # ENROUTE until a receipt says otherwise
     err: str = "000"
     done: datetime | None = None
+    text: str = ""
 
 
 class FakeSmsc:
@@ -76,6 +89,8 @@ class FakeSmsc:
         receipt_before_resp: bool = False,
         date_digits: int = 10,
         receipt_tlvs: bool = True,
+        receipt_carrier: Carrier = Carrier.SHORT_MESSAGE,
+        alphabet: Alphabet = Alphabet.GSM7,
         latency: float = 0.0,
     ) -> None:
         self.host, self._port = host, port
@@ -84,7 +99,9 @@ class FakeSmsc:
         self.receipt_stat = receipt_stat
         self.receipt_before_resp = receipt_before_resp
         self.date_digits = date_digits
-        self.receipt_tlvs = receipt_tlvs
+        self.receipt_tlvs = receipt_tlvs  # with Carrier.DATA_SM: TLVs and no text at all, else text only
+        self.receipt_carrier = receipt_carrier
+        self.alphabet = alphabet
         self.latency = latency
         self.outstanding = self.max_outstanding = 0  # submits being answered at once (the ESME's window)
         self.submitted: list[Submitted] = []
@@ -92,6 +109,7 @@ class FakeSmsc:
         self.sessions: list[Session] = []
         self.binds = 0
         self.closed_reasons: list[str] = []
+        self.answers: list[p.Pdu] = []  # the ESME's answers to deliver() and reply(), in order
         self._faults: list[SmscFault] = []
         self._bind_refusals: list[int] = []
         self._ids = itertools.count(0x5A0001)
@@ -138,11 +156,39 @@ class FakeSmsc:
         submitted.state, submitted.err, submitted.done = STAT_STATES[stat], err, datetime.now(UTC)
         await self._push_receipt(submitted)
 
-    async def deliver(self, sm: p.ShortMessage) -> int:
-        """Push any deliver_sm (a mobile-originated message) on the first open session; its resp status."""
+    async def deliver(self, sm: p.ShortMessage, carrier: Carrier = Carrier.SHORT_MESSAGE) -> int:
+        """Push any message (a mobile-originated one) on the first open session; the status of its answer
+        (a generic_nack's too: an ESME that cannot read the command answers ESME_RINVCMDID)."""
         session = next(s for s in self.sessions if s.is_open)
-        answer = await session.request(p.DELIVER_SM, sm.encode(), timeout=5, windowed=False)
+        command, body = _carried(sm, carrier)
+        answer = await session.request(command, body, timeout=5, windowed=False)
+        self.answers.append(answer)
         return answer.status
+
+    async def reply(
+        self,
+        number: str,
+        text: str,
+        *,
+        carrier: Carrier = Carrier.SHORT_MESSAGE,
+        data_coding: int = p.DC_DEFAULT,
+        to: str = "MFI",
+    ) -> int:
+        """A client's reply from `number` (international, no '+'), encoded as `data_coding` says
+        (0: the fake's own alphabet); the status of the ESME's answer."""
+        if data_coding == p.DC_DEFAULT:
+            octets = smpp_charset.default_octets(text, self.alphabet)
+        else:
+            octets = text.encode({p.DC_IA5: "ascii", p.DC_LATIN1: "latin-1", p.DC_UCS2: "utf-16-be"}[data_coding])
+        sm = p.ShortMessage(
+            source_addr=number,
+            source_addr_ton=1,
+            source_addr_npi=1,
+            destination_addr=to,
+            data_coding=data_coding,
+            short_message=octets,
+        )
+        return await self.deliver(sm, carrier)
 
     # -- sessions ----------------------------------------------------------------------------------
 
@@ -187,8 +233,9 @@ class FakeSmsc:
         sm = p.ShortMessage.decode(pdu.body)
         fault = self._faults.pop(0) if self._faults else None
         now = datetime.now(UTC)
+        text = smpp_charset.text_of(sm, self.alphabet)
         if fault is not None:
-            self.submitted.append(Submitted("", sm, session, now))
+            self.submitted.append(Submitted("", sm, session, now, text=text))
             if fault in _STATUS:
                 return _STATUS[fault], b""
             if fault is SmscFault.DROP:
@@ -199,7 +246,7 @@ class FakeSmsc:
                 await session.write(p.Pdu(p.GENERIC_NACK, p.ESME_RINVCMDID, pdu.sequence))
             raise NoAnswer
         message_id = f"{next(self._ids):x}"
-        submitted = Submitted(message_id, sm, session, now)
+        submitted = Submitted(message_id, sm, session, now, text=text)
         self.submitted.append(submitted)
         self.by_id[message_id] = submitted
         if self.receipt_before_resp:
@@ -230,14 +277,14 @@ class FakeSmsc:
         stat = MESSAGE_STATES[submitted.state][0]
         date_format = "%y%m%d%H%M%S" if self.date_digits == 12 else "%y%m%d%H%M"
         done = submitted.done or submitted.at
-        body = submitted.sm.short_message[6:] if submitted.sm.esm_class & p.ESM_UDHI else submitted.sm.short_message
-        preview = body[:20].decode("latin-1") if submitted.sm.data_coding == p.DC_DEFAULT else ""
+        preview = submitted.text[:20] if submitted.sm.data_coding == p.DC_DEFAULT else ""
         text = (
             f"id:{submitted.message_id} sub:001 dlvrd:{'001' if stat == 'DELIVRD' else '000'} "
             f"submit date:{submitted.at.strftime(date_format)} done date:{done.strftime(date_format)} "
             f"stat:{stat} err:{submitted.err} text:{preview}"
         )
         tlvs: dict[int, bytes] = {}
+        with_text = not (self.receipt_carrier is Carrier.DATA_SM and self.receipt_tlvs)
         if self.receipt_tlvs:
             tlvs[p.TLV_RECEIPTED_MESSAGE_ID] = p.cstr(submitted.message_id)
             tlvs[p.TLV_MESSAGE_STATE] = bytes([submitted.state])
@@ -249,21 +296,42 @@ class FakeSmsc:
             source_addr_npi=submitted.sm.dest_addr_npi,
             destination_addr=submitted.sm.source_addr,
             esm_class=p.ESM_RECEIPT,
-            short_message=text.encode("latin-1", "replace")[:254],
+            short_message=self._octets(text)[:254] if with_text else b"",
             tlvs=tlvs,
         )
+
+    def _octets(self, text: str) -> bytes:
+        """`text` in the fake's alphabet, '?' for a character it lacks (a receipt echoing another coding)."""
+        out = bytearray()
+        for ch in text:
+            try:
+                out += smpp_charset.default_octets(ch, self.alphabet)
+            except ValueError:
+                out += smpp_charset.default_octets("?", self.alphabet)
+        return bytes(out)
 
     async def _push_receipt(self, submitted: Submitted) -> None:
         session = submitted.session
         if not session.is_open:
             session = next((s for s in self.sessions if s.is_open), session)
+        command, body = _carried(self.receipt(submitted), self.receipt_carrier)
         with contextlib.suppress(LinkDown, TimeoutError):
-            await session.request(p.DELIVER_SM, self.receipt(submitted).encode(), timeout=10, windowed=False)
+            await session.request(command, body, timeout=10, windowed=False)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _carried(sm: p.ShortMessage, carrier: Carrier) -> tuple[int, bytes]:
+    """The command and body that carry `sm` the way `carrier` says."""
+    if carrier is Carrier.DATA_SM:
+        return p.DATA_SM, p.data_sm_body(sm)
+    if carrier is Carrier.MESSAGE_PAYLOAD:
+        tlvs = {p.TLV_MESSAGE_PAYLOAD: sm.short_message} | sm.tlvs
+        return p.DELIVER_SM, replace(sm, short_message=b"", tlvs=tlvs).encode()
+    return p.DELIVER_SM, sm.encode()
 
 
 def _smpp_time(at: datetime) -> str:
@@ -282,6 +350,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--receipt-before-resp", action="store_true", help="push the receipt before submit_sm_resp")
     parser.add_argument("--date-digits", type=int, default=10, choices=[10, 12])
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before each submit_sm_resp")
+    parser.add_argument(
+        "--alphabet", default="gsm7", choices=[a.value for a in Alphabet], help="how data_coding 0 is read and written"
+    )
+    parser.add_argument("--receipt-carrier", default="short_message", choices=[c.value for c in Carrier])
     args = parser.parse_args(argv)
 
     async def serve() -> None:
@@ -294,6 +366,8 @@ def main(argv: list[str] | None = None) -> None:
             receipt_stat=args.receipt_stat,
             receipt_before_resp=args.receipt_before_resp,
             date_digits=args.date_digits,
+            receipt_carrier=Carrier(args.receipt_carrier),
+            alphabet=Alphabet(args.alphabet),
             latency=args.latency,
         )
         await fake.start()

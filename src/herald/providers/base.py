@@ -23,8 +23,10 @@ class OutboundMessage:
     """One message handed to a provider: herald's id, the E.164 number, the text and the attempt number.
 
     `reference` is herald's own id for this attempt (`herald-<id>-<attempt>`): adapters whose
-    provider accepts a client reference (Infobip's messageId, SMPP's user_message_reference) send
-    it, so a report can be matched even before the send call returns.
+    provider accepts a client reference (Infobip's messageId) send it, so a report can be matched
+    even before the send call returns. SMPP sends none: user_message_reference (TLV 0x0204) is a
+    2-octet number that cannot hold it, an SMSC may but need not echo it in a receipt, and query_sm
+    cannot look it up, so SMPP receipts are matched by the SMSC's message_id alone.
     """
 
     message_id: int

@@ -76,6 +76,10 @@ class SmppSettings(_Common):
     dest_addr_npi: int = Field(1, ge=0, le=18)
     enquire_link_interval: float = Field(30.0, gt=0)
     reconnect_max_delay: float = Field(60.0, gt=0)
+    default_alphabet: Literal["gsm7", "latin1", "ascii"] = Field(
+        "gsm7",
+        description="How the SMSC reads data_coding 0: GSM 03.38 unpacked (most), Latin-1 or IA5/ASCII.",
+    )
 
 
 ProviderSettings = Annotated[

@@ -22,8 +22,9 @@ from datetime import datetime
 from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
 from herald.domain.reports import DeliveryReport, InboundMessage
-from herald.domain.segments import Encoding, gsm7_encode, split_parts
+from herald.domain.segments import Alphabet
 from herald.errors import ProviderError, ProviderOutcome, WebhookError
+from herald.providers import smpp_charset
 from herald.providers import smpp_pdu as p
 from herald.providers.base import (
     InboundSink,
@@ -80,6 +81,7 @@ class SmppProvider:
         self.name = settings.name
         self._inbound = inbound_sink
         self.settings = settings
+        self._alphabet = Alphabet(settings.default_alphabet)
         self._now = now
         self._sink = report_sink
         self._where = f"{settings.host}:{settings.port}"
@@ -128,13 +130,11 @@ class SmppProvider:
             done.set_result(None)
 
     def _short_messages(self, message: OutboundMessage) -> list[bytes]:
-        encoding, parts = split_parts(message.body)
-        if not parts or len(parts) > 255:
-            raise self._error(f"a message of {len(parts)} parts cannot be sent over SMPP", "INVALID_BODY", _PERMANENT)
-        if encoding is Encoding.GSM7:
-            coding, payloads = p.DC_DEFAULT, [gsm7_encode(part) for part in parts]
-        else:
-            coding, payloads = p.DC_UCS2, [part.encode("utf-16-be") for part in parts]
+        coding, payloads = smpp_charset.outgoing(message.body, self._alphabet)
+        if not payloads or len(payloads) > 255:
+            raise self._error(
+                f"a message of {len(payloads)} parts cannot be sent over SMPP", "INVALID_BODY", _PERMANENT
+            )
         esm_class = 0
         if len(payloads) > 1:
             self._reference = (self._reference + 1) % 256
@@ -297,9 +297,7 @@ class SmppProvider:
         """A client's reply (a STOP): handed to herald's inbound sink, acknowledged once stored."""
         if self._inbound is None:
             return p.ESME_ROK, p.message_id_body("")
-        # UCS-2 as sent; otherwise GSM-7 unpacked, whose letters and digits are ASCII's (enough for STOP).
-        coding = "utf-16-be" if sm.data_coding == p.DC_UCS2 else "latin-1"
-        text = sm.short_message.decode(coding, errors="replace")
+        text = smpp_charset.text_of(sm, self._alphabet)
         number = "+" + sm.source_addr.lstrip("+") if sm.source_addr_ton == 1 else sm.source_addr
         try:
             await self._inbound(self.name, [InboundMessage(number, text, self._now())])
@@ -309,9 +307,11 @@ class SmppProvider:
         return p.ESME_ROK, p.message_id_body("")
 
     async def _on_request(self, pdu: p.Pdu) -> tuple[int, bytes] | None:
-        if pdu.command_id != p.DELIVER_SM:
+        # An SMSC may deliver replies and receipts as deliver_sm or data_sm, the text in short_message
+        # or message_payload; both are answered alike (data_sm_resp carries an empty message_id too).
+        if pdu.command_id not in (p.DELIVER_SM, p.DATA_SM):
             return None
-        sm = p.ShortMessage.decode(pdu.body)
+        sm = p.received(pdu)
         if not is_receipt(sm):
             return await self._on_mobile_originated(sm)
         receipt = parse_receipt(sm)

@@ -8,7 +8,7 @@ sequence_number, all big-endian 32-bit) and a body of C-strings, single octets a
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 HEADER = struct.Struct(">IIII")
 MAX_PDU = 64 * 1024  # far above any PDU herald exchanges; a larger length means the stream is garbage
@@ -17,6 +17,7 @@ BIND_TRANSCEIVER = 0x00000009
 QUERY_SM = 0x00000003
 SUBMIT_SM = 0x00000004
 DELIVER_SM = 0x00000005
+DATA_SM = 0x00000103
 UNBIND = 0x00000006
 ENQUIRE_LINK = 0x00000015
 GENERIC_NACK = 0x80000000
@@ -70,6 +71,8 @@ ESM_TYPE_MASK = 0x3C
 ESM_RECEIPT = 0x04
 REGISTERED_DELIVERY_FINAL = 0x01
 DC_DEFAULT = 0x00
+DC_IA5 = 0x01
+DC_LATIN1 = 0x03
 DC_UCS2 = 0x08
 
 # TLV tags.
@@ -245,8 +248,66 @@ class ShortMessage:
         )
 
 
+def data_sm_body(sm: ShortMessage) -> bytes:
+    """`sm` as a data_sm body: no short_message field there, so a text travels in message_payload."""
+    tlvs = dict(sm.tlvs)
+    if sm.short_message and TLV_MESSAGE_PAYLOAD not in tlvs:
+        tlvs[TLV_MESSAGE_PAYLOAD] = sm.short_message
+    return (
+        cstr(sm.service_type)
+        + bytes([sm.source_addr_ton, sm.source_addr_npi])
+        + cstr(sm.source_addr)
+        + bytes([sm.dest_addr_ton, sm.dest_addr_npi])
+        + cstr(sm.destination_addr)
+        + bytes([sm.esm_class, sm.registered_delivery, sm.data_coding])
+        + b"".join(tlv(tag, value) for tag, value in tlvs.items())
+    )
+
+
+def decode_data_sm(body: bytes) -> ShortMessage:
+    """A data_sm as a ShortMessage with an empty short_message (its text, if any, is in the TLVs)."""
+    r = Reader(body)
+    service_type = r.cstring(6)
+    source_ton, source_npi, source = r.octet(), r.octet(), r.cstring(65)
+    dest_ton, dest_npi, dest = r.octet(), r.octet(), r.cstring(65)
+    esm_class, registered, data_coding = r.octet(), r.octet(), r.octet()
+    return ShortMessage(
+        source_addr=source,
+        destination_addr=dest,
+        short_message=b"",
+        source_addr_ton=source_ton,
+        source_addr_npi=source_npi,
+        dest_addr_ton=dest_ton,
+        dest_addr_npi=dest_npi,
+        esm_class=esm_class,
+        data_coding=data_coding,
+        registered_delivery=registered,
+        service_type=service_type,
+        tlvs=r.tlvs(),
+    )
+
+
+def received(pdu: Pdu) -> ShortMessage:
+    """The message in an SMSC's deliver_sm or data_sm, its text in `short_message` however it travelled.
+
+    SMPP 3.4 lets the text come in the message_payload TLV with sm_length 0 (data_sm has no other
+    place for it): that payload is moved into `short_message`, which may then exceed 254 octets, so
+    the result is for reading, never for encoding again.
+    """
+    if pdu.command_id == DATA_SM:
+        sm = decode_data_sm(pdu.body)
+    elif pdu.command_id == DELIVER_SM:
+        sm = ShortMessage.decode(pdu.body)
+    else:
+        raise PduError(f"command 0x{pdu.command_id:08X} carries no message")
+    payload = sm.tlvs.get(TLV_MESSAGE_PAYLOAD)
+    if not sm.short_message and payload:
+        return replace(sm, short_message=payload)
+    return sm
+
+
 def message_id_body(message_id: str) -> bytes:
-    """The body of submit_sm_resp (and deliver_sm_resp, whose message_id is unused and empty)."""
+    """The body of submit_sm_resp (and deliver_sm_resp and data_sm_resp, whose message_id herald leaves empty)."""
     return cstr(message_id)
 
 
