@@ -4,6 +4,9 @@ It speaks SMPP 3.4 over real TCP with herald's own codec, so the adapter's socke
 keep-alive and reconnect code all run in tests, the demo and benchmarks. Receipts (deliver_sm,
 esm_class 0x04, text plus TLVs) go out after `receipt_after` seconds or on `settle()`, optionally
 before the submit_sm_resp, as real SMSCs sometimes do. `query_sm` answers each message's state.
+Like real SMSCs it can answer submit_sm_resp in one form and name the message in its receipts in
+another (`resp_ids` hex, HEX or decimal; `receipt_ids` same, hex or decimal), and push a receipt on
+another bind than the one its submit came on (`receipt_bind="other"`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from herald.providers import smpp_pdu as p
 from herald.providers.smpp_receipts import MESSAGE_STATES, STAT_STATES
@@ -77,6 +80,9 @@ class FakeSmsc:
         date_digits: int = 10,
         receipt_tlvs: bool = True,
         latency: float = 0.0,
+        resp_ids: Literal["hex", "HEX", "decimal"] = "hex",
+        receipt_ids: Literal["same", "hex", "decimal"] = "same",
+        receipt_bind: Literal["same", "other"] = "same",
     ) -> None:
         self.host, self._port = host, port
         self.system_id, self.password = system_id, password
@@ -86,6 +92,7 @@ class FakeSmsc:
         self.date_digits = date_digits
         self.receipt_tlvs = receipt_tlvs
         self.latency = latency
+        self.resp_ids, self.receipt_ids, self.receipt_bind = resp_ids, receipt_ids, receipt_bind
         self.outstanding = self.max_outstanding = 0  # submits being answered at once (the ESME's window)
         self.submitted: list[Submitted] = []
         self.by_id: dict[str, Submitted] = {}
@@ -198,7 +205,10 @@ class FakeSmsc:
             elif fault is SmscFault.GENERIC_NACK:
                 await session.write(p.Pdu(p.GENERIC_NACK, p.ESME_RINVCMDID, pdu.sequence))
             raise NoAnswer
-        message_id = f"{next(self._ids):x}"
+        number = next(self._ids)
+        message_id = (
+            str(number) if self.resp_ids == "decimal" else format(number, "X" if self.resp_ids == "HEX" else "x")
+        )
         submitted = Submitted(message_id, sm, session, now)
         self.submitted.append(submitted)
         self.by_id[message_id] = submitted
@@ -226,20 +236,28 @@ class FakeSmsc:
 
     # -- receipts ----------------------------------------------------------------------------------
 
+    def receipt_id(self, submitted: Submitted) -> str:
+        """The id a receipt names the message by: the submit_sm_resp's, or the same number in another form."""
+        if self.receipt_ids == "same":
+            return submitted.message_id
+        number = int(submitted.message_id, 10 if self.resp_ids == "decimal" else 16)
+        return str(number) if self.receipt_ids == "decimal" else format(number, "x")
+
     def receipt(self, submitted: Submitted) -> p.ShortMessage:
+        receipt_id = self.receipt_id(submitted)
         stat = MESSAGE_STATES[submitted.state][0]
         date_format = "%y%m%d%H%M%S" if self.date_digits == 12 else "%y%m%d%H%M"
         done = submitted.done or submitted.at
         body = submitted.sm.short_message[6:] if submitted.sm.esm_class & p.ESM_UDHI else submitted.sm.short_message
         preview = body[:20].decode("latin-1") if submitted.sm.data_coding == p.DC_DEFAULT else ""
         text = (
-            f"id:{submitted.message_id} sub:001 dlvrd:{'001' if stat == 'DELIVRD' else '000'} "
+            f"id:{receipt_id} sub:001 dlvrd:{'001' if stat == 'DELIVRD' else '000'} "
             f"submit date:{submitted.at.strftime(date_format)} done date:{done.strftime(date_format)} "
             f"stat:{stat} err:{submitted.err} text:{preview}"
         )
         tlvs: dict[int, bytes] = {}
         if self.receipt_tlvs:
-            tlvs[p.TLV_RECEIPTED_MESSAGE_ID] = p.cstr(submitted.message_id)
+            tlvs[p.TLV_RECEIPTED_MESSAGE_ID] = p.cstr(receipt_id)
             tlvs[p.TLV_MESSAGE_STATE] = bytes([submitted.state])
             if submitted.err.isdigit() and int(submitted.err):
                 tlvs[p.TLV_NETWORK_ERROR_CODE] = bytes([3]) + (int(submitted.err) % 65536).to_bytes(2, "big")
@@ -255,6 +273,8 @@ class FakeSmsc:
 
     async def _push_receipt(self, submitted: Submitted) -> None:
         session = submitted.session
+        if self.receipt_bind == "other":  # any other bound session, as SMSCs spreading receipts over binds do
+            session = next((s for s in self.sessions if s.is_open and s is not submitted.session), session)
         if not session.is_open:
             session = next((s for s in self.sessions if s.is_open), session)
         with contextlib.suppress(LinkDown, TimeoutError):

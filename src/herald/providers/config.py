@@ -76,6 +76,17 @@ class SmppSettings(_Common):
     dest_addr_npi: int = Field(1, ge=0, le=18)
     enquire_link_interval: float = Field(30.0, gt=0)
     reconnect_max_delay: float = Field(60.0, gt=0)
+    binds: int = Field(
+        1,
+        ge=1,
+        le=32,
+        description="Transceiver binds (sessions) kept open; submits spread over them, each its own window.",
+    )
+    receipt_id: Literal["same", "hex_to_decimal", "decimal_to_hex", "auto"] = Field(
+        "same",
+        description="How receipts name a message: as submit_sm_resp did, in decimal for a hex submit id, in hex "
+        "for a decimal one, or auto (tried in the other form when it matches no recent submit).",
+    )
 
 
 ProviderSettings = Annotated[
