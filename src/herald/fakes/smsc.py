@@ -302,6 +302,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--receipt-before-resp", action="store_true", help="push the receipt before submit_sm_resp")
     parser.add_argument("--date-digits", type=int, default=10, choices=[10, 12])
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before each submit_sm_resp")
+    parser.add_argument("--resp-ids", default="hex", choices=["hex", "HEX", "decimal"], help="submit_sm_resp id form")
+    parser.add_argument("--receipt-ids", default="same", choices=["same", "hex", "decimal"], help="receipt id form")
     args = parser.parse_args(argv)
 
     async def serve() -> None:
@@ -315,6 +317,8 @@ def main(argv: list[str] | None = None) -> None:
             receipt_before_resp=args.receipt_before_resp,
             date_digits=args.date_digits,
             latency=args.latency,
+            resp_ids=args.resp_ids,
+            receipt_ids=args.receipt_ids,
         )
         await fake.start()
         print(f"fake SMSC listening on {args.host}:{fake.port} (system_id {args.system_id})", flush=True)
