@@ -3,6 +3,12 @@ string is valid hex, leading zeros, letter case, ids longer than 64 bits, ids ol
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
+from herald.errors import ConfigurationError
+from herald.providers.config import SmppSettings, load_providers
 from herald.providers.smpp_ids import ReceiptIds
 
 
@@ -84,3 +90,13 @@ def test_knows_says_whether_a_receipt_can_be_matched_yet() -> None:
     assert not ids.knows("5898241")
     ids.submitted("5a0001")
     assert ids.knows("5898241") and ids.knows("5A0001")
+
+
+def test_a_link_configured_with_an_unknown_id_form_or_no_bind_is_refused_with_the_choices() -> None:
+    link = {"kind": "smpp", "name": "op", "host": "h", "system_id": "s", "password": "p", "source_addr": "MFI"}
+    [ok] = load_providers(None, json.dumps([link | {"binds": 3, "receipt_id": "auto"}]))
+    assert isinstance(ok, SmppSettings) and (ok.binds, ok.receipt_id) == (3, "auto")
+    with pytest.raises(ConfigurationError, match=r"receipt_id: Input should be 'same', 'hex_to_decimal'"):
+        load_providers(None, json.dumps([link | {"receipt_id": "hex"}]))
+    with pytest.raises(ConfigurationError, match=r"binds: Input should be greater than or equal to 1"):
+        load_providers(None, json.dumps([link | {"binds": 0}]))

@@ -44,7 +44,7 @@ def _value(text: str, base: int) -> int | None:
 class ReceiptIds:
     """Remembers recent submit ids and maps a receipt's id onto one of them (see the module docstring)."""
 
-    def __init__(self, form: ReceiptIdForm, *, link: str = "", limit: int = 200_000) -> None:
+    def __init__(self, form: ReceiptIdForm, *, link: str = "", limit: int = 100_000) -> None:
         self.form: ReceiptIdForm = form
         self._learnt: ReceiptIdForm | None = None if form == "auto" else form
         self._link, self._limit = link, limit
