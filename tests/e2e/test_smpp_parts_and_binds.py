@@ -276,3 +276,41 @@ def test_with_the_default_form_a_receipt_in_the_other_form_changes_nothing(
             await smsc.close()
 
     _run(main)
+
+
+def test_a_bind_dropping_mid_send_loses_nothing_and_the_other_binds_carry_on(
+    tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
+) -> None:
+    """One submit at a time per bind, so the drop catches only the submit that caused it (the fake never
+    took that one): it is retried, everything else goes on the other binds, each message once at the fake."""
+    from herald.fakes.smsc import SmscFault
+
+    numbers = [f"+2547120003{i:02d}" for i in range(12)]
+    for i, number in enumerate(numbers):
+        fineract.client(f"Client{i}", number)
+
+    async def main() -> None:
+        smsc = await FakeSmsc(receipt_after=None, latency=0.01).start()
+        try:
+            herald = _herald(tmp_path, fineract, clock, smsc, binds=3, max_in_flight=1, reconnect_max_delay=0.2)
+            _campaign(herald, "First", "Hello {{firstName}}")
+            await asyncio.to_thread(outbound_for(herald).run_due)
+            smsc.inject(SmscFault.DROP)
+            sender = sender_for(herald)
+            for _ in range(6):
+                await sender.run()
+                clock.advance(seconds=600)
+            assert [s.message_id for s in smsc.submitted].count("") == 1  # the submit the drop caught
+            accepted = Counter("+" + s.sm.destination_addr for s in smsc.submitted if s.message_id)
+            assert accepted == Counter(numbers)  # every message exactly once where the SMSC took it
+            assert len({id(s.session) for s in smsc.submitted}) >= 3  # the others carried on
+            async with asyncio.timeout(5):
+                while smsc.binds < 4:  # and the dropped bind comes back by itself
+                    await asyncio.sleep(0.05)
+            assert set(_statuses(herald).values()) == {(MessageStatus.WAITING_FOR_DELIVERY_REPORT, None)}
+            await herald.close_providers()
+            herald.close()
+        finally:
+            await smsc.close()
+
+    _run(main)
