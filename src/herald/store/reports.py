@@ -2,8 +2,10 @@
 
 A provider may report on a message before herald has stored the id it got back from the send
 call (SMPP receipts often overtake the submit_sm_resp). Such reports wait in `parked_reports` and
-are applied the moment the id is recorded. Everything is idempotent: a report applied twice, or
-one that arrives after a later status, changes nothing (the transition table guards every update).
+are applied the moment the id is recorded. A report on one part of a long message (a part id kept
+by store/message_parts.py) becomes the report the message's parts add up to. Everything is
+idempotent: a report applied twice, or one that arrives after a later status, changes nothing (the
+transition table guards every update).
 """
 
 from __future__ import annotations
