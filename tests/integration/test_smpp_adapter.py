@@ -88,40 +88,40 @@ def test_a_three_part_gsm7_message_has_one_udh_reference_and_never_cuts_an_escap
     run(body)
 
 
-def test_two_part_ucs2_keeps_an_emoji_at_the_boundary_whole_and_combines_the_receipts() -> None:
+def test_two_part_ucs2_keeps_an_emoji_at_the_boundary_whole_and_hands_out_every_part_id() -> None:
     text = "ж" * 66 + "😀" + "ж" * 3  # 71 units: the surrogate pair would straddle units 67/68
 
     async def body(h: SmppHarness) -> None:
-        external_id = await send_one(h, text)
+        [result] = await h.provider.send([OutboundMessage(1, TO, text)])
         first, second = (s.sm for s in h.smsc.submitted)
         assert first.short_message[6:] == ("ж" * 66).encode("utf-16-be")
         assert second.short_message[6:] == ("😀" + "ж" * 3).encode("utf-16-be")
         assert first.short_message[4:6] == b"\x02\x01" and second.short_message[4:6] == b"\x02\x02"
         assert first.short_message[3] == second.short_message[3]
         ids = [s.message_id for s in h.smsc.submitted]
+        # herald keeps every part's id (store/message_parts.py combines their receipts, restart or not).
+        assert (result.external_id, result.part_ids) == (ids[0], tuple(ids))
         await h.smsc.settle(ids[1], "DELIVRD")
         [report] = await h.wait_reports(1)
-        assert (report.external_id, report.status) == (external_id, MessageStatus.SENT)
-        await h.smsc.settle(ids[0], "DELIVRD")
-        reports = await h.wait_reports(2)
-        assert (reports[1].external_id, reports[1].status) == (external_id, MessageStatus.DELIVERED)
+        assert (report.external_id, report.status) == (ids[1], MessageStatus.DELIVERED)
 
     run(body)
 
 
-def test_one_undelivered_part_fails_the_whole_message_with_its_error() -> None:
+def test_each_part_is_reported_and_pulled_under_its_own_id_with_its_error() -> None:
     async def body(h: SmppHarness) -> None:
-        external_id = await send_one(h, "x" * 200)
+        await send_one(h, "x" * 200)
         ids = [s.message_id for s in h.smsc.submitted]
         await h.smsc.settle(ids[1], "UNDELIV", "069")
         [report] = await h.wait_reports(1)
-        assert (report.external_id, report.status, report.error_code) == (external_id, MessageStatus.FAILED, "069")
+        assert (report.external_id, report.status, report.error_code) == (ids[1], MessageStatus.FAILED, "069")
         assert report.error_text and "UNDELIV" in report.error_text
         await h.smsc.settle(ids[0], "DELIVRD")
-        await asyncio.sleep(0.1)
-        assert len(h.reports) == 1  # a late delivered part changes nothing
-        [pulled] = await h.provider.fetch_reports([external_id])
-        assert pulled.status is MessageStatus.FAILED
+        pulled = await h.provider.fetch_reports(ids)
+        assert [(r.external_id, r.status) for r in pulled] == [
+            (ids[0], MessageStatus.DELIVERED),
+            (ids[1], MessageStatus.FAILED),
+        ]
 
     run(body)
 

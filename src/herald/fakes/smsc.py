@@ -6,6 +6,9 @@ esm_class 0x04, text plus TLVs) go out after `receipt_after` seconds or on `sett
 before the submit_sm_resp, as real SMSCs sometimes do. `query_sm` answers each message's state.
 Receipts and replies (`reply()`) travel in any of the shapes real SMSCs use (`Carrier`), and the
 fake reads data_coding 0 with its own `alphabet`, so a link configured differently shows in `text`.
+Like real SMSCs it can answer submit_sm_resp in one form and name the message in its receipts in
+another (`resp_ids` hex, HEX or decimal; `receipt_ids` same, hex or decimal), and push a receipt on
+another bind than the one its submit came on (`receipt_bind="other"`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from herald.domain.segments import Alphabet
 from herald.providers import smpp_charset
@@ -92,6 +95,9 @@ class FakeSmsc:
         receipt_carrier: Carrier = Carrier.SHORT_MESSAGE,
         alphabet: Alphabet = Alphabet.GSM7,
         latency: float = 0.0,
+        resp_ids: Literal["hex", "HEX", "decimal"] = "hex",
+        receipt_ids: Literal["same", "hex", "decimal"] = "same",
+        receipt_bind: Literal["same", "other"] = "same",
     ) -> None:
         self.host, self._port = host, port
         self.system_id, self.password = system_id, password
@@ -103,6 +109,7 @@ class FakeSmsc:
         self.receipt_carrier = receipt_carrier
         self.alphabet = alphabet
         self.latency = latency
+        self.resp_ids, self.receipt_ids, self.receipt_bind = resp_ids, receipt_ids, receipt_bind
         self.outstanding = self.max_outstanding = 0  # submits being answered at once (the ESME's window)
         self.submitted: list[Submitted] = []
         self.by_id: dict[str, Submitted] = {}
@@ -245,7 +252,10 @@ class FakeSmsc:
             elif fault is SmscFault.GENERIC_NACK:
                 await session.write(p.Pdu(p.GENERIC_NACK, p.ESME_RINVCMDID, pdu.sequence))
             raise NoAnswer
-        message_id = f"{next(self._ids):x}"
+        number = next(self._ids)
+        message_id = (
+            str(number) if self.resp_ids == "decimal" else format(number, "X" if self.resp_ids == "HEX" else "x")
+        )
         submitted = Submitted(message_id, sm, session, now, text=text)
         self.submitted.append(submitted)
         self.by_id[message_id] = submitted
@@ -273,20 +283,28 @@ class FakeSmsc:
 
     # -- receipts ----------------------------------------------------------------------------------
 
+    def receipt_id(self, submitted: Submitted) -> str:
+        """The id a receipt names the message by: the submit_sm_resp's, or the same number in another form."""
+        if self.receipt_ids == "same":
+            return submitted.message_id
+        number = int(submitted.message_id, 10 if self.resp_ids == "decimal" else 16)
+        return str(number) if self.receipt_ids == "decimal" else format(number, "x")
+
     def receipt(self, submitted: Submitted) -> p.ShortMessage:
+        receipt_id = self.receipt_id(submitted)
         stat = MESSAGE_STATES[submitted.state][0]
         date_format = "%y%m%d%H%M%S" if self.date_digits == 12 else "%y%m%d%H%M"
         done = submitted.done or submitted.at
         preview = submitted.text[:20] if submitted.sm.data_coding == p.DC_DEFAULT else ""
         text = (
-            f"id:{submitted.message_id} sub:001 dlvrd:{'001' if stat == 'DELIVRD' else '000'} "
+            f"id:{receipt_id} sub:001 dlvrd:{'001' if stat == 'DELIVRD' else '000'} "
             f"submit date:{submitted.at.strftime(date_format)} done date:{done.strftime(date_format)} "
             f"stat:{stat} err:{submitted.err} text:{preview}"
         )
         tlvs: dict[int, bytes] = {}
         with_text = not (self.receipt_carrier is Carrier.DATA_SM and self.receipt_tlvs)
         if self.receipt_tlvs:
-            tlvs[p.TLV_RECEIPTED_MESSAGE_ID] = p.cstr(submitted.message_id)
+            tlvs[p.TLV_RECEIPTED_MESSAGE_ID] = p.cstr(receipt_id)
             tlvs[p.TLV_MESSAGE_STATE] = bytes([submitted.state])
             if submitted.err.isdigit() and int(submitted.err):
                 tlvs[p.TLV_NETWORK_ERROR_CODE] = bytes([3]) + (int(submitted.err) % 65536).to_bytes(2, "big")
@@ -312,6 +330,8 @@ class FakeSmsc:
 
     async def _push_receipt(self, submitted: Submitted) -> None:
         session = submitted.session
+        if self.receipt_bind == "other":  # any other bound session, as SMSCs spreading receipts over binds do
+            session = next((s for s in self.sessions if s.is_open and s is not submitted.session), session)
         if not session.is_open:
             session = next((s for s in self.sessions if s.is_open), session)
         command, body = _carried(self.receipt(submitted), self.receipt_carrier)
@@ -354,6 +374,8 @@ def main(argv: list[str] | None = None) -> None:
         "--alphabet", default="gsm7", choices=[a.value for a in Alphabet], help="how data_coding 0 is read and written"
     )
     parser.add_argument("--receipt-carrier", default="short_message", choices=[c.value for c in Carrier])
+    parser.add_argument("--resp-ids", default="hex", choices=["hex", "HEX", "decimal"], help="submit_sm_resp id form")
+    parser.add_argument("--receipt-ids", default="same", choices=["same", "hex", "decimal"], help="receipt id form")
     args = parser.parse_args(argv)
 
     async def serve() -> None:
@@ -369,6 +391,8 @@ def main(argv: list[str] | None = None) -> None:
             receipt_carrier=Carrier(args.receipt_carrier),
             alphabet=Alphabet(args.alphabet),
             latency=args.latency,
+            resp_ids=args.resp_ids,
+            receipt_ids=args.receipt_ids,
         )
         await fake.start()
         print(f"fake SMSC listening on {args.host}:{fake.port} (system_id {args.system_id})", flush=True)

@@ -47,6 +47,9 @@ class SendResult:
     message_id: int
     external_id: str | None = None
     error: ProviderError | None = None
+    # A long message sent as several parts with their own provider ids (SMPP): every part's id, the
+    # first being external_id. herald stores them so each part's report finds the message. () otherwise.
+    part_ids: tuple[str, ...] = ()
 
     @property
     def accepted(self) -> bool:

@@ -80,6 +80,17 @@ class SmppSettings(_Common):
         "gsm7",
         description="How the SMSC reads data_coding 0: GSM 03.38 unpacked (most), Latin-1 or IA5/ASCII.",
     )
+    binds: int = Field(
+        1,
+        ge=1,
+        le=32,
+        description="Transceiver binds (sessions) kept open; submits spread over them, each its own window.",
+    )
+    receipt_id: Literal["same", "hex_to_decimal", "decimal_to_hex", "auto"] = Field(
+        "same",
+        description="How receipts name a message: as submit_sm_resp did, in decimal for a hex submit id, in hex "
+        "for a decimal one, or auto (tried in the other form when it matches no recent submit).",
+    )
 
 
 ProviderSettings = Annotated[

@@ -1,25 +1,25 @@
-"""The SMPP 3.4 adapter: one transceiver bind kept alive, submit_sm asking for receipts, receipts to herald's sink.
+"""The SMPP 3.4 adapter: `binds` transceiver sessions kept alive, submit_sm asking for receipts, receipts to the sink.
 
-The link is bound lazily inside the running event loop, kept alive with enquire_link and rebound
-after a drop with exponential backoff (a send() that finds the link down asks for an attempt at
-once, so backoff only paces a link nobody is using). Up to max_in_flight submit_sm wait for their
-answer at once. A long text goes as UDH-concatenated parts; the first part's message_id is the
-external id and the receipts of all parts combine as smpp_receipts describes. Receipts are pushed on
-the bind; `fetch_reports` asks with query_sm where the SMSC supports it. Mobile-originated
-messages (a client's STOP) go to herald's inbound sink, like the replies Twilio and Infobip push.
+The binds (smpp_binds.py) are bound lazily inside the running event loop, kept alive with
+enquire_link and rebound after a drop; submits spread over the open ones, up to max_in_flight
+waiting for their answer on each. A long text goes as UDH-concatenated parts; the first part's
+message_id is the external id and every part's id goes back in the SendResult, so herald stores
+them and combines the parts' receipts (domain/multipart.py) even after a restart. Receipts are
+pushed on any bind, each under its part's id turned into the form submit_sm_resp used
+(smpp_ids.py, the `receipt_id` setting); `fetch_reports` asks with query_sm where the SMSC supports
+it. Mobile-originated messages (a client's STOP) go to herald's inbound sink, like the replies
+Twilio and Infobip push.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
 from herald.domain.reports import DeliveryReport, InboundMessage
 from herald.domain.segments import Alphabet
@@ -36,8 +36,10 @@ from herald.providers.base import (
     WebhookRequest,
 )
 from herald.providers.config import SmppSettings
+from herald.providers.smpp_binds import Bind, Binds
 from herald.providers.smpp_codes import ADVICE, COMMAND_STATUS, REBIND
-from herald.providers.smpp_receipts import Correlator, Receipt, combine, is_receipt, parse_receipt
+from herald.providers.smpp_ids import ReceiptIds
+from herald.providers.smpp_receipts import Receipt, is_receipt, parse_receipt, receipt_report
 from herald.providers.smpp_session import LinkDown, Session
 
 log = logging.getLogger(__name__)
@@ -85,15 +87,11 @@ class SmppProvider:
         self._now = now
         self._sink = report_sink
         self._where = f"{settings.host}:{settings.port}"
-        self._correlator = Correlator()
+        self._ids = ReceiptIds(settings.receipt_id, link=settings.name)
         self._reference = random.randrange(256)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._session: Session | None = None
-        self._supervisor: asyncio.Task[None] | None = None
-        self._last_error: ProviderError | None = None
+        self._binds = Binds(settings, self._on_request, self._error)
         self._inflight: set[asyncio.Future[None]] = set()
-        self._wake = asyncio.Event()
-        self._attempted = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._next_slot = 0.0
         # query_sm must name the source address a message was submitted under: kept for messages
         # sent under a campaign's sender id (the link's own address needs no entry), newest 100,000.
@@ -113,15 +111,22 @@ class SmppProvider:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._inflight.add(done)
         try:
-            # Parts go one after another so they reach the SMSC in order; messages run concurrently.
-            part_ids = [await self._submit(body) for body in bodies]
-            self._correlator.register(part_ids)
+            # Parts go one after another (on one bind while it stays up) so they reach the SMSC in
+            # order; messages run concurrently, spread over the binds.
+            part_ids: list[str] = []
+            bind: Bind | None = None
+            for body in bodies:
+                bind = await self._binds.pick(prefer=bind)
+                part_ids.append(await self._submit(bind, body))
             if message.sender is not None:
                 for part in part_ids:
                     self._sources[part] = self._source(message)
                 while len(self._sources) > SOURCES_KEPT:
                     self._sources.popitem(last=False)
-            return SendResult(message.message_id, external_id=part_ids[0])
+            # Every part's id goes back: herald keeps them with the message, so receipts of the
+            # other parts find it after a restart too (domain/multipart.py combines them).
+            parts = tuple(part_ids) if len(part_ids) > 1 else ()
+            return SendResult(message.message_id, external_id=part_ids[0], part_ids=parts)
         except ProviderError as error:
             log.info("SMPP %s: submit to %s failed: %s", self.name, mask(message.to), error.code)
             return SendResult(message.message_id, error=error)
@@ -158,15 +163,20 @@ class SmppProvider:
             for payload in payloads
         ]
 
-    async def _submit(self, body: bytes) -> str:
-        session = await self._bound()
+    async def _submit(self, bind: Bind, body: bytes) -> str:
         await self._pace()
+        session = bind.session
+        if session is None or not session.is_open:
+            raise self._error("the bind dropped before the submit", "LINK_DOWN", _UNREACHABLE)
+        bind.outstanding += 1
         try:
             answer = await session.request(p.SUBMIT_SM, body, timeout=self.settings.timeout)
         except TimeoutError:
             raise self._error("no submit_sm_resp before the timeout", "TIMEOUT", _UNKNOWN) from None
         except LinkDown as exc:
             raise self._error(f"the link dropped before the answer ({exc})", "LINK_DOWN", _UNKNOWN) from None
+        finally:
+            bind.outstanding -= 1
         if answer.command_id == p.GENERIC_NACK:
             raise self._error(
                 f"the SMSC could not read the submit (generic_nack 0x{answer.status:X})", "GENERIC_NACK", _RETRY
@@ -179,6 +189,7 @@ class SmppProvider:
             message_id = ""
         if answer.command_id != p.resp(p.SUBMIT_SM) or not message_id:
             raise self._error("the SMSC's answer carries no message_id", "MALFORMED", _RETRY)
+        self._ids.submitted(message_id)
         return message_id
 
     async def _pace(self) -> None:
@@ -204,92 +215,6 @@ class SmppProvider:
         return ProviderError(
             f"SMPP link {self.name!r}: {what}; {then}", provider=self.name, outcome=outcome, code=code, text=what
         )
-
-    # -- the bind --------------------------------------------------------------------------------
-
-    def _attach(self) -> None:
-        """Bind state belongs to one event loop; a new loop (a job's asyncio.run) starts afresh."""
-        loop = asyncio.get_running_loop()
-        if self._loop is loop:
-            return
-        if self._session is not None:
-            self._session.abandon()
-        self._loop, self._session, self._supervisor, self._last_error = loop, None, None, None
-        self._inflight = set()
-        self._wake = asyncio.Event()
-        self._attempted = asyncio.Event()
-
-    async def _bound(self) -> Session:
-        """The bound session, asking the supervisor for an immediate attempt if the link is down."""
-        self._attach()
-        if self._supervisor is None or self._supervisor.done():
-            self._supervisor = asyncio.create_task(self._supervise())
-        if self._session is not None and self._session.is_open:
-            return self._session
-        attempt = self._attempted
-        self._wake.set()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(attempt.wait(), 2 * self.settings.timeout + 1)
-        if self._session is not None and self._session.is_open:
-            return self._session
-        raise self._last_error or self._error(f"the link to {self._where} is down", "LINK_DOWN", _UNREACHABLE)
-
-    async def _supervise(self) -> None:
-        initial = min(1.0, self.settings.reconnect_max_delay)
-        delay = initial
-        while True:
-            self._wake.clear()
-            try:
-                session = await self._connect()
-            except ProviderError as error:
-                self._last_error = error
-                self._signal_attempt()
-                log.warning("%s Next bind attempt within %.1fs.", error.message, delay)
-                await self._doze(delay)
-                delay = min(delay * 2, self.settings.reconnect_max_delay)
-                continue
-            self._session, self._last_error, delay = session, None, initial
-            self._signal_attempt()
-            reason = await session.wait_closed()
-            log.warning("SMPP %s: link to %s dropped (%s); rebinding.", self.name, self._where, reason)
-            await self._doze(delay)
-
-    def _signal_attempt(self) -> None:
-        self._attempted.set()
-        self._attempted = asyncio.Event()
-
-    async def _doze(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
-
-    async def _connect(self) -> Session:
-        s = self.settings
-        try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(s.host, s.port), s.timeout)
-        except (OSError, TimeoutError) as exc:
-            reason = str(exc) or type(exc).__name__
-            raise self._error(f"unreachable {self._where} ({reason})", "UNREACHABLE", _UNREACHABLE) from None
-        session = Session(reader, writer, handler=self._on_request, window=s.max_in_flight)
-        bind = p.Bind(s.system_id, s.password.get_secret_value(), s.system_type)
-        try:
-            answer = await session.request(p.BIND_TRANSCEIVER, bind.encode(), timeout=s.timeout)
-        except (TimeoutError, LinkDown):
-            await session.close()
-            raise self._error(
-                f"no answer to bind_transceiver from {self._where}", "BIND_TIMEOUT", _UNREACHABLE
-            ) from None
-        if answer.command_id != p.resp(p.BIND_TRANSCEIVER) or answer.status != p.ESME_ROK:
-            await session.close()
-            name, meaning, outcome = COMMAND_STATUS.get(answer.status, (f"0x{answer.status:08X}", "refused", _RETRY))
-            # A wrong password or system_id stays wrong; other refusals (bind failed, already bound) may clear up.
-            if outcome is ProviderOutcome.MISCONFIGURED:
-                advice: str | None = "check system_id and password with the operator."
-            else:
-                outcome, advice = _UNREACHABLE, None  # no usable link yet: nothing was sent
-            raise self._error(f"bind refused: {meaning} ({name})", name, outcome, advice=advice)
-        session.keepalive(s.enquire_link_interval, s.timeout)
-        log.info("SMPP %s: bound to %s as %s", self.name, self._where, s.system_id)
-        return session
 
     # -- receipts and replies ----------------------------------------------------------------------
 
@@ -318,11 +243,12 @@ class SmppProvider:
         if receipt is None:
             log.warning("SMPP %s: a receipt without a message id was ignored", self.name)
             return p.ESME_ROK, p.message_id_body("")
-        if not self._correlator.knows(receipt.message_id) and self._inflight:
-            # Receipts can overtake their submit_sm_resp: a later part's id is only known once its
-            # submit is answered, so wait (boundedly) for the submits in flight now.
+        if not self._ids.knows(receipt.message_id) and self._inflight:
+            # Receipts can overtake their submit_sm_resp: an id is only known once its submit is
+            # answered, so wait (boundedly) for the submits in flight now ("auto" must see it).
             await asyncio.wait(set(self._inflight), timeout=self.settings.timeout)
-        report = self._correlator.report(receipt, self._now())
+        # Each part's receipt goes on under its own submit id; herald's store combines a long message's parts.
+        report = receipt_report(receipt, self._ids.resolve(receipt.message_id), self._now())
         if report is not None:
             try:
                 await self._sink(self.name, [report])
@@ -332,12 +258,15 @@ class SmppProvider:
         return p.ESME_ROK, p.message_id_body("")
 
     async def fetch_reports(self, external_ids: Sequence[str]) -> list[DeliveryReport]:
-        """query_sm for each message's parts; an SMSC that refuses query_sm gives no reports (they are pushed)."""
+        """query_sm for each id (herald asks for every part of a long message, and combines the answers);
+        an SMSC that refuses query_sm gives no reports (they are pushed)."""
         try:
-            session = await self._bound()
+            bind = await self._binds.pick()
         except ProviderError as error:
             log.warning("SMPP %s: no reports pulled: %s", self.name, error.message)
             return []
+        session = bind.session
+        assert session is not None
         found = await asyncio.gather(*(self._pull(session, ext) for ext in external_ids))
         return [r for r in found if r is not None]
 
@@ -353,19 +282,9 @@ class SmppProvider:
             return sender, TON_ABBREVIATED, NPI_UNKNOWN  # a short code
         return sender, TON_ALPHANUMERIC, NPI_UNKNOWN
 
-    async def _pull(self, session: Session, external_id: str) -> DeliveryReport | None:
-        receipts = [await self._query(session, part) for part in self._correlator.parts_of(external_id)]
-        if any(r is None for r in receipts):
-            return None
-        known = [r for r in receipts if r is not None]
-        status = combine([r.status for r in known])
-        if status is None:
-            return None
-        if status is not MessageStatus.FAILED:
-            return DeliveryReport(external_id, status, self._now())
-        failed = next(r for r in known if r.status is MessageStatus.FAILED)
-        code, text = failed.error_fields()
-        return DeliveryReport(external_id, status, self._now(), code, text)
+    async def _pull(self, session: Session, message_id: str) -> DeliveryReport | None:
+        receipt = await self._query(session, message_id)
+        return None if receipt is None else receipt_report(receipt, message_id, self._now())
 
     async def _query(self, session: Session, message_id: str) -> Receipt | None:
         s = self.settings
@@ -391,23 +310,20 @@ class SmppProvider:
 
     async def check(self) -> ProviderCheck:
         try:
-            await self._bound()
+            await self._binds.pick()
         except ProviderError as error:
             return ProviderCheck(False, error.text or error.message)
-        return ProviderCheck(True, f"bound as transceiver to {self._where} as {self.settings.system_id}")
+        binds = f" ({self.settings.binds} binds)" if self.settings.binds > 1 else ""
+        return ProviderCheck(True, f"bound as transceiver to {self._where} as {self.settings.system_id}{binds}")
+
+    def _attach(self) -> None:
+        """Bind state belongs to one event loop; a new loop (a job's asyncio.run) starts afresh."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop, self._inflight = loop, set()
+        self._binds.attach()
 
     async def close(self) -> None:
-        """Unbind and close; a later send binds again."""
-        if self._loop is not asyncio.get_running_loop():
-            if self._session is not None:
-                self._session.abandon()
-            self._loop = None
-            return
-        if self._supervisor is not None:
-            self._supervisor.cancel()
-        session, self._session, self._supervisor = self._session, None, None
-        if session is not None and session.is_open:
-            with contextlib.suppress(TimeoutError, LinkDown):
-                await session.request(p.UNBIND, timeout=min(self.settings.timeout, 2.0), windowed=False)
-            await session.close()
+        """Unbind and close every bind; a later send binds again."""
+        await self._binds.close()
         self._loop = None

@@ -1,19 +1,14 @@
-"""SMPP delivery receipts: parsing the receipt text and TLVs, the state table, and combining a long message's parts.
+"""SMPP delivery receipts: parsing the receipt text and TLVs, the state table, and the report each one makes.
 
-A multipart message has one SMSC message id per part; herald knows it by the first part's id. Its
-parts' receipts combine like this (each step reported once, in order):
-
-    any part FAILED              -> the message FAILED (with that part's error), at once
-    every part DELIVERED         -> the message DELIVERED
-    some part SENT or DELIVERED  -> the message SENT (on its way, not yet complete)
-
-so DELIVERED means the whole text reached the handset, and one lost part fails the message.
+A multipart message has one SMSC message id per part; herald knows it by the first part's id and
+keeps every part's id with the message. Each part's receipt is reported under its own id; herald
+combines a message's parts (domain/multipart.py), also after a restart.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from herald.domain.message import MessageStatus
@@ -122,66 +117,11 @@ def parse_receipt(sm: p.ShortMessage) -> Receipt | None:
     )
 
 
-def combine(states: list[MessageStatus | None]) -> MessageStatus | None:
-    """The status of a multipart message from its parts' statuses (see the module docstring)."""
-    if MessageStatus.FAILED in states:
-        return MessageStatus.FAILED
-    if states and all(s is MessageStatus.DELIVERED for s in states):
-        return MessageStatus.DELIVERED
-    if any(s in (MessageStatus.SENT, MessageStatus.DELIVERED) for s in states):
-        return MessageStatus.SENT
-    return None
-
-
-@dataclass
-class _Multipart:
-    external_id: str
-    parts: dict[str, MessageStatus | None]
-    reported: MessageStatus | None = None
-
-
-@dataclass
-class Correlator:
-    """Maps every part's SMSC id to its message and turns receipts into the message's reports.
-
-    Kept in memory for the life of the adapter (bounded by `limit`): after a restart a later
-    part's receipt is forwarded under its own id, which herald parks, and the first part's
-    receipt stands for the whole message.
-    """
-
-    limit: int = 200_000
-    _by_part: dict[str, _Multipart] = field(default_factory=dict)
-
-    def register(self, part_ids: list[str]) -> None:
-        if len(part_ids) < 2:
-            return
-        tracker = _Multipart(part_ids[0], dict.fromkeys(part_ids))
-        for part_id in part_ids:
-            self._by_part[part_id] = tracker
-        while len(self._by_part) > self.limit:  # oldest first: dicts keep insertion order
-            del self._by_part[next(iter(self._by_part))]
-
-    def knows(self, message_id: str) -> bool:
-        return message_id in self._by_part
-
-    def parts_of(self, external_id: str) -> list[str]:
-        tracker = self._by_part.get(external_id)
-        return list(tracker.parts) if tracker is not None else [external_id]
-
-    def report(self, receipt: Receipt, at: datetime) -> DeliveryReport | None:
-        """The message's report this receipt causes, or None when it changes nothing herald shows."""
-        status = receipt.status
-        if status is None:
-            return None
-        tracker = self._by_part.get(receipt.message_id)
-        if tracker is None:
-            return _report(receipt.message_id, status, receipt, at)
-        tracker.parts[receipt.message_id] = status
-        combined = combine(list(tracker.parts.values()))
-        if combined is None or combined == tracker.reported:
-            return None
-        tracker.reported = combined
-        return _report(tracker.external_id, combined, receipt, at)
+def receipt_report(receipt: Receipt, external_id: str, at: datetime) -> DeliveryReport | None:
+    """The report a receipt (or query_sm answer) makes for the message or part `external_id`, or
+    None when it says nothing herald shows (no known state)."""
+    status = receipt.status
+    return None if status is None else _report(external_id, status, receipt, at)
 
 
 def _report(external_id: str, status: MessageStatus, receipt: Receipt, at: datetime) -> DeliveryReport:

@@ -15,6 +15,7 @@ from herald.errors import ProviderError
 from herald.providers.registry import Providers
 from herald.services.loop import run_loop
 from herald.services.runs import recorded
+from herald.store import message_parts
 from herald.store import messages as message_store
 from herald.store import reports as report_store
 
@@ -48,6 +49,11 @@ class ReportPuller:
             by_provider: dict[str, list[str]] = defaultdict(list)
             for _, provider, external_id in page:
                 by_provider[provider].append(external_id)
+            with self.store.connect() as conn:
+                for name, ids in by_provider.items():
+                    # A long message sent as several parts is asked about part by part; the store combines them.
+                    parts = message_parts.parts_of(conn, name, ids)
+                    ids[:] = [part for ext in ids for part in parts.get(ext, [ext])]
             for name, ids in by_provider.items():
                 try:
                     reports = await self.providers.named(name).fetch_reports(ids)

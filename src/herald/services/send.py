@@ -47,8 +47,8 @@ from herald.services.office_profiles import OfficeProfiles
 from herald.services.presence import Presence
 from herald.services.reconcile import Reconciler, reopens
 from herald.services.runs import recorded
+from herald.store import message_parts, optouts
 from herald.store import messages as message_store
-from herald.store import optouts
 from herald.store import reports as report_store
 from herald.store.messages import UNKNOWN_OUTCOME
 
@@ -70,6 +70,8 @@ class _Outcome:
     failed: list[Failure] = field(default_factory=list)
     invalid: list[int] = field(default_factory=list)
     unsubscribed: list[str] = field(default_factory=list)
+    # (provider, message id, external id, every part's id) of messages that went as several parts
+    parts: list[tuple[str, int, str, tuple[str, ...]]] = field(default_factory=list)
     failovers: int = 0
     settled: int = 0
 
@@ -285,7 +287,12 @@ class Sender:
         now = self.clock.now()
         with self.store.begin() as conn:
             message_store.mark_accepted(conn, outcome.accepted, now)
-            report_store.adopt_parked(conn, [(a.provider, a.external_id) for a in outcome.accepted], now)
+            # Part ids before adopting parked reports: a part's early receipt may be waiting for them.
+            for provider, mid, external_id, part_ids in outcome.parts:
+                message_parts.record(conn, provider, [(mid, external_id, part_ids)])
+            accepted = [(a.provider, a.external_id) for a in outcome.accepted]
+            accepted += [(provider, part) for provider, _, _, ids in outcome.parts for part in ids[1:]]
+            report_store.adopt_parked(conn, accepted, now)
             message_store.reschedule(conn, outcome.retries, now)
             message_store.mark_failed(conn, outcome.failed, now)
             message_store.mark_invalid(conn, outcome.invalid, "opted out", now)
@@ -369,6 +376,8 @@ class Sender:
             if result.accepted:
                 assert result.external_id is not None
                 outcome.accepted.append(Accepted(m.id, name, result.external_id))
+                if result.part_ids:
+                    outcome.parts.append((name, m.id, result.external_id, result.part_ids))
                 answered += 1
                 continue
             error = result.error

@@ -2,8 +2,10 @@
 
 A provider may report on a message before herald has stored the id it got back from the send
 call (SMPP receipts often overtake the submit_sm_resp). Such reports wait in `parked_reports` and
-are applied the moment the id is recorded. Everything is idempotent: a report applied twice, or
-one that arrives after a later status, changes nothing (the transition table guards every update).
+are applied the moment the id is recorded. A report on one part of a long message (a part id kept
+by store/message_parts.py) becomes the report the message's parts add up to. Everything is
+idempotent: a report applied twice, or one that arrives after a later status, changes nothing (the
+transition table guards every update).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy import Connection, and_, delete, insert, or_, select, tuple_
 
 from herald.domain.message import MessageStatus
 from herald.domain.reports import DeliveryReport
-from herald.store import optouts
+from herald.store import message_parts, optouts
 from herald.store.messages import apply_reports
 from herald.store.tables import messages, parked_reports
 
@@ -25,6 +27,9 @@ def record(conn: Connection, provider: str, reports: Sequence[DeliveryReport], n
     """Apply reports whose message is known, park the rest; return how many changed a message."""
     if not reports:
         return 0
+    # A report on one part of a long message becomes the report its parts add up to (store/message_parts.py).
+    combined, reports = message_parts.combine_reports(conn, provider, reports)
+    changed = _apply(conn, provider, combined, now)
     ids = sorted({r.external_id for r in reports})
     known: set[str] = set()
     for start in range(0, len(ids), 500):
@@ -36,8 +41,7 @@ def record(conn: Connection, provider: str, reports: Sequence[DeliveryReport], n
         )
     ready = [r for r in reports if r.external_id in known]
     waiting = [r for r in reports if r.external_id not in known]
-    changed = apply_reports(conn, provider, ready, now)
-    _opt_out_unsubscribed(conn, provider, ready, now)
+    changed += _apply(conn, provider, ready, now)
     if waiting:
         conn.execute(
             insert(parked_reports),
@@ -59,7 +63,8 @@ def record(conn: Connection, provider: str, reports: Sequence[DeliveryReport], n
 
 
 def adopt_parked(conn: Connection, accepted: Iterable[tuple[str, str]], now: datetime) -> int:
-    """Apply reports parked for (provider, external id) pairs herald has just recorded, then drop them."""
+    """Apply reports parked for (provider, external id) pairs herald has just recorded (a long
+    message's part ids too, recorded first), then drop them."""
     pairs = list(accepted)
     if not pairs:
         return 0
@@ -78,9 +83,15 @@ def adopt_parked(conn: Connection, accepted: Iterable[tuple[str, str]], now: dat
         )
     changed = 0
     for provider, reports in by_provider.items():
-        changed += apply_reports(conn, provider, reports, now)
-        _opt_out_unsubscribed(conn, provider, reports, now)
+        combined, reports = message_parts.combine_reports(conn, provider, reports)
+        changed += _apply(conn, provider, combined + reports, now)
     conn.execute(delete(parked_reports).where(parked_reports.c.id.in_([r.id for r in rows])))
+    return changed
+
+
+def _apply(conn: Connection, provider: str, reports: Sequence[DeliveryReport], now: datetime) -> int:
+    changed = apply_reports(conn, provider, reports, now)
+    _opt_out_unsubscribed(conn, provider, reports, now)
     return changed
 
 

@@ -156,6 +156,19 @@ parked_reports = Table(
 )
 """Reports that arrived before herald recorded the provider's id (the send call had not returned yet)."""
 
+message_parts = Table(
+    "message_parts",
+    metadata,
+    Column("provider", String(50), primary_key=True),
+    Column("part_id", String(120), primary_key=True),  # the provider's id of this part
+    Column("message_id", Id, ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
+    Column("external_id", String(120), nullable=False),  # the message's id for this attempt (the first part's)
+    Column("status", SmallInteger),  # what this part's last report said; NULL: nothing yet
+    Index(None, "message_id"),
+)
+"""Every part of a long message sent as several parts with their own ids (SMPP), so each part's
+report finds its message after a restart and the message's status combines them (domain/multipart.py)."""
+
 opt_outs = Table(
     "opt_outs",
     metadata,
