@@ -153,7 +153,7 @@ INFOBIP_ERROR_IDS = {  # §2.7: id -> (name, permanent)
     32: ("EC_SM_DELIVERY_FAILURE", False),
     33: ("EC_MESSAGE_WAITING_LIST_FULL", False),
     34: ("EC_SYSTEM_FAILURE", False),
-    255: ("EC_UNKNOWN_ERROR", True),
+    255: ("EC_UNKNOWN_ERROR", False),  # Infobip's error code reference: permanent false (the mirror had true)
     2048: ("EC_TIME_OUT", False),
     2049: ("EC_IMSI_BLACKLISTED", True),
     2050: ("EC_DEST_ADDRESS_BLACKLISTED", True),
@@ -236,8 +236,12 @@ HERALD: dict[str, dict[str, dict[str, object]]] = {
             "3": ("PENDING_WAITING_DELIVERY", SENT),  # pending at the operator: handed on, herald's "Sent"
             "7": ("PENDING_ENROUTE", SENT),
         },
-        "send-time rejections": {"10": O.OPTED_OUT},  # REJECTED_DND: a do-not-disturb list, herald stops sending
-        "error ids": {"2050": ("EC_DEST_ADDRESS_BLACKLISTED", ErrorClass.OPT_OUT)},  # permanent, and a block list
+        # Infobip's error code reference, beyond the mirrored table: the recipient refused this sender
+        # themselves ("must not be sent unless the end user opts in again"; "user opt-out (MO: STOP)").
+        "error ids": {
+            "573": ("EC_SC_BLOCKED_BY_END_USER", ErrorClass.OPT_OUT),
+            "603": ("EC_CONTENT_BLOCKED", ErrorClass.OPT_OUT),
+        },
         "whole-request HTTP": {
             "404": O.PERMANENT,  # NOT_FOUND: no retry advice documented
             **{status: O.TRANSIENT for status in ("408", "425", "500", "502", "503", "504")},

@@ -113,15 +113,21 @@ def test_a_pull_drains_every_report_once_even_those_not_asked_for() -> None:
     run_with(body)
 
 
-def test_operator_delivery_is_sent_and_a_blocklisted_number_fails_as_opted_out() -> None:
+def test_operator_delivery_is_sent_and_a_blocklisted_number_fails_but_is_not_opted_out() -> None:
+    """An operator's block list (2050) is not the client's opt-out; a short code the client blocked (573) is."""
+
     async def body(h: InfobipHarness) -> None:
-        a, b = await h.provider.send(_outbound(2))
+        a, b, c, d = await h.provider.send(_outbound(4))
         h.fake.settle(a.external_id or "", "DELIVERED_TO_OPERATOR")
         h.fake.settle(b.external_id or "", "UNDELIVERABLE_NOT_DELIVERED", 2050)
-        sent, blocked = await h.provider.fetch_reports([])
+        h.fake.settle(c.external_id or "", "UNDELIVERABLE_NOT_DELIVERED", 573)
+        h.fake.settle(d.external_id or "", "REJECTED_DND")
+        sent, blocked, refused, dnd = await h.provider.fetch_reports([])
         assert sent.status is MessageStatus.SENT
-        assert (blocked.status, blocked.error_code, blocked.opted_out) == (MessageStatus.FAILED, "2050", True)
+        assert (blocked.status, blocked.error_code, blocked.opted_out) == (MessageStatus.FAILED, "2050", False)
         assert blocked.error_text and blocked.error_text.startswith("EC_DEST_ADDRESS_BLACKLISTED")
+        assert (refused.status, refused.error_code, refused.opted_out) == (MessageStatus.FAILED, "573", True)
+        assert (dnd.status, dnd.error_code, dnd.opted_out) == (MessageStatus.FAILED, "REJECTED_DND", False)
 
     run_with(body)
 

@@ -28,6 +28,9 @@ ERRORS: dict[int, tuple[int, str, str, str, bool]] = {
     0: (0, "OK", "NO_ERROR", "No Error", False),
     1: (1, "HANDSET_ERRORS", "EC_UNKNOWN_SUBSCRIBER", "Unknown subscriber", True),
     27: (1, "HANDSET_ERRORS", "EC_ABSENT_SUBSCRIBER", "Absent subscriber", False),
+    255: (1, "HANDSET_ERRORS", "EC_UNKNOWN_ERROR", "Unknown error", False),
+    573: (1, "HANDSET_ERRORS", "EC_SC_BLOCKED_BY_END_USER", "The end user blocked this short code", True),
+    603: (2, "USER_ERRORS", "EC_CONTENT_BLOCKED", "Content blocked by user opt-out (MO: STOP)", True),
     2050: (3, "OPERATOR_ERRORS", "EC_DEST_ADDRESS_BLACKLISTED", "Destination address blacklisted", True),
     4101: (3, "OPERATOR_ERRORS", "EC_ValidityExpired", "Validity expired", True),
 }

@@ -46,11 +46,13 @@ STATUS_IDS: dict[int, tuple[str, Outcome, ErrorClass]] = {
     7: ("PENDING_ENROUTE", MessageStatus.SENT, _F),
     8: ("REJECTED_PREFIX_MISSING", MessageStatus.FAILED, _P),
     9: ("UNDELIVERABLE_NOT_DELIVERED", MessageStatus.FAILED, _P),
-    10: ("REJECTED_DND", MessageStatus.FAILED, ErrorClass.OPT_OUT),  # the recipient is on a do-not-disturb list
+    # An operator's do-not-disturb register, not the client's word to this institution: herald fails the
+    # message but keeps the number (another route, or the client leaving the register, may reach it).
+    10: ("REJECTED_DND", MessageStatus.FAILED, _P),
     11: ("REJECTED_SOURCE", MessageStatus.FAILED, _P),
     12: ("REJECTED_NOT_ENOUGH_CREDITS", MessageStatus.FAILED, _P),
     13: ("REJECTED_SENDER", MessageStatus.FAILED, _P),
-    14: ("REJECTED_DESTINATION", MessageStatus.FAILED, _P),
+    14: ("REJECTED_DESTINATION", MessageStatus.FAILED, _P),  # now REJECTED_DESTINATION_BLOCKLISTED: a block list
     15: ("EXPIRED_EXPIRED", MessageStatus.FAILED, _P),
     16: ("REJECTED_NOT_REACHABLE", MessageStatus.FAILED, _P),
     17: ("REJECTED_PREPAID_PACKAGE_EXPIRED", MessageStatus.FAILED, _P),
@@ -88,12 +90,17 @@ ERROR_IDS: dict[int, tuple[str, ErrorClass]] = {
     32: ("EC_SM_DELIVERY_FAILURE", _T),
     33: ("EC_MESSAGE_WAITING_LIST_FULL", _T),
     34: ("EC_SYSTEM_FAILURE", _T),
-    255: ("EC_UNKNOWN_ERROR", _P),
+    255: ("EC_UNKNOWN_ERROR", _T),  # Infobip's table: permanent false
     2048: ("EC_TIME_OUT", _T),
+    573: ("EC_SC_BLOCKED_BY_END_USER", ErrorClass.OPT_OUT),  # the client asked to block this sender: their choice
+    603: ("EC_CONTENT_BLOCKED", ErrorClass.OPT_OUT),  # "content blocked by user opt-out (MO: STOP)"
     2049: ("EC_IMSI_BLACKLISTED", _P),  # the SIM is barred (stolen, fraud), not the person's choice
-    2050: ("EC_DEST_ADDRESS_BLACKLISTED", ErrorClass.OPT_OUT),  # the number is on a block list: stop sending
+    # The operator's block list or DND register: permanent, yet not the client's opt-out from this institution.
+    2050: ("EC_DEST_ADDRESS_BLACKLISTED", _P),
     4101: ("EC_ValidityExpired", _P),
 }
+"""Error id -> (name, class). OPT_OUT only where the recipient refused this sender themselves (Infobip's
+error code reference: 573, 603); an operator's or account's block list fails the message, nothing more."""
 
 REJECTION_OUTCOMES = {
     ErrorClass.TRANSIENT: ProviderOutcome.TRANSIENT,
