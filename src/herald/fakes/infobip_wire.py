@@ -98,6 +98,27 @@ def report(message: FakeMessage, done_at: str | None = None) -> dict[str, Any]:
     return body
 
 
+def sms_log(message: FakeMessage) -> dict[str, Any]:
+    """One `SmsLog` of GET /sms/3/logs: `destination` (not `to`), the content, `doneAt` once final."""
+    parts = max(1, -(-len(message.text) // 153)) if len(message.text) > 160 else 1
+    body: dict[str, Any] = {
+        "sender": message.sender,
+        "destination": message.to,
+        "bulkId": message.bulk_id,
+        "messageId": message.message_id,
+        "sentAt": message.sent_at,
+        "messageCount": parts,
+        "price": {"pricePerMessage": 0.0045 * parts, "currency": "EUR"},
+        "status": status_object(message.status),
+        "error": error_object(message.error),
+        "content": {"text": message.text},
+        "mccMnc": "63902",
+    }
+    if STATUSES[message.status][1] != "PENDING":
+        body["doneAt"] = timestamp()
+    return body
+
+
 def inbound(from_number: str, to: str, text: str, message_id: str) -> dict[str, Any]:
     """One inbound SMS result as Infobip pushes it (the keyword is the first word)."""
     keyword, _, rest = text.strip().partition(" ")
