@@ -8,7 +8,8 @@ import socket
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -337,5 +338,45 @@ def test_a_lookup_asks_about_every_attempt_since_the_doubt_not_only_the_last() -
         await h.provider.send([OutboundMessage(first.message_id, first.to, first.body, attempt=1)])
         found = await h.provider.lookup([InDoubt(41, first.to, first.body, 2, datetime.now(UTC))])
         assert found == {41: "herald-41-1"}
+
+    run_with(body)
+
+
+def test_a_lookup_never_adopts_another_installations_message_under_the_old_reference_form() -> None:
+    """Before installation ids every herald sent herald-<id>-<attempt>: such a log is ours only if the doubt
+    began before our id existed and it went to our number; after that only our own form is asked for."""
+
+    async def body(h: InfobipHarness) -> None:
+        upgraded = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+        others = OutboundMessage(41, "+254700000001", "Another institution's reminder")  # old form, their number
+        await h.provider.send([others])
+        before = InDoubt(41, "+254712000041", "Ours", 1, upgraded - timedelta(minutes=5), installation="abc")
+        assert before.legacy and "herald-41-1" in before.references
+        assert await h.provider.lookup([replace(before, installed_since=upgraded)]) == {}  # another number
+        after = replace(before, since=upgraded + timedelta(minutes=5), installed_since=upgraded)
+        assert after.references == ["herald-abc-41-1"]
+        await h.provider.send([OutboundMessage(41, after.to, after.body, installation="abc")])
+        assert await h.provider.lookup([after]) == {41: "herald-abc-41-1"}
+        ours = OutboundMessage(42, "+254712000042", "Ours, sent before the upgrade")
+        await h.provider.send([ours])
+        old = replace(before, message_id=42, to=ours.to, since=upgraded - timedelta(hours=1), installed_since=upgraded)
+        assert await h.provider.lookup([old]) == {42: "herald-42-1"}  # in flight at the upgrade: still found
+
+    run_with(body)
+
+
+def test_a_lookup_of_overdue_reports_reads_final_outcomes_from_the_logs_and_skips_pending_ones() -> None:
+    async def body(h: InfobipHarness) -> None:
+        a, b, c = await h.provider.send(_outbound(3))
+        h.fake.settle(a.external_id or "", "DELIVERED_TO_HANDSET")
+        h.fake.settle(b.external_id or "", "UNDELIVERABLE_NOT_DELIVERED", 2050)
+        assert await h.provider.fetch_reports([]) != []  # the reports are handed out here, and lost
+        numbers = {m.reference: m.to for m in _outbound(3)}
+        found = await h.provider.lookup_reports(numbers)  # type: ignore[attr-defined]
+        assert [(r.external_id, r.status, r.opted_out) for r in found] == [
+            (a.external_id, MessageStatus.DELIVERED, False),
+            (b.external_id, MessageStatus.FAILED, False),
+        ]
+        assert c.external_id not in {r.external_id for r in found}  # still pending: nothing to say yet
 
     run_with(body)
