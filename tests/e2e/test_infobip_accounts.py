@@ -237,6 +237,7 @@ def test_two_installations_on_one_account_send_distinct_message_ids_and_get_only
 
             await puller_for(first).pull()  # takes every report of the account, the second's too
             assert {r.status for r in _rows(first)} == {MessageStatus.DELIVERED}
+            assert _parked(first) == 0  # the second's references are not ours: not kept forever either
             await puller_for(second).pull()
             assert {r.status for r in _rows(second)} == {MessageStatus.WAITING_FOR_DELIVERY_REPORT}
 
@@ -245,7 +246,7 @@ def test_two_installations_on_one_account_send_distinct_message_ids_and_get_only
                 await puller_for(herald).pull()
             assert {r.status for r in _rows(first)} == {MessageStatus.DELIVERED}  # no failure of the other's
             assert {r.status for r in _rows(second)} == {MessageStatus.FAILED}  # found in the logs, its own
-            assert len(fake.messages) == 6
+            assert len(fake.messages) == 6 and _parked(second) == 0
         finally:
             for herald in (first, second):
                 await herald.close_providers()

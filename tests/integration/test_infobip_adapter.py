@@ -25,13 +25,14 @@ from herald.domain.message import MessageStatus
 from herald.errors import HeraldError, ProviderOutcome
 from herald.fakes.infobip import FakeInfobip
 from herald.fakes.infobip_wire import FakeMessage, inbound, report, timestamp
-from herald.providers.base import InDoubt, OutboundMessage
+from herald.providers.base import InDoubt, OutboundMessage, reference
 from herald.providers.config import InfobipSettings
 from herald.providers.infobip import InfobipProvider
 from herald.server import create_app
 from herald.services import campaigns
 from herald.services.campaigns import CampaignRequest
 from herald.store import messages as message_store
+from herald.store.search import EXTERNAL_ID_LENGTH
 from herald.store.tables import messages, opt_outs, parked_reports
 from herald.worker import sender_for
 from tests.campaign_parts import activating, validating
@@ -380,3 +381,8 @@ def test_a_lookup_of_overdue_reports_reads_final_outcomes_from_the_logs_and_skip
         assert c.external_id not in {r.external_id for r in found}  # still pending: nothing to say yet
 
     run_with(body)
+
+
+def test_the_longest_reference_fits_herald_s_external_id_column_and_infobip_s_message_id() -> None:
+    longest = reference("f" * 16, 2**63 - 1, 2**15 - 1)  # BIGINT row id, SMALLINT attempts
+    assert len(longest) <= min(EXTERNAL_ID_LENGTH, 200)  # Infobip: messageId at most 200 characters

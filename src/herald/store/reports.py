@@ -12,6 +12,7 @@ provider that sent it, parked or not.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,7 @@ from sqlalchemy import Connection, and_, delete, insert, or_, select, tuple_, up
 
 from herald.domain.message import AWAITING_REPORT, MessageStatus
 from herald.domain.reports import DeliveryReport
-from herald.store import optouts
+from herald.store import installation, optouts
 from herald.store.messages import apply_reports
 from herald.store.tables import messages, parked_reports
 
@@ -54,7 +55,7 @@ def record(
         ready = [r for r in reports if name in senders.get(r.external_id, ())]
         changed += apply_reports(conn, name, ready, now)
         _opt_out_unsubscribed(conn, name, ready, now)
-    waiting = [r for r in reports if r.external_id not in senders]
+    waiting = _not_foreign(conn, [r for r in reports if r.external_id not in senders])
     if waiting:
         conn.execute(
             insert(parked_reports),
@@ -73,6 +74,19 @@ def record(
             ],
         )
     return changed
+
+
+_REFERENCE = re.compile(r"herald-([0-9a-f]{16})-[0-9]+-[0-9]+")
+
+
+def _not_foreign(conn: Connection, reports: list[DeliveryReport]) -> list[DeliveryReport]:
+    """The reports without those on herald references of another installation sharing the account: their
+    messages will never be recorded here, so parking them would only keep them forever."""
+    theirs = {m.group(1) for r in reports if (m := _REFERENCE.fullmatch(r.external_id))}
+    if not theirs:
+        return reports
+    mine = installation.identity(conn).id
+    return [r for r in reports if not ((m := _REFERENCE.fullmatch(r.external_id)) and m.group(1) != mine)]
 
 
 def adopt_parked(
