@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from herald.app import Herald
@@ -22,7 +23,9 @@ from herald.clock import ManualClock
 from herald.config import Settings
 from herald.domain.message import MessageStatus
 from herald.fakes.infobip import FakeInfobip, Injection
+from herald.fakes.infobip_wire import report
 from herald.providers.base import WebhookBatch
+from herald.server import create_app
 from herald.services import campaigns
 from herald.services.campaigns import CampaignRequest
 from herald.services.inbound import keep
@@ -251,5 +254,35 @@ def test_two_installations_on_one_account_send_distinct_message_ids_and_get_only
             for herald in (first, second):
                 await herald.close_providers()
                 herald.close()
+
+    _run(body)
+
+
+def test_an_account_level_push_to_one_provider_applies_reports_on_every_provider_of_the_account(
+    tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
+) -> None:
+    """Infobip's account subscriptions push every report of the account to one URL: /webhooks/ib-b here."""
+    _clients(fineract, 2)
+
+    async def body(fake: FakeInfobip) -> None:
+        providers = [
+            _provider("ib-a", fake.url, "MFI-A") | {"webhook_secret": "a-secret"},
+            _provider("ib-b", fake.url, "MFI-B") | {"webhook_secret": "b-secret"},
+        ]
+        herald = _herald(tmp_path / "h", fineract, clock, providers)
+        try:
+            _campaign(herald, "ib-a")
+            _campaign(herald, "ib-b")
+            await sender_for(herald).run()
+            _settle_all(fake)
+            pushed = {"results": [report(m) for m in fake.messages.values()]}
+            with TestClient(create_app(herald)) as client:
+                answer = client.post("/webhooks/ib-b", params={"secret": "b-secret"}, json=pushed)
+            assert answer.status_code == 200 and answer.json()["applied"] == 4, answer.text
+            assert {r.status for r in _rows(herald)} == {MessageStatus.DELIVERED} and _parked(herald) == 0
+            assert len(fake.messages) == 4
+        finally:
+            await herald.close_providers()
+            herald.close()
 
     _run(body)
