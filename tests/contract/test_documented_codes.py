@@ -139,6 +139,10 @@ INFOBIP_STATUS_IDS = {  # §2.6: id -> (name, groupId)
     26: ("PENDING_ACCEPTED", 1),
 }
 
+INFOBIP_STATUS_ADVICE = {  # Infobip's status code documentation, where it says what to do
+    21: "Retry the submission or contact Support for more details.",  # REJECTED_SYSTEM_ERROR
+}
+
 INFOBIP_ERROR_GROUPS = {0: "OK", 1: "HANDSET_ERRORS", 2: "USER_ERRORS", 3: "OPERATOR_ERRORS"}  # §2.7
 
 INFOBIP_ERROR_IDS = {  # §2.7: id -> (name, permanent)
@@ -286,7 +290,9 @@ def documented(kind: str) -> dict[str, dict[str, object]]:
             "status ids": {str(i): (name, group_status[g]) for i, (name, g) in INFOBIP_STATUS_IDS.items()},
             # A final failure at send time: Infobip decided, the same request meets the same answer.
             "send-time rejections": {
-                str(i): O.PERMANENT for i, (_, g) in INFOBIP_STATUS_IDS.items() if group_status[g] is FAILED
+                str(i): O.TRANSIENT if INFOBIP_STATUS_ADVICE.get(i, "").startswith("Retry") else O.PERMANENT
+                for i, (_, g) in INFOBIP_STATUS_IDS.items()
+                if group_status[g] is FAILED
             },
             "error groups": {str(g): name for g, name in INFOBIP_ERROR_GROUPS.items()},
             "error ids": {

@@ -23,7 +23,7 @@ from herald.app import Herald
 from herald.config import Settings
 from herald.domain.message import MessageStatus
 from herald.errors import HeraldError, ProviderOutcome
-from herald.fakes.infobip import FakeInfobip
+from herald.fakes.infobip import FakeInfobip, Injection
 from herald.fakes.infobip_wire import FakeMessage, inbound, report, timestamp
 from herald.providers.base import InDoubt, OutboundMessage, reference
 from herald.providers.config import InfobipSettings
@@ -386,3 +386,15 @@ def test_a_lookup_of_overdue_reports_reads_final_outcomes_from_the_logs_and_skip
 def test_the_longest_reference_fits_herald_s_external_id_column_and_infobip_s_message_id() -> None:
     longest = reference("f" * 16, 2**63 - 1, 2**15 - 1)  # BIGINT row id, SMALLINT attempts
     assert len(longest) <= min(EXTERNAL_ID_LENGTH, 200)  # Infobip: messageId at most 200 characters
+
+
+def test_a_send_infobip_rejects_for_its_own_system_error_is_retried_and_a_dnd_one_is_not() -> None:
+    async def body(h: InfobipHarness) -> None:
+        h.fake.inject(Injection.SYSTEM_ERROR)
+        [retried] = await h.provider.send(_outbound(1))
+        h.fake.inject(Injection.BLOCKED_RECIPIENT)
+        [refused] = await h.provider.send(_outbound(1, start=2))
+        assert retried.error is not None and retried.error.outcome is ProviderOutcome.TRANSIENT
+        assert refused.error is not None and refused.error.outcome is ProviderOutcome.PERMANENT  # not OPTED_OUT
+
+    run_with(body)

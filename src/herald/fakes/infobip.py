@@ -44,6 +44,7 @@ class Injection(StrEnum):
     MALFORMED = "a 200 that is an HTML page"
     INVALID_DESTINATION = "every destination REJECTED_DESTINATION"
     BLOCKED_RECIPIENT = "every destination REJECTED_DND"
+    SYSTEM_ERROR = "every destination REJECTED_SYSTEM_ERROR"
     BAD_CREDENTIALS = "401 as if the API key were wrong"
     LOST_ANSWER = "messages accepted, then no answer for `hang` seconds"
     LOST_REPORTS = "a report pull hands its batch out, then no answer for `hang` seconds (inject_pull)"
@@ -52,6 +53,7 @@ class Injection(StrEnum):
 _REJECTIONS = {
     Injection.INVALID_DESTINATION: "REJECTED_DESTINATION",
     Injection.BLOCKED_RECIPIENT: "REJECTED_DND",
+    Injection.SYSTEM_ERROR: "REJECTED_SYSTEM_ERROR",
 }
 
 

@@ -21,6 +21,7 @@ STATUSES: dict[str, tuple[int, str, int, str]] = {
     "REJECTED_DESTINATION": (5, "REJECTED", 14, "Invalid destination address"),
     "REJECTED_DND": (5, "REJECTED", 10, "Destination is on the do-not-disturb list"),
     "REJECTED_DUPLICATE_MESSAGE_ID": (5, "REJECTED", 23, "Duplicate message id"),
+    "REJECTED_SYSTEM_ERROR": (5, "REJECTED", 21, "Rejected due to a system error; retry the submission"),
 }
 
 # id -> (groupId, groupName, name, description, permanent)

@@ -59,23 +59,26 @@ STATUS_IDS: dict[int, tuple[str, Outcome, ErrorClass]] = {
     18: ("REJECTED_DESTINATION_NOT_REGISTERED", MessageStatus.FAILED, _P),
     19: ("REJECTED_ROUTE_NOT_AVAILABLE", MessageStatus.FAILED, _P),
     20: ("REJECTED_FLOODING_FILTER", MessageStatus.FAILED, _P),
-    21: ("REJECTED_SYSTEM_ERROR", MessageStatus.FAILED, _P),
+    21: ("REJECTED_SYSTEM_ERROR", MessageStatus.FAILED, ErrorClass.TRANSIENT),  # Infobip: "Retry the submission"
     22: ("EXPIRED_UNKNOWN", MessageStatus.FAILED, _P),
     23: ("REJECTED_DUPLICATE_MESSAGE_ID", MessageStatus.FAILED, _P),
     24: ("REJECTED_INVALID_UDH", MessageStatus.FAILED, _P),
     25: ("REJECTED_MESSAGE_TOO_LONG", MessageStatus.FAILED, _P),
     26: ("PENDING_ACCEPTED", "accepted", _F),
 }
-"""Status id -> (name, outcome, class of a send-time rejection). Group 5 at send time is never
-retried: Infobip already decided (credits, sender, route); herald's retry would meet the same answer."""
+"""Status id -> (name, outcome, class of a send-time rejection). Group 5 at send time is not retried:
+Infobip already decided (credits, sender, route); herald's retry would meet the same answer. Except
+REJECTED_SYSTEM_ERROR, Infobip's own failure, which its documentation says to retry."""
 
 ERROR_GROUPS: dict[int, tuple[str, ErrorClass]] = {
     0: ("OK", ErrorClass.NONE),
     1: ("HANDSET_ERRORS", ErrorClass.TRANSIENT),
     2: ("USER_ERRORS", ErrorClass.PERMANENT),
-    3: ("OPERATOR_ERRORS", ErrorClass.TRANSIENT),
+    3: ("OPERATOR_ERRORS", ErrorClass.PERMANENT),
 }
-"""Fallback for error ids missing from ERROR_IDS when the report carries no `permanent` flag."""
+"""Fallback for error ids missing from ERROR_IDS when the report carries no `permanent` flag: the class
+most of the group's ids have in Infobip's error code reference (handset errors mostly not permanent;
+user and operator errors mostly permanent)."""
 
 _T = ErrorClass.TRANSIENT
 ERROR_IDS: dict[int, tuple[str, ErrorClass]] = {
