@@ -19,6 +19,7 @@ from herald.services.inbound import ConnectionSinks
 from herald.services.office_profiles import OfficeProfiles
 from herald.services.presence import Presence
 from herald.services.preview import PreviewSettings
+from herald.store import installation
 from herald.store.database import open_store
 
 
@@ -77,7 +78,10 @@ class Herald:
             )
             for name, config in provider_settings.items()
         }
-        providers = Providers(provider_settings, built, settings.fallback_provider)
+        mine = installation.load(store)
+        providers = Providers(
+            provider_settings, built, settings.fallback_provider, installation=mine.id, installed_since=mine.since
+        )
         calendar = BusinessCalendar(settings.timezone, settings.business_date)
         offices = OfficeProfiles(store, settings.tenant, clock.now)
         return cls(settings, store, corebanks, clock, providers, calendar, offices)

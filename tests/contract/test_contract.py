@@ -33,6 +33,9 @@ OUTCOMES: dict[Fault | tuple[str, Fault], ProviderOutcome] = {
     Fault.UNSUBSCRIBED: ProviderOutcome.OPTED_OUT,
     Fault.BAD_CREDENTIALS: ProviderOutcome.MISCONFIGURED,  # herald's fault, not the message's: held, not failed
     ("simulator", Fault.THROTTLED): ProviderOutcome.TRANSIENT,  # its "queue full" asks for no pause
+    # Infobip's only send-time "recipient refuses" is REJECTED_DND, an operator's register, not the
+    # client's word to this institution: the message fails, the number stays off herald's opt-out list.
+    ("infobip", Fault.UNSUBSCRIBED): ProviderOutcome.PERMANENT,
     # A submit_sm_resp without a message_id: SMPP cannot be asked afterwards, so herald retries it.
     ("smpp", Fault.MALFORMED): ProviderOutcome.TRANSIENT,
 }

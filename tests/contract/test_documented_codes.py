@@ -139,6 +139,10 @@ INFOBIP_STATUS_IDS = {  # §2.6: id -> (name, groupId)
     26: ("PENDING_ACCEPTED", 1),
 }
 
+INFOBIP_STATUS_ADVICE = {  # Infobip's status code documentation, where it says what to do
+    21: "Retry the submission or contact Support for more details.",  # REJECTED_SYSTEM_ERROR
+}
+
 INFOBIP_ERROR_GROUPS = {0: "OK", 1: "HANDSET_ERRORS", 2: "USER_ERRORS", 3: "OPERATOR_ERRORS"}  # §2.7
 
 INFOBIP_ERROR_IDS = {  # §2.7: id -> (name, permanent)
@@ -153,7 +157,7 @@ INFOBIP_ERROR_IDS = {  # §2.7: id -> (name, permanent)
     32: ("EC_SM_DELIVERY_FAILURE", False),
     33: ("EC_MESSAGE_WAITING_LIST_FULL", False),
     34: ("EC_SYSTEM_FAILURE", False),
-    255: ("EC_UNKNOWN_ERROR", True),
+    255: ("EC_UNKNOWN_ERROR", False),  # Infobip's error code reference: permanent false (the mirror had true)
     2048: ("EC_TIME_OUT", False),
     2049: ("EC_IMSI_BLACKLISTED", True),
     2050: ("EC_DEST_ADDRESS_BLACKLISTED", True),
@@ -236,8 +240,12 @@ HERALD: dict[str, dict[str, dict[str, object]]] = {
             "3": ("PENDING_WAITING_DELIVERY", SENT),  # pending at the operator: handed on, herald's "Sent"
             "7": ("PENDING_ENROUTE", SENT),
         },
-        "send-time rejections": {"10": O.OPTED_OUT},  # REJECTED_DND: a do-not-disturb list, herald stops sending
-        "error ids": {"2050": ("EC_DEST_ADDRESS_BLACKLISTED", ErrorClass.OPT_OUT)},  # permanent, and a block list
+        # Infobip's error code reference, beyond the mirrored table: the recipient refused this sender
+        # themselves ("must not be sent unless the end user opts in again"; "user opt-out (MO: STOP)").
+        "error ids": {
+            "573": ("EC_SC_BLOCKED_BY_END_USER", ErrorClass.OPT_OUT),
+            "603": ("EC_CONTENT_BLOCKED", ErrorClass.OPT_OUT),
+        },
         "whole-request HTTP": {
             "404": O.PERMANENT,  # NOT_FOUND: no retry advice documented
             **{status: O.TRANSIENT for status in ("408", "425", "500", "502", "503", "504")},
@@ -282,7 +290,9 @@ def documented(kind: str) -> dict[str, dict[str, object]]:
             "status ids": {str(i): (name, group_status[g]) for i, (name, g) in INFOBIP_STATUS_IDS.items()},
             # A final failure at send time: Infobip decided, the same request meets the same answer.
             "send-time rejections": {
-                str(i): O.PERMANENT for i, (_, g) in INFOBIP_STATUS_IDS.items() if group_status[g] is FAILED
+                str(i): O.TRANSIENT if INFOBIP_STATUS_ADVICE.get(i, "").startswith("Retry") else O.PERMANENT
+                for i, (_, g) in INFOBIP_STATUS_IDS.items()
+                if group_status[g] is FAILED
             },
             "error groups": {str(g): name for g, name in INFOBIP_ERROR_GROUPS.items()},
             "error ids": {

@@ -206,8 +206,9 @@ def test_a_crash_between_infobip_accepting_and_herald_recording_sends_once(
         with herald.store.begin() as conn:
             campaigns_rows = message_store.claim_pending(conn, clock.now(), 2, LEASE)
         # The worker sends (Infobip accepts) and dies before recording anything.
+        mine = herald.providers.installation
         await herald.providers.named("infobip").send(
-            [OutboundMessage(m.id, m.mobile_no, m.body, m.attempts) for m in campaigns_rows]
+            [OutboundMessage(m.id, m.mobile_no, m.body, m.attempts, installation=mine) for m in campaigns_rows]
         )
         assert len(infobip.messages) == 2
         clock.advance(LEASE + timedelta(seconds=1))
@@ -219,7 +220,7 @@ def test_a_crash_between_infobip_accepting_and_herald_recording_sends_once(
         rows = _rows(herald)
         assert {r.status for r in rows} == {MessageStatus.WAITING_FOR_DELIVERY_REPORT}
         assert sorted(_received(twilio, infobip)) == sorted(r.mobile_no for r in rows)
-        assert {r.external_id for r in rows[:2]} == {f"herald-{m.id}-1" for m in campaigns_rows}
+        assert {r.external_id for r in rows[:2]} == {f"herald-{mine}-{m.id}-1" for m in campaigns_rows}
 
     run(tmp_path, fineract, clock, body)
 

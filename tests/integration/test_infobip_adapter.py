@@ -8,7 +8,8 @@ import socket
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +23,16 @@ from herald.app import Herald
 from herald.config import Settings
 from herald.domain.message import MessageStatus
 from herald.errors import HeraldError, ProviderOutcome
-from herald.fakes.infobip import FakeInfobip
+from herald.fakes.infobip import FakeInfobip, Injection
 from herald.fakes.infobip_wire import FakeMessage, inbound, report, timestamp
-from herald.providers.base import InDoubt, OutboundMessage
+from herald.providers.base import InDoubt, OutboundMessage, reference
 from herald.providers.config import InfobipSettings
 from herald.providers.infobip import InfobipProvider
 from herald.server import create_app
 from herald.services import campaigns
 from herald.services.campaigns import CampaignRequest
 from herald.store import messages as message_store
+from herald.store.search import EXTERNAL_ID_LENGTH
 from herald.store.tables import messages, opt_outs, parked_reports
 from herald.worker import sender_for
 from tests.campaign_parts import activating, validating
@@ -113,15 +115,21 @@ def test_a_pull_drains_every_report_once_even_those_not_asked_for() -> None:
     run_with(body)
 
 
-def test_operator_delivery_is_sent_and_a_blocklisted_number_fails_as_opted_out() -> None:
+def test_operator_delivery_is_sent_and_a_blocklisted_number_fails_but_is_not_opted_out() -> None:
+    """An operator's block list (2050) is not the client's opt-out; a short code the client blocked (573) is."""
+
     async def body(h: InfobipHarness) -> None:
-        a, b = await h.provider.send(_outbound(2))
+        a, b, c, d = await h.provider.send(_outbound(4))
         h.fake.settle(a.external_id or "", "DELIVERED_TO_OPERATOR")
         h.fake.settle(b.external_id or "", "UNDELIVERABLE_NOT_DELIVERED", 2050)
-        sent, blocked = await h.provider.fetch_reports([])
+        h.fake.settle(c.external_id or "", "UNDELIVERABLE_NOT_DELIVERED", 573)
+        h.fake.settle(d.external_id or "", "REJECTED_DND")
+        sent, blocked, refused, dnd = await h.provider.fetch_reports([])
         assert sent.status is MessageStatus.SENT
-        assert (blocked.status, blocked.error_code, blocked.opted_out) == (MessageStatus.FAILED, "2050", True)
+        assert (blocked.status, blocked.error_code, blocked.opted_out) == (MessageStatus.FAILED, "2050", False)
         assert blocked.error_text and blocked.error_text.startswith("EC_DEST_ADDRESS_BLACKLISTED")
+        assert (refused.status, refused.error_code, refused.opted_out) == (MessageStatus.FAILED, "573", True)
+        assert (dnd.status, dnd.error_code, dnd.opted_out) == (MessageStatus.FAILED, "REJECTED_DND", False)
 
     run_with(body)
 
@@ -331,5 +339,62 @@ def test_a_lookup_asks_about_every_attempt_since_the_doubt_not_only_the_last() -
         await h.provider.send([OutboundMessage(first.message_id, first.to, first.body, attempt=1)])
         found = await h.provider.lookup([InDoubt(41, first.to, first.body, 2, datetime.now(UTC))])
         assert found == {41: "herald-41-1"}
+
+    run_with(body)
+
+
+def test_a_lookup_never_adopts_another_installations_message_under_the_old_reference_form() -> None:
+    """Before installation ids every herald sent herald-<id>-<attempt>: such a log is ours only if the doubt
+    began before our id existed and it went to our number; after that only our own form is asked for."""
+
+    async def body(h: InfobipHarness) -> None:
+        upgraded = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+        others = OutboundMessage(41, "+254700000001", "Another institution's reminder")  # old form, their number
+        await h.provider.send([others])
+        before = InDoubt(41, "+254712000041", "Ours", 1, upgraded - timedelta(minutes=5), installation="abc")
+        assert before.legacy and "herald-41-1" in before.references
+        assert await h.provider.lookup([replace(before, installed_since=upgraded)]) == {}  # another number
+        after = replace(before, since=upgraded + timedelta(minutes=5), installed_since=upgraded)
+        assert after.references == ["herald-abc-41-1"]
+        await h.provider.send([OutboundMessage(41, after.to, after.body, installation="abc")])
+        assert await h.provider.lookup([after]) == {41: "herald-abc-41-1"}
+        ours = OutboundMessage(42, "+254712000042", "Ours, sent before the upgrade")
+        await h.provider.send([ours])
+        old = replace(before, message_id=42, to=ours.to, since=upgraded - timedelta(hours=1), installed_since=upgraded)
+        assert await h.provider.lookup([old]) == {42: "herald-42-1"}  # in flight at the upgrade: still found
+
+    run_with(body)
+
+
+def test_a_lookup_of_overdue_reports_reads_final_outcomes_from_the_logs_and_skips_pending_ones() -> None:
+    async def body(h: InfobipHarness) -> None:
+        a, b, c = await h.provider.send(_outbound(3))
+        h.fake.settle(a.external_id or "", "DELIVERED_TO_HANDSET")
+        h.fake.settle(b.external_id or "", "UNDELIVERABLE_NOT_DELIVERED", 2050)
+        assert await h.provider.fetch_reports([]) != []  # the reports are handed out here, and lost
+        numbers = {m.reference: m.to for m in _outbound(3)}
+        found = await h.provider.lookup_reports(numbers)  # type: ignore[attr-defined]
+        assert [(r.external_id, r.status, r.opted_out) for r in found] == [
+            (a.external_id, MessageStatus.DELIVERED, False),
+            (b.external_id, MessageStatus.FAILED, False),
+        ]
+        assert c.external_id not in {r.external_id for r in found}  # still pending: nothing to say yet
+
+    run_with(body)
+
+
+def test_the_longest_reference_fits_herald_s_external_id_column_and_infobip_s_message_id() -> None:
+    longest = reference("f" * 16, 2**63 - 1, 2**15 - 1)  # BIGINT row id, SMALLINT attempts
+    assert len(longest) <= min(EXTERNAL_ID_LENGTH, 200)  # Infobip: messageId at most 200 characters
+
+
+def test_a_send_infobip_rejects_for_its_own_system_error_is_retried_and_a_dnd_one_is_not() -> None:
+    async def body(h: InfobipHarness) -> None:
+        h.fake.inject(Injection.SYSTEM_ERROR)
+        [retried] = await h.provider.send(_outbound(1))
+        h.fake.inject(Injection.BLOCKED_RECIPIENT)
+        [refused] = await h.provider.send(_outbound(1, start=2))
+        assert retried.error is not None and retried.error.outcome is ProviderOutcome.TRANSIENT
+        assert refused.error is not None and refused.error.outcome is ProviderOutcome.PERMANENT  # not OPTED_OUT
 
     run_with(body)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, insert, select
@@ -15,10 +16,12 @@ from herald.domain.message import MessageStatus
 from herald.domain.reports import DeliveryReport
 from herald.domain.sending import Accepted
 from herald.errors import ConfigurationError
+from herald.store import installation
 from herald.store import messages as store
-from herald.store.database import current_revision, head_revision, make_engine, open_store, upgrade
+from herald.store import reports as report_store
+from herald.store.database import alembic_config, current_revision, head_revision, make_engine, open_store, upgrade
 from herald.store.messages import NEW_MESSAGE_COLUMNS
-from herald.store.tables import campaigns, messages, metadata
+from herald.store.tables import campaigns, messages, metadata, parked_reports
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -202,3 +205,44 @@ def test_messages_of_pushing_providers_are_polled_only_after_a_quiet_spell(engin
         polled = store.awaiting_reports(conn, 100, pushing=["twilio"], quiet_since=NOW - timedelta(minutes=10))
     assert [ext for _, _, ext in every] == ["SM-fresh", "SM-quiet", "SIM-1"]
     assert [ext for _, _, ext in polled] == ["SM-quiet", "SIM-1"]
+
+
+def test_an_upgraded_database_gets_an_installation_id_and_its_old_references_still_get_their_reports(
+    db_url: str,
+) -> None:
+    """A message in flight at the upgrade went out as herald-<id>-<attempt>: its report must still land."""
+    engine = make_engine(db_url)
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0007")
+    cid = _campaign(engine)
+    with engine.begin() as conn:
+        _put(conn, _message(cid, "k1", provider="infobip"))
+        store.mark_accepted(conn, [Accepted(1, "infobip", "herald-1-1")], NOW)
+    upgrade(engine)
+    with engine.connect() as conn:
+        mine = installation.identity(conn)
+    assert len(mine.id) == 16 and int(mine.id, 16) >= 0
+    with engine.begin() as conn:
+        report = DeliveryReport("herald-1-1", MessageStatus.DELIVERED, NOW)
+        assert report_store.record(conn, "infobip", [report], NOW) == 1
+        assert conn.execute(select(messages.c.status)).scalar_one() == MessageStatus.DELIVERED
+
+
+def test_a_report_found_or_parked_under_another_provider_of_the_account_reaches_the_sender(engine: Engine) -> None:
+    cid = _campaign(engine)
+    group = {"ib-a": ["ib-a", "ib-b"], "ib-b": ["ib-b", "ib-a"]}
+    with engine.begin() as conn:
+        _put(conn, _message(cid, "k1", provider="ib-a"), _message(cid, "k2", provider="ib-a"))
+        store.mark_accepted(conn, [Accepted(1, "ib-a", "r-1")], NOW)
+        early = DeliveryReport("r-2", MessageStatus.FAILED, NOW, "1", "EC_UNKNOWN_SUBSCRIBER")
+        # ib-b pulls both reports: r-1's message is known under ib-a, r-2's send is not recorded yet.
+        on_time = DeliveryReport("r-1", MessageStatus.DELIVERED, NOW)
+        assert report_store.record(conn, "ib-b", [on_time, early], NOW, sharing=group["ib-b"]) == 1
+        assert conn.execute(select(parked_reports.c.provider)).scalars().all() == ["ib-b"]
+        store.mark_accepted(conn, [Accepted(2, "ib-a", "r-2")], NOW)
+        assert report_store.adopt_parked(conn, [("ib-a", "r-2")], NOW, sharing=group.__getitem__) == 1
+        assert conn.execute(select(parked_reports.c.id)).all() == []
+        statuses = conn.execute(select(messages.c.status).order_by(messages.c.id)).scalars().all()
+    assert statuses == [MessageStatus.DELIVERED, MessageStatus.FAILED]

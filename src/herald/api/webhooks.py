@@ -59,6 +59,7 @@ def router(herald: Herald) -> APIRouter:
                     store=herald.store,
                     clock=herald.clock,
                     default_region=herald.settings.default_region,
+                    sharing=herald.providers.sharing(provider),
                 )
             )
         except HeraldError as exc:

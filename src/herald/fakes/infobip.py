@@ -4,7 +4,10 @@
 
 Reports of messages sent with a notify URL are pushed there (up to `push_batch` per POST, retried
 until answered 200); the others wait for GET /sms/3/reports (or /sms/1/reports for v2 sends),
-which hands each out once. Assumption, not in the reference: a pushed report is not also pullable.
+which hands each out once, whichever API key's caller asks: one queue per account, whatever the
+sender. GET /sms/3/logs answers by messageId (or bulkId) with the log of every message, final or
+not, in the shape of Infobip's `SmsLog`. Assumption, not in the reference: a pushed report is not
+also pullable.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from herald.fakes.infobip_wire import FakeMessage, error_envelope, report, status_object, timestamp
+from herald.fakes.infobip_wire import FakeMessage, error_envelope, report, sms_log, status_object, timestamp
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +44,16 @@ class Injection(StrEnum):
     MALFORMED = "a 200 that is an HTML page"
     INVALID_DESTINATION = "every destination REJECTED_DESTINATION"
     BLOCKED_RECIPIENT = "every destination REJECTED_DND"
+    SYSTEM_ERROR = "every destination REJECTED_SYSTEM_ERROR"
     BAD_CREDENTIALS = "401 as if the API key were wrong"
     LOST_ANSWER = "messages accepted, then no answer for `hang` seconds"
+    LOST_REPORTS = "a report pull hands its batch out, then no answer for `hang` seconds (inject_pull)"
 
 
 _REJECTIONS = {
     Injection.INVALID_DESTINATION: "REJECTED_DESTINATION",
     Injection.BLOCKED_RECIPIENT: "REJECTED_DND",
+    Injection.SYSTEM_ERROR: "REJECTED_SYSTEM_ERROR",
 }
 
 
@@ -77,6 +83,7 @@ class FakeInfobip:
         self.bodies: deque[dict[str, Any]] = deque(maxlen=50)  # the latest send bodies, for tests
         self.pushed: list[int] = []  # results per push POST herald answered 200
         self._faults: deque[Injection] = deque()
+        self._pull_faults: deque[Injection] = deque()
         self._pull: dict[str, deque[dict[str, Any]]] = {"v3": deque(), "v2": deque()}
         self._push: dict[str, list[dict[str, Any]]] = {}
         self._push_ready = asyncio.Event()
@@ -92,6 +99,10 @@ class FakeInfobip:
 
     def inject(self, injection: Injection, times: int = 1) -> None:
         self._faults.extend([injection] * times)
+
+    def inject_pull(self, injection: Injection = Injection.LOST_REPORTS, times: int = 1) -> None:
+        """What the next report pull(s) meet: LOST_REPORTS takes the reports off the queue and never answers."""
+        self._pull_faults.extend([injection] * times)
 
     def settle(self, message_id: str, status: str, error: int = 0) -> None:
         """Move a message to `status` (a name from infobip_wire.STATUSES) and emit its report."""
@@ -232,24 +243,20 @@ class FakeInfobip:
         self._schedule_ready.set()
 
     async def _logs(self, request: web.Request) -> web.StreamResponse:
-        """Logs of the messages asked for by messageId (the reconciliation endpoint)."""
+        """GET /sms/3/logs: `messageId` and `bulkId` (repeatable), `generalStatus`, `limit` (at most 1000)."""
         refused = await self._guard(request, False, None)
         if refused is not None:
             return refused
-        wanted = request.query.getall("messageId", [])
-        results = [
-            {
-                "messageId": m.message_id,
-                "bulkId": m.bulk_id,
-                "destination": m.to,
-                "sender": m.sender,
-                "sentAt": m.sent_at,
-                "status": status_object(m.status),
-            }
-            for m in (self.messages.get(i) for i in wanted)
-            if m is not None
-        ]
-        return web.json_response({"results": results})
+        try:
+            limit = min(max(int(request.query.get("limit", "50")), 1), 1000)
+        except ValueError:
+            return web.json_response(error_envelope(400, False, "limit must be a number"), status=400)
+        ids, bulks = request.query.getall("messageId", []), set(request.query.getall("bulkId", []))
+        group = request.query.get("generalStatus")
+        chosen = [self.messages[i] for i in ids if i in self.messages] if ids else list(self.messages.values())
+        chosen = [m for m in chosen if (not bulks or m.bulk_id in bulks)]
+        chosen = [m for m in chosen if group is None or status_object(m.status)["groupName"] == group]
+        return web.json_response({"results": [sms_log(m) for m in chosen[:limit]]})
 
     async def _reports_v3(self, request: web.Request) -> web.StreamResponse:
         return await self._reports(request, "v3")
@@ -267,6 +274,9 @@ class FakeInfobip:
             return web.json_response(error_envelope(400, api == "v2", "limit must be a number"), status=400)
         queue = self._pull[api]
         results = [queue.popleft() for _ in range(min(limit, len(queue)))]
+        if self._pull_faults and self._pull_faults.popleft() is Injection.LOST_REPORTS:
+            await asyncio.sleep(self.hang)  # handed out: Infobip will not give these again
+            return web.json_response(error_envelope(500, api == "v2"), status=500)
         return web.json_response({"results": results})
 
     async def _balance(self, request: web.Request) -> web.StreamResponse:

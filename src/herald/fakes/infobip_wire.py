@@ -21,6 +21,7 @@ STATUSES: dict[str, tuple[int, str, int, str]] = {
     "REJECTED_DESTINATION": (5, "REJECTED", 14, "Invalid destination address"),
     "REJECTED_DND": (5, "REJECTED", 10, "Destination is on the do-not-disturb list"),
     "REJECTED_DUPLICATE_MESSAGE_ID": (5, "REJECTED", 23, "Duplicate message id"),
+    "REJECTED_SYSTEM_ERROR": (5, "REJECTED", 21, "Rejected due to a system error; retry the submission"),
 }
 
 # id -> (groupId, groupName, name, description, permanent)
@@ -28,6 +29,9 @@ ERRORS: dict[int, tuple[int, str, str, str, bool]] = {
     0: (0, "OK", "NO_ERROR", "No Error", False),
     1: (1, "HANDSET_ERRORS", "EC_UNKNOWN_SUBSCRIBER", "Unknown subscriber", True),
     27: (1, "HANDSET_ERRORS", "EC_ABSENT_SUBSCRIBER", "Absent subscriber", False),
+    255: (1, "HANDSET_ERRORS", "EC_UNKNOWN_ERROR", "Unknown error", False),
+    573: (1, "HANDSET_ERRORS", "EC_SC_BLOCKED_BY_END_USER", "The end user blocked this short code", True),
+    603: (2, "USER_ERRORS", "EC_CONTENT_BLOCKED", "Content blocked by user opt-out (MO: STOP)", True),
     2050: (3, "OPERATOR_ERRORS", "EC_DEST_ADDRESS_BLACKLISTED", "Destination address blacklisted", True),
     4101: (3, "OPERATOR_ERRORS", "EC_ValidityExpired", "Validity expired", True),
 }
@@ -92,6 +96,27 @@ def report(message: FakeMessage, done_at: str | None = None) -> dict[str, Any]:
         body |= {"from": message.sender, "smsCount": parts}
     else:
         body |= {"sender": message.sender, "messageCount": parts}
+    return body
+
+
+def sms_log(message: FakeMessage) -> dict[str, Any]:
+    """One `SmsLog` of GET /sms/3/logs: `destination` (not `to`), the content, `doneAt` once final."""
+    parts = max(1, -(-len(message.text) // 153)) if len(message.text) > 160 else 1
+    body: dict[str, Any] = {
+        "sender": message.sender,
+        "destination": message.to,
+        "bulkId": message.bulk_id,
+        "messageId": message.message_id,
+        "sentAt": message.sent_at,
+        "messageCount": parts,
+        "price": {"pricePerMessage": 0.0045 * parts, "currency": "EUR"},
+        "status": status_object(message.status),
+        "error": error_object(message.error),
+        "content": {"text": message.text},
+        "mccMnc": "63902",
+    }
+    if STATUSES[message.status][1] != "PENDING":
+        body["doneAt"] = timestamp()
     return body
 
 

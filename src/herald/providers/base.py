@@ -18,15 +18,26 @@ from herald.domain.reports import DeliveryReport, InboundMessage
 from herald.errors import ProviderError
 
 
+def reference(installation: str, message_id: int, attempt: int) -> str:
+    """herald's own id for one attempt: `herald-<installation>-<row id>-<attempt>` (at most 56 characters).
+
+    Row ids repeat across herald databases, so the installation id (store/installation.py) makes the
+    reference unique on a provider account several installations share. Without one it is the form
+    herald sent before installations had ids, `herald-<row id>-<attempt>`.
+    """
+    return f"herald-{installation}-{message_id}-{attempt}" if installation else f"herald-{message_id}-{attempt}"
+
+
 @dataclass(frozen=True)
 class OutboundMessage:
     """One message handed to a provider: herald's id, the E.164 number, the text and the attempt number.
 
-    `reference` is herald's own id for this attempt (`herald-<id>-<attempt>`): adapters whose
-    provider accepts a client reference (Infobip's messageId) send it, so a report can be matched
-    even before the send call returns. SMPP sends none: user_message_reference (TLV 0x0204) is a
-    2-octet number that cannot hold it, an SMSC may but need not echo it in a receipt, and query_sm
-    cannot look it up, so SMPP receipts are matched by the SMSC's message_id alone.
+    `reference` is herald's own id for this attempt (see `reference()`): adapters whose provider
+    accepts a client reference (Infobip's messageId) send it, so a report can be matched even before
+    the send call returns. The send job always sets `installation`; only tests leave it out. SMPP
+    sends none: user_message_reference (TLV 0x0204) is a 2-octet number that cannot hold it, an SMSC
+    may but need not echo it in a receipt, and query_sm cannot look it up, so SMPP receipts are
+    matched by the SMSC's message_id alone.
     """
 
     message_id: int
@@ -34,10 +45,11 @@ class OutboundMessage:
     body: str
     attempt: int = 1
     sender: str | None = None  # the campaign's sender id (checked by domain/senders.py); None: the provider's own
+    installation: str = ""  # this installation's id, carried in the reference
 
     @property
     def reference(self) -> str:
-        return f"herald-{self.message_id}-{self.attempt}"
+        return reference(self.installation, self.message_id, self.attempt)
 
 
 @dataclass(frozen=True)
@@ -93,19 +105,30 @@ class InDoubt:
     message_id: int
     to: str
     body: str
-    attempt: int  # the attempt whose outcome is unknown (its reference is herald-<id>-<attempt>)
+    attempt: int  # the attempt whose outcome is unknown (its reference: see `reference()`)
     since: datetime  # when that attempt started
     sender: str | None = None  # the sender id it went out under (a lookup by sender must use the same)
+    installation: str = ""  # this installation's id (store/installation.py)
+    installed_since: datetime | None = None  # when it was made: attempts begun earlier carried the old form
 
     @property
     def reference(self) -> str:
-        return f"herald-{self.message_id}-{self.attempt}"
+        return reference(self.installation, self.message_id, self.attempt)
+
+    @property
+    def legacy(self) -> bool:
+        """Whether an attempt may have gone out under the old `herald-<id>-<attempt>` form (begun before
+        the installation had an id). Such a reference may also be another installation's: check more."""
+        return not self.installation or self.installed_since is None or self.since <= self.installed_since
 
     @property
     def references(self) -> list[str]:
         """Every reference an attempt of this message may have carried: attempt numbers 1 to `attempt`
-        (an attempt given back reuses its number, so any of them may be the one the provider holds)."""
-        return [f"herald-{self.message_id}-{n}" for n in range(1, max(self.attempt, 1) + 1)]
+        (an attempt given back reuses its number, so any of them may be the one the provider holds),
+        in this installation's form, and in the old form too when the doubt began before it."""
+        attempts = range(1, max(self.attempt, 1) + 1)
+        current = [reference(self.installation, self.message_id, n) for n in attempts] if self.installation else []
+        return current + ([reference("", self.message_id, n) for n in attempts] if self.legacy else [])
 
 
 def retry_after(value: str | None, now: datetime) -> float | None:
@@ -175,4 +198,17 @@ class Reconciling(Protocol):
 
     async def lookup(self, messages: Sequence[InDoubt]) -> dict[int, str]:
         """herald message id -> the provider's id, for the messages the provider already accepted."""
+        ...
+
+
+@runtime_checkable
+class ReportLookup(Protocol):
+    """A provider that can be asked for a message's report by herald's reference (Infobip's logs): for
+    messages waiting `report_lookup_after` seconds, whose report may have been lost on the way."""
+
+    report_lookup_after: float
+
+    async def lookup_reports(self, wanted: Mapping[str, str]) -> list[DeliveryReport]:
+        """Final reports for the messages asked (external id -> the E.164 number it went to); ids the
+        provider knows nothing final about are left out."""
         ...

@@ -60,6 +60,14 @@ class InfobipSettings(_Common):
     batch_size: int = Field(500, ge=1, le=1000)
     webhook_secret: SecretStr | None = Field(None, description="Shared secret Infobip's pushes must carry.")
     notify: bool = Field(True, description="Ask Infobip to push delivery reports to herald.")
+    # Infobip hands each report out once; one lost on the way (a pull that timed out) is found in its
+    # message logs, kept 48 hours: the bound leaves room for several looks within them.
+    report_lookup_after: float = Field(
+        3600.0,
+        ge=60,
+        le=86400,
+        description="Seconds a message waits for its report before herald looks it up in Infobip's logs (again).",
+    )
 
 
 class SmppSettings(_Common):

@@ -12,7 +12,7 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "x-herald-webhook-secret"
 PULL_LIMIT = 1000  # Infobip's maximum page of /sms/3/reports
 MAX_PULL_PAGES = 100  # one fetch drains at most 100,000 reports; the next run takes the rest
+LOGS_IDS = 100  # messageIds per GET /sms/3/logs: the query string stays short, the answer one page
 
 
 def _at(report: dict[str, Any], now: Callable[[], datetime]) -> datetime:
@@ -102,6 +103,7 @@ class InfobipProvider:
         )
         self._notify_url = self._notify(public_url)
         self.pushes_reports = self._notify_url is not None
+        self.report_lookup_after = settings.report_lookup_after
 
     def _notify(self, public_url: str | None) -> str | None:
         if not (public_url and self.settings.notify):
@@ -218,21 +220,38 @@ class InfobipProvider:
     async def lookup(self, messages: Sequence[InDoubt]) -> dict[int, str]:
         """Messages Infobip already holds although herald never saw its answer.
 
-        herald sends its own reference as Infobip's messageId, so the logs endpoint answers by id.
+        herald sends its own reference as Infobip's messageId, so the logs endpoint answers by id. A
+        log to another number is not ours: an old-form reference may be another installation's.
         """
-        found: dict[int, str] = {}
-        wanted = {ref: m.message_id for m in messages for ref in m.references}  # every attempt since the doubt
+        wanted = {ref: m for m in messages for ref in m.references}  # every attempt since the doubt
+        return {wanted[ref].message_id: ref for ref, _ in await self._logs({r: m.to for r, m in wanted.items()})}
+
+    async def lookup_reports(self, wanted: Mapping[str, str]) -> list[DeliveryReport]:
+        """Final reports, from the message logs, for messages whose report never came (external id -> number).
+
+        Infobip hands each report out once: one in a pull answer that never arrived is nowhere else but
+        in the logs (kept 48 hours). Logs still pending give nothing."""
+        return [r for _, log in await self._logs(wanted) if (r := parse_report(log, self._now)) is not None]
+
+    async def _logs(self, wanted: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
+        """(messageId, log) from GET /sms/3/logs for the ids asked (id -> the number it went to)."""
+        found: list[tuple[str, dict[str, Any]]] = []
         refs = list(wanted)
-        for start in range(0, len(refs), 100):
-            params = [("messageId", r) for r in refs[start : start + 100]] + [("limit", "1000")]
+        for start in range(0, len(refs), LOGS_IDS):
+            params = [("messageId", r) for r in refs[start : start + LOGS_IDS]] + [("limit", str(PULL_LIMIT))]
             status, answer = await self._call("GET", "/sms/3/logs", params=params)
             if status != 200:
                 raise self._http_error(status, answer)
             results = answer.get("results") if isinstance(answer, dict) else None
             for item in results if isinstance(results, list) else []:
                 ref = item.get("messageId") if isinstance(item, dict) else None
-                if ref in wanted:
-                    found[wanted[ref]] = ref
+                if not isinstance(ref, str) or ref not in wanted:
+                    continue
+                destination = item.get("destination")
+                if isinstance(destination, str) and destination.lstrip("+") != wanted[ref].lstrip("+"):
+                    log.warning("infobip %s: the log of %s is to another number; not ours, ignored", self.name, ref)
+                    continue
+                found.append((ref, item))
         return found
 
     async def fetch_reports(self, external_ids: Sequence[str]) -> list[DeliveryReport]:

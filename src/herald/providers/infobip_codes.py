@@ -46,34 +46,39 @@ STATUS_IDS: dict[int, tuple[str, Outcome, ErrorClass]] = {
     7: ("PENDING_ENROUTE", MessageStatus.SENT, _F),
     8: ("REJECTED_PREFIX_MISSING", MessageStatus.FAILED, _P),
     9: ("UNDELIVERABLE_NOT_DELIVERED", MessageStatus.FAILED, _P),
-    10: ("REJECTED_DND", MessageStatus.FAILED, ErrorClass.OPT_OUT),  # the recipient is on a do-not-disturb list
+    # An operator's do-not-disturb register, not the client's word to this institution: herald fails the
+    # message but keeps the number (another route, or the client leaving the register, may reach it).
+    10: ("REJECTED_DND", MessageStatus.FAILED, _P),
     11: ("REJECTED_SOURCE", MessageStatus.FAILED, _P),
     12: ("REJECTED_NOT_ENOUGH_CREDITS", MessageStatus.FAILED, _P),
     13: ("REJECTED_SENDER", MessageStatus.FAILED, _P),
-    14: ("REJECTED_DESTINATION", MessageStatus.FAILED, _P),
+    14: ("REJECTED_DESTINATION", MessageStatus.FAILED, _P),  # now REJECTED_DESTINATION_BLOCKLISTED: a block list
     15: ("EXPIRED_EXPIRED", MessageStatus.FAILED, _P),
     16: ("REJECTED_NOT_REACHABLE", MessageStatus.FAILED, _P),
     17: ("REJECTED_PREPAID_PACKAGE_EXPIRED", MessageStatus.FAILED, _P),
     18: ("REJECTED_DESTINATION_NOT_REGISTERED", MessageStatus.FAILED, _P),
     19: ("REJECTED_ROUTE_NOT_AVAILABLE", MessageStatus.FAILED, _P),
     20: ("REJECTED_FLOODING_FILTER", MessageStatus.FAILED, _P),
-    21: ("REJECTED_SYSTEM_ERROR", MessageStatus.FAILED, _P),
+    21: ("REJECTED_SYSTEM_ERROR", MessageStatus.FAILED, ErrorClass.TRANSIENT),  # Infobip: "Retry the submission"
     22: ("EXPIRED_UNKNOWN", MessageStatus.FAILED, _P),
     23: ("REJECTED_DUPLICATE_MESSAGE_ID", MessageStatus.FAILED, _P),
     24: ("REJECTED_INVALID_UDH", MessageStatus.FAILED, _P),
     25: ("REJECTED_MESSAGE_TOO_LONG", MessageStatus.FAILED, _P),
     26: ("PENDING_ACCEPTED", "accepted", _F),
 }
-"""Status id -> (name, outcome, class of a send-time rejection). Group 5 at send time is never
-retried: Infobip already decided (credits, sender, route); herald's retry would meet the same answer."""
+"""Status id -> (name, outcome, class of a send-time rejection). Group 5 at send time is not retried:
+Infobip already decided (credits, sender, route); herald's retry would meet the same answer. Except
+REJECTED_SYSTEM_ERROR, Infobip's own failure, which its documentation says to retry."""
 
 ERROR_GROUPS: dict[int, tuple[str, ErrorClass]] = {
     0: ("OK", ErrorClass.NONE),
     1: ("HANDSET_ERRORS", ErrorClass.TRANSIENT),
     2: ("USER_ERRORS", ErrorClass.PERMANENT),
-    3: ("OPERATOR_ERRORS", ErrorClass.TRANSIENT),
+    3: ("OPERATOR_ERRORS", ErrorClass.PERMANENT),
 }
-"""Fallback for error ids missing from ERROR_IDS when the report carries no `permanent` flag."""
+"""Fallback for error ids missing from ERROR_IDS when the report carries no `permanent` flag: the class
+most of the group's ids have in Infobip's error code reference (handset errors mostly not permanent;
+user and operator errors mostly permanent)."""
 
 _T = ErrorClass.TRANSIENT
 ERROR_IDS: dict[int, tuple[str, ErrorClass]] = {
@@ -88,12 +93,17 @@ ERROR_IDS: dict[int, tuple[str, ErrorClass]] = {
     32: ("EC_SM_DELIVERY_FAILURE", _T),
     33: ("EC_MESSAGE_WAITING_LIST_FULL", _T),
     34: ("EC_SYSTEM_FAILURE", _T),
-    255: ("EC_UNKNOWN_ERROR", _P),
+    255: ("EC_UNKNOWN_ERROR", _T),  # Infobip's table: permanent false
     2048: ("EC_TIME_OUT", _T),
+    573: ("EC_SC_BLOCKED_BY_END_USER", ErrorClass.OPT_OUT),  # the client asked to block this sender: their choice
+    603: ("EC_CONTENT_BLOCKED", ErrorClass.OPT_OUT),  # "content blocked by user opt-out (MO: STOP)"
     2049: ("EC_IMSI_BLACKLISTED", _P),  # the SIM is barred (stolen, fraud), not the person's choice
-    2050: ("EC_DEST_ADDRESS_BLACKLISTED", ErrorClass.OPT_OUT),  # the number is on a block list: stop sending
+    # The operator's block list or DND register: permanent, yet not the client's opt-out from this institution.
+    2050: ("EC_DEST_ADDRESS_BLACKLISTED", _P),
     4101: ("EC_ValidityExpired", _P),
 }
+"""Error id -> (name, class). OPT_OUT only where the recipient refused this sender themselves (Infobip's
+error code reference: 573, 603); an operator's or account's block list fails the message, nothing more."""
 
 REJECTION_OUTCOMES = {
     ErrorClass.TRANSIENT: ProviderOutcome.TRANSIENT,

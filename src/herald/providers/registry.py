@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from importlib import import_module
@@ -9,7 +10,7 @@ from typing import Any
 
 from herald.errors import ConfigurationError
 from herald.providers.base import InboundSink, Provider, ReportSink
-from herald.providers.config import ProviderSettings, SimulatorSettings
+from herald.providers.config import InfobipSettings, ProviderSettings, SimulatorSettings
 from herald.providers.simulator import Simulator, SimulatorConfig
 
 ADAPTERS = {
@@ -48,15 +49,53 @@ def build_provider(
     return provider
 
 
-class Providers:
-    """The configured providers of one process, by name, with their settings; the simulator always among them."""
+def account_key(settings: ProviderSettings) -> str:
+    """Which provider account a configured provider speaks for: providers with one key share one account.
 
-    def __init__(self, settings: Mapping[str, ProviderSettings], built: Mapping[str, Provider], fallback: str | None):
+    Infobip hands each delivery report out once per account (base URL and API key), to whichever
+    pull comes first, whatever sender the message had: two herald providers on one account must
+    take each other's reports. The key holds a hash of the API key, never the key. Every other kind
+    is its own account: its reports come back to the provider that sent (callback URL, bind).
+    """
+    if isinstance(settings, InfobipSettings):
+        digest = hashlib.sha256(settings.api_key.get_secret_value().encode()).hexdigest()[:16]
+        return f"infobip {settings.base_url.rstrip('/').lower()} {digest}"
+    return f"{settings.kind} {settings.name}"
+
+
+class Providers:
+    """The configured providers of one process, by name, with their settings; the simulator always among them.
+
+    `installation` and `installed_since` identify this herald database (store/installation.py): the
+    send job and the lookups put them in every reference.
+    """
+
+    def __init__(
+        self,
+        settings: Mapping[str, ProviderSettings],
+        built: Mapping[str, Provider],
+        fallback: str | None,
+        *,
+        installation: str = "",
+        installed_since: datetime | None = None,
+    ):
         if fallback is not None and fallback not in built:
             raise ConfigurationError(f"HERALD_FALLBACK_PROVIDER {fallback!r} is not a configured provider.")
         self.settings = dict(settings)
         self._built = dict(built)
         self.fallback = fallback
+        self.installation = installation
+        self.installed_since = installed_since
+        accounts: dict[str, list[str]] = {}
+        for name in self._built:
+            config = self.settings.get(name)
+            accounts.setdefault(account_key(config) if config else name, []).append(name)
+        self._sharing = {name: group for group in accounts.values() for name in group}
+
+    def sharing(self, name: str) -> list[str]:
+        """The configured providers on the same account as `name`, itself first: a report any of them
+        receives may be on a message any of them sent."""
+        return [name, *(n for n in self._sharing.get(name, [name]) if n != name)]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._built)

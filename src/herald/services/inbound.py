@@ -56,14 +56,24 @@ def _report_problem(report: DeliveryReport) -> str | None:
     return None
 
 
-def keep(provider: str, batch: WebhookBatch, *, store: Engine, clock: Clock, default_region: str) -> dict[str, int]:
-    """Apply (or park) the reports and put STOP replies on the opt-out list, in one transaction; the counts."""
+def keep(
+    provider: str,
+    batch: WebhookBatch,
+    *,
+    store: Engine,
+    clock: Clock,
+    default_region: str,
+    sharing: Sequence[str] = (),
+) -> dict[str, int]:
+    """Apply (or park) the reports and put STOP replies on the opt-out list, in one transaction; the counts.
+
+    `sharing`: the providers on the same account as `provider`, whose messages a report may be on."""
     now = clock.now()
     stops = optouts.stop_requests(batch.inbound, default_region)
     for number in stops:
         log.info("opt-out from %s via %s", mask(number), provider)
     with store.begin() as conn:
-        changed = report_store.record(conn, provider, batch.reports, now)
+        changed = report_store.record(conn, provider, batch.reports, now, sharing=sharing)
         added = optouts.add(conn, stops, source=provider, detail="STOP reply", now=now)
     return {"reports": len(batch.reports), "applied": changed, "inbound": len(batch.inbound), "opted_out": added}
 

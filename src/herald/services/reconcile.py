@@ -72,7 +72,16 @@ class Reconciler:
                     unasked.setdefault(m.id, (until, f"{name} cannot be asked now"))
                 continue
             questions = [
-                InDoubt(m.id, m.mobile_no, m.body, m.attempts - 1, m.in_doubt_since or now, sender=m.sender_id)
+                InDoubt(
+                    m.id,
+                    m.mobile_no,
+                    m.body,
+                    m.attempts - 1,
+                    m.in_doubt_since or now,
+                    sender=m.sender_id,
+                    installation=self.providers.installation,
+                    installed_since=self.providers.installed_since,
+                )
                 for m in asked
             ]
             try:

@@ -1,4 +1,10 @@
-"""Job "Get Delivery Reports from SMS Gateway": pull reports for messages still waiting for one."""
+"""Job "Get Delivery Reports from SMS Gateway": pull reports for messages still waiting for one.
+
+A report may be lost on the way: Infobip hands each out once, so a pull whose answer never arrives
+(a timeout after Infobip let go of the batch) takes those reports with it. Messages waiting far
+longer than usual (the provider's `report_lookup_after`) are therefore looked up one by one where
+the provider can be asked (Infobip's message logs), at most once per that interval each.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from sqlalchemy import Engine
 from herald.clock import Clock
 from herald.domain.jobs import Job
 from herald.errors import ProviderError
+from herald.providers.base import ReportLookup
 from herald.providers.registry import Providers
 from herald.services.loop import run_loop
 from herald.services.runs import recorded
@@ -20,6 +27,7 @@ from herald.store import messages as message_store
 from herald.store import reports as report_store
 
 PAGE = 1_000
+LOOKUPS_PER_RUN = 1_000  # per provider: Infobip's logs allow 120 requests a minute, 100 ids each
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +71,37 @@ class ReportPuller:
                     continue
                 with self.store.begin() as conn:
                     # A pull may bring reports on messages not asked about (Infobip hands out each report
-                    # once): record() applies what it can and parks the rest.
-                    totals["changed"] += report_store.record(conn, name, reports, self.clock.now())
+                    # once per account): record() finds them under any provider of the account, parks the rest.
+                    totals["changed"] += report_store.record(
+                        conn, name, reports, self.clock.now(), sharing=self.providers.sharing(name)
+                    )
                 totals["asked"] += len(ids)
                 totals["reports"] += len(reports)
+        for name, adapter in self.providers.items():
+            if isinstance(adapter, ReportLookup):
+                await self._look_up(name, adapter, totals)
         return totals
+
+    async def _look_up(self, name: str, provider: ReportLookup, totals: dict[str, int]) -> None:
+        """Ask the provider about its messages whose report is long overdue, and apply what it knows."""
+        now = self.clock.now()
+        with self.store.connect() as conn:
+            overdue = report_store.overdue(
+                conn, name, now - timedelta(seconds=provider.report_lookup_after), LOOKUPS_PER_RUN
+            )
+        if not overdue:
+            return
+        try:
+            reports = await provider.lookup_reports({external_id: number for _, external_id, number in overdue})
+        except ProviderError as exc:  # asked again next run: nothing was marked
+            log.warning("looking up %d overdue reports at %s failed: %s", len(overdue), name, exc)
+            totals["errors"] = totals.get("errors", 0) + 1
+            return
+        with self.store.begin() as conn:
+            totals["changed"] += report_store.record(conn, name, reports, now, sharing=self.providers.sharing(name))
+            report_store.looked_up(conn, [message_id for message_id, _, _ in overdue], now)
+        totals["looked_up"] = totals.get("looked_up", 0) + len(overdue)
+        totals["reports"] += len(reports)
 
 
 def run(puller: ReportPuller) -> dict[str, int]:

@@ -292,7 +292,7 @@ class Sender:
                 message_parts.record(conn, provider, [(mid, external_id, part_ids)])
             accepted = [(a.provider, a.external_id) for a in outcome.accepted]
             accepted += [(provider, part) for provider, _, _, ids in outcome.parts for part in ids[1:]]
-            report_store.adopt_parked(conn, accepted, now)
+            report_store.adopt_parked(conn, accepted, now, sharing=self.providers.sharing)
             message_store.reschedule(conn, outcome.retries, now)
             message_store.mark_failed(conn, outcome.failed, now)
             message_store.mark_invalid(conn, outcome.invalid, "opted out", now)
@@ -440,7 +440,10 @@ class Sender:
     async def _send(self, name: str, gate: Gate, chunk: Sequence[Claimed]) -> list[SendResult | None]:
         """Hand the chunk over through the gate, one burst at a time as the rate allows; None for a
         message that must not go (stopping, or our heartbeat is stale)."""
-        outbound = [OutboundMessage(m.id, m.mobile_no, m.body, m.attempts, sender=m.sender_id) for m in chunk]
+        mine = self.providers.installation  # in every reference: unique on an account other installations share
+        outbound = [
+            OutboundMessage(m.id, m.mobile_no, m.body, m.attempts, sender=m.sender_id, installation=mine) for m in chunk
+        ]
         step = gate.burst or len(outbound)
         calls: list[asyncio.Task[list[SendResult]]] = []
         results: list[SendResult | None] = []

@@ -6,42 +6,58 @@ are applied the moment the id is recorded. A report on one part of a long messag
 by store/message_parts.py) becomes the report the message's parts add up to. Everything is
 idempotent: a report applied twice, or one that arrives after a later status, changes nothing (the
 transition table guards every update).
+
+A report is matched across every provider `sharing` the receiving one's account (Infobip hands an
+account's reports to whichever of its herald providers pulls first): the message is found under the
+provider that sent it, parked or not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, or_, select, tuple_
+from sqlalchemy import Connection, and_, delete, insert, or_, select, tuple_, update
 
-from herald.domain.message import MessageStatus
+from herald.domain.message import AWAITING_REPORT, MessageStatus
 from herald.domain.reports import DeliveryReport
-from herald.store import message_parts, optouts
+from herald.store import installation, message_parts, optouts
 from herald.store.messages import apply_reports
 from herald.store.tables import messages, parked_reports
 
 
-def record(conn: Connection, provider: str, reports: Sequence[DeliveryReport], now: datetime) -> int:
-    """Apply reports whose message is known, park the rest; return how many changed a message."""
+def record(
+    conn: Connection,
+    provider: str,
+    reports: Sequence[DeliveryReport],
+    now: datetime,
+    *,
+    sharing: Sequence[str] = (),
+) -> int:
+    """Apply reports whose message is known under `provider` or one `sharing` its account, park the
+    rest under `provider`; return how many changed a message."""
     if not reports:
         return 0
     # A report on one part of a long message becomes the report its parts add up to (store/message_parts.py).
     combined, reports = message_parts.combine_reports(conn, provider, reports)
     changed = _apply(conn, provider, combined, now)
+    group = list(dict.fromkeys([provider, *sharing]))
     ids = sorted({r.external_id for r in reports})
-    known: set[str] = set()
+    senders: dict[str, set[str]] = {}  # external id -> the providers holding a message under it
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        known |= set(
-            conn.execute(
-                select(messages.c.external_id).where(messages.c.provider == provider, messages.c.external_id.in_(chunk))
-            ).scalars()
+        rows = conn.execute(
+            select(messages.c.provider, messages.c.external_id).where(
+                messages.c.provider.in_(group), messages.c.external_id.in_(chunk)
+            )
         )
-    ready = [r for r in reports if r.external_id in known]
-    waiting = [r for r in reports if r.external_id not in known]
-    changed += _apply(conn, provider, ready, now)
+        for row in rows:
+            senders.setdefault(row.external_id, set()).add(row.provider)
+    for name in group:
+        changed += _apply(conn, name, [r for r in reports if name in senders.get(r.external_id, ())], now)
+    waiting = _not_foreign(conn, [r for r in reports if r.external_id not in senders])
     if waiting:
         conn.execute(
             insert(parked_reports),
@@ -62,10 +78,34 @@ def record(conn: Connection, provider: str, reports: Sequence[DeliveryReport], n
     return changed
 
 
-def adopt_parked(conn: Connection, accepted: Iterable[tuple[str, str]], now: datetime) -> int:
-    """Apply reports parked for (provider, external id) pairs herald has just recorded (a long
-    message's part ids too, recorded first), then drop them."""
-    pairs = list(accepted)
+_REFERENCE = re.compile(r"herald-([0-9a-f]{16})-[0-9]+-[0-9]+")
+
+
+def _not_foreign(conn: Connection, reports: list[DeliveryReport]) -> list[DeliveryReport]:
+    """The reports without those on herald references of another installation sharing the account: their
+    messages will never be recorded here, so parking them would only keep them forever."""
+    theirs = {m.group(1) for r in reports if (m := _REFERENCE.fullmatch(r.external_id))}
+    if not theirs:
+        return reports
+    mine = installation.identity(conn).id
+    return [r for r in reports if not ((m := _REFERENCE.fullmatch(r.external_id)) and m.group(1) != mine)]
+
+
+def adopt_parked(
+    conn: Connection,
+    accepted: Iterable[tuple[str, str]],
+    now: datetime,
+    *,
+    sharing: Callable[[str], Sequence[str]] | None = None,
+) -> int:
+    """Apply reports parked for (provider, external id) pairs herald has just recorded (a long message's
+    part ids too, recorded first), then drop them; a report parked by a provider `sharing(provider)`
+    names (one account) counts as the provider's own."""
+    owner: dict[tuple[str, str], str] = {}  # (parked under, external id) -> the provider that sent it
+    for provider, external_id in accepted:
+        for name in sharing(provider) if sharing else [provider]:
+            owner.setdefault((name, external_id), provider)
+    pairs = list(owner)
     if not pairs:
         return 0
     rows: list[Any] = []
@@ -78,7 +118,7 @@ def adopt_parked(conn: Connection, accepted: Iterable[tuple[str, str]], now: dat
         return 0
     by_provider: dict[str, list[DeliveryReport]] = {}
     for r in sorted(rows, key=lambda r: r.id):
-        by_provider.setdefault(r.provider, []).append(
+        by_provider.setdefault(owner[(r.provider, r.external_id)], []).append(
             DeliveryReport(r.external_id, MessageStatus(r.status), r.at, r.error_code, r.error_text, r.opted_out)
         )
     changed = 0
@@ -108,3 +148,27 @@ def _opt_out_unsubscribed(conn: Connection, provider: str, reports: Sequence[Del
     optouts.add(
         conn, [n for n in numbers if n], source=provider, detail="provider reports the recipient unsubscribed", now=now
     )
+
+
+def overdue(conn: Connection, provider: str, quiet_since: datetime, limit: int) -> list[tuple[int, str, str]]:
+    """(id, external id, number) of `provider`'s messages accepted before `quiet_since`, still waiting for
+    a report, and not looked up since then either: the ones whose report may be lost, oldest first."""
+    rows = conn.execute(
+        select(messages.c.id, messages.c.external_id, messages.c.mobile_no)
+        .where(
+            messages.c.provider == provider,
+            messages.c.status.in_(sorted(AWAITING_REPORT)),
+            messages.c.external_id.is_not(None),
+            messages.c.sent_at <= quiet_since,
+            or_(messages.c.report_lookup_at.is_(None), messages.c.report_lookup_at <= quiet_since),
+        )
+        .order_by(messages.c.id)
+        .limit(limit)
+    ).all()
+    return [(r.id, r.external_id, r.mobile_no or "") for r in rows]
+
+
+def looked_up(conn: Connection, ids: Sequence[int], now: datetime) -> None:
+    """Remember that these messages were just looked up, so the next look waits a whole interval."""
+    for start in range(0, len(ids), 500):
+        conn.execute(update(messages).where(messages.c.id.in_(ids[start : start + 500])).values(report_lookup_at=now))

@@ -111,6 +111,7 @@ messages = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("sent_at", UTCDateTime()),
     Column("delivered_at", UTCDateTime()),
+    Column("report_lookup_at", UTCDateTime()),  # when herald last asked the provider about a report that never came
     UniqueConstraint("campaign_id", "dedup_key"),
     Index(None, "status", "not_before"),
     Index(None, "status", "provider", "not_before"),  # the send job claims per provider
@@ -139,6 +140,14 @@ job_runs = Table(
     Column("error", Text),
     Index(None, "job", "started_at"),
 )
+
+installation = Table(
+    "installation",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+"""One row: this installation's id, made by migration 0008, carried in the references sent to providers."""
 
 parked_reports = Table(
     "parked_reports",
@@ -252,6 +261,7 @@ __all__ = [
     "api_tokens",
     "audit_log",
     "campaigns",
+    "installation",
     "job_runs",
     "messages",
     "metadata",
