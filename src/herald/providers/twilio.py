@@ -29,6 +29,7 @@ from herald.providers.base import (
     ProviderCheck,
     ReportSink,
     SendResult,
+    WebhookAnswer,
     WebhookBatch,
     WebhookRequest,
     retry_after,
@@ -41,6 +42,9 @@ log = logging.getLogger(__name__)
 
 API_VERSION = "2010-04-01"
 _FORM_TYPE = "application/x-www-form-urlencoded"
+# Twilio reads the answer to an incoming message as TwiML (error 12300 otherwise); an empty
+# <Response/> tells it herald sends no reply from the webhook.
+EMPTY_TWIML = WebhookAnswer("text/xml", b'<?xml version="1.0" encoding="UTF-8"?><Response/>')
 
 
 def signature(auth_token: str, url: str, params: Iterable[tuple[str, str]]) -> str:
@@ -311,6 +315,10 @@ class TwilioProvider:
         if "Body" in fields and "From" in fields:
             return WebhookBatch(inbound=[InboundMessage(fields["From"], fields["Body"], self._now())])
         raise WebhookError("The callback has neither MessageSid/MessageStatus nor Body/From.", status=400)
+
+    def webhook_answer(self, batch: WebhookBatch) -> WebhookAnswer | None:
+        """Empty TwiML for an incoming message; a status callback wants only the 200 (herald's JSON counts)."""
+        return EMPTY_TWIML if batch.inbound else None
 
     async def check(self) -> ProviderCheck:
         http, _ = await self._edge.session()
