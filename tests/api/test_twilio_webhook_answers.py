@@ -42,7 +42,8 @@ def _post(client: TestClient, params: list[tuple[str, str]], sign: str | None = 
         "Content-Type": "application/x-www-form-urlencoded",
         "X-Twilio-Signature": sign if sign is not None else signature(TWILIO_TOKEN, URL, params),
     }
-    return client.post("/webhooks/twilio-ke", content=urlencode(params), headers=headers)
+    response: httpx.Response = client.post("/webhooks/twilio-ke", content=urlencode(params), headers=headers)
+    return response
 
 
 def test_an_incoming_sms_is_answered_with_empty_twiml_as_text_xml(client: TestClient, herald: Herald) -> None:

@@ -299,3 +299,25 @@ def test_builds_on_every_backend(db_url: str, clients: int) -> None:
     with engine.begin() as conn:  # the sequences were moved past the generated ids
         conn.execute(schema.m_appuser.insert().values(username="teller"))
     engine.dispose()
+
+
+def test_the_simulated_teller_s_repayments_carry_their_receipt_into_rule_179(tmp_path: Path) -> None:
+    from herald.corebank.event_rules import run_triggered
+    from herald.fakes.fineract_hooks import FineractHookSimulator
+    from herald.rules.catalog import get_rule
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    create_demo_database(url, clients=60, seed=3, today=TODAY)
+    teller = FineractHookSimulator(url, "http://127.0.0.1:9/fineract/hooks", today=TODAY)
+    bodies = [teller.book_repayment(1000) for _ in range(4)]  # one in four is paid without a receipt
+    engine = create_engine(url)
+    receipts = []
+    with engine.connect() as conn:
+        for body in bodies:
+            event = {"loanTransactionId": body["response"]["resourceId"], "loanId": body["response"]["loanId"]}
+            [row] = run_triggered(conn, get_rule(179), {"officeId": -1}, event, TODAY, zone=None)
+            assert row.variables["receiptNumber"] == body["request"].get("receiptNumber", "")
+            receipts.append(row.variables["receiptNumber"])
+    engine.dispose()
+    teller.engine.dispose()
+    assert sum(1 for r in receipts if r) == 3
