@@ -4,9 +4,10 @@
 -- defaults, DECIMAL(19,6) money, SMALLINT codes, DATETIME(6) for the *_on_utc audit columns;
 -- NOT NULL, defaults, keys and foreign keys as listed). Not copied from Fineract's Liquibase
 -- changelogs. Foreign keys are table constraints: MySQL ignores a column-level REFERENCES.
--- Tables the reference does not list column by column (m_appuser, m_payment_detail,
--- m_group_level, m_group_roles, m_guarantor) carry their key, the columns the reference or the
--- rules name, and the few NOT NULL columns a row needs.
+-- m_payment_detail has Fineract's columns (from its schema, not the reference). Tables the
+-- reference does not list column by column (m_appuser, m_group_level, m_group_roles,
+-- m_guarantor) carry their key, the columns the reference or the rules name, and the few NOT
+-- NULL columns a row needs.
 -- One statement per ';' at a line end: the tests split on it.
 
 CREATE TABLE m_office (
@@ -33,8 +34,14 @@ CREATE TABLE m_appuser (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE m_payment_detail (
-    -- The research did not record this table's columns; its key is what the FKs need.
-    id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY
+    -- Fineract's columns; its FK payment_type_id -> m_payment_type is left out (no rule reads the type).
+    id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    payment_type_id INT NULL,
+    account_number VARCHAR(100) NULL,
+    check_number VARCHAR(100) NULL,
+    receipt_number VARCHAR(100) NULL,
+    bank_number VARCHAR(100) NULL,
+    routing_code VARCHAR(100) NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE m_staff (

@@ -249,6 +249,24 @@ def test_recent_repayments_on_loans_with_and_without_arrears(demo: tuple[Engine,
     assert scalar(engine, "SELECT COUNT(*) FROM m_loan_transaction WHERE transaction_date > :t", t=TODAY) == 0
 
 
+def test_most_repayments_and_deposits_carry_a_receipt_number_and_nothing_else_does(
+    demo: tuple[Engine, DemoSummary],
+) -> None:
+    engine, _ = demo
+    share = """SELECT AVG(CASE WHEN p.receipt_number IS NOT NULL THEN 1.0 ELSE 0.0 END) FROM {} t
+               LEFT JOIN m_payment_detail p ON p.id = t.payment_detail_id WHERE t.transaction_type_enum = {}"""
+    assert 0.6 < scalar(engine, share.format("m_loan_transaction", int(LoanTransactionType.REPAYMENT))) < 0.9
+    assert 0.6 < scalar(engine, share.format("m_savings_account_transaction", 1)) < 0.9  # deposits
+    assert scalar(engine, share.format("m_loan_transaction", int(LoanTransactionType.DISBURSEMENT))) == 0
+    assert scalar(engine, share.format("m_savings_account_transaction", 2)) == 0  # withdrawals
+    for table in ("m_loan_transaction", "m_savings_account_transaction"):
+        orphans = (f"SELECT COUNT(*) FROM {table} t WHERE t.payment_detail_id IS NOT NULL"
+                   " AND NOT EXISTS (SELECT 1 FROM m_payment_detail p WHERE p.id = t.payment_detail_id)")
+        assert scalar(engine, orphans) == 0
+    numbers = column(engine, "SELECT receipt_number FROM m_payment_detail")
+    assert len(set(numbers)) == len(numbers) and all(n and len(n) == 10 for n in numbers)
+
+
 def test_other_rules_find_rows(demo: tuple[Engine, DemoSummary]) -> None:
     engine, _ = demo
     week_ago = TODAY - timedelta(days=7)
@@ -281,3 +299,25 @@ def test_builds_on_every_backend(db_url: str, clients: int) -> None:
     with engine.begin() as conn:  # the sequences were moved past the generated ids
         conn.execute(schema.m_appuser.insert().values(username="teller"))
     engine.dispose()
+
+
+def test_the_simulated_teller_s_repayments_carry_their_receipt_into_rule_179(tmp_path: Path) -> None:
+    from herald.corebank.event_rules import run_triggered
+    from herald.fakes.fineract_hooks import FineractHookSimulator
+    from herald.rules.catalog import get_rule
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    create_demo_database(url, clients=60, seed=3, today=TODAY)
+    teller = FineractHookSimulator(url, "http://127.0.0.1:9/fineract/hooks", today=TODAY)
+    bodies = [teller.book_repayment(1000) for _ in range(4)]  # one in four is paid without a receipt
+    engine = create_engine(url)
+    receipts = []
+    with engine.connect() as conn:
+        for body in bodies:
+            event = {"loanTransactionId": body["response"]["resourceId"], "loanId": body["response"]["loanId"]}
+            [row] = run_triggered(conn, get_rule(179), {"officeId": -1}, event, TODAY, zone=None)
+            assert row.variables["receiptNumber"] == body["request"].get("receiptNumber", "")
+            receipts.append(row.variables["receiptNumber"])
+    engine.dispose()
+    teller.engine.dispose()
+    assert sum(1 for r in receipts if r) == 3

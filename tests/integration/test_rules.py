@@ -494,6 +494,25 @@ def test_178_active_loans_with_a_balance_after_the_final_instalment(bank: Bank) 
     assert keys(run(bank, 178, fromX=-5, toY=30)) == {(10, "120")}
 
 
+def test_170_177_178_group_name_is_the_loan_s_own_group_empty_for_an_individual_loan(bank: Bank) -> None:
+    """Fineract names the loan's group (m_loan.group_id); a borrower's memberships do not make a loan a group's."""
+    bank.client(10)
+    bank.client(11)
+    bank.group(600, "Alpha", members=(10, 11))
+    bank.group(601, "Beta", members=(11,))
+    for lid, client, group in ((50, 10, None), (51, 11, 601)):  # individual loan; JLG loan of group Beta
+        bank.loan(lid, client, group=group, matures=date(2023, 3, 14))
+        bank.instalment(lid * 10, lid, date(2023, 3, 16))
+        bank.loan(lid + 100, client, group=group, status=600, closed=date(2023, 3, 10), outstanding=(0, 0, 0, 0))
+
+    def group_names(rule_id: int, **window: int) -> dict[int, str]:
+        return {client: row.variables["groupName"] for (client, _), row in run(bank, rule_id, **window).items()}
+
+    assert group_names(170, fromX=-3, toY=-1) == {10: "", 11: "Beta"}
+    assert group_names(177, fromX=0, toY=30) == {10: "", 11: "Beta"}
+    assert group_names(178, fromX=1, toY=30) == {10: "", 11: "Beta"}
+
+
 def test_date_format_sample_and_unknown_office(bank: Bank) -> None:
     bank.client(10)
     bank.client(11)

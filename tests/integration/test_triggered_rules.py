@@ -96,6 +96,11 @@ class EventBank(Bank):
         )
         return tid
 
+    def receipt(self, table: sa.Table, tid: int, number: str | None, *, detail: int) -> None:
+        """Give transaction `tid` the payment details `detail` (created with `number` as its receipt)."""
+        self._put(s.m_payment_detail, id=detail, payment_type_id=1, receipt_number=number)
+        self.conn.execute(sa.update(table).where(table.c.id == tid).values(payment_detail_id=detail))
+
 
 @pytest.fixture
 def bank(db_url: str) -> Iterator[EventBank]:
@@ -412,3 +417,33 @@ def test_186_187_the_events_own_transaction_of_the_right_type(bank: EventBank) -
     assert list(fire(bank, 186, {"savingsTransactionId": 400}, officeId=2)) == ["400"]
     assert list(fire(bank, 186, {"savingsTransactionId": 400}, loanOfficerId=100)) == ["400"]
     assert fire(bank, 186, {"savingsTransactionId": 400}, loanOfficerId=-10) == {}
+
+
+# --- receiptNumber (179, 186, 187) ---------------------------------------------------------------
+
+
+def test_179_186_187_name_the_receipt_number_of_the_transaction_s_payment_details(bank: EventBank) -> None:
+    bank.client(10, 3)
+    bank.loan(90, 10)
+    bank.txn(900, 90, TODAY)
+    bank.receipt(s.m_loan_transaction, 900, "QJK4H7T2LM", detail=1)
+    bank.txn(901, 90, TODAY)
+    bank.receipt(s.m_loan_transaction, 901, None, detail=2)  # a cheque: details without a receipt number
+    bank.txn(902, 90, TODAY)  # cash, recorded without payment details
+    bank.savings(40, 10)
+    bank.saving(400, 40)
+    bank.receipt(s.m_savings_account_transaction, 400, "SD-20230315-0042", detail=3)
+    bank.saving(401, 40, type_=2)
+    bank.receipt(s.m_savings_account_transaction, 401, "WD-77", detail=4)
+    bank.saving(402, 40)
+
+    def receipt(rule_id: int, event: dict[str, int]) -> str:
+        [row] = fire(bank, rule_id, event, officeId=-1).values()
+        return row.variables["receiptNumber"]
+
+    assert receipt(179, {"loanTransactionId": 900}) == "QJK4H7T2LM"
+    assert receipt(179, {"loanTransactionId": 901}) == ""
+    assert receipt(179, {"loanTransactionId": 902}) == ""
+    assert receipt(186, {"savingsTransactionId": 400}) == "SD-20230315-0042"
+    assert receipt(187, {"savingsTransactionId": 401}) == "WD-77"
+    assert receipt(186, {"savingsTransactionId": 402}) == ""

@@ -298,3 +298,34 @@ def test_186_187_the_events_own_live_transaction_of_the_right_type(bank: Bank) -
     assert fire(bank, 186, {"savingsTransactionId": 420, "savingsId": 42}) == {}  # Gulu
     assert set(fire(bank, 186, {"savingsTransactionId": 420, "savingsId": 42}, officeId=-1)) == {(32, "420")}
     assert fire(bank, 186, {"savingsTransactionId": 400, "savingsId": 40}, loanOfficerId=-10) == {}
+
+
+def test_179_186_187_read_the_receipt_number_from_fineract_s_payment_details(bank: Bank) -> None:
+    bank.client(10, 3)
+    bank.loan(90, 10)
+    bank.put("m_payment_detail", id=2, payment_type_id=1, receipt_number="QJK4H7T2LM", account_number="0712")
+    bank.put("m_payment_detail", id=3, payment_type_id=2, check_number="000123")  # a cheque: no receipt
+    for tid, detail in ((900, 2), (901, 3), (902, None)):
+        bank.txn(tid, 90, TODAY)
+        with bank.writer.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE m_loan_transaction SET payment_detail_id = :d WHERE id = :t"), {"d": detail, "t": tid}
+            )
+    savings_product(bank)
+    savings(bank, 40, 10)
+    bank.put("m_payment_detail", id=4, payment_type_id=1, receipt_number="SD-20230315-0042")
+    saving(bank, 400, 40)
+    saving(bank, 401, 40, type_=2)
+    with bank.writer.begin() as conn:
+        conn.execute(sa.text("UPDATE m_savings_account_transaction SET payment_detail_id = 4 WHERE id = 400"))
+        conn.execute(sa.text("UPDATE m_savings_account_transaction SET payment_detail_id = NULL WHERE id = 401"))
+
+    def receipt(rule_id: int, event: dict[str, int]) -> str:
+        [row] = fire(bank, rule_id, event, officeId=-1).values()
+        return row.variables["receiptNumber"]
+
+    assert receipt(179, {"loanTransactionId": 900}) == "QJK4H7T2LM"
+    assert receipt(179, {"loanTransactionId": 901}) == ""
+    assert receipt(179, {"loanTransactionId": 902}) == ""
+    assert receipt(186, {"savingsTransactionId": 400}) == "SD-20230315-0042"
+    assert receipt(187, {"savingsTransactionId": 401}) == ""

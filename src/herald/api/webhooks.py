@@ -2,7 +2,9 @@
 
 Each configured provider has one URL, `/webhooks/<provider name>`; the adapter authenticates the
 call (Twilio's signature, Infobip's secret) and parses it. The answer is 2xx only after the
-reports and opt-outs are committed, so a provider retries anything herald could not keep.
+reports and opt-outs are committed, so a provider retries anything herald could not keep. An
+adapter that expects a particular 2xx body (Twilio wants TwiML for an inbound SMS) says so through
+`webhook_answer`; refusals keep their JSON error body and status.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from fastapi.responses import JSONResponse
 from herald.app import Herald
 from herald.errors import HeraldError, WebhookError
 from herald.http.errors import error_response
-from herald.providers.base import WebhookRequest
+from herald.providers.base import AnswersWebhooks, WebhookRequest
 from herald.services.inbound import keep, keepable
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,9 @@ def router(herald: Herald) -> APIRouter:
             )
         except HeraldError as exc:
             return error_response(503, "not_stored", f"herald could not store the call, retry later: {exc}")
+        answer = adapter.webhook_answer(batch) if isinstance(adapter, AnswersWebhooks) else None
+        if answer is not None:
+            return Response(answer.body, media_type=answer.media_type)
         return JSONResponse(stored | {"skipped": len(batch.skipped)})
 
     return api

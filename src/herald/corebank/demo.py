@@ -84,6 +84,7 @@ class DemoSummary:
     guarantors: int
     savings_accounts: int
     savings_transactions: int
+    payment_details: int
     office_profiles: tuple[OfficeProfile, ...]
 
     def table_counts(self) -> dict[str, int]:
@@ -95,6 +96,7 @@ class DemoSummary:
             "m_loan_arrears_aging": self.loans_in_arrears, "m_loan_transaction": self.loan_transactions,
             "m_guarantor": self.guarantors, "m_savings_account": self.savings_accounts,
             "m_savings_account_transaction": self.savings_transactions,
+            "m_payment_detail": self.payment_details,
         }
 
 
@@ -152,7 +154,7 @@ def create_demo_database(
         repayment_instalments=counts["m_loan_repayment_schedule"],
         loans_in_arrears=counts["m_loan_arrears_aging"], loan_transactions=counts["m_loan_transaction"],
         guarantors=counts["m_guarantor"], savings_accounts=counts["m_savings_account"],
-        savings_transactions=counts["m_savings_account_transaction"],
+        savings_transactions=counts["m_savings_account_transaction"], payment_details=counts["m_payment_detail"],
         office_profiles=tuple(OfficeProfile(o.id, o.name, o.region, o.timezone) for o in OFFICES),
     )
 

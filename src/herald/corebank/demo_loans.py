@@ -13,6 +13,7 @@ from typing import Any
 
 from herald.corebank.codes import LoanStatus, LoanTransactionType, PeriodFrequency
 from herald.corebank.demo_catalog import CURRENCIES, LoanProductSeed
+from herald.corebank.demo_receipts import payment_detail
 
 Row = dict[str, Any]
 _ACTIVE_STATUSES = (LoanStatus.ACTIVE, LoanStatus.TRANSFER_IN_PROGRESS, LoanStatus.TRANSFER_ON_HOLD)
@@ -44,6 +45,7 @@ class LoanRows:
     m_loan: list[Row] = field(default_factory=list)
     m_loan_repayment_schedule: list[Row] = field(default_factory=list)
     m_loan_arrears_aging: list[Row] = field(default_factory=list)
+    m_payment_detail: list[Row] = field(default_factory=list)
     m_loan_transaction: list[Row] = field(default_factory=list)
     m_guarantor: list[Row] = field(default_factory=list)
 
@@ -374,8 +376,11 @@ class LoanBuilder:
 
         def add(kind: LoanTransactionType, day: date, amount: int, parts: list[int] | None, balance: int,
                 reversed_on: date | None = None, over: int = 0) -> None:
+            tid = self._next_id("m_loan_transaction")
+            money_in = kind in (LoanTransactionType.REPAYMENT, LoanTransactionType.RECOVERY_REPAYMENT)
+            detail = payment_detail("LR", tid, self._next_id, out.m_payment_detail) if money_in else None
             out.m_loan_transaction.append({
-                "id": self._next_id("m_loan_transaction"), "loan_id": req.loan_id,
+                "id": tid, "loan_id": req.loan_id, "payment_detail_id": detail,
                 "office_id": req.office_id, "is_reversed": reversed_on is not None,
                 "transaction_type_enum": int(kind), "transaction_date": day, "submitted_on_date": day,
                 "amount": money(amount),

@@ -39,6 +39,7 @@ from herald.corebank.demo_catalog import (
     subscriber_digits,
 )
 from herald.corebank.demo_loans import LoanBuilder, LoanRequest, LoanRows, Money, Scenario
+from herald.corebank.demo_receipts import payment_detail
 
 Row = dict[str, Any]
 S = Scenario
@@ -112,7 +113,7 @@ class ChunkRows(LoanRows):
 
 TABLE_ORDER = (
     "m_client", "m_group", "m_group_client", "m_group_roles", "m_loan", "m_loan_repayment_schedule",
-    "m_loan_arrears_aging", "m_loan_transaction", "m_guarantor", "m_savings_account",
+    "m_loan_arrears_aging", "m_payment_detail", "m_loan_transaction", "m_guarantor", "m_savings_account",
     "m_savings_account_transaction",
 )
 
@@ -365,8 +366,10 @@ class PeopleGenerator:
                     deposits += 0 if withdraw else amount
                     withdrawals += amount if withdraw else 0
                 kind = SavingsTransactionType.WITHDRAWAL if withdraw else SavingsTransactionType.DEPOSIT
+                tid = self.next_id("m_savings_account_transaction")
+                detail = None if withdraw else payment_detail("SD", tid, self.next_id, out.m_payment_detail)
                 out.m_savings_account_transaction.append({
-                    "id": self.next_id("m_savings_account_transaction"), "savings_account_id": account_id,
+                    "id": tid, "savings_account_id": account_id, "payment_detail_id": detail,
                     "office_id": office_id, "transaction_type_enum": int(kind), "is_reversed": reversed_,
                     "transaction_date": day, "submitted_on_date": day, "amount": Decimal(amount),
                     "running_balance_derived": Decimal(balance), "created_by": 1,

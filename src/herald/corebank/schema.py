@@ -343,14 +343,27 @@ m_loan_arrears_aging = Table(
     Column("overdue_since_date_derived", Date),
 )
 
+m_payment_detail = Table(
+    "m_payment_detail",
+    metadata,
+    _pk(),
+    # Fineract's FK to m_payment_type is left out: no rule reads the payment type.
+    Column("payment_type_id", Integer),
+    Column("account_number", String(100)),
+    Column("check_number", String(100)),
+    Column("receipt_number", String(100)),
+    Column("bank_number", String(100)),
+    Column("routing_code", String(100)),
+)
+"""How a loan or savings transaction was paid; rules 179, 186 and 187 read its receipt_number."""
+
 m_loan_transaction = Table(
     "m_loan_transaction",
     metadata,
     _pk(),
     Column("loan_id", BigInteger, ForeignKey("m_loan.id"), nullable=False),
     Column("office_id", BigInteger, ForeignKey("m_office.id"), nullable=False),
-    # Fineract's FK to m_payment_detail is left out: herald's demo has no payment details.
-    Column("payment_detail_id", BigInteger),
+    Column("payment_detail_id", BigInteger, ForeignKey("m_payment_detail.id")),
     Column("is_reversed", Boolean, nullable=False),
     Column("external_id", String(100), unique=True),
     Column("transaction_type_enum", SmallInteger, nullable=False),
@@ -443,7 +456,7 @@ m_savings_account_transaction = Table(
     _pk(),
     Column("savings_account_id", BigInteger, ForeignKey("m_savings_account.id"), nullable=False),
     Column("office_id", BigInteger, ForeignKey("m_office.id"), nullable=False),
-    Column("payment_detail_id", BigInteger),
+    Column("payment_detail_id", BigInteger, ForeignKey("m_payment_detail.id")),
     Column("transaction_type_enum", SmallInteger, nullable=False),
     Column("is_reversed", Boolean, nullable=False),
     Column("is_reversal", Boolean, nullable=False, server_default=false()),

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, create_engine, func, insert, select
 
 from herald.corebank import schema
 from herald.corebank.codes import LoanStatus
+from herald.corebank.demo_receipts import receipt_number
 
 
 @dataclass
@@ -66,6 +67,7 @@ class FineractHookSimulator:
                 )
             ]
             self._next_txn = int(conn.execute(select(func.max(schema.m_loan_transaction.c.id))).scalar() or 0) + 1
+            self._next_detail = int(conn.execute(select(func.max(schema.m_payment_detail.c.id))).scalar() or 0) + 1
         if not self._loans:
             raise ValueError("the demo database has no active loans to repay")
 
@@ -75,11 +77,19 @@ class FineractHookSimulator:
         txn_id, self._next_txn = self._next_txn, self._next_txn + 1
         amount = Decimal(chosen if chosen is not None else self.rng.choice([500, 750, 1000, 1500, 2500, 4000]))
         now = datetime.now(UTC).replace(tzinfo=None)
+        receipt = receipt_number("LR", txn_id)  # an M-Pesa repayment carries its receipt, as the teller enters it
+        detail_id = None
         with self.engine.begin() as conn:
+            if receipt is not None:
+                detail_id, self._next_detail = self._next_detail, self._next_detail + 1
+                conn.execute(
+                    insert(schema.m_payment_detail).values(id=detail_id, payment_type_id=2, receipt_number=receipt)
+                )
             conn.execute(
                 insert(schema.m_loan_transaction).values(
                     id=txn_id,
                     loan_id=loan_id,
+                    payment_detail_id=detail_id,
                     office_id=1,
                     is_reversed=False,
                     transaction_type_enum=2,
@@ -97,6 +107,7 @@ class FineractHookSimulator:
             "transactionAmount": int(amount),
             "paymentTypeId": 2,
             "note": "M-Pesa",
+            **({"receiptNumber": receipt} if receipt is not None else {}),
             "locale": "en",
             "dateFormat": "dd MMMM yyyy",
         }

@@ -53,6 +53,28 @@ class FakeFault(StrEnum):
     LOST_ANSWER = "queued, then the answer is lost"  # the message exists although the client saw a timeout
 
 
+TRIAL_PREFIX = "Sent from your Twilio trial account - "
+"""What Twilio puts in front of every body sent from a trial account."""
+
+SMART_ENCODING = {
+    "\u00ab": '"',  # « and », curly double quotes
+    "\u00bb": '"',
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u2018": "'",  # curly single quotes, acute and grave accents
+    "\u2019": "'",
+    "\u00b4": "'",
+    "\u2013": "-",  # en and em dash
+    "\u2014": "-",
+    "\u2026": "...",
+    "\u00a0": " ",  # no-break, en, em and thin spaces
+    "\u2002": " ",
+    "\u2003": " ",
+    "\u2009": " ",
+}
+"""A part of Twilio's published Smart Encoding list: Unicode look-alikes and the GSM-7 text Twilio stores instead."""
+
+
 _REFUSALS: dict[FakeFault, tuple[int, int, str]] = {
     FakeFault.SERVER_ERROR: (500, 20500, "Internal Server Error"),
     FakeFault.THROTTLED: (429, 20429, "Too Many Requests"),
@@ -101,6 +123,9 @@ class FakeTwilio:
         final_status: str = "delivered",
         push_callbacks: bool = True,
         stall: float = 30.0,
+        trial_account: bool = False,
+        smart_encoding: bool = False,
+        redact_bodies: bool = False,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -109,6 +134,9 @@ class FakeTwilio:
         self.sent_after, self.delivered_after, self.final_status = sent_after, delivered_after, final_status
         self.push_callbacks = push_callbacks
         self.stall = stall
+        # What Twilio may do to a body (stored and listed that way): a trial account's prefix,
+        # Smart Encoding (a Messaging Service's default, or SmartEncoded=true), redaction.
+        self.trial_account, self.smart_encoding, self.redact_bodies = trial_account, smart_encoding, redact_bodies
         self.messages: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path, form) of every API call
         self.callbacks: list[tuple[str, str, int | str]] = []  # (url, status, HTTP answer or error name)
@@ -246,7 +274,7 @@ class FakeTwilio:
             "status": "accepted" if service else "queued",
             "to": form["To"],
             "from": form.get("From"),
-            "body": form["Body"],
+            "body": self._stored_body(form),
             "num_segments": "0" if service else str(count_segments(form["Body"]).segments),
             "num_media": "0",
             "direction": "outbound-api",
@@ -263,6 +291,15 @@ class FakeTwilio:
             # Not part of the resource: where this message's callbacks go (popped before answering).
             "_callback": form.get("StatusCallback"),
         }
+
+    def _stored_body(self, form: dict[str, str]) -> str:
+        """The body as Twilio keeps and lists it, which need not be the Body herald posted."""
+        if self.redact_bodies:
+            return ""
+        body = form["Body"]
+        if self.smart_encoding or form.get("SmartEncoded", "").lower() == "true":
+            body = "".join(SMART_ENCODING.get(ch, ch) for ch in body)
+        return TRIAL_PREFIX + body if self.trial_account else body
 
     def _schedule(self, sid: str) -> None:
         loop = asyncio.get_running_loop()

@@ -91,6 +91,14 @@ class WebhookBatch:
 
 
 @dataclass(frozen=True)
+class WebhookAnswer:
+    """The body of a 2xx answer to a webhook call, when the provider expects a particular one (Twilio: TwiML)."""
+
+    media_type: str
+    body: bytes
+
+
+@dataclass(frozen=True)
 class ProviderCheck:
     """The answer of `herald providers check`: reachable, credentials accepted, in one sentence."""
 
@@ -189,6 +197,15 @@ class Provider(Protocol):
 
     async def close(self) -> None:
         """Release connections; the adapter reconnects by itself if used again."""
+        ...
+
+
+@runtime_checkable
+class AnswersWebhooks(Protocol):
+    """A provider that wants a particular body in herald's 2xx answer to its webhook calls."""
+
+    def webhook_answer(self, batch: WebhookBatch) -> WebhookAnswer | None:
+        """The answer to a call whose parsed batch was stored; None: herald's JSON counts will do."""
         ...
 
 

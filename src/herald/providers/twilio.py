@@ -29,6 +29,7 @@ from herald.providers.base import (
     ProviderCheck,
     ReportSink,
     SendResult,
+    WebhookAnswer,
     WebhookBatch,
     WebhookRequest,
     retry_after,
@@ -36,11 +37,15 @@ from herald.providers.base import (
 from herald.providers.config import TwilioSettings
 from herald.providers.http_edge import CAUGHT, HttpEdge
 from herald.providers.twilio_codes import ADVICE, ERRORS, STATUSES, http_outcome
+from herald.providers.twilio_lookup import Candidate, adopted, likeness
 
 log = logging.getLogger(__name__)
 
 API_VERSION = "2010-04-01"
 _FORM_TYPE = "application/x-www-form-urlencoded"
+# Twilio reads the answer to an incoming message as TwiML (error 12300 otherwise); an empty
+# <Response/> tells it herald sends no reply from the webhook.
+EMPTY_TWIML = WebhookAnswer("text/xml", b'<?xml version="1.0" encoding="UTF-8"?><Response/>')
 
 
 def signature(auth_token: str, url: str, params: Iterable[tuple[str, str]]) -> str:
@@ -169,14 +174,20 @@ class TwilioProvider:
 
         Twilio's Messages API takes no idempotency key, so herald records every attempt before
         sending and, for an attempt whose answer it never got, lists the recipient's newest
-        messages and adopts one with the same text created since that attempt began.
+        messages. A listed message is the lost one when what Twilio never changes agrees (outbound,
+        to that number, from that sender or Messaging Service, created since the attempt began) and
+        its body is herald's text, as is or as Twilio alters it (twilio_lookup.py); a body that is
+        clearly another text is never adopted, and no listed message is adopted for two of herald's.
         """
         http, slots = await self._edge.session()
-        found = await asyncio.gather(*(self._lookup_one(http, slots, m) for m in messages))
-        return {m.message_id: sid for m, sid in zip(messages, found, strict=True) if sid is not None}
+        listed = await asyncio.gather(*(self._candidates(http, slots, m) for m in messages))
+        return adopted(messages, listed)
 
-    async def _lookup_one(self, http: aiohttp.ClientSession, slots: asyncio.Semaphore, message: InDoubt) -> str | None:
-        params = {"To": message.to, "PageSize": "20"}
+    async def _candidates(
+        self, http: aiohttp.ClientSession, slots: asyncio.Semaphore, message: InDoubt
+    ) -> list[Candidate]:
+        """The recipient's listed messages that may be this attempt: same number, sender and window."""
+        params = {"To": message.to, "PageSize": "50"}
         sender = message.sender or self.settings.from_number
         if sender is not None:
             params["From"] = sender
@@ -190,13 +201,23 @@ class TwilioProvider:
         if status != 200 or body is None or not isinstance(body.get("messages"), list):
             raise self._transport_error("LOOKUP", f"listing messages answered HTTP {status}")
         earliest = message.since - timedelta(minutes=1)  # clocks differ a little
+        service = None if sender is not None else self.settings.messaging_service_sid
+        found = []
         for item in body["messages"]:
-            created = _rfc2822(item.get("date_created"))
-            if item.get("body") == message.body and created is not None and created >= earliest:
-                sid = item.get("sid")
-                if isinstance(sid, str):
-                    return sid
-        return None
+            if not isinstance(item, dict):
+                continue
+            created, sid = _rfc2822(item.get("date_created")), item.get("sid")
+            if not isinstance(sid, str) or created is None or created < earliest:
+                continue
+            if item.get("to") != message.to or not str(item.get("direction", "outbound")).startswith("outbound"):
+                continue
+            if (sender is not None and item.get("from") != sender) or (
+                service is not None and item.get("messaging_service_sid") != service
+            ):
+                continue
+            text = item.get("body")
+            found.append(Candidate(sid, created, likeness(text if isinstance(text, str) else None, message.body)))
+        return found
 
     def _http_error(self, status: int, raw: bytes, wait: float | None = None) -> ProviderError:
         body = _json(raw) or {}
@@ -311,6 +332,10 @@ class TwilioProvider:
         if "Body" in fields and "From" in fields:
             return WebhookBatch(inbound=[InboundMessage(fields["From"], fields["Body"], self._now())])
         raise WebhookError("The callback has neither MessageSid/MessageStatus nor Body/From.", status=400)
+
+    def webhook_answer(self, batch: WebhookBatch) -> WebhookAnswer | None:
+        """Empty TwiML for an incoming message; a status callback wants only the 200 (herald's JSON counts)."""
+        return EMPTY_TWIML if batch.inbound else None
 
     async def check(self) -> ProviderCheck:
         http, _ = await self._edge.session()

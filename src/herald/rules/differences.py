@@ -261,9 +261,9 @@ DIFFERENCES: tuple[Difference, ...] = (
         "`RepaymentDate` and `transactionDate` are the transaction date, in the campaign's date format;"
         " `RepaymentTime` is when the repayment was entered, in the institution's time zone; `LoanOutstanding`"
         " the loan's outstanding total; `balance` the running balance after this transaction; `receiptNumber`"
-        " is empty (not read).",
+        " the payment's receipt (`m_payment_detail.receipt_number`), empty when none.",
         "The date the client paid is the one to name, and the balance after this transaction is the one this"
-        " message is about, however late it is built.",
+        " message is about, however late it is built; a client should never read \"receipt -1\".",
     ),
     Difference(
         "D26", "Clients without a usable number are recorded, not dropped", EVERY_RULE, _C,

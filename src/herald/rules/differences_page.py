@@ -23,6 +23,20 @@ template variables, from its own SQL files (`src/herald/rules/sql/`). This page 
 those rules knowingly behave differently from Fineract's shipped reports: what Fineract does, what
 herald does instead, and why. `herald rules show <rule>` prints the entries that apply to a rule.
 
+**If Fineract runs on PostgreSQL, its own SMS campaigns send nothing.** PostgreSQL lower-cases the
+shipped rules' column names, so Fineract finds no `mobileNo` and drops every client of every Direct
+and Scheduled campaign and of the Triggered ones it runs as SQL ([D4](#D4)); Happy Birthday fails
+outright ([D6](#D6)). herald's rules give the same clients and messages on PostgreSQL as on
+MySQL/MariaDB. See them on your Fineract database (read-only; nothing is sent by a preview):
+
+```sh
+export HERALD_COREBANK_URL=postgresql+psycopg://USER:PASSWORD@HOST:5432/fineract_default
+herald campaigns create --name Birthdays --rule "Happy Birthday" -p officeId=1 --message "Happy birthday {{firstName}}!"
+herald campaigns preview Birthdays
+```
+
+The README's "Fineract on PostgreSQL" shows the same on an empty PostgreSQL database with demo data.
+
 Ids are stable and cited in herald's code ("see docs/fineract-differences.md#D4"). D1-D23 are
 defects of Fineract's shipped rules; D24 onwards are herald's own choices. Where an entry says
 "checked", the behaviour was reproduced with Fineract's shipped SQL on a real database; "read from

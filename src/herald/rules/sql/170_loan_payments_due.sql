@@ -15,6 +15,8 @@
 -- paymentDueDate = this instalment's due date; totalDue = what is still owed on it: for principal,
 --   interest, fees and penalties, scheduled - completed - written off - waived (no principal
 --   waiver column), NULL read as 0; totalOverdue = the loan's arrears total, 0 without a row.
+-- groupName = the loan's own group (m_loan.group_id), as in Fineract: empty for an individual loan,
+--   even when its borrower belongs to a group (a JLG loan names its group).
 -- Booleans are compared with the bound :false/:true, which PostgreSQL boolean, MySQL BIT(1) or
 --   TINYINT(1) and SQLite integers all accept (literals TRUE/FALSE or 0/1 each fail somewhere).
 SELECT
@@ -46,12 +48,7 @@ SELECT
         WHERE gu.loan_id = l.id AND gu.is_active = :true) AS guarantorLastName,
     (SELECT COUNT(*) FROM m_guarantor gu
         WHERE gu.loan_id = l.id AND gu.is_active = :true) AS numberOfGuarantors,
-    COALESCE(
-        (SELECT g.display_name FROM m_group g WHERE g.id = l.group_id),
-        (SELECT MIN(g.display_name) FROM m_group_client gc
-            JOIN m_group g ON g.id = gc.group_id
-            WHERE gc.client_id = c.id)
-    ) AS groupName,
+    (SELECT g.display_name FROM m_group g WHERE g.id = l.group_id) AS groupName,
     rs.id AS h_fact,
     c.office_id AS h_office,
     l.currency_digits AS h_digits

@@ -10,6 +10,8 @@
 --   when repaid, instead of the arrears table that has no row for a closed loan; dueDate is the
 --   last instalment's due date, not an arbitrary one), D10 (scalar subqueries for guarantors, group
 --   and due date), D21, D4, D23.
+-- groupName = the loan's own group (m_loan.group_id), as in Fineract: empty for an individual loan,
+--   even when its borrower belongs to a group (a JLG loan names its group).
 -- totalFullyPaid = total_repayment_derived.
 SELECT
     c.id AS id,
@@ -31,12 +33,7 @@ SELECT
         WHERE gu.loan_id = l.id AND gu.is_active = :true) AS numberOfGuarantors,
     (SELECT MAX(rs.duedate) FROM m_loan_repayment_schedule rs WHERE rs.loan_id = l.id) AS dueDate,
     COALESCE(l.total_outstanding_derived, 0) AS totalDue,
-    COALESCE(
-        (SELECT g.display_name FROM m_group g WHERE g.id = l.group_id),
-        (SELECT MIN(g.display_name) FROM m_group_client gc
-            JOIN m_group g ON g.id = gc.group_id
-            WHERE gc.client_id = c.id)
-    ) AS groupName,
+    (SELECT g.display_name FROM m_group g WHERE g.id = l.group_id) AS groupName,
     l.total_repayment_derived AS totalFullyPaid,
     l.id AS h_fact,
     c.office_id AS h_office,

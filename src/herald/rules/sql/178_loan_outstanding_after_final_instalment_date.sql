@@ -11,6 +11,8 @@
 --   what is still owed on the unpaid instalments, not the sum of everything ever scheduled), D10
 --   (paymentDueDate is the final instalment's due date, not an arbitrary one; scalar subqueries, no
 --   fan-out), D21, D4, D23.
+-- groupName = the loan's own group (m_loan.group_id), as in Fineract: empty for an individual loan,
+--   even when its borrower belongs to a group (a JLG loan names its group).
 -- totalOverdue = the arrears total, 0 without an arrears row. Booleans compared with bound :false.
 SELECT
     c.id AS id,
@@ -46,12 +48,7 @@ SELECT
         WHERE gu.loan_id = l.id AND gu.is_active = :true) AS guarantorLastName,
     (SELECT COUNT(*) FROM m_guarantor gu
         WHERE gu.loan_id = l.id AND gu.is_active = :true) AS numberOfGuarantors,
-    COALESCE(
-        (SELECT g.display_name FROM m_group g WHERE g.id = l.group_id),
-        (SELECT MIN(g.display_name) FROM m_group_client gc
-            JOIN m_group g ON g.id = gc.group_id
-            WHERE gc.client_id = c.id)
-    ) AS groupName,
+    (SELECT g.display_name FROM m_group g WHERE g.id = l.group_id) AS groupName,
     l.id AS h_fact,
     c.office_id AS h_office,
     l.currency_digits AS h_digits

@@ -22,8 +22,8 @@
 --   principal_amount; LoanOutstanding = the four outstanding parts after the repayment; officeId =
 --   the recipient's office; GroupName = the loan's group (NULL for individual loans); RepaymentDate
 --   = transaction_date; RepaymentTime is derived by the runner from h_time = created_on_utc (UTC)
---   in the caller's time zone. receiptNumber is NULL: herald's demo schema has no m_payment_detail
---   table, so the receipt number (m_payment_detail.receipt_number on a real Fineract) is not read.
+--   in the caller's time zone. receiptNumber = the transaction's m_payment_detail.receipt_number,
+--   as Fineract's; NULL (an empty variable) for a payment recorded without payment details.
 SELECT
     c.id AS id,
     c.firstname AS firstname,
@@ -41,7 +41,7 @@ SELECT
     l.loan_officer_id AS loanOfficerId,
     t.amount AS repaymentAmount,
     t.transaction_date AS RepaymentDate,
-    NULL AS receiptNumber,
+    pd.receipt_number AS receiptNumber,
     g.display_name AS GroupName,
     t.created_on_utc AS h_time,
     t.id AS h_fact,
@@ -53,6 +53,7 @@ LEFT JOIN m_group_client gc ON l.client_id IS NULL AND gc.group_id = l.group_id
 JOIN m_client c ON c.id = COALESCE(l.client_id, gc.client_id)
 JOIN m_office o ON o.id = c.office_id
 LEFT JOIN m_group g ON g.id = l.group_id
+LEFT JOIN m_payment_detail pd ON pd.id = t.payment_detail_id
 WHERE t.id = :loanTransactionId
     AND (:loanId = -1 OR t.loan_id = :loanId)
     AND t.is_reversed = :false

@@ -16,8 +16,8 @@
 --   amount, as in Fineract; balance is the running balance after this transaction (the account
 --   balance when that is not derived), so a later transaction does not change this message;
 --   loanOfficerId = the client's staff_id; officeId = the client's office; transactionDate =
---   transaction_date. receiptNumber is NULL: herald's demo schema has no m_payment_detail table
---   (m_payment_detail.receipt_number on Fineract).
+--   transaction_date. receiptNumber = the transaction's m_payment_detail.receipt_number, as
+--   Fineract's; NULL (an empty variable) for a transaction recorded without payment details.
 SELECT
     c.id AS clientId,
     c.firstname AS firstname,
@@ -34,7 +34,7 @@ SELECT
     t.transaction_date AS transactionDate,
     t.id AS savingsTransactionId,
     c.staff_id AS loanOfficerId,
-    NULL AS receiptNumber,
+    pd.receipt_number AS receiptNumber,
     c.id AS id,
     t.id AS h_fact,
     c.office_id AS h_office,
@@ -43,6 +43,7 @@ FROM m_savings_account_transaction t
 JOIN m_savings_account sa ON sa.id = t.savings_account_id
 JOIN m_client c ON c.id = sa.client_id
 JOIN m_office o ON o.id = c.office_id
+LEFT JOIN m_payment_detail pd ON pd.id = t.payment_detail_id
 WHERE t.id = :savingsTransactionId
     AND (:savingsId = -1 OR sa.id = :savingsId)
     AND t.is_reversed = :false
