@@ -41,7 +41,7 @@ def reading(herald: Herald) -> dict[str, Any]:
 
 
 def previewing(herald: Herald) -> dict[str, Any]:
-    return reading(herald) | {"settings": PreviewSettings.of(herald.settings)}
+    return reading(herald) | {"settings": PreviewSettings.of(herald.settings, herald.providers.alphabets)}
 
 
 def activating(herald: Herald) -> dict[str, Any]:
@@ -57,4 +57,8 @@ def hearing(herald: Herald) -> dict[str, Any]:
 
 def gateway_parts(herald: Herald) -> dict[str, Any]:
     """What the drop-in gateway's accept and report need."""
-    return {"store": herald.store, "clock": herald.clock, "settings": GatewaySettings.of(herald.settings)}
+    return {
+        "store": herald.store,
+        "clock": herald.clock,
+        "settings": GatewaySettings.of(herald.settings, herald.providers.alphabets),
+    }

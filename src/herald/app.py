@@ -94,7 +94,7 @@ class Herald:
             calendar=self.calendar,
             offices=self.offices,
             clock=self.clock,
-            preview_settings=PreviewSettings.of(self.settings),
+            preview_settings=PreviewSettings.of(self.settings, self.providers.alphabets),
         )
 
     async def close_providers(self) -> None:

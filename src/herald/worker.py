@@ -62,7 +62,7 @@ def outbound_for(herald: Herald) -> Outbound:
         corebanks=herald.corebanks,
         offices=herald.offices,
         clock=herald.clock,
-        policy=MaterializePolicy.of(herald.settings),
+        policy=MaterializePolicy.of(herald.settings, herald.providers.alphabets),
     )
     return Outbound(herald.store, materializer, herald.clock, herald.calendar)
 

@@ -25,10 +25,11 @@ from herald.providers import smpp_pdu as p
 from herald.providers.base import OutboundMessage
 from herald.services import campaigns
 from herald.services.campaigns import CampaignRequest
+from herald.services.preview import preview
 from herald.store import optouts
 from herald.store.tables import messages
 from herald.worker import outbound_for, sender_for
-from tests.campaign_parts import activating, validating
+from tests.campaign_parts import activating, previewing, validating
 from tests.fineract_builder import FineractBuilder
 
 
@@ -118,6 +119,56 @@ def test_receipts_in_message_payload_or_data_sm_move_campaign_messages_to_delive
                 rows = conn.execute(select(messages.c.status, messages.c.external_id)).all()
             assert {r.external_id for r in rows} == {s.message_id for s in accepted}
             assert {r.status for r in rows} == {MessageStatus.DELIVERED}
+            await herald.close_providers()
+            herald.close()
+        finally:
+            await smsc.close()
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    ("alphabet", "template", "encoding"),
+    [
+        ("gsm7", "Karibu {{firstName}}, ada ni £5 @ tawi", "GSM-7"),  # every character in GSM 03.38
+        ("latin1", "Karibu {{firstName}}, ada ni €5 kwa tawi", "UCS-2"),  # € is GSM-7 but not Latin-1
+        ("ascii", "Karibu {{firstName}}, ada ni £5 kwa tawi la Zoé", "UCS-2"),  # £ and é are not ASCII
+    ],
+)
+def test_the_preview_and_the_stored_segments_count_what_the_link_really_sends(
+    tmp_path: Path, fineract: FineractBuilder, clock: ManualClock, alphabet: str, template: str, encoding: str
+) -> None:
+    """A text the link cannot carry in data_coding 0 goes UCS-2: the cost an officer is shown and the
+    segments herald records are those parts, counted at the SMSC."""
+    for i in range(2):
+        fineract.client(f"Client{i}", f"+25471200020{i}")
+    long_template = template + " " + "na asante sana kwa kulipa mapema " * 2  # over 70 UCS-2 units: parts
+
+    async def main() -> None:
+        smsc = await FakeSmsc(receipt_after=None, alphabet=Alphabet(alphabet)).start()
+        try:
+            herald = _herald(tmp_path, fineract, clock, smsc, default_alphabet=alphabet)
+            request = {
+                "campaignName": "Ada",
+                "triggerType": "direct",
+                "runReportId": 166,
+                "paramValue": {"officeId": "1"},
+                "message": long_template,
+                "providerId": "operator",
+            }
+            c = campaigns.create(CampaignRequest.model_validate(request), **validating(herald))
+            shown = preview(c, **previewing(herald))
+            campaigns.activate(c.id, **activating(herald))
+            await asyncio.to_thread(outbound_for(herald).run_due)
+            await sender_for(herald).run()
+            with herald.store.connect() as conn:
+                stored = conn.execute(select(messages.c.encoding, messages.c.segments)).all()
+            parts = [s for s in smsc.submitted if s.message_id]
+            codings = {s.sm.data_coding for s in parts}
+            assert codings == {p.DC_UCS2 if encoding == "UCS-2" else p.DC_DEFAULT}
+            assert {r.encoding for r in stored} == {encoding}
+            assert sum(r.segments for r in stored) == len(parts) == shown.segments  # counted at the SMSC
+            assert all(s.text.startswith("Karibu Client") for s in parts if s.sm.esm_class == 0)
             await herald.close_providers()
             herald.close()
         finally:

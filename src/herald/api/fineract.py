@@ -67,7 +67,7 @@ class ImmediateSender:
 def router(herald: Herald, sender: Sender) -> APIRouter:
     api = APIRouter(tags=["fineract"])
     immediate = ImmediateSender(herald, sender)
-    settings = GatewaySettings.of(herald.settings)
+    settings = GatewaySettings.of(herald.settings, herald.providers.alphabets)
 
     def secret_ok(secret: str) -> bool:
         expected = herald.settings.fineract_hook_secret
@@ -104,6 +104,7 @@ def router(herald: Herald, sender: Sender) -> APIRouter:
                     clock=herald.clock,
                     date_format=herald.settings.date_format,
                     default_region=herald.settings.default_region,
+                    alphabets=herald.providers.alphabets,
                 )
             )
         except HeraldError as exc:

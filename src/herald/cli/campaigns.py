@@ -202,7 +202,7 @@ def campaigns_preview(campaign: str, samples: Annotated[int, typer.Option(min=0,
         calendar=herald.calendar,
         offices=herald.offices,
         clock=herald.clock,
-        settings=PreviewSettings.of(herald.settings),
+        settings=PreviewSettings.of(herald.settings, herald.providers.alphabets),
         sample_size=samples,
     )
     table = Table("client", "mobile", "encoding", "segments", "message", title="Sample messages")

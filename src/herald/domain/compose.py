@@ -12,7 +12,7 @@ from typing import Generic, Protocol, TypeVar
 
 from herald.domain.message import MessageStatus
 from herald.domain.phones import PhoneRejection, normalize
-from herald.domain.segments import count_segments
+from herald.domain.segments import Alphabet, count_segments
 from herald.domain.templates import MAX_SEGMENTS, Template
 
 
@@ -51,17 +51,19 @@ def compose(
     regions: Mapping[int, str],
     default_region: str,
     opted_out: Set[str] = frozenset(),
+    alphabet: Alphabet = Alphabet.GSM7,
 ) -> Iterator[Composed[R]]:
     """Render and check each row; a bad, missing or opted-out number, or a body of more than MAX_SEGMENTS
     segments (long variable values), makes an INVALID message, never a send.
 
     `regions`: the phone region of each office of the rows' tenant that has a profile; other
-    offices use `default_region`.
+    offices use `default_region`. `alphabet`: how the campaign's provider reads data_coding 0 (an SMPP
+    link's `default_alphabet`), which decides the encoding and so the segments a text costs.
     """
     render = template.render
     for row in rows:
         body = render(row.variables)
-        info = count_segments(body)
+        info = count_segments(body, alphabet)
         status, number, reason = recipient(row.mobile_no, regions.get(row.office_id, default_region), opted_out)
         if info.segments > MAX_SEGMENTS and status is MessageStatus.PENDING:
             status, reason = MessageStatus.INVALID, f"too long: {info.segments} segments, at most {MAX_SEGMENTS}"

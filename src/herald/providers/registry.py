@@ -8,9 +8,10 @@ from datetime import datetime
 from importlib import import_module
 from typing import Any
 
+from herald.domain.segments import Alphabet
 from herald.errors import ConfigurationError
 from herald.providers.base import InboundSink, Provider, ReportSink
-from herald.providers.config import InfobipSettings, ProviderSettings, SimulatorSettings
+from herald.providers.config import InfobipSettings, ProviderSettings, SimulatorSettings, SmppSettings
 from herald.providers.simulator import Simulator, SimulatorConfig
 
 ADAPTERS = {
@@ -96,6 +97,16 @@ class Providers:
         """The configured providers on the same account as `name`, itself first: a report any of them
         receives may be on a message any of them sent."""
         return [name, *(n for n in self._sharing.get(name, [name]) if n != name)]
+
+    @property
+    def alphabets(self) -> dict[str, Alphabet]:
+        """How each SMPP link reads data_coding 0 (its `default_alphabet`), for the providers where that is
+        not GSM 03.38: a text is counted in segments as that link will send it."""
+        return {
+            name: Alphabet(config.default_alphabet)
+            for name, config in self.settings.items()
+            if isinstance(config, SmppSettings) and config.default_alphabet != Alphabet.GSM7.value
+        }
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._built)

@@ -23,7 +23,7 @@ from herald.domain import wire
 from herald.domain.campaign import Campaign, CampaignStatus, TriggerType
 from herald.domain.compose import recipient
 from herald.domain.message import COUNTED_AS_FAILED, MessageStatus
-from herald.domain.segments import count_segments
+from herald.domain.segments import Alphabet, count_segments
 from herald.domain.senders import parse_sender
 from herald.errors import WebhookError
 from herald.rules.catalog import GATEWAY_RULE
@@ -44,14 +44,16 @@ class GatewaySettings:
     default_region: str
     provider_map: Mapping[str, str] = field(default_factory=dict)
     sender_ids: Mapping[str, str] = field(default_factory=dict)  # per tenant; absent: the provider's own sender
+    alphabets: Mapping[str, Alphabet] = field(default_factory=dict)  # per provider, where not GSM-7 (Providers)
 
     @classmethod
-    def of(cls, settings: Settings) -> GatewaySettings:
+    def of(cls, settings: Settings, alphabets: Mapping[str, Alphabet] | None = None) -> GatewaySettings:
         return cls(
             provider=settings.gateway_provider,
             default_region=settings.default_region,
             provider_map=dict(settings.gateway_provider_map),
             sender_ids=_sender_ids(settings.gateway_sender_id_map),
+            alphabets=dict(alphabets or {}),
         )
 
 
@@ -176,9 +178,9 @@ def accept(
         rows = []
         invalid = 0
         for m in batch:
-            info = count_segments(m.message)
             status, number, reason = recipient(m.mobile_number, settings.default_region, blocked)
             provider = settings.provider_map.get(str(m.provider_id), settings.provider)
+            info = count_segments(m.message, settings.alphabets.get(provider, Alphabet.GSM7))
             invalid += status is MessageStatus.INVALID
             rows.append(
                 (

@@ -26,6 +26,7 @@ from herald.domain.campaign import Campaign
 from herald.domain.compose import Composed, compose
 from herald.domain.dedup import dedup_key
 from herald.domain.message import MessageStatus
+from herald.domain.segments import Alphabet
 from herald.domain.templates import Template
 from herald.services.office_profiles import OfficeProfiles
 from herald.store import messages as message_store
@@ -57,9 +58,10 @@ class MaterializePolicy:
     database_url: str  # herald's store, opened again by each process (connections do not cross processes)
     tenant_urls: Mapping[str, str]  # the core-banking databases, likewise
     default_tenant: str
+    alphabets: Mapping[str, Alphabet] = field(default_factory=dict)  # per provider, where not GSM-7 (Providers)
 
     @classmethod
-    def of(cls, settings: Settings) -> MaterializePolicy:
+    def of(cls, settings: Settings, alphabets: Mapping[str, Alphabet] | None = None) -> MaterializePolicy:
         return cls(
             default_region=settings.default_region,
             date_format=settings.date_format,
@@ -67,6 +69,7 @@ class MaterializePolicy:
             database_url=settings.own_database_url,
             tenant_urls=dict(settings.tenant_urls),
             default_tenant=settings.tenant,
+            alphabets=dict(alphabets or {}),
         )
 
 
@@ -104,7 +107,8 @@ class Materializer:
             rows = run_rule(
                 source, campaign.rule, campaign.params, today, date_format=policy.date_format, client_range=client_range
             )
-            composed = compose(rows, template, regions, policy.default_region, opted_out_numbers(self.store))
+            alphabet = policy.alphabets.get(campaign.provider, Alphabet.GSM7)
+            composed = compose(rows, template, regions, policy.default_region, opted_out_numbers(self.store), alphabet)
             while True:
                 chunk = list(islice(composed, CHUNK))
                 if not chunk:

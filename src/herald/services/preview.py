@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import Any
 
@@ -18,6 +19,7 @@ from herald.domain.compose import compose
 from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
 from herald.domain.redact import redact_phones
+from herald.domain.segments import Alphabet
 from herald.domain.templates import Template
 from herald.errors import HeraldError, ValidationError
 from herald.services.office_profiles import OfficeProfiles
@@ -35,14 +37,16 @@ class PreviewSettings:
     default_region: str
     price_per_segment: float
     price_currency: str
+    alphabets: Mapping[str, Alphabet] = field(default_factory=dict)  # per provider, where not GSM-7 (Providers)
 
     @classmethod
-    def of(cls, settings: Settings) -> PreviewSettings:
+    def of(cls, settings: Settings, alphabets: Mapping[str, Alphabet] | None = None) -> PreviewSettings:
         return cls(
             date_format=settings.date_format,
             default_region=settings.default_region,
             price_per_segment=settings.price_per_segment,
             price_currency=settings.price_currency,
+            alphabets=dict(alphabets or {}),
         )
 
 
@@ -120,6 +124,7 @@ def preview(
                 offices.regions(campaign.tenant),
                 settings.default_region,
                 opted_out,
+                settings.alphabets.get(campaign.provider, Alphabet.GSM7),
             ),
             EXACT_UP_TO,
         ):

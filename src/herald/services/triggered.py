@@ -6,6 +6,7 @@ fact, so a hook Fineract sends twice, or a retried request, creates nothing twic
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from herald.corebank.engines import CoreBanks
 from herald.corebank.event_rules import run_triggered
 from herald.domain.calendar import BusinessCalendar
 from herald.domain.compose import compose
+from herald.domain.segments import Alphabet
 from herald.domain.templates import Template
 from herald.rules.catalog import rules_for_event
 from herald.services.hooks import FineractEvent
@@ -36,6 +38,7 @@ def materialize_event(
     clock: Clock,
     date_format: str,
     default_region: str,
+    alphabets: Mapping[str, Alphabet] | None = None,
 ) -> dict[str, Any]:
     """Create the messages of every campaign listening to the event; return counts and the new PENDING ids."""
     result: dict[str, Any] = {"campaigns": 0, "created": 0, "duplicates": 0, "pending_ids": []}
@@ -66,7 +69,14 @@ def materialize_event(
                 )
             )
         composed = list(
-            compose(rows, Template.parse(campaign.template), offices.regions(campaign.tenant), default_region, blocked)
+            compose(
+                rows,
+                Template.parse(campaign.template),
+                offices.regions(campaign.tenant),
+                default_region,
+                blocked,
+                (alphabets or {}).get(campaign.provider, Alphabet.GSM7),
+            )
         )
         records = [record_row(c, campaign, None, now) for c in composed]
         with store.begin() as conn:

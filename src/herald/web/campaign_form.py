@@ -174,7 +174,7 @@ def preview_of(herald: Herald, draft: Draft, reveal: bool = False) -> PreviewRes
                 calendar=herald.calendar,
                 offices=herald.offices,
                 clock=herald.clock,
-                settings=PreviewSettings.of(herald.settings),
+                settings=PreviewSettings.of(herald.settings, herald.providers.alphabets),
                 sample_size=5,
             ),
             reveal,

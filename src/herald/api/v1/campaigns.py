@@ -219,7 +219,7 @@ def router(herald: Herald) -> APIRouter:
                     calendar=herald.calendar,
                     offices=herald.offices,
                     clock=herald.clock,
-                    settings=PreviewSettings.of(herald.settings),
+                    settings=PreviewSettings.of(herald.settings, herald.providers.alphabets),
                     sample_size=samples,
                 ),
                 user.role is Role.ADMIN,
