@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -142,6 +143,23 @@ def _request_id(request: Request) -> str:
     return str(request.scope.get("herald.request_id", "-"))
 
 
+def _unstorable_query(scope: Scope) -> JSONResponse | None:
+    """A 422 for a query parameter or path no database can compare with (a NUL byte), else None."""
+    path = str(scope.get("path", ""))
+    if "\x00" in path:
+        return error_response(422, "validation_error", "The address contains a NUL byte (%00); remove it.")
+    raw = scope.get("query_string", b"")
+    if b"%00" not in raw and b"\x00" not in raw:
+        return None
+    for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):  # as Starlette reads it
+        if "\x00" in name or "\x00" in value:
+            shown = name.replace("\x00", "%00")[:60]
+            return error_response(
+                422, "validation_error", f"{shown}: the value contains a NUL byte (%00); remove it.", shown
+            )
+    return None
+
+
 class RequestIdMiddleware:
     """Tags each request with an id (echoed in X-Request-ID) and turns a crash into a logged 500."""
 
@@ -164,6 +182,10 @@ class RequestIdMiddleware:
                 message["headers"] = [*message["headers"], (REQUEST_ID_HEADER.lower().encode(), request_id.encode())]
             await send(message)
 
+        if (refusal := _unstorable_query(scope)) is not None:
+            # Before any route: a NUL in a filter would otherwise reach PostgreSQL, which refuses it with a 500.
+            await refusal(scope, receive, tagged)
+            return
         try:
             await self.app(scope, receive, tagged)
         except Exception:
