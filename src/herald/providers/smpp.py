@@ -365,7 +365,7 @@ class SmppProvider:
             return DeliveryReport(external_id, status, self._now())
         failed = next(r for r in known if r.status is MessageStatus.FAILED)
         code, text = failed.error_fields()
-        return DeliveryReport(external_id, status, self._now(), code, text)
+        return DeliveryReport(external_id, status, self._now(), code, text, transient=failed.transient)
 
     async def _query(self, session: Session, message_id: str) -> Receipt | None:
         s = self.settings

@@ -35,7 +35,7 @@ from herald.providers.base import (
 )
 from herald.providers.config import TwilioSettings
 from herald.providers.http_edge import CAUGHT, HttpEdge
-from herald.providers.twilio_codes import ADVICE, ERRORS, STATUSES, http_outcome
+from herald.providers.twilio_codes import ADVICE, ERRORS, STATUSES, http_outcome, is_transient_failure
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +268,8 @@ class TwilioProvider:
         known = ERRORS.get(error_code or "")
         error_text = text if isinstance(text, str) and text else (known.title if known else f"Twilio status {status}")
         opted_out = known is not None and known.outcome is ProviderOutcome.OPTED_OUT
-        return DeliveryReport(sid, mapped, at, error_code, error_text, opted_out)
+        transient = not opted_out and is_transient_failure(error_code)
+        return DeliveryReport(sid, mapped, at, error_code, error_text, opted_out, transient)
 
     def parse_webhook(self, request: WebhookRequest) -> WebhookBatch:
         headers = {k.lower(): v for k, v in request.headers.items()}
