@@ -107,6 +107,8 @@ messages = Table(
     Column("claimed_by", String(64)),  # the worker holding the lease (workers.id)
     Column("error_code", String(40)),
     Column("error_text", String(300)),
+    # The provider's report says the failure passes (handset off, network busy): the re-send policy's pick.
+    Column("transient_failure", Boolean, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("sent_at", UTCDateTime()),
@@ -151,6 +153,7 @@ parked_reports = Table(
     Column("error_code", String(40)),
     Column("error_text", String(300)),
     Column("opted_out", Boolean, nullable=False, server_default="0"),
+    Column("transient", Boolean, nullable=False, server_default="0"),
     Column("received_at", UTCDateTime(), nullable=False),
     Index(None, "provider", "external_id"),
 )
