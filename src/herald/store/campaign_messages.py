@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, or_, select, update
+from sqlalchemy import Connection, Row, or_, select, true, update
 
+from herald.domain.campaign import CampaignStatus
 from herald.domain.message import MessageStatus
-from herald.store.tables import messages
+from herald.store.tables import campaigns, messages
 
 _IN_LIMIT = 500  # keys per IN (...): well under every database's bind-parameter limit
 
@@ -78,6 +79,60 @@ def failed_or_resent(conn: Connection, campaign_id: int, mark: str) -> list[Camp
         .order_by(messages.c.id)
     )
     return [_message(r) for r in conn.execute(query)]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransientFailure:
+    """A FAILED message whose report said the failure passes, with what a re-send of it needs."""
+
+    message: CampaignMessage
+    failed_at: datetime  # when herald applied the report
+    campaign: str  # its campaign's name
+    tenant: str  # its campaign's: whose office profiles say the local time
+    provider: str  # its campaign's provider now: a re-send goes there
+
+
+def transient_failures(conn: Connection, since: datetime, until: datetime, limit: int) -> list[TransientFailure]:
+    """Active campaigns' messages that failed for a reason that passes between `since` and `until`, oldest first."""
+    query = (
+        select(
+            messages,
+            campaigns.c.name.label("campaign_name"),
+            campaigns.c.tenant,
+            campaigns.c.provider.label("campaign_provider"),
+        )
+        .join(campaigns, campaigns.c.id == messages.c.campaign_id)
+        .where(
+            messages.c.status == MessageStatus.FAILED,
+            messages.c.transient_failure == true(),
+            messages.c.updated_at > since,
+            messages.c.updated_at <= until,
+            campaigns.c.status == CampaignStatus.ACTIVE,
+        )
+        .order_by(messages.c.id)
+        .limit(limit)
+    )
+    return [
+        TransientFailure(
+            message=_message(r),
+            failed_at=r.updated_at,
+            campaign=r.campaign_name,
+            tenant=r.tenant,
+            provider=r.campaign_provider,
+        )
+        for r in conn.execute(query)
+    ]
+
+
+def taken_keys(conn: Connection, campaign_id: int, keys: Sequence[str]) -> set[str]:
+    """Which of these dedup keys the campaign's messages already hold."""
+    taken: set[str] = set()
+    for start in range(0, len(keys), _IN_LIMIT):
+        query = select(messages.c.dedup_key).where(
+            messages.c.campaign_id == campaign_id, messages.c.dedup_key.in_(keys[start : start + _IN_LIMIT])
+        )
+        taken |= set(conn.execute(query).scalars())
+    return taken
 
 
 def carry_doubt(conn: Connection, campaign_id: int, dedup_key: str, since: datetime) -> None:
