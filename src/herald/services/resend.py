@@ -48,6 +48,21 @@ def chain_of(key: str) -> tuple[str, int]:
     return key, 0
 
 
+def resend_counts(*, store: Engine, campaign_id: int | None = None) -> dict[int, dict[MessageStatus, int]]:
+    """Re-sends (manual or by the policy for failures that pass) per campaign per status; the tabs'
+    counts minus these are the first attempts."""
+    with store.connect() as conn:
+        return message_store.resend_counts(conn, MARK, campaign_id)
+
+
+def first_attempts(
+    counts: dict[MessageStatus, int] | None, resends: dict[MessageStatus, int] | None
+) -> dict[MessageStatus, int]:
+    """The tabs' counts of one campaign without its re-sends."""
+    counts, resends = counts or {}, resends or {}
+    return {s: counts.get(s, 0) - resends.get(s, 0) for s in MessageStatus}
+
+
 def resend_failed(
     campaign_id: int,
     message_ids: Collection[int] | None = None,

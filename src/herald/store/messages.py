@@ -462,6 +462,21 @@ def awaiting_reports(
     return [(r.id, r.provider, r.external_id) for r in rows]
 
 
+def resend_counts(conn: Connection, mark: str, campaign_id: int | None = None) -> dict[int, dict[MessageStatus, int]]:
+    """Messages per campaign per status whose dedup key holds `mark`: the re-sends among the tabs' counts."""
+    query = (
+        select(messages.c.campaign_id, messages.c.status, func.count())
+        .where(messages.c.dedup_key.contains(mark, autoescape=True))
+        .group_by(messages.c.campaign_id, messages.c.status)
+    )
+    if campaign_id is not None:
+        query = query.where(messages.c.campaign_id == campaign_id)
+    counts: dict[int, dict[MessageStatus, int]] = {}
+    for cid, status, n in conn.execute(query):
+        counts.setdefault(cid, {s: 0 for s in MessageStatus})[MessageStatus(status)] = n
+    return counts
+
+
 def status_counts(conn: Connection, campaign_id: int | None = None) -> dict[int, dict[MessageStatus, int]]:
     """Messages per campaign per status: the tabs' counts."""
     query = select(messages.c.campaign_id, messages.c.status, func.count()).group_by(
