@@ -9,6 +9,8 @@ sending window:
 - it is still the business day the message failed on (in the office's time zone): yesterday's
   "your instalment is due tomorrow" is not sent today. A failure whose window is closed is left
   as it is, final, where a person can still re-send it by hand.
+Messages an unchanged Fineract hands to herald as its gateway are left alone: Fineract asks for
+their status by its own id and would keep showing Failed for a copy that was delivered.
 
 A re-send is the next link of the message's re-send chain (services/resend.py): the failed
 message `K#resend-n` gets `K#resend-(n+1)`, the key a manual re-send would take too. The unique

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, or_, select, true, update
 
-from herald.domain.campaign import CampaignStatus
+from herald.domain.campaign import CampaignStatus, TriggerType
 from herald.domain.message import MessageStatus
 from herald.store.tables import campaigns, messages
 
@@ -93,7 +93,8 @@ class TransientFailure:
 
 
 def transient_failures(conn: Connection, since: datetime, until: datetime, limit: int) -> list[TransientFailure]:
-    """Active campaigns' messages that failed for a reason that passes between `since` and `until`, oldest first."""
+    """Active campaigns' messages that failed for a reason that passes between `since` and `until`, oldest first;
+    not those Fineract handed over as its gateway."""
     query = (
         select(
             messages,
@@ -108,6 +109,8 @@ def transient_failures(conn: Connection, since: datetime, until: datetime, limit
             messages.c.updated_at > since,
             messages.c.updated_at <= until,
             campaigns.c.status == CampaignStatus.ACTIVE,
+            # Fineract reads a gateway message's status by its own id and would never see a copy.
+            campaigns.c.trigger_type != TriggerType.GATEWAY,
         )
         .order_by(messages.c.id)
         .limit(limit)
