@@ -272,7 +272,7 @@ def test_the_waiting_message_shows_the_failure_as_passing_until_resent(
         await rig.fail(B, 30005)
         await rig.reports()
         with rig.herald.store.connect() as conn:
-            rows = conn.execute(select(messages.c.mobile_no, messages.c.status, messages.c.transient_failure)).all()
+            rows = conn.execute(select(messages.c.mobile_no, messages.c.status, messages.c.resend_pending)).all()
         assert sorted(rows) == [(A, MessageStatus.FAILED, True), (B, MessageStatus.FAILED, False)]
 
     _run(tmp_path, fineract, clock, [A, B], script)

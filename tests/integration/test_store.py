@@ -215,5 +215,5 @@ def test_a_passing_failure_is_kept_on_the_message_even_when_its_report_was_parke
         assert report_store.record(conn, "simulator", [passing, lasting], NOW) == 1  # EARLY is not known yet
         _put(conn, _message(cid, "early", status=MessageStatus.WAITING_FOR_DELIVERY_REPORT, external_id="EARLY"))
         assert report_store.adopt_parked(conn, [("simulator", "EARLY")], NOW) == 1
-        rows = conn.execute(select(messages.c.external_id, messages.c.status, messages.c.transient_failure)).all()
+        rows = conn.execute(select(messages.c.external_id, messages.c.status, messages.c.resend_pending)).all()
     assert sorted(rows) == [("EARLY", MessageStatus.FAILED, True), ("KNOWN", MessageStatus.FAILED, False)]

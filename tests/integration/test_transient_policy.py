@@ -60,7 +60,7 @@ def _failed(engine: Engine, cid: int, key: str, *, transient: bool = True, **ext
         "provider": "twilio",
         "external_id": f"SM{abs(hash(key))}",
         "error_code": "30003" if transient else "30005",
-        "transient_failure": transient,
+        "resend_pending": transient,
         "created_at": FAILED_AT,
         "updated_at": FAILED_AT,
     }
@@ -94,7 +94,7 @@ def test_a_pass_run_again_after_a_crash_or_by_another_worker_adds_nothing(engine
     assert _keys(engine) == ["client:1", "client:1#resend-1", "client:2"]
     with engine.connect() as conn:
         copy = conn.execute(select(messages).where(messages.c.dedup_key == "client:1#resend-1")).one()
-    assert (copy.status, copy.attempts, copy.transient_failure) == (MessageStatus.PENDING, 0, False)
+    assert (copy.status, copy.attempts, copy.resend_pending) == (MessageStatus.PENDING, 0, False)
 
 
 def test_a_chain_already_resent_by_hand_counts_against_the_policys_times(engine: Engine) -> None:
@@ -103,8 +103,10 @@ def test_a_chain_already_resent_by_hand_counts_against_the_policys_times(engine:
     _failed(engine, cid, "client:1#resend-1", transient=False)
     _failed(engine, cid, "client:1#resend-2")  # two re-sends by hand; the policy allows two in all
     assert _resender(engine, times=2).run() == {"resent": 0}
-    assert _resender(engine, times=3).run() == {"resent": 1}
-    assert "client:1#resend-3" in _keys(engine)
+    _failed(engine, cid, "client:2#resend-2")
+    assert _resender(engine, times=3).run() == {"resent": 1}  # a third is allowed now
+    assert "client:2#resend-3" in _keys(engine)
+    assert "client:1#resend-3" not in _keys(engine)  # settled under the old setting, not revisited
 
 
 def test_fineract_gateway_messages_are_left_to_fineract(engine: Engine) -> None:
@@ -119,3 +121,32 @@ def test_a_key_that_would_not_fit_is_skipped_not_an_error(engine: Engine) -> Non
     _failed(engine, cid, "client:1")
     assert _resender(engine).run() == {"resent": 1}
     assert "client:1#resend-1" in _keys(engine)
+
+
+def _pending(engine: Engine) -> dict[str, bool]:
+    with engine.connect() as conn:
+        return {key: pending for key, pending in conn.execute(select(messages.c.dedup_key, messages.c.resend_pending))}
+
+
+def test_a_settled_failure_is_read_no_more_and_one_in_quiet_hours_waits(engine: Engine) -> None:
+    cid = _campaign(engine, "direct")
+    _failed(engine, cid, "resent")
+    _failed(engine, cid, "used up#resend-2")
+    _failed(engine, cid, "yesterday", updated_at=FAILED_AT - timedelta(hours=12))
+    _failed(engine, cid, "long ago", updated_at=FAILED_AT - timedelta(days=3))
+    assert _resender(engine).run() == {"resent": 1}
+    assert _pending(engine) == {
+        "resent": False,
+        "resent#resend-1": False,
+        "used up#resend-2": False,
+        "yesterday": False,
+        "long ago": False,
+    }
+    quiet = _resender(engine)
+    quiet_policy = TransientResendPolicy(times=2, after=timedelta(minutes=60), quiet_hours="09:30-11:00")
+    _failed(engine, cid, "in quiet hours")
+    quiet = TransientResender(
+        store=engine, clock=quiet.clock, offices=quiet.offices, calendar=quiet.calendar, policy=quiet_policy
+    )
+    assert quiet.run() == {"resent": 0}  # 10:01 in Nairobi
+    assert _pending(engine)["in quiet hours"] is True

@@ -18,6 +18,10 @@ message `K#resend-n` gets `K#resend-(n+1)`, the key a manual re-send would take 
 at the same moment, or a worker killed half-way and run again all end with one new message. A
 chain never grows past `times` re-sends this way, whoever made the earlier ones, so a number that
 stays unreachable costs at most `times` more messages.
+
+Each failure is settled once (messages.resend_pending cleared): copied, or found never to be (its
+times used up, opted out, its day over). Only one waiting out quiet hours is read again, so the
+policy reads a handful of rows per pass however many messages have failed.
 """
 
 from __future__ import annotations
@@ -47,7 +51,9 @@ log = logging.getLogger(__name__)
 PAGE = 5_000  # failures looked at per pass; the rest wait for the next pass
 
 _LOOK_BACK = timedelta(hours=26)
-"""Failures older than `after` plus this are past their business day in every time zone: never read again."""
+"""Failures older than `after` plus this are past their business day in every time zone: settled unread."""
+
+_WAIT, _NEVER = "", "#"  # not keys: a dedup key is never empty, and a re-send key never just "#"
 
 
 @dataclass(frozen=True)
@@ -89,40 +95,46 @@ class TransientResender:
         quiet = QuietHours.parse(self.policy.quiet_hours) if self.policy.quiet_hours else None
         resent = 0
         with self.store.begin() as conn:
+            campaign_messages.expire_resends(conn, until - _LOOK_BACK)
             failures = campaign_messages.transient_failures(conn, until - _LOOK_BACK, until, PAGE)
             numbers = {f.message.mobile_no for f in failures if f.message.mobile_no}
             opted_out = optouts.contains(conn, numbers) if numbers else set()
             by_campaign: dict[int, list[tuple[str, TransientFailure]]] = defaultdict(list)
+            settled: list[int] = []
             for failure in failures:
                 key = self._next_key(failure, now, quiet, opted_out)
-                if key is not None:
+                if key == _WAIT:
+                    continue
+                settled.append(failure.message.id)
+                if key != _NEVER:
                     by_campaign[failure.message.campaign_id].append((key, failure))
             for campaign_id, wanted in by_campaign.items():
+                # A key already taken is a copy made meanwhile (a person, another worker): settled all the same.
                 taken = campaign_messages.taken_keys(conn, campaign_id, [k for k, _ in wanted])
                 rows = [copy_of(f.message, k, f.provider, now) for k, f in wanted if k not in taken]
                 created = message_store.insert_new(conn, rows)
                 if created:
                     resent += created
                     self._audit(conn, wanted[0][1], created, now)
+            campaign_messages.settle_resends(conn, settled)
         if resent:
             log.info("re-sent %d messages whose failure passes", resent)
         return {"resent": resent}
 
-    def _next_key(
-        self, failure: TransientFailure, now: datetime, quiet: QuietHours | None, opted_out: set[str]
-    ) -> str | None:
-        """The key of this failure's re-send if the policy allows one now, else None."""
+    def _next_key(self, failure: TransientFailure, now: datetime, quiet: QuietHours | None, opted_out: set[str]) -> str:
+        """The key of this failure's re-send if the policy allows one now; _WAIT (quiet hours: maybe later
+        today) or _NEVER (its times used up, opted out, its business day over, no key that fits)."""
         message = failure.message
         base, n = chain_of(message.dedup_key)
         if n >= self.policy.times or not message.mobile_no or message.mobile_no in opted_out:
-            return None
+            return _NEVER
         zone = self.offices.timezones(failure.tenant).get(message.office_id or -1, self.policy.timezone)
-        if quiet is not None and quiet.contains(now.astimezone(ZoneInfo(zone)).time()):
-            return None  # the next pass after the quiet hours end may still be the same business day
         if self.calendar.today(failure.failed_at, zone) != self.calendar.today(now, zone):
-            return None
+            return _NEVER
+        if quiet is not None and quiet.contains(now.astimezone(ZoneInfo(zone)).time()):
+            return _WAIT  # the next pass after the quiet hours end may still be the same business day
         key = f"{base}{MARK}{n + 1}"
-        return key if len(key) <= KEY_LIMIT else None
+        return key if len(key) <= KEY_LIMIT else _NEVER
 
     @staticmethod
     def _audit(conn: Connection, failure: TransientFailure, created: int, now: datetime) -> None:

@@ -93,8 +93,8 @@ class TransientFailure:
 
 
 def transient_failures(conn: Connection, since: datetime, until: datetime, limit: int) -> list[TransientFailure]:
-    """Active campaigns' messages that failed for a reason that passes between `since` and `until`, oldest first;
-    not those Fineract handed over as its gateway."""
+    """Active campaigns' messages that failed for a reason that passes between `since` and `until`, oldest first,
+    that the re-send policy has not settled yet; not those Fineract handed over as its gateway."""
     query = (
         select(
             messages,
@@ -104,8 +104,9 @@ def transient_failures(conn: Connection, since: datetime, until: datetime, limit
         )
         .join(campaigns, campaigns.c.id == messages.c.campaign_id)
         .where(
-            messages.c.status == MessageStatus.FAILED,
-            messages.c.transient_failure == true(),
+            # Only a FAILED report sets the flag and FAILED is final: the partial index on it is the whole
+            # search (a status term here would have SQLite pick the status index instead).
+            messages.c.resend_pending == true(),
             messages.c.updated_at > since,
             messages.c.updated_at <= until,
             campaigns.c.status == CampaignStatus.ACTIVE,
@@ -124,7 +125,24 @@ def transient_failures(conn: Connection, since: datetime, until: datetime, limit
             provider=r.campaign_provider,
         )
         for r in conn.execute(query)
+        if r.status == MessageStatus.FAILED
     ]
+
+
+def expire_resends(conn: Connection, before: datetime) -> None:
+    """Failures reported before `before` are past any re-send window: the policy is done with them."""
+    conn.execute(
+        update(messages)
+        .where(messages.c.resend_pending == true(), messages.c.updated_at <= before)
+        .values(resend_pending=False)
+    )
+
+
+def settle_resends(conn: Connection, ids: Sequence[int]) -> None:
+    """The re-send policy is done with these failed messages (copied, or never to be): it reads them no more."""
+    for start in range(0, len(ids), _IN_LIMIT):
+        chunk = list(ids[start : start + _IN_LIMIT])
+        conn.execute(update(messages).where(messages.c.id.in_(chunk)).values(resend_pending=False))
 
 
 def taken_keys(conn: Connection, campaign_id: int, keys: Sequence[str]) -> set[str]:

@@ -412,7 +412,7 @@ def apply_reports(conn: Connection, provider: str, reports: Sequence[DeliveryRep
         if status == MessageStatus.FAILED:
             values["error_code"] = bindparam("code")
             values["error_text"] = bindparam("text")
-            values["transient_failure"] = bindparam("transient")
+            values["resend_pending"] = bindparam("transient")
         result = conn.execute(
             update(messages)
             .where(
