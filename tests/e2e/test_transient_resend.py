@@ -24,7 +24,7 @@ from herald.app import Herald
 from herald.clock import ManualClock
 from herald.config import Settings
 from herald.domain.message import MessageStatus
-from herald.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+from herald.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeFault, FakeTwilio
 from herald.services import campaigns
 from herald.services.campaigns import CampaignRequest
 from herald.services.reports import run as report_run
@@ -287,3 +287,26 @@ def test_the_policys_settings_refuse_what_makes_no_sense(tmp_path: Path) -> None
     with pytest.raises(ConfigurationError, match="HERALD_TRANSIENT_RESEND_AFTER_MINUTES"):
         load_settings(home=tmp_path, transient_resend_after_minutes=0)
     assert timedelta(minutes=load_settings(home=tmp_path).transient_resend_after_minutes) == timedelta(hours=1)
+
+
+def test_a_copy_whose_send_got_no_answer_is_not_mistaken_for_the_message_it_copies(
+    tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
+) -> None:
+    # The copy has the original's number and text: Twilio's list shows the original, and only the
+    # copy's own absence there may count. Here the connection dies before Twilio stores the copy.
+    async def script(rig: Rig) -> None:
+        await rig.fail(A, 30003)
+        await rig.reports()
+        rig.later(AFTER)
+        assert (await rig.reports())["resent"] == 1
+        rig.twilio.inject(FakeFault.DISCONNECT)
+        await rig.send()  # in doubt: no answer
+        assert rig.received()[A] == 1
+        rig.later(5)
+        await rig.send()  # asks Twilio first, finds only the original, so sends the copy
+        assert rig.received()[A] == 2
+        with rig.herald.store.connect() as conn:
+            ids = conn.execute(select(messages.c.external_id)).scalars().all()
+        assert len(set(ids)) == 2, "the copy adopted the original's Twilio message"
+
+    _run(tmp_path, fineract, clock, [A], script)

@@ -6,13 +6,18 @@ be asked (Twilio's message list, Infobip's logs) is asked about every attempt si
 began. One that already holds it: adopted, never sent again. One that cannot be asked now (down,
 breaker open, no answer): the message waits with its attempt given back, still in doubt. SMPP and
 the simulator cannot be asked at all (README: what herald does then), so for them it goes out again.
+A provider's message that herald already records for another of its messages is never adopted: a
+re-send has its original's number and text, and finding the original says nothing about the copy.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
 
 from herald.clock import Clock
 from herald.domain.sending import Accepted, Claimed, Retry
@@ -20,6 +25,7 @@ from herald.errors import ProviderError, ProviderOutcome
 from herald.providers.base import InDoubt, Reconciling
 from herald.providers.gate import Gate, Gates
 from herald.providers.registry import Providers
+from herald.store import messages as message_store
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +47,16 @@ def reopens(gate: Gate, now: datetime) -> datetime:
 class Reconciler:
     """Asks the providers about the in-doubt messages of a claimed batch, through the process's gates."""
 
-    def __init__(self, *, providers: Providers, gates: Gates, clock: Clock, retry_base_seconds: float) -> None:
-        self.providers, self.gates, self.clock = providers, gates, clock
+    def __init__(
+        self,
+        *,
+        providers: Providers,
+        gates: Gates,
+        clock: Clock,
+        retry_base_seconds: float,
+        store: Engine | None = None,
+    ) -> None:
+        self.providers, self.gates, self.clock, self.store = providers, gates, clock, store
         self.retry_base = timedelta(seconds=retry_base_seconds)  # how long one that could not be asked waits
 
     async def reconcile(self, batch: list[Claimed]) -> Reconciled:
@@ -86,6 +100,8 @@ class Reconciler:
                 for m in asked:
                     unasked.setdefault(m.id, (wait, str(exc.text or exc.message)))
                 continue
+            if found and self.store is not None:
+                found = await asyncio.to_thread(self._unheld, name, found)
             for m in asked:
                 if m.id in found:
                     result.found.append(Accepted(m.id, name, found[m.id]))
@@ -96,6 +112,13 @@ class Reconciler:
         result.waiting = [_waiting(m, *unasked[m.id]) for m in doubtful if m.id in waiting]
         result.to_send = [m for m in batch if m.id not in found_ids and m.id not in waiting]
         return result
+
+    def _unheld(self, provider: str, found: dict[int, str]) -> dict[int, str]:
+        """The finds whose provider id no other message of herald's holds (runs in a thread)."""
+        assert self.store is not None
+        with self.store.connect() as conn:
+            holders = message_store.external_id_holders(conn, provider, sorted(set(found.values())))
+        return {mid: sid for mid, sid in found.items() if holders.get(sid, mid) == mid}
 
 
 def _waiting(m: Claimed, until: datetime, why: str) -> Retry:

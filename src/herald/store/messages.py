@@ -437,6 +437,18 @@ def apply_reports(conn: Connection, provider: str, reports: Sequence[DeliveryRep
     return changed
 
 
+def external_id_holders(conn: Connection, provider: str, external_ids: Sequence[str]) -> dict[str, int]:
+    """Which message holds each of these provider ids (those held)."""
+    held: dict[str, int] = {}
+    for start in range(0, len(external_ids), 500):
+        chunk = list(external_ids[start : start + 500])
+        query = select(messages.c.external_id, messages.c.id).where(
+            messages.c.provider == provider, messages.c.external_id.in_(chunk)
+        )
+        held |= {ext: mid for ext, mid in conn.execute(query)}
+    return held
+
+
 def awaiting_reports(
     conn: Connection,
     limit: int,
