@@ -25,7 +25,7 @@ from herald.errors import ProviderError, ProviderOutcome
 from herald.providers.base import InDoubt, Reconciling
 from herald.providers.gate import Gate, Gates
 from herald.providers.registry import Providers
-from herald.store import messages as message_store
+from herald.store import campaign_messages
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ class Reconciler:
         """The finds whose provider id no other message of herald's holds (runs in a thread)."""
         assert self.store is not None
         with self.store.connect() as conn:
-            holders = message_store.external_id_holders(conn, provider, sorted(set(found.values())))
+            holders = campaign_messages.external_id_holders(conn, provider, sorted(set(found.values())))
         return {mid: sid for mid, sid in found.items() if holders.get(sid, mid) == mid}
 
 

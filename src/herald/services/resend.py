@@ -52,7 +52,7 @@ def resend_counts(*, store: Engine, campaign_id: int | None = None) -> dict[int,
     """Re-sends (manual or by the policy for failures that pass) per campaign per status; the tabs'
     counts minus these are the first attempts."""
     with store.connect() as conn:
-        return message_store.resend_counts(conn, MARK, campaign_id)
+        return campaign_messages.resend_counts(conn, MARK, campaign_id)
 
 
 def first_attempts(

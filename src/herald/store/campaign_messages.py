@@ -1,7 +1,9 @@
-"""Reading one campaign's messages by what identifies them: dedup keys, re-send chains, new PENDING ones.
+"""Reading one campaign's messages by what identifies them: dedup keys, re-send chains, new PENDING ones,
+provider ids.
 
 The send path's claims and updates are in `store.messages`; these are the queries the campaign
-services (re-send, triggered events, the drop-in gateway) ask of a single campaign.
+services (re-send and its policy, triggered events, the drop-in gateway) ask, mostly of a single
+campaign, and who holds a provider id (the in-doubt lookup must not adopt another message's).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, or_, select, true, update
+from sqlalchemy import Connection, Row, func, or_, select, true, update
 
 from herald.domain.campaign import CampaignStatus, TriggerType
 from herald.domain.message import MessageStatus
@@ -188,3 +190,30 @@ def untried_pending_ids(conn: Connection, campaign_id: int, keys: Sequence[str])
         )
         ids += conn.execute(query).scalars()
     return ids
+
+
+def resend_counts(conn: Connection, mark: str, campaign_id: int | None = None) -> dict[int, dict[MessageStatus, int]]:
+    """Messages per campaign per status whose dedup key holds `mark`: the re-sends among the tabs' counts."""
+    query = (
+        select(messages.c.campaign_id, messages.c.status, func.count())
+        .where(messages.c.dedup_key.contains(mark, autoescape=True))
+        .group_by(messages.c.campaign_id, messages.c.status)
+    )
+    if campaign_id is not None:
+        query = query.where(messages.c.campaign_id == campaign_id)
+    counts: dict[int, dict[MessageStatus, int]] = {}
+    for cid, status, n in conn.execute(query):
+        counts.setdefault(cid, {s: 0 for s in MessageStatus})[MessageStatus(status)] = n
+    return counts
+
+
+def external_id_holders(conn: Connection, provider: str, external_ids: Sequence[str]) -> dict[str, int]:
+    """Which message holds each of these provider ids (those held)."""
+    held: dict[str, int] = {}
+    for start in range(0, len(external_ids), 500):
+        chunk = list(external_ids[start : start + 500])
+        query = select(messages.c.external_id, messages.c.id).where(
+            messages.c.provider == provider, messages.c.external_id.in_(chunk)
+        )
+        held |= {ext: mid for ext, mid in conn.execute(query)}
+    return held

@@ -437,18 +437,6 @@ def apply_reports(conn: Connection, provider: str, reports: Sequence[DeliveryRep
     return changed
 
 
-def external_id_holders(conn: Connection, provider: str, external_ids: Sequence[str]) -> dict[str, int]:
-    """Which message holds each of these provider ids (those held)."""
-    held: dict[str, int] = {}
-    for start in range(0, len(external_ids), 500):
-        chunk = list(external_ids[start : start + 500])
-        query = select(messages.c.external_id, messages.c.id).where(
-            messages.c.provider == provider, messages.c.external_id.in_(chunk)
-        )
-        held |= {ext: mid for ext, mid in conn.execute(query)}
-    return held
-
-
 def awaiting_reports(
     conn: Connection,
     limit: int,
@@ -472,21 +460,6 @@ def awaiting_reports(
         query = query.where(or_(messages.c.provider.not_in(list(pushing)), quiet))
     rows = conn.execute(query.order_by(messages.c.id).limit(limit)).all()
     return [(r.id, r.provider, r.external_id) for r in rows]
-
-
-def resend_counts(conn: Connection, mark: str, campaign_id: int | None = None) -> dict[int, dict[MessageStatus, int]]:
-    """Messages per campaign per status whose dedup key holds `mark`: the re-sends among the tabs' counts."""
-    query = (
-        select(messages.c.campaign_id, messages.c.status, func.count())
-        .where(messages.c.dedup_key.contains(mark, autoescape=True))
-        .group_by(messages.c.campaign_id, messages.c.status)
-    )
-    if campaign_id is not None:
-        query = query.where(messages.c.campaign_id == campaign_id)
-    counts: dict[int, dict[MessageStatus, int]] = {}
-    for cid, status, n in conn.execute(query):
-        counts.setdefault(cid, {s: 0 for s in MessageStatus})[MessageStatus(status)] = n
-    return counts
 
 
 def status_counts(conn: Connection, campaign_id: int | None = None) -> dict[int, dict[MessageStatus, int]]:
