@@ -202,18 +202,3 @@ def test_messages_of_pushing_providers_are_polled_only_after_a_quiet_spell(engin
         polled = store.awaiting_reports(conn, 100, pushing=["twilio"], quiet_since=NOW - timedelta(minutes=10))
     assert [ext for _, _, ext in every] == ["SM-fresh", "SM-quiet", "SIM-1"]
     assert [ext for _, _, ext in polled] == ["SM-quiet", "SIM-1"]
-
-
-def test_a_passing_failure_is_kept_on_the_message_even_when_its_report_was_parked_first(engine: Engine) -> None:
-    from herald.store import reports as report_store
-
-    cid = _campaign(engine)
-    passing = DeliveryReport("EARLY", MessageStatus.FAILED, NOW, "30003", "Unreachable", transient=True)
-    lasting = DeliveryReport("KNOWN", MessageStatus.FAILED, NOW, "30005", "Unknown")
-    with engine.begin() as conn:
-        _put(conn, _message(cid, "known", status=MessageStatus.SENT, external_id="KNOWN"))
-        assert report_store.record(conn, "simulator", [passing, lasting], NOW) == 1  # EARLY is not known yet
-        _put(conn, _message(cid, "early", status=MessageStatus.WAITING_FOR_DELIVERY_REPORT, external_id="EARLY"))
-        assert report_store.adopt_parked(conn, [("simulator", "EARLY")], NOW) == 1
-        rows = conn.execute(select(messages.c.external_id, messages.c.status, messages.c.resend_pending)).all()
-    assert sorted(rows) == [("EARLY", MessageStatus.FAILED, True), ("KNOWN", MessageStatus.FAILED, False)]

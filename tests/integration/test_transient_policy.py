@@ -13,8 +13,10 @@ from herald.clock import ManualClock
 from herald.domain.calendar import BusinessCalendar
 from herald.domain.campaign import CampaignStatus, TriggerType
 from herald.domain.message import MessageStatus
+from herald.domain.reports import DeliveryReport
 from herald.services.office_profiles import OfficeProfiles
 from herald.services.transient_resend import TransientResender, TransientResendPolicy
+from herald.store import reports as report_store
 from herald.store.database import make_engine, upgrade
 from herald.store.tables import campaigns, messages
 
@@ -66,6 +68,11 @@ def _failed(engine: Engine, cid: int, key: str, *, transient: bool = True, **ext
     }
     with engine.begin() as conn:
         conn.execute(insert(messages).values(**(row | extra)))
+
+
+def _waiting(engine: Engine, cid: int, key: str, external_id: str) -> None:
+    """A message a provider has taken and not yet reported on."""
+    _failed(engine, cid, key, transient=False, status=MessageStatus.SENT, external_id=external_id, error_code=None)
 
 
 def _resender(engine: Engine, times: int = 2) -> TransientResender:
@@ -150,3 +157,16 @@ def test_a_settled_failure_is_read_no_more_and_one_in_quiet_hours_waits(engine: 
     )
     assert quiet.run() == {"resent": 0}  # 10:01 in Nairobi
     assert _pending(engine)["in quiet hours"] is True
+
+
+def test_a_passing_failure_is_kept_on_the_message_even_when_its_report_was_parked_first(engine: Engine) -> None:
+    cid = _campaign(engine, "direct")
+    passing = DeliveryReport("EARLY", MessageStatus.FAILED, FAILED_AT, "30003", "Unreachable", transient=True)
+    lasting = DeliveryReport("KNOWN", MessageStatus.FAILED, FAILED_AT, "30005", "Unknown")
+    _waiting(engine, cid, "known", "KNOWN")
+    with engine.begin() as conn:
+        assert report_store.record(conn, "twilio", [passing, lasting], FAILED_AT) == 1  # EARLY is not known yet
+    _waiting(engine, cid, "early", "EARLY")
+    with engine.begin() as conn:
+        assert report_store.adopt_parked(conn, [("twilio", "EARLY")], FAILED_AT) == 1
+    assert _pending(engine) == {"early": True, "known": False}

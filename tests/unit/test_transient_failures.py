@@ -1,4 +1,6 @@
-"""Which failures pass, per provider: the small classification each adapter puts on its FAILED reports."""
+"""Which failures pass, per provider: the small classification each adapter puts on its FAILED reports.
+
+(That the SMPP adapter carries a receipt's verdict onto its report: tests/e2e/test_transient_resend_providers.py.)"""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from herald.fakes.infobip_wire import error_object, status_object
 from herald.providers import smpp_pdu as p
 from herald.providers import twilio_codes
 from herald.providers.infobip import parse_report
-from herald.providers.smpp_receipts import Correlator, parse_receipt
+from herald.providers.smpp_receipts import parse_receipt
 
 AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -90,21 +92,5 @@ def _receipt(stat: str, err: str, network: int | None = None) -> p.ShortMessage:
 )
 def test_smpp_receipts_that_pass(stat: str, err: str, network: int | None, passes: bool) -> None:
     receipt = parse_receipt(_receipt(stat, err, network))
-    assert receipt is not None
-    report = Correlator().report(receipt, AT)
-    assert report is not None and report.status is MessageStatus.FAILED
-    assert report.transient is passes
-
-
-def test_a_multipart_message_failing_for_a_passing_reason_passes() -> None:
-    correlator = Correlator()
-    correlator.register(["5A0001", "5A0002"])
-    delivered = parse_receipt(_receipt("DELIVRD", "000"))
-    assert delivered is not None
-    correlator.report(delivered, AT)
-    second = _receipt("UNDELIV", "027")
-    second.tlvs[p.TLV_RECEIPTED_MESSAGE_ID] = b"5A0002\x00"
-    failed = parse_receipt(second)
-    assert failed is not None
-    report = correlator.report(failed, AT)
-    assert report is not None and report.external_id == "5A0001" and report.transient
+    assert receipt is not None and receipt.status is MessageStatus.FAILED
+    assert receipt.transient is passes
