@@ -51,13 +51,13 @@ def _herald(tmp_path: Path, fineract: FineractBuilder, clock: ManualClock, provi
     return Herald.build(settings, clock)
 
 
-def _campaign(herald: Herald, office: int, provider: str) -> None:
+def _campaign(herald: Herald, office: int, provider: str, text: str = "Hello {{firstName}}") -> None:
     request = {
         "campaignName": "Reminders",
         "triggerType": "direct",
         "runReportId": 166,
         "paramValue": {"officeId": str(office)},
-        "message": "Hello {{firstName}}",
+        "message": text,
         "providerId": provider,
     }
     c = campaigns.create(CampaignRequest.model_validate(request), **validating(herald))
@@ -150,3 +150,42 @@ def test_a_passing_failure_is_resent_once_and_a_lasting_one_never(
             await smsc.close()
 
     asyncio.run(infobip() if kind == "infobip" else smpp())
+
+
+def test_a_long_message_whose_second_part_fails_for_a_passing_reason_is_resent_whole(
+    tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
+) -> None:
+    office = fineract.office("Branch")
+    fineract.client("C", PASSING, office_id=office)
+    long_text = "Hello {{firstName}}, " + "your instalment is due on Friday; thank you for banking with us. " * 3
+
+    async def main() -> None:
+        smsc = await FakeSmsc(receipt_after=None).start()
+        link = {
+            "kind": "smpp",
+            "name": "link",
+            "host": "127.0.0.1",
+            "port": smsc.port,
+            "system_id": "herald",
+            "password": "secret",
+            "source_addr": "MFI",
+        }
+        herald = _herald(tmp_path, fineract, clock, link)
+        try:
+            _campaign(herald, office, "link", long_text)
+            await sender_for(herald).run()
+            parts = [s for s in smsc.submitted if s.message_id]
+            assert len(parts) == 2
+            await smsc.settle(parts[0].message_id, "DELIVRD")
+            await smsc.settle(parts[1].message_id, "UNDELIV", "027")  # absent subscriber: passes
+            await _failed(herald, 1)
+            clock.advance(timedelta(minutes=10))
+            assert (await puller_for(herald).pull())["resent"] == 1
+            await sender_for(herald).run()
+            assert len([s for s in smsc.submitted if s.message_id]) == 4  # the whole message again, once
+        finally:
+            await herald.close_providers()
+            herald.close()
+            await smsc.close()
+
+    asyncio.run(main())
