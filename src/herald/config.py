@@ -71,6 +71,12 @@ class Settings(BaseSettings):
         None, description='Drop-in gateway: sender id per tenant as JSON, {"default": "MFIBank"}.'
     )
     quiet_hours: str | None = Field(None, description="Local hours with no sending, e.g. 21:00-07:30.")
+    transient_resend_times: Annotated[int, Field(ge=0, le=10)] = Field(
+        0, description="Re-sends at most of a message whose delivery failed for a reason that passes; 0: never."
+    )
+    transient_resend_after_minutes: Annotated[float, Field(gt=0, le=1440)] = Field(
+        60.0, description="Minutes after such a failure before its re-send (within the same business day)."
+    )
     simulator_seed: int = 7
     simulator_sent_after: Annotated[float, Field(ge=0)] = 1.0
     simulator_delivered_after: Annotated[float, Field(ge=0)] = 3.0

@@ -31,6 +31,7 @@ from herald.services.presence import RUNS_JOBS
 from herald.services.reports import ReportPuller
 from herald.services.runs import JobRun, nothing_to_do, recorded
 from herald.services.send import Sender, SendPolicy
+from herald.services.transient_resend import TransientResender, TransientResendPolicy
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,15 @@ def outbound_for(herald: Herald) -> Outbound:
 
 
 def puller_for(herald: Herald) -> ReportPuller:
-    """The delivery-report job on this process's store, providers and clock."""
-    return ReportPuller(herald.store, herald.providers, herald.clock, herald.settings.reports_poll_after)
+    """The delivery-report job on this process's store, providers and clock, with the re-send policy."""
+    resender = TransientResender(
+        store=herald.store,
+        clock=herald.clock,
+        offices=herald.offices,
+        calendar=herald.calendar,
+        policy=TransientResendPolicy.of(herald.settings),
+    )
+    return ReportPuller(herald.store, herald.providers, herald.clock, herald.settings.reports_poll_after, resender)
 
 
 async def run_now(herald: Herald, job: Job, actor: Actor) -> JobRun:

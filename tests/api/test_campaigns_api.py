@@ -251,3 +251,20 @@ def test_a_sender_id_handsets_cannot_show_is_refused_and_the_stored_one_kept(
     edit = client.put(base, json=campaign_body(campaignName="Kept", senderId=sender_id), headers=manager)
     assert_error(edit, 422, "validation_error", "senderId")
     assert client.get(base, headers=manager).json()["senderId"] == "MFIBank"
+
+
+def test_the_counts_tell_first_attempts_from_resends(
+    client: TestClient, herald: Herald, manager: dict[str, str]
+) -> None:
+    cid = materialized_campaign(client, manager)["id"]
+    _fail_all(herald)
+    assert client.post(f"/api/v1/campaigns/{cid}/resend", headers=manager).json()["resent"] == 2
+    shown = client.get(f"/api/v1/campaigns/{cid}", headers=manager).json()
+    every = {"pending": 2, "waitingForDeliveryReport": 0, "sent": 0, "delivered": 0, "failed": 2, "invalid": 1}
+    assert shown["counts"] == every  # the tabs keep counting every message, under Fineract's statuses
+    assert shown["firstAttempts"] == every | {"pending": 0}
+    assert shown["resends"] == every | {"pending": 2, "failed": 0, "invalid": 0}
+    listed = next(c for c in client.get("/api/v1/campaigns", headers=manager).json() if c["id"] == cid)
+    assert (listed["firstAttempts"], listed["resends"]) == (shown["firstAttempts"], shown["resends"])
+    stats = client.get("/api/v1/stats", params={"campaignId": cid}, headers=manager).json()
+    assert (stats["totals"]["total"], stats["resends"]["total"], stats["resends"]["pending"]) == (5, 2, 2)

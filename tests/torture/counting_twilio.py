@@ -9,7 +9,8 @@ It answers the four calls herald's Twilio adapter makes, in Twilio's wire format
 - ``POST /2010-04-01/Accounts/{sid}/Messages.json`` (form: To, From, Body, StatusCallback; basic auth)
 - ``GET  .../Messages.json?To=&From=&PageSize=``: the in-doubt lookup, answered truthfully from the
   log, newest first, ``date_created`` in RFC 2822
-- ``GET  .../Messages/{sid}.json``: a report pull (every accepted message is "delivered")
+- ``GET  .../Messages/{sid}.json``: a report pull (every accepted message is "delivered", but those
+  to a number ending in the ``unreachable`` suffix, which are "undelivered" with error 30003)
 - ``GET  /2010-04-01/Accounts/{sid}.json``: the account check
 
 Admin endpoints for the test (no auth, never counted as traffic):
@@ -23,6 +24,8 @@ Admin endpoints for the test (no auth, never counted as traffic):
   create inside the window), "hang_seconds": s, "retry_after": s}``.
   ``hang`` and ``drop`` store the message first (accepted, then the answer is late or the
   connection is cut); ``500`` and ``429`` refuse every API request in the window, storing nothing.
+  ``{"unreachable": "3"}`` makes every message to a number ending in 3 fail as an unreachable
+  handset (the failure that passes), ``{"unreachable": null}`` ends that.
 
 ``python tests/torture/counting_twilio.py --port P --log FILE`` runs it; accepted messages are
 also appended to FILE as JSON lines, flushed at once.
@@ -87,6 +90,13 @@ class Counter:
     requests: list[dict[str, Any]] = field(default_factory=list)
     kinds: dict[str, int] = field(default_factory=dict)  # requests per kind, kept as they come (cheap /_stats)
     faults: list[dict[str, Any]] = field(default_factory=list)  # every fault window, as opened
+    unreachable: str | None = None  # numbers ending so are undelivered with 30003
+
+    def outcome(self, message: dict[str, Any]) -> tuple[str, int | None]:
+        """The final status of a message and its error code, as a report pull reads them."""
+        if self.unreachable and message["to"].endswith(self.unreachable):
+            return "undelivered", 30003
+        return "delivered", None
 
     @property
     def expected_auth(self) -> str:
@@ -132,7 +142,7 @@ def _rfc2822(at: float) -> str:
     return format_datetime(datetime.fromtimestamp(at, UTC))
 
 
-def resource(account_sid: str, message: dict[str, Any], status: str) -> dict[str, Any]:
+def resource(account_sid: str, message: dict[str, Any], status: str, code: int | None = None) -> dict[str, Any]:
     """A Twilio Message resource as the API returns it."""
     created = _rfc2822(message["t"])
     return {
@@ -149,7 +159,7 @@ def resource(account_sid: str, message: dict[str, Any], status: str) -> dict[str
         "api_version": "2010-04-01",
         "price": None,
         "price_unit": "USD",
-        "error_code": None,
+        "error_code": code,
         "error_message": None,
         "date_created": created,
         "date_updated": created,
@@ -237,7 +247,7 @@ def build_app(counter: Counter) -> web.Application:
         message = counter.by_sid.get(request.match_info["sid"])
         if message is None:
             return error(404, 20404, f"The requested resource {request.path} was not found")
-        return web.json_response(resource(counter.account_sid, message, "delivered"))
+        return web.json_response(resource(counter.account_sid, message, *counter.outcome(message)))
 
     async def account(request: web.Request) -> web.StreamResponse:
         now = _rfc2822(time.time())
@@ -262,6 +272,8 @@ def build_app(counter: Counter) -> web.Application:
         body = await request.json()
         if "latency" in body:
             counter.latency = float(body["latency"])
+        if "unreachable" in body:
+            counter.unreachable = body["unreachable"] or None
         if "fault" in body:
             spec = body["fault"]
             if spec is None:

@@ -15,6 +15,7 @@ from herald.domain.message import MessageStatus
 from herald.server import create_app
 from herald.services import campaigns
 from herald.services.auth import Role
+from herald.services.resend import resend_failed
 from herald.store.tables import messages
 from herald.worker import outbound_for
 from tests.campaign_parts import activating
@@ -204,3 +205,22 @@ def test_each_tab_shows_the_columns_of_its_status(client: TestClient, herald: He
         head = client.get(f"/campaigns/{campaign_id}?tab={tab}").text.split("<thead>")[1].split("</thead>")[0]
         shown = re.findall(r"<th[^>]*>([^<]+)</th>", head)
         assert shown == ["Id", "Client", "Mobile", "Message", "Created", *columns, "Provider", "Segments"], tab
+
+
+def test_the_campaign_page_shows_resends_apart_from_first_attempts(client: TestClient, herald: Herald) -> None:
+    campaign_id = pending_campaign(herald)
+    campaigns.activate(campaign_id, **activating(herald))
+    outbound_for(herald).run()
+    log_in(client, Role.VIEWER)
+    assert 'data-testid="resends"' not in client.get(f"/campaigns/{campaign_id}").text  # nothing re-sent yet
+    with herald.store.begin() as conn:
+        first = conn.execute(select(messages.c.id).where(messages.c.status == MessageStatus.PENDING).limit(3))
+        ids = list(first.scalars())
+        conn.execute(update(messages).where(messages.c.id.in_(ids)).values(status=MessageStatus.FAILED))
+    assert resend_failed(campaign_id, store=herald.store, clock=herald.clock).resent == 3
+    page = client.get(f"/campaigns/{campaign_id}").text
+    shown = re.search(r'data-testid="resends">First attempts ([\d,]+);\s*re-sends 3 \(Pending 3\)', page)
+    assert shown is not None, page
+    with herald.store.connect() as conn:
+        total = len(conn.execute(select(messages.c.id)).all())
+    assert int(shown.group(1).replace(",", "")) == total - 3

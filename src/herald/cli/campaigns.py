@@ -140,14 +140,17 @@ def campaigns_list() -> None:
     """Campaigns with their status and message counts per tab."""
     from herald.domain.message import MessageStatus
     from herald.services import campaigns
+    from herald.services.resend import resend_counts
 
     herald = herald_from_env()
     counts = campaigns.message_counts(store=herald.store)
-    table = Table(title="Campaigns")
+    resends = resend_counts(store=herald.store)
+    table = Table(title="Campaigns", caption="Re-sends: counted in the tabs too; by hand or of failures that pass.")
     for column in ("id", "name", "trigger", "rule", "status", "next run"):
         table.add_column(column)
     for s in MessageStatus:
         table.add_column(s.label, justify="right")
+    table.add_column("Re-sends", justify="right")
     for c in campaigns.list_all(store=herald.store):
         per = counts.get(c.id, {})
         nxt = c.next_trigger_at.strftime("%Y-%m-%d %H:%M UTC") if c.next_trigger_at else "-"
@@ -159,6 +162,7 @@ def campaigns_list() -> None:
             c.status.name.capitalize(),
             nxt,
             *[f"{per.get(s, 0):,}" for s in MessageStatus],
+            f"{sum(resends.get(c.id, {}).values()):,}",
         )
     console.print(table)
 

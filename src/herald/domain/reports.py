@@ -18,6 +18,9 @@ class DeliveryReport:
     error_code: str | None = None
     error_text: str | None = None
     opted_out: bool = False  # the failure says the recipient unsubscribed: herald adds the number to its opt-out list
+    # The failure passes (handset off or out of coverage, a busy network): a re-send later may reach
+    # the client. Only a FAILED report is ever transient, and never one that is an opt-out.
+    transient: bool = False
 
 
 @dataclass(frozen=True)

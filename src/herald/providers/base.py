@@ -118,6 +118,9 @@ class InDoubt:
     sender: str | None = None  # the sender id it went out under (a lookup by sender must use the same)
     installation: str = ""  # this installation's id (store/installation.py)
     installed_since: datetime | None = None  # when it was made: attempts begun earlier carried the old form
+    # Provider ids herald holds for other messages (a re-send of the same text to the same number, ...):
+    # never this attempt, however alike it looks.
+    taken: frozenset[str] = frozenset()
 
     @property
     def reference(self) -> str:

@@ -35,7 +35,14 @@ from herald.providers.base import (
 )
 from herald.providers.config import InfobipSettings
 from herald.providers.http_edge import CAUGHT, HttpEdge
-from herald.providers.infobip_codes import REJECTION_OUTCOMES, ErrorClass, error_class, http_outcome, status_outcome
+from herald.providers.infobip_codes import (
+    REJECTION_OUTCOMES,
+    ErrorClass,
+    error_class,
+    http_outcome,
+    is_transient_failure,
+    status_outcome,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +82,8 @@ def parse_report(report: dict[str, Any], now: Callable[[], datetime]) -> Deliver
         code = str(error.get("id"))
         text = f"{error.get('name', 'ERROR')}: {error.get('description') or error.get('name', '')}"
     opted_out = ErrorClass.OPT_OUT in (cls, status_class)
-    return DeliveryReport(external_id, MessageStatus.FAILED, at, code, text, opted_out)
+    transient = not opted_out and is_transient_failure(status, error)
+    return DeliveryReport(external_id, MessageStatus.FAILED, at, code, text, opted_out, transient)
 
 
 class InfobipProvider:

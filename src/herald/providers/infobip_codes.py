@@ -152,3 +152,18 @@ def _int(value: object) -> int:
         return int(value)  # type: ignore[call-overload, no-any-return]
     except (TypeError, ValueError):
         return -1
+
+
+def is_transient_failure(status: dict[str, Any], error: dict[str, Any]) -> bool:
+    """Whether a failed report's cause passes, so a re-send later may reach the client.
+
+    The error decides (EC_ABSENT_SUBSCRIBER, EC_SUBSCRIBER_BUSY_FOR_MT_SMS, EC_TIME_OUT ...: ERROR_IDS
+    marks them transient); a REJECTED status is Infobip's own verdict before sending (credits,
+    sender, route, DND) and an opt-out is never re-sent, whatever the error says.
+    """
+    if error_class(error) is not ErrorClass.TRANSIENT:
+        return False
+    known = STATUS_IDS.get(_int(status.get("id")))
+    if known is not None:
+        return known[2] is not ErrorClass.OPT_OUT and not known[0].startswith("REJECTED")
+    return _int(status.get("groupId")) in (2, 4)  # UNDELIVERABLE or EXPIRED, never REJECTED

@@ -16,6 +16,7 @@ from herald.domain.message import MessageStatus
 from herald.domain.reports import DeliveryReport
 from herald.errors import ProviderError, ProviderOutcome, WebhookError
 from herald.providers.base import OutboundMessage, ProviderCheck, SendResult, WebhookBatch, WebhookRequest
+from herald.providers.twilio_codes import is_transient_failure
 
 # Failure reasons with the error codes an operator would see (Twilio's 3000x family, which
 # Mifos users meet most), weighted roughly as real traffic fails.
@@ -106,7 +107,9 @@ class Simulator:
             draw = _mix(self.config.seed, mid, att, 2)
             if draw < self.config.failure_ratio:
                 code, text = self._failure(mid, att)
-                return DeliveryReport(external_id, MessageStatus.FAILED, at, code, text)
+                return DeliveryReport(
+                    external_id, MessageStatus.FAILED, at, code, text, transient=is_transient_failure(code)
+                )
             return DeliveryReport(external_id, MessageStatus.DELIVERED, at)
         if elapsed >= self.config.sent_after:
             return DeliveryReport(

@@ -31,6 +31,14 @@ MESSAGE_STATES: dict[int, tuple[str, MessageStatus, str]] = {
 
 STAT_STATES = {stat: state for state, (stat, _, _) in MESSAGE_STATES.items()}
 
+PASSING_STATES = frozenset({3, 5})
+"""EXPIRED and UNDELIV: the states whose failure may pass, when a temporary network error says why."""
+
+TEMPORARY_NETWORK_ERRORS = frozenset({6, 27, 31, 32, 33, 34})
+"""GSM MAP errors that pass (the same codes Infobip reports as EC_*): absent subscriber (SM), subscriber
+busy for MT SMS, SM delivery failure, message waiting list full, system failure. Unknown or illegal
+subscriber, teleservice not provisioned and barring are not: a re-send meets the same answer."""
+
 _KEYS = re.compile(r"\b(id|sub|dlvrd|submit date|done date|stat|err|text):", re.IGNORECASE)
 
 
@@ -50,6 +58,21 @@ class Receipt:
     def status(self) -> MessageStatus | None:
         entry = MESSAGE_STATES.get(self.state or 0)
         return entry[1] if entry else None
+
+    @property
+    def transient(self) -> bool:
+        """EXPIRED or UNDELIV with a temporary network error, in the network_error_code TLV (GSM) or the
+        `err:` field (decimal, or hex when it has letters; SMSCs write both)."""
+        if self.state not in PASSING_STATES:
+            return False
+        codes: list[int] = []
+        if self.network_error is not None and self.network_error.startswith("GSM "):
+            codes.append(int(self.network_error[4:]))
+        if self.err and self.err.isalnum():
+            err = self.err
+            if err.isdigit() or all(c in "0123456789abcdefABCDEF" for c in err):
+                codes.append(int(err, 10 if err.isdigit() else 16))
+        return any(code in TEMPORARY_NETWORK_ERRORS for code in codes)
 
     def error_fields(self) -> tuple[str, str]:
         stat, _, meaning = MESSAGE_STATES.get(self.state or 0, ("?", MessageStatus.FAILED, "failed"))
@@ -128,4 +151,4 @@ def _report(external_id: str, status: MessageStatus, receipt: Receipt, at: datet
     if status is not MessageStatus.FAILED:
         return DeliveryReport(external_id, status, at)
     code, text = receipt.error_fields()
-    return DeliveryReport(external_id, status, at, code, text)
+    return DeliveryReport(external_id, status, at, code, text, transient=receipt.transient)

@@ -36,7 +36,7 @@ from herald.providers.base import (
 )
 from herald.providers.config import TwilioSettings
 from herald.providers.http_edge import CAUGHT, HttpEdge
-from herald.providers.twilio_codes import ADVICE, ERRORS, STATUSES, http_outcome
+from herald.providers.twilio_codes import ADVICE, ERRORS, STATUSES, http_outcome, is_transient_failure
 from herald.providers.twilio_lookup import Candidate, adopted, likeness
 
 log = logging.getLogger(__name__)
@@ -207,7 +207,7 @@ class TwilioProvider:
             if not isinstance(item, dict):
                 continue
             created, sid = _rfc2822(item.get("date_created")), item.get("sid")
-            if not isinstance(sid, str) or created is None or created < earliest:
+            if not isinstance(sid, str) or created is None or created < earliest or sid in message.taken:
                 continue
             if item.get("to") != message.to or not str(item.get("direction", "outbound")).startswith("outbound"):
                 continue
@@ -289,7 +289,8 @@ class TwilioProvider:
         known = ERRORS.get(error_code or "")
         error_text = text if isinstance(text, str) and text else (known.title if known else f"Twilio status {status}")
         opted_out = known is not None and known.outcome is ProviderOutcome.OPTED_OUT
-        return DeliveryReport(sid, mapped, at, error_code, error_text, opted_out)
+        transient = not opted_out and is_transient_failure(error_code)
+        return DeliveryReport(sid, mapped, at, error_code, error_text, opted_out, transient)
 
     def parse_webhook(self, request: WebhookRequest) -> WebhookBatch:
         headers = {k.lower(): v for k, v in request.headers.items()}

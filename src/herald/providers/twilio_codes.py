@@ -85,3 +85,15 @@ def http_outcome(status: int) -> ProviderOutcome:
     if status in (401, 403):
         return ProviderOutcome.MISCONFIGURED  # Twilio refuses herald's credentials or account, not the message
     return _T if status == 408 or status >= 500 else _P
+
+
+RESENDABLE_FAILURES = frozenset({"30001", "30003", "30008", "14107"})
+"""Error codes of an `undelivered`/`failed` message that a later re-send may get past: queue overflow,
+unreachable handset (off, no signal), Twilio's unknown error ("maybe once") and loop protection.
+30005/30006 (unknown or landline number) and the content or account refusals are not: the same
+message would meet the same answer."""
+
+
+def is_transient_failure(code: str | None) -> bool:
+    """Whether a failed message's error code says the failure passes (see RESENDABLE_FAILURES)."""
+    return code in RESENDABLE_FAILURES

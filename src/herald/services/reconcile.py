@@ -6,13 +6,18 @@ be asked (Twilio's message list, Infobip's logs) is asked about every attempt si
 began. One that already holds it: adopted, never sent again. One that cannot be asked now (down,
 breaker open, no answer): the message waits with its attempt given back, still in doubt. SMPP and
 the simulator cannot be asked at all (README: what herald does then), so for them it goes out again.
+A provider's message that herald already records for another of its messages is never adopted: a
+re-send has its original's number and text, and finding the original says nothing about the copy.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
 
 from herald.clock import Clock
 from herald.domain.sending import Accepted, Claimed, Retry
@@ -20,6 +25,9 @@ from herald.errors import ProviderError, ProviderOutcome
 from herald.providers.base import InDoubt, Reconciling
 from herald.providers.gate import Gate, Gates
 from herald.providers.registry import Providers
+from herald.store import campaign_messages
+
+_ROUNDS = 4  # lookups per provider for one batch: the first, then past ids other messages hold
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +49,16 @@ def reopens(gate: Gate, now: datetime) -> datetime:
 class Reconciler:
     """Asks the providers about the in-doubt messages of a claimed batch, through the process's gates."""
 
-    def __init__(self, *, providers: Providers, gates: Gates, clock: Clock, retry_base_seconds: float) -> None:
-        self.providers, self.gates, self.clock = providers, gates, clock
+    def __init__(
+        self,
+        *,
+        providers: Providers,
+        gates: Gates,
+        clock: Clock,
+        retry_base_seconds: float,
+        store: Engine | None = None,
+    ) -> None:
+        self.providers, self.gates, self.clock, self.store = providers, gates, clock, store
         self.retry_base = timedelta(seconds=retry_base_seconds)  # how long one that could not be asked waits
 
     async def reconcile(self, batch: list[Claimed]) -> Reconciled:
@@ -85,8 +101,7 @@ class Reconciler:
                 for m in asked
             ]
             try:
-                async with gate.slots:
-                    found = await provider.lookup(questions)
+                found = await self._ask(name, provider, gate, questions)
             except ProviderError as exc:
                 log.warning("cannot ask %s about %d messages of unknown outcome: %s", name, len(asked), exc)
                 wait = now + self.retry_base
@@ -105,6 +120,34 @@ class Reconciler:
         result.waiting = [_waiting(m, *unasked[m.id]) for m in doubtful if m.id in waiting]
         result.to_send = [m for m in batch if m.id not in found_ids and m.id not in waiting]
         return result
+
+    async def _ask(self, name: str, provider: Reconciling, gate: Gate, questions: list[InDoubt]) -> dict[int, str]:
+        """The provider's finds, none of them a provider id another herald message holds.
+
+        A re-send has its original's number and text, so a lookup that matches on those may well pick
+        the original: such a find is dropped and the message asked about again with that id `taken`,
+        so the provider looks past it to the copy it may hold (a few rounds: a chain may be long)."""
+        found: dict[int, str] = {}
+        for _ in range(_ROUNDS):
+            async with gate.slots:
+                answer = await provider.lookup(questions)
+            if not answer or self.store is None:
+                return found | answer
+            holders = await asyncio.to_thread(self._holders, name, sorted(set(answer.values())))
+            clashes = {mid: sid for mid, sid in answer.items() if holders.get(sid, mid) != mid}
+            found |= {mid: sid for mid, sid in answer.items() if mid not in clashes}
+            questions = [
+                replace(q, taken=q.taken | {clashes[q.message_id]}) for q in questions if q.message_id in clashes
+            ]
+            if not questions:
+                break
+        return found
+
+    def _holders(self, provider: str, external_ids: list[str]) -> dict[str, int]:
+        """Which message of herald's holds each of these provider ids (runs in a thread)."""
+        assert self.store is not None
+        with self.store.connect() as conn:
+            return campaign_messages.external_id_holders(conn, provider, external_ids)
 
 
 def _waiting(m: Claimed, until: datetime, why: str) -> Retry:

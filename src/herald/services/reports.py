@@ -1,4 +1,5 @@
-"""Job "Get Delivery Reports from SMS Gateway": pull reports for messages still waiting for one.
+"""Job "Get Delivery Reports from SMS Gateway": pull reports for messages still waiting for one, then
+make the re-sends the policy for failures that pass allows (services/transient_resend.py).
 
 A report may be lost on the way: Infobip hands each out once, so a pull whose answer never arrives
 (a timeout after Infobip let go of the batch) takes those reports with it. Messages waiting far
@@ -22,6 +23,7 @@ from herald.providers.base import ReportLookup
 from herald.providers.registry import Providers
 from herald.services.loop import run_loop
 from herald.services.runs import recorded
+from herald.services.transient_resend import TransientResender
 from herald.store import message_parts
 from herald.store import messages as message_store
 from herald.store import reports as report_store
@@ -35,12 +37,14 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ReportPuller:
     """Asks the providers about messages waiting for a report; `poll_after`: how long a pushing provider's
-    message waits for its push before it is asked about (seconds)."""
+    message waits for its push before it is asked about (seconds); `resender`: the re-send policy for
+    failures that pass, run after the reports are applied (pushed reports included)."""
 
     store: Engine
     providers: Providers
     clock: Clock
     poll_after: float
+    resender: TransientResender | None = None
 
     async def pull(self) -> dict[str, int]:
         """Ask each provider about its waiting messages, page by page, and apply what it says."""
@@ -80,6 +84,8 @@ class ReportPuller:
         for name, adapter in self.providers.items():
             if isinstance(adapter, ReportLookup):
                 await self._look_up(name, adapter, totals)
+        if self.resender is not None:
+            totals.update(self.resender.run())
         return totals
 
     async def _look_up(self, name: str, provider: ReportLookup, totals: dict[str, int]) -> None:

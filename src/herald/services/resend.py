@@ -3,7 +3,9 @@
 A re-send of a message whose dedup key is `K` gets the key `K#resend-1`, a re-send of that one
 `K#resend-2`, and so on. Only the newest message of each chain is looked at, and only if it
 FAILED, so re-sending twice (or two people clicking at once) never sends anything twice: the
-second attempt would need the very key the first one already took.
+second attempt would need the very key the first one already took. The automatic re-send of
+failures that pass (services/transient_resend.py) takes the next key of the same chain, so a
+person and the policy can never both send one.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from herald.store.campaign_messages import CampaignMessage
 from herald.store.messages import UNKNOWN_OUTCOME
 
 MARK = "#resend-"
-_KEY_LIMIT = 200  # messages.dedup_key is String(200)
+KEY_LIMIT = 200  # messages.dedup_key is String(200)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,21 @@ def chain_of(key: str) -> tuple[str, int]:
     if sep and number.isdigit():
         return base, int(number)
     return key, 0
+
+
+def resend_counts(*, store: Engine, campaign_id: int | None = None) -> dict[int, dict[MessageStatus, int]]:
+    """Re-sends (manual or by the policy for failures that pass) per campaign per status; the tabs'
+    counts minus these are the first attempts."""
+    with store.connect() as conn:
+        return campaign_messages.resend_counts(conn, MARK, campaign_id)
+
+
+def first_attempts(
+    counts: dict[MessageStatus, int] | None, resends: dict[MessageStatus, int] | None
+) -> dict[MessageStatus, int]:
+    """The tabs' counts of one campaign without its re-sends."""
+    counts, resends = counts or {}, resends or {}
+    return {s: counts.get(s, 0) - resends.get(s, 0) for s in MessageStatus}
 
 
 def resend_failed(
@@ -74,8 +91,8 @@ def resend_failed(
             for base, (n, message) in newest.items()
             if message.status is MessageStatus.FAILED and (message_ids is None or message.id in message_ids)
         ]
-        new_rows = [_copy(message, f"{base}{MARK}{n + 1}", campaign.provider, now) for base, n, message in wanted]
-        fitting = [r for r in new_rows if len(r[1]) <= _KEY_LIMIT]
+        new_rows = [copy_of(message, f"{base}{MARK}{n + 1}", campaign.provider, now) for base, n, message in wanted]
+        fitting = [r for r in new_rows if len(r[1]) <= KEY_LIMIT]
         created = message_store.insert_new(conn, fitting)
         # A failure whose outcome is unknown may have been sent: its copy carries the doubt, so the
         # send job asks the provider about it before anything goes out.
@@ -90,7 +107,8 @@ def resend_failed(
     return result
 
 
-def _copy(message: CampaignMessage, key: str, provider: str, now: datetime) -> tuple[Any, ...]:
+def copy_of(message: CampaignMessage, key: str, provider: str, now: datetime) -> tuple[Any, ...]:
+    """A new PENDING message with `message`'s text and number under `key`, as a row for insert_new."""
     values = {
         "campaign_id": message.campaign_id,
         "dedup_key": key,

@@ -133,7 +133,7 @@ class Sender:
         self.rng = rng or random.Random()
         self.stopping = False  # set on SIGTERM: claim nothing more, hand over nothing more
         self.reconciler = Reconciler(
-            providers=providers, gates=gates, clock=clock, retry_base_seconds=policy.retry_base_seconds
+            providers=providers, gates=gates, clock=clock, retry_base_seconds=policy.retry_base_seconds, store=store
         )
         slowest = max((c.timeout for c in providers.settings.values()), default=10.0)
         # The claim's lease: never shorter than the slowest request could take, plus a margin.

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from herald.clock import Clock
 from herald.config import Settings
 from herald.domain.message import OUTCOMES, MessageStatus
+from herald.services.resend import MARK
 from herald.store import stats as stats_store
 
 
@@ -55,6 +56,7 @@ class Statistics:
     per_office: dict[tuple[str, int | None], Counts]  # (tenant, office id)
     per_provider: dict[str, Counts]
     totals: Counts
+    resends: Counts  # the re-sends among the totals (manual, and the policy's for failures that pass)
     delivery_rate: float | None  # None while nothing has a final outcome
     billed_segments: int
     cost: float
@@ -91,6 +93,9 @@ def statistics(
         for p in stats_store.per_provider(conn, window):
             per_provider.setdefault(p.provider, Counts()).add(p.status, p.count)
         billed = stats_store.billed_segments(conn, window)
+        resends = Counts()
+        for status, n in stats_store.resends(conn, window, MARK).items():
+            resends.add(status, n)
     delivered = totals.by_status[MessageStatus.DELIVERED]
     finished = sum(totals.by_status[s] for s in OUTCOMES)
     return Statistics(
@@ -101,6 +106,7 @@ def statistics(
         per_office=dict(sorted(per_office.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0))),
         per_provider=dict(sorted(per_provider.items())),
         totals=totals,
+        resends=resends,
         delivery_rate=round(delivered / finished, 4) if finished else None,
         billed_segments=billed,
         cost=round(billed * pricing.per_segment, 4),

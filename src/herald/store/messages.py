@@ -412,6 +412,7 @@ def apply_reports(conn: Connection, provider: str, reports: Sequence[DeliveryRep
         if status == MessageStatus.FAILED:
             values["error_code"] = bindparam("code")
             values["error_text"] = bindparam("text")
+            values["resend_pending"] = bindparam("transient")
         result = conn.execute(
             update(messages)
             .where(
@@ -422,7 +423,13 @@ def apply_reports(conn: Connection, provider: str, reports: Sequence[DeliveryRep
             )
             .values(**values),
             [
-                {"ext": r.external_id, "at": r.at, "code": r.error_code, "text": (r.error_text or "")[:300]}
+                {
+                    "ext": r.external_id,
+                    "at": r.at,
+                    "code": r.error_code,
+                    "text": (r.error_text or "")[:300],
+                    "transient": r.transient,
+                }
                 for r in group
             ],
         )

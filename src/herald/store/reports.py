@@ -70,6 +70,7 @@ def record(
                     "error_code": r.error_code,
                     "error_text": (r.error_text or "")[:300] or None,
                     "opted_out": r.opted_out,
+                    "transient": r.transient,
                     "received_at": now,
                 }
                 for r in waiting
@@ -119,7 +120,9 @@ def adopt_parked(
     by_provider: dict[str, list[DeliveryReport]] = {}
     for r in sorted(rows, key=lambda r: r.id):
         by_provider.setdefault(owner[(r.provider, r.external_id)], []).append(
-            DeliveryReport(r.external_id, MessageStatus(r.status), r.at, r.error_code, r.error_text, r.opted_out)
+            DeliveryReport(
+                r.external_id, MessageStatus(r.status), r.at, r.error_code, r.error_text, r.opted_out, r.transient
+            )
         )
     changed = 0
     for provider, reports in by_provider.items():

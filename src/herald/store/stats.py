@@ -93,6 +93,16 @@ def per_provider(conn: Connection, window: Window) -> list[ProviderCount]:
     return [ProviderCount(p, MessageStatus(s), n) for p, s, n in conn.execute(query)]
 
 
+def resends(conn: Connection, window: Window, mark: str) -> dict[MessageStatus, int]:
+    """Messages per status whose dedup key holds `mark` (the re-sends of a chain)."""
+    query = (
+        select(messages.c.status, func.count())
+        .where(*window.conditions(), messages.c.dedup_key.contains(mark, autoescape=True))
+        .group_by(messages.c.status)
+    )
+    return {MessageStatus(status): n for status, n in conn.execute(query)}
+
+
 def billed_segments(conn: Connection, window: Window) -> int:
     """Segments of the messages a provider accepted (they carry the provider's id): what a provider bills."""
     query = select(func.coalesce(func.sum(messages.c.segments), 0)).where(

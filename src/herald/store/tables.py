@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -107,6 +108,9 @@ messages = Table(
     Column("claimed_by", String(64)),  # the worker holding the lease (workers.id)
     Column("error_code", String(40)),
     Column("error_text", String(300)),
+    # The provider's report says the failure passes (handset off, network busy) and the re-send policy
+    # has not settled it yet (made its copy, or found it never will): what the policy reads.
+    Column("resend_pending", Boolean, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("sent_at", UTCDateTime()),
@@ -117,6 +121,15 @@ messages = Table(
     Index(None, "status", "provider", "not_before"),  # the send job claims per provider
     Index(None, "campaign_id", "status"),
     Index(None, "external_id"),
+)
+
+# Only the failures the re-send policy has still to settle, by when they were reported: what it reads
+# every report pass, without scanning every failed message of every campaign.
+Index(
+    "ix_messages_resend_pending",
+    messages.c.updated_at,
+    sqlite_where=messages.c.resend_pending == true(),
+    postgresql_where=messages.c.resend_pending == true(),
 )
 
 office_profiles = Table(
@@ -160,6 +173,7 @@ parked_reports = Table(
     Column("error_code", String(40)),
     Column("error_text", String(300)),
     Column("opted_out", Boolean, nullable=False, server_default="0"),
+    Column("transient", Boolean, nullable=False, server_default="0"),
     Column("received_at", UTCDateTime(), nullable=False),
     Index(None, "provider", "external_id"),
 )

@@ -15,7 +15,7 @@ from herald.errors import CoreBankError, PermissionDeniedError, ValidationError
 from herald.services import campaigns as service
 from herald.services.audit import Actor
 from herald.services.auth import Role, User
-from herald.services.resend import resend_failed
+from herald.services.resend import resend_counts, resend_failed
 from herald.services.search import MessageFilter, MessagePage, shown_number, shown_text, tab_page
 from herald.web.chart import deliveries
 from herald.web.pages import TABS, Form, PageRoute, acting, render, see_other, viewer
@@ -126,6 +126,7 @@ def router(herald: Herald) -> APIRouter:
             campaign=campaign,
             triggers=TRIGGER_WORDS,
             counts=counts,
+            resends=resend_counts(store=herald.store, campaign_id=campaign.id).get(campaign.id, {}),
             tabs=TABS,
             tab=tab,
             q=q.strip(),

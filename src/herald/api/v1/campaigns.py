@@ -19,7 +19,7 @@ from herald.services.audit import Actor
 from herald.services.auth import Role
 from herald.services.campaigns import CampaignRequest
 from herald.services.preview import Preview, PreviewSettings, as_seen_by, preview
-from herald.services.resend import resend_failed
+from herald.services.resend import first_attempts, resend_counts, resend_failed
 
 CampaignId = Annotated[int, Path(ge=1, le=2**53, description="The campaign's id.")]
 
@@ -45,18 +45,26 @@ class CampaignOut(BaseModel):
     timezone: str | None
     tenantId: str
     status: Status
-    counts: TabCounts
+    counts: TabCounts = Field(description="Every message of the campaign per tab (status).")
+    firstAttempts: TabCounts = Field(description="The counts without re-sends: each client's first message.")
+    resends: TabCounts = Field(
+        description="Re-sends per tab: by hand, or the policy for failures that pass (HERALD_TRANSIENT_RESEND_TIMES)."
+    )
     nextTriggerDate: datetime | None
     lastTriggerDate: datetime | None
 
     @classmethod
-    def of(cls, c: Campaign, counts: dict[MessageStatus, int] | None) -> CampaignOut:
+    def of(
+        cls, c: Campaign, counts: dict[MessageStatus, int] | None, resends: dict[MessageStatus, int] | None = None
+    ) -> CampaignOut:
         return cls(
             **CampaignRequest.of(c).model_dump(by_alias=True),
             id=c.id,
             reportName=c.rule.name,
             status=Status(code=int(c.status), label=c.status.name.capitalize()),
             counts=TabCounts.of(counts),
+            firstAttempts=TabCounts.of(first_attempts(counts, resends)),
+            resends=TabCounts.of(resends),
             nextTriggerDate=c.next_trigger_at,
             lastTriggerDate=c.last_trigger_at,
         )
@@ -128,12 +136,14 @@ def router(herald: Herald) -> APIRouter:
 
     def out(campaign: Campaign) -> CampaignOut:
         counts = service.message_counts(store=herald.store, campaign_id=campaign.id).get(campaign.id)
-        return CampaignOut.of(campaign, counts)
+        resends = resend_counts(store=herald.store, campaign_id=campaign.id).get(campaign.id)
+        return CampaignOut.of(campaign, counts, resends)
 
     @api.get("", summary="All campaigns with their counts per tab")
     def list_campaigns(user: Viewer) -> list[CampaignOut]:
         counts = service.message_counts(store=herald.store)
-        return [CampaignOut.of(c, counts.get(c.id)) for c in service.list_all(store=herald.store)]
+        resends = resend_counts(store=herald.store)
+        return [CampaignOut.of(c, counts.get(c.id), resends.get(c.id)) for c in service.list_all(store=herald.store)]
 
     @api.post("", status_code=201, summary="Create a campaign (Pending)")
     def create(user: CampaignManager, request: CampaignRequest) -> CampaignOut:

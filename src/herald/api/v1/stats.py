@@ -58,6 +58,7 @@ class StatsOut(BaseModel):
     toDate: date
     timezone: str
     totals: CountsOut
+    resends: CountsOut = Field(description="The re-sends among the totals (by hand, or of failures that pass).")
     perDay: list[DayOut]
     perOffice: list[OfficeOut]
     perProvider: list[ProviderCountsOut]
@@ -95,6 +96,7 @@ def router(herald: Herald) -> APIRouter:
             toDate=s.last_day,
             timezone=s.timezone,
             totals=CountsOut.of_counts(s.totals),
+            resends=CountsOut.of_counts(s.resends),
             perDay=[DayOut(date=d, counts=CountsOut.of_counts(c)) for d, c in s.per_day.items()],
             perOffice=[
                 OfficeOut(
