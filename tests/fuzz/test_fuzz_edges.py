@@ -263,7 +263,7 @@ def test_a_nul_byte_in_any_query_parameter_or_path_is_a_clear_422(edge: Edge) ->
             response = edge.client.request(method, concrete, params={name: "a\x00b"}, headers=JSON | edge.auth())
             assert response.status_code == 422, (method, concrete, name, response.text[:300])
             assert "NUL" in response.json()["error"]["message"]
-    for path in ("/api/v1/campaigns/by-name/a%00b", "/api/v1/users/ad%00min", "/campaigns?q=%00"):
+    for path in ("/api/v1/campaigns/by-name/a%00b", "/api/v1/users/ad%00min"):
         response = edge.client.get(path, headers=edge.auth())
         assert response.status_code == 422, (path, response.text[:300])
 

@@ -144,8 +144,12 @@ def _request_id(request: Request) -> str:
 
 
 def _unstorable_query(scope: Scope) -> JSONResponse | None:
-    """A 422 for a query parameter or path no database can compare with (a NUL byte), else None."""
+    """A 422 for a REST query parameter or path no database can compare with (a NUL byte), else None.
+
+    The UI's pages treat such a search as one that finds nothing, on an HTML page (web/)."""
     path = str(scope.get("path", ""))
+    if not path.startswith("/api/"):
+        return None
     if "\x00" in path:
         return error_response(422, "validation_error", "The address contains a NUL byte (%00); remove it.")
     raw = scope.get("query_string", b"")
