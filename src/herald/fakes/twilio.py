@@ -64,6 +64,10 @@ SMART_ENCODING = {
     "\u2018": "'",  # curly single quotes, acute and grave accents
     "\u2019": "'",
     "\u00b4": "'",
+    "\u02bb": "'",  # modifier letters written as apostrophes (Uzbek o\u02bb, Ukrainian \u02bc)
+    "\u02bc": "'",
+    "\u02b9": "'",
+    "\u02ba": '"',
     "\u2013": "-",  # en and em dash
     "\u2014": "-",
     "\u2026": "...",

@@ -6,8 +6,9 @@ Twilio trial account - " in front; Smart Encoding (on by default in Messaging Se
 characters; Link Shortening puts a short link in place of each long one; redaction (Messaging
 Service or `ContentRetention=discard`) empties it. None of them touches the letters and digits of
 the text outside links, and those are what tell one herald message from another (name, amount,
-date, account). So two bodies are compared by their letters and digits alone, links and the
-trial prefix left out; an empty listed body says nothing either way.
+date, account), modifier letters apart (Smart Encoding turns U+02BB and its kin into apostrophes).
+So two bodies are compared by their letters and digits alone, links and the trial prefix left
+out; an empty listed body says nothing either way.
 """
 
 from __future__ import annotations
@@ -36,8 +37,10 @@ class Likeness(IntEnum):
 
 def _letters_and_digits(text: str) -> str:
     # NFKD splits accents off letters and full-width forms into ASCII; only alphanumerics remain.
+    # Modifier letters (Lm: the Uzbek and Ukrainian apostrophes U+02BB, U+02BC, primes) are letters
+    # to Python but punctuation to Smart Encoding, which stores them as ' and ": left out too.
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if ch.isalnum()).casefold()
+    return "".join(ch for ch in decomposed if ch.isalnum() and unicodedata.category(ch) != "Lm").casefold()
 
 
 def fingerprint(text: str) -> str:
