@@ -100,3 +100,26 @@ def test_a_link_configured_with_an_unknown_id_form_or_no_bind_is_refused_with_th
         load_providers(None, json.dumps([link | {"receipt_id": "hex"}]))
     with pytest.raises(ConfigurationError, match=r"binds: Input should be greater than or equal to 1"):
         load_providers(None, json.dumps([link | {"binds": 0}]))
+
+
+def test_auto_decides_no_receipt_id_that_names_two_submits_until_the_form_is_known() -> None:
+    """Hex submits without letters: "16" is the submit "16" (0x16) as written, or 0x10 in decimal."""
+    ids = ReceiptIds("auto")
+    for submit in ("10", "16", "1a"):
+        ids.submitted(submit)
+    assert ids.resolve("16") is None  # either answer may be the wrong message
+    assert ids.learnt is None
+    assert ids.resolve("26") == "1a"  # 0x1a in decimal, nothing as written: the link's form shows
+    assert ids.learnt == "hex_to_decimal"
+    assert ids.resolve("16") == "10"  # now decided: the receipt asked again lands on its own message
+
+
+def test_auto_settles_on_the_submits_own_form_after_receipts_that_name_only_it() -> None:
+    ids = ReceiptIds("auto")
+    for submit in ("10", "16", "27", "28", "29"):  # a decimal SMSC whose receipts repeat its ids
+        ids.submitted(submit)
+    assert ids.resolve("16") is None  # "16" as written, or decimal 16 = hex "10"
+    for rid in ("27", "28", "29"):  # as written only (0x27 = 39, 0x28 = 40, 0x29 = 41: no such submits)
+        assert ids.resolve(rid) == rid
+    assert ids.learnt == "same"
+    assert ids.resolve("16") == "16"

@@ -98,6 +98,7 @@ class FakeSmsc:
         resp_ids: Literal["hex", "HEX", "decimal"] = "hex",
         receipt_ids: Literal["same", "hex", "decimal"] = "same",
         receipt_bind: Literal["same", "other"] = "same",
+        first_id: int = 0x5A0001,
     ) -> None:
         self.host, self._port = host, port
         self.system_id, self.password = system_id, password
@@ -119,7 +120,8 @@ class FakeSmsc:
         self.answers: list[p.Pdu] = []  # the ESME's answers to deliver() and reply(), in order
         self._faults: list[SmscFault] = []
         self._bind_refusals: list[int] = []
-        self._ids = itertools.count(0x5A0001)
+        self.receipt_answers: list[int] = []  # the command_status of the ESME's answer to each receipt pushed
+        self._ids = itertools.count(first_id)  # small numbers make hex ids without letters, valid in decimal too
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -336,7 +338,8 @@ class FakeSmsc:
             session = next((s for s in self.sessions if s.is_open), session)
         command, body = _carried(self.receipt(submitted), self.receipt_carrier)
         with contextlib.suppress(LinkDown, TimeoutError):
-            await session.request(command, body, timeout=10, windowed=False)
+            answer = await session.request(command, body, timeout=10, windowed=False)
+            self.receipt_answers.append(answer.status)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)

@@ -248,7 +248,11 @@ class SmppProvider:
             # answered, so wait (boundedly) for the submits in flight now ("auto" must see it).
             await asyncio.wait(set(self._inflight), timeout=self.settings.timeout)
         # Each part's receipt goes on under its own submit id; herald's store combines a long message's parts.
-        report = receipt_report(receipt, self._ids.resolve(receipt.message_id), self._now())
+        submit_id = self._ids.resolve(receipt.message_id)
+        if submit_id is None:  # "auto" cannot yet tell which of two messages it names: hear it again later
+            log.info("SMPP %s: a receipt naming two messages in different id forms, redelivery asked", self.name)
+            return p.ESME_RX_T_APPN, b""
+        report = receipt_report(receipt, submit_id, self._now())
         if report is not None:
             try:
                 await self._sink(self.name, [report])

@@ -9,11 +9,15 @@ form before it leaves the adapter, per the link's `receipt_id` setting:
     hex_to_decimal  submit_sm_resp in hex, receipts in decimal
     decimal_to_hex  submit_sm_resp in decimal, receipts in hex
     auto            a receipt id that matches no recent submit is tried in the other form; the
-                    first such match fixes the link's form for the life of the adapter
+                    first such match fixes the link's form for the life of the adapter (as do
+                    SAME_EVIDENCE receipts naming a submit as written and nothing in another form)
 
 A decimal string is also a valid hex string, so "auto" never guesses: it converts only when the
 converted id is one this adapter submitted, and once it has learnt the link's form it applies it
-to every receipt, also when the id happens to equal another message's id in the other form.
+to every receipt, also when the id happens to equal another message's id in the other form. Until
+then a receipt id that names one recent submit as written and another read in the other base
+("16" for the submit "16", or for the hex submit "10") is not decided at all: `resolve` gives
+None, and the adapter asks the SMSC to deliver that receipt again later.
 Recent ids are remembered exactly (case, leading zeros); an id older than that memory (or from
 before a restart) is written in the case and width the recent submits use. Ids of any length are
 numbers here (Python integers), so ids longer than 64 bits convert too; an id that is not a
@@ -32,6 +36,7 @@ log = logging.getLogger(__name__)
 ReceiptIdForm = Literal["same", "hex_to_decimal", "decimal_to_hex", "auto"]
 
 _HEX = frozenset(string.hexdigits)
+SAME_EVIDENCE = 3  # receipts naming a submit as written, none in another form, before "auto" settles on "same"
 _Key = tuple[int, int]  # (base the id was read in, its value)
 
 
@@ -52,6 +57,7 @@ class ReceiptIds:
         self._by_value: dict[_Key, str] = {}
         self._upper = False
         self._width: int | None = None
+        self._same_seen = 0
 
     @property
     def learnt(self) -> ReceiptIdForm | None:
@@ -82,29 +88,36 @@ class ReceiptIds:
             self._match(rid, form) for form in ("same", "hex_to_decimal", "decimal_to_hex")
         )
 
-    def resolve(self, receipt_id: str) -> str:
-        """The submit's id this receipt id stands for."""
+    def resolve(self, receipt_id: str) -> str | None:
+        """The submit's id this receipt id stands for; None while "auto" cannot tell which of two it names."""
         rid = receipt_id.strip()
         if self._learnt is not None:
             return self._match(rid, self._learnt) or self._format(rid, self._learnt)
         # "auto", form not yet known: only a remembered submit decides.
-        for form in ("hex_to_decimal", "decimal_to_hex"):
-            found = self._match(rid, form)
-            if found is not None and found != rid and rid not in self._exact:
-                self._learn(form)
-                return found
-        if rid in self._exact:
+        forms: tuple[ReceiptIdForm, ...] = ("hex_to_decimal", "decimal_to_hex")
+        converted = [(form, found) for form in forms if (found := self._match(rid, form)) is not None and found != rid]
+        own = rid if rid in self._exact else self._match(rid, "same")
+        if converted and own is not None:
+            return None  # one submit as written, another in the other base: either guess may be wrong
+        if converted:
+            form, found = converted[0]
+            self._learn(form)
+            return found
+        if own is None:
             return rid
-        return self._match(rid, "same") or rid
+        if rid in self._exact:
+            self._same_seen += 1
+            if self._same_seen >= SAME_EVIDENCE:
+                self._learn("same")
+        return own
 
     def _learn(self, form: ReceiptIdForm) -> None:
         self._learnt = form
-        log.info(
-            "SMPP %s: receipts name messages %s; set receipt_id = %r to make it explicit",
-            self._link,
-            "in decimal, submits answer in hex" if form == "hex_to_decimal" else "in hex, submits answer in decimal",
-            form,
-        )
+        how = {
+            "hex_to_decimal": "in decimal, submits answer in hex",
+            "decimal_to_hex": "in hex, submits answer in decimal",
+        }.get(form, "as submits answer")
+        log.info("SMPP %s: receipts name messages %s; set receipt_id = %r to make it explicit", self._link, how, form)
 
     def _match(self, rid: str, form: ReceiptIdForm) -> str | None:
         """A remembered submit id that `rid` names under `form`."""
