@@ -81,3 +81,21 @@ def test_a_forged_incoming_sms_is_refused_403_not_answered_with_twiml(client: Te
 def test_an_incoming_sms_without_a_body_is_refused_400(client: TestClient) -> None:
     params = [(k, v) for k, v in _inbound("x") if k != "Body"]
     assert _post(client, params).status_code == 400
+
+
+def test_an_incoming_sms_twilio_sends_as_a_get_is_kept_and_answered_with_twiml(
+    client: TestClient, herald: Herald
+) -> None:
+    """A number's "A message comes in" webhook may be set to HTTP GET: the parameters come in the query
+    string, and Twilio signs the full URL with nothing appended."""
+    query = urlencode(_inbound("STOP", sender="+254712345679"))
+    sign = signature(TWILIO_TOKEN, f"{URL}?{query}", [])
+    response = client.get(f"/webhooks/twilio-ke?{query}", headers={"X-Twilio-Signature": sign})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == "text/xml"
+    assert ElementTree.fromstring(response.content).tag == "Response"
+    with herald.store.connect() as conn:
+        assert conn.execute(select(opt_outs.c.number)).scalars().all() == ["+254712345679"]
+    forged = client.get(f"/webhooks/twilio-ke?{query}", headers={"X-Twilio-Signature": "Zm9yZ2Vk"})
+    assert forged.status_code == 403
+    assert client.get("/webhooks/twilio-ke").status_code == 200  # the reachability check stays

@@ -23,14 +23,18 @@ from herald.services.inbound import keep, keepable
 
 log = logging.getLogger(__name__)
 
+_TWILIO_SIGNATURE = "x-twilio-signature"  # a signed GET is a call, not someone checking the URL
+
 
 def router(herald: Herald) -> APIRouter:
     api = APIRouter(tags=["webhooks"])
 
     @api.get("/webhooks/{provider}", summary="Reachability check for a provider's webhook URL")
-    async def reachable(provider: str) -> Response:
+    async def reachable(provider: str, request: Request) -> Response:
         if provider not in herald.providers:
             return error_response(404, "unknown_provider", f"No provider {provider!r} is configured.")
+        if _TWILIO_SIGNATURE in request.headers:  # Twilio's incoming-message webhook set to HTTP GET
+            return await receive(provider, request)
         return JSONResponse({"provider": provider, "ok": True})
 
     @api.post("/webhooks/{provider}", summary="Status callbacks, delivery reports and inbound SMS of a provider")

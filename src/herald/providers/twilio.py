@@ -295,12 +295,19 @@ class TwilioProvider:
     def parse_webhook(self, request: WebhookRequest) -> WebhookBatch:
         headers = {k.lower(): v for k, v in request.headers.items()}
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-        if request.method.upper() != "POST" or content_type != "application/x-www-form-urlencoded":
-            raise WebhookError("Twilio status callbacks are form-encoded POSTs; this is not one.", status=400)
-        try:
-            params = parse_qsl(request.body.decode("utf-8"), keep_blank_values=True)
-        except UnicodeDecodeError:
-            raise WebhookError("The callback body is not UTF-8 form data.", status=400) from None
+        method = request.method.upper()
+        if method == "GET":
+            # A number's incoming-message webhook may be set to GET: the parameters are the query
+            # string, and Twilio signs the URL with them and nothing appended.
+            params = parse_qsl(urlsplit(request.url).query, keep_blank_values=True)
+            signed: list[tuple[str, str]] = []
+        elif method == "POST" and content_type == "application/x-www-form-urlencoded":
+            try:
+                params = signed = parse_qsl(request.body.decode("utf-8"), keep_blank_values=True)
+            except UnicodeDecodeError:
+                raise WebhookError("The callback body is not UTF-8 form data.", status=400) from None
+        else:
+            raise WebhookError("Twilio calls are form-encoded POSTs or GETs with a query; this is neither.", status=400)
         given = headers.get("x-twilio-signature")
         if not given:
             raise WebhookError("The callback has no X-Twilio-Signature header; refused.", status=403)
@@ -309,7 +316,7 @@ class TwilioProvider:
                 "The callback is signed with a Webhooks-Rule key; herald checks Auth Token signatures only.",
                 status=403,
             )
-        if not is_signed(self._token, request.url, params, given):
+        if not is_signed(self._token, request.url, signed, given):
             raise WebhookError(
                 f"The X-Twilio-Signature does not match {request.url} with {self.name}'s Auth Token; refused. "
                 "Check that herald's public URL is exactly the one Twilio calls.",
