@@ -199,3 +199,35 @@ def test_a_link_whose_alphabet_disagrees_with_its_smsc_shows_at_the_far_side() -
         assert part.text == "\x00 \x01"  # what a Latin-1 SMSC makes of them
 
     run(body, link_alphabet="gsm7", alphabet=Alphabet.LATIN1)
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [b"\x14\x01\x00\x08ab", b"\x14\x01\x00", b"\x00"],
+    ids=["tlv-value-cut-short", "tlv-header-cut-short", "one-stray-octet"],
+)
+def test_a_stop_followed_by_a_broken_optional_parameter_is_still_kept(tail: bytes) -> None:
+    """Some SMSCs append vendor TLVs they get wrong: the STOP in short_message is whole, so it is kept
+    and acknowledged, not refused with a generic_nack the SMSC would not deliver again."""
+
+    async def body(link: Link) -> None:
+        sm = p.ShortMessage(source_addr=CLIENT, destination_addr="HERALD", short_message=b"STOP", source_addr_ton=1)
+        session = next(s for s in link.smsc.sessions if s.is_open)
+        answer = await session.request(p.DELIVER_SM, sm.encode() + tail, timeout=5, windowed=False)
+        assert (answer.command_id, answer.status) == (p.resp(p.DELIVER_SM), p.ESME_ROK)
+        assert [(r.from_number, r.text) for r in link.replies] == [("+" + CLIENT, "STOP")]
+
+    run(body)
+
+
+def test_a_data_sm_whose_message_payload_is_cut_short_is_refused_not_kept_empty() -> None:
+    async def body(link: Link) -> None:
+        sm = p.ShortMessage(source_addr=CLIENT, destination_addr="HERALD", short_message=b"", source_addr_ton=1)
+        broken = p.data_sm_body(sm) + b"\x04\x24\x00\x10STOP"  # says 16 octets, carries 4
+        session = next(s for s in link.smsc.sessions if s.is_open)
+        answer = await session.request(p.DATA_SM, broken, timeout=5, windowed=False)
+        assert answer.command_id == p.GENERIC_NACK
+        assert link.replies == []
+        assert session.is_open  # the session carries on
+
+    run(body)

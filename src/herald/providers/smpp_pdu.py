@@ -135,11 +135,18 @@ class Reader:
         self._pos += n
         return value
 
-    def tlvs(self) -> dict[int, bytes]:
+    def tlvs(self, *, lenient: bool = False) -> dict[int, bytes]:
+        """The optional parameters up to the end; `lenient`: a cut-short one ends them instead (see `received`)."""
         found: dict[int, bytes] = {}
         while self._pos < len(self._data):
-            tag, length = struct.unpack(">HH", self.octets(4))
-            found[tag] = self.octets(length)
+            start = self._pos
+            try:
+                tag, length = struct.unpack(">HH", self.octets(4))
+                found[tag] = self.octets(length)
+            except PduError:
+                if not lenient or self._data[start : start + 2] == TLV_MESSAGE_PAYLOAD.to_bytes(2, "big"):
+                    raise
+                break
         return found
 
 
@@ -219,7 +226,7 @@ class ShortMessage:
         )
 
     @classmethod
-    def decode(cls, body: bytes) -> ShortMessage:
+    def decode(cls, body: bytes, *, lenient: bool = False) -> ShortMessage:
         r = Reader(body)
         service_type = r.cstring(6)
         source_ton, source_npi, source = r.octet(), r.octet(), r.cstring(21)
@@ -244,7 +251,7 @@ class ShortMessage:
             priority_flag=priority,
             schedule_delivery_time=schedule,
             validity_period=validity,
-            tlvs=r.tlvs(),
+            tlvs=r.tlvs(lenient=lenient),
         )
 
 
@@ -264,7 +271,7 @@ def data_sm_body(sm: ShortMessage) -> bytes:
     )
 
 
-def decode_data_sm(body: bytes) -> ShortMessage:
+def decode_data_sm(body: bytes, *, lenient: bool = False) -> ShortMessage:
     """A data_sm as a ShortMessage with an empty short_message (its text, if any, is in the TLVs)."""
     r = Reader(body)
     service_type = r.cstring(6)
@@ -283,7 +290,7 @@ def decode_data_sm(body: bytes) -> ShortMessage:
         data_coding=data_coding,
         registered_delivery=registered,
         service_type=service_type,
-        tlvs=r.tlvs(),
+        tlvs=r.tlvs(lenient=lenient),
     )
 
 
@@ -293,11 +300,15 @@ def received(pdu: Pdu) -> ShortMessage:
     SMPP 3.4 lets the text come in the message_payload TLV with sm_length 0 (data_sm has no other
     place for it): that payload is moved into `short_message`, which may then exceed 254 octets, so
     the result is for reading, never for encoding again.
+
+    An optional parameter cut short (a vendor TLV an SMSC gets wrong) ends the parameters rather than
+    refusing the message: a STOP whole in short_message is kept. A cut-short message_payload is the
+    text itself, so that message is refused (PduError) rather than kept empty.
     """
     if pdu.command_id == DATA_SM:
-        sm = decode_data_sm(pdu.body)
+        sm = decode_data_sm(pdu.body, lenient=True)
     elif pdu.command_id == DELIVER_SM:
-        sm = ShortMessage.decode(pdu.body)
+        sm = ShortMessage.decode(pdu.body, lenient=True)
     else:
         raise PduError(f"command 0x{pdu.command_id:08X} carries no message")
     payload = sm.tlvs.get(TLV_MESSAGE_PAYLOAD)
