@@ -40,7 +40,7 @@ from herald.providers.smpp_binds import Bind, Binds
 from herald.providers.smpp_codes import ADVICE, COMMAND_STATUS, REBIND
 from herald.providers.smpp_ids import ReceiptIds
 from herald.providers.smpp_receipts import Receipt, is_receipt, parse_receipt, receipt_report
-from herald.providers.smpp_session import LinkDown, Session
+from herald.providers.smpp_session import LinkDown, NotSent, Session
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +173,8 @@ class SmppProvider:
             answer = await session.request(p.SUBMIT_SM, body, timeout=self.settings.timeout)
         except TimeoutError:
             raise self._error("no submit_sm_resp before the timeout", "TIMEOUT", _UNKNOWN) from None
+        except NotSent:  # the bind dropped while it waited for the window: never written, not at the SMSC
+            raise self._error("the bind dropped before the submit", "LINK_DOWN", _UNREACHABLE) from None
         except LinkDown as exc:
             raise self._error(f"the link dropped before the answer ({exc})", "LINK_DOWN", _UNKNOWN) from None
         finally:

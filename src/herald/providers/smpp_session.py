@@ -24,6 +24,10 @@ class LinkDown(Exception):
     """The connection is gone (closed, reset or a malformed stream); outstanding requests have no answer."""
 
 
+class NotSent(LinkDown):
+    """The connection was gone before the request was written: the peer never saw it."""
+
+
 class NoAnswer(Exception):
     """Raised by a handler to leave a request unanswered (the fake SMSC's timeouts and drops)."""
 
@@ -66,8 +70,8 @@ class Session:
         return await self._request(command_id, body, timeout)
 
     async def _request(self, command_id: int, body: bytes, timeout: float) -> p.Pdu:
-        if not self.is_open:
-            raise LinkDown(self._reason)
+        if not self.is_open:  # e.g. it dropped while this request waited for a window slot
+            raise NotSent(self._reason)
         sequence = self.next_sequence()
         future: asyncio.Future[p.Pdu] = asyncio.get_running_loop().create_future()
         self._pending[sequence] = future
@@ -79,7 +83,7 @@ class Session:
 
     async def write(self, pdu: p.Pdu) -> None:
         if not self.is_open:
-            raise LinkDown(self._reason)
+            raise NotSent(self._reason)
         try:
             self._writer.write(pdu.encode())
             await self._writer.drain()
