@@ -43,6 +43,7 @@ def run(
     clock: ManualClock,
     texts: list[str],
     body: Callable[[Herald, FakeTwilio], Awaitable[None]],
+    batch: int = 1,
     **fake: Any,
 ) -> None:
     """One client, one direct campaign per text through a fake Twilio, then `body`."""
@@ -66,7 +67,7 @@ def run(
                 providers=json.dumps([provider]),
                 max_attempts=4,
                 retry_base_seconds=5,
-                send_batch_size=1,
+                send_batch_size=batch,
             )
             herald = Herald.build(settings, clock)
             try:
@@ -127,3 +128,26 @@ def test_a_lost_answer_on_a_text_with_modifier_letter_apostrophes_is_adopted_not
         assert row.external_id == sid
 
     run(tmp_path, fineract, clock, [UZBEK], body, smart_encoding=True)
+
+
+def test_two_lost_copies_of_one_text_asked_together_past_a_held_original_do_not_share_one_message(
+    tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
+) -> None:
+    """Three campaigns, one text: the first's message went through; of the other two, Twilio holds one
+    and never saw the other. Asked together, the first round gives one of them the original (held:
+    asked again) and the other the copy; the second round must not give the copy to both."""
+
+    async def body(herald: Herald, twilio: FakeTwilio) -> None:
+        sender = sender_for(herald)
+        await sender.run(limit=1)  # the first campaign's message, its sid recorded
+        twilio.inject(FakeFault.LOST_ANSWER)  # one of the next two is kept by Twilio, unanswered
+        twilio.inject(FakeFault.TIMEOUT)  # the other never reaches it
+        await sender.run(limit=2)
+        assert len(twilio.messages) == 2
+        clock.advance(seconds=60)
+        await sender.run()  # both in doubt, asked about in one batch
+        rows = _rows(herald)
+        assert Counter(m["to"] for m in twilio.messages.values()) == Counter({"+254712000300": 3})
+        assert len({r.external_id for r in rows}) == 3  # each message its own sid, none sharing one
+
+    run(tmp_path, fineract, clock, [TEXT, TEXT, TEXT], body, batch=2)

@@ -136,8 +136,13 @@ class Reconciler:
             holders = await asyncio.to_thread(self._holders, name, sorted(set(answer.values())))
             clashes = {mid: sid for mid, sid in answer.items() if holders.get(sid, mid) != mid}
             found |= {mid: sid for mid, sid in answer.items() if mid not in clashes}
+            # Asked again past the clash and past what this batch has just adopted: the adapter keeps
+            # one listed message to one of herald's only within one lookup.
+            adopted = set(found.values())
             questions = [
-                replace(q, taken=q.taken | {clashes[q.message_id]}) for q in questions if q.message_id in clashes
+                replace(q, taken=q.taken | {clashes[q.message_id]} | adopted)
+                for q in questions
+                if q.message_id in clashes
             ]
             if not questions:
                 break
