@@ -294,11 +294,10 @@ class TwilioProvider:
 
     def parse_webhook(self, request: WebhookRequest) -> WebhookBatch:
         headers = {k.lower(): v for k, v in request.headers.items()}
-        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
         signed: list[tuple[str, str]] = []  # a GET (incoming-message webhook set so): Twilio signs the URL alone
         if request.method.upper() == "GET":
             params = parse_qsl(urlsplit(request.url).query, keep_blank_values=True)
-        elif request.method.upper() == "POST" and content_type == "application/x-www-form-urlencoded":
+        elif request.method.upper() == "POST" and headers.get("content-type", "").lower().startswith(_FORM_TYPE):
             try:
                 params = signed = parse_qsl(request.body.decode("utf-8"), keep_blank_values=True)
             except UnicodeDecodeError:
