@@ -196,3 +196,31 @@ def test_serve_runs_the_jobs_by_default_and_answers_http(env: dict[str, str], tm
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     assert "Traceback" not in (server.stderr.read() if server.stderr else "")
+
+
+def test_the_demo_with_one_seed_gives_the_same_totals_every_run(env: dict[str, str], tmp_path: Path) -> None:
+    """Same seed, same data, same summary: the simulated teller's repayments come after the Scheduled
+    campaigns ran, so "Loan payments received" (which counts today's repayments) never catches some."""
+    import sqlite3
+
+    totals = []
+    for run in ("first", "second"):
+        home = tmp_path / run / "var"
+        done = subprocess.run(
+            [*HERALD, "demo", "run", "--clients", "400", "--seed", "3", "--timeout", "90"],
+            env=env | {"HERALD_HOME": str(home)},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        with sqlite3.connect(home / "herald.sqlite") as db:
+            totals.append(
+                db.execute(
+                    "SELECT c.name, m.status, COUNT(*), GROUP_CONCAT(m.dedup_key) FROM messages m "
+                    "JOIN campaigns c ON c.id = m.campaign_id GROUP BY c.name, m.status ORDER BY c.name, m.status"
+                ).fetchall()
+            )
+    assert totals[0] == totals[1]
+    assert {name for name, *_ in totals[0]} >= {"Loan payments received (Active Loans)", "Loan Repayment"}

@@ -70,7 +70,7 @@ def demo_run(
         str, typer.Option(help="simulator, or twilio / infobip / smpp to send through a local fake of it.")
     ] = "simulator",
 ) -> None:
-    """The main job: demo database, three campaigns, the worker with the simulator, live tab counts."""
+    """The main job: demo database, four campaigns, the worker with the simulator, live tab counts."""
     from herald.demo import scenario as demo
 
     demo.run_main_job(
