@@ -4,19 +4,25 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: setup run test lint typecheck unit bench clean
 
-$(STAMP): pyproject.toml
+# What running needs: herald and its dependencies, nothing of the test and lint tools.
+$(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $(RUN_STAMP)
 
-setup: $(STAMP)
+# What testing needs besides: pytest, mypy, ruff, playwright and the rest of `.[dev]`.
+$(DEV_STAMP): $(RUN_STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(DEV_STAMP)
 
-run: setup
+setup: $(DEV_STAMP)
+
+run: $(RUN_STAMP)
 	$(BIN)/herald demo run
 
 lint: setup

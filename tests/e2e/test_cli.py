@@ -196,3 +196,97 @@ def test_serve_runs_the_jobs_by_default_and_answers_http(env: dict[str, str], tm
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     assert "Traceback" not in (server.stderr.read() if server.stderr else "")
+
+
+def test_the_demo_with_one_seed_gives_the_same_totals_every_run(env: dict[str, str], tmp_path: Path) -> None:
+    """Same seed, same data, same summary: the simulated teller's repayments come after the Scheduled
+    campaigns ran, so "Loan payments received" (which counts today's repayments) never catches some."""
+    import sqlite3
+
+    totals = []
+    for run in ("first", "second"):
+        home = tmp_path / run / "var"
+        done = subprocess.run(
+            [*HERALD, "demo", "run", "--clients", "400", "--seed", "3", "--timeout", "90"],
+            env=env | {"HERALD_HOME": str(home)},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        with sqlite3.connect(home / "herald.sqlite") as db:
+            totals.append(
+                db.execute(
+                    "SELECT c.name, m.status, COUNT(*), GROUP_CONCAT(m.dedup_key) FROM messages m "
+                    "JOIN campaigns c ON c.id = m.campaign_id GROUP BY c.name, m.status ORDER BY c.name, m.status"
+                ).fetchall()
+            )
+    assert totals[0] == totals[1]
+    assert {name for name, *_ in totals[0]} >= {"Loan payments received (Active Loans)", "Loan Repayment"}
+
+
+def _demo(env: dict[str, str], cwd: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*HERALD, "demo", "run", "--clients", "200", "--timeout", "60", *extra],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        stdin=subprocess.DEVNULL,  # no terminal to ask on, as in CI
+    )
+
+
+def test_the_demo_replaces_only_its_own_files_after_asking_and_keeps_its_login(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    import hashlib
+    import re
+
+    first = _demo(env, tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    password = re.search(r"with the password (\S+)", first.stdout)
+    assert password, first.stdout
+    database = tmp_path / "var" / "herald.sqlite"
+    before = hashlib.sha256(database.read_bytes()).hexdigest()
+
+    asked = _demo(env, tmp_path)  # nobody to say yes: nothing is replaced
+    assert asked.returncode == 1
+    assert "nothing was replaced" in asked.stderr and "--yes" in asked.stderr, asked.stderr
+    assert "Traceback" not in asked.stderr
+    assert hashlib.sha256(database.read_bytes()).hexdigest() == before
+
+    again = _demo(env, tmp_path, "--yes")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"with the password {password.group(1)}" in again.stdout  # the same login as last time
+    assert (tmp_path / "var" / "demo.json").stat().st_mode & 0o077 == 0  # it holds that password
+
+
+def test_the_demo_never_replaces_a_database_it_did_not_make(env: dict[str, str], tmp_path: Path) -> None:
+    import hashlib
+
+    made = herald(
+        env | {"OFFICER_PASSWORD": "a long officer password"},
+        "users",
+        "create",
+        "amina",
+        "--role",
+        "admin",
+        "--password-env",
+        "OFFICER_PASSWORD",
+    )
+    assert "amina" in made.stdout
+    database = tmp_path / "var" / "herald.sqlite"
+    before = hashlib.sha256(database.read_bytes()).hexdigest()
+    refused = _demo(env, tmp_path, "--yes")
+    assert refused.returncode == 1
+    assert f"{database} exists and the demo did not make it" in refused.stderr.replace("\n", " "), refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert hashlib.sha256(database.read_bytes()).hexdigest() == before
+    assert "amina" in herald(env, "users", "list").stdout
+
+    elsewhere = _demo(env | {"HERALD_DATABASE_URL": f"sqlite:///{tmp_path / 'mine.sqlite'}"}, tmp_path, "--yes")
+    assert elsewhere.returncode == 1
+    assert "never uses the database HERALD_DATABASE_URL names" in elsewhere.stderr.replace("\n", " ")
+    assert not (tmp_path / "mine.sqlite").exists()

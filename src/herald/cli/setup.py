@@ -69,12 +69,27 @@ def demo_run(
     provider: Annotated[
         str, typer.Option(help="simulator, or twilio / infobip / smpp to send through a local fake of it.")
     ] = "simulator",
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Replace the demo's databases from an earlier run without asking.")
+    ] = False,
 ) -> None:
-    """The main job: demo database, three campaigns, the worker with the simulator, live tab counts."""
+    """The main job: demo database, four campaigns, the worker with the simulator, live tab counts."""
+    import sys
+
     from herald.demo import scenario as demo
 
+    def ask(question: str) -> bool:
+        return bool(typer.confirm(question, default=False))
+
     demo.run_main_job(
-        console, clients=clients, seed=seed, timeout=timeout, progress_factory=progress_bar, provider=provider
+        console,
+        clients=clients,
+        seed=seed,
+        timeout=timeout,
+        progress_factory=progress_bar,
+        provider=provider,
+        replace=yes,
+        confirm=ask if sys.stdin.isatty() else None,
     )
 
 

@@ -1,4 +1,4 @@
-"""The guided demo: a synthetic Fineract database, three campaigns, and the worker watched live."""
+"""The guided demo: a synthetic Fineract database, four campaigns, and the worker watched live."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -22,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from herald.app import Herald
 from herald.config import Settings, load_settings
+from herald.demo import files as demo_files
 from herald.demo.servers import (
     DEMO_HOOK_RATE,
     DEMO_HOOKS,
@@ -44,18 +44,11 @@ class DemoInit:
     counts: dict[str, int]
 
 
-def _sqlite_path(url: str) -> Path | None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return None
-    return Path(parsed.database)
-
-
 def _refuse_real_fineract(url: str) -> None:
     """Never overwrite a database that looks like a real Fineract (m_client but no demo marker)."""
     from sqlalchemy import create_engine
 
-    path = _sqlite_path(url)
+    path = demo_files.sqlite_path(url)
     if path is not None and not path.exists():
         return
     engine = create_engine(url)
@@ -103,7 +96,7 @@ def init(
     settings = settings or load_settings()
     url = settings.corebank_database_url
     _refuse_real_fineract(url)
-    path = _sqlite_path(url)
+    path = demo_files.sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     day = today or settings.business_date or datetime.now(ZoneInfo(settings.timezone)).date()
@@ -169,18 +162,6 @@ DEMO_CAMPAIGNS: tuple[dict[str, object], ...] = (
 )
 
 
-def _fresh_files(settings: Settings) -> None:
-    for url in (settings.own_database_url, settings.corebank_database_url):
-        path = _sqlite_path(url)
-        if path is None:
-            raise ConfigurationError(
-                "The demo runs on its embedded SQLite files only.",
-                hint="Unset HERALD_DATABASE_URL and HERALD_COREBANK_URL (or point them at SQLite files).",
-            )
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
 def run_main_job(
     console: Console,
     *,
@@ -189,10 +170,20 @@ def run_main_job(
     timeout: float,
     progress_factory: ProgressFactory,
     provider: str = "simulator",
+    replace: bool = False,
+    confirm: Callable[[str], bool] | None = None,
 ) -> None:
     """The demo; `provider` = twilio, infobip or smpp sends through a local fake of it instead of the simulator."""
     if provider == "simulator":
-        _run_main_job(console, clients=clients, seed=seed, timeout=timeout, progress_factory=progress_factory)
+        _run_main_job(
+            console,
+            clients=clients,
+            seed=seed,
+            timeout=timeout,
+            progress_factory=progress_factory,
+            replace=replace,
+            confirm=confirm,
+        )
         return
     if provider not in FAKE_PROVIDERS:
         raise ConfigurationError(f"Unknown demo provider {provider!r}; choose simulator, {', '.join(FAKE_PROVIDERS)}.")
@@ -205,6 +196,8 @@ def run_main_job(
             timeout=timeout,
             progress_factory=progress_factory,
             provider_config=config,
+            replace=replace,
+            confirm=confirm,
         )
 
 
@@ -216,8 +209,10 @@ def _run_main_job(
     timeout: float,
     progress_factory: ProgressFactory,
     provider_config: dict[str, object] | None = None,
+    replace: bool = False,
+    confirm: Callable[[str], bool] | None = None,
 ) -> None:
-    """Demo database, three campaigns, the worker with the simulator, live tab counts, a summary."""
+    """Demo database, four campaigns, the worker with the simulator, live tab counts, a summary."""
     from herald.services import campaigns
     from herald.worker import Worker
 
@@ -235,7 +230,7 @@ def _run_main_job(
         | ({"providers": json.dumps([provider_config])} if provider_config else {})
     )
     _refuse_real_fineract(settings.corebank_database_url)
-    _fresh_files(settings)
+    files = demo_files.claim(settings, replace=replace, confirm=confirm)
     started = time.monotonic()
     init(clients=clients, seed=seed, today=None, progress_factory=progress_factory, settings=settings)
     herald = Herald.build(settings)
@@ -271,32 +266,36 @@ def _run_main_job(
         )
         worker = Worker(herald)
         deadline = time.monotonic() + timeout
-        with hook_server(settings) as hook_url, fineract_tellers(settings, hook_url) as tellers:
-            console.print(
-                f"A simulated Fineract posts {DEMO_HOOKS} loan-repayment hooks to herald ({DEMO_HOOK_RATE:g}/s)."
-            )
-            with Live(tab_table(herald, "Campaign messages, live"), console=console, refresh_per_second=4) as live:
+        with Live(tab_table(herald, "Campaign messages, live"), console=console, refresh_per_second=4) as live:
+
+            def tick() -> None:
+                live.update(tab_table(herald, "Campaign messages, live"))
+
+            # The scheduled campaigns first: "Loan payments received" counts today's repayments too, so
+            # the teller's repayments must come after it ran, or the same seed gives other totals.
+            first = local_start.replace(tzinfo=ZoneInfo(DEMO_TIMEZONE)).astimezone(UTC)
+            worker.run(lambda: time.monotonic() >= deadline or all_fired(herald, first), on_tick=tick)
+            with hook_server(settings) as hook_url, fineract_tellers(settings, hook_url) as tellers:
+                console.print(
+                    f"A simulated Fineract posts {DEMO_HOOKS} loan-repayment hooks to herald ({DEMO_HOOK_RATE:g}/s)."
+                )
 
                 def stop() -> bool:
-                    return time.monotonic() >= deadline or (
-                        time.monotonic() - started > 5
-                        and not tellers.is_alive()
-                        and all_fired(herald)
-                        and worker.idle()
-                    )
+                    return time.monotonic() >= deadline or (not tellers.is_alive() and worker.idle())
 
-                worker.run(stop, on_tick=lambda: live.update(tab_table(herald, "Campaign messages, live")))
-                live.update(tab_table(herald, "Summary"))
+                worker.run(stop, on_tick=tick)
+            live.update(tab_table(herald, "Summary"))
         console.print()
         console.print(f"Done in {time.monotonic() - started:.1f}s. The databases stay in {settings.home}/:")
         for line in _next_steps():
             console.print(f"  {line}")
-        password = create_demo_login(herald)
+        password = create_demo_login(herald, files.password)
+        demo_files.keep_password(settings, files, password)
         console.print()
         console.print("See the campaigns in a browser:")
         console.print(f"  herald serve                                  # then open {DEMO_URL} (it sends, too)")
         console.print(
-            f"  log in as [bold]{DEMO_USER}[/] with the password [bold]{password}[/] (admin; new at every demo run)"
+            f"  log in as [bold]{DEMO_USER}[/] with the password [bold]{password}[/] (admin; kept across demo runs)"
         )
     finally:
         herald.close()
@@ -306,24 +305,29 @@ DEMO_USER = "demo"
 DEMO_URL = "http://127.0.0.1:8080/"  # `herald serve`'s default address
 
 
-def create_demo_login(herald: Herald) -> str:
-    """An admin `demo` in the demo's fresh database, with a random password to print (never a fixed one)."""
+def create_demo_login(herald: Herald, password: str | None = None) -> str:
+    """An admin `demo` in the demo's fresh database, with the last run's password or a new random one
+    (never a fixed one)."""
     from herald.services.auth import Role, create_user
 
-    password = secrets.token_urlsafe(9)  # 12 characters; the demo database is rebuilt at every run
+    password = password or secrets.token_urlsafe(9)  # 12 characters
     create_user(DEMO_USER, Role.ADMIN, password, store=herald.store, clock=herald.clock)
     return password
 
 
-def all_fired(herald: Herald) -> bool:
-    """Every active campaign has run at least once (the scheduled ones wait for their first tick)."""
+def all_fired(herald: Herald, first_occurrence: datetime) -> bool:
+    """Every Direct campaign has been materialized and every Scheduled one has run its occurrence at
+    `first_occurrence` (aware; activation alone sets a Scheduled campaign's last run to its activation)."""
     from herald.services import campaigns
 
-    return all(
-        c.last_trigger_at is not None
-        for c in campaigns.list_all(store=herald.store)
-        if c.trigger_type is not TriggerType.TRIGGERED
-    )
+    for c in campaigns.list_all(store=herald.store):
+        if c.trigger_type is TriggerType.DIRECT and c.next_trigger_at is not None:
+            return False
+        if c.trigger_type is TriggerType.SCHEDULE:
+            last = c.last_trigger_at
+            if last is None or (last if last.tzinfo else last.replace(tzinfo=UTC)) < first_occurrence:
+                return False
+    return True
 
 
 def tab_table(herald: Herald, title: str) -> Table:
