@@ -126,7 +126,7 @@ async def make(
         api=api,
         batch_size=batch_size,
         webhook_secret=SecretStr(SECRET),
-        timeout=0.5,
+        timeout=1.2,  # under the fake's 2 s hang, with room for a loaded test machine
     )
     clock = ManualClock(datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
     provider = build_provider(settings, now=clock.now, public_url=public_url, report_sink=_no_sink)

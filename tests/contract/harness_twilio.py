@@ -106,7 +106,7 @@ async def make() -> TwilioHarness:
         auth_token=SecretStr(fake.auth_token),
         from_number="+12025550143",
         base_url=fake.url,
-        timeout=0.5,
+        timeout=1.2,  # under the fake's 2 s stall, with room for a loaded test machine
         max_in_flight=8,
     )
     provider = build_provider(settings, now=lambda: datetime.now(UTC), public_url=PUBLIC_URL, report_sink=_no_sink)

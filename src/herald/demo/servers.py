@@ -127,7 +127,9 @@ def fineract_tellers(settings: Settings, hook_url: str) -> Iterator[threading.Th
         today=datetime.now(ZoneInfo(settings.timezone)).date(),
     )
     thread = threading.Thread(
-        target=lambda: asyncio.run(simulator.run(DEMO_HOOK_RATE, DEMO_HOOKS)), name="fineract-tellers", daemon=True
+        target=lambda: asyncio.run(simulator.run(DEMO_HOOK_RATE, DEMO_HOOKS, in_order=True)),
+        name="fineract-tellers",
+        daemon=True,
     )
     thread.start()
     try:

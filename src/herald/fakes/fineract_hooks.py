@@ -155,8 +155,10 @@ class FineractHookSimulator:
         count: int,
         on_event: Callable[[dict[str, Any]], None] | None = None,
         amounts: Callable[[int], int] | None = None,
+        in_order: bool = False,
     ) -> None:
-        """Post `count` repayment hooks at `rate` per second (each posted without waiting for the previous).
+        """Post `count` repayment hooks at `rate` per second (each posted without waiting for the previous,
+        unless `in_order`: the demo's, so that the same seed gives herald the hooks in the same order).
 
         `amounts(n)` chooses the n-th amount (the benchmark makes every amount unique to trace it).
         """
@@ -170,6 +172,9 @@ class FineractHookSimulator:
                 body = await asyncio.to_thread(self.book_repayment, amounts(n) if amounts else None)
                 if on_event is not None:
                     on_event(body)
+                if in_order:
+                    await self.post(session, body)
+                    continue
                 task = asyncio.create_task(self.post(session, body))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
