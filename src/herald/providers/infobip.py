@@ -159,7 +159,10 @@ class InfobipProvider:
                 text,
                 outcome,
             )
-        verdict = "herald will retry" if outcome is ProviderOutcome.TRANSIENT else "the request will not be retried"
+        verdict = {
+            ProviderOutcome.TRANSIENT: "herald will retry",
+            ProviderOutcome.OUTCOME_UNKNOWN: "Infobip may have taken it: herald looks in its logs before sending again",
+        }.get(outcome, "the request will not be retried")
         return self._error(f"Infobip answered {status} ({text}); {verdict}.", code, text, outcome)
 
     async def send(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:

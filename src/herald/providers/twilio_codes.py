@@ -75,6 +75,7 @@ ADVICE = {
     ProviderOutcome.PERMANENT: "retrying will not help; fix the number, the text or the account.",
     ProviderOutcome.OPTED_OUT: "the recipient unsubscribed; herald will not send to this number again.",
     ProviderOutcome.MISCONFIGURED: "herald holds the messages until the account is fixed.",
+    ProviderOutcome.OUTCOME_UNKNOWN: "Twilio may have it: herald asks before it sends it again.",
 }
 
 
@@ -84,7 +85,15 @@ def http_outcome(status: int) -> ProviderOutcome:
         return ProviderOutcome.THROTTLED
     if status in (401, 403):
         return ProviderOutcome.MISCONFIGURED  # Twilio refuses herald's credentials or account, not the message
+    if status in SERVER_MAY_HAVE_IT:
+        return ProviderOutcome.OUTCOME_UNKNOWN
     return _T if status == 408 or status >= 500 else _P
+
+
+SERVER_MAY_HAVE_IT = frozenset({500, 502, 504})
+"""Answers that do not say the request was refused: an internal error may come after the message was
+created, and a gateway (502, 504) gives up on Twilio's answer, not on the request. Sending again blind
+would send twice; herald asks first. 503 (unavailable) and 408 say nothing was done."""
 
 
 RESENDABLE_FAILURES = frozenset({"30001", "30003", "30008", "14107"})
