@@ -33,10 +33,6 @@ OUTCOMES: dict[Fault | tuple[str, Fault], ProviderOutcome] = {
     Fault.UNSUBSCRIBED: ProviderOutcome.OPTED_OUT,
     Fault.BAD_CREDENTIALS: ProviderOutcome.MISCONFIGURED,  # herald's fault, not the message's: held, not failed
     ("simulator", Fault.THROTTLED): ProviderOutcome.TRANSIENT,  # its "queue full" asks for no pause
-    # An HTTP 500 may come after the message was taken: asked about before it goes again (SMPP's
-    # ESME_RSYSERR says the submit was refused).
-    ("twilio", Fault.SERVER_ERROR): ProviderOutcome.OUTCOME_UNKNOWN,
-    ("infobip", Fault.SERVER_ERROR): ProviderOutcome.OUTCOME_UNKNOWN,
     # Infobip's only send-time "recipient refuses" is REJECTED_DND, an operator's register, not the
     # client's word to this institution: the message fails, the number stays off herald's opt-out list.
     ("infobip", Fault.UNSUBSCRIBED): ProviderOutcome.PERMANENT,

@@ -231,10 +231,10 @@ HERALD: dict[str, dict[str, dict[str, object]]] = {
         "whole-request HTTP": {
             "401": O.MISCONFIGURED,  # 20003: herald's credentials, not the message
             "403": O.MISCONFIGURED,  # the account refuses herald
-            **{status: O.TRANSIENT for status in ("408", "503")},
-            # A 500 may follow the message's creation, and a gateway's 502/504 gives up on the answer,
-            # not the request: asked about (a lookup) before it goes again, never sent twice blind.
-            **{status: O.OUTCOME_UNKNOWN for status in ("500", "502", "504")},
+            **{status: O.TRANSIENT for status in ("408", "500", "503")},
+            # A gateway's 502/504 gives up on the answer, not the request: asked about (a lookup)
+            # before it goes again, never sent twice blind.
+            **{status: O.OUTCOME_UNKNOWN for status in ("502", "504")},
         },
     },
     "infobip": {
@@ -251,8 +251,8 @@ HERALD: dict[str, dict[str, dict[str, object]]] = {
         },
         "whole-request HTTP": {
             "404": O.PERMANENT,  # NOT_FOUND: no retry advice documented
-            **{status: O.TRANSIENT for status in ("408", "425", "503")},
-            **{status: O.OUTCOME_UNKNOWN for status in ("500", "502", "504")},  # looked up in the logs first
+            **{status: O.TRANSIENT for status in ("408", "425", "500", "503")},
+            **{status: O.OUTCOME_UNKNOWN for status in ("502", "504")},  # looked up in the logs first
         },
     },
     "smpp": {

@@ -1,4 +1,4 @@
-"""A provider that takes the messages and then answers 500 or 504 (its gateway gave up waiting) has them:
+"""A provider that takes the messages and then answers 504 (its gateway gave up waiting) has them:
 herald asks before it sends again, so each client gets one message, counted at the fake.
 
 Retried blind, as a passing error, each message went twice: Twilio holds the first, Infobip took the
@@ -96,11 +96,11 @@ def test_a_twilio_504_after_the_message_was_created_sends_nothing_twice(
     asyncio.run(main())
 
 
-def test_an_infobip_500_after_it_took_the_messages_sends_nothing_twice(
+def test_an_infobip_504_after_it_took_the_messages_sends_nothing_twice(
     tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
 ) -> None:
     async def main() -> None:
-        fake = FakeInfobip("server-error-key", hang=0.05)  # takes them, then answers 500 at once
+        fake = FakeInfobip("server-error-key", hang=0.05)  # takes them, then its gateway answers 504 at once
         await fake.start()
         provider = {
             "kind": "infobip",

@@ -214,8 +214,8 @@ class FakeInfobip:
                     {"messageId": message_id, "status": status_object(status), ("to" if legacy else "destination"): to}
                 )
         if fault is Injection.LOST_ANSWER:
-            await asyncio.sleep(self.hang)
-            return web.json_response(error_envelope(500, legacy), status=500)
+            await asyncio.sleep(self.hang)  # then Infobip's gateway gives up on the answer, as a client sees it
+            return web.json_response(error_envelope(504, legacy), status=504)
         return web.json_response({"bulkId": bulk_id, "messages": answers})
 
     @staticmethod

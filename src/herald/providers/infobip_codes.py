@@ -128,10 +128,10 @@ def http_outcome(status: int) -> ProviderOutcome:
     return ProviderOutcome.TRANSIENT if status in HTTP_RETRYABLE else ProviderOutcome.PERMANENT
 
 
-SERVER_MAY_HAVE_IT = frozenset({500, 502, 504})
-"""Answers that do not say the request was refused: an internal error may come after Infobip took the
-messages, and a gateway (502, 504) gives up on Infobip's answer, not on the request. Retried blind,
-each message would go again under a new messageId; herald looks them up in the logs first."""
+SERVER_MAY_HAVE_IT = frozenset({502, 504})
+"""Answers that do not say the request was refused: a gateway (502, 504) gives up on Infobip's answer,
+not on the request, which Infobip may have taken. Retried blind, each message would go again under a
+new messageId; herald looks them up in the logs first. A 500 is Infobip's own refusal: retried."""
 
 
 def status_outcome(status: dict[str, Any]) -> tuple[Outcome, ErrorClass]:

@@ -90,10 +90,10 @@ def http_outcome(status: int) -> ProviderOutcome:
     return _T if status == 408 or status >= 500 else _P
 
 
-SERVER_MAY_HAVE_IT = frozenset({500, 502, 504})
-"""Answers that do not say the request was refused: an internal error may come after the message was
-created, and a gateway (502, 504) gives up on Twilio's answer, not on the request. Sending again blind
-would send twice; herald asks first. 503 (unavailable) and 408 say nothing was done."""
+SERVER_MAY_HAVE_IT = frozenset({502, 504})
+"""Answers that do not say the request was refused: a gateway (502, 504) gives up on Twilio's answer,
+not on the request, which may have created the message. Sending again blind would send twice; herald
+asks first. A 500 is Twilio's own refusal, and 503 and 408 say nothing was done: retried (elsewhere too)."""
 
 
 RESENDABLE_FAILURES = frozenset({"30001", "30003", "30008", "14107"})
