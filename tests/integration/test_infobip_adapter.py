@@ -369,6 +369,7 @@ def test_a_lookup_never_adopts_another_installations_message_under_the_old_refer
 def test_a_lookup_of_overdue_reports_reads_final_outcomes_from_the_logs_and_skips_pending_ones() -> None:
     async def body(h: InfobipHarness) -> None:
         a, b, c = await h.provider.send(_outbound(3))
+        assert a.accepted and b.accepted and c.accepted, [r.error for r in (a, b, c)]
         h.fake.settle(a.external_id or "", "DELIVERED_TO_HANDSET")
         h.fake.settle(b.external_id or "", "UNDELIVERABLE_NOT_DELIVERED", 2050)
         assert await h.provider.fetch_reports([]) != []  # the reports are handed out here, and lost

@@ -145,6 +145,8 @@ def test_two_parts_receipts_stored_at_once_end_the_message_delivered(pg_url: str
             deadline = time.monotonic() + 10
             query = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
             while watcher.execute(query).scalar() == 0:
+                watcher.rollback()  # PostgreSQL keeps one activity snapshot per transaction: look afresh
+                assert worker.is_alive(), f"the second receipt ended without waiting for the first: {errors}"
                 assert time.monotonic() < deadline, "the second receipt never waited for the first"
                 time.sleep(0.01)
     worker.join(10)
