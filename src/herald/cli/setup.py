@@ -338,14 +338,14 @@ def serve(
     import logging
 
     import uvicorn
-    from sqlalchemy.engine import make_url
 
     from herald.http import access_log as access
     from herald.server import create_app
+    from herald.store.database import shown_url
 
     listening = _listen(host, port)  # first: a port in use is one clear line, before anything starts
     herald = herald_from_env()
-    database = make_url(herald.settings.own_database_url).render_as_string(hide_password=True)
+    database = shown_url(herald.settings.own_database_url)
     shown_host = f"[{host}]" if ":" in host else host
     console.print(f"herald is serving http://{shown_host}:{port}/ (database {database}).", soft_wrap=True)
     if worker:

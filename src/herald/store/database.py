@@ -40,7 +40,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return create_engine(url, pool_pre_ping=True, **kwargs)
     except (ArgumentError, ImportError) as exc:
         raise ConfigurationError(
-            f"Cannot use database URL {_redact(url)!r}: {exc}.",
+            f"Cannot use database URL {shown_url(url)!r}: {exc}.",
             hint="Use sqlite:///path/to/file.sqlite or postgresql+psycopg://user:password@host/dbname.",
         ) from None
 
@@ -86,7 +86,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
     cur.close()
 
 
-def _redact(url: str) -> str:
+def shown_url(url: str) -> str:
     """The URL without its password, for messages and logs."""
     from sqlalchemy.engine import make_url
 
@@ -112,7 +112,7 @@ def upgrade(engine: Engine) -> str:
             command.upgrade(cfg, "head")
     except OperationalError as exc:
         raise ConfigurationError(
-            f"Cannot migrate herald's database at {_redact(str(engine.url))}: {exc.orig}."
+            f"Cannot migrate herald's database at {shown_url(str(engine.url))}: {exc.orig}."
         ) from None
     return head_revision()
 
@@ -143,10 +143,10 @@ def open_store(url: str) -> Engine:
     try:
         current = current_revision(engine)
     except OperationalError as exc:
-        raise ConfigurationError(f"Cannot connect to herald's database {_redact(url)}: {exc.orig}.") from None
+        raise ConfigurationError(f"Cannot connect to herald's database {shown_url(url)}: {exc.orig}.") from None
     if current != head_revision():
         raise ConfigurationError(
-            f"herald's database {_redact(url)} is at revision {current or 'none'}, not {head_revision()}.",
+            f"herald's database {shown_url(url)} is at revision {current or 'none'}, not {head_revision()}.",
             hint="Run `herald db upgrade` first.",
         )
     return engine
