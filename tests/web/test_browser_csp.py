@@ -12,17 +12,17 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from herald.services.auth import Role
-from tests.web import test_browser as shared
+from tests.web.browser import Server, browser_fixtures, browser_group, log_in, shot
 from tests.web.test_access import pending_campaign
-from tests.web.test_browser import Server, log_in
 
-pytestmark = shared.pytestmark  # the browser tests' worker and fixtures: one Chromium, one server per module
-browser, server, page = shared.browser, shared.server, shared.page
+pytestmark = browser_group(__name__)
+browser, server, page = browser_fixtures()
 
 
 def watch_violations(page: Page) -> list[Any]:
     """CSP violations the page reports, and console errors (a refused script logs one)."""
     found: list[Any] = []
+
     def keep(message: Any) -> None:
         if "Content Security Policy" in message.text or message.text.startswith("CSP "):
             found.append(message.text)
@@ -74,7 +74,7 @@ def test_an_admin_disables_a_user_from_the_users_page_after_confirming(page: Pag
     page.click("nav a:has-text('Users')")
     row = page.locator("#user-viewer")
     expect(row).to_contain_text("Active")
-    shared.shot(page, "10-users")
+    shot(page, "10-users")
     page.on("dialog", lambda dialog: dialog.accept())
     row.locator("button:has-text('Disable')").click()
     expect(page.locator(".notice")).to_contain_text("User disabled")
