@@ -178,6 +178,17 @@ def by_keys(conn: Connection, campaign_id: int, keys: Sequence[str]) -> list[Cam
     return found
 
 
+def keys_of(conn: Connection, campaign_id: int, ids: Sequence[int]) -> dict[int, str]:
+    """The dedup keys of these messages of the campaign (those that are its)."""
+    keys: dict[int, str] = {}
+    for start in range(0, len(ids), _IN_LIMIT):
+        query = select(messages.c.id, messages.c.dedup_key).where(
+            messages.c.campaign_id == campaign_id, messages.c.id.in_(list(ids[start : start + _IN_LIMIT]))
+        )
+        keys |= {mid: key for mid, key in conn.execute(query)}
+    return keys
+
+
 def untried_pending_ids(conn: Connection, campaign_id: int, keys: Sequence[str]) -> list[int]:
     """The ids of the campaign's messages with these keys that are PENDING and never tried: the ones just made."""
     ids: list[int] = []
