@@ -12,6 +12,7 @@ from herald.services import campaigns
 from herald.services.auth import Role
 from herald.services.campaigns import CampaignRequest
 from tests.campaign_parts import validating
+from tests.web.confirming import confirmed_post
 from tests.web.conftest import PASSWORD, USERNAMES, csrf_of, log_in, login_token
 
 PAGES = ("/campaigns", "/campaigns/new", "/campaigns/{id}", "/campaigns/{id}/edit", "/jobs", "/providers")
@@ -131,7 +132,10 @@ def test_a_manager_moves_a_campaign_through_its_lifecycle(client: TestClient, he
         ("reactivate", CampaignStatus.ACTIVE),
         ("close", CampaignStatus.CLOSED),
     ):
-        answer = client.post(f"/campaigns/{campaign_id}/{action}", data={"csrf_token": token})
+        if action == "close":
+            answer = client.post(f"/campaigns/{campaign_id}/{action}", data={"csrf_token": token})
+        else:  # they cost money: posted from their confirmation (tests/web/test_confirm_pages.py)
+            answer = confirmed_post(client, campaign_id, action, token)
         assert answer.status_code == 303, answer.text
         assert campaigns.get(campaign_id, store=herald.store).status is status
         assert "notice=" in answer.headers["location"]
@@ -144,7 +148,7 @@ def test_an_action_the_lifecycle_refuses_is_explained(client: TestClient, herald
     campaign_id = pending_campaign(herald)
     log_in(client, Role.CAMPAIGN_MANAGER)
     token = csrf_of(client)
-    client.post(f"/campaigns/{campaign_id}/activate", data={"csrf_token": token})
+    assert confirmed_post(client, campaign_id, "activate", token).status_code == 303
     answer = client.post(f"/campaigns/{campaign_id}/delete", data={"csrf_token": token})
     assert_readable_refusal(answer, 409, "cannot delete it")
 

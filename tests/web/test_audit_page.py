@@ -8,6 +8,7 @@ from herald.app import Herald
 from herald.services import campaigns
 from herald.services.auth import Role
 from herald.store.audit_search import AuditFilter, search
+from tests.web.confirming import confirmed_post
 from tests.web.conftest import USERNAMES, csrf_of, log_in
 from tests.web.test_pages import SCHEDULED
 
@@ -17,7 +18,7 @@ def test_ui_actions_are_recorded_and_admins_read_them_on_the_audit_page(client: 
     token = csrf_of(client)
     assert client.post("/campaigns/new", data={**SCHEDULED, "csrf_token": token, "action": "save"}).status_code == 303
     (campaign,) = campaigns.list_all(store=herald.store)
-    assert client.post(f"/campaigns/{campaign.id}/activate", data={"csrf_token": token}).status_code == 303
+    assert confirmed_post(client, campaign.id, "activate", token).status_code == 303
     assert client.post("/jobs/send/run", data={"csrf_token": token}).status_code == 303
 
     with herald.store.connect() as conn:

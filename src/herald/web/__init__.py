@@ -12,7 +12,7 @@ from importlib.resources import files
 from fastapi import APIRouter, Response
 
 from herald.app import Herald
-from herald.web import audit_pages, campaign_form, campaign_pages, login, ops_pages, users_page
+from herald.web import audit_pages, campaign_form, campaign_pages, confirm_pages, login, ops_pages, users_page
 
 _CSS = files("herald.web").joinpath("static/herald.css")
 
@@ -22,6 +22,7 @@ def router(herald: Herald) -> APIRouter:
     # The form's routes come first: /campaigns/new and /campaigns/{id}/edit must win over the generic ones.
     for module in (login, campaign_form, campaign_pages, ops_pages, users_page, audit_pages):
         ui.include_router(module.router(herald))
+    ui.include_router(confirm_pages.router(herald))  # issue 12 item 6: Activate, Reactivate, Re-send confirm first
     stylesheet = _CSS.read_bytes()
 
     @ui.get("/static/herald.css")

@@ -15,8 +15,10 @@ from herald.errors import CoreBankError, PermissionDeniedError, ValidationError
 from herald.services import campaigns as service
 from herald.services.audit import Actor
 from herald.services.auth import Role, User
-from herald.services.resend import resend_counts, resend_failed
+from herald.services.confirmation import COSTLY
+from herald.services.resend import chain_marks, resend_counts
 from herald.services.search import MessageFilter, MessagePage, shown_number, shown_text, tab_page
+from herald.web import confirm_pages
 from herald.web.chart import deliveries
 from herald.web.pages import TABS, Form, PageRoute, acting, render, see_other, viewer
 
@@ -136,6 +138,7 @@ def router(herald: Herald) -> APIRouter:
             actions=actions_for(campaign, user, counts.get(MessageStatus.FAILED, 0)),
             parameters=parameter_lines(herald, campaign),
             upcoming=upcoming,
+            marks=chain_marks(campaign.id, [m.id for m in found.rows], store=herald.store),
             number=lambda n: shown_number(n, reveal=reveal),
             shown=lambda t: shown_text(t, reveal=reveal),
         )
@@ -146,31 +149,14 @@ def router(herald: Herald) -> APIRouter:
     ) -> Response:
         user, _ = acting(request, Role.CAMPAIGN_MANAGER, form)
         actor = Actor.ui(user.username)
-        if action == "activate":
-            service.activate(
-                campaign_id,
-                **herald.activation_parts(),
-                actor=actor,
-            )
-        elif action == "close":
+        if action in COSTLY:  # they cost money: done only with the confirmation they carry
+            return confirm_pages.act(herald, request, campaign_id, action, form, user)
+        if action == "close":
             service.close(campaign_id, store=herald.store, clock=herald.clock, actor=actor)
-        elif action == "reactivate":
-            service.reactivate(
-                campaign_id,
-                **herald.activation_parts(),
-                actor=actor,
-            )
-        elif action == "resend":
-            resend_failed(campaign_id, store=herald.store, clock=herald.clock, actor=actor)
-            return see_other(f"/campaigns/{campaign_id}?tab=pending&notice=resent")
-        elif action == "delete":
+            return see_other(f"/campaigns/{campaign_id}?notice=closed")
+        if action == "delete":
             service.remove(campaign_id, store=herald.store, clock=herald.clock, actor=actor)
             return see_other("/campaigns?notice=deleted")
-        else:
-            raise ValidationError(f"No campaign action {action!r}.")
-        done = {"activate": "activated", "close": "closed", "reactivate": "reactivated"}[action]
-        if action != "close" and not herald.presence.job_runners():
-            done += "-idle"
-        return see_other(f"/campaigns/{campaign_id}?notice={done}")
+        raise ValidationError(f"No campaign action {action!r}.")
 
     return pages
