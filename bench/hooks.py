@@ -119,9 +119,8 @@ def main() -> None:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    subprocess.run(
-        [*herald_cli, "campaigns", "activate", "Loan Repayment"], env=env, check=True, stdout=subprocess.DEVNULL
-    )
+    activate = [*herald_cli, "campaigns", "activate", "Loan Repayment", "--yes"]
+    subprocess.run(activate, env=env, check=True, stdout=subprocess.DEVNULL)
     arrivals_file = folder / "arrivals.json"
     fake = subprocess.Popen([sys.executable, "-c", RECORDER, str(twilio_port), str(args.latency), str(arrivals_file)])
     server = subprocess.Popen([*herald_cli, "serve", "--port", str(herald_port)], env=env)

@@ -58,7 +58,7 @@ def test_a_user_creates_previews_activates_and_watches_a_campaign(env: dict[str,
     )
     preview = herald(env, "campaigns", "preview", "Hello").stdout
     assert "Audience:" in preview and "segments" in preview and "KES" in preview
-    activated = herald(env, "campaigns", "activate", "Hello").stdout
+    activated = herald(env, "campaigns", "activate", "Hello", "--yes").stdout
     assert "messages created" in activated
     herald(env, "worker", "--until-idle", "--duration", "60")
     listing = herald(env, "campaigns", "list").stdout
@@ -164,7 +164,7 @@ def test_serve_runs_the_jobs_by_default_and_answers_http(env: dict[str, str], tm
 
     herald(env, "demo", "init", "--clients", "80")
     herald(env, "campaigns", "create", "--name", "All", "--rule", "166", "-p", "officeId=1", "--message", "Hi")
-    herald(env, "campaigns", "activate", "All", "--no-now")  # the worker inside serve materializes it
+    herald(env, "campaigns", "activate", "All", "--no-now", "--yes")  # the worker inside serve materializes it
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

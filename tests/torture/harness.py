@@ -246,7 +246,7 @@ class Scenario:
 
     def activate(self, name: str) -> int:
         """`herald campaigns activate`: a Direct campaign's messages are made then and there."""
-        self.cli("campaigns", "activate", name)
+        self.cli("campaigns", "activate", name, "--yes")
         return self.count_messages(name)
 
     def triggered_campaign(self, name: str, provider: str) -> None:
@@ -257,7 +257,7 @@ class Scenario:
             "-p", "officeId=1", "--provider", provider,
             "--message", f"{name}: {{{{firstname}}}}, we got {{{{repaymentAmount}}}}.",
         )  # fmt: skip
-        self.cli("campaigns", "activate", name)
+        self.cli("campaigns", "activate", name, "--yes")
 
     # -- herald processes -------------------------------------------------------------------------
     def _spawn(self, label: str, args: list[str], env: dict[str, str] | None = None) -> Proc:

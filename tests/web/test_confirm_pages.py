@@ -26,6 +26,7 @@ from tests.web.confirming import confirmation_of
 from tests.web.conftest import csrf_of, log_in
 from tests.web.test_access import pending_campaign
 
+
 def status_of(herald: Herald, campaign_id: int) -> CampaignStatus:
     return campaigns.get(campaign_id, store=herald.store).status
 

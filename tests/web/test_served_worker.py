@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from herald.services.auth import Role
+from tests.web.confirming import confirmed_post
 from tests.web.conftest import PASSWORD, USERNAMES, DemoCorebank
 from tests.web.served import herald_serve, logged_in
 
@@ -45,10 +46,9 @@ def test_an_api_only_node_says_nothing_is_sent_in_its_output_header_jobs_page_an
         jobs = manager.get("/jobs").text
         assert "No worker is running" in jobs
         assert manager.get("/api/v1/jobs/workers").json() == []
-        answer = manager.post(
-            f"/campaigns/{campaign_id.group(1)}/activate", data={"csrf_token": csrf}, follow_redirects=True
-        )
-        assert answer.status_code == 200
+        answer = confirmed_post(manager, campaign_id.group(1), "activate", csrf)
+        assert answer.status_code == 303
+        answer = manager.get(answer.headers["location"])
         assert "no worker is running, so nothing is sent yet" in answer.text
         manager.close()
 
@@ -57,7 +57,7 @@ def test_an_api_only_node_says_nothing_is_sent_in_its_output_header_jobs_page_an
             served.env, "campaigns", "create", "--name", "Idle2", "--rule", "166", "-p", "officeId=1", "--message", "Hi"
         )
         assert again.returncode == 0, again.stderr
-        activated = herald(served.env, "campaigns", "activate", "Idle2", "--no-now")
+        activated = herald(served.env, "campaigns", "activate", "Idle2", "--no-now", "--yes")
         assert activated.returncode == 0, activated.stderr
         assert "No worker is running on this database" in activated.stderr
 

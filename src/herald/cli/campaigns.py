@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from herald.cli import confirming
 from herald.cli.base import (
     campaigns_app,
     console,
@@ -229,12 +230,15 @@ def campaigns_preview(campaign: str, samples: Annotated[int, typer.Option(min=0,
     )
 
 
-def _lifecycle(action: str, campaign: str, verb: str) -> Any:
+def _lifecycle(action: str, campaign: str, verb: str, yes: bool = False) -> Any:
     from herald.services import campaigns
 
     herald = herald_from_env()
     campaign_id = campaigns.get(campaign, store=herald.store).id
+    if action != "close":
+        confirming.refuse_without_terminal(f"campaigns {action}", yes)
     if action in ("activate", "reactivate"):
+        confirming.confirm_activation(herald, campaign_id, action, yes)
         move = campaigns.activate if action == "activate" else campaigns.reactivate
         c = move(
             campaign_id,
@@ -256,12 +260,13 @@ def _lifecycle(action: str, campaign: str, verb: str) -> Any:
 def campaigns_activate(
     campaign: str,
     now: Annotated[bool, typer.Option(help="Materialize a Direct campaign right here, with progress.")] = True,
+    yes: confirming.YesOpt = False,
 ) -> None:
-    """Activate a Pending campaign (a Direct one gets its messages at once)."""
+    """Activate a Pending campaign after showing its audience and cost (a Direct one gets its messages at once)."""
     from herald.domain.campaign import TriggerType
     from herald.worker import outbound_for
 
-    herald, c = _lifecycle("activate", campaign, "activated")
+    herald, c = _lifecycle("activate", campaign, "activated", yes)
     if now and c.trigger_type is TriggerType.DIRECT:
         with progress_bar(f"Materializing {c.name}", None) as advance:
             result = outbound_for(herald).run_campaign(c, advance)
@@ -281,9 +286,9 @@ def campaigns_close(campaign: str) -> None:
 
 
 @campaigns_app.command("reactivate")
-def campaigns_reactivate(campaign: str) -> None:
-    """Reactivate a Closed campaign; nobody already messaged is messaged again."""
-    _lifecycle("reactivate", campaign, "reactivated")
+def campaigns_reactivate(campaign: str, yes: confirming.YesOpt = False) -> None:
+    """Reactivate a Closed campaign after showing its audience and cost; nobody already messaged is messaged again."""
+    _lifecycle("reactivate", campaign, "reactivated", yes)
 
 
 @campaigns_app.command("delete")
