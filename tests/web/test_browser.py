@@ -51,7 +51,8 @@ def test_a_manager_creates_previews_activates_watches_and_closes_a_scheduled_cam
 
     page.click("button:has-text('Create campaign')")
     expect(page.locator("h1 .badge")).to_have_text("Pending")
-    page.click("button:has-text('Activate')")
+    page.click("[data-testid=activate-button]")  # it costs money: a dialog says how much first
+    page.locator("dialog#confirm-dialog [data-testid=confirm]").click()
     expect(page.locator(".notice")).to_contain_text("Campaign activated")
     expect(page.locator("h1 .badge")).to_have_text("Active")
     campaign_url = page.url.split("?")[0]
@@ -75,7 +76,7 @@ def test_a_manager_creates_previews_activates_watches_and_closes_a_scheduled_cam
 
     page.click("button:has-text('Close')")
     expect(page.locator("h1 .badge")).to_have_text("Closed")
-    expect(page.locator("button:has-text('Reactivate')")).to_be_visible()
+    expect(page.locator("[data-testid=reactivate-button]")).to_be_visible()
 
     page.goto(f"{server.url}/providers")
     expect(page.locator("table")).to_contain_text("OK")
@@ -87,7 +88,7 @@ def test_a_viewer_sees_no_activate_button_and_a_forged_post_is_refused(page: Pag
     log_in(page, server, Role.VIEWER)
     page.goto(f"{server.url}/campaigns/{campaign_id}")
     expect(page.locator("h1 .badge")).to_have_text("Pending")
-    expect(page.locator("button:has-text('Activate')")).to_have_count(0)
+    expect(page.locator("[data-testid=activate-button]")).to_have_count(0)
     token = page.locator("input[name=csrf_token]").first.get_attribute("value")
     assert token
     forged = page.request.post(f"{server.url}/campaigns/{campaign_id}/activate", form={"csrf_token": token})
