@@ -49,4 +49,3 @@ def test_ui_actions_are_recorded_and_admins_read_them_on_the_audit_page(client: 
     later = client.get("/audit", params={"from": "2026-11-21"})
     assert "0 entries" in later.text
     assert client.get("/audit", params={"from": "someday"}).status_code == 422
-
