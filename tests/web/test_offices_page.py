@@ -3,14 +3,22 @@ admins change them (audited as done via the UI, seen by the jobs at once), and b
 
 from __future__ import annotations
 
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from herald.app import Herald
+from herald.clock import ManualClock
+from herald.config import Settings
+from herald.server import create_app
 from herald.services.auth import Role
 from herald.store.tables import audit_log
-from tests.web.conftest import csrf_of, log_in
+from tests.web.conftest import DemoCorebank, csrf_of, herald_settings, log_in
 from tests.web.test_access import assert_readable_refusal
 
 KAMPALA = 4  # the demo's Kampala branch: UG, Africa/Kampala
@@ -89,3 +97,36 @@ def test_a_change_without_the_csrf_token_changes_nothing(client: TestClient, her
     answer = client.post(f"/offices/{KAMPALA}", data={"region": "UG", "timezone": "Africa/Nairobi"})
     assert_readable_refusal(answer, 403, "CSRF token is missing or wrong")
     assert herald.offices.timezones(None)[KAMPALA] == "Africa/Kampala"
+
+
+@pytest.fixture
+def two_tenants(
+    tmp_path: Path, herald_template: Path, demo_corebank: DemoCorebank, clock: ManualClock
+) -> Iterator[Herald]:
+    """The web tests' installation with a second Fineract tenant, "kampala", whose offices have no profile yet."""
+    for file in herald_template.glob("herald.sqlite*"):
+        shutil.copy(file, tmp_path / file.name)
+    one = herald_settings(tmp_path, demo_corebank)
+    settings = Settings(**one.model_dump(exclude={"tenants"}), tenants=json.dumps({"kampala": demo_corebank.url}))
+    h = Herald.build(settings, clock)
+    yield h
+    h.close()
+
+
+def test_a_second_tenants_offices_show_the_defaults_until_an_admin_saves_one(two_tenants: Herald) -> None:
+    with TestClient(create_app(two_tenants), raise_server_exceptions=False, follow_redirects=False) as client:
+        log_in(client, Role.ADMIN)
+        listed = client.get("/offices?tenant=kampala").text
+        assert '<option value="kampala" selected>kampala</option>' in listed
+        assert listed.count("(default)") == 2 * 9  # region and zone of each of the demo's nine offices
+        form = client.get(f"/offices/{KAMPALA}/edit?tenant=kampala").text
+        assert "uses the installation's defaults until you save" in form
+        data = {"csrf_token": csrf_of(client, "/offices"), "tenant": "kampala", "region": "UG"}
+        answer = client.post(f"/offices/{KAMPALA}", data=data | {"timezone": "Africa/Nairobi"})
+        assert answer.headers["location"] == "/offices?tenant=kampala&notice=office-saved#office-4"
+        assert two_tenants.offices.timezones("kampala") == {KAMPALA: "Africa/Nairobi"}
+        assert two_tenants.offices.timezones(None)[KAMPALA] == "Africa/Kampala"  # the default tenant's own, untouched
+        assert client.get("/offices?tenant=kampala").text.count("(default)") == 2 * 8
+        assert_readable_refusal(
+            client.get("/offices?tenant=lagos"), 404, "herald has no Fineract tenant &#39;lagos&#39;"
+        )

@@ -38,6 +38,9 @@ def router(herald: Herald) -> APIRouter:
     pages = APIRouter(route_class=PageRoute, include_in_schema=False)
 
     def listed(tenant: str) -> list[offices.OfficeProfile]:
+        if tenant and tenant not in herald.corebanks:  # a link or a hand-typed address, not a setting: a 404
+            known = ", ".join(herald.corebanks.tenants)
+            raise NotFoundError(f"herald has no Fineract tenant {tenant[:100]!r}.", hint=f"Its tenants: {known}.")
         return offices.list_offices(
             store=herald.store,
             corebanks=herald.corebanks,

@@ -43,13 +43,12 @@ def _reason(form: FormData, doing: str) -> str:
     return reason
 
 
-def _page(request: Request, user: User, found: optouts.Found, query: str = "", status: int = 200) -> Response:
+def _page(request: Request, user: User, found: optouts.Found, query: str = "") -> Response:
     reveal = user.role is Role.ADMIN
     rows = [(r.number if reveal else mask(r.number), r) for r in found.rows]
     return render(
         request,
         "optouts.html",
-        status=status,
         rows=rows,
         found=found,
         query=query,
