@@ -126,10 +126,10 @@ def test_without_a_login_the_page_and_its_forms_go_to_the_login(client: TestClie
     assert on_list(herald) == []
 
 
-def test_a_viewer_looks_a_whole_number_up_but_not_part_of_one(client: TestClient, herald: Herald) -> None:
+def test_a_manager_looks_a_whole_number_up_but_not_part_of_one(client: TestClient, herald: Herald) -> None:
     put_on_list(herald)
     put_on_list(herald, "+254799999911", "complained about the hour")
-    log_in(client, Role.VIEWER)
+    log_in(client, Role.CAMPAIGN_MANAGER)
     csrf = csrf_of(client, "/optouts")
     whole = client.post("/optouts/search", data={"csrf_token": csrf, "q": LOCAL}).text
     assert "1 match for the number +2547******78" in whole and MASKED in whole and "+2547******11" not in whole
@@ -137,6 +137,21 @@ def test_a_viewer_looks_a_whole_number_up_but_not_part_of_one(client: TestClient
     assert_readable_refusal(part, 422, "only admins can search by part of a number")
     words = client.post("/optouts/search", data={"csrf_token": csrf, "q": "HOUR"}).text
     assert "1 match for source or reason" in words and "+2547******11" in words and MASKED not in words
+
+
+def test_a_viewer_searches_by_words_but_cannot_test_numbers_against_the_list(
+    client: TestClient, herald: Herald
+) -> None:
+    put_on_list(herald, reason="complained about the hour")
+    log_in(client, Role.VIEWER)
+    csrf = csrf_of(client, "/optouts")
+    assert "words of the source or reason" in client.get("/optouts").text
+    for guess in (NUMBER, "2547123"):
+        refused = client.post("/optouts/search", data={"csrf_token": csrf, "q": guess})
+        assert_readable_refusal(refused, 403, "Only campaign managers and admins can look a number up")
+        assert "match" not in refused.text
+    words = client.post("/optouts/search", data={"csrf_token": csrf, "q": "hour"}).text
+    assert "1 match for source or reason" in words and MASKED in words and NUMBER not in words
 
 
 def test_an_admin_searches_by_part_of_a_number(client: TestClient, herald: Herald) -> None:

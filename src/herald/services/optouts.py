@@ -8,13 +8,14 @@ shows the number masked, never in full.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import Engine
 
 from herald.clock import Clock
 from herald.domain import wire
 from herald.domain.phones import PhoneRejection, mask, normalize
-from herald.errors import ValidationError
+from herald.errors import PermissionDeniedError, ValidationError
 from herald.services import audit
 from herald.services.audit import Actor
 from herald.store import optouts
@@ -77,11 +78,19 @@ class Found:
     searched: str  # how the query was read, in words, for the page to say
 
 
-def find(query: str, *, full_numbers: bool, limit: int, store: Engine, default_region: str) -> Found:
-    """The entries matching what someone typed: a number, part of one (admins only), or words of the reason.
+class NumberSearch(StrEnum):
+    """How far someone may search the list by number, from what they may already see or learn."""
 
-    Whoever sees numbers masked may look a whole number up (they know it already) but not part of
-    one: matching "+2547123" and then "+25471234" would spell out numbers they may not see.
+    PART = "part"  # admins: they see numbers in full anyway
+    WHOLE = "whole"  # campaign managers: adding or taking a number off already tells whether it is there
+    NONE = "none"  # viewers: words only; a yes/no per guessed number would unmask the list bit by bit
+
+
+def find(query: str, *, numbers: NumberSearch, limit: int, store: Engine, default_region: str) -> Found:
+    """The entries matching what someone typed: words of the source or reason, or a number as far as allowed.
+
+    Whoever sees numbers masked may not search by part of one: matching "+2547123" and then
+    "+25471234" would spell out numbers they may not see.
     """
     text = wire.cleaned(query.strip(), 60)
     digits = "".join(c for c in text if c.isdigit())
@@ -93,14 +102,17 @@ def find(query: str, *, full_numbers: bool, limit: int, store: Engine, default_r
         if not looks_like_number:
             total, rows = optouts.search(conn, digits=None, number=None, words=text, limit=limit)
             return Found(total, rows, f'source or reason containing "{text}"')
+        if numbers is NumberSearch.NONE:
+            raise PermissionDeniedError(
+                "Only campaign managers and admins can look a number up on the opt-out list.",
+                hint="Search by words of the reason, or ask a campaign manager.",
+            )
         phone = normalize(text, default_region)
         whole = phone.e164 if not isinstance(phone, PhoneRejection) else None
-        if full_numbers and whole is None:
-            total, rows = optouts.search(conn, digits=digits, number=None, words=None, limit=limit)
-            return Found(total, rows, f"numbers containing {digits}")
-        if full_numbers and whole is not None:
-            total, rows = optouts.search(conn, digits=whole.lstrip("+"), number=None, words=None, limit=limit)
-            return Found(total, rows, f"numbers containing {whole.lstrip('+')}")
+        if numbers is NumberSearch.PART:
+            part = whole.lstrip("+") if whole is not None else digits
+            total, rows = optouts.search(conn, digits=part, number=None, words=None, limit=limit)
+            return Found(total, rows, f"numbers containing {part}")
         if whole is None:
             raise ValidationError(
                 f"{mask(text)} is not a whole phone number; only admins can search by part of a number. "

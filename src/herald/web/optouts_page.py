@@ -1,7 +1,7 @@
 """The opt-out list page: search it, put a number on it, take one off; numbers masked for everyone but admins.
 
 Who may do what is the REST API's rule: everyone logged in reads the list, campaign managers and
-admins change it. Each change goes through the same service as the CLI and the API, so it is
+admins change it. Searching by number follows what each role may learn (services.optouts.NumberSearch). Each change goes through the same service as the CLI and the API, so it is
 audited the same way (the number masked, the reason kept). Numbers travel only in posted forms,
 never in a URL, so none reaches the access log, the browser's history or a Referer header.
 """
@@ -43,6 +43,12 @@ def _reason(form: FormData, doing: str) -> str:
     return reason
 
 
+def _search_of(user: User) -> optouts.NumberSearch:
+    if user.role is Role.ADMIN:
+        return optouts.NumberSearch.PART
+    return optouts.NumberSearch.WHOLE if user.role.allows(Role.CAMPAIGN_MANAGER) else optouts.NumberSearch.NONE
+
+
 def _page(request: Request, user: User, found: optouts.Found, query: str = "") -> Response:
     reveal = user.role is Role.ADMIN
     rows = [(r.number if reveal else mask(r.number), r) for r in found.rows]
@@ -53,6 +59,7 @@ def _page(request: Request, user: User, found: optouts.Found, query: str = "") -
         found=found,
         query=query,
         may_change=user.role.allows(Role.CAMPAIGN_MANAGER),
+        numbers=_search_of(user).value,
         reveal=reveal,
     )
 
@@ -62,8 +69,7 @@ def router(herald: Herald) -> APIRouter:
     region = herald.settings.default_region
 
     def lookup(query: str, user: User) -> optouts.Found:
-        full = user.role is Role.ADMIN
-        return optouts.find(query, full_numbers=full, limit=SHOWN, store=herald.store, default_region=region)
+        return optouts.find(query, numbers=_search_of(user), limit=SHOWN, store=herald.store, default_region=region)
 
     @pages.get("/optouts")
     def optouts_page(request: Request) -> Response:
