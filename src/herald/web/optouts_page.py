@@ -1,8 +1,9 @@
 """The opt-out list page: search it, put a number on it, take one off; numbers masked for everyone but admins.
 
 Who may do what is the REST API's rule: everyone logged in reads the list, campaign managers and
-admins change it. Searching by number follows what each role may learn (services.optouts.NumberSearch). Each change goes through the same service as the CLI and the API, so it is
-audited the same way (the number masked, the reason kept). Numbers travel only in posted forms,
+admins change it; searching by number follows what each role may learn (optouts.NumberSearch).
+Each change goes through the same service as the CLI and the API, so it is audited the same way
+(the number masked, the reason kept). Numbers travel only in posted forms,
 never in a URL, so none reaches the access log, the browser's history or a Referer header.
 """
 
