@@ -106,11 +106,10 @@ def rules_list() -> None:
         table.add_column(column, overflow="fold")
     for rule in all_rules():
         params = ", ".join(p.name + ("" if p.default is None else f"={p.default}") for p in rule.parameters)
-        events = ", ".join(f"{entity}/{action}" for entity, action in rule.events)
         table.add_row(
             str(rule.id),
             rule.name,
-            f"Triggered ({events})" if rule.triggered else "Direct or Scheduled",
+            f"Triggered ({', '.join(f'{e}/{a}' for e, a in rule.events)})" if rule.triggered else "Direct or Scheduled",
             params,
             " ".join(rule.variables),
             f"{rule.fact} ({rule.dedup_scope.value.replace('_', ' ')})",
@@ -288,14 +287,8 @@ def optouts_remove(
     from herald.services.optouts import remove_number
 
     herald = herald_from_env()
-    e164, gone = remove_number(
-        number,
-        Actor.cli(),
-        store=herald.store,
-        clock=herald.clock,
-        default_region=herald.settings.default_region,
-        reason=reason,
-    )
+    parts = {"store": herald.store, "clock": herald.clock, "default_region": herald.settings.default_region}
+    e164, gone = remove_number(number, Actor.cli(), **parts, reason=reason)
     console.print(f"{mask(e164)} {'removed from' if gone else 'was not on'} the opt-out list.")
 
 
