@@ -28,13 +28,26 @@ from enum import StrEnum
 class HeraldError(Exception):
     """Base of every error herald raises on purpose; the message says what to do."""
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, page_hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.page_hint = page_hint
 
     def __str__(self) -> str:
         return f"{self.message} {self.hint}" if self.hint else self.message
+
+    def on_page(self) -> str:
+        """The sentence for a UI page, whose reader may have no terminal: the hint in the UI's words.
+
+        `hint` is for the command line and the API (it may name a `herald ...` command); `page_hint`,
+        when given, replaces it on pages. A hint that names a command and has no page wording is
+        left off: the page still says what is wrong, and never sends an officer to a terminal.
+        """
+        hint = self.page_hint if self.page_hint is not None else self.hint
+        if not hint or (self.page_hint is None and "`herald " in hint):
+            return self.message
+        return f"{self.message} {hint}"
 
 
 class ConfigurationError(HeraldError):
@@ -44,8 +57,10 @@ class ConfigurationError(HeraldError):
 class ValidationError(HeraldError):
     """A request herald refuses; `field` names the input that is wrong."""
 
-    def __init__(self, message: str, *, field: str | None = None, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+    def __init__(
+        self, message: str, *, field: str | None = None, hint: str | None = None, page_hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint, page_hint=page_hint)
         self.field = field
 
 

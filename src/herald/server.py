@@ -45,6 +45,7 @@ def create_app(herald: Herald, *, run_jobs: bool = False) -> FastAPI:
     )
     app.state.herald = herald  # how auth dependencies (REST and UI) find the users' store
     errors.install(app)
+    web.install(app)  # after the API's handlers: an unknown UI address gets a page, /api/ keeps its JSON
     app.add_middleware(SecurityHeaders, https=served_over_https(herald))  # outermost: every answer has them
     app.include_router(docs.router(app))
     # Webhooks and Fineract's endpoints carry their own authentication (signatures, secrets): no user session.

@@ -94,3 +94,51 @@ def test_a_post_without_the_csrf_token_changes_nothing(client: TestClient, heral
     log_in(client, Role.ADMIN)
     assert client.post("/users/manager/password", data={"password": NEW, "confirm": NEW}).status_code == 403
     assert auth.login("manager", PASSWORD, store=herald.store, clock=herald.clock)
+
+
+def test_an_admin_creates_a_user_who_then_logs_in_with_that_role(client: TestClient, herald: Herald) -> None:
+    log_in(client, Role.ADMIN)
+    assert 'action="/users"' in client.get("/users").text
+    form = {"csrf_token": csrf_of(client, "/users"), "username": "wanjiru", "role": "campaign_manager"}
+    answer = client.post("/users", data=form | {"password": NEW, "confirm": NEW})
+    assert answer.status_code == 303 and answer.headers["location"] == "/users?notice=user-created#user-wanjiru"
+    page = client.get("/users").text
+    assert 'id="user-wanjiru"' in page
+    assert auth.login("wanjiru", NEW, store=herald.store, clock=herald.clock)
+    assert auth.get_user("wanjiru", store=herald.store).role is Role.CAMPAIGN_MANAGER
+    assert ui_changes(herald) == [("user.create", "admin", "wanjiru")]
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "words"),
+    [
+        (
+            {"username": "manager", "password": NEW, "confirm": NEW},
+            422,
+            "A user named &#39;manager&#39; already exists",
+        ),
+        ({"username": "bad name", "password": NEW, "confirm": NEW}, 422, "A username is 1-100 letters"),
+        ({"username": "wanjiru", "password": NEW, "confirm": NEW + "x"}, 422, "The two passwords differ"),
+        ({"username": "wanjiru", "password": "short", "confirm": "short"}, 422, "at least 10 characters"),
+        ({"username": "wanjiru", "password": NEW, "confirm": NEW, "role": "boss"}, 422, "Unknown role"),
+    ],
+)
+def test_a_new_user_the_page_cannot_create_is_refused_readably(
+    client: TestClient, herald: Herald, form: dict[str, str], status: int, words: str
+) -> None:
+    log_in(client, Role.ADMIN)
+    before = auth.list_users(store=herald.store)
+    answer = client.post("/users", data={"csrf_token": csrf_of(client, "/users"), "role": "viewer"} | form)
+    assert_readable_refusal(answer, status, words)
+    assert auth.list_users(store=herald.store) == before and ui_changes(herald) == []
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.CAMPAIGN_MANAGER])
+def test_only_an_admin_creates_users(client: TestClient, herald: Herald, role: Role) -> None:
+    log_in(client, role)
+    form = {"csrf_token": csrf_of(client), "username": "sneaky", "role": "admin", "password": NEW, "confirm": NEW}
+    assert_readable_refusal(client.post("/users", data=form), 403, "admin role")
+    client.cookies.clear()
+    log_in(client, Role.ADMIN)
+    assert_readable_refusal(client.post("/users", data=form | {"csrf_token": ""}), 403, "CSRF token")
+    assert "sneaky" not in {u.username for u in auth.list_users(store=herald.store)}

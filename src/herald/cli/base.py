@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -32,6 +32,30 @@ providers_app = typer.Typer(help="SMS providers: what is configured, and whether
 fineract_app = typer.Typer(help="Connecting herald to Fineract (hooks).", no_args_is_help=True)
 optouts_app = typer.Typer(help="The opt-out list: numbers never to be messaged.", no_args_is_help=True)
 users_app = typer.Typer(help="Users of the UI and REST API, and their API tokens.", no_args_is_help=True)
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("herald")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = "unknown (not installed; `pip install -e .` records it)"
+        console.print(f"herald {number}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print herald's version and exit."),
+    ] = False,
+) -> None:
+    """herald: SMS campaigns for Apache Fineract (Mifos X)."""
+
+
 for sub, name in [
     (db_app, "db"),
     (demo_app, "demo"),

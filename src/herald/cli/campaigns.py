@@ -40,7 +40,13 @@ def campaigns_create(
     name: Annotated[str, typer.Option(help="Campaign name.")],
     rule: Annotated[str, typer.Option(help="Business rule id or name (`herald rules list`).")],
     message: Annotated[str, typer.Option(help="Mustache template, e.g. 'Dear {{firstName}}, ...'.")],
-    trigger: Annotated[str, typer.Option(help="direct or schedule.")] = "direct",
+    trigger: Annotated[
+        str,
+        typer.Option(
+            help="direct (1: the audience once, at activation), schedule (2: again at every --recurrence) "
+            "or triggered (3: one message per Fineract event, e.g. a loan repayment; needs a triggered rule)."
+        ),
+    ] = "direct",
     param: ParamOpt = None,
     provider: Annotated[str, typer.Option()] = "simulator",
     fallback: Annotated[str | None, typer.Option(help="Provider that takes over while the main one fails.")] = None,

@@ -98,17 +98,18 @@ def demo_run(
 
 @rules_app.command("list")
 def rules_list() -> None:
-    """Every business rule with its parameters and template variables."""
+    """Every business rule with the trigger types that take it, its parameters and template variables."""
     from herald.rules.catalog import all_rules
 
     table = Table(title="Business rules", show_lines=True)
-    for column in ("id", "name", "parameters", "template variables", "one message per"):
+    for column in ("id", "name", "trigger type", "parameters", "template variables", "one message per"):
         table.add_column(column, overflow="fold")
     for rule in all_rules():
         params = ", ".join(p.name + ("" if p.default is None else f"={p.default}") for p in rule.parameters)
         table.add_row(
             str(rule.id),
             rule.name,
+            f"Triggered ({', '.join(f'{e}/{a}' for e, a in rule.events)})" if rule.triggered else "Direct or Scheduled",
             params,
             " ".join(rule.variables),
             f"{rule.fact} ({rule.dedup_scope.value.replace('_', ' ')})",
@@ -187,12 +188,14 @@ def offices_set(
     timezone: Annotated[str, typer.Option(help="IANA time zone, e.g. Africa/Kampala.")],
     tenant: Annotated[str | None, typer.Option(help="Fineract tenant; default HERALD_TENANT.")] = None,
 ) -> None:
-    """Set an office's phone region and time zone."""
+    """Set an office's phone region and time zone (recorded in the audit log)."""
     from herald.services import offices
+    from herald.services.audit import Actor
 
     herald = herald_from_env()
     parts = {"store": herald.store, "corebanks": herald.corebanks, "offices": herald.offices}
-    offices.set_profile(office_id, region, timezone, **parts, tenant=tenant)
+    now = herald.clock.now()
+    offices.set_profile(office_id, region, timezone, **parts, tenant=tenant, by=Actor.cli(), now=now)
     console.print(f"Office {office_id}: region {region.upper()}, time zone {timezone}.")
 
 
@@ -275,16 +278,17 @@ def optouts_add(number: str, reason: Annotated[str, typer.Option()] = "added by 
 
 
 @optouts_app.command("remove")
-def optouts_remove(number: str) -> None:
+def optouts_remove(
+    number: str, reason: Annotated[str | None, typer.Option(help="Why, for the audit log.")] = None
+) -> None:
     """Take a number off the opt-out list (the client asked to be messaged again)."""
     from herald.domain.phones import mask
     from herald.services.audit import Actor
     from herald.services.optouts import remove_number
 
     herald = herald_from_env()
-    e164, gone = remove_number(
-        number, Actor.cli(), store=herald.store, clock=herald.clock, default_region=herald.settings.default_region
-    )
+    parts = {"store": herald.store, "clock": herald.clock, "default_region": herald.settings.default_region}
+    e164, gone = remove_number(number, Actor.cli(), **parts, reason=reason)
     console.print(f"{mask(e164)} {'removed from' if gone else 'was not on'} the opt-out list.")
 
 

@@ -122,7 +122,7 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "validation_error", message, field)
 
 
-def _http_error(request: Request, exc: Exception) -> JSONResponse:
+def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "error")
     response = error_response(exc.status_code, code, str(exc.detail))
@@ -135,7 +135,7 @@ def install(app: FastAPI) -> None:
     """Exception handlers and the request-id middleware, for the whole app."""
     app.add_exception_handler(HeraldError, _herald_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_middleware(RequestIdMiddleware)
 
 

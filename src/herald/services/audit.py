@@ -37,6 +37,7 @@ ACTIONS = (
     "optout.add",
     "optout.remove",
     "job.run",
+    "office.set",
     "login",
     "login.failed",
     "user.",

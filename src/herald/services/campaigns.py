@@ -104,6 +104,7 @@ def draft(
             f'Rule {rule.id} "{rule.name}" is for {kind} campaign, not a {trigger.name.capitalize()} one.',
             field="runReportId",
             hint="`herald rules list` shows which rules each trigger type takes.",
+            page_hint="Choose one of the rules the form offers for this trigger type.",
         )
     params = validate_parameters(rule, request.param_value)
     _check_office(corebanks, tenant, params)
@@ -159,6 +160,7 @@ def _check_office(corebanks: CoreBanks, tenant: str, params: dict[str, int]) -> 
             f"Office {params['officeId']} does not exist in the core-banking database.",
             field="paramValue.officeId",
             hint="`herald offices list` shows the offices.",
+            page_hint="The Offices page lists them.",
         )
 
 
@@ -243,7 +245,11 @@ def edit(
 
 def _stored(found: Campaign | None, key: int | str) -> Campaign:
     if found is None:
-        raise NotFoundError(f"No campaign {key!r}.", hint="`herald campaigns list` shows them.")
+        raise NotFoundError(
+            f"No campaign {key!r}.",
+            hint="`herald campaigns list` shows them.",
+            page_hint="The Campaigns page lists them.",
+        )
     return found
 
 

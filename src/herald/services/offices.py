@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
 from sqlalchemy import Engine
@@ -12,6 +13,8 @@ from sqlalchemy import Engine
 from herald.corebank import lookups
 from herald.corebank.engines import CoreBanks
 from herald.errors import ValidationError
+from herald.services import audit
+from herald.services.audit import Actor
 from herald.services.office_profiles import OfficeProfiles
 from herald.store import offices as office_store
 
@@ -22,6 +25,26 @@ class OfficeProfile:
     name: str
     region: str
     timezone: str
+    custom: bool = True  # False: no profile stored, the office uses the installation's defaults
+
+
+REGIONS: tuple[str, ...] = tuple(sorted(phonenumbers.SUPPORTED_REGIONS))
+"""The phone regions (ISO country codes) a profile may name, alphabetically."""
+
+
+def timezone_choices(first: Iterable[str] = ()) -> list[str]:
+    """IANA time zones to choose from: `first` (those in use), then Africa's, then every other region's.
+
+    Only Area/Location names: the old aliases (EST, US/Pacific, Etc/GMT+3) are left out, because
+    people pick them by mistake and Etc/GMT+3 means three hours *behind* Greenwich.
+    """
+    named = sorted(z for z in available_timezones() if "/" in z and z.split("/", 1)[0] in _AREAS)
+    leading = list(dict.fromkeys(z for z in first if z))
+    rest = [z for z in named if z.startswith("Africa/")] + [z for z in named if not z.startswith("Africa/")]
+    return leading + [z for z in [*rest, "UTC"] if z not in leading]
+
+
+_AREAS = frozenset({"Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific"})
 
 
 def list_offices(
@@ -34,9 +57,10 @@ def list_offices(
     out = []
     for office_id, name in lookups.offices_by_hierarchy(corebanks.engine(key)):
         p = profiles.get(office_id)
-        out.append(
-            OfficeProfile(office_id, name, p.region if p else default_region, p.timezone if p else default_timezone)
-        )
+        if p is None:
+            out.append(OfficeProfile(office_id, name, default_region, default_timezone, custom=False))
+        else:
+            out.append(OfficeProfile(office_id, name, p.region, p.timezone))
     return out
 
 
@@ -50,9 +74,12 @@ def set_profile(
     corebanks: CoreBanks,
     offices: OfficeProfiles,
     tenant: str | None = None,
+    by: Actor | None = None,
+    now: datetime | None = None,
 ) -> None:
+    """One office's profile; with `by` (and `now`) the change is audited, as the UI and the CLI make it."""
     profile = OfficeProfile(office_id, name or f"Office {office_id}", region, timezone)
-    save_profiles([profile], store=store, corebanks=corebanks, offices=offices, tenant=tenant)
+    save_profiles([profile], store=store, corebanks=corebanks, offices=offices, tenant=tenant, by=by, now=now)
 
 
 def save_profiles(
@@ -62,11 +89,14 @@ def save_profiles(
     corebanks: CoreBanks,
     offices: OfficeProfiles,
     tenant: str | None = None,
+    by: Actor | None = None,
+    now: datetime | None = None,
 ) -> None:
     """Store (or replace) a tenant's office profiles after checking region and time zone.
 
     This process sees them at once; every other process (a running worker) within its
-    OfficeProfiles' freshness.
+    OfficeProfiles' freshness. A change somebody makes (`by`) is audited in the same transaction;
+    the demo's and the tests' set-up is not somebody's change.
     """
     key = corebanks.tenant(tenant)  # an unknown tenant is refused before anything is stored
     rows = []
@@ -83,4 +113,8 @@ def save_profiles(
         rows.append(office_store.StoredProfile(p.office_id, p.name, region, p.timezone))
     with store.begin() as conn:
         office_store.replace_profiles(conn, key, rows)
+        if by is not None and now is not None:
+            for r in rows:
+                detail = {"region": r.region, "timezone": r.timezone}
+                audit.record(conn, by, "office.set", now, target=f"office {r.office_id}", tenant=key, detail=detail)
     offices.forget()

@@ -1,4 +1,4 @@
-"""The opt-out list as people change it by hand (CLI, API): add or take off a number, each change audited.
+"""The opt-out list as people read and change it by hand (UI, CLI, API): search it, add or take off a number, audited.
 
 STOP replies and provider unsubscribes reach the list on their own (webhooks, the send job);
 these are the deliberate changes somebody makes, so the audit log names who made them and
@@ -7,12 +7,15 @@ shows the number masked, never in full.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
+
 from sqlalchemy import Engine
 
 from herald.clock import Clock
 from herald.domain import wire
 from herald.domain.phones import PhoneRejection, mask, normalize
-from herald.errors import ValidationError
+from herald.errors import PermissionDeniedError, ValidationError
 from herald.services import audit
 from herald.services.audit import Actor
 from herald.store import optouts
@@ -49,12 +52,72 @@ def add_number(
     return e164, added
 
 
-def remove_number(number: str, actor: Actor, *, store: Engine, clock: Clock, default_region: str) -> tuple[str, bool]:
-    """Take a number off the list (the client asked to be messaged again); (its E.164 form, whether it was on)."""
+def remove_number(
+    number: str, actor: Actor, *, store: Engine, clock: Clock, default_region: str, reason: str | None = None
+) -> tuple[str, bool]:
+    """Take a number off the list (the client asked to be messaged again); (its E.164 form, whether it was on).
+
+    The reason, when given, goes to the audit log: the list itself forgets the number entirely.
+    """
     e164 = _e164(number, default_region)
+    why = wire.cleaned(reason.strip(), 200) if reason else ""
     now = clock.now()
     with store.begin() as conn:
         gone = optouts.remove(conn, e164)
         if gone:
-            audit.record(conn, actor, "optout.remove", now, target=mask(e164))
+            audit.record(conn, actor, "optout.remove", now, target=mask(e164), detail={"reason": why} if why else None)
     return e164, gone
+
+
+@dataclass(frozen=True)
+class Found:
+    """One page of a search of the list: how many match, the newest of them, and what was searched for."""
+
+    total: int
+    rows: list[OptOut]
+    searched: str  # how the query was read, in words, for the page to say
+
+
+class NumberSearch(StrEnum):
+    """How far someone may search the list by number, from what they may already see or learn."""
+
+    PART = "part"  # admins: they see numbers in full anyway
+    WHOLE = "whole"  # campaign managers: adding or taking a number off already tells whether it is there
+    NONE = "none"  # viewers: words only; a yes/no per guessed number would unmask the list bit by bit
+
+
+def find(query: str, *, numbers: NumberSearch, limit: int, store: Engine, default_region: str) -> Found:
+    """The entries matching what someone typed: words of the source or reason, or a number as far as allowed.
+
+    Whoever sees numbers masked may not search by part of one: matching "+2547123" and then
+    "+25471234" would spell out numbers they may not see.
+    """
+    text = wire.cleaned(query.strip(), 60)
+    digits = "".join(c for c in text if c.isdigit())
+    looks_like_number = bool(text) and len(digits) >= 3 and all(c.isdigit() or c in "+ -()." for c in text)
+    with store.connect() as conn:
+        if not text:
+            total, rows = optouts.search(conn, digits=None, number=None, words=None, limit=limit)
+            return Found(total, rows, "")
+        if not looks_like_number:
+            total, rows = optouts.search(conn, digits=None, number=None, words=text, limit=limit)
+            return Found(total, rows, f'source or reason containing "{text}"')
+        if numbers is NumberSearch.NONE:
+            raise PermissionDeniedError(
+                "Only campaign managers and admins can look a number up on the opt-out list.",
+                hint="Search by words of the reason, or ask a campaign manager.",
+            )
+        phone = normalize(text, default_region)
+        whole = phone.e164 if not isinstance(phone, PhoneRejection) else None
+        if numbers is NumberSearch.PART:
+            part = whole.lstrip("+") if whole is not None else digits
+            total, rows = optouts.search(conn, digits=part, number=None, words=None, limit=limit)
+            return Found(total, rows, f"numbers containing {part}")
+        if whole is None:
+            raise ValidationError(
+                f"{mask(text)} is not a whole phone number; only admins can search by part of a number. "
+                "Type the whole number (+<country><number>) to see whether it is on the list.",
+                field="q",
+            )
+        total, rows = optouts.search(conn, digits=None, number=whole, words=None, limit=limit)
+        return Found(total, rows, f"the number {mask(whole)}")

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import ColumnElement, Connection, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from herald.domain.phones import PhoneNumber, normalize
@@ -82,3 +82,35 @@ def recent(conn: Connection, limit: int) -> list[OptOut]:
     """The newest entries first."""
     query = select(opt_outs).order_by(opt_outs.c.created_at.desc()).limit(limit)
     return [OptOut(r.number, r.source, r.detail, r.created_at) for r in conn.execute(query)]
+
+
+def search(
+    conn: Connection, *, digits: str | None, number: str | None, words: str | None, limit: int
+) -> tuple[int, list[OptOut]]:
+    """(how many entries match, the newest `limit` of them).
+
+    `digits` matches anywhere in the number (for admins, who see numbers in full); `number` matches
+    one E.164 number exactly (for everyone: it tells whether a number the caller already knows is on
+    the list, and nothing about any other); `words` matches the source or the reason, any case.
+    """
+    conditions: list[ColumnElement[bool]] = []
+    if digits:
+        conditions.append(opt_outs.c.number.like(f"%{_escaped(digits)}%", escape="\\"))
+    if number:
+        conditions.append(opt_outs.c.number == number)
+    if words:
+        pattern = f"%{_escaped(words.lower())}%"
+        conditions.append(
+            or_(
+                func.lower(opt_outs.c.source).like(pattern, escape="\\"),
+                func.lower(opt_outs.c.detail).like(pattern, escape="\\"),
+            )
+        )
+    total = conn.execute(select(func.count()).select_from(opt_outs).where(*conditions)).scalar_one()
+    query = select(opt_outs).where(*conditions).order_by(opt_outs.c.created_at.desc(), opt_outs.c.number).limit(limit)
+    return int(total), [OptOut(r.number, r.source, r.detail, r.created_at) for r in conn.execute(query)]
+
+
+def _escaped(text: str) -> str:
+    """`text` for a LIKE pattern, its own % and _ taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -180,7 +180,7 @@ def preview_of(herald: Herald, draft: Draft, reveal: bool = False) -> PreviewRes
             reveal,
         )
     except HeraldError as exc:
-        return PreviewResult(error=str(exc))
+        return PreviewResult(error=exc.on_page())
     except PydanticValidationError as exc:  # a field the request model refuses (text that cannot be stored ...)
         return PreviewResult(error=str(exc.errors()[0]["msg"]))
     return PreviewResult(
@@ -198,7 +198,7 @@ def choices(herald: Herald, rule: BusinessRule, draft: Draft) -> tuple[dict[str,
         office_id = int(office) if office.lstrip("-").isdigit() else None
         return lookups.choices_for(rule, herald.corebanks.engine(draft.tenant or None), office_id), None
     except HeraldError as exc:
-        return {}, str(exc)
+        return {}, exc.on_page()
 
 
 def router(herald: Herald) -> APIRouter:
@@ -257,7 +257,9 @@ def router(herald: Herald) -> APIRouter:
                 actor=Actor.ui(user.username),
             )
             return see_other(f"/campaigns/{campaign.id}?notice=saved")
-        except (ValidationError, ValueError) as exc:  # ValueError: pydantic's, for a name too long or empty
+        except ValidationError as exc:
+            return form_page(request, draft, campaign=campaign, error=exc.on_page())
+        except ValueError as exc:  # pydantic's, for a name too long or empty
             message = exc.errors()[0]["msg"] if hasattr(exc, "errors") else exc
             return form_page(request, draft, campaign=campaign, error=message)
 

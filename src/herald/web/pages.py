@@ -192,7 +192,7 @@ def error_page(request: Request, exc: HeraldError) -> HTMLResponse:
     back = request.headers.get("referer") or "/campaigns"
     if urlsplit(back).netloc not in ("", request.url.netloc):
         back = "/campaigns"
-    return render(request, "error.html", status=status, message=str(exc), back=back, code=status)
+    return render(request, "error.html", status=status, message=exc.on_page(), back=back, code=status)
 
 
 Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]

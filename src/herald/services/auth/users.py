@@ -124,7 +124,9 @@ def get_user(username: str, *, store: Engine) -> User:
     with store.connect() as conn:
         stored = user_store.named(conn, username)
     if stored is None:
-        raise NotFoundError(f"No user {username!r}.", hint="`herald users list` shows them.")
+        raise NotFoundError(
+            f"No user {username!r}.", hint="`herald users list` shows them.", page_hint="The Users page lists them."
+        )
     return User.of(stored)
 
 
