@@ -111,10 +111,23 @@ class Campaign:
     next_trigger_at: datetime | None = None
     last_trigger_at: datetime | None = None
     activation_count: int = 0
+    activated_at: datetime | None = None
 
     @property
     def timezone(self) -> str | None:
         return self.recurrence.timezone if self.recurrence else None
+
+    @property
+    def last_run(self) -> datetime | None:
+        """When it last ran (messages made, for a Scheduled one its occurrence), since its latest activation.
+
+        (Re)activation sets `last_trigger_at` to the activation itself ("occurrences before now are
+        not owed"), so only a later value is a run; None: it has not run since it was activated.
+        """
+        last, since = self.last_trigger_at, self.activated_at
+        if last is None or since is None or last <= since:
+            return None
+        return last
 
 
 CHOSEN = (
