@@ -90,7 +90,7 @@ def last_run_text(campaign: Campaign, zone: str) -> str | None:
 
 
 def schedule_text(campaign: Campaign) -> str | None:
-    """ "daily at 08:00 (Africa/Kampala), from 20 Nov 2026 15:07 EAT": the rule and its start, in the schedule's zone."""
+    """The rule and its start in the schedule's zone: "daily at 08:00 (Africa/Kampala), from 20 Nov 2026 15:07 EAT"."""
     recurrence = campaign.recurrence
     if recurrence is None:
         return None

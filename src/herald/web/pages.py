@@ -112,6 +112,7 @@ templates.filters["local"] = local_filter
 templates.filters["utc"] = utc_text
 templates.globals["schedule_text"] = schedule_text
 templates.globals["last_run_text"] = last_run_text
+templates.globals["in_zone"] = local_text
 
 
 def render(request: Request, name: str, status: int = 200, *, zone: str | None = None, **context: Any) -> HTMLResponse:
