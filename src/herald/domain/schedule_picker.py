@@ -86,7 +86,8 @@ def read_rule(rule: str, start: datetime | None = None) -> Pick | None:
         if not equals or name.upper() in parts:
             return None
         parts[name.strip().upper()] = value.strip().upper()
-    kind = next((k for k, freq in _FREQ_OF.items() if parts.pop("FREQ", None) == freq), None)
+    freq = parts.pop("FREQ", None)
+    kind = next((k for k, name in _FREQ_OF.items() if name == freq), None)
     second = parts.pop("BYSECOND", str(start.second) if start else "0")
     if kind is None or parts.pop("INTERVAL", "1") != "1" or _number(second, 0, 0) is None:
         return None
