@@ -182,6 +182,7 @@ class PreviewResult:
     schedule: str | None = None
     upcoming: tuple[datetime, ...] = ()
     zone: str = ""
+    rule: str = ""  # the RRULE the schedule stands for (the picker's, as the server wrote it)
     runs_30_days: int | None = None  # occurrences in the next 30 days: the per-month cost multiplies by it
     note: str | None = None
     error: str | None = None
@@ -240,6 +241,7 @@ def preview_of(herald: Herald, draft: Draft, reveal: bool = False) -> PreviewRes
         schedule=recurrence.describe() if recurrence else None,
         upcoming=upcoming,
         zone=recurrence.timezone if recurrence else "",
+        rule=recurrence.rule if recurrence else "",
         runs_30_days=runs,
     )
 
