@@ -249,9 +249,8 @@ def optouts_list(limit: Annotated[int, typer.Option(min=1)] = 50) -> None:
     from herald.services.optouts import recent
 
     herald = herald_from_env()
-    rows = recent(limit, store=herald.store)
     table = Table("number", "source", "detail", "since", title="Opt-out list")
-    for r in rows:
+    for r in recent(limit, store=herald.store):
         table.add_row(mask(r.number), r.source, r.detail or "", when(herald, r.created_at))
     console.print(table)
 
