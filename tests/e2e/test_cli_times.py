@@ -57,7 +57,7 @@ def test_a_scheduled_campaign_shows_its_start_and_runs_in_its_zone(env: dict[str
     assert re.search(r"\d\d \w{3} \d{4} 09:30 EAT", listing) and " UTC" not in listing
 
 
-def test_users_and_job_runs_carry_the_zone(env: dict[str, str]) -> None:
+def test_users_job_runs_and_optouts_carry_the_zone(env: dict[str, str]) -> None:
     env = {**env, "HERALD_TIMEZONE": "Europe/London", "ADMIN_PASSWORD": "a long enough password"}
     herald(env, "users", "create", "amina", "--role", "admin", "--password-env", "ADMIN_PASSWORD")
     herald(env, "jobs", "run", "send")
@@ -65,3 +65,6 @@ def test_users_and_job_runs_carry_the_zone(env: dict[str, str]) -> None:
     assert re.search(r"amina.*\d\d \w{3} \d{4} \d\d:\d\d (GMT|BST)", users) and "(UTC)" not in users
     runs = herald(env, "jobs", "runs").stdout
     assert re.search(r"\d\d \w{3} \d{4} \d\d:\d\d:\d\d (GMT|BST)", runs) and "(UTC)" not in runs
+    herald(env, "optouts", "add", "+254712345678", "--reason", "asked at the branch")
+    optouts = herald(env, "optouts", "list").stdout
+    assert re.search(r"\d\d \w{3} \d{4} \d\d:\d\d (GMT|BST)", optouts) and "(UTC)" not in optouts
