@@ -65,7 +65,7 @@ def test_the_gateway_campaign_is_stored_active_with_its_stand_in_rule(db_url: st
         new_id = campaign_store.add(conn, gateway, now=NOW)
     with store.connect() as conn:
         back = campaign_store.by_id(conn, new_id)
-    assert back == replace(gateway, id=new_id, activation_count=1)
+    assert back == replace(gateway, id=new_id, activation_count=1, activated_at=NOW)  # stored active: activated now
     store.dispose()
 
 

@@ -37,11 +37,12 @@ def test_a_manager_creates_previews_activates_watches_and_closes_a_scheduled_cam
         "Dear {{fullName}}, your instalment of {{totalDue}} is due on {{paymentDueDate}}"
     )
     page.fill("input[name=recurrenceStartDate]", "2026-11-20T09:00")
+    page.fill("input[name='schedule.at']", "09:00")  # the picker's time (daily by default)
 
     preview = page.locator("#preview")  # the live preview, fetched as the form changes
     expect(preview).to_contain_text("daily at 09:00 (Africa/Nairobi)")
     expect(preview.locator("ol.occurrences li")).to_have_count(5)
-    expect(preview.locator("ol.occurrences li").first).to_have_text("Fri 20 Nov 2026 09:00")
+    expect(preview.locator("ol.occurrences li").first).to_have_text("Fri 20 Nov 2026 09:00 EAT")
     audience = int(preview.locator("[data-testid=audience]").inner_text().replace(",", ""))
     assert audience > 0
     assert int(preview.locator("[data-testid=segments]").inner_text().replace(",", "")) > 0

@@ -61,7 +61,7 @@ def test_preview_shows_samples_segments_cost_and_the_next_five_occurrences(clien
     assert fragment.status_code == 200
     assert "<html" not in fragment.text  # a fragment for the live preview
     assert "daily at 09:00 (Africa/Nairobi)" in fragment.text
-    assert len(re.findall(r"<li>\w{3} \d\d Nov 2026 09:00</li>", fragment.text)) == 5
+    assert len(re.findall(r"<li>\w{3} \d\d Nov 2026 09:00 EAT</li>", fragment.text)) == 5
     assert 'data-testid="audience"' in fragment.text and "KES" in fragment.text
     assert "is due on" in fragment.text and "GSM-7" in fragment.text
 

@@ -16,6 +16,8 @@ from herald.cli.base import (
     messages_app,
     progress_bar,
 )
+from herald.cli.times import when, zone_of
+from herald.domain.times import last_run_text, schedule_text
 from herald.errors import HeraldError
 from herald.services.audit import Actor
 
@@ -160,7 +162,7 @@ def campaigns_list() -> None:
     table.add_column("Re-sends", justify="right")
     for c in campaigns.list_all(store=herald.store):
         per = counts.get(c.id, {})
-        nxt = c.next_trigger_at.strftime("%Y-%m-%d %H:%M UTC") if c.next_trigger_at else "-"
+        nxt = when(herald, c.next_trigger_at, zone=zone_of(herald, c))
         table.add_row(
             str(c.id),
             c.name,
@@ -179,7 +181,9 @@ def campaigns_show(campaign: str) -> None:
     """One campaign in full."""
     from herald.services import campaigns
 
-    c = campaigns.get(campaign, store=herald_from_env().store)
+    herald = herald_from_env()
+    c = campaigns.get(campaign, store=herald.store)
+    zone = zone_of(herald, c)
     table = Table(show_header=False, title=f"Campaign {c.id}")
     rows = [
         ("name", c.name),
@@ -190,9 +194,9 @@ def campaigns_show(campaign: str) -> None:
         ("provider", c.provider + (f" (fallback {c.fallback_provider})" if c.fallback_provider else "")),
         ("sender id", c.sender_id or "the provider's own"),
         ("status", c.status.name.capitalize()),
-        ("schedule", c.recurrence.describe() if c.recurrence else "-"),
-        ("next run", str(c.next_trigger_at or "-")),
-        ("last run", str(c.last_trigger_at or "-")),
+        ("schedule", schedule_text(c) or "-"),
+        ("next run", when(herald, c.next_trigger_at, zone=zone)),
+        ("last run", last_run_text(c, zone) or "-"),
     ]
     for k, v in rows:
         table.add_row(k, v)
@@ -282,7 +286,7 @@ def campaigns_activate(
                 "The worker (`herald serve` or `herald worker`) sends them."
             )
     elif c.next_trigger_at:
-        console.print(f"Next run: {c.next_trigger_at:%Y-%m-%d %H:%M} UTC.")
+        console.print(f"Next run: {when(herald, c.next_trigger_at, zone=zone_of(herald, c))}.")
 
 
 @campaigns_app.command("close")

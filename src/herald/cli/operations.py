@@ -16,6 +16,7 @@ from herald.cli.base import (
     progress_bar,
     users_app,
 )
+from herald.cli.times import when
 from herald.errors import HeraldError
 
 # ---- users ----------------------------------------------------------------------------------------------
@@ -84,9 +85,10 @@ def users_list() -> None:
     """Users with their role and whether they are active."""
     from herald.services import auth
 
-    table = Table("username", "role", "active", "created (UTC)", title="Users")
-    for u in auth.list_users(store=herald_from_env().store):
-        table.add_row(u.username, u.role.value, "yes" if u.active else "[red]no[/]", f"{u.created_at:%Y-%m-%d %H:%M}")
+    herald = herald_from_env()
+    table = Table("username", "role", "active", "created", title="Users")
+    for u in auth.list_users(store=herald.store):
+        table.add_row(u.username, u.role.value, "yes" if u.active else "[red]no[/]", when(herald, u.created_at))
     console.print(table)
 
 
@@ -155,12 +157,13 @@ def jobs_runs(limit: Annotated[int, typer.Option(min=1)] = 20) -> None:
     """Recent job runs with their counts and durations."""
     from herald.services.runs import recent
 
-    table = Table("job", "started (UTC)", "seconds", "counts", "error", title="Recent job runs")
-    for r in recent(herald_from_env().store, None, limit):
+    herald = herald_from_env()
+    table = Table("job", "started", "seconds", "counts", "error", title="Recent job runs")
+    for r in recent(herald.store, None, limit):
         seconds = r.seconds
         table.add_row(
             r.job.value,
-            f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+            when(herald, r.started_at, "%d %b %Y %H:%M:%S"),
             "-" if seconds is None else f"{seconds:.2f}",
             ", ".join(f"{k} {v}" for k, v in r.counts.items()),
             r.error or "",

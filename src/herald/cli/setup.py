@@ -22,6 +22,7 @@ from herald.cli.base import (
     providers_app,
     rules_app,
 )
+from herald.cli.times import when
 from herald.errors import HeraldError
 from herald.services.loop import run_loop
 
@@ -251,10 +252,9 @@ def optouts_list(limit: Annotated[int, typer.Option(min=1)] = 50) -> None:
     from herald.services.optouts import recent
 
     herald = herald_from_env()
-    rows = recent(limit, store=herald.store)
-    table = Table("number", "source", "detail", "since (UTC)", title="Opt-out list")
-    for r in rows:
-        table.add_row(mask(r.number), r.source, r.detail or "", f"{r.created_at:%Y-%m-%d %H:%M}")
+    table = Table("number", "source", "detail", "since", title="Opt-out list")
+    for r in recent(limit, store=herald.store):
+        table.add_row(mask(r.number), r.source, r.detail or "", when(herald, r.created_at))
     console.print(table)
 
 

@@ -111,10 +111,26 @@ class Campaign:
     next_trigger_at: datetime | None = None
     last_trigger_at: datetime | None = None
     activation_count: int = 0
+    activated_at: datetime | None = None
 
     @property
     def timezone(self) -> str | None:
         return self.recurrence.timezone if self.recurrence else None
+
+    @property
+    def last_run(self) -> datetime | None:
+        """When it last ran (messages made, for a Scheduled one its occurrence), since its latest activation.
+
+        (Re)activation sets a Scheduled campaign's `last_trigger_at` to the activation itself
+        ("occurrences before now are not owed"), so only a later value is a run; a Direct one has
+        run once its messages are made (nothing more is due). None: not run since it was activated.
+        """
+        last, since = self.last_trigger_at, self.activated_at
+        if last is None or since is None:
+            return None
+        if self.trigger_type is TriggerType.DIRECT:
+            return last if self.next_trigger_at is None else None
+        return last if last > since else None
 
 
 CHOSEN = (

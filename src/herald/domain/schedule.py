@@ -231,6 +231,16 @@ class Recurrence:
                     cutoff = occurrence + _MARGIN  # later wall times can still map earlier around DST
         return sorted(found)[:limit]
 
+    def count_between(self, after_utc: datetime, until_utc: datetime, cap: int = 100_000) -> int:
+        """How many occurrences fall after `after_utc` and at or before `until_utc` (counted up to `cap`)."""
+        local, end = self._local(after_utc) - _MARGIN, self._local(until_utc) + _MARGIN
+        count = 0
+        for occurrence in self._rule_from(local).xafter(local, inc=True):
+            if occurrence > end or count >= cap:
+                break
+            count += after_utc < self._utc(occurrence) <= until_utc
+        return count
+
     def next_after(self, after_utc: datetime) -> datetime | None:
         """The first occurrence strictly after `after_utc`, or None when the rule has ended."""
         upcoming = self.occurrences_after(after_utc, 1)

@@ -131,7 +131,9 @@ def draft(
             raise ValidationError(
                 "A Scheduled campaign needs a recurrence, e.g. FREQ=DAILY;BYHOUR=8.", field="recurrence"
             )
-        start = request.recurrence_start_date or clock.now().strftime("%Y-%m-%dT%H:%M")
+        # No start given: from now, an instant that Recurrence.parse turns into the zone's wall clock
+        # (the UTC clock's "12:07" read as Kampala's wall time started the schedule three hours late).
+        start = request.recurrence_start_date or clock.now().replace(second=0, microsecond=0)
         recurrence = Recurrence.parse(request.recurrence, start, request.timezone or calendar.timezone)
     elif request.recurrence:
         raise ValidationError(

@@ -24,6 +24,7 @@ from herald.domain.message import MessageStatus, status_named
 from herald.domain.phones import PhoneNumber, mask, normalize
 from herald.domain.redact import looks_like_phone, redact_phones
 from herald.domain.spreadsheet import safe_cell
+from herald.domain.times import utc_text
 from herald.errors import NotFoundError, PermissionDeniedError, ValidationError
 from herald.store import search as message_store
 from herald.store.search import MessageQuery, TextTerm
@@ -229,7 +230,8 @@ def _csv_row(r: StoredMessage, reveal: bool) -> list[Any]:
 
 
 def _iso(value: datetime | None) -> str:
-    return value.isoformat() if value is not None else ""
+    """CSV times as the API's JSON says them: ISO-8601 UTC with a Z (domain/times.py)."""
+    return utc_text(value)
 
 
 def _drain(buffer: io.StringIO) -> str:

@@ -11,9 +11,9 @@ message is typed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import ValidationError as PydanticValidationError
@@ -25,7 +25,8 @@ from herald.domain import campaign as lifecycle
 from herald.domain.business_rule import BusinessRule, ParamKind
 from herald.domain.campaign import Campaign, CampaignAction
 from herald.domain.schedule import Recurrence
-from herald.errors import HeraldError, ValidationError
+from herald.domain.schedule_picker import DAYS, build_rule, pick_of, picker_says, read_rule, zone_groups
+from herald.errors import HeraldError, RecurrenceError, ValidationError
 from herald.rules.catalog import all_rules
 from herald.services import campaigns as service
 from herald.services.audit import Actor
@@ -60,6 +61,12 @@ class Draft:
     recurrence: str = "FREQ=DAILY"
     start: str = ""
     timezone: str = ""
+    # The schedule picker (web/templates/_schedule.html): "daily", "weekly", "monthly", or "rrule" for the
+    # hand-written `recurrence`; its fields stay as typed, and the server writes the RRULE from them.
+    repeat: str = "daily"
+    at: str = "08:00"
+    days: tuple[str, ...] = ()
+    month_day: str = "1"
     tenant: str = ""  # a saved campaign's (fixed at creation); empty for a new one: the default tenant
 
     @classmethod
@@ -79,10 +86,19 @@ class Draft:
             start=text(form, "recurrenceStartDate"),
             timezone=text(form, "timezone"),
             tenant=text(form, "tenantId"),
+            # A post with an RRULE and no picker (a script, an older page) means that RRULE.
+            repeat=text(form, "schedule.kind") or ("rrule" if "recurrence" in form else cls.repeat),
+            at=text(form, "schedule.at") or cls.at,
+            days=tuple(d for d in form.getlist("schedule.days") if isinstance(d, str)),
+            month_day=text(form, "schedule.monthDay") or cls.month_day,
         )
 
     @classmethod
     def of_campaign(cls, c: Campaign) -> Draft:
+        return replace(cls._of_campaign(c), **_picked(c.recurrence.rule if c.recurrence else None))
+
+    @classmethod
+    def _of_campaign(cls, c: Campaign) -> Draft:
         return cls(
             name=c.name,
             trigger={1: "direct", 2: "schedule", 3: "triggered"}.get(int(c.trigger_type), "direct"),
@@ -102,6 +118,19 @@ class Draft:
     def triggered(self) -> bool:
         return self.trigger == "triggered"
 
+    def rrule(self) -> str:
+        """The RRULE this draft stands for: the picker's, written on the server, or the hand-written one."""
+        if self.repeat == "rrule":
+            return self.recurrence
+        return build_rule(pick_of(self.repeat, self.at, list(self.days), self.month_day))
+
+    def shown_rrule(self) -> str:
+        """What the advanced field shows: the picker's rule while it makes one, so switching starts from it."""
+        try:
+            return self.rrule()
+        except RecurrenceError:
+            return self.recurrence
+
     def rule(self) -> BusinessRule:
         """The chosen rule if it fits the trigger type, else the first rule that does."""
         choices = all_rules(self.triggered)
@@ -120,12 +149,31 @@ class Draft:
                 "providerId": self.provider,
                 "fallbackProviderId": self.fallback or None,
                 "senderId": self.sender_id or None,
-                "recurrence": self.recurrence if scheduled else None,
+                "recurrence": self.rrule() if scheduled else None,
                 "recurrenceStartDate": (self.start or None) if scheduled else None,
                 "timezone": (self.timezone or herald.settings.timezone) if scheduled else None,
                 "tenantId": self.tenant or None,
             }
         )
+
+
+def _picked(rule: str | None) -> dict[str, Any]:
+    """The picker's fields for a stored rule: filled in when the picker writes exactly that rule, else "rrule".
+
+    A hand-written rule the picker could say differently (FREQ=DAILY with the time in its start)
+    stays as written, so saving the form unchanged never rewrites it.
+    """
+    if rule is None:
+        return {}
+    pick = read_rule(rule)
+    if pick is None or not picker_says(rule):
+        return {"repeat": "rrule"}
+    return {
+        "repeat": pick.kind,
+        "at": pick.at.strftime("%H:%M"),
+        "days": pick.days,
+        "month_day": str(pick.month_day),
+    }
 
 
 @dataclass(frozen=True)
@@ -134,6 +182,8 @@ class PreviewResult:
     schedule: str | None = None
     upcoming: tuple[datetime, ...] = ()
     zone: str = ""
+    rule: str = ""  # the RRULE the schedule stands for (the picker's, as the server wrote it)
+    runs_30_days: int | None = None  # occurrences in the next 30 days: the per-month cost multiplies by it
     note: str | None = None
     error: str | None = None
 
@@ -164,8 +214,11 @@ def preview_of(herald: Herald, draft: Draft, reveal: bool = False) -> PreviewRes
         )
         recurrence = campaign.recurrence
         upcoming: tuple[datetime, ...] = ()
+        runs: int | None = None
         if recurrence is not None:
-            upcoming = tuple(recurrence.occurrences_after(herald.clock.now(), 5))
+            now = herald.clock.now()
+            upcoming = tuple(recurrence.occurrences_after(now, 5))
+            runs = recurrence.count_between(now, now + timedelta(days=30))
         result = as_seen_by(
             preview(
                 campaign,
@@ -188,6 +241,8 @@ def preview_of(herald: Herald, draft: Draft, reveal: bool = False) -> PreviewRes
         schedule=recurrence.describe() if recurrence else None,
         upcoming=upcoming,
         zone=recurrence.timezone if recurrence else "",
+        rule=recurrence.rule if recurrence else "",
+        runs_30_days=runs,
     )
 
 
@@ -199,6 +254,15 @@ def choices(herald: Herald, rule: BusinessRule, draft: Draft) -> tuple[dict[str,
         return lookups.choices_for(rule, herald.corebanks.engine(draft.tenant or None), office_id), None
     except HeraldError as exc:
         return {}, exc.on_page()
+
+
+def zone_choices(herald: Herald, draft: Draft) -> list[tuple[str, list[str]]]:
+    """The schedule's time-zone list: the draft's own and the institution's, the offices', Africa/*, the rest."""
+    try:
+        offices = sorted(set(herald.offices.timezones(draft.tenant or None).values()))
+    except HeraldError:
+        offices = []
+    return zone_groups([draft.timezone, herald.settings.timezone, *offices], available_timezones())
 
 
 def router(herald: Herald) -> APIRouter:
@@ -221,6 +285,8 @@ def router(herald: Herald) -> APIRouter:
             kinds=ParamKind,
             triggers=TRIGGERS,
             recurrences=RECURRENCES,
+            zones=zone_choices(herald, draft),
+            weekdays=DAYS,
             providers=sorted(herald.providers),
             error=error,
             lookup_error=lookup_error,

@@ -11,6 +11,7 @@ from herald.corebank import lookups
 from herald.domain.business_rule import ParamKind
 from herald.domain.campaign import LIFECYCLE, Campaign, CampaignAction, CampaignStatus, TriggerType
 from herald.domain.message import MessageStatus
+from herald.domain.times import campaign_zone
 from herald.errors import CoreBankError, PermissionDeniedError, ValidationError
 from herald.services import campaigns as service
 from herald.services.audit import Actor
@@ -81,6 +82,12 @@ def parameter_lines(herald: Herald, campaign: Campaign) -> list[tuple[str, str]]
     return lines
 
 
+def zone_of(herald: Herald, campaign: Campaign) -> str:
+    """The zone a campaign's page shows its times in: its schedule's, its office's, else the institution's."""
+    office_zones = herald.offices.timezones(campaign.tenant)
+    return campaign_zone(campaign.timezone, campaign.params, office_zones, herald.settings.timezone)
+
+
 def router(herald: Herald) -> APIRouter:
     pages = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -125,6 +132,7 @@ def router(herald: Herald) -> APIRouter:
             request,
             "campaign.html",
             status=403 if refused else 200,
+            zone=zone_of(herald, campaign),
             campaign=campaign,
             triggers=TRIGGER_WORDS,
             counts=counts,

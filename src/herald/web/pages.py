@@ -17,17 +17,18 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
-from zoneinfo import ZoneInfo
 
 from anyio import to_thread
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from starlette.datastructures import FormData
 
 from herald.domain.message import AWAITING_REPORT, COUNTED_AS_FAILED, OUTCOMES, TAB_ORDER, MessageStatus
+from herald.domain.times import DEFAULT_FORMAT, last_run_text, local_text, schedule_text, utc_text
 from herald.errors import HeraldError, ValidationError
 from herald.http.auth import check_csrf, current_session, current_user, herald_of
 from herald.http.errors import STATUS_OF
@@ -100,22 +101,28 @@ def content_security_policy(nonce: str) -> str:
     )
 
 
-def local_time(value: datetime | None, timezone: str, fmt: str = "%d %b %Y %H:%M") -> str:
-    """A stored UTC instant as the office's wall-clock time (SQLite hands back naive UTC)."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo("UTC"))
-    return value.astimezone(ZoneInfo(timezone)).strftime(fmt)
+@pass_context
+def local_filter(context: Context, value: datetime | None, fmt: str = DEFAULT_FORMAT) -> str:
+    """`{{ when|local }}`: the page's zone (a campaign's, else the institution's), said after the time."""
+    return local_text(value, context["zone"], fmt)
 
 
 templates.filters["without_userinfo"] = without_userinfo
+templates.filters["local"] = local_filter
+templates.filters["utc"] = utc_text
+templates.globals["schedule_text"] = schedule_text
+templates.globals["last_run_text"] = last_run_text
+templates.globals["in_zone"] = local_text
 
 
-def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """A full page (or fragment) with the logged-in user, the CSRF token and herald's time zone at hand."""
+def render(request: Request, name: str, status: int = 200, *, zone: str | None = None, **context: Any) -> HTMLResponse:
+    """A full page (or fragment) with the logged-in user, the CSRF token and the page's time zone at hand.
+
+    Times are shown in `zone` (a campaign page passes its campaign's), else the institution's time zone.
+    """
     session = current_session(request)
     timezone = herald_of(request).settings.timezone
+    zone = zone or timezone
     notice = NOTICES.get(request.query_params.get("notice", ""))
     nonce = secrets.token_urlsafe(16)
     html = templates.get_template(name).render(
@@ -124,7 +131,8 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
         csrf_field=CSRF_FIELD,
         csrf=csrf_token(session) if session else "",
         timezone=timezone,
-        local=lambda value, fmt="%d %b %Y %H:%M": local_time(value, timezone, fmt),
+        zone=zone,
+        local=lambda value, fmt=DEFAULT_FORMAT: local_text(value, zone, fmt),
         notice=notice,
         job_runners=getattr(request.state, "job_runners", None),
         Role=Role,
