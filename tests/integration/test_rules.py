@@ -215,7 +215,9 @@ def test_168_active_loans_disbursed_in_the_cycle_window(bank: Bank) -> None:
     audience = run(bank, 168, cycleX=10, cycleY=20)
     assert keys(audience) == {(10, "30"), (11, "31"), (10, "37")}
     ugx = audience[(10, "30")].variables
-    assert (ugx["loanAmount"], ugx["loanOutstanding"], ugx["loanDisbursed"]) == ("UGX 12,500", "UGX 65,000", "UGX 12,500")
+    assert (ugx["loanAmount"], ugx["loanOutstanding"], ugx["loanDisbursed"]) == (
+        "UGX 12,500", "UGX 65,000", "UGX 12,500",
+    )
     assert (ugx["loanAccountId"], ugx["numberOfGuarantors"], ugx["guarantorLastName"]) == ("L000030", "0", "")
     assert ugx["groupName"] == ""
     kes = audience[(10, "37")].variables

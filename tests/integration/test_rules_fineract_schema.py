@@ -518,7 +518,9 @@ def test_168_active_loans_disbursed_in_the_cycle_window_with_decimal_money(bank:
     audience = run(bank, 168, cycleX=10, cycleY=20)
     assert keys(audience) == {(10, "30"), (11, "31"), (10, "37")}
     ugx = audience[(10, "30")].variables
-    assert (ugx["loanAmount"], ugx["loanOutstanding"], ugx["loanDisbursed"]) == ("UGX 12,500", "UGX 65,000", "UGX 12,500")
+    assert (ugx["loanAmount"], ugx["loanOutstanding"], ugx["loanDisbursed"]) == (
+        "UGX 12,500", "UGX 65,000", "UGX 12,500",
+    )
     kes = audience[(10, "37")].variables
     assert (kes["loanAmount"], kes["loanOutstanding"]) == ("KES 1,234.50", "KES 1,000.26")
     withg = audience[(11, "31")].variables

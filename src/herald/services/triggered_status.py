@@ -27,7 +27,7 @@ from herald.domain.redact import redact_phones
 from herald.domain.segments import Alphabet
 from herald.domain.templates import Template
 from herald.errors import HeraldError
-from herald.services.hook_registration import payload_url, registered_events
+from herald.services.hook_registration import HOOK_EVENTS, payload_url, registered_events
 from herald.services.office_profiles import OfficeProfiles
 from herald.services.preview import PreviewSample, PreviewSettings
 from herald.store import hook_arrivals, optouts
@@ -80,10 +80,12 @@ def _registration(
     found = cached[1]
     if isinstance(found, str):
         return None, found
-    missing = [f"{e}/{a}" for e, a in events if (e, a) not in found]
+    # What `herald fineract hook` registers (LOAN/RECOVERYPAYMENT, which also fires 179, is not among them).
+    required = [e for e in events if e in HOOK_EVENTS] or list(events)
+    missing = [f"{e}/{a}" for e, a in required if (e, a) not in found]
     if not missing:
         return True, "Fineract has an active hook sending these events to this URL."
-    if len(missing) == len(events):
+    if len(missing) == len(required):
         return (
             False,
             "Fineract has no active hook sending these events to this URL: register it (herald fineract hook).",

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import FormData
 
@@ -24,6 +24,7 @@ from herald.corebank import lookups
 from herald.domain import campaign as lifecycle
 from herald.domain.business_rule import BusinessRule, ParamKind
 from herald.domain.campaign import Campaign, CampaignAction
+from herald.domain.preview_warnings import to_gsm7
 from herald.domain.schedule import Recurrence
 from herald.errors import HeraldError, ValidationError
 from herald.rules.catalog import all_rules
@@ -32,6 +33,7 @@ from herald.services.audit import Actor
 from herald.services.auth import Role
 from herald.services.campaigns import CampaignRequest
 from herald.services.preview import Preview, PreviewSettings, as_seen_by, preview
+from herald.web.campaign_preview import error_field
 from herald.web.pages import Form, PageRoute, acting, allowed, render, see_other, text, viewer
 
 TRIGGERS = (("direct", "Direct"), ("schedule", "Scheduled"), ("triggered", "Triggered"))
@@ -205,7 +207,13 @@ def router(herald: Herald) -> APIRouter:
     pages = APIRouter(route_class=PageRoute, include_in_schema=False)
 
     def form_page(
-        request: Request, draft: Draft, *, campaign: Campaign | None = None, error: Any = None, show: bool = False
+        request: Request,
+        draft: Draft,
+        *,
+        campaign: Campaign | None = None,
+        error: Any = None,
+        field: str | None = None,
+        show: bool = False,
     ) -> Response:
         rule = draft.rule()
         found, lookup_error = choices(herald, rule, draft)
@@ -223,6 +231,8 @@ def router(herald: Herald) -> APIRouter:
             recurrences=RECURRENCES,
             providers=sorted(herald.providers),
             error=error,
+            error_field=field,  # the input the error is shown next to; None: above the form
+            in_form=True,
             lookup_error=lookup_error,
             result=preview_of(herald, draft, viewer(request).role is Role.ADMIN) if show else None,
         )
@@ -231,6 +241,9 @@ def router(herald: Herald) -> APIRouter:
         user, _ = acting(request, Role.CAMPAIGN_MANAGER, form)
         draft = Draft.of_form(form)
         action = text(form, "action")
+        if action == "gsm7":  # "Use GSM-7 characters" without script: the same rewrite, shown for saving
+            draft = replace(draft, message=to_gsm7(draft.message))
+            return form_page(request, draft, campaign=campaign, show=True)
         if action != "save":
             return form_page(request, draft, campaign=campaign, show=action == "preview")
         try:
@@ -259,7 +272,7 @@ def router(herald: Herald) -> APIRouter:
             return see_other(f"/campaigns/{campaign.id}?notice=saved")
         except (ValidationError, ValueError) as exc:  # ValueError: pydantic's, for a name too long or empty
             message = exc.errors()[0]["msg"] if hasattr(exc, "errors") else exc
-            return form_page(request, draft, campaign=campaign, error=message)
+            return form_page(request, draft, campaign=campaign, error=message, field=error_field(exc, draft.rule()))
 
     @pages.get("/campaigns/new")
     def new_campaign(request: Request) -> Response:
@@ -274,14 +287,19 @@ def router(herald: Herald) -> APIRouter:
     def preview_fragment(request: Request, form: Form) -> Response:
         user, _ = acting(request, Role.CAMPAIGN_MANAGER, form)
         result = preview_of(herald, Draft.of_form(form), user.role is Role.ADMIN)
-        return render(request, "_preview.html", result=result)
+        return render(request, "_preview.html", result=result, in_form=True)
 
     @pages.get("/campaigns/{campaign_id}/edit")
-    def edit_campaign(request: Request, campaign_id: CampaignId) -> Response:
+    def edit_campaign(
+        request: Request, campaign_id: CampaignId, gsm7: Annotated[bool, Query()] = False
+    ) -> Response:
         allowed(viewer(request), Role.CAMPAIGN_MANAGER)
         campaign = service.get(campaign_id, store=herald.store)
         lifecycle.apply(campaign.status, CampaignAction.EDIT, name=campaign.name)  # say so now, not after typing
-        return form_page(request, Draft.of_campaign(campaign), campaign=campaign, show=True)
+        draft = Draft.of_campaign(campaign)
+        if gsm7:  # from the campaign page's "Use GSM-7 characters": the rewrite is saved only when the officer saves
+            draft = replace(draft, message=to_gsm7(draft.message))
+        return form_page(request, draft, campaign=campaign, show=True)
 
     @pages.post("/campaigns/{campaign_id}/edit")
     def edit(request: Request, campaign_id: CampaignId, form: Form) -> Response:

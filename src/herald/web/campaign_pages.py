@@ -17,6 +17,7 @@ from herald.services.audit import Actor
 from herald.services.auth import Role, User
 from herald.services.resend import resend_counts, resend_failed
 from herald.services.search import MessageFilter, MessagePage, shown_number, shown_text, tab_page
+from herald.web.campaign_preview import campaign_panels
 from herald.web.chart import deliveries
 from herald.web.pages import TABS, Form, PageRoute, acting, render, see_other, viewer
 
@@ -136,6 +137,7 @@ def router(herald: Herald) -> APIRouter:
             actions=actions_for(campaign, user, counts.get(MessageStatus.FAILED, 0)),
             parameters=parameter_lines(herald, campaign),
             upcoming=upcoming,
+            **campaign_panels(herald, campaign, user),  # preview before activation, a Triggered one's hook
             number=lambda n: shown_number(n, reveal=reveal),
             shown=lambda t: shown_text(t, reveal=reveal),
         )
