@@ -144,7 +144,7 @@ def triggered_status(
     secret = settings.fineract_hook_secret.get_secret_value() if settings.fineract_hook_secret else None
     hook_url = hook_url_problem = None
     registered: bool | None = None
-    registration = "Not known until the hook URL is set."
+    registration = "set the hook URL first."
     try:
         url = payload_url(settings.public_url, secret)
         hook_url = url if reveal or not secret else url.replace(f"/{secret}/", "/" + "•" * 8 + "/")
