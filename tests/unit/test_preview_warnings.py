@@ -32,7 +32,7 @@ def test_an_empty_variable_is_named_with_how_many_and_an_example_client() -> Non
     (warning,) = found
     assert (warning.recipients, warning.example_client_id) == (2, 8)
     assert "{{firstName}} is empty for 2 recipients of 3 (e.g. client 8)" in warning.text
-    assert 'they would read "Dear , your loan {{l..."' in warning.text
+    assert 'they would read "Dear , your loan L2 is du..."' in warning.text
     assert "{{#firstName}}...{{/firstName}}" in warning.text
 
 

@@ -55,7 +55,8 @@ _NAMES = {
     "": "invisible character",
 }
 _CURRENCY_TWICE = re.compile(r"\b([A-Z]{3})\.?\s+\1\b")
-_AROUND = 15  # characters of the template quoted either side of an empty variable
+_AROUND = 20  # characters of the example's message quoted either side of an empty variable
+_HOLE = "\x00"  # marks where the empty value goes; no rendered text holds it
 
 
 def to_gsm7(text: str) -> str:
@@ -93,6 +94,7 @@ class PreviewWarning:
 class _Seen:
     recipients: int = 0
     example: int | None = None
+    reads: str = ""  # for an empty variable: the example's message around the hole
 
     def add(self, client_id: int) -> None:
         self.recipients += 1
@@ -139,7 +141,10 @@ class Findings:
         self.segments_in_gsm7 += segments if segments_in_gsm7 is None else segments_in_gsm7
         for name in self._checked:
             if not variables.get(name, "").strip():
-                self._empty.setdefault(name, _Seen()).add(client_id)
+                seen = self._empty.setdefault(name, _Seen())
+                if seen.example is None:
+                    seen.reads = self._around_hole(name, variables)
+                seen.add(client_id)
         if encoding == "UCS-2":
             self._ucs2.add(client_id)
             for ch in forcing_ucs2(body, self.alphabet):
@@ -169,16 +174,20 @@ class Findings:
             )
         return tuple(found)
 
+    def _around_hole(self, name: str, variables: dict[str, str]) -> str:
+        """The example recipient's message around where `name` is missing: "Dear , your loan..."."""
+        marked = self.template.render({**variables, name: _HOLE})
+        at = marked.find(_HOLE)
+        body = marked.replace(_HOLE, "")
+        start, end = max(at - _AROUND, 0), min(at + _AROUND, len(body))
+        return ("..." if start else "") + body[start:end] + ("..." if end < len(body) else "")
+
     def _empty_warning(self, name: str, seen: _Seen) -> PreviewWarning:
         tag = "{{" + name + "}}"
-        at = self.template.text.find(tag)
-        before = self.template.text[max(at - _AROUND, 0) : at]
-        after = self.template.text[at + len(tag) : at + len(tag) + _AROUND]
-        reads = ("..." if at > _AROUND else "") + before + after + "..."
         return PreviewWarning(
             "empty_variable",
             f"{tag} is empty for {_count(seen.recipients)} of {self.recipients:,} (e.g. client {seen.example}):"
-            f' they would read "{reads}". Fill it in Fineract, or show the text only when it is there:'
+            f' they would read "{seen.reads}". Fill it in Fineract, or show the text only when it is there:'
             f" {{{{#{name}}}}}...{{{{/{name}}}}}.",
             seen.recipients,
             seen.example,

@@ -86,7 +86,8 @@ def as_seen_by(result: Preview, reveal: bool) -> Preview:
     samples = tuple(
         replace(s, body=redact_phones(s.body) or "", reason=redact_phones(s.reason)) for s in result.samples
     )
-    return replace(result, samples=samples)
+    warnings = tuple(replace(w, text=redact_phones(w.text) or "") for w in result.warnings)  # they quote a message
+    return replace(result, samples=samples, warnings=warnings)
 
 
 def preview(
