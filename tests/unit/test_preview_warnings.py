@@ -81,3 +81,11 @@ def test_a_currency_written_before_an_amount_that_carries_it() -> None:
 
 def test_a_clean_template_has_no_warning() -> None:
     assert _findings("Dear {{firstName}}, thank you.", [(1, {"firstName": "Amina"})]).warnings() == ()
+
+
+def test_no_rewrite_is_offered_when_it_would_make_the_template_too_long() -> None:
+    text = "Hi {{firstName}}" + "\u2026" * 530  # 546 characters; as "..." it would pass the 1,600 limit
+    found = _findings(text, [(1, {"firstName": "Amina"})])
+    assert found.gsm7_template is None
+    (warning,) = found.warnings()
+    assert warning.kind == "ucs2_template" and "\u2026 (ellipsis" in warning.text

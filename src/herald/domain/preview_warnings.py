@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from herald.domain.segments import Alphabet, forcing_ucs2
 from herald.domain.templates import Template
+from herald.errors import TemplateError
 
 GSM7_REPLACEMENTS: dict[str, str] = {
     "\u2018": "'",  # ‘ ’ ‚ ‛ ′ curly single quotes and the prime
@@ -124,7 +125,12 @@ class Findings:
     def gsm7_template(self) -> Template | None:
         """The template with its look-alikes replaced, when that changes it (what "use GSM-7 characters" saves)."""
         fixed = to_gsm7(self.template.text)
-        return Template(fixed) if fixed != self.template.text and fixed.strip() else None
+        if fixed == self.template.text or not fixed.strip():
+            return None
+        try:
+            return Template(fixed)
+        except TemplateError:  # "…" -> "..." made it longer than a template may be: no rewrite to offer
+            return None
 
     def add(
         self,
