@@ -235,3 +235,22 @@ def test_a_triggered_campaign_says_what_to_set_without_a_hook_url(client: TestCl
     assert "Set HERALD_PUBLIC_URL" in page
     sample = re.search(r'data-testid="triggered-sample">([^<]*)<', page)
     assert sample and re.fullmatch(r"Welcome \w+ to [A-Z][\w ]+!", sample.group(1)), page  # no "..Kampala"
+
+
+def test_the_form_previews_a_triggered_draft_with_a_recent_real_event(client: TestClient) -> None:
+    log_in(client, Role.CAMPAIGN_MANAGER)
+    data = {
+        **DIRECT,
+        "triggerType": "triggered",
+        "runReportId": "186",
+        "message": "Asante {{firstname}}, we received {{depositAmount}}; balance {{balance}}.",
+        "csrf_token": csrf_of(client),
+    }
+    fragment = client.post("/campaigns/form-preview", data=data).text
+    sample = re.search(r'data-testid="triggered-sample">([^<]*)<', fragment)
+    assert sample and re.fullmatch(
+        r"Asante \w+, we received [A-Z]{3} [\d,.]+; balance [A-Z]{3} [\d,.]+\.", sample.group(1)
+    )
+    assert "savings deposit of 2026-" in fragment
+    wrong = client.post("/campaigns/form-preview", data={**data, "message": "Hi {{loanAmount}}"}).text
+    assert "{{loanAmount}} is not provided" in wrong  # the template is checked as it is typed

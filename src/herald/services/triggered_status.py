@@ -39,13 +39,20 @@ _checked: dict[tuple[str, str, str], tuple[float, set[tuple[str, str]] | str]] =
 
 
 @dataclass(frozen=True)
+class EventSample:
+    """The message a recent real event would have sent, or why there is none."""
+
+    sample: PreviewSample | None
+    sample_from: str | None  # "the loan repayment of 2026-11-20 (loanTransactionId 2851)"
+    problem: str | None
+
+
+@dataclass(frozen=True)
 class TriggeredStatus:
     """Everything the page shows; a `*_problem` is the sentence saying why that part is missing."""
 
     events: tuple[str, ...]
-    sample: PreviewSample | None
-    sample_from: str | None  # "the loan repayment of 2026-11-20 (loanTransactionId 2851)"
-    sample_problem: str | None
+    event: EventSample
     hook_url: str | None
     hook_url_problem: str | None
     registered: bool | None  # None: not known
@@ -93,7 +100,7 @@ def _registration(
     return False, f"Fineract's hook to this URL lacks {', '.join(missing)}: add them to the hook's events."
 
 
-def triggered_status(
+def event_sample(
     campaign: Campaign,
     *,
     store: Engine,
@@ -101,13 +108,12 @@ def triggered_status(
     calendar: BusinessCalendar,
     offices: OfficeProfiles,
     clock: Clock,
-    settings: Settings,
-    alphabets: dict[str, Alphabet] | None = None,
+    settings: PreviewSettings,
     reveal: bool = False,
-) -> TriggeredStatus:
-    """The triggered campaign's page facts; `reveal` (an admin) sees full numbers and the hook URL's secret."""
+) -> EventSample:
+    """The campaign's template rendered for the newest event of its rule's kind that reaches its recipients."""
     rule = campaign.rule
-    preview = PreviewSettings.of(settings, alphabets)
+    preview = settings
     sample = sample_from = sample_problem = None
     try:
         with corebanks.engine(campaign.tenant).connect() as conn:
@@ -141,6 +147,33 @@ def triggered_status(
             sample_from = f"the {event_kind(rule)} of {found.on} ({name} {value})"
     except HeraldError as exc:
         sample_problem = str(exc)
+    return EventSample(sample, sample_from, sample_problem)
+
+
+def triggered_status(
+    campaign: Campaign,
+    *,
+    store: Engine,
+    corebanks: CoreBanks,
+    calendar: BusinessCalendar,
+    offices: OfficeProfiles,
+    clock: Clock,
+    settings: Settings,
+    alphabets: dict[str, Alphabet] | None = None,
+    reveal: bool = False,
+) -> TriggeredStatus:
+    """The triggered campaign's page facts; `reveal` (an admin) sees full numbers and the hook URL's secret."""
+    rule = campaign.rule
+    found_sample = event_sample(
+        campaign,
+        store=store,
+        corebanks=corebanks,
+        calendar=calendar,
+        offices=offices,
+        clock=clock,
+        settings=PreviewSettings.of(settings, alphabets),
+        reveal=reveal,
+    )
     secret = settings.fineract_hook_secret.get_secret_value() if settings.fineract_hook_secret else None
     hook_url = hook_url_problem = None
     registered: bool | None = None
@@ -155,9 +188,7 @@ def triggered_status(
         arrivals = hook_arrivals.latest(conn, tenant=campaign.tenant, events=rule.events)
     return TriggeredStatus(
         events=tuple(f"{e}/{a}" for e, a in rule.events),
-        sample=sample,
-        sample_from=sample_from,
-        sample_problem=sample_problem,
+        event=found_sample,
         hook_url=hook_url,
         hook_url_problem=hook_url_problem,
         registered=registered,

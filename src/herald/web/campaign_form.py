@@ -33,6 +33,7 @@ from herald.services.audit import Actor
 from herald.services.auth import Role
 from herald.services.campaigns import CampaignRequest
 from herald.services.preview import Preview, PreviewSettings, as_seen_by, preview
+from herald.services.triggered_status import EventSample, event_sample
 from herald.web.campaign_preview import error_field
 from herald.web.pages import Form, PageRoute, acting, allowed, render, see_other, text, viewer
 
@@ -138,6 +139,7 @@ class PreviewResult:
     zone: str = ""
     note: str | None = None
     error: str | None = None
+    event: EventSample | None = None  # a Triggered draft: its message for a recent real event
 
 
 def recurrence_of(herald: Herald, draft: Draft) -> Recurrence:
@@ -150,11 +152,6 @@ def preview_of(herald: Herald, draft: Draft, reveal: bool = False) -> PreviewRes
 
     `reveal`: the viewer is an admin, who may see full numbers inside the sample bodies."""
     try:
-        if draft.triggered:
-            return PreviewResult(
-                note="A Triggered campaign has no audience to preview: it messages whoever "
-                "the next Fineract event is about, the moment it happens."
-            )
         # The name is not needed to see who gets what: an empty or over-long one must not stop the preview.
         request = replace(draft, name=draft.name.strip()[:100] or "(new campaign)").request(herald)
         campaign = service.draft(
@@ -164,6 +161,21 @@ def preview_of(herald: Herald, draft: Draft, reveal: bool = False) -> PreviewRes
             clock=herald.clock,
             calendar=herald.calendar,
         )
+        if draft.triggered:
+            return PreviewResult(
+                note="A Triggered campaign has no audience to preview: it messages whoever "
+                "the next Fineract event is about, the moment it happens.",
+                event=event_sample(
+                    campaign,
+                    store=herald.store,
+                    corebanks=herald.corebanks,
+                    calendar=herald.calendar,
+                    offices=herald.offices,
+                    clock=herald.clock,
+                    settings=PreviewSettings.of(herald.settings, herald.providers.alphabets),
+                    reveal=reveal,
+                ),
+            )
         recurrence = campaign.recurrence
         upcoming: tuple[datetime, ...] = ()
         if recurrence is not None:
