@@ -50,6 +50,7 @@ def test_the_form_shows_errors_at_their_field_warns_and_use_gsm7_rewrites_the_me
     error.scroll_into_view_if_needed()
     shot(page, f"preview-field-error-{size}")
     page.fill("textarea[name=message]", CURLY)
+    expect(error).to_have_count(0)  # typing in the field clears its stale error
     warnings = page.locator("[data-testid=preview-warnings]")
     expect(warnings.get_by_text("{{middleName}} is empty for")).to_be_visible()
     expect(warnings.locator("[data-kind=ucs2_template]")).to_contain_text("\u2019 (curly quote")
