@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     fineract_hook_secret: SecretStr | None = Field(
         None, description="Secret path segment of the hook URL Fineract posts to (Fineract signs nothing)."
     )
+    fineract_api_url: str | None = Field(
+        None, description="Fineract's API base (https://host:8443/fineract-provider/api/v1), to check its hooks."
+    )
+    fineract_username: str = Field("mifos", description="Fineract user who may read hooks (READ_HOOK).")
+    fineract_password: SecretStr | None = Field(None, description="That Fineract user's password.")
+    fineract_verify_tls: bool = Field(True, description="false: accept Fineract's self-signed certificate.")
     gateway_app_keys: SecretStr | None = Field(
         None, description='Drop-in gateway: app key per tenant as JSON, {"default": "<key>"}.'
     )

@@ -268,3 +268,13 @@ def test_the_counts_tell_first_attempts_from_resends(
     assert (listed["firstAttempts"], listed["resends"]) == (shown["firstAttempts"], shown["resends"])
     stats = client.get("/api/v1/stats", params={"campaignId": cid}, headers=manager).json()
     assert (stats["totals"]["total"], stats["resends"]["total"], stats["resends"]["pending"]) == (5, 2, 2)
+
+
+def test_a_preview_says_what_clients_would_see_and_offers_the_gsm7_message(
+    client: TestClient, manager: dict[str, str]
+) -> None:
+    cid = create_campaign(client, manager, message="Dear {{firstName}}, it\u2019s due \u2013 thanks")["id"]
+    preview = client.post(f"/api/v1/campaigns/{cid}/preview", headers=manager).json()
+    (warning,) = [w for w in preview["warnings"] if w["kind"] == "ucs2_template"]
+    assert "\u2019 (curly quote" in warning["text"] and warning["recipients"] == preview["sendable"]
+    assert preview["gsm7Message"] == "Dear {{firstName}}, it's due - thanks"

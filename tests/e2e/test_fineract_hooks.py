@@ -107,7 +107,7 @@ def _scenario(rule: int, f: FineractBuilder) -> tuple[str, str, dict[str, Any], 
             "REPAYMENT",
             {"clientId": client, "loanId": loan, "resourceId": txn},
             "Asante {{firstname}}, we got {{repaymentAmount}}.",
-            "Asante Amina, we got 2,500.00.",
+            "Asante Amina, we got KES 2,500.00.",
         )
     if rule in (180, 181):
         loan = f.loan(client, status=200 if rule == 180 else 500)
@@ -139,7 +139,7 @@ def _scenario(rule: int, f: FineractBuilder) -> tuple[str, str, dict[str, Any], 
         action,
         {"clientId": client, "savingsId": savings, "resourceId": txn},
         "{{firstname}}: {{" + word + "}}, balance {{balance}}",
-        "Amina: 700.00, balance 5,700.00",
+        "Amina: KES 700.00, balance KES 5,700.00",
     )
 
 

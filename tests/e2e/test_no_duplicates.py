@@ -90,7 +90,7 @@ def test_each_repayment_is_messaged_once_over_consecutive_days(
         (
             f"loan_transaction:{first}",
             MessageStatus.DELIVERED,
-            f"Dear Amina, we received 1,500.00 for loan L{loan:08d}.",
+            f"Dear Amina, we received KES 1,500.00 for loan L{loan:08d}.",
         )
     ]
 

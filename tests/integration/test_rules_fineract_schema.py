@@ -470,10 +470,10 @@ def test_166_active_clients_of_the_office_subtree_with_officer_filter(bank: Bank
         "middleName": "",
         "lastName": "Nakato",
         "fullName": "Amina Nakato",
-        "officeName": "..Kampala",
+        "officeName": "Kampala",
         "officeNumber": "2",
     }
-    assert audience[(11, "11")].variables["officeName"] == "....Ntinda"
+    assert audience[(11, "11")].variables["officeName"] == "Ntinda"
     assert keys(run(bank, 166, loanOfficerId=100)) == {(10, "10")}
     assert keys(run(bank, 166, loanOfficerId=-10)) == {(11, "11")}
     assert keys(run(bank, 166, officeId=1)) == {(10, "10"), (11, "11"), (12, "12"), (14, "14")}
@@ -518,9 +518,11 @@ def test_168_active_loans_disbursed_in_the_cycle_window_with_decimal_money(bank:
     audience = run(bank, 168, cycleX=10, cycleY=20)
     assert keys(audience) == {(10, "30"), (11, "31"), (10, "37")}
     ugx = audience[(10, "30")].variables
-    assert (ugx["loanAmount"], ugx["loanOutstanding"], ugx["loanDisbursed"]) == ("12,500", "65,000", "12,500")
+    assert (ugx["loanAmount"], ugx["loanOutstanding"], ugx["loanDisbursed"]) == (
+        "UGX 12,500", "UGX 65,000", "UGX 12,500",
+    )
     kes = audience[(10, "37")].variables
-    assert (kes["loanAmount"], kes["loanOutstanding"]) == ("1,234.50", "1,000.26")
+    assert (kes["loanAmount"], kes["loanOutstanding"]) == ("KES 1,234.50", "KES 1,000.26")
     withg = audience[(11, "31")].variables
     assert (withg["numberOfGuarantors"], withg["guarantorLastName"], withg["groupName"]) == ("2", "Achieng", "Alpha")
     assert keys(run(bank, 168, cycleX=10, cycleY=20, loanOfficerId=-10)) == {(10, "37")}
@@ -547,8 +549,8 @@ def test_169_loans_in_arrears_within_the_window(bank: Bank) -> None:
     audience = run(bank, 169, fromX=1, toY=30)
     assert keys(audience) == {(10, "40"), (10, "41")}
     v = audience[(10, "40")].variables
-    assert (v["paymentDueDate"], v["totalDue"]) == ("14 Mar 2023", "5,000")
-    assert audience[(10, "41")].variables["totalDue"] == "250.50"
+    assert (v["paymentDueDate"], v["totalDue"]) == ("14 Mar 2023", "UGX 5,000")
+    assert audience[(10, "41")].variables["totalDue"] == "KES 250.50"
     assert keys(run(bank, 169, fromX=1, toY=30, loanOfficerId=100)) == {(10, "40")}
 
 
@@ -586,9 +588,9 @@ def test_170_unpaid_instalments_due_in_the_window_completed_ones_excluded(bank: 
     audience = run(bank, 170, fromX=-3, toY=-1)
     assert keys(audience) == {(10, "500"), (11, "504"), (14, "508")}
     first = audience[(10, "500")].variables
-    assert (first["paymentDueDate"], first["totalDue"], first["totalOverdue"]) == ("16 Mar 2023", "920", "0")
-    assert audience[(11, "504")].variables["totalOverdue"] == "700"
-    assert audience[(14, "508")].variables["totalDue"] == "1,234.50"
+    assert (first["paymentDueDate"], first["totalDue"], first["totalOverdue"]) == ("16 Mar 2023", "UGX 920", "UGX 0")
+    assert audience[(11, "504")].variables["totalOverdue"] == "UGX 700"
+    assert audience[(14, "508")].variables["totalDue"] == "KES 1,234.50"
     assert keys(run(bank, 170, fromX=-3, toY=-1, officeId=3)) == {(14, "508")}
 
 
@@ -650,7 +652,7 @@ def test_173_due_instalments_on_loans_overdue_in_the_window(bank: Bank) -> None:
     audience = run(bank, 173, fromX=-3, toY=3, overdueX=5, overdueY=10)
     assert keys(audience) == {(10, "801"), (10, "810")}
     v = audience[(10, "801")].variables
-    assert (v["paymentDueDate"], v["totalDue"], v["totalOverdue"]) == ("17 Mar 2023", "1,500", "1,500")
+    assert (v["paymentDueDate"], v["totalDue"], v["totalOverdue"]) == ("17 Mar 2023", "UGX 1,500", "UGX 1,500")
 
 
 def test_174_payments_received_on_loans_not_in_arrears_reversed_ones_excluded(bank: Bank) -> None:
@@ -674,9 +676,9 @@ def test_174_payments_received_on_loans_not_in_arrears_reversed_ones_excluded(ba
     audience = run(bank, 174, fromX=0, toY=7)
     assert keys(audience) == {(10, "900"), (10, "901"), (10, "902")}
     v = audience[(10, "900")].variables
-    assert (v["repaymentAmount"], v["repaymentDate"], v["loanId"]) == ("5,000.00", "15 Mar 2023", "90")
+    assert (v["repaymentAmount"], v["repaymentDate"], v["loanId"]) == ("KES 5,000.00", "15 Mar 2023", "90")
     assert v["loanAccountNumber"] == v["loanAccountId"] == "000000090"
-    assert audience[(10, "901")].variables["repaymentAmount"] == "12.35"
+    assert audience[(10, "901")].variables["repaymentAmount"] == "KES 12.35"
 
 
 def test_175_payments_received_on_loans_overdue_in_the_window_reversed_ones_excluded(bank: Bank) -> None:
@@ -694,7 +696,7 @@ def test_175_payments_received_on_loans_overdue_in_the_window_reversed_ones_excl
 
     audience = run(bank, 175, fromX=0, toY=7, overdueX=1, overdueY=30)
     assert keys(audience) == {(10, "910"), (10, "912")}
-    assert audience[(10, "910")].variables["repaymentAmount"] == "7,250"
+    assert audience[(10, "910")].variables["repaymentAmount"] == "UGX 7,250"
     assert audience[(10, "912")].variables["repaymentDate"] == "12 Mar 2023"
 
 
@@ -731,7 +733,7 @@ def test_177_loans_fully_repaid_in_the_window(bank: Bank) -> None:
     audience = run(bank, 177, fromX=0, toY=30)
     assert keys(audience) == {(10, "110"), (10, "111")}
     v = audience[(10, "110")].variables
-    assert (v["totalDue"], v["dueDate"], v["totalFullyPaid"]) == ("0", "28 Feb 2023", "118,000")
+    assert (v["totalDue"], v["dueDate"], v["totalFullyPaid"]) == ("UGX 0", "28 Feb 2023", "UGX 118,000")
 
 
 def test_178_active_loans_with_a_balance_after_the_final_instalment(bank: Bank) -> None:
@@ -752,9 +754,9 @@ def test_178_active_loans_with_a_balance_after_the_final_instalment(bank: Bank) 
     v = audience[(10, "120")].variables
     assert (v["paymentDueDate"], v["totalDue"], v["totalOverdue"], v["loanOutstanding"]) == (
         "14 Mar 2023",
-        "500",
-        "500",
-        "500",
+        "UGX 500",
+        "UGX 500",
+        "UGX 500",
     )
 
 

@@ -150,13 +150,13 @@ def test_179_a_repayment_reaches_its_borrower_once_with_fineracts_variables(bank
         "middlename": "",
         "lastname": "Nakato",
         "FullName": "Amina Nakato",
-        "LoanAmount": "100,000.00",
-        "LoanOutstanding": "65,000.50",
+        "LoanAmount": "KES 100,000.00",
+        "LoanOutstanding": "KES 65,000.50",
         "loanId": "90",
         "LoanAccountId": "L000090",
         "officeId": "3",
         "loanOfficerId": "100",
-        "repaymentAmount": "2,500.46",
+        "repaymentAmount": "KES 2,500.46",
         "RepaymentDate": "15 Mar 2023",
         "RepaymentTime": "11:00",
         "receiptNumber": "",
@@ -166,8 +166,8 @@ def test_179_a_repayment_reaches_its_borrower_once_with_fineracts_variables(bank
         "lastName": "Nakato",
         "fullName": "Amina Nakato",
         "groupName": "",
-        "loanAmount": "100,000.00",
-        "loanOutstanding": "65,000.50",
+        "loanAmount": "KES 100,000.00",
+        "loanOutstanding": "KES 65,000.50",
         "loanAccountId": "L000090",
         "repaymentDate": "15 Mar 2023",
     }
@@ -271,7 +271,7 @@ def test_180_an_approval_names_the_approved_amount_and_the_borrowers_office(bank
         "officename": "Ntinda",
         "loanId": "80",
         "accountnumber": "L000080",
-        "loanamount": "100,000",
+        "loanamount": "UGX 100,000",
         "annualinterestrate": "18.5",
         "firstName": "Amina",
         "middleName": "",
@@ -279,7 +279,7 @@ def test_180_an_approval_names_the_approved_amount_and_the_borrowers_office(bank
         "fullName": "Amina Nakato",
         "groupName": "",
         "officeName": "Ntinda",
-        "loanAmount": "100,000",
+        "loanAmount": "UGX 100,000",
     }
     assert fire(bank, 180, {"loanId": 81}) == {}
     assert fire(bank, 180, {"loanId": 80, "clientId": 11}) == {}
@@ -289,7 +289,7 @@ def test_180_an_approval_names_the_approved_amount_and_the_borrowers_office(bank
     assert fire(bank, 180, {"loanId": 80}, loanType=3) == {}
 
     rejected = fire(bank, 181, {"loanId": 80})
-    assert rejected["80:10"].variables["loanamount"] == "120,000"  # the amount applied for
+    assert rejected["80:10"].variables["loanamount"] == "UGX 120,000"  # the amount applied for
 
 
 @pytest.mark.parametrize("rule_id", [180, 181])
@@ -325,7 +325,7 @@ def test_182_183_the_events_client_in_the_office_subtree(bank: EventBank, rule_i
         "middleName": "",
         "lastName": "Nakato",
         "fullName": "Amina Nakato",
-        "officeName": "....Ntinda",
+        "officeName": "Ntinda",
         "officeNumber": "3",
     }
     assert fire(bank, rule_id, {"clientId": 32}, officeId=2) == {}
@@ -388,9 +388,9 @@ def test_186_187_the_events_own_transaction_of_the_right_type(bank: EventBank) -
         "FullName": "Amina Nakato",
         "savingsId": "40",
         "savingsAccountNo": "S000040",
-        "depositAmount": "2,500.50",
-        "withdrawAmount": "2,500.50",
-        "balance": "10,000.00",
+        "depositAmount": "KES 2,500.50",
+        "withdrawAmount": "KES 2,500.50",
+        "balance": "KES 10,000.00",
         "officeId": "3",
         "transactionDate": "15 Mar 2023",
         "savingsTransactionId": "400",
@@ -405,8 +405,8 @@ def test_186_187_the_events_own_transaction_of_the_right_type(bank: EventBank) -
     withdrawal = fire(bank, 187, {"savingsTransactionId": 401})
     assert list(withdrawal) == ["401"]
     assert (withdrawal["401"].variables["withdrawAmount"], withdrawal["401"].variables["balance"]) == (
-        "1,000.00",
-        "9,000.00",
+        "KES 1,000.00",
+        "KES 9,000.00",
     )
     assert fire(bank, 186, {"savingsTransactionId": 401}) == {}  # a withdrawal is no deposit
     assert fire(bank, 187, {"savingsTransactionId": 400}) == {}

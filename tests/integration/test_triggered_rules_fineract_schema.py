@@ -161,12 +161,12 @@ def test_179_a_repayment_reaches_its_borrower_group_members_or_jlg_borrower_neve
     v = amina[(10, "900:10")].variables
     assert (v["FullName"], v["LoanAmount"], v["LoanOutstanding"], v["LoanAccountId"]) == (
         "Amina Nakato",
-        "100,000.00",
-        "65,000.50",
+        "KES 100,000.00",
+        "KES 65,000.50",
         "000000090",
     )
     assert (v["repaymentAmount"], v["RepaymentDate"], v["RepaymentTime"], v["GroupName"]) == (
-        "2,500.46",
+        "KES 2,500.46",
         "15 Mar 2023",
         "08:30",
         "",
@@ -190,7 +190,7 @@ def test_179_a_repayment_reaches_its_borrower_group_members_or_jlg_borrower_neve
     assert set(fire(bank, 179, {"loanTransactionId": 960, "loanId": 96})) == {(20, "960:20")}
 
 
-@pytest.mark.parametrize(("rule_id", "amount"), [(180, "100,000"), (181, "120,000")])
+@pytest.mark.parametrize(("rule_id", "amount"), [(180, "UGX 100,000"), (181, "UGX 120,000")])
 def test_180_181_a_loan_decision_reaches_its_borrower_group_members_or_jlg_borrower(
     bank: Bank, rule_id: int, amount: str
 ) -> None:
@@ -229,7 +229,7 @@ def test_182_183_the_events_client_in_the_office_subtree(bank: Bank, rule_id: in
     recipients = fire(bank, rule_id, {"clientId": 30})
     assert set(recipients) == {(30, "30")}
     v = recipients[(30, "30")].variables
-    assert (v["fullName"], v["officeName"], v["officeNumber"]) == ("Amina Nakato", "....Ntinda", "3")
+    assert (v["fullName"], v["officeName"], v["officeNumber"]) == ("Amina Nakato", "Ntinda", "3")
     assert recipients[(30, "30")].mobile_no == "+256700000030" and "mobileNo" not in v
     assert fire(bank, rule_id, {"clientId": 32}) == {}  # Gulu is not under Kampala
     assert set(fire(bank, rule_id, {"clientId": 32}, officeId=1)) == {(32, "32")}
@@ -280,15 +280,15 @@ def test_186_187_the_events_own_live_transaction_of_the_right_type(bank: Bank) -
     v = deposit[(30, "400")].variables
     assert (v["FullName"], v["depositAmount"], v["balance"], v["transactionDate"], v["loanOfficerId"]) == (
         "Amina Nakato",
-        "2,500.50",
-        "10,000.00",
+        "KES 2,500.50",
+        "KES 10,000.00",
         "15 Mar 2023",
         "100",
     )
     withdrawal = fire(bank, 187, {"savingsTransactionId": 401, "savingsId": 40, "clientId": 30})
     assert set(withdrawal) == {(30, "401")}
     w = withdrawal[(30, "401")].variables
-    assert (w["withdrawAmount"], w["balance"], w["savingsAccountNo"]) == ("1,000.00", "9,000.00", "S000040")
+    assert (w["withdrawAmount"], w["balance"], w["savingsAccountNo"]) == ("KES 1,000.00", "KES 9,000.00", "S000040")
 
     assert fire(bank, 186, {"savingsTransactionId": 401, "savingsId": 40}) == {}  # a withdrawal is no deposit
     assert fire(bank, 187, {"savingsTransactionId": 400, "savingsId": 40}) == {}

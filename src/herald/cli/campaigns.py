@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from herald.cli import confirming
@@ -107,8 +108,12 @@ def campaigns_edit(
     recurrence: Annotated[str | None, typer.Option()] = None,
     start: Annotated[str | None, typer.Option()] = None,
     timezone: Annotated[str | None, typer.Option()] = None,
+    gsm7: Annotated[
+        bool, typer.Option("--gsm7", help="Write the message's curly quotes, dashes ... in GSM-7 (as preview offers).")
+    ] = False,
 ) -> None:
     """Change a campaign that is not active; options not given keep their value."""
+    from herald.domain.preview_warnings import to_gsm7
     from herald.services import campaigns
 
     herald = herald_from_env()
@@ -128,6 +133,8 @@ def campaigns_edit(
         "timezone": timezone,
     }
     changes = {k: v for k, v in given.items() if v} | {"paramValue": stored["paramValue"] | _params(param)}
+    if gsm7:
+        changes["message"] = to_gsm7(str(changes.get("message") or stored["message"]))
     if sender_id == "":  # --sender-id '' goes back to the provider's own sender
         changes["senderId"] = None
     request = campaigns.CampaignRequest.model_validate(stored | changes)
@@ -210,8 +217,9 @@ def campaigns_preview(campaign: str, samples: Annotated[int, typer.Option(min=0,
     from herald.services.preview import PreviewSettings, preview
 
     herald = herald_from_env()
+    c = campaigns.get(campaign, store=herald.store)
     p = preview(
-        campaigns.get(campaign, store=herald.store),
+        c,
         store=herald.store,
         corebanks=herald.corebanks,
         calendar=herald.calendar,
@@ -238,6 +246,14 @@ def campaigns_preview(campaign: str, samples: Annotated[int, typer.Option(min=0,
     console.print(
         f"Cost: {approx}{p.segments:,} segments x {p.price_per_segment} = [bold]{p.cost:,.2f} {p.currency}[/]."
     )
+    for w in p.warnings:  # what clients would see, as the UI's preview says it
+        console.print(f"[bold yellow]Warning:[/] {escape(w.text)}", soft_wrap=True)
+        if w.kind == "ucs2_template" and p.gsm7_template:
+            console.print(
+                f"Use GSM-7 characters: `herald campaigns edit {c.id} --gsm7` makes the message:\n"
+                f"  {escape(p.gsm7_template)}",
+                soft_wrap=True,
+            )
 
 
 def _lifecycle(action: str, campaign: str, verb: str, yes: bool = False) -> Any:

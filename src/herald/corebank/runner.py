@@ -15,13 +15,16 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from herald.domain.business_rule import BusinessRule
+from herald.domain.variables import money_text, office_name_text
 from herald.errors import CoreBankError, ParameterError
 from herald.rules.catalog import DATE_VARIABLES, MONEY_VARIABLES, validate_parameters
 
 _STREAM = {"stream_results": True, "yield_per": 2000}
-# Read by herald, never offered to templates: the number a message goes to, and the dedup fact, office
-# and currency digits.
-_INTERNAL = ("mobileNo", "h_fact", "h_office", "h_digits")
+# Read by herald, never offered to templates: the number a message goes to, and the dedup fact, office,
+# currency digits and currency code.
+_INTERNAL = ("mobileNo", "h_fact", "h_office", "h_digits", "h_currency")
+# Office names as clients read them: without Fineract's hierarchy dots (docs/fineract-differences.md#D34).
+_OFFICE_NAMES = frozenset({"officeName", "officename"})
 # Derived variable -> the SQL columns it is computed from.
 _DERIVED_SOURCES = {
     "officeName": ("officeName", "h_hierarchy"),
@@ -199,13 +202,6 @@ def _ranged(sql: str, binds: dict[str, Any], client_range: tuple[int, int] | Non
     return f"SELECT * FROM (\n{sql}\n) AS r WHERE r.id >= :h_client_low AND r.id < :h_client_high"
 
 
-@cache
-def _money_spec(digits: Any) -> str:
-    # format() rounds a Decimal half-even, Fineract's default rounding mode. Without a currency
-    # (never for loan rules) two decimals is the least surprising default.
-    return f",.{int(digits) if digits is not None else 2}f"
-
-
 class _Renderer:
     """Turns raw rows into AudienceRows; the column plan is computed once per query, not per row."""
 
@@ -229,10 +225,12 @@ class _Renderer:
         self._money: dict[object, dict[object, str]] = {}
         self.i_id, self.i_mobile = at("id"), at("mobileNo")
         self.i_fact, self.i_office, self.i_digits = at("h_fact"), at("h_office"), at("h_digits")
+        self.i_currency = at("h_currency")
         wanted = [v for v in rule.variables if only is None or v in only]
         plain = [v for v in wanted if v not in rule.derived_variables]
         special = MONEY_VARIABLES | DATE_VARIABLES | _NUMBER_VARIABLES
-        self.texts = [(v, at(v)) for v in plain if v not in special]
+        self.texts = [(v, at(v)) for v in plain if v not in special and v not in _OFFICE_NAMES]
+        self.offices = [(v, at(v)) for v in plain if v in _OFFICE_NAMES]
         self.numbers = [(v, at(v)) for v in plain if v in _NUMBER_VARIABLES]
         self.moneys = [(v, at(v)) for v in plain if v in MONEY_VARIABLES]
         self.dates = [(v, at(v)) for v in plain if v in DATE_VARIABLES]
@@ -243,15 +241,15 @@ class _Renderer:
     def _derivation(self, name: str, at: Callable[[str], int]) -> Callable[[Any], str]:
         memo: dict[tuple[object, ...], str] = {}
         if name == "officeName":
-            i_name, i_hier = at("officeName"), at("h_hierarchy")
+            i_name = at("officeName")
 
             def office_name(row: Any) -> str:
-                key = (row[i_name], row[i_hier])
+                # Fineract's own rules indent the name with ".." per level below the head office;
+                # a client would read "Dear Amina of ..Nairobi" (docs/fineract-differences.md#D34).
+                key = (row[i_name],)
                 s = memo.get(key)
                 if s is None:
-                    # Fineract's indentation: ".." per level below the head office (hierarchy ".").
-                    depth = max(str(key[1] or ".").count(".") - 1, 0)
-                    s = memo[key] = ".." * depth + str(key[0] or "")
+                    s = memo[key] = office_name_text(key[0])
                 return s
 
             return office_name
@@ -277,15 +275,16 @@ class _Renderer:
 
     def render(self, row: Any) -> AudienceRow:
         variables = {v: row[i] or "" for v, i in self.texts}
+        for v, i in self.offices:
+            variables[v] = office_name_text(row[i])
         for v, i in self.numbers:
             x = row[i]
             variables[v] = "" if x is None else str(x)
         if self.moneys:
-            digits = row[self.i_digits]
-            memo = self._money.get(digits)
+            digits, currency = row[self.i_digits], row[self.i_currency]
+            memo = self._money.get((digits, currency))
             if memo is None or len(memo) > _MEMO_LIMIT:
-                memo = self._money[digits] = {}
-            spec = _money_spec(digits)
+                memo = self._money[(digits, currency)] = {}
             for v, i in self.moneys:
                 x = row[i]
                 if x is None:
@@ -294,7 +293,7 @@ class _Renderer:
                     # Formatting is most of the per-row cost; amounts repeat (principals, instalments).
                     text = memo.get(x)
                     if text is None:
-                        text = memo[x] = format(x, spec)
+                        text = memo[x] = money_text(x, digits, currency)
                     variables[v] = text
         for v, i in self.dates:
             x = row[i]

@@ -140,6 +140,15 @@ def _encoding_and_units(text: str, alphabet: Alphabet = Alphabet.GSM7) -> tuple[
     return Encoding.UCS2, len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
+def forcing_ucs2(text: str, alphabet: Alphabet = Alphabet.GSM7) -> tuple[str, ...]:
+    """The characters of `text` that make it go as UCS-2 on this alphabet, each once, in order of appearance."""
+    if alphabet is Alphabet.GSM7:
+        found = _NOT_GSM7.findall(text)
+    else:
+        found = [ch for ch in text if not _carried(ch, alphabet) or _NOT_GSM7.match(ch)]
+    return tuple(dict.fromkeys(found))
+
+
 def count_segments(text: str, alphabet: Alphabet = Alphabet.GSM7) -> SegmentInfo:
     """Encoding, unit total and number of SMS for `text` (on a link reading data_coding 0 as `alphabet`)."""
     encoding, total = _encoding_and_units(text, alphabet)

@@ -207,6 +207,21 @@ class Template:
         available_text = ", ".join(f"{{{{{name}}}}}" for name in known) if known else "none"
         raise _refuse(" ".join(sentences), hint=f"Available: {available_text}.")
 
+    @property
+    def unguarded_variables(self) -> frozenset[str]:
+        """Variables printed where nothing checks them: outside a `{{#name}}` section of their own, so an
+        empty value leaves a hole in the text ("Dear , ...")."""
+        open_sections: list[tuple[str, str]] = []
+        found: set[str] = set()
+        for kind, value in self._ops:
+            if kind in ("if", "unless"):
+                open_sections.append((kind, value))
+            elif kind == "end":
+                open_sections.pop()
+            elif kind == "var" and ("if", value) not in open_sections:
+                found.add(value)
+        return frozenset(found)
+
     def render(self, values: Mapping[str, str]) -> str:
         """The message text for one recipient: values as they are, missing and non-text values as ""."""
         get = values.get

@@ -276,8 +276,9 @@ DIFFERENCES: tuple[Difference, ...] = (
         "D27", "Variables are formatted for reading", EVERY_RULE, _C,
         "Mustache over raw values: dates as `d-m-yyyy`, amounts as the database returns them (`12500.000000`"
         " from a DECIMAL(19,6) column).",
-        "Dates in `HERALD_DATE_FORMAT` (default `15 Mar 2023`); money with thousands separators and the"
-        " currency's decimal places, rounded half-even.",
+        "Dates in `HERALD_DATE_FORMAT` (default `15 Mar 2023`); money in one form in every rule: the account's"
+        " currency code, thousands separators and the currency's decimal places, rounded half-even (`KES 4,000.00`,"
+        " `UGX 4,000`).",
         "An SMS is read by a client, not a program.",
     ),
     Difference(
@@ -320,6 +321,14 @@ DIFFERENCES: tuple[Difference, ...] = (
         " `repaymentDate` (174, 175); `id` (186, 187); and the camelCase spellings of the triggered rules' names"
         " (`firstName`, `groupName`, `loanAmount` ...).",
         "Templates copied from Fineract keep working, and one spelling works in every rule.",
+    ),
+    Difference(
+        "D34", "Office names without hierarchy dots", (166, 167, 171, 172, 176, 180, 181, 182, 183, 184, 185), _C,
+        "`officeName` is indented with `..` per level below the head office (`..Nairobi`, `....Kawangware`),"
+        " from `m_office.hierarchy`.",
+        "`officeName` is the office's name as stored, without leading dots (some installs keep dots in the"
+        " name itself).",
+        'A client reads "Dear Amina of Nairobi", not "of ..Nairobi".',
     ),
 )
 

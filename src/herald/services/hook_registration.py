@@ -79,3 +79,40 @@ def register(
         raise HeraldError(f"Fineract refused the hook ({exc.code}): {detail}") from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise HeraldError(f"Cannot reach Fineract at {endpoint}: {getattr(exc, 'reason', exc)}.") from None
+
+
+def registered_events(
+    fineract_url: str,
+    tenant: str,
+    username: str,
+    password: str,
+    url: str,
+    *,
+    verify_tls: bool = True,
+    timeout: float = 4.0,
+) -> set[tuple[str, str]]:
+    """The (entity, action) events an active Fineract hook sends to `url`, read with `GET /hooks`."""
+    endpoint = fineract_url.rstrip("/") + "/hooks"
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    request = urllib.request.Request(
+        endpoint, headers={"Fineract-Platform-TenantId": tenant, "Authorization": f"Basic {token}"}
+    )
+    context = None if verify_tls else ssl._create_unverified_context()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as answer:
+            hooks: Any = json.loads(answer.read() or b"[]")
+    except urllib.error.HTTPError as exc:
+        raise HeraldError(f"Fineract refused to list its hooks ({exc.code}) at {endpoint}.") from None
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
+        raise HeraldError(f"Cannot ask Fineract at {endpoint}: {getattr(exc, 'reason', exc)}.") from None
+    found: set[tuple[str, str]] = set()
+    for hook in hooks if isinstance(hooks, list) else []:
+        config = {c.get("fieldName"): c.get("fieldValue") for c in hook.get("config") or [] if isinstance(c, dict)}
+        if not hook.get("isActive") or str(config.get("Payload URL", "")).rstrip("/") != url.rstrip("/"):
+            continue
+        found |= {
+            (str(e.get("entityName", "")).upper(), str(e.get("actionName", "")).upper())
+            for e in hook.get("events") or []
+            if isinstance(e, dict)
+        }
+    return found

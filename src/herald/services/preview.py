@@ -18,8 +18,9 @@ from herald.domain.campaign import Campaign, TriggerType
 from herald.domain.compose import compose
 from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
+from herald.domain.preview_warnings import Findings, PreviewWarning
 from herald.domain.redact import redact_phones
-from herald.domain.segments import Alphabet
+from herald.domain.segments import Alphabet, count_segments
 from herald.domain.templates import Template
 from herald.errors import HeraldError, ValidationError
 from herald.services.office_profiles import OfficeProfiles
@@ -73,6 +74,8 @@ class Preview:
     exact: bool
     samples: tuple[PreviewSample, ...]
     invalid_reasons: dict[str, int]
+    warnings: tuple[PreviewWarning, ...] = ()
+    gsm7_template: str | None = None  # the template in GSM-7 characters, when its look-alikes force UCS-2
 
 
 def as_seen_by(result: Preview, reveal: bool) -> Preview:
@@ -83,7 +86,8 @@ def as_seen_by(result: Preview, reveal: bool) -> Preview:
     samples = tuple(
         replace(s, body=redact_phones(s.body) or "", reason=redact_phones(s.reason)) for s in result.samples
     )
-    return replace(result, samples=samples)
+    warnings = tuple(replace(w, text=redact_phones(w.text) or "") for w in result.warnings)  # they quote a message
+    return replace(result, samples=samples, warnings=warnings)
 
 
 def preview(
@@ -115,17 +119,13 @@ def preview(
     seen = sendable = segments = 0
     reasons: dict[str, int] = {}
     samples: list[PreviewSample] = []
+    alphabet = settings.alphabets.get(campaign.provider, Alphabet.GSM7)
+    findings = Findings(template, alphabet)
+    fixed = findings.gsm7_template
     with corebanks.engine(campaign.tenant).connect() as conn:
         rows = run_rule(conn, campaign.rule, campaign.params, today, date_format=settings.date_format)
         for c in islice(
-            compose(
-                rows,
-                template,
-                offices.regions(campaign.tenant),
-                settings.default_region,
-                opted_out,
-                settings.alphabets.get(campaign.provider, Alphabet.GSM7),
-            ),
+            compose(rows, template, offices.regions(campaign.tenant), settings.default_region, opted_out, alphabet),
             EXACT_UP_TO,
         ):
             seen += 1
@@ -134,6 +134,8 @@ def preview(
             else:
                 sendable += 1
                 segments += c.segments
+                in_gsm7 = None if fixed is None else count_segments(fixed.render(c.row.variables), alphabet).segments
+                findings.add(c.row.client_id, c.row.variables, c.body, c.encoding, c.segments, in_gsm7)
             if len(samples) < sample_size:
                 samples.append(
                     PreviewSample(
@@ -159,6 +161,8 @@ def preview(
         exact=exact,
         samples=tuple(samples),
         invalid_reasons=reasons,
+        warnings=findings.warnings(),
+        gsm7_template=None if fixed is None else fixed.text,
     )
 
 

@@ -23,7 +23,7 @@ from herald.rules.catalog import rules_for_event
 from herald.services.hooks import FineractEvent
 from herald.services.materialize import record_row
 from herald.services.office_profiles import OfficeProfiles
-from herald.store import campaign_messages, optouts
+from herald.store import campaign_messages, hook_arrivals, optouts
 from herald.store import campaigns as campaign_store
 from herald.store import messages as message_store
 
@@ -42,6 +42,11 @@ def materialize_event(
 ) -> dict[str, Any]:
     """Create the messages of every campaign listening to the event; return counts and the new PENDING ids."""
     result: dict[str, Any] = {"campaigns": 0, "created": 0, "duplicates": 0, "pending_ids": []}
+    with store.begin() as conn:  # the triggered campaign's page says when the hook last came
+        hook_arrivals.record(
+            conn, tenant=event.tenant, entity=event.entity, action=event.action, at=clock.now(),
+            succeeded=event.succeeded,
+        )
     if not event.succeeded:
         return result
     rules = {r.id: r for r in rules_for_event(event.entity, event.action)}

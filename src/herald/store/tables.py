@@ -271,10 +271,23 @@ audit_log = Table(
 )
 """Who did what and when; herald only ever appends to it."""
 
+hook_arrivals = Table(
+    "hook_arrivals",
+    metadata,
+    Column("tenant", String(100), primary_key=True),
+    Column("entity", String(60), primary_key=True),  # Fineract's entityName: LOAN, CLIENT, SAVINGSACCOUNT
+    Column("action", String(60), primary_key=True),  # actionName: REPAYMENT, APPROVE, ACTIVATE ...
+    Column("last_at", UTCDateTime(), nullable=False),
+    Column("last_succeeded", Boolean, nullable=False),  # False: the command failed in Fineract, nothing to send
+    Column("received", BigInteger, nullable=False, server_default="0"),
+)
+"""When Fineract's hook last called for each event: whether Fineract calls at all, seen on a triggered campaign."""
+
 __all__ = [
     "api_tokens",
     "audit_log",
     "campaigns",
+    "hook_arrivals",
     "installation",
     "job_runs",
     "messages",

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import FormData
 
@@ -24,6 +24,7 @@ from herald.corebank import lookups
 from herald.domain import campaign as lifecycle
 from herald.domain.business_rule import BusinessRule, ParamKind
 from herald.domain.campaign import Campaign, CampaignAction
+from herald.domain.preview_warnings import to_gsm7
 from herald.domain.schedule import Recurrence
 from herald.domain.schedule_picker import DAYS, build_rule, pick_of, picker_says, read_rule, zone_groups
 from herald.errors import HeraldError, RecurrenceError, ValidationError
@@ -33,6 +34,8 @@ from herald.services.audit import Actor
 from herald.services.auth import Role
 from herald.services.campaigns import CampaignRequest
 from herald.services.preview import Preview, PreviewSettings, as_seen_by, preview
+from herald.services.triggered_status import EventSample, event_sample
+from herald.web.campaign_preview import error_field
 from herald.web.pages import Form, PageRoute, acting, allowed, render, see_other, text, viewer
 
 TRIGGERS = (("direct", "Direct"), ("schedule", "Scheduled"), ("triggered", "Triggered"))
@@ -186,6 +189,7 @@ class PreviewResult:
     runs_30_days: int | None = None  # occurrences in the next 30 days: the per-month cost multiplies by it
     note: str | None = None
     error: str | None = None
+    event: EventSample | None = None  # a Triggered draft: its message for a recent real event
 
 
 def recurrence_of(herald: Herald, draft: Draft) -> Recurrence:
@@ -198,11 +202,6 @@ def preview_of(herald: Herald, draft: Draft, reveal: bool = False) -> PreviewRes
 
     `reveal`: the viewer is an admin, who may see full numbers inside the sample bodies."""
     try:
-        if draft.triggered:
-            return PreviewResult(
-                note="A Triggered campaign has no audience to preview: it messages whoever "
-                "the next Fineract event is about, the moment it happens."
-            )
         # The name is not needed to see who gets what: an empty or over-long one must not stop the preview.
         request = replace(draft, name=draft.name.strip()[:100] or "(new campaign)").request(herald)
         campaign = service.draft(
@@ -212,6 +211,21 @@ def preview_of(herald: Herald, draft: Draft, reveal: bool = False) -> PreviewRes
             clock=herald.clock,
             calendar=herald.calendar,
         )
+        if draft.triggered:
+            return PreviewResult(
+                note="A Triggered campaign has no audience to preview: it messages whoever "
+                "the next Fineract event is about, the moment it happens.",
+                event=event_sample(
+                    campaign,
+                    store=herald.store,
+                    corebanks=herald.corebanks,
+                    calendar=herald.calendar,
+                    offices=herald.offices,
+                    clock=herald.clock,
+                    settings=PreviewSettings.of(herald.settings, herald.providers.alphabets),
+                    reveal=reveal,
+                ),
+            )
         recurrence = campaign.recurrence
         upcoming: tuple[datetime, ...] = ()
         runs: int | None = None
@@ -269,7 +283,13 @@ def router(herald: Herald) -> APIRouter:
     pages = APIRouter(route_class=PageRoute, include_in_schema=False)
 
     def form_page(
-        request: Request, draft: Draft, *, campaign: Campaign | None = None, error: Any = None, show: bool = False
+        request: Request,
+        draft: Draft,
+        *,
+        campaign: Campaign | None = None,
+        error: Any = None,
+        field: str | None = None,
+        show: bool = False,
     ) -> Response:
         rule = draft.rule()
         found, lookup_error = choices(herald, rule, draft)
@@ -289,6 +309,8 @@ def router(herald: Herald) -> APIRouter:
             weekdays=DAYS,
             providers=sorted(herald.providers),
             error=error,
+            error_field=field,  # the input the error is shown next to; None: above the form
+            in_form=True,
             lookup_error=lookup_error,
             result=preview_of(herald, draft, viewer(request).role is Role.ADMIN) if show else None,
         )
@@ -297,6 +319,9 @@ def router(herald: Herald) -> APIRouter:
         user, _ = acting(request, Role.CAMPAIGN_MANAGER, form)
         draft = Draft.of_form(form)
         action = text(form, "action")
+        if action == "gsm7":  # "Use GSM-7 characters" without script: the same rewrite, shown for saving
+            draft = replace(draft, message=to_gsm7(draft.message))
+            return form_page(request, draft, campaign=campaign, show=True)
         if action != "save":
             return form_page(request, draft, campaign=campaign, show=action == "preview")
         try:
@@ -327,7 +352,7 @@ def router(herald: Herald) -> APIRouter:
             return form_page(request, draft, campaign=campaign, error=exc.on_page())
         except ValueError as exc:  # pydantic's, for a name too long or empty
             message = exc.errors()[0]["msg"] if hasattr(exc, "errors") else exc
-            return form_page(request, draft, campaign=campaign, error=message)
+            return form_page(request, draft, campaign=campaign, error=message, field=error_field(exc, draft.rule()))
 
     @pages.get("/campaigns/new")
     def new_campaign(request: Request) -> Response:
@@ -342,14 +367,19 @@ def router(herald: Herald) -> APIRouter:
     def preview_fragment(request: Request, form: Form) -> Response:
         user, _ = acting(request, Role.CAMPAIGN_MANAGER, form)
         result = preview_of(herald, Draft.of_form(form), user.role is Role.ADMIN)
-        return render(request, "_preview.html", result=result)
+        return render(request, "_preview.html", result=result, in_form=True)
 
     @pages.get("/campaigns/{campaign_id}/edit")
-    def edit_campaign(request: Request, campaign_id: CampaignId) -> Response:
+    def edit_campaign(
+        request: Request, campaign_id: CampaignId, gsm7: Annotated[bool, Query()] = False
+    ) -> Response:
         allowed(viewer(request), Role.CAMPAIGN_MANAGER)
         campaign = service.get(campaign_id, store=herald.store)
         lifecycle.apply(campaign.status, CampaignAction.EDIT, name=campaign.name)  # say so now, not after typing
-        return form_page(request, Draft.of_campaign(campaign), campaign=campaign, show=True)
+        draft = Draft.of_campaign(campaign)
+        if gsm7:  # from the campaign page's "Use GSM-7 characters": the rewrite is saved only when the officer saves
+            draft = replace(draft, message=to_gsm7(draft.message))
+        return form_page(request, draft, campaign=campaign, show=True)
 
     @pages.post("/campaigns/{campaign_id}/edit")
     def edit(request: Request, campaign_id: CampaignId, form: Form) -> Response:

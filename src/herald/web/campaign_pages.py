@@ -20,6 +20,7 @@ from herald.services.confirmation import COSTLY
 from herald.services.resend import chain_marks, resend_counts
 from herald.services.search import MessageFilter, MessagePage, shown_number, shown_text, tab_page
 from herald.web import confirm_pages
+from herald.web.campaign_preview import campaign_panels
 from herald.web.chart import deliveries
 from herald.web.pages import TABS, Form, PageRoute, acting, render, see_other, viewer
 
@@ -147,6 +148,7 @@ def router(herald: Herald) -> APIRouter:
             parameters=parameter_lines(herald, campaign),
             upcoming=upcoming,
             marks=chain_marks(campaign.id, [m.id for m in found.rows], store=herald.store),
+            **campaign_panels(herald, campaign, user),  # preview before activation, a Triggered one's hook
             number=lambda n: shown_number(n, reveal=reveal),
             shown=lambda t: shown_text(t, reveal=reveal),
         )

@@ -80,6 +80,13 @@ class PreviewSampleOut(BaseModel):
     reason: str | None
 
 
+class PreviewWarningOut(BaseModel):
+    kind: str = Field(description="empty_variable, ucs2_template, ucs2_values or currency_twice.")
+    text: str
+    recipients: int
+    exampleClientId: int | None
+
+
 class PreviewOut(BaseModel):
     audience: int
     sendable: int
@@ -91,6 +98,8 @@ class PreviewOut(BaseModel):
     exact: bool = Field(description="False when a very large audience was extrapolated from its first part.")
     samples: list[PreviewSampleOut]
     invalidReasons: dict[str, int]
+    warnings: list[PreviewWarningOut] = Field(default_factory=list, description="What clients would see.")
+    gsm7Message: str | None = Field(None, description="The message in GSM-7 characters when look-alikes make it UCS-2.")
 
     @classmethod
     def of(cls, p: Preview) -> PreviewOut:
@@ -116,6 +125,9 @@ class PreviewOut(BaseModel):
                 for s in p.samples
             ],
             invalidReasons=p.invalid_reasons,
+            warnings=[PreviewWarningOut(kind=w.kind, text=w.text, recipients=w.recipients,
+                                        exampleClientId=w.example_client_id) for w in p.warnings],
+            gsm7Message=p.gsm7_template,
         )
 
 

@@ -21,6 +21,7 @@ SELECT
     c.id AS h_fact,
     c.office_id AS h_office,
     NULL AS h_digits,
+    NULL AS h_currency,
     o.hierarchy AS h_hierarchy
 FROM m_client c
 JOIN m_office o ON o.id = c.office_id

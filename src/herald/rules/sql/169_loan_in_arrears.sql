@@ -38,7 +38,8 @@ SELECT
     ) AS groupName,
     l.id AS h_fact,
     c.office_id AS h_office,
-    l.currency_digits AS h_digits
+    l.currency_digits AS h_digits,
+    l.currency_code AS h_currency
 FROM m_loan l
 JOIN m_loan_arrears_aging la ON la.loan_id = l.id
 JOIN m_client c ON c.id = l.client_id

@@ -49,7 +49,8 @@ SELECT
     ) AS groupName,
     rs.id AS h_fact,
     c.office_id AS h_office,
-    l.currency_digits AS h_digits
+    l.currency_digits AS h_digits,
+    l.currency_code AS h_currency
 FROM m_loan_repayment_schedule rs
 JOIN m_loan l ON l.id = rs.loan_id
 JOIN m_loan_arrears_aging la ON la.loan_id = l.id

@@ -33,7 +33,8 @@ SELECT
     t.transaction_date AS repaymentDate,
     t.id AS h_fact,
     c.office_id AS h_office,
-    l.currency_digits AS h_digits
+    l.currency_digits AS h_digits,
+    l.currency_code AS h_currency
 FROM m_loan_transaction t
 JOIN m_loan l ON l.id = t.loan_id
 JOIN m_client c ON c.id = l.client_id

@@ -37,7 +37,8 @@ SELECT
     l.total_repayment_derived AS totalFullyPaid,
     l.id AS h_fact,
     c.office_id AS h_office,
-    l.currency_digits AS h_digits
+    l.currency_digits AS h_digits,
+    l.currency_code AS h_currency
 FROM m_loan l
 JOIN m_client c ON c.id = l.client_id
 JOIN m_office o ON o.id = c.office_id

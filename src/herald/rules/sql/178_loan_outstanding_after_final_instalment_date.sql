@@ -51,7 +51,8 @@ SELECT
     (SELECT g.display_name FROM m_group g WHERE g.id = l.group_id) AS groupName,
     l.id AS h_fact,
     c.office_id AS h_office,
-    l.currency_digits AS h_digits
+    l.currency_digits AS h_digits,
+    l.currency_code AS h_currency
 FROM m_loan l
 JOIN m_client c ON c.id = l.client_id
 JOIN m_office o ON o.id = c.office_id

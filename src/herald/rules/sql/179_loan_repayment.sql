@@ -46,7 +46,8 @@ SELECT
     t.created_on_utc AS h_time,
     t.id AS h_fact,
     c.office_id AS h_office,
-    l.currency_digits AS h_digits
+    l.currency_digits AS h_digits,
+    l.currency_code AS h_currency
 FROM m_loan_transaction t
 JOIN m_loan l ON l.id = t.loan_id
 LEFT JOIN m_group_client gc ON l.client_id IS NULL AND gc.group_id = l.group_id

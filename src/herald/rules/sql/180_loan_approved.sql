@@ -32,7 +32,8 @@ SELECT
     l.annual_nominal_interest_rate AS annualinterestrate,
     l.id AS h_fact,
     c.office_id AS h_office,
-    l.currency_digits AS h_digits
+    l.currency_digits AS h_digits,
+    l.currency_code AS h_currency
 FROM m_loan l
 LEFT JOIN m_group_client gc ON l.client_id IS NULL AND gc.group_id = l.group_id
 JOIN m_client c ON c.id = COALESCE(l.client_id, gc.client_id)

@@ -22,7 +22,8 @@ SELECT
     o.name AS officeName,
     sa.id AS h_fact,
     c.office_id AS h_office,
-    sa.currency_digits AS h_digits
+    sa.currency_digits AS h_digits,
+    sa.currency_code AS h_currency
 FROM m_savings_account sa
 JOIN m_savings_product sp ON sp.id = sa.product_id
 JOIN m_client c ON c.id = sa.client_id

@@ -38,7 +38,8 @@ SELECT
     c.id AS id,
     t.id AS h_fact,
     c.office_id AS h_office,
-    sa.currency_digits AS h_digits
+    sa.currency_digits AS h_digits,
+    sa.currency_code AS h_currency
 FROM m_savings_account_transaction t
 JOIN m_savings_account sa ON sa.id = t.savings_account_id
 JOIN m_client c ON c.id = sa.client_id

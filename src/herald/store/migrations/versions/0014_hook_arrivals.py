@@ -1,0 +1,35 @@
+"""When Fineract's hooks last arrived, per tenant and event (entity, action): the triggered campaign page shows it.
+
+Revision ID: 0014
+Revises: 0010
+Create Date: 2026-12-01
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from herald.store.tables import UTCDateTime
+
+revision = "0014"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "hook_arrivals",
+        sa.Column("tenant", sa.String(100), nullable=False),
+        sa.Column("entity", sa.String(60), nullable=False),
+        sa.Column("action", sa.String(60), nullable=False),
+        sa.Column("last_at", UTCDateTime(), nullable=False),
+        sa.Column("last_succeeded", sa.Boolean, nullable=False),
+        sa.Column("received", sa.BigInteger, nullable=False, server_default="0"),
+        sa.PrimaryKeyConstraint("tenant", "entity", "action", name="pk_hook_arrivals"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("hook_arrivals")
