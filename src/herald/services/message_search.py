@@ -109,16 +109,33 @@ def find(query: MessageQuery, page: int, page_size: int, *, store: Engine, coreb
     """One page of the matches, newest first (a page past the last shows the last), with names."""
     with store.connect() as conn:
         total = message_store.count(conn, query)
-        pages = max((total + page_size - 1) // page_size, 1)
-        page = min(max(page, 1), pages)
-        rows = message_store.page(conn, query, page_size, (page - 1) * page_size, newest_first=True)
+    page = min(max(page, 1), max((total + page_size - 1) // page_size, 1))
+    return window(query, page_size, (page - 1) * page_size, store=store, corebanks=corebanks, total=total)
+
+
+def window(
+    query: MessageQuery,
+    limit: int,
+    offset: int,
+    *,
+    store: Engine,
+    corebanks: CoreBanks,
+    newest_first: bool = True,
+    total: int | None = None,
+) -> FoundMessages:
+    """`limit` matches from `offset` (newest first, or in id order) with their names, counted unless `total`."""
+    with store.connect() as conn:
+        if total is None:
+            total = message_store.count(conn, query)
+        rows = message_store.page(conn, query, limit, offset, newest_first=newest_first)
         campaigns = message_history.campaign_tenants(conn, {r.campaign_id for r in rows})
     try:
         names, missing = client_names(rows, campaigns, corebanks), False
     except CoreBankError:
         names, missing = {}, True
     campaign_names = {cid: name for cid, (name, _) in campaigns.items()}
-    return FoundMessages(total, rows, page, pages, names, campaign_names, missing)
+    pages = max((total + limit - 1) // limit, 1)
+    return FoundMessages(total, rows, offset // limit + 1, pages, names, campaign_names, missing)
 
 
 def client_names(
