@@ -12,10 +12,12 @@ from sqlalchemy import create_engine, select, update
 from herald.app import Herald
 from herald.corebank.schema import m_client
 from herald.domain.message import MessageStatus
+from herald.errors import ValidationError
 from herald.services import campaigns, optouts
 from herald.services.audit import Actor
 from herald.services.auth import Role
 from herald.services.campaigns import CampaignRequest
+from herald.services.message_search import SearchTerms, query_of
 from herald.services.resend import resend_failed
 from herald.store.tables import messages
 from herald.worker import outbound_for, puller_for, sender_for
@@ -89,6 +91,14 @@ def test_a_client_is_found_by_name_or_id_across_both_campaigns(
     only_first = client.get("/messages", params={"client": str(client_id), "campaign": str(first)}).text
     assert ids_in(only_first) == messages_of(herald, client_id=client_id, campaign_id=first)
     assert second != first
+
+
+def test_a_name_too_many_clients_share_asks_for_more_of_it(herald: Herald) -> None:
+    parts = {"reveal": False, "corebanks": herald.corebanks, "store": herald.store}
+    parts |= {"timezone": "Africa/Nairobi", "default_region": "KE"}
+    with pytest.raises(ValidationError, match="More than 5 clients have 'a' in their name; type more of it"):
+        query_of(SearchTerms(client="a"), **parts, most=5)
+    assert query_of(SearchTerms(client="a"), **parts, most=1_000).clients  # 300 demo clients: under the bound
 
 
 def test_messages_are_found_by_error_code_status_and_days(client: TestClient, herald: Herald) -> None:

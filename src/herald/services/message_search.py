@@ -62,9 +62,17 @@ class FoundMessages:
 
 
 def query_of(
-    terms: SearchTerms, *, reveal: bool, corebanks: CoreBanks, store: Engine, timezone: str, default_region: str
+    terms: SearchTerms,
+    *,
+    reveal: bool,
+    corebanks: CoreBanks,
+    store: Engine,
+    timezone: str,
+    default_region: str,
+    most: int = NAMED_CLIENTS,
 ) -> MessageQuery:
-    """The store's query for these terms; a number from a non-admin is refused (PermissionDeniedError)."""
+    """The store's query for these terms; a number from a non-admin is refused (PermissionDeniedError), a
+    name that more than `most` clients of one tenant share is refused (ValidationError)."""
     client_id, named = None, None
     client = wire.cleaned(terms.client.strip(), 100)
     if client.isascii() and client.isdigit():
@@ -72,9 +80,12 @@ def query_of(
             raise ValidationError(f"{client} is not a client id (too long).", field="client")
         client_id = int(client)
     elif client:
-        named = tuple(
-            (t, tuple(clients.ids_named(corebanks.engine(t), client, NAMED_CLIENTS))) for t in corebanks.tenants
-        )
+        named = tuple((t, tuple(clients.ids_named(corebanks.engine(t), client, most + 1))) for t in corebanks.tenants)
+        if any(len(ids) > most for _, ids in named):
+            raise ValidationError(
+                f"More than {most:,} clients have {client!r} in their name; type more of it, or the client id.",
+                field="client",
+            )
     wanted = MessageFilter(
         status=parse_status(terms.status) if terms.status.strip() else None,
         campaign_id=terms.campaign_id,
