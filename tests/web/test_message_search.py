@@ -199,3 +199,27 @@ def test_every_tab_row_links_to_its_message_page(client: TestClient, herald: Her
     tab = client.get(f"/campaigns/{first}?tab=pending").text
     assert ids_in(tab) and ids_in(tab) <= messages_of(herald, campaign_id=first)
     assert f"/campaigns/{first}/export.csv?tab=pending" in tab
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status", "says"),
+    [
+        ("/messages", {"from": "yesterday"}, 422, "is not a day; pick one as YYYY-MM-DD"),
+        ("/messages", {"from": "2026-11-21", "to": "2026-11-20"}, 422, "is after to"),
+        ("/messages", {"campaign": "Reminders"}, 422, "is not a campaign; pick one from the list"),
+        ("/messages", {"status": "lost"}, 422, "Unknown message status"),
+        ("/messages", {"client": "9" * 19}, 422, "is not a client id"),
+        ("/messages", {"client": "Amina\x00"}, 200, "0 messages"),
+        ("/messages/export.csv", {"status": "lost"}, 422, "Unknown message status"),
+        ("/messages/abc", {}, 422, "not valid here"),
+        ("/campaigns/1/export.csv", {"tab": "nope"}, 422, "the tabs are pending"),
+        ("/campaigns/999/export.csv", {}, 404, "999"),
+    ],
+)
+def test_bad_input_gets_a_page_saying_what_is_wrong(
+    client: TestClient, path: str, params: dict[str, str], status: int, says: str
+) -> None:
+    log_in(client, Role.VIEWER)
+    answer = client.get(path, params=params)
+    assert answer.status_code == status and says in answer.text
+    assert "Traceback" not in answer.text and answer.headers["content-type"].startswith("text/html")

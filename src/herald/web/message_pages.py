@@ -143,10 +143,10 @@ def router(herald: Herald) -> APIRouter:
         request: Request, campaign_id: Id, tab: Annotated[str, Query(max_length=20)] = "pending", q: Text = ""
     ) -> Response:
         reveal = viewer(request).role is Role.ADMIN
-        campaign = campaign_service.get(campaign_id, store=herald.store)
         status = dict(TABS).get(tab)
         if status is None:
             raise ValidationError(f"No tab {tab!r}; the tabs are {', '.join(t for t, _ in TABS)}.")
+        campaign = campaign_service.get(campaign_id, store=herald.store)
         wanted = tab_query(
             MessageFilter(status=status, campaign_id=campaign.id),
             q,
