@@ -7,7 +7,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, select, update
+from sqlalchemy import create_engine, insert, select, update
 
 from herald.app import Herald
 from herald.corebank.schema import m_client
@@ -19,7 +19,7 @@ from herald.services.auth import Role
 from herald.services.campaigns import CampaignRequest
 from herald.services.message_search import SearchTerms, query_of
 from herald.services.resend import resend_failed
-from herald.store.tables import messages
+from herald.store.tables import message_parts, messages
 from herald.worker import outbound_for, puller_for, sender_for
 from tests.campaign_parts import activating, validating
 from tests.web.conftest import DemoCorebank, log_in
@@ -223,3 +223,26 @@ def test_bad_input_gets_a_page_saying_what_is_wrong(
     answer = client.get(path, params=params)
     assert answer.status_code == status and says in answer.text
     assert "Traceback" not in answer.text and answer.headers["content-type"].startswith("text/html")
+
+
+def test_a_long_message_shows_each_parts_report(client: TestClient, herald: Herald) -> None:
+    first, _ = two_campaigns(herald)
+    target = min(messages_of(herald, campaign_id=first))
+    with herald.store.begin() as conn:
+        conn.execute(
+            update(messages)
+            .where(messages.c.id == target)
+            .values(status=MessageStatus.SENT, provider="smpp", external_id="0a1b", segments=2)
+        )
+        conn.execute(
+            insert(message_parts),
+            [
+                {"provider": "smpp", "part_id": "0a1b", "message_id": target, "external_id": "0a1b", "status": 300},
+                {"provider": "smpp", "part_id": "0a1c", "message_id": target, "external_id": "0a1b", "status": None},
+            ],
+        )
+    log_in(client, Role.VIEWER)
+    page = client.get(f"/messages/{target}").text
+    parts = page[page.index("Sent as 2 parts") :]
+    assert re.search(r"<code>0a1b</code></td><td>Delivered</td>", parts)
+    assert re.search(r"<code>0a1c</code></td><td>none yet</td>", parts)
