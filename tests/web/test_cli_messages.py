@@ -1,5 +1,6 @@
 """`herald messages list` and `herald messages search` as a user runs them: names, times with their zone,
-masked numbers, the Messages page's keys, and one readable line for bad input."""
+masked numbers, the Messages page's keys, and one readable line for bad input. (Here, beside the web tests,
+for their Herald on a demo core bank: the command runs as a subprocess on that Herald's database.)"""
 
 from __future__ import annotations
 
@@ -17,10 +18,8 @@ from sqlalchemy import update
 from herald.app import Herald
 from herald.domain.message import MessageStatus
 from herald.store.tables import messages
-from tests.web.conftest import DemoCorebank, clock, demo_corebank, herald, herald_template
+from tests.web.conftest import DemoCorebank
 from tests.web.test_message_search import a_client, messages_of, two_campaigns
-
-__all__ = ["clock", "demo_corebank", "herald", "herald_template"]  # the web tests' Herald on a demo core bank
 
 
 @pytest.fixture
