@@ -59,6 +59,7 @@ def test_a_manager_finds_a_client_opens_the_history_and_downloads_the_csv(
     shot(page, "messages-02-message-history")
     page.goto(f"{server.url}/campaigns/{first}?tab=pending")
     tab_rows = page.locator("table.messages tbody tr")
+    shot(page, "messages-06-tab-with-download-csv")
     tab_csv = download(page)
     assert len(tab_csv) == len(messages_of(server.herald, campaign_id=first, status=100))
     opened = tab_rows.first.locator("td a").first
