@@ -26,6 +26,7 @@ ANSWERS = [
     ("GET", "/api/v1/campaigns", Role.VIEWER, 200),  # JSON with client data
     ("GET", "/api/v1/messages", Role.ADMIN, 200),  # full numbers
     ("GET", "/api/v1/messages/export.csv", Role.ADMIN, 200),  # CSV
+    ("GET", "/messages/export.csv", Role.ADMIN, 200),  # the UI's CSV, full numbers
     ("GET", "/api/v1/users", Role.ADMIN, 200),
     ("GET", "/api/v1/campaigns", None, 401),  # a JSON refusal
     ("GET", "/api/v1/messages/abc", Role.VIEWER, 422),

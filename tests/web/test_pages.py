@@ -116,7 +116,9 @@ def test_tabs_search_and_pages(client: TestClient, herald: Herald) -> None:
     assert total > 25 and "Page 1 of" in page and "Older" in page
     second = client.get(f"/campaigns/{campaign_id}?tab=pending&page=2").text
     assert "Page 2 of" in second and "Newer" in second
-    client_id = re.search(r'<td class="num">\d+</td>\s*<td class="num">(\d+)</td>', page).group(1)  # type: ignore[union-attr]
+    first_row = re.search(r'<td class="num"><a href="/messages/\d+">\d+</a></td>\s*<td class="num">(\d+)</td>', page)
+    assert first_row is not None
+    client_id = first_row.group(1)
     found = client.get(f"/campaigns/{campaign_id}?tab=pending&q={client_id}").text
     assert f"1 message matching “{client_id}”." in found
     assert "0 messages matching" in client.get(f"/campaigns/{campaign_id}?tab=pending&q=no+such+words").text

@@ -338,31 +338,18 @@ def messages_list(
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
     offset: Annotated[int, typer.Option(min=0)] = 0,
 ) -> None:
-    """Messages, newest last, with masked numbers."""
-    from herald.domain.message import MessageStatus
-    from herald.domain.phones import mask
+    """Messages, newest last, with client names, times in herald's zone and masked numbers."""
+    from herald.cli.messages import print_messages
     from herald.services import campaigns
-    from herald.services.search import MessageFilter, search
+    from herald.services.message_search import window
+    from herald.services.search import MessageFilter
 
     herald = herald_from_env()
     cid = campaigns.get(campaign, store=herald.store).id if campaign else None
-    wanted = _status(status) if status else None
-    wanted_messages = MessageFilter(status=wanted, campaign_id=cid)
-    _, rows = search(wanted_messages, limit, offset, store=herald.store, timezone=herald.settings.timezone)
-    table = Table("id", "campaign", "client", "mobile", "status", "seg", "detail", "message", title="Messages")
-    for r in rows:
-        detail = r.reason or (f"{r.error_code} {r.error_text}" if r.error_code else "")
-        table.add_row(
-            str(r.id),
-            str(r.campaign_id),
-            str(r.client_id),
-            mask(r.mobile_no),
-            MessageStatus(r.status).label,
-            str(r.segments),
-            detail,
-            r.body,
-        )
-    console.print(table)
+    wanted = MessageFilter(status=_status(status) if status else None, campaign_id=cid)
+    query = wanted.query(herald.settings.timezone)
+    found = window(query, limit, offset, store=herald.store, corebanks=herald.corebanks, newest_first=False)
+    print_messages(herald, found, "Messages")
 
 
 def _status(text: str) -> Any:

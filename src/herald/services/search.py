@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -131,14 +131,19 @@ def tab_page(
 
     A page past the last one shows the last one.
     """
-    q = wire.cleaned(q, 100)  # a NUL would fail PostgreSQL's query; replaced, it simply matches nothing
-    query = wanted.query(timezone, text_search(q, reveal=reveal, default_region=default_region) if q else None)
+    query = tab_query(wanted, q, timezone=timezone, default_region=default_region, reveal=reveal)
     with store.connect() as conn:
         total = message_store.count(conn, query)
         pages = max((total + page_size - 1) // page_size, 1)
         page = min(max(page, 1), pages)
         rows = message_store.page(conn, query, page_size, (page - 1) * page_size, newest_first=True)
     return MessagePage(total, rows, page, pages)
+
+
+def tab_query(wanted: MessageFilter, q: str, *, timezone: str, default_region: str, reveal: bool) -> MessageQuery:
+    """The store's query for a tab and its search box term (see `text_search`); what its page and CSV read."""
+    q = wire.cleaned(q.strip(), 100)  # a NUL would fail PostgreSQL's query; replaced, it simply matches nothing
+    return wanted.query(timezone, text_search(q, reveal=reveal, default_region=default_region) if q else None)
 
 
 def get_message(message_id: int, *, store: Engine) -> StoredMessage:
@@ -184,10 +189,23 @@ def text_search(q: str, *, reveal: bool, default_region: str) -> TextTerm:
 
 def csv_lines(wanted: MessageFilter, *, store: Engine, timezone: str, reveal_numbers: bool) -> Iterator[str]:
     """The matching messages as CSV text, page by page (keyset on id), so any size streams in bounded memory."""
-    query = wanted.query(timezone)
+    return query_csv(wanted.query(timezone), store=store, reveal_numbers=reveal_numbers)
+
+
+NAME_AT = CSV_COLUMNS.index("clientId") + 1
+Names = Callable[[list[StoredMessage]], dict[int, str]]
+"""The client names of a chunk of messages, by message id (what the UI's export adds as `clientName`)."""
+
+
+def query_csv(query: MessageQuery, *, store: Engine, reveal_numbers: bool, names: Names | None = None) -> Iterator[str]:
+    """The messages `query` matches as CSV, CSV_PAGE rows at a time (keyset on id), with a `clientName`
+    column after `clientId` when `names` is given; only one chunk is ever held in memory."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
+    header = list(CSV_COLUMNS)
+    if names is not None:
+        header.insert(NAME_AT, "clientName")
+    writer.writerow(header)
     yield _drain(buffer)
     last = 0
     while True:
@@ -195,8 +213,12 @@ def csv_lines(wanted: MessageFilter, *, store: Engine, timezone: str, reveal_num
             rows = message_store.after(conn, query, last, CSV_PAGE)
         if not rows:
             return
+        named = names(rows) if names is not None else None
         for r in rows:
-            writer.writerow(_csv_row(r, reveal_numbers))
+            cells = _csv_row(r, reveal_numbers)
+            if named is not None:
+                cells.insert(NAME_AT, safe_cell(shown_text(named.get(r.id, ""), reveal_numbers) or ""))
+            writer.writerow(cells)
         last = rows[-1].id
         yield _drain(buffer)
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, Row, String, func, select
+from sqlalchemy import Column, ColumnElement, Connection, Row, String, and_, false, func, or_, select
 
 from herald.domain.message import MessageStatus
-from herald.store.tables import messages
+from herald.store.tables import campaigns, messages
 
 
 def _length(column: Column[Any]) -> int:
@@ -104,6 +104,10 @@ class MessageQuery:
     since: datetime | None = None
     until: datetime | None = None
     text: TextTerm | None = None
+    error_code: str | None = None
+    number: str | None = None  # E.164, exactly; only ever set for an admin's search
+    # Clients found by name in each tenant's core bank: (tenant, their ids); () matches nothing.
+    clients: tuple[tuple[str, tuple[int, ...]], ...] | None = None
 
     def conditions(self) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = []
@@ -112,6 +116,8 @@ class MessageQuery:
             (messages.c.campaign_id, self.campaign_id),
             (messages.c.client_id, self.client_id),
             (messages.c.office_id, self.office_id),
+            (messages.c.error_code, self.error_code),
+            (messages.c.mobile_no, self.number),
         ):
             if value is not None:
                 found.append(column == value)
@@ -121,7 +127,15 @@ class MessageQuery:
             found.append(messages.c.created_at < self.until)
         if self.text is not None:
             found.append(self.text.condition())
+        if self.clients is not None:
+            found.append(or_(false(), *(_of_tenant(tenant, ids) for tenant, ids in self.clients if ids)))
         return found
+
+
+def _of_tenant(tenant: str, ids: tuple[int, ...]) -> ColumnElement[bool]:
+    """Messages to these clients of this tenant (a client id means a person only within its own core bank)."""
+    of_tenant = select(campaigns.c.id).where(campaigns.c.tenant == tenant)
+    return and_(messages.c.client_id.in_(ids), messages.c.campaign_id.in_(of_tenant))
 
 
 def count(conn: Connection, wanted: MessageQuery) -> int:

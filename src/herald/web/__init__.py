@@ -1,7 +1,8 @@
 """The server-rendered UI for operations officers (Jinja2 pages, one stylesheet, no JS build), served beside the API.
 
 Pages: /login, /campaigns (list), /campaigns/new and /campaigns/{id}/edit (the form with its live
-preview), /campaigns/{id} (tabs, chart, actions), /jobs, /providers, /optouts, /offices and, for admins, /users.
+preview), /campaigns/{id} (tabs, chart, actions), /messages (a search across campaigns) and
+/messages/{id} (one message's history), /jobs, /providers, /optouts, /offices and, for admins, /users.
 Every page needs a login; viewers see, campaign managers and admins act; every form post carries the session's
 CSRF token. An unknown address gets the styled "Not found" page (unknown_paths).
 """
@@ -19,6 +20,7 @@ from herald.web import (
     campaign_pages,
     confirm_pages,
     login,
+    message_pages,
     offices_page,
     ops_pages,
     optouts_page,
@@ -38,6 +40,7 @@ def router(herald: Herald) -> APIRouter:
         login,
         campaign_form,
         campaign_pages,
+        message_pages,
         ops_pages,
         users_page,
         audit_pages,
