@@ -41,6 +41,15 @@ def _unreadable(exc: SQLAlchemyError, engine: Engine) -> CoreBankError:
     return statement_failure(exc, source_of(engine))
 
 
+def probe(engine: Engine) -> None:
+    """Read one office, the cheapest proof that the core bank answers and has Fineract's tables; raise if not."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(select(m_office.c.id).limit(1)).all()
+    except SQLAlchemyError as exc:
+        raise _unreadable(exc, engine) from None
+
+
 def offices(engine: Engine) -> list[Choice]:
     """Every office, parents before children, labelled "..Branch" one level down, "....Sub-branch" two."""
     try:
