@@ -86,7 +86,10 @@ def _mysql_code(error: BaseException) -> int | None:
     return args[0] if args and isinstance(args[0], int) else None
 
 
-_REFUSED_LOGIN = re.compile(r"password authentication failed|authentication failed|Access denied|no password supplied")
+_REFUSED_LOGIN = re.compile(
+    r"password authentication failed|authentication failed|Access denied|no password supplied"
+    r"|role \"[^\"]+\" does not exist"
+)
 _NO_DATABASE = re.compile(r"database \"[^\"]+\" does not exist|Unknown database")
 _UNREACHABLE = re.compile(
     r"Connection refused|could not connect|Can't connect|failed to resolve host|Name or service not known"
