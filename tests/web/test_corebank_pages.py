@@ -6,20 +6,26 @@ missing), as when HERALD_COREBANK_URL points at the wrong place or Fineract's se
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
 
 from herald.app import Herald
 from herald.clock import ManualClock
 from herald.server import create_app
-from herald.services import auth
+from herald.services import auth, campaigns
 from herald.services.auth import Role
+from herald.services.campaigns import CampaignRequest
+from herald.services.corebank_health import outages
 from herald.worker import Worker
+from tests.campaign_parts import activating, validating
 from tests.web.conftest import DemoCorebank, build_herald, csrf_of, herald_settings, log_in
 from tests.web.test_access import pending_campaign
 from tests.web.test_pages import SCHEDULED
@@ -110,3 +116,57 @@ def test_the_jobs_page_shows_the_broken_core_bank_until_a_worker_reads_it_again(
     finally:
         recovered.close()
     assert 'class="outages"' not in client.get("/jobs").text
+
+
+def test_one_tenant_s_broken_core_bank_holds_its_campaigns_while_the_other_tenant_s_are_sent(
+    tmp_path: Path, herald_template: Path, demo_corebank: DemoCorebank, clock: ManualClock
+) -> None:
+    kampala_file = tmp_path / "kampala" / "fineract.sqlite"
+    kampala_file.parent.mkdir()
+    source = make_url(demo_corebank.url).database
+    assert source
+    shutil.copy(source, kampala_file)
+    both = {"tenants": json.dumps({"kampala": f"sqlite:///{kampala_file}"})}
+    working = build_herald(tmp_path, herald_template, demo_corebank, clock)
+    working.close()
+
+    def herald() -> Herald:
+        return Herald.build(herald_settings(tmp_path, demo_corebank).model_copy(update=both), clock)
+
+    first = herald()
+    ids = {}
+    for tenant in ("default", "kampala"):
+        request = CampaignRequest.model_validate(
+            {
+                "campaignName": f"Everyone in {tenant}",
+                "triggerType": "direct",
+                "runReportId": 166,
+                "paramValue": {"officeId": "1", "loanOfficerId": "-1"},
+                "message": "Hello {{firstName}}",
+                "tenantId": tenant,
+            }
+        )
+        ids[tenant] = campaigns.create(request, **validating(first)).id
+        campaigns.activate(ids[tenant], **activating(first))
+    first.close()
+
+    kampala_file.rename(kampala_file.with_suffix(".moved"))  # Kampala's Fineract server goes away
+    second = herald()
+    try:
+        Worker(second).tick(force=True)
+        counts = campaigns.message_counts(store=second.store)
+        assert sum(counts.get(ids["default"], {}).values()) > 0  # Nairobi's campaign went on
+        assert sum(counts.get(ids["kampala"], {}).values()) == 0  # Kampala's waits, still due
+        [outage] = outages(second.store)
+        assert outage.tenant == "kampala" and "tenant 'kampala' in HERALD_TENANTS" in outage.reason
+    finally:
+        second.close()
+
+    kampala_file.with_suffix(".moved").rename(kampala_file)  # back: the next pass sends Kampala's too
+    third = herald()
+    try:
+        Worker(third).tick(force=True)
+        assert sum(campaigns.message_counts(store=third.store).get(ids["kampala"], {}).values()) > 0
+        assert outages(third.store) == []
+    finally:
+        third.close()
