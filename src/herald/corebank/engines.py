@@ -38,8 +38,9 @@ def read_only_engine(url: str, source: Source | None = None) -> Engine:
             args: dict[str, Any] = {"options": options} | _timeout(url)
             engine = create_engine(url, pool_pre_ping=True, connect_args=args)
         else:
-            engine = create_engine(url, pool_pre_ping=True, connect_args=_timeout(url))
-            if engine.dialect.name in ("mysql", "mariadb"):
+            mysql = make_url(url).get_backend_name() in ("mysql", "mariadb")
+            engine = create_engine(url, pool_pre_ping=True, connect_args=_timeout(url) if mysql else {})
+            if mysql:
                 event.listen(engine, "connect", _mysql_read_only)
     except (ArgumentError, ImportError) as exc:
         raise ConfigurationError(f"Cannot use {source.where}: {exc}.") from None
