@@ -81,8 +81,17 @@ def test_a_missing_sqlite_core_bank_is_one_line_and_no_file_appears(
     missing = tmp_path / "nowhere" / "fineract.sqlite"
     line = refused(herald(_env(installed, f"sqlite:///{missing}"), *command))
     assert f"No core-banking database at {missing}" in line
-    assert "HERALD_COREBANK_URL" in line
+    assert "Set HERALD_COREBANK_URL to your Fineract database." in line  # not the demo's file: no demo advice
     assert not missing.exists() and not missing.parent.exists()
+
+
+def test_without_herald_corebank_url_and_no_demo_yet_the_line_offers_the_demo(tmp_path: Path) -> None:
+    env = _env(tmp_path / "var", "")
+    assert herald(env, "db", "upgrade").returncode == 0
+    line = refused(herald(env, *COMMANDS[1]))
+    demo = tmp_path / "var" / "fineract-demo.sqlite"
+    assert f"No core-banking database at {demo}" in line and "or make the demo one with `herald demo init`" in line
+    assert not demo.exists()
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]))

@@ -21,6 +21,7 @@ from herald.errors import CoreBankError
 
 COREBANK_SETTING = "HERALD_COREBANK_URL"
 TENANTS_SETTING = "HERALD_TENANTS"
+DEMO_FILE = "fineract-demo.sqlite"  # the core bank herald uses when HERALD_COREBANK_URL is not set (config.py)
 
 
 @dataclass(frozen=True)
@@ -104,10 +105,12 @@ def connect_failure(error: BaseException, source: Source) -> CoreBankError:
     """The sentence for a connection that could not be made (or was lost): file, server, login or database."""
     path = source.sqlite_path
     if path is not None and not path.exists():
+        # The demo's own file (HERALD_COREBANK_URL unset) is the one case where a command is the fix.
+        demo = " or make the demo one with `herald demo init`" if path.name == DEMO_FILE else ""
         return CoreBankError(
             f"No core-banking database at {path}: the file does not exist (herald opens it read-only and never "
             f"creates it).",
-            hint=f"Set {source.where} to your Fineract database, or make the demo one with `herald demo init`.",
+            hint=f"Set {source.where} to your Fineract database{demo}.",
         )
     said = first_line(error)
     code = _mysql_code(error)
