@@ -106,7 +106,7 @@ def test_the_jobs_page_shows_the_broken_core_bank_until_a_worker_reads_it_again(
     table = re.search(r'<table class="outages">(.*?)</table>', jobs, re.S)
     assert table, jobs
     row = re.sub(r"\s+", " ", table.group(1))
-    assert "<td>default</td>" in row and "Update SMS Outbound with Campaign Message" in row
+    assert 'data-label="Tenant">default</td>' in row and "Update SMS Outbound with Campaign Message" in row
     assert says_missing(row, broken.missing)
     assert re.search(r"20 Nov 2026 08:00:00 EAT", row)  # since when, in the installation's zone
 
