@@ -20,7 +20,7 @@ from herald.services.office_profiles import OfficeProfiles
 from herald.services.presence import Presence
 from herald.services.preview import PreviewSettings
 from herald.store import installation
-from herald.store.database import open_store
+from herald.store.database import open_store, shown_url, sqlite_file
 
 
 @dataclass
@@ -53,10 +53,11 @@ class Herald:
         )
 
     @classmethod
-    def build(cls, settings: Settings, clock: Clock | None = None) -> Herald:
+    def build(cls, settings: Settings, clock: Clock | None = None, *, create_store: bool = True) -> Herald:
+        """Everything from `settings`; `create_store=False` (the commands) refuses to make a new SQLite store."""
         clock = clock or SystemClock()
         configured = load_providers(settings.providers_file, settings.providers)
-        store = open_store(settings.own_database_url)
+        store = open_store(settings.own_database_url, create=create_store)
         corebanks = CoreBanks.open(settings.tenant_urls, settings.tenant)
         default = SimulatorSettings(
             name="simulator",
@@ -85,6 +86,12 @@ class Herald:
         calendar = BusinessCalendar(settings.timezone, settings.business_date)
         offices = OfficeProfiles(store, settings.tenant, clock.now)
         return cls(settings, store, corebanks, clock, providers, calendar, offices)
+
+    @property
+    def database(self) -> str:
+        """herald's database as a person reads it: the SQLite file's absolute path, or the URL without password."""
+        url = self.settings.own_database_url
+        return str(sqlite_file(url) or shown_url(url))
 
     def activation_parts(self) -> ActivationParts:
         """What a campaign's activation and reactivation take, from this process's parts."""

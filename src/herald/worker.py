@@ -21,9 +21,12 @@ from collections.abc import Callable
 from typing import Any
 
 from herald.app import Herald
+from herald.domain.campaign import Campaign
 from herald.domain.jobs import Job
+from herald.errors import CoreBankError
 from herald.services import on_demand
 from herald.services.audit import Actor
+from herald.services.corebank_health import CoreBankHealth
 from herald.services.loop import run_loop
 from herald.services.materialize import MaterializePolicy, Materializer
 from herald.services.outbound import Outbound
@@ -100,6 +103,7 @@ class Worker:
         self.herald = herald
         self.sender = sender_for(herald)
         self.puller = puller_for(herald)
+        self.health = CoreBankHealth(store=herald.store, corebanks=herald.corebanks, clock=herald.clock)
         self.stop_requested = False
         self.on_stop: Callable[[str], None] | None = None  # where to say what a stop is doing
         self._monotonic = monotonic
@@ -116,7 +120,7 @@ class Worker:
         try:
             with recorded(herald.store, herald.clock, job, keep_idle=False) as counts:
                 if job is Job.UPDATE_OUTBOUND:
-                    counts.update(await asyncio.to_thread(outbound_for(self.herald).run_due))
+                    counts.update(await asyncio.to_thread(self._materialize))
                 elif job is Job.SEND:
                     counts.update(await self.sender.run(max_seconds=SEND_SLICE))
                 else:
@@ -124,6 +128,21 @@ class Worker:
         except Exception:  # a failing job must not stop the others; the run is recorded with its error
             log.exception("job %s failed", job.slug)
             return {}
+        return counts
+
+    def _materialize(self) -> dict[str, int]:
+        """The materialize job past broken core banks: their tenants' campaigns wait, the others run.
+
+        A core bank that does not answer (or a campaign whose rule it cannot run) is recorded for
+        the jobs page and logged once, not raised: it is the database's state, not a failed run.
+        """
+        failures = self.health.probe()
+
+        def failed(campaign: Campaign, error: CoreBankError) -> None:
+            failures.setdefault(campaign.tenant, error)
+
+        counts = outbound_for(self.herald).run_due(skip_tenants=set(failures), on_corebank_error=failed)
+        self.health.record(Job.UPDATE_OUTBOUND, failures)
         return counts
 
     async def tick_async(self, force: bool = False) -> dict[Job, dict[str, Any]]:

@@ -264,6 +264,7 @@ def test_the_demo_replaces_only_its_own_files_after_asking_and_keeps_its_login(
 def test_the_demo_never_replaces_a_database_it_did_not_make(env: dict[str, str], tmp_path: Path) -> None:
     import hashlib
 
+    herald(env, "db", "upgrade")  # an installation of one's own: the documented first step
     made = herald(
         env | {"OFFICER_PASSWORD": "a long officer password"},
         "users",

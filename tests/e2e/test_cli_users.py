@@ -19,7 +19,8 @@ PASSWORD = "a long enough password"
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {
+    """A fresh installation: herald's database made the documented way, `herald db upgrade`, and nothing else."""
+    environment = {
         **os.environ,
         "HERALD_HOME": str(tmp_path / "var"),
         "HERALD_DATABASE_URL": "",
@@ -27,6 +28,9 @@ def env(tmp_path: Path) -> dict[str, str]:
         "COLUMNS": "200",
         "ADMIN_PASSWORD": PASSWORD,
     }
+    upgraded = run(environment, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    return environment
 
 
 def run(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

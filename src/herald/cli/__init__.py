@@ -18,5 +18,5 @@ def main() -> None:
     try:
         app()
     except HeraldError as exc:
-        err_console.print(f"[bold red]Error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)  # one line, however wide
         sys.exit(1)

@@ -72,11 +72,22 @@ for sub, name in [
     app.add_typer(sub, name=name)
 
 
-def herald_from_env() -> Any:
+def herald_from_env(*, say_database: bool = True) -> Any:
+    """The Herald of a command, on an existing database only (a missing SQLite file is one line, not a new
+    empty herald), named on stderr when it is not the obvious var/herald.sqlite of this folder."""
     from herald.app import Herald
     from herald.config import load_settings
 
-    return Herald.build(load_settings())
+    settings = load_settings()
+    herald = Herald.build(settings, create_store=False)
+    if say_database and settings.own_database_url != DEFAULT_DATABASE_URL:
+        origin = "HERALD_DATABASE_URL" if settings.database_url else "HERALD_HOME"
+        err_console.print(f"[dim]herald's database: {herald.database} ({origin}).[/]", highlight=False, soft_wrap=True)
+    return herald
+
+
+DEFAULT_DATABASE_URL = "sqlite:///var/herald.sqlite"
+"""What herald uses with neither HERALD_DATABASE_URL nor HERALD_HOME set: the obvious one, not announced."""
 
 
 @contextmanager

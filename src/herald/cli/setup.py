@@ -33,11 +33,13 @@ from herald.services.loop import run_loop
 def db_upgrade() -> None:
     """Apply herald's database migrations (needed once per release on PostgreSQL)."""
     from herald.config import load_settings
-    from herald.store.database import make_engine, upgrade
+    from herald.store.database import make_engine, shown_url, sqlite_file, upgrade
 
     settings = load_settings()
-    revision = upgrade(make_engine(settings.own_database_url))
-    console.print(f"herald's database is at revision [bold]{revision}[/].")
+    url = settings.own_database_url
+    revision = upgrade(make_engine(url))
+    where = sqlite_file(url) or shown_url(url)
+    console.print(f"herald's database {where} is at revision [bold]{revision}[/].", soft_wrap=True, highlight=False)
 
 
 # ---- demo -----------------------------------------------------------------------------------------------
@@ -348,7 +350,7 @@ def serve(
     from herald.store.database import shown_url
 
     listening = _listen(host, port)  # first: a port in use is one clear line, before anything starts
-    herald = herald_from_env()
+    herald = herald_from_env(say_database=False)  # said below, with the URL
     database = shown_url(herald.settings.own_database_url)
     shown_host = f"[{host}]" if ":" in host else host
     console.print(f"herald is serving http://{shown_host}:{port}/ (database {database}).", soft_wrap=True)

@@ -3,32 +3,77 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import partial
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from herald.corebank.failures import COREBANK_SETTING, TENANTS_SETTING, Source, connect_failure, remember
 from herald.errors import ConfigurationError
 
+CONNECT_TIMEOUT = 10
+"""Seconds to wait for a core-banking server to answer a connection (the URL's own connect_timeout wins)."""
 
-def read_only_engine(url: str) -> Engine:
-    """A read-only engine on a core-banking database: herald never writes to Fineract."""
+
+def read_only_engine(url: str, source: Source | None = None) -> Engine:
+    """A read-only engine on a core-banking database: herald never writes to Fineract, nor creates it.
+
+    A failure to connect (no such file, server down, login refused) is raised as one CoreBankError
+    sentence naming `source`'s setting, whichever code opened the connection.
+    """
+    source = source or Source.of(url)
     try:
         if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"check_same_thread": False})
+            engine = create_engine(_read_only_sqlite(url), connect_args={"check_same_thread": False})
             event.listen(engine, "connect", _sqlite_read_only)
-            return engine
-        if url.startswith("postgresql"):
+        elif url.startswith("postgresql"):
             # ISO DateStyle: rule 176 reads month and day from the text of a date.
             options = "-c default_transaction_read_only=on -c DateStyle=ISO,YMD"
-            return create_engine(url, pool_pre_ping=True, connect_args={"options": options})
-        engine = create_engine(url, pool_pre_ping=True)
-        if engine.dialect.name in ("mysql", "mariadb"):
-            event.listen(engine, "connect", _mysql_read_only)
-        return engine
+            # A timeout: a host that drops packets must not hold a job (or a page) for minutes.
+            args: dict[str, Any] = {"options": options} | _timeout(url)
+            engine = create_engine(url, pool_pre_ping=True, connect_args=args)
+        else:
+            mysql = make_url(url).get_backend_name() in ("mysql", "mariadb")
+            engine = create_engine(url, pool_pre_ping=True, connect_args=_timeout(url) if mysql else {})
+            if mysql:
+                event.listen(engine, "connect", _mysql_read_only)
     except (ArgumentError, ImportError) as exc:
-        raise ConfigurationError(f"Cannot use HERALD_COREBANK_URL: {exc}.") from None
+        raise ConfigurationError(f"Cannot use {source.where}: {exc}.") from None
+    remember(engine, source)
+    event.listen(engine, "handle_error", partial(_unreachable, source))
+    return engine
+
+
+def _read_only_sqlite(url: str) -> URL:
+    """The URL as an SQLite URI opened with mode=ro: a missing file is an error, never a new empty database."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return parsed
+    path = quote(str(Path(database).absolute()))
+    return parsed.set(database=f"file:{path}", query={**parsed.query, "mode": "ro", "uri": "true"})
+
+
+def _timeout(url: str) -> dict[str, Any]:
+    return {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT}
+
+
+def _unreachable(source: Source, context: ExceptionContext) -> None:
+    """Connecting failed, or the connection was lost: one sentence instead of the driver's traceback.
+
+    Failed statements on a live connection are left to the rule runner and the lookups, which
+    know the rule; a pre-ping's failure is left to the pool, which reconnects (and lands here if
+    it cannot).
+    """
+    if context.is_pre_ping:
+        return
+    if context.connection is None or context.is_disconnect:
+        raise connect_failure(context.original_exception, source) from None
 
 
 def _mysql_read_only(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
@@ -52,7 +97,13 @@ class CoreBanks:
 
     @classmethod
     def open(cls, urls: Mapping[str, str], default_tenant: str) -> CoreBanks:
-        return cls({tenant: read_only_engine(url) for tenant, url in urls.items()}, default_tenant)
+        engines = {
+            tenant: read_only_engine(
+                url, Source.of(url, tenant, COREBANK_SETTING if tenant == default_tenant else TENANTS_SETTING)
+            )
+            for tenant, url in urls.items()
+        }
+        return cls(engines, default_tenant)
 
     @property
     def tenants(self) -> list[str]:

@@ -159,7 +159,7 @@ def run_triggered(
         render = _EventRenderer(rule, list(result.keys()), today, date_format, zone, only).render
         rows = [render(row) for row in result]
     except sa_exc.SQLAlchemyError as e:
-        raise _corebank_error(e, rule) from None
+        raise _corebank_error(e, rule, conn) from None
     finally:
         result.close()
     fact = binds[rule.event_key]

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from herald.corebank.codes import LoanType
+from herald.corebank.failures import source_of, statement_failure
 from herald.corebank.schema import m_client, m_office, m_product_loan, m_staff
 from herald.domain.business_rule import BusinessRule, ParamKind
 from herald.errors import CoreBankError, NotFoundError
@@ -36,12 +37,17 @@ LOAN_TYPES = (
 )
 
 
-def _unreadable(exc: SQLAlchemyError) -> CoreBankError:
-    first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[:1]
-    return CoreBankError(
-        f"Cannot read the core-banking database: {first[0] if first else type(exc).__name__}.",
-        hint="Check HERALD_COREBANK_URL (or HERALD_TENANTS) and that the database server is running.",
-    )
+def _unreadable(exc: SQLAlchemyError, engine: Engine) -> CoreBankError:
+    return statement_failure(exc, source_of(engine))
+
+
+def probe(engine: Engine) -> None:
+    """Read one office, the cheapest proof that the core bank answers and has Fineract's tables; raise if not."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(select(m_office.c.id).limit(1)).all()
+    except SQLAlchemyError as exc:
+        raise _unreadable(exc, engine) from None
 
 
 def offices(engine: Engine) -> list[Choice]:
@@ -50,7 +56,7 @@ def offices(engine: Engine) -> list[Choice]:
         with engine.connect() as conn:
             rows = conn.execute(select(m_office.c.id, m_office.c.name, m_office.c.hierarchy)).all()
     except SQLAlchemyError as exc:
-        raise _unreadable(exc) from None
+        raise _unreadable(exc, engine) from None
 
     def path(hierarchy: str | None) -> tuple[int, ...]:
         # ".1.12." sorts after ".1.2." as numbers, not as text
@@ -65,7 +71,7 @@ def office_names(engine: Engine) -> dict[int, str]:
         with engine.connect() as conn:
             return {r.id: r.name for r in conn.execute(select(m_office.c.id, m_office.c.name))}
     except SQLAlchemyError as exc:
-        raise _unreadable(exc) from None
+        raise _unreadable(exc, engine) from None
 
 
 def office_exists(engine: Engine, office_id: int) -> bool:
@@ -73,20 +79,26 @@ def office_exists(engine: Engine, office_id: int) -> bool:
         with engine.connect() as conn:
             return conn.execute(select(m_office.c.id).where(m_office.c.id == office_id)).first() is not None
     except SQLAlchemyError as exc:
-        raise _unreadable(exc) from None
+        raise _unreadable(exc, engine) from None
 
 
 def offices_by_hierarchy(engine: Engine) -> list[tuple[int, str]]:
     """(id, name) of every office, ordered by Fineract's hierarchy path as text (the office list's order)."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(m_office.c.id, m_office.c.name).order_by(m_office.c.hierarchy)).all()
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(m_office.c.id, m_office.c.name).order_by(m_office.c.hierarchy)).all()
+    except SQLAlchemyError as exc:
+        raise _unreadable(exc, engine) from None
     return [(int(r.id), str(r.name)) for r in rows]
 
 
 def client_id_bounds(engine: Engine) -> tuple[int, int] | None:
     """The lowest and highest client id (None without clients): how a parallel run splits an audience."""
-    with engine.connect() as conn:
-        low, high = conn.execute(select(func.min(m_client.c.id), func.max(m_client.c.id))).one()
+    try:
+        with engine.connect() as conn:
+            low, high = conn.execute(select(func.min(m_client.c.id), func.max(m_client.c.id))).one()
+    except SQLAlchemyError as exc:
+        raise _unreadable(exc, engine) from None
     return None if low is None else (int(low), int(high))
 
 
@@ -107,7 +119,7 @@ def loan_officers(engine: Engine, office_id: int | None) -> list[Choice]:
                 query = query.where(m_office.c.hierarchy.startswith(hierarchy, autoescape=True))
             rows = conn.execute(query).all()
     except SQLAlchemyError as exc:
-        raise _unreadable(exc) from None
+        raise _unreadable(exc, engine) from None
     return [ALL_OFFICERS, NO_OFFICER, *(Choice(r.id, r.display_name) for r in rows)]
 
 
@@ -117,7 +129,7 @@ def loan_products(engine: Engine) -> list[Choice]:
             rows = conn.execute(select(m_product_loan.c.id, m_product_loan.c.name).order_by(m_product_loan.c.name))
             return [Choice(r.id, r.name) for r in rows]
     except SQLAlchemyError as exc:
-        raise _unreadable(exc) from None
+        raise _unreadable(exc, engine) from None
 
 
 def choices_for(rule: BusinessRule, engine: Engine, office_id: int | None = None) -> dict[str, list[Choice]]:

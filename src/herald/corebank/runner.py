@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
+from herald.corebank.failures import source_of, statement_failure
 from herald.domain.business_rule import BusinessRule
 from herald.domain.variables import money_text, office_name_text
 from herald.errors import CoreBankError, ParameterError
@@ -102,7 +103,7 @@ def _office_hierarchy(conn: sa.Connection, office_id: int) -> str:
             sa.text("SELECT hierarchy FROM m_office WHERE id = :officeId"), {"officeId": office_id}
         ).first()
     except sa_exc.SQLAlchemyError as e:
-        raise _corebank_error(e, None) from None
+        raise _corebank_error(e, None, conn) from None
     if found is None or not found[0]:
         raise ParameterError(
             f"Office {office_id} does not exist in the core-banking database.", field="officeId",
@@ -152,34 +153,9 @@ def bind_values(
     return binds
 
 
-def _corebank_error(e: sa_exc.SQLAlchemyError, rule: BusinessRule | None) -> CoreBankError:
+def _corebank_error(e: sa_exc.SQLAlchemyError, rule: BusinessRule | None, conn: sa.Connection) -> CoreBankError:
     """A user-facing sentence for a database failure: missing table or column, unreachable server."""
-    raw = str(getattr(e, "orig", None) or e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    which = f" (rule {rule.id} {rule.name!r})" if rule else ""
-    table = re.search(
-        r"no such table: (\w+)|relation \"(\w+)\" does not exist|Table '(?:\w+\.)?(\w+)' doesn't exist", raw
-    )
-    if table:
-        name = next(g for g in table.groups() if g)
-        return CoreBankError(
-            f"the core-banking database has no table {name}{which}:"
-            " is HERALD_COREBANK_URL pointing at a Fineract database?"
-        )
-    column = re.search(
-        r"no such column: ([\w.]+)|column \"?([\w.]+)\"? does not exist|Unknown column '([\w.]+)'", raw
-    )
-    if column:
-        name = next(g for g in column.groups() if g)
-        return CoreBankError(
-            f"the core-banking database has no column {name}{which}:"
-            " its Fineract schema may be older or newer than herald supports."
-        )
-    if isinstance(e, sa_exc.OperationalError | sa_exc.InterfaceError):
-        return CoreBankError(
-            f"cannot read the core-banking database{which}: {raw}",
-            hint="Check HERALD_COREBANK_URL and that the database server is running.",
-        )
-    return CoreBankError(f"the core-banking database refused the query{which}: {raw}")
+    return statement_failure(e, source_of(conn.engine), f"{rule.id} {rule.name!r}" if rule else None)
 
 
 def _execute(
@@ -191,7 +167,7 @@ def _execute(
     try:
         return conn.execute(stmt, dict(binds))
     except sa_exc.SQLAlchemyError as e:
-        raise _corebank_error(e, rule) from None
+        raise _corebank_error(e, rule, conn) from None
 
 
 def _ranged(sql: str, binds: dict[str, Any], client_range: tuple[int, int] | None) -> str:
@@ -342,16 +318,18 @@ def run_rule(
     except BaseException:
         result.close()
         raise
-    return _stream(rule, result, renderer)
+    return _stream(rule, result, renderer, conn)
 
 
-def _stream(rule: BusinessRule, result: sa.CursorResult[Any], renderer: _Renderer) -> Generator[AudienceRow]:
+def _stream(
+    rule: BusinessRule, result: sa.CursorResult[Any], renderer: _Renderer, conn: sa.Connection
+) -> Generator[AudienceRow]:
     render = renderer.render
     try:
         for row in result:
             yield render(row)
     except sa_exc.SQLAlchemyError as e:
-        raise _corebank_error(e, rule) from None
+        raise _corebank_error(e, rule, conn) from None
     finally:
         result.close()
 
@@ -378,7 +356,7 @@ def sample(
             if len(rows) >= limit:
                 break
     except sa_exc.SQLAlchemyError as e:
-        raise _corebank_error(e, rule) from None
+        raise _corebank_error(e, rule, conn) from None
     finally:
         result.close()
     return rows

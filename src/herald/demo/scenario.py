@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from herald.app import Herald
 from herald.config import Settings, load_settings
+from herald.corebank.failures import Source, statement_failure
 from herald.demo import files as demo_files
 from herald.demo.servers import (
     DEMO_HOOK_RATE,
@@ -45,7 +46,7 @@ class DemoInit:
 
 
 def _refuse_real_fineract(url: str) -> None:
-    """Never overwrite a database that looks like a real Fineract (m_client but no demo marker)."""
+    """Never overwrite a database that looks like a real Fineract (m_client but no demo marker), nor herald's own."""
     from sqlalchemy import create_engine
 
     path = demo_files.sqlite_path(url)
@@ -54,8 +55,15 @@ def _refuse_real_fineract(url: str) -> None:
     engine = create_engine(url)
     try:
         names = set(inspect(engine).get_table_names())
+    except sa.exc.SQLAlchemyError as exc:  # a server that does not answer or refuses the login: one sentence
+        raise statement_failure(exc, Source.of(url)) from None
     finally:
         engine.dispose()
+    if "alembic_version" in names and "herald_demo" not in names:
+        raise ConfigurationError(
+            "HERALD_COREBANK_URL points at herald's own database; the demo will not overwrite it.",
+            hint="Point HERALD_COREBANK_URL at a new SQLite file (or unset it) to build the demo.",
+        )
     if "m_client" in names and "herald_demo" not in names:
         raise ConfigurationError(
             "HERALD_COREBANK_URL points at a database with Fineract tables that herald did not generate; "
@@ -107,7 +115,10 @@ def init(
             advance(n - done[0])
             done[0] = n
 
-        summary = create_demo_database(url, clients=clients, seed=seed, today=day, progress=report)
+        try:
+            summary = create_demo_database(url, clients=clients, seed=seed, today=day, progress=report)
+        except sa.exc.SQLAlchemyError as exc:  # e.g. an account that may not create tables
+            raise statement_failure(exc, Source.of(url)) from None
     _mark_as_demo(url, seed=seed, clients=clients, today=day)
     herald = Herald.build(settings)
     try:

@@ -8,7 +8,7 @@ is "now", so replaying each missed day would message people about a state long g
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +18,7 @@ from herald.clock import Clock
 from herald.domain.calendar import BusinessCalendar
 from herald.domain.campaign import Campaign, TriggerType
 from herald.domain.jobs import Job
-from herald.errors import TemplateError
+from herald.errors import CoreBankError, TemplateError
 from herald.services import campaigns as campaign_service
 from herald.services.materialize import Materializer, MaterializeResult
 from herald.services.runs import recorded
@@ -78,13 +78,34 @@ class Outbound:
             counts.update(self.run_due(progress))
             return counts
 
-    def run_due(self, progress: Callable[[int], None] | None = None) -> dict[str, int]:
-        """Materialize every active Direct or Scheduled campaign that is due; return the counts."""
+    def run_due(
+        self,
+        progress: Callable[[int], None] | None = None,
+        *,
+        skip_tenants: Collection[str] = (),
+        on_corebank_error: Callable[[Campaign, CoreBankError], None] | None = None,
+    ) -> dict[str, int]:
+        """Materialize every active Direct or Scheduled campaign that is due; return the counts.
+
+        The worker skips the tenants whose core bank it found broken, and with `on_corebank_error`
+        a campaign whose core bank fails is reported there and left due (it runs once the core bank
+        is back) while the other tenants' campaigns go on; without it (a run by hand) the failure
+        is raised, to be said.
+        """
         counts = {"campaigns": 0, "created": 0, "invalid": 0, "already": 0}
         with self.store.connect() as conn:
             ids = campaign_store.active_ids(conn, (TriggerType.DIRECT, TriggerType.SCHEDULE))
         for cid in ids:
-            result = self.run_campaign(campaign_service.get(cid, store=self.store), progress)
+            campaign = campaign_service.get(cid, store=self.store)
+            if campaign.tenant in skip_tenants:
+                continue
+            try:
+                result = self.run_campaign(campaign, progress)
+            except CoreBankError as error:
+                if on_corebank_error is None:
+                    raise
+                on_corebank_error(campaign, error)
+                continue
             if result is not None:
                 counts["campaigns"] += 1
                 counts["created"] += result.created

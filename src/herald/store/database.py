@@ -129,12 +129,31 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def open_store(url: str) -> Engine:
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL (absolute), or None for a server database or an in-memory one."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).absolute()
+
+
+def open_store(url: str, *, create: bool = True) -> Engine:
     """The engine for herald's database, migrated if it is SQLite, checked if it is not.
 
-    A fresh SQLite file is migrated on the spot (zero set-up); a server database is migrated by
-    `herald db upgrade`, an explicit step an operator schedules, so here it is only checked.
+    A SQLite file is migrated on the spot (zero set-up); a server database is migrated by `herald
+    db upgrade`, an explicit step an operator schedules, so here it is only checked. Without
+    `create` a missing SQLite file is refused rather than made: a command run from the wrong
+    folder must not start a second, empty herald next to the real one.
     """
+    path = sqlite_file(url)
+    if not create and path is not None and not path.exists():
+        raise ConfigurationError(
+            f"No herald database at {path}; run `herald db upgrade` to create it, or set HERALD_DATABASE_URL."
+        )
     engine = make_engine(url)
     if engine.dialect.name == "sqlite":
         if current_revision(engine) != head_revision():

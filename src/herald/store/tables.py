@@ -154,6 +154,17 @@ job_runs = Table(
     Index(None, "job", "started_at"),
 )
 
+corebank_outages = Table(
+    "corebank_outages",
+    metadata,
+    Column("tenant", String(100), primary_key=True),
+    Column("job", String(80), nullable=False),  # the job that met it, by slug
+    Column("reason", Text, nullable=False),  # the one-line sentence (never a password: URLs are shown hidden)
+    Column("since", UTCDateTime(), nullable=False),
+    Column("checked_at", UTCDateTime(), nullable=False),  # the latest time a worker found it still broken
+)
+"""The tenants whose core bank a worker cannot read, while that lasts (the jobs page shows them)."""
+
 installation = Table(
     "installation",
     metadata,
@@ -287,6 +298,7 @@ __all__ = [
     "api_tokens",
     "audit_log",
     "campaigns",
+    "corebank_outages",
     "hook_arrivals",
     "installation",
     "job_runs",

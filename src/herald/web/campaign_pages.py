@@ -63,13 +63,20 @@ def actions_for(campaign: Campaign, user: User, failed: int) -> list[str]:
     return found
 
 
-def parameter_lines(herald: Herald, campaign: Campaign) -> list[tuple[str, str]]:
-    """The rule's parameters in words: office and officer names rather than ids where the core bank has them."""
+def parameter_lines(
+    herald: Herald, campaign: Campaign, problems: list[str] | None = None
+) -> list[tuple[str, str]]:
+    """The rule's parameters in words: office and officer names rather than ids where the core bank has them.
+
+    A core bank that cannot be read leaves the ids, and its sentence in `problems` for the page to say.
+    """
     lines = []
     try:
         offices = lookups.office_names(herald.corebanks.engine(campaign.tenant))
-    except CoreBankError:
-        offices = {}  # the page still shows the ids when the core bank is down
+    except CoreBankError as exc:
+        offices = {}  # the page still shows, with the ids
+        if problems is not None:
+            problems.append(str(exc))
     for p in campaign.rule.parameters:
         value = campaign.params.get(p.name)
         shown = str(value)
@@ -129,6 +136,8 @@ def router(herald: Herald) -> APIRouter:
             found = find_messages(herald, campaign.id, status, q.strip(), page, reveal=reveal)
         except PermissionDeniedError as exc:  # the page still shows; the search says why it was not run
             found, refused = MessagePage(0, [], 1, 1), str(exc)
+        corebank_problems: list[str] = []
+        parameters = parameter_lines(herald, campaign, corebank_problems)
         return render(
             request,
             "campaign.html",
@@ -145,7 +154,8 @@ def router(herald: Herald) -> APIRouter:
             search_refused=refused,
             chart=deliveries(herald, campaign.id),
             actions=actions_for(campaign, user, counts.get(MessageStatus.FAILED, 0)),
-            parameters=parameter_lines(herald, campaign),
+            parameters=parameters,
+            corebank_problem=corebank_problems[0] if corebank_problems else None,
             upcoming=upcoming,
             marks=chain_marks(campaign.id, [m.id for m in found.rows], store=herald.store),
             **campaign_panels(herald, campaign, user),  # preview before activation, a Triggered one's hook

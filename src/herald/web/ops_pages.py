@@ -12,6 +12,7 @@ from herald.domain.jobs import Job
 from herald.http.providers import check, describe
 from herald.services.audit import Actor
 from herald.services.auth import Role
+from herald.services.corebank_health import outages
 from herald.services.runs import last_runs, recent
 from herald.web.pages import Form, PageRoute, acting, render, see_other, viewer
 from herald.worker import run_now
@@ -25,7 +26,13 @@ def router(herald: Herald) -> APIRouter:
     @pages.get("/jobs")
     def jobs_page(request: Request) -> Response:
         viewer(request)
-        return render(request, "jobs.html", jobs=last_runs(herald.store), runs=recent(herald.store, None, RECENT_RUNS))
+        return render(
+            request,
+            "jobs.html",
+            jobs=last_runs(herald.store),
+            runs=recent(herald.store, None, RECENT_RUNS),
+            corebank_outages=outages(herald.store),
+        )
 
     @pages.post("/jobs/{slug}/run")
     async def run_job(request: Request, slug: Annotated[str, Path(max_length=40)], form: Form) -> Response:

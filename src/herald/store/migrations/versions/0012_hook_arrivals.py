@@ -1,7 +1,7 @@
 """When Fineract's hooks last arrived, per tenant and event (entity, action): the triggered campaign page shows it.
 
-Revision ID: 0014
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from herald.store.tables import UTCDateTime
 
-revision = "0014"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
