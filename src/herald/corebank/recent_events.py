@@ -106,7 +106,7 @@ def latest_event(
     try:
         found = conn.execute(sa.text(f"{sql} LIMIT {CANDIDATES}"), {"true": True, "false": False}).all()
     except sa_exc.SQLAlchemyError as e:
-        raise _corebank_error(e, rule) from None
+        raise _corebank_error(e, rule, conn) from None
     for event_id, on in found:
         event = {rule.event_key: int(event_id)}
         rows = list(run_triggered(conn, rule, params, event, today, date_format=date_format, zone=zone, only=only))
