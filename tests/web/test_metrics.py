@@ -1,0 +1,219 @@
+"""The IT person's endpoints on a real `herald serve`: /metrics scraped after sending through the simulator,
+who may scrape it, and /readyz following the core bank and the workers."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from herald.app import Herald
+from herald.server import create_app
+from herald.services.auth import Role
+from tests.web.conftest import PASSWORD, USERNAMES, DemoCorebank
+from tests.web.served import HOOK_SECRET, herald_serve, logged_in
+
+pytestmark = pytest.mark.xdist_group("served-ops")
+
+FAST = {  # the documented path, quicker: jobs every half second, the simulator's reports within a second
+    "HERALD_MATERIALIZE_INTERVAL": "0.5",
+    "HERALD_SEND_INTERVAL": "0.5",
+    "HERALD_REPORTS_INTERVAL": "0.5",
+    "HERALD_SIMULATOR_SENT_AFTER": "0.2",
+    "HERALD_SIMULATOR_DELIVERED_AFTER": "0.4",
+    "HERALD_SIMULATOR_FAILURE_RATIO": "0.2",
+    "HERALD_SIMULATOR_TRANSIENT_RATIO": "0.2",  # some sends refused with QUEUE_FULL, retried a second later
+    "HERALD_RETRY_BASE_SECONDS": "1",
+}
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def run_herald(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "herald", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def scrape(url: str, **headers: str) -> Samples:
+    answer = httpx.get(f"{url}/metrics", headers=headers, timeout=10)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/plain; version=")
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(answer.text)
+        for s in family.samples
+    }
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    """The one sample of `name` whose labels include `labels` (the process label is left to the caller)."""
+    found = [v for (n, ls), v in samples.items() if n == name and set(labels.items()) <= ls]
+    assert len(found) == 1, f"{name} {labels}: {found}"
+    return found[0]
+
+
+def labels_of(samples: Samples, name: str) -> list[dict[str, str]]:
+    return [dict(ls) for (n, ls), _ in samples.items() if n == name]
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
+        time.sleep(0.2)
+
+
+def test_metrics_after_a_campaign_went_out_through_the_simulator_match_what_herald_recorded(
+    tmp_path: Path, herald_template: Path, demo_corebank: DemoCorebank
+) -> None:
+    with herald_serve(tmp_path / "served", herald_template, demo_corebank.url, worker=True, **FAST) as served:
+        created = run_herald(
+            served.env, "campaigns", "create", "--name", "Metered", "--rule", "166", "-p", "officeId=1",
+            "--message", "Hello {{firstName}}",
+        )  # fmt: skip
+        assert created.returncode == 0, created.stderr
+        found = re.search(r"campaign (\d+)", created.stdout)
+        assert found, created.stdout
+        campaign = found.group(1)
+        manager, csrf = logged_in(served.url, USERNAMES[Role.CAMPAIGN_MANAGER], PASSWORD)
+        assert manager.post(f"/campaigns/{campaign}/activate", data={"csrf_token": csrf}).status_code == 303
+
+        def counts() -> dict[str, int]:
+            answer = manager.get(f"/api/v1/campaigns/{campaign}")
+            assert answer.status_code == 200, answer.text
+            tabs: dict[str, int] = answer.json()["counts"]
+            return tabs
+
+        def settled() -> bool:
+            tabs = counts()
+            return (
+                tabs["delivered"] + tabs["failed"] > 0
+                and tabs["pending"] + tabs["waitingForDeliveryReport"] + tabs["sent"] == 0
+            )
+
+        wait_for(settled, 60, "every message delivered or failed")
+        hook = httpx.post(
+            f"{served.url}/fineract/hooks/{HOOK_SECRET}/",
+            content=json.dumps({"entityName": "CLIENT", "actionName": "ACTIVATE", "resourceId": 3, "clientId": 3}),
+            headers={"Content-Type": "application/json", "Fineract-Platform-TenantId": "default"},
+        )
+        assert hook.status_code == 200, hook.text
+        time.sleep(5.1)  # past the metrics' cache, so the scrape reads the database as it is now
+        samples = scrape(served.url)
+        tabs = counts()
+        manager.close()
+
+    # Messages by status and provider: the same numbers the campaign's tabs show.
+    for status, tab in [("delivered", "delivered"), ("failed", "failed"), ("sent", "sent"), ("invalid", "invalid")]:
+        assert value(samples, "herald_messages", status=status, provider="simulator") == tabs[tab], status
+    assert value(samples, "herald_messages", status="pending", provider="infobip") == 0  # configured, never used
+    assert value(samples, "herald_queue_depth") == 0
+    assert value(samples, "herald_job_runners") == 1
+    # In-process series carry this process's label: host and the served process's pid.
+    process = {ls["process"] for ls in labels_of(samples, "herald_send_latency_seconds_count")}
+    assert len(process) == 1 and process.pop().startswith(f"{socket.gethostname()}:")
+    accepted = tabs["delivered"] + tabs["failed"] + tabs["sent"] + tabs["waitingForDeliveryReport"]
+    requests = value(samples, "herald_send_latency_seconds_count", provider="simulator")
+    assert (
+        1
+        <= requests
+        <= accepted + value(samples, "herald_provider_errors_total", provider="simulator", code="QUEUE_FULL")
+    )
+    assert value(samples, "herald_send_latency_seconds_bucket", provider="simulator", le="+Inf") == requests
+    assert value(samples, "herald_send_latency_seconds_sum", provider="simulator") > 0
+    assert value(samples, "herald_provider_errors_total", provider="simulator", code="QUEUE_FULL") >= 1
+    assert value(samples, "herald_provider_breaker_state", provider="simulator") in (0, 1, 2)
+    assert value(samples, "herald_hooks_received_total", event="CLIENT/ACTIVATE") == 1
+    # Job durations from the recorded runs: every job that did something ran at least once.
+    for job in ("update-outbound", "send", "delivery-reports"):
+        runs = value(samples, "herald_job_duration_seconds_count", job=job)
+        assert runs >= 1, job
+        assert value(samples, "herald_job_duration_seconds_bucket", job=job, le="+Inf") == runs
+    # No label anywhere holds a phone number or the hook's secret.
+    every_label = " ".join(v for (_, ls) in samples for _, v in ls)
+    assert not re.search(r"\+?\d{9,}", every_label)
+    assert HOOK_SECRET not in every_label
+
+
+def test_metrics_answer_this_machine_only_unless_a_token_is_set_and_then_only_with_it(
+    tmp_path: Path, herald_template: Path, demo_corebank: DemoCorebank, herald: Herald
+) -> None:
+    # No token: a scraper elsewhere is refused and told how to get in; this machine is answered.
+    with TestClient(create_app(herald), client=("203.0.113.7", 40000)) as elsewhere:
+        refused = elsewhere.get("/metrics")
+        assert refused.status_code == 403
+        assert "HERALD_METRICS_TOKEN" in refused.json()["error"]["message"]
+        assert "herald_messages" not in refused.text
+        assert elsewhere.get("/healthz").status_code == 200  # health stays open to load balancers
+    with TestClient(create_app(herald), client=("127.0.0.1", 40000)) as local:
+        assert "herald_queue_depth" in local.get("/metrics").text
+
+    token = "metrics-token-9d8c7b6a5f4e"
+    with herald_serve(tmp_path / "token", herald_template, demo_corebank.url, HERALD_METRICS_TOKEN=token) as served:
+        # With a token, even a local scraper needs it (behind a local reverse proxy everyone looks local).
+        for headers in ({}, {"Authorization": "Bearer wrong-token"}, {"Authorization": token}):
+            answer = httpx.get(f"{served.url}/metrics", headers=headers, timeout=10)
+            assert answer.status_code == 401, headers
+            assert answer.headers["www-authenticate"].startswith("Bearer")
+            assert "Authorization: Bearer" in answer.json()["error"]["message"]
+            assert token not in answer.text
+        assert value(scrape(served.url, Authorization=f"Bearer {token}"), "herald_queue_depth") == 0
+        assert token not in served.log_text()
+
+
+@contextmanager
+def running_worker(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "herald", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_readyz_follows_the_core_bank_file_and_the_worker_and_healthz_stays_alive(
+    tmp_path: Path, herald_template: Path, demo_corebank: DemoCorebank
+) -> None:
+    corebank = tmp_path / "fineract.sqlite"
+    shutil.copy(demo_corebank.url.removeprefix("sqlite:///"), corebank)
+    with herald_serve(tmp_path / "api-only", herald_template, f"sqlite:///{corebank}") as served:
+
+        def ready() -> tuple[int, dict[str, object]]:
+            answer = httpx.get(f"{served.url}/readyz", timeout=10)
+            assert answer.headers["content-type"] == "application/json"
+            body: dict[str, object] = answer.json()
+            return answer.status_code, body
+
+        status, body = ready()  # --no-worker and no `herald worker`: nothing would be sent
+        assert (status, body["status"], body["failed"]) == (503, "not ready", ["worker"])
+        assert "no worker has a fresh heartbeat" in json.dumps(body["checks"])
+
+        with running_worker(served.env):
+            wait_for(lambda: ready()[0] == 200, 30, "ready once `herald worker` runs")
+            assert ready()[1]["failed"] == []
+
+            moved = corebank.rename(tmp_path / "fineract.sqlite.away")
+            status, body = ready()
+            assert (status, body["failed"]) == (503, ["corebank:default"])
+            assert "its SQLite file is missing" in json.dumps(body["checks"])
+            assert not corebank.exists()  # asking never created an empty file in its place
+            assert httpx.get(f"{served.url}/healthz", timeout=10).status_code == 200
+
+            moved.rename(corebank)
+            wait_for(lambda: ready()[0] == 200, 10, "ready again once the file is back")
+
+        wait_for(lambda: ready()[1]["failed"] == ["worker"], 30, "not ready once the worker stopped")
