@@ -6,6 +6,8 @@ only a scraper on this machine (127.0.0.1 or ::1) unless HERALD_METRICS_TOKEN is
 case every scraper, local or not, must send it as `Authorization: Bearer <token>` (behind a
 reverse proxy on the same machine every request looks local, so the token is the rule there).
 No label holds a phone number, a token or a password: providers, statuses, codes, jobs, events.
+/readyz and /metrics stay out of the REST API's spec: they are the operator's, and a 503 is an
+answer /readyz gives by design.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ def router(herald: Herald) -> APIRouter:
     async def health() -> dict[str, str]:  # async on purpose: answers from the loop, no thread needed
         return {"status": "ok"}
 
-    @ops.get("/readyz", summary="Ready: the databases answer and a worker's heartbeat is fresh")
+    @ops.get("/readyz", include_in_schema=False)
     def ready() -> Response:  # a thread: the checks are database round trips
         checks = readiness(store=herald.store, corebanks=herald.corebanks, presence=herald.presence)
         ok = all(c.ok for c in checks)
@@ -77,7 +79,7 @@ def router(herald: Herald) -> APIRouter:
         }
         return JSONResponse(body, status_code=200 if ok else 503)
 
-    @ops.get("/metrics", summary="Prometheus text format (127.0.0.1, or with HERALD_METRICS_TOKEN)")
+    @ops.get("/metrics", include_in_schema=False)
     def metrics(request: Request) -> Response:
         refused = refusal(request)
         if refused is not None:
