@@ -12,7 +12,7 @@ from importlib.resources import files
 from fastapi import APIRouter, Response
 
 from herald.app import Herald
-from herald.web import audit_pages, campaign_form, campaign_pages, login, ops_pages, users_page
+from herald.web import audit_pages, campaign_form, campaign_pages, live_pages, login, ops_pages, users_page
 
 _CSS = files("herald.web").joinpath("static/herald.css")
 
@@ -20,7 +20,7 @@ _CSS = files("herald.web").joinpath("static/herald.css")
 def router(herald: Herald) -> APIRouter:
     ui = APIRouter(include_in_schema=False)
     # The form's routes come first: /campaigns/new and /campaigns/{id}/edit must win over the generic ones.
-    for module in (login, campaign_form, campaign_pages, ops_pages, users_page, audit_pages):
+    for module in (login, campaign_form, live_pages, campaign_pages, ops_pages, users_page, audit_pages):
         ui.include_router(module.router(herald))
     stylesheet = _CSS.read_bytes()
 
