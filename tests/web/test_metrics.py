@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from herald.app import Herald
+from herald.demo.servers import free_port
 from herald.server import create_app
 from herald.services.auth import Role
 from tests.web.conftest import PASSWORD, USERNAMES, DemoCorebank
@@ -110,9 +111,17 @@ def test_metrics_after_a_campaign_went_out_through_the_simulator_match_what_hera
             headers={"Content-Type": "application/json", "Fineract-Platform-TenantId": "default"},
         )
         assert hook.status_code == 200, hook.text
-        time.sleep(5.1)  # past the metrics' cache, so the scrape reads the database as it is now
-        samples = scrape(served.url)
         tabs = counts()
+        scraped: list[Samples] = []
+
+        def caught_up() -> bool:  # the scrape's counts are cached for up to 5 s
+            scraped[:] = [scrape(served.url)]
+            return value(scraped[0], "herald_hooks_received_total", event="CLIENT/ACTIVATE") == 1 and value(
+                scraped[0], "herald_messages", status="delivered", provider="simulator"
+            ) == float(tabs["delivered"])
+
+        wait_for(caught_up, 10, "the scrape shows the settled campaign")
+        samples = scraped[0]
         manager.close()
 
     # Messages by status and provider: the same numbers the campaign's tabs show.
@@ -174,10 +183,11 @@ def test_metrics_answer_this_machine_only_unless_a_token_is_set_and_then_only_wi
 
 
 @contextmanager
-def running_worker(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "herald", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+def running_worker(env: dict[str, str], output: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    with output.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "herald", "worker", *args], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         yield process
     finally:
@@ -202,9 +212,24 @@ def test_readyz_follows_the_core_bank_file_and_the_worker_and_healthz_stays_aliv
         assert (status, body["status"], body["failed"]) == (503, "not ready", ["worker"])
         assert "no worker has a fresh heartbeat" in json.dumps(body["checks"])
 
-        with running_worker(served.env):
+        port = free_port()
+        output = tmp_path / "worker.log"
+        with running_worker(served.env, output, "--metrics-port", str(port)) as worker:
             wait_for(lambda: ready()[0] == 200, 30, "ready once `herald worker` runs")
             assert ready()[1]["failed"] == []
+
+            # The worker's own metrics, on this machine only: the database's series and its in-process ones.
+            url = f"http://127.0.0.1:{port}/metrics"
+            assert f"This worker's metrics: {url} (this machine only)" in output.read_text()
+            samples = scrape(f"http://127.0.0.1:{port}")
+            assert value(samples, "herald_job_runners") == 1
+            mine = f"{socket.gethostname()}:{worker.pid}"
+            assert value(samples, "herald_provider_breaker_state", provider="simulator", process=mine) == 0
+            taken = run_herald(served.env, "worker", "--duration", "1", "--metrics-port", str(port))
+            assert taken.returncode == 1
+            said = " ".join(taken.stderr.split())  # the terminal's line breaks aside
+            assert f"Port {port} on 127.0.0.1 is already in use; choose another with --metrics-port." in said
+            assert "Traceback" not in taken.stderr + taken.stdout
 
             moved = corebank.rename(tmp_path / "fineract.sqlite.away")
             status, body = ready()

@@ -12,15 +12,20 @@ answer /readyz gives by design.
 
 from __future__ import annotations
 
+import errno
 import hmac
 import ipaddress
+from collections.abc import Iterator
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest, start_http_server
+from prometheus_client.core import Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 
 from herald.app import Herald
+from herald.errors import HeraldError
 from herald.http.errors import error_response
 from herald.services.health import readiness
 from herald.services.metrics import InstallationCollector
@@ -33,14 +38,50 @@ def _loopback(host: str | None) -> bool:
         return False
 
 
-def router(herald: Herald) -> APIRouter:
-    ops = APIRouter(tags=["health"])
-    installation = CollectorRegistry(auto_describe=True)
-    installation.register(
+def _installation(herald: Herald) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)  # describing would read the database at start
+    registry.register(
         InstallationCollector(
             store=herald.store, presence=herald.presence, providers=lambda: herald.providers.settings.keys()
         )
     )
+    return registry
+
+
+class _Both(Collector):
+    """The installation's series and this process's, for a worker's own metrics port."""
+
+    def __init__(self, *registries: CollectorRegistry) -> None:
+        self.registries = registries
+
+    def collect(self) -> Iterator[Metric]:
+        for registry in self.registries:
+            yield from registry.collect()
+
+
+def serve_worker_metrics(herald: Herald, port: int) -> str:
+    """`herald worker --metrics-port`: this worker's /metrics on 127.0.0.1 only, in a thread; returns its URL.
+
+    A separate worker's in-process series (its sends' latency and errors, its breakers) exist only
+    in it. Its port has no token check, so it listens on the loopback address alone; a scraper
+    elsewhere goes through the machine's own Prometheus agent or an SSH tunnel.
+    """
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Both(_installation(herald), herald.telemetry.registry))
+    try:
+        start_http_server(port, addr="127.0.0.1", registry=registry)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise HeraldError(
+                f"Port {port} on 127.0.0.1 is already in use; choose another with --metrics-port."
+            ) from None
+        raise HeraldError(f"Cannot serve metrics on 127.0.0.1:{port}: {exc.strerror}.") from None
+    return f"http://127.0.0.1:{port}/metrics"
+
+
+def router(herald: Herald) -> APIRouter:
+    ops = APIRouter(tags=["health"])
+    installation = _installation(herald)
 
     def refusal(request: Request) -> Response | None:
         """Why this request may not scrape, or None when it may."""

@@ -56,7 +56,7 @@ class Telemetry:
 
     def __init__(self, gates: Gates, provider_names: Callable[[], Iterable[str]], process: str | None = None) -> None:
         self.process = process or this_process()
-        self.registry = CollectorRegistry(auto_describe=True)
+        self.registry = CollectorRegistry()
         self._latency = Histogram(
             "herald_send_latency_seconds",
             "Seconds each send request to a provider took, from hand-over to answer (this process's sends).",
