@@ -479,11 +479,7 @@ class Sender:
                 outcome=ProviderOutcome.OUTCOME_UNKNOWN,
             )  # fmt: skip
             results = [SendResult(m.message_id, error=error) for m in piece]
-        # Where the provider was called, so the latency is the request's and the codes are the provider's own.
-        self.telemetry.sent(name, time.perf_counter() - started)
-        for result in results:
-            if result.error is not None:
-                self.telemetry.provider_error(name, result.error.code)
+        self.telemetry.answered(name, time.perf_counter() - started, results)  # the request's own latency and codes
         return results
 
 

@@ -19,6 +19,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from herald.domain.breaker import BreakerState
+from herald.providers.base import SendResult
 from herald.providers.gate import Gates
 
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -79,12 +80,12 @@ class Telemetry:
         self._events: set[str] = set()
         self.registry.register(_Breakers(gates, provider_names, self.process))
 
-    def sent(self, provider: str, seconds: float) -> None:
-        """One request to `provider` was answered (or gave up) after `seconds`."""
+    def answered(self, provider: str, seconds: float, results: Iterable[SendResult]) -> None:
+        """One send request to `provider` came back (or gave up) after `seconds` with these results."""
         self._latency.labels(provider, self.process).observe(seconds)
-
-    def provider_error(self, provider: str, code: str | None) -> None:
-        self._errors.labels(provider, code or "unknown", self.process).inc()
+        for result in results:
+            if result.error is not None:
+                self._errors.labels(provider, result.error.code or "unknown", self.process).inc()
 
     def hook_received(self, event: str) -> None:
         """A Fineract hook arrived (`event`: entity/action as Fineract names them, e.g. LOAN/REPAYMENT)."""
