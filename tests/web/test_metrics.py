@@ -24,7 +24,7 @@ from herald.demo.servers import free_port
 from herald.server import create_app
 from herald.services.auth import Role
 from tests.web.conftest import PASSWORD, USERNAMES, DemoCorebank
-from tests.web.served import HOOK_SECRET, herald_serve, logged_in
+from tests.web.served import HOOK_SECRET, PROVIDERS, herald_serve, logged_in
 
 pytestmark = pytest.mark.xdist_group("served-ops")
 
@@ -38,6 +38,15 @@ FAST = {  # the documented path, quicker: jobs every half second, the simulator'
     "HERALD_SIMULATOR_TRANSIENT_RATIO": "0.2",  # some sends refused with QUEUE_FULL, retried a second later
     "HERALD_RETRY_BASE_SECONDS": "1",
 }
+DOWN = {
+    "kind": "infobip",
+    "name": "down",
+    "base_url": "http://127.0.0.1:9",
+    "api_key": "k",
+    "sender": "HERALD",
+    "timeout": 1,
+}
+"""A provider nothing answers (the discard port): every request to it is refused."""
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
@@ -79,19 +88,25 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
 def test_metrics_after_a_campaign_went_out_through_the_simulator_match_what_herald_recorded(
     tmp_path: Path, herald_template: Path, demo_corebank: DemoCorebank
 ) -> None:
-    with herald_serve(tmp_path / "served", herald_template, demo_corebank.url, worker=True, **FAST) as served:
-        created = run_herald(
-            served.env, "campaigns", "create", "--name", "Metered", "--rule", "166", "-p", "officeId=1",
-            "--message", "Hello {{firstName}}",
-        )  # fmt: skip
-        assert created.returncode == 0, created.stderr
-        found = re.search(r"campaign (\d+)", created.stdout)
-        assert found, created.stdout
-        campaign = found.group(1)
+    providers = json.dumps([*PROVIDERS, DOWN])
+    env = FAST | {"HERALD_PROVIDERS": providers, "HERALD_MAX_ATTEMPTS": "100"}  # "down"'s messages keep waiting
+    with herald_serve(tmp_path / "served", herald_template, demo_corebank.url, worker=True, **env) as served:
         manager, csrf = logged_in(served.url, USERNAMES[Role.CAMPAIGN_MANAGER], PASSWORD)
-        assert manager.post(f"/campaigns/{campaign}/activate", data={"csrf_token": csrf}).status_code == 303
 
-        def counts() -> dict[str, int]:
+        def activated(name: str, office: int, provider: str) -> str:
+            created = run_herald(
+                served.env, "campaigns", "create", "--name", name, "--rule", "166", "-p", f"officeId={office}",
+                "--message", "Hello {{firstName}}", "--provider", provider,
+            )  # fmt: skip
+            assert created.returncode == 0, created.stderr
+            found = re.search(r"campaign (\d+)", created.stdout)
+            assert found, created.stdout
+            assert manager.post(f"/campaigns/{found.group(1)}/activate", data={"csrf_token": csrf}).status_code == 303
+            return found.group(1)
+
+        campaign = activated("Metered", 1, "simulator")
+
+        def counts(campaign: str = campaign) -> dict[str, int]:
             answer = manager.get(f"/api/v1/campaigns/{campaign}")
             assert answer.status_code == 200, answer.text
             tabs: dict[str, int] = answer.json()["counts"]
@@ -112,23 +127,37 @@ def test_metrics_after_a_campaign_went_out_through_the_simulator_match_what_hera
         )
         assert hook.status_code == 200, hook.text
         tabs = counts()
+        # A second campaign on a provider nothing answers: its breaker opens, its messages wait.
+        stuck = activated("Unreachable", 2, "down")
+        wait_for(lambda: counts(stuck)["pending"] > 0, 30, "the Infobip campaign's messages made")
         scraped: list[Samples] = []
 
         def caught_up() -> bool:  # the scrape's counts are cached for up to 5 s
-            scraped[:] = [scrape(served.url)]
-            return value(scraped[0], "herald_hooks_received_total", event="CLIENT/ACTIVATE") == 1 and value(
-                scraped[0], "herald_messages", status="delivered", provider="simulator"
-            ) == float(tabs["delivered"])
+            scraped[:] = [now := scrape(served.url)]
+            return (
+                value(now, "herald_hooks_received_total", event="CLIENT/ACTIVATE") == 1
+                and value(now, "herald_messages", status="delivered", provider="simulator") == tabs["delivered"]
+                and value(now, "herald_provider_breaker_state", provider="down") == 2
+                and value(now, "herald_queue_depth") == counts(stuck)["pending"]
+            )
 
-        wait_for(caught_up, 10, "the scrape shows the settled campaign")
+        wait_for(caught_up, 30, "the scrape shows the settled campaign and the open breaker")
         samples = scraped[0]
+        waiting = counts(stuck)["pending"]
         manager.close()
 
     # Messages by status and provider: the same numbers the campaign's tabs show.
     for status, tab in [("delivered", "delivered"), ("failed", "failed"), ("sent", "sent"), ("invalid", "invalid")]:
         assert value(samples, "herald_messages", status=status, provider="simulator") == tabs[tab], status
     assert value(samples, "herald_messages", status="pending", provider="infobip") == 0  # configured, never used
-    assert value(samples, "herald_queue_depth") == 0
+    assert value(samples, "herald_messages", status="delivered", provider="down") == 0
+    assert value(samples, "herald_messages", status="pending", provider="down") == waiting > 0
+    assert value(samples, "herald_queue_depth") == waiting
+    assert value(samples, "herald_provider_breaker_state", provider="down") == 2  # open: nothing answers
+    assert value(samples, "herald_provider_breaker_state", provider="simulator") == 0  # its last answers were taken
+    refused = [ls for ls in labels_of(samples, "herald_provider_errors_total") if ls["provider"] == "down"]
+    assert [ls["code"] for ls in refused] == ["UNREACHABLE"], refused
+    assert value(samples, "herald_provider_errors_total", provider="down", code="UNREACHABLE") >= 3  # opened it
     assert value(samples, "herald_job_runners") == 1
     # In-process series carry this process's label: host and the served process's pid.
     process = {ls["process"] for ls in labels_of(samples, "herald_send_latency_seconds_count")}
@@ -143,7 +172,6 @@ def test_metrics_after_a_campaign_went_out_through_the_simulator_match_what_hera
     assert value(samples, "herald_send_latency_seconds_bucket", provider="simulator", le="+Inf") == requests
     assert value(samples, "herald_send_latency_seconds_sum", provider="simulator") > 0
     assert value(samples, "herald_provider_errors_total", provider="simulator", code="QUEUE_FULL") >= 1
-    assert value(samples, "herald_provider_breaker_state", provider="simulator") in (0, 1, 2)
     assert value(samples, "herald_hooks_received_total", event="CLIENT/ACTIVATE") == 1
     # Job durations from the recorded runs: every job that did something ran at least once.
     for job in ("update-outbound", "send", "delivery-reports"):
