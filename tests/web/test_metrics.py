@@ -20,9 +20,12 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from herald.app import Herald
+from herald.clock import ManualClock
 from herald.demo.servers import free_port
+from herald.domain.jobs import Job
 from herald.server import create_app
 from herald.services.auth import Role
+from herald.services.runs import recorded
 from tests.web.conftest import PASSWORD, USERNAMES, DemoCorebank
 from tests.web.served import HOOK_SECRET, PROVIDERS, herald_serve, logged_in
 
@@ -270,3 +273,31 @@ def test_readyz_follows_the_core_bank_file_and_the_worker_and_healthz_stays_aliv
             wait_for(lambda: ready()[0] == 200, 10, "ready again once the file is back")
 
         wait_for(lambda: ready()[1]["failed"] == ["worker"], 30, "not ready once the worker stopped")
+
+
+def test_job_durations_are_a_histogram_of_the_recorded_runs(herald: Herald, clock: ManualClock) -> None:
+    for job, seconds in [(Job.SEND, 0.3), (Job.UPDATE_OUTBOUND, 2.0), (Job.UPDATE_OUTBOUND, 100.0)]:
+        with recorded(herald.store, clock, job) as counts:
+            clock.advance(seconds=seconds)
+            counts["done"] = 1
+    with TestClient(create_app(herald), client=("127.0.0.1", 40000)) as local:
+        answer = local.get("/metrics")
+    assert answer.status_code == 200
+    samples = {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(answer.text)
+        for s in family.samples
+    }
+    send = {"job": "send"}
+    assert value(samples, "herald_job_duration_seconds_bucket", le="0.25", **send) == 0
+    assert value(samples, "herald_job_duration_seconds_bucket", le="0.5", **send) == 1
+    assert value(samples, "herald_job_duration_seconds_sum", **send) == pytest.approx(0.3)
+    outbound = {"job": "update-outbound"}
+    assert value(samples, "herald_job_duration_seconds_bucket", le="1.0", **outbound) == 0
+    assert value(samples, "herald_job_duration_seconds_bucket", le="2.5", **outbound) == 1
+    assert value(samples, "herald_job_duration_seconds_bucket", le="60.0", **outbound) == 1
+    assert value(samples, "herald_job_duration_seconds_bucket", le="300.0", **outbound) == 2
+    assert value(samples, "herald_job_duration_seconds_count", **outbound) == 2
+    assert value(samples, "herald_job_duration_seconds_sum", **outbound) == pytest.approx(102.0)
+    jobs = {ls["job"] for ls in labels_of(samples, "herald_job_duration_seconds_count")}
+    assert jobs == {"send", "update-outbound"}  # a job that never ran has no series yet
