@@ -23,11 +23,16 @@ from herald.app import Herald
 from herald.clock import ManualClock
 from herald.demo.servers import free_port
 from herald.domain.jobs import Job
+from herald.domain.message import MessageStatus
 from herald.server import create_app
+from herald.services import campaigns
+from herald.services.audit import Actor
 from herald.services.auth import Role
 from herald.services.runs import recorded
+from herald.worker import outbound_for
 from tests.web.conftest import PASSWORD, USERNAMES, DemoCorebank
 from tests.web.served import HOOK_SECRET, PROVIDERS, herald_serve, logged_in
+from tests.web.test_access import pending_campaign
 
 pytestmark = pytest.mark.xdist_group("served-ops")
 
@@ -301,3 +306,31 @@ def test_job_durations_are_a_histogram_of_the_recorded_runs(herald: Herald, cloc
     assert value(samples, "herald_job_duration_seconds_sum", **outbound) == pytest.approx(102.0)
     jobs = {ls["job"] for ls in labels_of(samples, "herald_job_duration_seconds_count")}
     assert jobs == {"send", "update-outbound"}  # a job that never ran has no series yet
+
+
+def local_scrape(herald: Herald) -> Samples:
+    with TestClient(create_app(herald), client=("127.0.0.1", 40000)) as local:
+        answer = local.get("/metrics")
+    assert answer.status_code == 200, answer.text
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(answer.text)
+        for s in family.samples
+    }
+
+
+def test_the_queue_is_the_pending_messages_of_active_campaigns_only(herald: Herald) -> None:
+    campaign_id = pending_campaign(herald)
+    actor = Actor.cli()
+    campaigns.activate(campaign_id, **herald.activation_parts(), actor=actor)
+    outbound_for(herald).run_due()
+    pending = campaigns.message_counts(store=herald.store, campaign_id=campaign_id)[campaign_id][MessageStatus.PENDING]
+    assert pending > 0
+    samples = local_scrape(herald)
+    assert value(samples, "herald_queue_depth") == pending
+    assert value(samples, "herald_messages", status="pending", provider="simulator") == pending
+
+    campaigns.close(campaign_id, store=herald.store, clock=herald.clock, actor=actor)  # its messages are held
+    samples = local_scrape(herald)  # a new app: nothing cached
+    assert value(samples, "herald_queue_depth") == 0
+    assert value(samples, "herald_messages", status="pending", provider="simulator") == pending

@@ -1,8 +1,8 @@
 """The installation's series for /metrics, read from herald's database at scrape time, the same from every process.
 
-Messages per status and provider, the queue (PENDING messages), the live job-running processes
-and the job runs' durations are facts of the shared database, so whichever `herald serve` is
-scraped, and however many `herald worker` processes send, every scrape tells the same story. The
+Messages per status and provider, the queue (PENDING messages of active campaigns), the live
+job-running processes and the job runs' durations are facts of the shared database, so whichever
+`herald serve` is scraped, and however many `herald worker` processes send, every scrape tells the same story. The
 counts are cached for a few seconds (several scrapers, or a scraper and a dashboard, cost one
 query); the job runs are read on from the last one seen, so a scrape reads only the new runs.
 """
@@ -50,6 +50,7 @@ class _Durations:
 @dataclass(frozen=True)
 class _Counts:
     messages: list[metric_store.StatusCount]
+    queue: int
     job_runners: int
 
 
@@ -79,12 +80,13 @@ class InstallationCollector(Collector):
             if self._counts is None or now - self._read_at >= self.cache_seconds:
                 with self.store.connect() as conn:
                     messages = metric_store.messages_by_status(conn)
+                    queue = metric_store.queue_depth(conn)
                     runs = metric_store.runs_after(conn, self._last_run)
                 for run in runs:
                     seconds = max((run.finished_at - run.started_at).total_seconds(), 0.0)
                     self._runs.setdefault(run.job, _Durations()).observe(seconds)
                     self._last_run = run.id
-                self._counts = _Counts(messages, len(self.presence.job_runners()))
+                self._counts = _Counts(messages, queue, len(self.presence.job_runners()))
                 self._read_at = now
             return self._counts, {job: d for job, d in self._runs.items()}
 
@@ -103,8 +105,8 @@ class InstallationCollector(Collector):
         yield messages
         yield GaugeMetricFamily(
             "herald_queue_depth",
-            "PENDING messages: waiting to be handed to a provider (now, or at their retry or quiet-hours time).",
-            value=sum(n for (status, _), n in by_key.items() if status is MessageStatus.PENDING),
+            "PENDING messages of active campaigns: to be handed to a provider (now, or after a retry or quiet hours).",
+            value=counts.queue,
         )
         yield GaugeMetricFamily(
             "herald_job_runners",

@@ -12,8 +12,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, select
 
+from herald.domain.campaign import CampaignStatus
 from herald.domain.message import MessageStatus
-from herald.store.tables import job_runs, messages
+from herald.store.tables import campaigns, job_runs, messages
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,18 @@ def messages_by_status(conn: Connection) -> list[StatusCount]:
         select(messages.c.status, messages.c.provider, func.count()).group_by(messages.c.status, messages.c.provider)
     )
     return [StatusCount(MessageStatus(status), provider, int(n)) for status, provider, n in rows]
+
+
+def queue_depth(conn: Connection) -> int:
+    """PENDING messages of active campaigns: those the send job will hand over (a closed campaign's wait)."""
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(messages)
+            .join(campaigns, campaigns.c.id == messages.c.campaign_id)
+            .where(messages.c.status == MessageStatus.PENDING, campaigns.c.status == CampaignStatus.ACTIVE)
+        ).scalar_one()
+    )
 
 
 def runs_after(conn: Connection, after_id: int, limit: int = 50_000) -> list[RunTime]:
