@@ -82,7 +82,7 @@ def journey(browser: Browser, served: Served, viewport: ViewportSize, name: str)
         search.blur()
         shot(page, f"live-{name.lower().replace(' ', '-')}-in-flight")  # a full-page shot scrolls: first
         scrolled = page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight), window.scrollY")
-        assert scrolled > 0 or viewport is DESKTOP  # down to the tabs (a desktop may show the whole page)
+        assert scrolled > 200 or viewport is DESKTOP  # down to the tabs (a desktop shows most of the page)
 
         expect(page.locator("nav.tabs a:has-text('Delivered') .count")).not_to_have_text("0", timeout=45_000)
         expect(page.locator("#live-status")).to_be_hidden(timeout=45_000)  # nothing in flight: polling ended
@@ -94,8 +94,8 @@ def journey(browser: Browser, served: Served, viewport: ViewportSize, name: str)
         expect(page.locator("#live-chart svg.chart rect.delivered")).to_have_count(1)
         assert page.evaluate("window.notReloaded") is True
         expect(page.locator("#messages")).to_be_in_viewport()  # still where the officer was reading
-        if page.evaluate("document.documentElement.scrollHeight > window.innerHeight + 40"):
-            assert page.evaluate("window.scrollY") > 0, "thrown back to the top"  # (unless the page now fits)
+        if scrolled > 200:  # a page much longer than the screen (the phone's): never thrown back to the top
+            assert page.evaluate("window.scrollY") > 200
         expect(search).to_have_value("Dear")
         expect(page.locator("h1 .badge")).to_have_text("Active")
         expect(page.locator("main dl.facts")).not_to_contain_text("Next run")  # prepared: no run is due any more
