@@ -19,6 +19,7 @@ from herald.services.inbound import ConnectionSinks
 from herald.services.office_profiles import OfficeProfiles
 from herald.services.presence import Presence
 from herald.services.preview import PreviewSettings
+from herald.services.telemetry import Telemetry
 from herald.store import installation
 from herald.store.database import open_store, shown_url, sqlite_file
 
@@ -37,9 +38,11 @@ class Herald:
     # Once per process: every sender in it (the worker, the hook sender, "Run now") shares them.
     gates: Gates = field(init=False)
     presence: Presence = field(init=False)
+    telemetry: Telemetry = field(init=False)  # this process's own series for /metrics
 
     def __post_init__(self) -> None:
         self.gates = Gates(self.providers.settings, self.settings.send_concurrency)
+        self.telemetry = Telemetry(self.gates, lambda: self.providers.settings.keys())
         slowest = max(c.timeout for c in self.providers.settings.values())
         self.presence = Presence(
             self.store,

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     gateway_app_keys: SecretStr | None = Field(
         None, description='Drop-in gateway: app key per tenant as JSON, {"default": "<key>"}.'
     )
+    metrics_token: SecretStr | None = Field(
+        None, description="Bearer token a scraper of /metrics must send; unset: /metrics answers 127.0.0.1 only."
+    )
     gateway_providers: str | None = Field(
         None, description='Drop-in gateway: herald provider per Fineract providerId as JSON, {"1": "twilio-ke"}.'
     )

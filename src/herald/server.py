@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from herald import web
 from herald.api import docs, fineract, v1, webhooks
 from herald.app import Herald
-from herald.http import errors
+from herald.http import errors, operations
 from herald.http.auth import served_over_https
 from herald.http.headers import SecurityHeaders
 from herald.worker import Worker, sender_for
@@ -48,14 +48,10 @@ def create_app(herald: Herald, *, run_jobs: bool = False) -> FastAPI:
     web.install(app)  # after the API's handlers: an unknown UI address gets a page, /api/ keeps its JSON
     app.add_middleware(SecurityHeaders, https=served_over_https(herald))  # outermost: every answer has them
     app.include_router(docs.router(app))
+    app.include_router(operations.router(herald))  # /healthz, /readyz, /metrics: before any page's catch-all
     # Webhooks and Fineract's endpoints carry their own authentication (signatures, secrets): no user session.
     app.include_router(webhooks.router(herald))
     app.include_router(fineract.router(herald, sender_for(herald)))
     app.include_router(v1.router(herald))
     app.include_router(web.router(herald))  # the UI's pages, under /login, /campaigns, /jobs, /providers
-
-    @app.get("/healthz", tags=["health"])
-    async def health() -> dict[str, str]:  # async on purpose: answers from the loop, no thread needed
-        return {"status": "ok"}
-
     return app

@@ -56,6 +56,7 @@ def sender_for(herald: Herald) -> Sender:
         clock=herald.clock,
         offices=herald.offices,
         policy=SendPolicy.of(herald.settings),
+        telemetry=herald.telemetry,
     )
 
 

@@ -90,6 +90,7 @@ def router(herald: Herald, sender: Sender) -> APIRouter:
                 raise WebhookError(f"Unknown tenant {event.tenant!r}; add it to HERALD_TENANTS.", status=400)
         except WebhookError as exc:
             return error_response(exc.status, "malformed", exc.message)
+        herald.telemetry.hook_received(f"{event.entity}/{event.action}")
         if not event.succeeded:
             return JSONResponse({"ignored": "the command failed in Fineract; nothing changed"})
         try:

@@ -175,6 +175,10 @@ def jobs_runs(limit: Annotated[int, typer.Option(min=1)] = 20) -> None:
 def worker(
     until_idle: Annotated[bool, typer.Option(help="Stop when nothing is left to do.")] = False,
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Serve this worker's /metrics on 127.0.0.1 at this port."),
+    ] = None,
 ) -> None:
     """Run the three jobs continuously (Ctrl-C stops)."""
     import time
@@ -183,6 +187,10 @@ def worker(
 
     herald = herald_from_env()
     w = Worker(herald)
+    if metrics_port is not None:
+        from herald.http.operations import serve_worker_metrics
+
+        console.print(f"This worker's metrics: {serve_worker_metrics(herald, metrics_port)} (this machine only)")
     started = time.monotonic()
 
     def stop() -> bool:

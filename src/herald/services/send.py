@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ from herald.services.office_profiles import OfficeProfiles
 from herald.services.presence import Presence
 from herald.services.reconcile import Reconciler, reopens
 from herald.services.runs import recorded
+from herald.services.telemetry import Telemetry
 from herald.store import message_parts, optouts
 from herald.store import messages as message_store
 from herald.store import reports as report_store
@@ -126,8 +128,10 @@ class Sender:
         offices: OfficeProfiles,
         policy: SendPolicy,
         rng: random.Random | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.store, self.providers, self.gates, self.presence = store, providers, gates, presence
+        self.telemetry = telemetry or Telemetry(gates, lambda: providers.settings.keys())
         self.clock, self.offices, self.send_policy = clock, offices, policy
         self.retry = RetryPolicy(policy.max_attempts, policy.retry_base_seconds)
         self.rng = rng or random.Random()
@@ -463,17 +467,20 @@ class Sender:
         hang comes back as a TIMEOUT in doubt); a bound on the whole call here would cut off requests
         still waiting for a free connection and put a healthy chunk in doubt."""
         provider = self.providers.named(name)
+        started = time.perf_counter()
         try:
-            return await provider.send(piece)
+            results = await provider.send(piece)
         except ProviderError as exc:
-            error = exc
+            results = [SendResult(m.message_id, error=exc) for m in piece]
         except Exception as exc:  # an adapter bug must not lose the batch: retry it, loudly
             log.exception("provider %s raised instead of answering", name)
             error = ProviderError(
                 f"{type(exc).__name__}: {exc}", provider=name, code="ADAPTER_ERROR",
                 outcome=ProviderOutcome.OUTCOME_UNKNOWN,
             )  # fmt: skip
-        return [SendResult(m.message_id, error=error) for m in piece]
+            results = [SendResult(m.message_id, error=error) for m in piece]
+        self.telemetry.answered(name, time.perf_counter() - started, results)  # the request's own latency and codes
+        return results
 
 
 def _held(m: Claimed, until: datetime, code: str | None, text: str | None) -> Retry:

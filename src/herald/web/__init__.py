@@ -19,6 +19,7 @@ from herald.web import (
     campaign_form,
     campaign_pages,
     confirm_pages,
+    live_pages,
     login,
     message_pages,
     offices_page,
@@ -39,6 +40,7 @@ def router(herald: Herald) -> APIRouter:
     for module in (
         login,
         campaign_form,
+        live_pages,
         campaign_pages,
         message_pages,
         ops_pages,
