@@ -72,7 +72,8 @@ def journey(browser: Browser, served: Served, viewport: ViewportSize, name: str)
         page.goto(f"{served.url}/campaigns/{campaign_id}")
         expect(page.locator("#live-status")).to_be_hidden()  # a Pending campaign: nothing going on
 
-        page.click("button:has-text('Activate')")
+        page.click("[data-testid=activate-button]")  # it costs money: the dialog says how much first
+        page.locator("dialog#confirm-dialog [data-testid=confirm]").click()
         expect(page.locator(".notice")).to_contain_text("Campaign activated")
         assert tab_count(page, "Delivered") == 0  # as first shown: no report can have come yet
         expect(page.locator("#live-status")).to_be_visible()

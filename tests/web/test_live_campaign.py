@@ -15,6 +15,7 @@ from herald.services import campaigns
 from herald.services.auth import Role
 from herald.services.presence import RUNS_JOBS
 from herald.worker import outbound_for, puller_for, sender_for
+from tests.web.confirming import confirmed_post
 from tests.web.conftest import csrf_of, log_in
 from tests.web.test_access import pending_campaign
 
@@ -41,7 +42,7 @@ def test_an_activated_direct_campaign_says_it_is_being_prepared_then_in_flight_t
     assert live(client, campaign_id)["inFlight"] is False  # a Pending campaign has nothing going on
     assert 'data-in-flight="0"' in client.get(f"/campaigns/{campaign_id}").text
 
-    activated = client.post(f"/campaigns/{campaign_id}/activate", data={"csrf_token": csrf_of(client)})
+    activated = confirmed_post(client, campaign_id, "activate", csrf_of(client))
     assert activated.status_code == 303
     state = live(client, campaign_id)
     assert (state["status"], state["preparing"], state["soFar"], state["inFlight"]) == ("Active", True, 0, True)

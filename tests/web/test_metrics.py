@@ -30,6 +30,7 @@ from herald.services.audit import Actor
 from herald.services.auth import Role
 from herald.services.runs import recorded
 from herald.worker import outbound_for
+from tests.web.confirming import confirmed_post
 from tests.web.conftest import PASSWORD, USERNAMES, DemoCorebank
 from tests.web.served import HOOK_SECRET, PROVIDERS, herald_serve, logged_in
 from tests.web.test_access import pending_campaign
@@ -109,7 +110,7 @@ def test_metrics_after_a_campaign_went_out_through_the_simulator_match_what_hera
             assert created.returncode == 0, created.stderr
             found = re.search(r"campaign (\d+)", created.stdout)
             assert found, created.stdout
-            assert manager.post(f"/campaigns/{found.group(1)}/activate", data={"csrf_token": csrf}).status_code == 303
+            assert confirmed_post(manager, found.group(1), "activate", csrf).status_code == 303
             return found.group(1)
 
         campaign = activated("Metered", 1, "simulator")
