@@ -48,7 +48,7 @@ def test_a_scheduled_campaign_shows_its_start_and_runs_in_its_zone(env: dict[str
     assert start and start.group(1) in _kampala_minutes(before, after)  # now, in Kampala: not the UTC clock
     assert re.search(r"last run\s+│?\s*-", shown)  # Pending: no run to speak of
 
-    activated = herald(env, "campaigns", "activate", "Weekly").stdout
+    activated = herald(env, "campaigns", "activate", "Weekly", "--yes").stdout
     assert re.search(r"Next run: \d\d \w{3} \d{4} 09:30 EAT\.", activated)
     shown = herald(env, "campaigns", "show", "Weekly").stdout
     assert re.search(r"next run\s+│?\s*\d\d \w{3} \d{4} 09:30 EAT", shown)
@@ -59,6 +59,7 @@ def test_a_scheduled_campaign_shows_its_start_and_runs_in_its_zone(env: dict[str
 
 def test_users_job_runs_and_optouts_carry_the_zone(env: dict[str, str]) -> None:
     env = {**env, "HERALD_TIMEZONE": "Europe/London", "ADMIN_PASSWORD": "a long enough password"}
+    herald(env, "db", "upgrade")  # no command but this one (and the demo) makes the database
     herald(env, "users", "create", "amina", "--role", "admin", "--password-env", "ADMIN_PASSWORD")
     herald(env, "jobs", "run", "send")
     users = herald(env, "users", "list").stdout

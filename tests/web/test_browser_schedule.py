@@ -48,7 +48,10 @@ def test_a_weekly_campaign_made_with_the_picker_at_desktop_size(page: Page, serv
     expect(schedule).to_have_text(
         "weekly on Monday, Thursday at 09:30 (Africa/Kampala), from 20 Nov 2026 08:00 EAT"
     )  # created at 05:00 UTC: 08:00 in Kampala, not "08:00" read off the UTC clock
-    page.click("button:has-text('Activate')")
+    page.click("[data-testid=activate-button]")  # it costs money: the dialog says how much first
+    dialog = page.locator("dialog#confirm-dialog")
+    expect(dialog).to_contain_text("per run")
+    dialog.locator("[data-testid=confirm]").click()
     expect(page.locator("h1 .badge")).to_have_text("Active")
     expect(page.locator("[data-testid=next-run]")).to_have_text("23 Nov 2026 09:30 EAT")
     expect(page.locator("[data-testid=last-run]")).to_have_text("not run yet")

@@ -348,8 +348,9 @@ def router(herald: Herald) -> APIRouter:
                 actor=Actor.ui(user.username),
             )
             return see_other(f"/campaigns/{campaign.id}?notice=saved")
-        except ValidationError as exc:
-            return form_page(request, draft, campaign=campaign, error=exc.on_page())
+        except ValidationError as exc:  # in the UI's words, next to the input it is about
+            field = error_field(exc, draft.rule())
+            return form_page(request, draft, campaign=campaign, error=exc.on_page(), field=field)
         except ValueError as exc:  # pydantic's, for a name too long or empty
             message = exc.errors()[0]["msg"] if hasattr(exc, "errors") else exc
             return form_page(request, draft, campaign=campaign, error=message, field=error_field(exc, draft.rule()))
