@@ -2,13 +2,18 @@
 
 Two of herald's URLs carry a secret because their callers cannot sign: Fineract's hooks
 (`/fineract/hooks/<secret>/`) and Infobip's pushes (`?secret=...`). Anything that writes a
-request's URL to a log must pass it through `redact` first.
+request's URL to a log must pass it through `redact` first. A phone number can be in a URL too
+(`DELETE /api/v1/optouts/+2547...`, a search typed into a query): the URL is decoded, numbers are
+masked as everywhere else, and any run of nine or more digits left is logged as *** (herald's ids stay far shorter).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote
+
+from herald.domain.redact import redact_phones
 
 HIDDEN = "***"
 _HOOK_PATH = re.compile(r"(/fineract/hooks)/[^?#]*")  # everything after it is the secret (and Fineract's "/")
@@ -17,10 +22,16 @@ _SECRET_PARAM = re.compile(
     r"(?i)(?<=[?&;])((?:secret|token|api_?key|key|password|passwd|signature|sig|access_token)=)[^&;#]*"
 )
 
+# A phone number, E.164 or national, written plainly, URL-encoded (%2B) or with a + a query decodes to a space.
+_NUMBER = re.compile(r"(?:\+|%2[bB])?\d{9,}")
+
 
 def redact(target: str) -> str:
-    """A request path (with its query) with the hook secret and credential parameters replaced by ***."""
-    return _SECRET_PARAM.sub(rf"\g<1>{HIDDEN}", _HOOK_PATH.sub(rf"\g<1>/{HIDDEN}/", target))
+    """A request path (with its query) with the hook secret, credential parameters and phone numbers replaced by ***."""
+    hidden = _SECRET_PARAM.sub(rf"\g<1>{HIDDEN}", _HOOK_PATH.sub(rf"\g<1>/{HIDDEN}/", target))
+    return _NUMBER.sub(
+        HIDDEN, redact_phones(unquote(hidden))
+    )  # masked numbers with separators, then every digit run left
 
 
 class RedactSecrets(logging.Filter):
