@@ -28,7 +28,6 @@ from tests.web.served import INFOBIP_SECRET, Served, herald_serve, logged_in
 
 pytestmark = pytest.mark.xdist_group("served")  # CPU-heavy: one at a time
 CLIENTS = 10_000
-FAST = 0.050  # seconds
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +65,15 @@ def report_body() -> dict[str, object]:
     }
 
 
-def test_healthz_and_a_webhook_answer_fast_while_logins_and_a_10k_preview_run(served: Served) -> None:
+def test_healthz_and_a_webhook_are_answered_while_logins_and_a_10k_preview_run(served: Served) -> None:
+    """A webhook sent while a preview runs is answered before that preview ends: had the preview (or argon2)
+    run on the event loop, nothing else could be answered until it finished. This is an order of events, not a
+    time limit, so a machine busy with other tests cannot fail it; the latency figures are in bench/hooks.py."""
     stop = threading.Event()
     done = {"logins": 0, "previews": 0}
     failures: list[str] = []
     sizes: list[int] = []
+    previews: list[tuple[float, float]] = []  # (sent, answered) of each preview, on the test's clock
 
     def login_loop(username: str) -> None:
         while not stop.is_set():
@@ -96,8 +99,10 @@ def test_healthz_and_a_webhook_answer_fast_while_logins_and_a_10k_preview_run(se
 
     def preview_loop() -> None:
         while not stop.is_set():
+            sent = time.perf_counter()
             answer = manager.post("/campaigns/form-preview", data=form)
-            if answer.status_code != 200 or "data-testid=\"audience\"" not in answer.text:
+            previews.append((sent, time.perf_counter()))
+            if answer.status_code != 200 or 'data-testid="audience"' not in answer.text:
                 failures.append(f"preview: {answer.status_code} {answer.text[:300]}")
                 return
             audience = re.search(r'data-testid="audience"[^>]*>([\d,]+)<', answer.text)
@@ -108,35 +113,37 @@ def test_healthz_and_a_webhook_answer_fast_while_logins_and_a_10k_preview_run(se
     names = [*USERNAMES.values(), "officer4"]
     threads = [threading.Thread(target=login_loop, args=(n,), daemon=True) for n in names]
     threads.append(threading.Thread(target=preview_loop, daemon=True))
-    probe = httpx.Client(base_url=served.url, timeout=10)
-    rounds: list[tuple[list[float], list[float]]] = []
+    probe = httpx.Client(base_url=served.url, timeout=30)
+    webhooks: list[tuple[float, float]] = []
+    health: list[float] = []
 
-    def measure() -> tuple[list[float], list[float]]:
-        health: list[float] = []
-        webhook: list[float] = []
-        for _ in range(25):
-            t0 = time.perf_counter()
-            assert probe.get("/healthz").status_code == 200
-            health.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            answer = probe.post(f"/webhooks/infobip?secret={INFOBIP_SECRET}", json=report_body())
-            webhook.append(time.perf_counter() - t0)
-            assert answer.status_code == 200, answer.text
-            time.sleep(0.05)
-        return health, webhook
+    def during_a_preview(sent: float) -> tuple[float, float] | None:
+        return next(((a, b) for a, b in previews if a < sent < b), None)
 
-    def fast(health: list[float], webhook: list[float]) -> bool:
-        return statistics.median(health) < FAST and statistics.median(webhook) < FAST
+    def overlapping() -> list[tuple[float, float]]:
+        """Each webhook sent while a preview was under way, with the end of that preview."""
+        found = []
+        for sent, answered in webhooks:
+            preview = during_a_preview(sent)
+            if preview:
+                found.append((answered, preview[1]))
+        return found
 
     started = time.monotonic()
     for thread in threads:
         thread.start()
     try:
-        time.sleep(1.0)  # the load is under way before the first measurement
-        # Up to three rounds under the same load: a loop held up by argon2 or a preview is slow in every
-        # round (medians of 500 ms were measured), a machine busy with other tests only now and then.
-        while len(rounds) < 3 and not (rounds and fast(*rounds[-1])):
-            rounds.append(measure())
+        time.sleep(1.0)  # the load is under way before the first probe
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and (len(overlapping()) < 20 or done["previews"] < 2):
+            t0 = time.perf_counter()
+            assert probe.get("/healthz").status_code == 200
+            health.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            answer = probe.post(f"/webhooks/infobip?secret={INFOBIP_SECRET}", json=report_body())
+            webhooks.append((t0, time.perf_counter()))
+            assert answer.status_code == 200, answer.text
+            time.sleep(0.02)
     finally:
         stop.set()
         for thread in threads:
@@ -144,11 +151,13 @@ def test_healthz_and_a_webhook_answer_fast_while_logins_and_a_10k_preview_run(se
         manager.close()
     elapsed = time.monotonic() - started
     assert not failures, failures
-    assert done["logins"] >= 8 and done["previews"] >= 1, (done, elapsed)  # the load really ran alongside
+    assert done["logins"] >= 8 and done["previews"] >= 2, (done, elapsed)  # the load really ran alongside
     assert min(sizes) > CLIENTS // 2  # each preview ran the rule over (nearly) everybody
-    health, webhook = rounds[-1]
-    medians = {"healthz": statistics.median(health), "webhook": statistics.median(webhook)}
+    pairs = overlapping()
+    before = sum(answered < preview_end for answered, preview_end in pairs)
+    medians = {"healthz": statistics.median(health), "webhook": statistics.median(b - a for a, b in webhooks)}
     shown = {k: round(v * 1000, 1) for k, v in medians.items()}
-    print(f"load: {done} in {elapsed:.1f}s; rounds {len(rounds)}; median ms: {shown}")
-    assert medians["healthz"] < FAST, sorted(health)
-    assert medians["webhook"] < FAST, sorted(webhook)
+    print(f"load: {done} in {elapsed:.1f}s; {before} of {len(pairs)} webhooks answered inside a preview; ms {shown}")
+    assert len(pairs) >= 20, (len(pairs), done)
+    # Blocked for the rule run, few could be; a few sent in a preview's last instant miss it anyway.
+    assert before >= 0.6 * len(pairs), (before, len(pairs))  # measured: 21 of 24 here; 8 of 20 with the loop blocked
