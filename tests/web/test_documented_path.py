@@ -39,7 +39,9 @@ def newcomer_env() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """`make run` in a fresh folder: its `herald demo run` (fewer clients, so the test takes seconds)."""
-    assert "make run" in README.read_text() and "$(BIN)/herald demo run" in (README.parent / "Makefile").read_text()
+    readme = README.read_text()
+    assert "make run" in readme and "$(BIN)/herald demo run" in (README.parent / "Makefile").read_text()
+    assert "http://127.0.0.1:8080/" in readme and "user `demo`" in readme  # what the README says comes next
     folder = tmp_path_factory.mktemp("newcomer")
     done = subprocess.run(
         [*HERALD, "demo", "run", "--clients", "300", "--timeout", "60"],

@@ -189,8 +189,19 @@ def pages(site: Site) -> list[tuple[str, str]]:
     ]
 
 
+def open_form_with_preview(page: Page, site: Site) -> None:
+    """The campaign form filled in, its live preview showing the audience and sample messages."""
+    page.goto(f"{site.url}/campaigns/new")
+    with page.expect_navigation():  # the form re-renders for the rule: its parameters follow
+        page.select_option("select[name=runReportId]", label="Active Clients")
+    page.fill("input[name=campaignName]", LONG_NAME)
+    page.fill("textarea[name=message]", "Dear {{fullName}} of {{officeName}}, your instalment is due soon.")
+    expect(page.locator("#preview table.samples tbody tr").first).to_be_visible()
+
+
 def overflows(page: Page) -> list[str]:
-    """What is cut on this page: the page scrolling sideways, a table scrolling in its box, a cell's overflow."""
+    """What is cut on this page: the page scrolling sideways, a table scrolling in its box, a cell's or a
+    paragraph's content running past its edge."""
     found: list[str] = page.evaluate(
         """() => {
           const cut = [];
@@ -201,6 +212,12 @@ def overflows(page: Page) -> list[str]:
           }
           for (const cell of document.querySelectorAll('td, th')) {
             if (cell.scrollWidth > cell.clientWidth) cut.push(`cell "${cell.textContent.trim().slice(0, 40)}"`);
+          }
+          // Text outside tables too: a long error or URL must wrap inside its box, not run over its edge.
+          for (const block of document.querySelectorAll('main p, main dd, main li, main pre, main h1, main .card')) {
+            if (block.clientWidth && block.scrollWidth > block.clientWidth) {
+              cut.push(`${block.tagName.toLowerCase()} "${block.textContent.trim().slice(0, 40)}"`);
+            }
           }
           return cut;
         }"""
@@ -232,6 +249,10 @@ def test_every_page_fits_1366_without_cutting_a_column(browser: Browser, site: S
             shot(page, f"layout-desktop-{name}")
             if found := overflows(page):
                 cut[path] = found
+        open_form_with_preview(page, site)
+        shot(page, "layout-desktop-campaign-form-preview")
+        if found := overflows(page):
+            cut["/campaigns/new with its preview"] = found
         assert cut == {}
         page.goto(f"{site.url}/campaigns")
         expect(page.locator("table.campaigns")).to_contain_text(f"{DELIVERED:,}")  # the six-digit count is there
@@ -258,6 +279,10 @@ def test_on_a_phone_rows_are_labelled_cards_and_every_tab_is_on_screen(browser: 
             assert unlabelled == [], (path, unlabelled)
             for table in page.locator("table").all():
                 expect(table.locator("thead")).not_to_be_in_viewport()  # the labels say it, card by card
+        open_form_with_preview(page, site)  # the preview arrives after the page: its table is labelled too
+        shot(page, "layout-phone-campaign-form-preview")
+        expect(page.locator("#preview table.samples td[data-label=Message]").first).to_contain_text("Dear ")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         page.goto(f"{site.url}/campaigns/{site.campaign_id}?tab=failed")
         card = page.locator("table.messages tbody tr").first
         box = card.bounding_box()
