@@ -75,10 +75,12 @@ class Site:
     url: str
     campaign_id: int
     empty_tab_campaign_id: int
+    scheduled_id: int
 
 
-def _seed(herald: Herald) -> tuple[int, int]:
-    """The long values: one busy campaign with every tab filled, one just activated, a job run that failed."""
+def _seed(herald: Herald) -> tuple[int, int, int]:
+    """The long values: one busy campaign with every tab filled, one just activated, one scheduled and
+    not yet active, a job run that failed, a user with a long name."""
     parts = validating(herald)
     request = campaigns.CampaignRequest.model_validate(
         {
@@ -130,6 +132,18 @@ def _seed(herald: Herald) -> tuple[int, int]:
         conn.execute(messages.insert(), rows)
     fresh = campaigns.create(request.model_copy(update={"campaign_name": "Welcome new clients"}), **parts).id
     campaigns.activate(fresh, **activating(herald))
+    scheduled = campaigns.create(
+        request.model_copy(
+            update={
+                "campaign_name": "Every Monday, Wednesday and Friday: savings reminder for group leaders (draft)",
+                "trigger_type": "schedule",
+                "recurrence": "FREQ=WEEKLY;BYDAY=MO,WE,FR",
+                "recurrence_start_date": "2026-11-23T09:00",
+                "timezone": "Africa/Nairobi",
+            }
+        ),
+        **parts,
+    ).id
     try:
         with runs.recorded(herald.store, herald.clock, Job.UPDATE_OUTBOUND):
             raise RuntimeError(
@@ -141,7 +155,7 @@ def _seed(herald: Herald) -> tuple[int, int]:
     auth.create_user(
         "wanjiku.kamau-otieno.operations", Role.CAMPAIGN_MANAGER, PASSWORD, store=herald.store, clock=herald.clock
     )
-    return busy, fresh
+    return busy, fresh, scheduled
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +169,7 @@ def site(
         update={"providers": json.dumps(PROVIDERS), "public_url": PUBLIC_URL}
     )
     herald = Herald.build(settings, clock)
-    busy, fresh = _seed(herald)
+    busy, fresh, scheduled = _seed(herald)
     served = uvicorn.Server(uvicorn.Config(create_app(herald), host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=served.run, name="herald-layout", daemon=True)
     thread.start()
@@ -164,7 +178,7 @@ def site(
         time.sleep(0.02)
     assert served.started, "uvicorn did not start"
     port = served.servers[0].sockets[0].getsockname()[1]
-    yield Site(f"http://127.0.0.1:{port}", busy, fresh)
+    yield Site(f"http://127.0.0.1:{port}", busy, fresh, scheduled)
     served.should_exit = True
     thread.join(timeout=10)
     herald.close()
@@ -180,7 +194,9 @@ def pages(site: Site) -> list[tuple[str, str]]:
             for tab in ("pending", "waiting", "sent", "delivered", "failed", "invalid")
         ),
         (f"/campaigns/{site.empty_tab_campaign_id}", "campaign-just-activated"),
+        (f"/campaigns/{site.scheduled_id}", "campaign-scheduled"),
         ("/campaigns/new", "campaign-form"),
+        (f"/campaigns/{site.scheduled_id}/edit", "campaign-form-edit"),
         ("/jobs", "jobs"),
         ("/providers", "providers"),
         ("/audit", "audit"),
@@ -231,6 +247,7 @@ def logged_in_page(browser: Browser, site: Site, viewport: ViewportSize, *, phon
     page = context.new_page()
     page.goto(f"{site.url}/login")
     shot(page, f"layout-{'phone' if phone else 'desktop'}-login")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.fill("input[name=username]", "admin")
     page.fill("input[name=password]", PASSWORD)
     page.click("button:has-text('Log in')")
