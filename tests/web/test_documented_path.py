@@ -126,7 +126,6 @@ def test_the_readme_path_from_make_run_to_delivered_without_run_now(
     context = browser.new_context(viewport={"width": 1366, "height": 768})
     context.set_default_timeout(15_000)
     page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())  # a confirmation before what costs money: yes
     try:
         log_in_as_printed(page, served, printed)
         expect(page.locator("header .sending")).to_have_text("Sending")  # serve's own worker is alive
@@ -144,12 +143,16 @@ def test_the_readme_path_from_make_run_to_delivered_without_run_now(
         page.click("button:has-text('Create campaign')")
         expect(page.locator("h1 .badge")).to_have_text("Pending")
 
-        page.click("button:has-text('Activate')")
+        page.click("[data-testid=activate-button]")  # it costs money: a dialog says how much first
+        dialog = page.locator("dialog#confirm-dialog")
+        expect(dialog.locator("[data-testid=estimate-cost]")).to_contain_text("KES")
+        shot(page, "readme-3-confirm-activation")
+        dialog.locator("[data-testid=confirm]").click()
         expect(page.locator("h1 .badge")).to_have_text("Active")
         expect(page.locator(".notice")).to_contain_text("the worker takes it from here")
         delivered = delivered_without_run_now(page, 90)
         assert delivered > 0, "nothing Delivered within 90 s of activation, with herald serve running"
-        shot(page, "readme-3-campaign-delivered")
+        shot(page, "readme-4-campaign-delivered")
 
         phone = browser.new_context(
             viewport=PHONE, is_mobile=True, has_touch=True, storage_state=context.storage_state()
@@ -158,7 +161,7 @@ def test_the_readme_path_from_make_run_to_delivered_without_run_now(
             small = phone.new_page()
             small.goto(page.url)
             expect(small.locator("nav.tabs")).to_contain_text("Delivered")
-            shot(small, "readme-4-phone-campaign-delivered")
+            shot(small, "readme-5-phone-campaign-delivered")
         finally:
             phone.close()
     finally:

@@ -197,6 +197,7 @@ def pages(site: Site) -> list[tuple[str, str]]:
         (f"/campaigns/{site.scheduled_id}", "campaign-scheduled"),
         ("/campaigns/new", "campaign-form"),
         (f"/campaigns/{site.scheduled_id}/edit", "campaign-form-edit"),
+        (f"/campaigns/{site.scheduled_id}/activate", "campaign-confirm-activation"),  # the page the dialog shows
         ("/jobs", "jobs"),
         ("/providers", "providers"),
         ("/audit", "audit"),
@@ -294,8 +295,20 @@ def test_on_a_phone_rows_are_labelled_cards_and_every_tab_is_on_screen(browser: 
                    })"""
             )
             assert unlabelled == [], (path, unlabelled)
-            for table in page.locator("table").all():
-                expect(table.locator("thead")).not_to_be_in_viewport()  # the labels say it, card by card
+            # Cards: the header row is hidden and each cell shows its column's name before its value.
+            shown = page.evaluate(
+                """() => [...document.querySelectorAll('table')].map((t) => ({
+                     headerHeight: t.tHead ? t.tHead.getBoundingClientRect().height : 0,
+                     rowsAreBlocks: [...t.querySelectorAll('tbody > tr')].every(
+                       (r) => getComputedStyle(r).display === 'block'),
+                     labelsShown: [...t.querySelectorAll('td[data-label]')].every(
+                       (td) => getComputedStyle(td, '::before').content === JSON.stringify(td.dataset.label)),
+                   }))"""
+            )
+            assert all(t == {"headerHeight": 1, "rowsAreBlocks": True, "labelsShown": True} for t in shown), (
+                path,
+                shown,
+            )
         open_form_with_preview(page, site)  # the preview arrives after the page: its table is labelled too
         shot(page, "layout-phone-campaign-form-preview")
         expect(page.locator("#preview table.samples td[data-label=Message]").first).to_contain_text("Dear ")
