@@ -28,7 +28,8 @@ from herald.clock import ManualClock
 from herald.domain.jobs import Job
 from herald.domain.message import MessageStatus
 from herald.server import create_app
-from herald.services import auth, campaigns, runs
+from herald.services import auth, campaigns, optouts, runs
+from herald.services.audit import SYSTEM
 from herald.services.auth import Role
 from herald.store.tables import messages
 from herald.worker import outbound_for
@@ -152,6 +153,14 @@ def _seed(herald: Herald) -> tuple[int, int, int]:
             )
     except RuntimeError:
         pass
+    optouts.add_number(
+        "0712345678",
+        "Client asked at the Westlands branch counter on 19 Nov not to receive any more reminders by SMS",
+        SYSTEM,
+        store=herald.store,
+        clock=herald.clock,
+        default_region="KE",
+    )
     auth.create_user(
         "wanjiku.kamau-otieno.operations", Role.CAMPAIGN_MANAGER, PASSWORD, store=herald.store, clock=herald.clock
     )
@@ -202,7 +211,11 @@ def pages(site: Site) -> list[tuple[str, str]]:
         ("/providers", "providers"),
         ("/audit", "audit"),
         ("/users", "users"),
+        ("/optouts", "optouts"),
+        ("/offices", "offices"),
+        ("/offices/1/edit", "office-form"),
         ("/campaigns/999999", "error-not-found"),
+        ("/no-such-page", "error-unknown-path"),
     ]
 
 
