@@ -146,7 +146,19 @@ def test_the_campaigns_list_shows_status_and_counts_per_tab(client: TestClient, 
     for tab in ("Pending", "Waiting for delivery report", "Sent", "Delivered", "Failed", "Invalid"):
         assert f">{tab}</th>" in page
     assert "Active</span>" in page and "Direct" in page and "Active Clients" in page
-    assert f'href="/campaigns/{campaign_id}?tab=failed"' in page
+    assert f'href="/campaigns/{campaign_id}?tab=pending"' in page  # a count links to its tab
+    assert f'href="/campaigns/{campaign_id}?tab=failed"' not in page  # nothing failed yet: a plain 0, no link
+
+
+def test_a_tab_with_no_messages_is_plain_text_not_a_link(client: TestClient, herald: Herald) -> None:
+    campaign_id = pending_campaign(herald)
+    campaigns.activate(campaign_id, **activating(herald))
+    outbound_for(herald).run()
+    log_in(client, Role.VIEWER)
+    tabs = client.get(f"/campaigns/{campaign_id}").text.split('<nav class="tabs"')[1].split("</nav>")[0]
+    assert f'href="/campaigns/{campaign_id}?tab=pending#messages"' in tabs
+    assert "?tab=delivered" not in tabs
+    assert re.search(r'<span class="tab">\s*Delivered <span class="count">0</span>', tabs)
 
 
 def test_the_providers_page_never_shows_a_secret(

@@ -25,6 +25,7 @@ from herald.web import (
     offices_page,
     ops_pages,
     optouts_page,
+    static_files,
     users_page,
 )
 from herald.web.unknown_paths import install as install
@@ -64,4 +65,5 @@ def router(herald: Herald) -> APIRouter:
     async def favicon() -> Response:  # async on purpose: bytes read once at start
         return Response(icon, media_type="image/svg+xml", headers={"Cache-Control": _A_YEAR})
 
+    ui.include_router(static_files.router(herald))  # issue 12 item 11: the pages' scripts (after herald.css's route)
     return ui
