@@ -29,9 +29,8 @@ _NUMBER = re.compile(r"(?:\+|%2[bB])?\d{9,}")
 def redact(target: str) -> str:
     """A request path (with its query) with the hook secret, credential parameters and phone numbers replaced by ***."""
     hidden = _SECRET_PARAM.sub(rf"\g<1>{HIDDEN}", _HOOK_PATH.sub(rf"\g<1>/{HIDDEN}/", target))
-    return _NUMBER.sub(
-        HIDDEN, redact_phones(unquote(hidden))
-    )  # masked numbers with separators, then every digit run left
+    # Numbers masked as everywhere else (separators too), then any long digit run left.
+    return _NUMBER.sub(HIDDEN, redact_phones(unquote(hidden)) or "")
 
 
 class RedactSecrets(logging.Filter):
