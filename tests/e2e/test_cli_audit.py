@@ -12,6 +12,7 @@ __all__ = ["env"]  # the fixture, shared with the other CLI tests
 
 def test_cli_changes_are_recorded_as_the_os_user_and_listed(env: dict[str, str], tmp_path: Path) -> None:
     me = f"cli:{getpass.getuser()}"
+    herald(env, "db", "upgrade")  # no other command makes the database
     herald(env, "optouts", "add", "+254712345678", "--reason", "asked at the branch")
     herald(env, "optouts", "remove", "+254712345678")
     herald(env, "jobs", "run", "send")

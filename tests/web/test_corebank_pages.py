@@ -26,6 +26,7 @@ from herald.services.campaigns import CampaignRequest
 from herald.services.corebank_health import outages
 from herald.worker import Worker
 from tests.campaign_parts import activating, validating
+from tests.web.confirming import confirmation_of
 from tests.web.conftest import DemoCorebank, build_herald, csrf_of, herald_settings, log_in
 from tests.web.test_access import pending_campaign
 from tests.web.test_pages import SCHEDULED
@@ -77,8 +78,11 @@ def test_the_campaign_page_says_its_core_bank_cannot_be_read(broken: Broken) -> 
     assert notice and "cannot be read" in notice.group(1) and says_missing(notice.group(1), broken.missing)
     # Activation itself reads nothing (the worker makes the messages); the page it leads to says they wait.
     csrf = csrf_of(client, f"/campaigns/{broken.campaign_id}")
+    code = confirmation_of(client, f"/campaigns/{broken.campaign_id}/activate")  # the estimate says it cannot count
     activated = client.post(
-        f"/campaigns/{broken.campaign_id}/activate", data={"csrf_token": csrf}, follow_redirects=True
+        f"/campaigns/{broken.campaign_id}/activate",
+        data={"csrf_token": csrf, "confirmation": code},
+        follow_redirects=True,
     )
     assert activated.status_code == 200
     assert "no new message can be made" in activated.text and says_missing(activated.text, broken.missing)

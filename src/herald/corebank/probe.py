@@ -8,6 +8,7 @@ still holds keeps reading a file that was deleted, and both would look healthy.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import unquote
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -18,9 +19,9 @@ def problem(engine: Engine) -> str | None:
     url = engine.url
     if url.get_backend_name() == "sqlite":
         database = url.database or ""
-        if database in ("", ":memory:") or database.startswith("file:"):
-            pass  # nothing on disk to look for
-        elif not Path(database).is_file():
+        if database.startswith("file:"):  # herald opens core banks as read-only URIs (engines.readonly_sqlite)
+            database = unquote(database.removeprefix("file:").split("?", 1)[0])
+        if database not in ("", ":memory:") and not Path(database).is_file():
             return "its SQLite file is missing"
     try:
         with engine.connect() as conn:
