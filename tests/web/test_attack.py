@@ -17,12 +17,15 @@ from sqlalchemy import create_engine, select, update
 from herald.app import Herald
 from herald.clock import ManualClock
 from herald.corebank.schema import m_client
+from herald.domain.message import MessageStatus
 from herald.server import create_app
 from herald.services import optouts
 from herald.services.audit import Actor
 from herald.services.auth import CSRF_HEADER, Role
 from herald.store.tables import messages
+from tests.web.confirming import confirmation_of
 from tests.web.conftest import START, DemoCorebank, build_herald, csrf_of, log_in
+from tests.web.test_confirm_pages import failed_campaign
 from tests.web.test_message_search import two_campaigns
 
 NUMBER_IN_NAME = "0712 345 678"
@@ -187,3 +190,35 @@ def test_nasty_values_in_every_new_address_get_a_page_never_a_500(
             if answer.status_code >= 500 or "Traceback" in answer.text:
                 broken.append(f"{answer.status_code} {path.format(value)}")
     assert not broken, "\n".join(broken)
+
+
+def test_an_old_resend_confirmation_re_sends_nothing_after_the_copies_failed_the_same_way(
+    client: TestClient, herald: Herald
+) -> None:
+    """The back button or a second tab re-posts a confirmed re-send after its copies failed again with the same
+    code (an unreachable number does): same count, same segments, yet those are other messages, never confirmed."""
+    campaign_id, _ = failed_campaign(herald, {"21211": 2})
+    log_in(client, Role.CAMPAIGN_MANAGER)
+    code = confirmation_of(client, f"/campaigns/{campaign_id}/resend?choose=1&code=21211")
+    form = {"csrf_token": csrf_of(client), "confirmation": code, "code": "21211"}
+    assert client.post(f"/campaigns/{campaign_id}/resend", data=form).status_code == 200
+    with herald.store.begin() as conn:
+        again = conn.execute(
+            update(messages)
+            .where(messages.c.campaign_id == campaign_id, messages.c.dedup_key.contains("#resend-"))
+            .values(status=MessageStatus.FAILED, error_code="21211", error_text="failed with 21211")
+        )
+    assert again.rowcount == 2
+    replayed = client.post(f"/campaigns/{campaign_id}/resend", data=form)
+    assert replayed.status_code == 409 and 'data-testid="not-confirmed"' in replayed.text
+    with herald.store.connect() as conn:
+        queued = conn.execute(
+            select(messages.c.id).where(
+                messages.c.campaign_id == campaign_id,
+                messages.c.status == MessageStatus.PENDING,
+                messages.c.dedup_key.contains("#resend-"),
+            )
+        ).all()
+    assert queued == []  # nothing queued by the old confirmation; a fresh one (shown again) would
+    fresh = confirmation_of(client, f"/campaigns/{campaign_id}/resend?choose=1&code=21211")
+    assert fresh != code
