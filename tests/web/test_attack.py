@@ -17,9 +17,11 @@ from sqlalchemy import create_engine, select, update
 from herald.app import Herald
 from herald.clock import ManualClock
 from herald.corebank.schema import m_client
+from herald.domain.campaign import CampaignStatus
 from herald.domain.message import MessageStatus
+from herald.providers.twilio import is_signed
 from herald.server import create_app
-from herald.services import optouts
+from herald.services import campaigns, optouts
 from herald.services.audit import Actor
 from herald.services.auth import CSRF_HEADER, Role
 from herald.store.tables import messages
@@ -222,3 +224,86 @@ def test_an_old_resend_confirmation_re_sends_nothing_after_the_copies_failed_the
     assert queued == []  # nothing queued by the old confirmation; a fresh one (shown again) would
     fresh = confirmation_of(client, f"/campaigns/{campaign_id}/resend?choose=1&code=21211")
     assert fresh != code
+
+
+def test_a_form_of_too_many_fields_is_refused_with_a_page_not_a_500(client: TestClient, herald: Herald) -> None:
+    campaign_id, _ = failed_campaign(herald, {"30005": 1})
+    log_in(client, Role.CAMPAIGN_MANAGER)
+    token = csrf_of(client)
+    flood = {"csrf_token": token, "code": [str(i) for i in range(1500)], "number": "+254700000009", "reason": "r"}
+    for path in (f"/campaigns/{campaign_id}/resend", "/optouts", "/optouts/search", f"/campaigns/{campaign_id}/close"):
+        answer = client.post(path, data=flood)
+        assert answer.status_code == 422, (path, answer.status_code)
+        assert "Too many fields" in answer.text and "send it again from its page" in answer.text
+    assert campaigns.get(campaign_id, store=herald.store).status is CampaignStatus.ACTIVE
+
+
+def test_forged_codes_with_non_ascii_characters_are_refused_not_a_500(client: TestClient, herald: Herald) -> None:
+    campaign_id, _ = failed_campaign(herald, {"30005": 1})
+    log_in(client, Role.CAMPAIGN_MANAGER)
+    forged = {"csrf_token": csrf_of(client), "confirmation": "é" * 32}
+    answer = client.post(f"/campaigns/{campaign_id}/resend", data=forged)
+    assert answer.status_code == 409 and 'data-testid="not-confirmed"' in answer.text
+    client.cookies.clear()
+    client.get("/login")  # its cookie holds the login form's token
+    login = client.post("/login", data={"login_token": "é", "username": "admin", "password": "x"})
+    assert login.status_code == 401 and "The login form had expired" in login.text
+    assert not is_signed("auth-token", "https://herald.example/webhooks/twilio", [("a", "b")], "é=")
+
+
+def test_a_time_zone_too_long_for_a_file_name_is_no_time_zone(client: TestClient, herald: Herald) -> None:
+    log_in(client, Role.ADMIN)
+    token = csrf_of(client)
+    long_zone = "Africa/" + "x" * 300
+    office = client.post("/offices/1", data={"csrf_token": token, "region": "KE", "timezone": long_zone})
+    assert office.status_code == 422 and "is not an IANA time zone" in office.text
+    form = {
+        "csrf_token": token,
+        "campaignName": "Weekly",
+        "triggerType": "schedule",
+        "runReportId": "166",
+        "param.officeId": "1",
+        "param.loanOfficerId": "-1",
+        "message": "Hi {{firstName}}",
+        "providerId": "simulator",
+        "recurrence": "FREQ=WEEKLY;BYDAY=MO",
+        "recurrenceStartDate": "2026-11-23T08:00",
+        "timezone": long_zone,
+        "action": "save",
+    }
+    made = client.post("/campaigns/new", data=form)
+    assert made.status_code == 422 and "Unknown time zone" in html.unescape(made.text)
+    api = client.post(
+        "/api/v1/campaigns",
+        headers={CSRF_HEADER: token},
+        json={
+            "campaignName": "Weekly",
+            "triggerType": "schedule",
+            "runReportId": 166,
+            "paramValue": {"officeId": "1", "loanOfficerId": "-1"},
+            "message": "Hi",
+            "recurrence": "FREQ=DAILY",
+            "recurrenceStartDate": "2026-11-21T08:00",
+            "timezone": long_zone,
+        },
+    )
+    assert api.status_code == 422, api.text
+    assert campaigns.list_all(store=herald.store) == []
+
+
+def test_an_office_id_past_bigint_in_the_campaign_form_is_an_error_at_its_field(client: TestClient) -> None:
+    log_in(client, Role.CAMPAIGN_MANAGER)
+    form = {
+        "csrf_token": csrf_of(client),
+        "campaignName": "Everyone",
+        "triggerType": "direct",
+        "runReportId": "166",
+        "param.officeId": "9" * 23,
+        "param.loanOfficerId": "-1",
+        "message": "Hi {{firstName}}",
+        "providerId": "simulator",
+        "action": "save",
+    }
+    answer = client.post("/campaigns/new", data=form)
+    assert answer.status_code == 422, answer.status_code
+    assert "must be a whole number (at most 19 digits)" in html.unescape(answer.text)
