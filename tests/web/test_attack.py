@@ -307,3 +307,25 @@ def test_an_office_id_past_bigint_in_the_campaign_form_is_an_error_at_its_field(
     answer = client.post("/campaigns/new", data=form)
     assert answer.status_code == 422, answer.status_code
     assert "must be a whole number (at most 19 digits)" in html.unescape(answer.text)
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.CAMPAIGN_MANAGER])
+def test_the_masked_number_in_a_reason_cannot_be_spelled_out_by_searching_the_reasons(
+    client: TestClient, herald: Herald, role: Role
+) -> None:
+    reason = "client called from 0712 345 678 asking to stop"
+    optouts.add_number(
+        "+254700000001", reason, Actor.ui("manager"), store=herald.store, clock=herald.clock, default_region="KE"
+    )
+    log_in(client, role)
+    token = csrf_of(client, "/optouts")
+    for guess in ("from 07", "from 0712 3", "from 0712 345 678 asking"):  # each a yes/no, digit by digit
+        answer = client.post("/optouts/search", data={"csrf_token": token, "q": guess})
+        assert answer.status_code == 403, (guess, answer.status_code)
+        assert "Only admins can search the reasons for digits" in html.unescape(answer.text)
+        assert "1 match" not in answer.text
+    words = client.post("/optouts/search", data={"csrf_token": token, "q": "asking to stop"})
+    assert words.status_code == 200 and "1 match for source or reason" in words.text
+    log_in(client, Role.ADMIN)
+    admin = client.post("/optouts/search", data={"csrf_token": csrf_of(client, "/optouts"), "q": "from 0712 3"})
+    assert admin.status_code == 200 and "1 match" in admin.text
