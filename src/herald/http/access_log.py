@@ -33,7 +33,7 @@ def redact(target: str) -> str:
     # server reads it, so the number is seen whole; in the path a "+" is itself (+254... in a DELETE).
     path, mark, query = hidden.partition("?")
     decoded = unquote(path) + mark + unquote_plus(query)
-    return _NUMBER.sub(HIDDEN, redact_phones(decoded))  # masked numbers with separators, then every digit run left
+    return _NUMBER.sub(HIDDEN, redact_phones(decoded) or "")  # masked numbers with separators, then digit runs left
 
 
 class RedactSecrets(logging.Filter):
