@@ -329,3 +329,18 @@ def test_the_masked_number_in_a_reason_cannot_be_spelled_out_by_searching_the_re
     log_in(client, Role.ADMIN)
     admin = client.post("/optouts/search", data={"csrf_token": csrf_of(client, "/optouts"), "q": "from 0712 3"})
     assert admin.status_code == 200 and "1 match" in admin.text
+
+
+def test_a_number_in_a_client_s_name_cannot_be_spelled_out_by_a_name_search(hostile: tuple[Herald, int]) -> None:
+    h, client_id = hostile
+    with _client_of(h) as client:
+        log_in(client, Role.VIEWER)
+        for path in ("/messages", "/messages/export.csv"):
+            for guess in ('calc\'!A0 <script>alert(1)</script> "{{7*7}}" 07', '" 0712 3'):
+                answer = client.get(path, params={"client": guess})
+                assert answer.status_code == 403, (path, guess, answer.status_code)
+                assert "Only admins can search client names for digits" in html.unescape(answer.text)
+        by_letters = client.get("/messages", params={"client": "calc'!A"})
+        assert by_letters.status_code == 200 and f"#{client_id}" in by_letters.text
+        log_in(client, Role.ADMIN)
+        assert f"#{client_id}" in client.get("/messages", params={"client": '" 0712 3'}).text
