@@ -10,11 +10,11 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from herald.services import campaigns
+from herald.services.auth import Role
 from herald.services.campaigns import CampaignRequest
 from herald.worker import outbound_for
 from tests.campaign_parts import activating, validating
 from tests.web.browser import PHONE, Server, browser_fixtures, browser_group, log_in, shot
-from tests.web.conftest import Role
 
 pytestmark = browser_group(__name__)
 browser, server, _ = browser_fixtures()
