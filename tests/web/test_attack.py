@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, select, update
 
 from herald.app import Herald
 from herald.clock import ManualClock
+from herald.corebank.failures import Source
 from herald.corebank.schema import m_client
 from herald.domain.campaign import CampaignStatus
 from herald.domain.message import MessageStatus
@@ -24,6 +25,7 @@ from herald.server import create_app
 from herald.services import campaigns, optouts
 from herald.services.audit import Actor
 from herald.services.auth import CSRF_HEADER, Role
+from herald.store.database import shown_url
 from herald.store.tables import messages
 from tests.web.confirming import confirmation_of
 from tests.web.conftest import START, DemoCorebank, build_herald, csrf_of, log_in
@@ -344,3 +346,13 @@ def test_a_number_in_a_client_s_name_cannot_be_spelled_out_by_a_name_search(host
         assert by_letters.status_code == 200 and f"#{client_id}" in by_letters.text
         log_in(client, Role.ADMIN)
         assert f"#{client_id}" in client.get("/messages", params={"client": '" 0712 3'}).text
+
+
+@pytest.mark.parametrize("key", ["password", "PASSWORD", "passwd", "sslpassword"])
+def test_a_password_in_a_database_url_s_query_is_never_shown(key: str) -> None:
+    """Pages (a core bank's failure, on the Jobs page, to anyone logged in) and `herald serve`'s first lines name
+    the databases; a driver takes the password in the query too, which SQLAlchemy's hide_password leaves."""
+    url = f"postgresql+psycopg://fineract:pw-in-netloc@db.example:5432/fineract?{key}=s3cret&sslmode=require"
+    for shown in (Source.of(url).url, shown_url(url)):
+        assert "s3cret" not in shown and "pw-in-netloc" not in shown, shown
+        assert shown.startswith("postgresql+psycopg://fineract:***@db.example:5432/fineract") and "sslmode" in shown
