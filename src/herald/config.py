@@ -109,7 +109,7 @@ class Settings(BaseSettings):
 
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
             raise ValueError(f"{value!r} is not an IANA time zone such as Africa/Nairobi") from None
         return value
 

@@ -24,6 +24,9 @@ TENANTS_SETTING = "HERALD_TENANTS"
 DEMO_FILE = "fineract-demo.sqlite"  # the core bank herald uses when HERALD_COREBANK_URL is not set (config.py)
 
 
+SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pwd", "sslpassword", "secret", "token"})
+
+
 @dataclass(frozen=True)
 class Source:
     """Which core bank a connection goes to: its tenant, the setting that names it, its URL without password."""
@@ -35,7 +38,10 @@ class Source:
     @classmethod
     def of(cls, url: str, tenant: str = "default", setting: str = COREBANK_SETTING) -> Source:
         try:
-            shown = make_url(url).render_as_string(hide_password=True)
+            parsed = make_url(url)
+            # Drivers also take a password in the query (?password=...), which hide_password leaves as it is.
+            secrets = [k for k in parsed.query if k.lower() in SECRET_QUERY_KEYS]
+            shown = parsed.difference_update_query(secrets).render_as_string(hide_password=True)
         except sa_exc.ArgumentError:
             shown = "<unparseable URL>"
         return cls(tenant, setting, shown)

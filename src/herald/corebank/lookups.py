@@ -113,7 +113,10 @@ def loan_officers(engine: Engine, office_id: int | None) -> list[Choice]:
     try:
         with engine.connect() as conn:
             if office_id is not None and office_id > 0:
-                hierarchy = conn.execute(select(m_office.c.hierarchy).where(m_office.c.id == office_id)).scalar()
+                # Past BIGINT no office has the id, and the drivers would fail on it (SQLite with OverflowError).
+                hierarchy = None
+                if office_id < 2**63:
+                    hierarchy = conn.execute(select(m_office.c.hierarchy).where(m_office.c.id == office_id)).scalar()
                 if hierarchy is None:
                     raise NotFoundError(f"Office {office_id} does not exist in the core-banking database.")
                 query = query.where(m_office.c.hierarchy.startswith(hierarchy, autoescape=True))

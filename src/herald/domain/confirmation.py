@@ -65,4 +65,5 @@ def confirmation_code(secret: str, text: str) -> str:
 
 
 def confirmed(secret: str, text: str, presented: str | None) -> bool:
-    return bool(presented) and hmac.compare_digest(confirmation_code(secret, text), presented or "")
+    # As bytes: compare_digest refuses a str with non-ASCII characters (a forged field) with a TypeError.
+    return bool(presented) and hmac.compare_digest(confirmation_code(secret, text).encode(), (presented or "").encode())

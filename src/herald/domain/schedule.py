@@ -131,7 +131,7 @@ class Recurrence:
         """Validate Fineract-style input; an aware `start` is converted to `timezone`'s wall clock."""
         try:
             zone = ZoneInfo(timezone.strip())
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
             raise RecurrenceError(
                 f"Unknown time zone {timezone!r}.",
                 field="timezone",
@@ -149,7 +149,7 @@ class Recurrence:
     def __post_init__(self) -> None:
         try:
             zone = ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
             raise RecurrenceError(f"Unknown time zone {self.timezone!r}.", field="timezone") from None
         if self.start.tzinfo is not None:
             raise RecurrenceError("The start must be local wall-clock time.", field="recurrenceStartDate")

@@ -10,7 +10,7 @@ time zone of the office its rule is narrowed to, else the institution's.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -95,3 +95,20 @@ def schedule_text(campaign: Campaign) -> str | None:
     if recurrence is None:
         return None
     return f"{recurrence.describe()}, from {wall_text(recurrence.start, recurrence.timezone)}"
+
+
+def day_bounds(first: date | None, last: date | None, zone: str) -> tuple[datetime | None, datetime | None]:
+    """The UTC instants where whole days `first` to `last` (both included) begin and end in `zone`.
+
+    A day at the edge of the calendar (0001-01-01, 9999-12-31, typed into a search) has no UTC
+    instant on its far side; nothing herald stored is outside it, so that end is simply open.
+    """
+    here = ZoneInfo(zone)
+
+    def start(day: date, days_after: int) -> datetime | None:
+        try:
+            return datetime.combine(day + timedelta(days=days_after), time(0), here).astimezone(UTC)
+        except OverflowError:
+            return None
+
+    return (start(first, 0) if first else None), (start(last, 1) if last else None)

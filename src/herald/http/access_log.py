@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_plus
 
 from herald.domain.redact import redact_phones
 
@@ -29,8 +29,11 @@ _NUMBER = re.compile(r"(?:\+|%2[bB])?\d{9,}")
 def redact(target: str) -> str:
     """A request path (with its query) with the hook secret, credential parameters and phone numbers replaced by ***."""
     hidden = _SECRET_PARAM.sub(rf"\g<1>{HIDDEN}", _HOOK_PATH.sub(rf"\g<1>/{HIDDEN}/", target))
-    # Numbers masked as everywhere else (separators too), then any long digit run left.
-    return _NUMBER.sub(HIDDEN, redact_phones(unquote(hidden)) or "")
+    # A form's query writes a space as "+" ("0712 345 678" arrives as 0712+345+678): decoded as the
+    # server reads it, so the number is seen whole; in the path a "+" is itself (+254... in a DELETE).
+    path, mark, query = hidden.partition("?")
+    decoded = unquote(path) + mark + unquote_plus(query)
+    return _NUMBER.sub(HIDDEN, redact_phones(decoded) or "")  # masked numbers with separators, then digit runs left
 
 
 class RedactSecrets(logging.Filter):

@@ -73,7 +73,10 @@ def url_variants(url: str) -> list[str]:
 
 
 def is_signed(auth_token: str, url: str, params: Sequence[tuple[str, str]], given: str) -> bool:
-    return any(hmac.compare_digest(signature(auth_token, u, params), given) for u in url_variants(url))
+    # As bytes: a forged header with non-ASCII characters would make compare_digest raise a TypeError.
+    return any(
+        hmac.compare_digest(signature(auth_token, u, params).encode(), given.encode()) for u in url_variants(url)
+    )
 
 
 class TwilioProvider:

@@ -13,13 +13,13 @@ import getpass
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
 
 from herald.domain.spreadsheet import safe_cell
+from herald.domain.times import day_bounds
 from herald.errors import ValidationError
 from herald.store import audit_search
 from herald.store.audit import AuditEntry, append
@@ -98,16 +98,12 @@ def filter_of(
     """Filters as people give them: whole days in herald's time zone, both ends included."""
     if date_from and date_to and date_from > date_to:
         raise ValidationError(f"from ({date_from}) is after to ({date_to}).", field="from")
-    zone = ZoneInfo(timezone)
-
-    def start(day: date) -> datetime:
-        return datetime.combine(day, time(0), zone).astimezone(UTC)
-
+    since, until = day_bounds(date_from, date_to, timezone)
     return AuditFilter(
         action=(action or "").strip() or None,
         actor=(actor or "").strip() or None,
-        since=start(date_from) if date_from else None,
-        until=start(date_to + timedelta(days=1)) if date_to else None,
+        since=since,
+        until=until,
     )
 
 

@@ -53,12 +53,14 @@ class Estimate:
     codes: tuple[CodeCount, ...] = ()  # re-send: every failure code present
     chosen: tuple[str, ...] = ()  # re-send: the codes it would copy
     per_run: bool = False  # a Scheduled campaign's numbers are for each run
+    newest: int = 0  # re-send: the highest id among the messages it would copy
 
     @property
     def fingerprint(self) -> str:
         """What a confirmation of this estimate binds to (see domain/confirmation.py)."""
         if self.action == "resend":  # a new failure meanwhile changes what would go
-            return fingerprint(self.action, self.campaign, self.chosen, self.audience, self.segments)
+            # `newest` too: copies that failed again the same way are as many, yet other messages (a replay).
+            return fingerprint(self.action, self.campaign, self.chosen, self.audience, self.segments, self.newest)
         return fingerprint(self.action, self.campaign)
 
     @property
@@ -151,8 +153,10 @@ def resend_estimate(
             hint="Activate or reactivate it first.",
         )
     per_code: dict[str, list[int]] = {}
+    newest_of: dict[str, int] = {}
     for message in resendable(campaign.id, store=store):
         per_code.setdefault(code_of(message), []).append(message.segments)
+        newest_of[code_of(message)] = max(newest_of.get(code_of(message), 0), message.id)
     present = tuple(
         CodeCount(code, len(segments), sum(segments))
         for code, segments in sorted(per_code.items(), key=lambda item: (-len(item[1]), item[0]))
@@ -171,6 +175,7 @@ def resend_estimate(
         warnings=schedule_warnings(campaign, clock),
         codes=present,
         chosen=chosen,
+        newest=max((newest_of.get(c, 0) for c in chosen), default=0),
     )
 
 

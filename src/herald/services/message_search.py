@@ -80,6 +80,11 @@ def query_of(
             raise ValidationError(f"{client} is not a client id (too long).", field="client")
         client_id = int(client)
     elif client:
+        if not reveal and any(ch.isdigit() for ch in client):  # names shown masked must not answer digit by digit
+            raise PermissionDeniedError(
+                "Only admins can search client names for digits: a name may hold a phone number, shown to you masked.",
+                hint="Search by the client id (digits alone) or by letters of the name.",
+            )
         named = tuple((t, tuple(clients.ids_named(corebanks.engine(t), client, most + 1))) for t in corebanks.tenants)
         if any(len(ids) > most for _, ids in named):
             raise ValidationError(

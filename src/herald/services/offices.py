@@ -106,7 +106,7 @@ def save_profiles(
             raise ValidationError(f"{p.region!r} is not a phone region; use an ISO code such as KE.", field="region")
         try:
             ZoneInfo(p.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
             raise ValidationError(
                 f"{p.timezone!r} is not an IANA time zone such as Africa/Kampala.", field="timezone"
             ) from None

@@ -100,6 +100,11 @@ def find(query: str, *, numbers: NumberSearch, limit: int, store: Engine, defaul
             total, rows = optouts.search(conn, digits=None, number=None, words=None, limit=limit)
             return Found(total, rows, "")
         if not looks_like_number:
+            if digits and numbers is not NumberSearch.PART:  # "called from 0712", "called from 07123", ...
+                raise PermissionDeniedError(
+                    "Only admins can search the reasons for digits: a reason may quote a number, shown to you masked.",
+                    hint="Search by words of the reason without digits.",
+                )
             total, rows = optouts.search(conn, digits=None, number=None, words=text, limit=limit)
             return Found(total, rows, f'source or reason containing "{text}"')
         if numbers is NumberSearch.NONE:

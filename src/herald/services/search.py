@@ -13,9 +13,8 @@ import csv
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -24,7 +23,7 @@ from herald.domain.message import MessageStatus, status_named
 from herald.domain.phones import PhoneNumber, mask, normalize
 from herald.domain.redact import looks_like_phone, redact_phones
 from herald.domain.spreadsheet import safe_cell
-from herald.domain.times import utc_text
+from herald.domain.times import day_bounds, utc_text
 from herald.errors import NotFoundError, PermissionDeniedError, ValidationError
 from herald.store import search as message_store
 from herald.store.search import MessageQuery, TextTerm
@@ -81,20 +80,16 @@ class MessageFilter:
         """The store's query for this filter, days read in `timezone`."""
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise ValidationError(f"from ({self.date_from}) is after to ({self.date_to}).", field="from")
-        zone = ZoneInfo(timezone)
+        since, until = day_bounds(self.date_from, self.date_to, timezone)
         return MessageQuery(
             status=self.status,
             campaign_id=self.campaign_id,
             client_id=self.client_id,
             office_id=self.office_id,
-            since=_start_of(self.date_from, zone) if self.date_from is not None else None,
-            until=_start_of(self.date_to + timedelta(days=1), zone) if self.date_to is not None else None,
+            since=since,
+            until=until,
             text=text,
         )
-
-
-def _start_of(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), zone).astimezone(UTC)
 
 
 def search(

@@ -91,9 +91,15 @@ def shown_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except ArgumentError:
         return "<unparseable URL>"
+    # Drivers also take a password in the query (?password=...), which hide_password leaves as it is.
+    secrets = [k for k in parsed.query if k.lower() in SECRET_QUERY_KEYS]
+    return parsed.difference_update_query(secrets).render_as_string(hide_password=True)
+
+
+SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pwd", "sslpassword", "secret", "token"})
 
 
 def alembic_config(engine: Engine) -> Config:

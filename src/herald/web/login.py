@@ -66,7 +66,8 @@ def router(herald: Herald) -> APIRouter:
         username, next_url = text(form, "username"), text(form, "next")
         password = form.get("password")
         expected = request.cookies.get(LOGIN_COOKIE, "")
-        if not expected or not hmac.compare_digest(expected, text(form, LOGIN_FIELD)):
+        # As bytes: a str with non-ASCII characters (a forged field or cookie) would make compare_digest raise.
+        if not expected or not hmac.compare_digest(expected.encode(), text(form, LOGIN_FIELD).encode()):
             return login_form(request, next_url, "The login form had expired; please try again.", username)
         address = request.client.host if request.client else None
         try:

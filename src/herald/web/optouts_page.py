@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 
 from herald.app import Herald
 from herald.domain.phones import mask
+from herald.domain.redact import redact_phones
 from herald.errors import NotFoundError, ValidationError
 from herald.services import optouts
 from herald.services.audit import Actor
@@ -62,6 +63,7 @@ def _page(request: Request, user: User, found: optouts.Found, query: str = "") -
         may_change=user.role.allows(Role.CAMPAIGN_MANAGER),
         numbers=_search_of(user).value,
         reveal=reveal,
+        redacted=lambda t: t if reveal else redact_phones(t),  # a reason may quote the number it is about
     )
 
 

@@ -26,6 +26,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from herald.domain.message import AWAITING_REPORT, COUNTED_AS_FAILED, OUTCOMES, TAB_ORDER, MessageStatus
 from herald.domain.times import DEFAULT_FORMAT, last_run_text, local_text, schedule_text, utc_text
@@ -166,7 +167,10 @@ def allowed(user: User, role: Role) -> None:
 
 async def read_form(request: Request) -> FormData:
     """A page's posted form, read on the event loop (a dependency) so the route itself can be a plain `def`."""
-    return await request.form()
+    try:
+        return await request.form()
+    except StarletteHTTPException as exc:  # Starlette refuses a form of over 1,000 fields or a broken multipart body
+        raise ValidationError(f"This form could not be read ({exc.detail}); send it again from its page.") from None
 
 
 Form = Annotated[FormData, Depends(read_form)]

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from herald.app import Herald
 from herald.domain.phones import mask
+from herald.domain.redact import redact_phones
 from herald.http.auth import CampaignManager, Viewer
 from herald.http.errors import error_response
 from herald.services.audit import Actor
@@ -20,7 +21,7 @@ from herald.services.optouts import add_number, recent, remove_number
 class OptOutOut(BaseModel):
     number: str = Field(description="E.164, masked unless the caller is an admin.")
     source: str = Field(description="Where it came from: a provider (STOP reply), ui, api or cli.")
-    detail: str | None
+    detail: str | None = Field(description="The reason given; numbers in it masked unless the caller is an admin.")
     createdAt: datetime
 
 
@@ -48,7 +49,10 @@ def router(herald: Herald) -> APIRouter:
         reveal = user.role is Role.ADMIN
         return [
             OptOutOut(
-                number=r.number if reveal else mask(r.number), source=r.source, detail=r.detail, createdAt=r.created_at
+                number=r.number if reveal else mask(r.number),
+                source=r.source,
+                detail=r.detail if reveal else redact_phones(r.detail),  # a reason may quote the number
+                createdAt=r.created_at,
             )
             for r in rows
         ]
