@@ -49,7 +49,8 @@ class Retry:
     `counted`: the attempt counts towards the maximum (the provider failed it); False gives it back
     (held for quiet hours, an open breaker, a throttling provider, or a lookup that could not be
     made: nothing was handed over). `in_doubt`: the attempt may have reached the provider (no
-    answer), so the next one asks first.
+    answer), so the next one asks first. `provider`: the one that failed a counted attempt, kept in the
+    message's earlier attempts (its page shows them).
     """
 
     message_id: int
@@ -58,6 +59,7 @@ class Retry:
     text: str | None
     counted: bool = True
     in_doubt: bool = False
+    provider: str | None = None
 
 
 @dataclass(frozen=True)

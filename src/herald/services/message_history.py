@@ -18,6 +18,7 @@ from herald.services.resend import MARK, chain_of
 from herald.services.search import StoredMessage
 from herald.store import message_history as history_store
 from herald.store import search as message_store
+from herald.store.attempts import EarlierAttempt, earlier_attempts
 from herald.store.message_history import ChainLink, ParkedReport, Part, Resend
 from herald.store.optouts import OptOut
 
@@ -43,6 +44,7 @@ class MessageHistory:
     parts: list[Part]
     parked: list[ParkedReport]
     opt_out: OptOut | None
+    earlier: list[EarlierAttempt]  # failed attempts that another followed, oldest first (the row is the latest)
 
 
 def history(message_id: int, *, store: Engine, corebanks: CoreBanks) -> MessageHistory:
@@ -57,6 +59,7 @@ def history(message_id: int, *, store: Engine, corebanks: CoreBanks) -> MessageH
         parts = history_store.parts(conn, message.id)
         parked = history_store.parked(conn, message.external_id)
         opt_out = history_store.opt_out(conn, message.mobile_no)
+        earlier = earlier_attempts(conn, message.id)
         campaigns = history_store.campaign_tenants(conn, [message.campaign_id])
     campaign_name, tenant = campaigns.get(message.campaign_id, (f"campaign {message.campaign_id}", ""))
     try:
@@ -67,4 +70,4 @@ def history(message_id: int, *, store: Engine, corebanks: CoreBanks) -> MessageH
     for link in links:
         n = chain_of(link.dedup_key)[1]
         steps.append(ChainStep(link, n, made.get(link.created_at) if n else None))
-    return MessageHistory(message, campaign_name, tenant, name, missing, resend, steps, parts, parked, opt_out)
+    return MessageHistory(message, campaign_name, tenant, name, missing, resend, steps, parts, parked, opt_out, earlier)

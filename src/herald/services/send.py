@@ -76,6 +76,7 @@ class _Outcome:
     parts: list[tuple[str, int, str, tuple[str, ...]]] = field(default_factory=list)
     failovers: int = 0
     settled: int = 0
+    tried_on: dict[int, str] = field(default_factory=dict)  # message id -> the provider whose error it last had
 
     def counts(self) -> dict[str, int]:
         return {
@@ -358,7 +359,7 @@ class Sender:
             elif error.outcome is ProviderOutcome.MISCONFIGURED:  # refuses herald itself: hold the message, not fail it
                 outcome.retries.append(_held(m, now + MISCONFIGURED_WAIT, error.code, error.text or error.message))
             else:
-                self._retry_or_fail(m, error, outcome, now)
+                self._retry_or_fail(m, error, outcome, now, outcome.tried_on.get(m.id))
 
     def _reopens(self, name: str, now: datetime) -> datetime:
         return reopens(self.gate(name), now)
@@ -393,10 +394,11 @@ class Sender:
                 outcome.retries.append(_held(m, until, error.code, error.text or error.message))
             elif error.outcome is ProviderOutcome.OUTCOME_UNKNOWN:  # it may be at the provider: never elsewhere blind
                 failing += 1
-                self._retry_or_fail(m, error, outcome, now)
+                self._retry_or_fail(m, error, outcome, now, name)
             elif error.outcome in _ONWARD:
                 failing += 1
                 last[m.id] = error
+                outcome.tried_on[m.id] = name
                 onward.append(m)
             else:
                 answered += 1
@@ -425,7 +427,9 @@ class Sender:
             gate.answered()
         return onward
 
-    def _retry_or_fail(self, m: Claimed, error: ProviderError, outcome: _Outcome, now: datetime) -> None:
+    def _retry_or_fail(
+        self, m: Claimed, error: ProviderError, outcome: _Outcome, now: datetime, provider: str | None
+    ) -> None:
         text = error.text or error.message
         delay = self.retry.delay(m.attempts, self.rng.random())
         if error.retry_after is not None and delay is not None:
@@ -433,7 +437,7 @@ class Sender:
         in_doubt = error.outcome is ProviderOutcome.OUTCOME_UNKNOWN
         unknown = in_doubt or m.in_doubt
         if delay is not None:
-            outcome.retries.append(Retry(m.id, now + delay, error.code, text, in_doubt=in_doubt))
+            outcome.retries.append(Retry(m.id, now + delay, error.code, text, in_doubt=in_doubt, provider=provider))
         elif unknown:
             outcome.failed.append(
                 Failure(m.id, UNKNOWN_OUTCOME, f"outcome unknown after {m.attempts} attempts: {text}", True)

@@ -14,6 +14,7 @@ from herald.domain.campaign import CampaignStatus
 from herald.domain.message import AWAITING_REPORT, MessageStatus, sources_of
 from herald.domain.reports import DeliveryReport
 from herald.domain.sending import Accepted, Claimed, Failure, Retry
+from herald.store import attempts
 from herald.store.tables import campaigns, messages
 
 NEW_MESSAGE_COLUMNS = (
@@ -346,8 +347,11 @@ def reschedule(conn: Connection, retries: Iterable[Retry], now: datetime) -> Non
             values["in_flight_since"] = None
         if not counted:
             values["attempts"] = messages.c.attempts - 1
+        else:  # a real attempt failed and another follows: the message page lists it (held ones are not attempts)
+            values["earlier_attempts"] = attempts.appended("attempt")
         params = [
             {"mid": r.message_id, "nb": r.not_before, "code": r.code, "text": (r.text or "")[:300] or None}
+            | ({"attempt": attempts.line(now, r.provider, r.code, r.text, r.in_doubt)} if counted else {})
             for r in group
         ]
         _move_pending(conn, params, **values)

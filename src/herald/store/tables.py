@@ -111,6 +111,8 @@ messages = Table(
     # The provider's report says the failure passes (handset off, network busy) and the re-send policy
     # has not settled it yet (made its copy, or found it never will): what the policy reads.
     Column("resend_pending", Boolean, nullable=False, server_default="0"),
+    # One line per failed attempt that another followed (store/attempts.py); NULL for most messages.
+    Column("earlier_attempts", Text, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("sent_at", UTCDateTime()),
