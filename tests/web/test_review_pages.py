@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 from herald.app import Herald
 from herald.services.auth import Role
+from herald.services.presence import RUNS_JOBS
 from tests.web.conftest import csrf_of, log_in
 from tests.web.test_access import pending_campaign
 from tests.web.test_pages import SCHEDULED
@@ -32,3 +35,18 @@ def test_an_activation_asked_again_still_warns_that_no_worker_runs(client: TestC
     assert page.status_code == 409
     assert 'data-testid="no-worker"' in page.text
     assert "Not sending: no worker" in page.text
+
+
+def test_the_jobs_page_says_a_workers_idle_runs_are_not_recorded(client: TestClient, herald: Herald) -> None:
+    # With `herald serve` running, every card's "Last run" stayed at the demo's minutes after the worker had
+    # looked dozens of times: a run that finds nothing is not recorded, and the page now says so, per job.
+    log_in(client, Role.VIEWER)
+    assert 'data-testid="job-interval"' not in client.get("/jobs").text  # no worker: nothing runs by itself
+    herald.presence.kind = RUNS_JOBS
+    herald.presence.beat()
+    page = client.get("/jobs").text
+    sentences = re.findall(r'data-testid="job-interval">([^<]*)<', page)
+    assert sentences == [
+        f"A worker runs it every {seconds} s; a run that finds nothing to do is not recorded."
+        for seconds in ("30", "2", "5")  # Update SMS outbound, Send, Get delivery reports: herald's defaults
+    ]
