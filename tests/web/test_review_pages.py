@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from fastapi.testclient import TestClient
 
 from herald.app import Herald
 from herald.services.auth import Role
 from herald.services.presence import RUNS_JOBS
+from herald.web.chart import Bar, Chart
+from herald.web.pages import templates
 from tests.web.conftest import csrf_of, log_in
 from tests.web.test_access import pending_campaign
 from tests.web.test_pages import SCHEDULED
@@ -50,3 +53,14 @@ def test_the_jobs_page_says_a_workers_idle_runs_are_not_recorded(client: TestCli
         f"A worker runs it every {seconds} s; a run that finds nothing to do is not recorded."
         for seconds in ("30", "2", "5")  # Update SMS outbound, Send, Get delivery reports: herald's defaults
     ]
+
+
+def test_the_deliveries_chart_writes_its_counts_as_the_tabs_do() -> None:
+    # The demo's campaign page showed "6655" atop its chart beside "Delivered 6,256" and tabs of "6,256".
+    day = date(2026, 11, 20)
+    bar = Bar(day, 6_256, 399, 10.0, 20.0, 0.0, 100.0, 0.0, 6.0, "20 Nov")
+    html = templates.get_template("_chart.html").render(chart=Chart((bar,), 6_655, 6_256, 399))
+    assert re.search(r'class="peak">6,655<', html)
+    assert "20 Nov 2026: 6,256 delivered, 399 failed" in html
+    assert "Deliveries per day: 6,256 delivered, 399 failed" in html
+    assert "6655" not in html and "6256" not in html
