@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from herald.services import campaigns
 from herald.services.auth import Role
+from tests.campaign_parts import activating
 from tests.web.browser import PHONE, Server, browser_fixtures, browser_group, log_in, shot
 from tests.web.test_access import pending_campaign
 
@@ -44,3 +46,27 @@ def test_cards_begin_with_their_heading_on_the_campaign_page_and_the_form(
     expect(page.locator("section.form-preview h2")).to_have_text("Preview")
     shot(page, f"review-form-{size}")
     assert heading_gap(page, "section.form-preview") < 24
+
+
+SPLIT_WORDS = """(table) => [...document.querySelectorAll(table + " tbody td")].flatMap((cell) => {
+    const text = cell.textContent.trim();
+    if (!text || /\\s/.test(text) || text.length > 24) return [];  // only one short word, which must not break
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    return range.getClientRects().length > 1 ? [text] : [];
+})"""
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_audit_log_never_breaks_a_short_word_across_lines(page: Page, server: Server, size: str) -> None:
+    # At 1366 px the log read "syste / m", "campaign.activat / e" and "(unknown / )": cells may break anywhere
+    # (so that a long URL wraps), and the widest column, the details, took the short ones' room.
+    page.set_viewport_size(SIZES[size])
+    name = f"Loan payments received (Active Loans): Nairobi Central, Westlands, Thika Road {size}"
+    campaign_id = pending_campaign(server.herald, name)  # a long target and details: the log fills the screen
+    campaigns.activate(campaign_id, **activating(server.herald))
+    log_in(page, server, Role.ADMIN)
+    page.goto(f"{server.url}/audit")
+    expect(page.locator("table.audit td", has_text="campaign.activate").first).to_be_visible()
+    shot(page, f"review-audit-{size}")
+    assert page.evaluate(SPLIT_WORDS, "table.audit") == []
