@@ -4,7 +4,7 @@ parts built side by side got wrong together (a blank band atop cards, a header w
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from herald.services import campaigns
 from herald.services.auth import Role
@@ -15,7 +15,7 @@ from tests.web.test_access import pending_campaign
 pytestmark = browser_group(__name__)
 browser, server, page = browser_fixtures()
 
-SIZES = {"desktop": {"width": 1366, "height": 768}, "phone": PHONE}
+SIZES: dict[str, ViewportSize] = {"desktop": {"width": 1366, "height": 768}, "phone": PHONE}
 
 
 def heading_gap(page: Page, card: str) -> float:
