@@ -186,6 +186,8 @@ def test_a_triggered_campaign_shows_a_real_sample_the_hook_url_its_registration_
     assert sample and re.fullmatch(r"Asante \w+, we received [A-Z]{3} [\d,.]+ for loan [\w*]+\.", sample.group(1))
     assert re.search(r"loan repayment of \d\d \w{3} 2026 \(loanTransactionId \d+\)", page)  # a day as pages write it
     assert SECRET not in page and "/fineract/hooks/••••••••/" in page  # the secret is for admins
+    # An officer is not sent to a terminal: the command is for whoever runs herald, as on the Jobs page
+    assert "ask whoever runs herald to (<code>herald fineract hook --register</code>)" in page
     assert "No: Fineract has no active hook" in page
     assert "Never: no hook for these events has reached herald." in page
     log_in(client, Role.ADMIN)
