@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -131,6 +132,9 @@ def test_the_main_job_runs_end_to_end(env: dict[str, str], tmp_path: Path) -> No
     assert "Summary" in done.stdout
     for name in ("Active Clients", "Loan payments due", "Loan payments received (Active Loans)"):
         assert name in done.stdout
+    said = " ".join(done.stdout.split())  # rich wraps at the terminal's width
+    # When the scheduled ones run, as their pages and `campaigns show` say it (day, time, zone), not a bare clock time
+    assert re.search(r"the scheduled ones run first at \d\d \w{3} \d{4} \d\d:\d\d EAT, then daily\.", said), said
     listing = herald(env, "campaigns", "list").stdout
     assert "Loan payments due" in listing
 

@@ -11,19 +11,18 @@ from __future__ import annotations
 import sys
 from datetime import date
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
 
 from herald.cli.base import console, herald_from_env, messages_app
+from herald.cli.times import when
 
 
 def print_messages(herald: Any, found: Any, title: str) -> None:
     """A table of found messages (`services.message_search.FoundMessages`), times in herald's time zone."""
     from herald.domain.phones import mask
 
-    zone = ZoneInfo(herald.settings.timezone)
     table = Table(
         "id", "campaign", "client", "mobile", "status", "created", "seg", "detail", "message",
         title=f"{title} (times in {herald.settings.timezone})",
@@ -38,7 +37,7 @@ def print_messages(herald: Any, found: Any, title: str) -> None:
             client,
             mask(r.mobile_no),
             r.status.label,
-            r.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
+            when(herald, r.created_at),  # as the Messages page writes it: 20 Nov 2026 08:00 EAT
             str(r.segments),
             detail,
             r.body,

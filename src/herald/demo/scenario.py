@@ -32,6 +32,7 @@ from herald.demo.servers import (
     hook_server,
 )
 from herald.domain.campaign import TriggerType
+from herald.domain.times import local_text
 from herald.errors import ConfigurationError
 
 ProgressFactory = Callable[[str, int | None], AbstractContextManager[Callable[[int], None]]]
@@ -272,8 +273,8 @@ def _run_main_job(
             )
             ids.append(c.id)
         console.print(
-            f"Created and activated {len(ids)} campaigns; the scheduled ones fire at "
-            f"{local_start:%H:%M:%S} ({DEMO_TIMEZONE})."
+            f"Created and activated {len(ids)} campaigns; the scheduled ones run first at "
+            f"{local_text(local_start, DEMO_TIMEZONE)}, then daily."  # as their pages say it: 02 Dec 2026 02:49 EAT
         )
         worker = Worker(herald)
         deadline = time.monotonic() + timeout

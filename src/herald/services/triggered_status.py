@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -43,7 +44,7 @@ class EventSample:
     """The message a recent real event would have sent, or why there is none."""
 
     sample: PreviewSample | None
-    sample_from: str | None  # "the loan repayment of 2026-11-20 (loanTransactionId 2851)"
+    sample_from: str | None  # "the loan repayment of 20 Nov 2026 (loanTransactionId 2851)"
     problem: str | None
 
 
@@ -144,7 +145,8 @@ def event_sample(
             if not reveal:
                 sample = replace(sample, body=redact_phones(sample.body) or "", reason=redact_phones(sample.reason))
             ((name, value),) = found.event.items()
-            sample_from = f"the {event_kind(rule)} of {found.on} ({name} {value})"
+            day = date.fromisoformat(found.on).strftime("%d %b %Y")  # as the pages write a day: 20 Nov 2026
+            sample_from = f"the {event_kind(rule)} of {day} ({name} {value})"
     except HeraldError as exc:
         sample_problem = str(exc)
     return EventSample(sample, sample_from, sample_problem)

@@ -32,6 +32,11 @@ def router(herald: Herald) -> APIRouter:
             jobs=last_runs(herald.store),
             runs=recent(herald.store, None, RECENT_RUNS),
             corebank_outages=outages(herald.store),
+            job_intervals={  # this installation's settings, which its workers share
+                Job.UPDATE_OUTBOUND: herald.settings.materialize_interval,
+                Job.SEND: herald.settings.send_interval,
+                Job.DELIVERY_REPORTS: herald.settings.reports_interval,
+            },
         )
 
     @pages.post("/jobs/{slug}/run")

@@ -221,8 +221,9 @@ class PageRoute(APIRoute):
                 # The session lookup is a database read: done in a worker thread, once, so that nothing a
                 # page does afterwards (guards, render, error pages) touches the database on the event loop.
                 session = await to_thread.run_sync(current_session, request)
-                if session is not None and request.method == "GET":
-                    # The header says whether anything sends: an activated campaign with no worker waits.
+                if session is not None:
+                    # The header says whether anything sends: an activated campaign with no worker waits. A
+                    # form sent back with its preview or an error, or a confirmation asked again, says it too.
                     request.state.job_runners = await to_thread.run_sync(herald_of(request).presence.job_runners)
                 return await original(request)
             except AuthenticationError:
