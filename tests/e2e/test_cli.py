@@ -6,7 +6,9 @@ import os
 import re
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -120,6 +122,7 @@ def test_bad_configuration_is_reported_not_raised(env: dict[str, str]) -> None:
 
 
 def test_the_main_job_runs_end_to_end(env: dict[str, str], tmp_path: Path) -> None:
+    started = datetime.now(ZoneInfo("Africa/Nairobi"))
     done = subprocess.run(
         [*HERALD, "demo", "run", "--clients", "400", "--timeout", "60"],
         env=env,
@@ -134,7 +137,11 @@ def test_the_main_job_runs_end_to_end(env: dict[str, str], tmp_path: Path) -> No
         assert name in done.stdout
     said = " ".join(done.stdout.split())  # rich wraps at the terminal's width
     # When the scheduled ones run, as their pages and `campaigns show` say it (day, time, zone), not a bare clock time
-    assert re.search(r"the scheduled ones run first at \d\d \w{3} \d{4} \d\d:\d\d EAT, then daily\.", said), said
+    first = re.search(r"the scheduled ones run first at (\d\d \w{3} \d{4} \d\d:\d\d) EAT, then daily\.", said)
+    assert first, said
+    # Nairobi's time, seconds after the start (it once said 06:23 EAT for a run at 03:23 EAT)
+    shown = datetime.strptime(first.group(1), "%d %b %Y %H:%M").replace(tzinfo=ZoneInfo("Africa/Nairobi"))
+    assert timedelta(minutes=-1) <= shown - started <= timedelta(minutes=2), (shown, started)
     listing = herald(env, "campaigns", "list").stdout
     assert "Loan payments due" in listing
 

@@ -272,9 +272,10 @@ def _run_main_job(
                 **herald.activation_parts(),
             )
             ids.append(c.id)
-        console.print(
+        first_run = local_start.replace(tzinfo=ZoneInfo(DEMO_TIMEZONE))  # the instant: local_text takes one
+        console.print(  # as the campaigns' pages say it: 02 Dec 2026 02:49 EAT
             f"Created and activated {len(ids)} campaigns; the scheduled ones run first at "
-            f"{local_text(local_start, DEMO_TIMEZONE)}, then daily."  # as their pages say it: 02 Dec 2026 02:49 EAT
+            f"{local_text(first_run, DEMO_TIMEZONE)}, then daily."
         )
         worker = Worker(herald)
         deadline = time.monotonic() + timeout
@@ -284,9 +285,13 @@ def _run_main_job(
                 live.update(tab_table(herald, "Campaign messages, live"))
 
             # The scheduled campaigns first: "Loan payments received" counts today's repayments too, so
-            # the teller's repayments must come after it ran, or the same seed gives other totals.
+            # the teller's repayments must come after it ran, or the same seed gives other totals. And
+            # until their reports are in: a run ends with its provider links closed, and an SMSC pushes a
+            # receipt on the bind its message went on (the fake drops one that finds no bind open).
             first = local_start.replace(tzinfo=ZoneInfo(DEMO_TIMEZONE)).astimezone(UTC)
-            worker.run(lambda: time.monotonic() >= deadline or all_fired(herald, first), on_tick=tick)
+            worker.run(
+                lambda: time.monotonic() >= deadline or (all_fired(herald, first) and worker.idle()), on_tick=tick
+            )
             with hook_server(settings) as hook_url, fineract_tellers(settings, hook_url) as tellers:
                 console.print(
                     f"A simulated Fineract posts {DEMO_HOOKS} loan-repayment hooks to herald ({DEMO_HOOK_RATE:g}/s)."
