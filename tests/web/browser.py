@@ -14,6 +14,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,24 +67,31 @@ class Server:
     clock: ManualClock
 
 
-@pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, herald_template: Path, demo_corebank: DemoCorebank
-) -> Iterator[Server]:
-    clock = ManualClock(START)
-    herald = build_herald(tmp_path_factory.mktemp("browser-herald"), herald_template, demo_corebank, clock)
-    config = uvicorn.Config(create_app(herald), host="127.0.0.1", port=0, log_level="warning")
-    served = uvicorn.Server(config)
+@contextmanager
+def serving(herald: Herald) -> Iterator[str]:
+    """`herald`'s app under uvicorn in a thread on a free port of 127.0.0.1; its URL until the block ends."""
+    served = uvicorn.Server(uvicorn.Config(create_app(herald), host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=served.run, name="herald-ui", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not served.started and time.monotonic() < deadline:
         time.sleep(0.02)
     assert served.started, "uvicorn did not start"
-    port = served.servers[0].sockets[0].getsockname()[1]
-    yield Server(f"http://127.0.0.1:{port}", herald, clock)
-    served.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{served.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        served.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, herald_template: Path, demo_corebank: DemoCorebank
+) -> Iterator[Server]:
+    clock = ManualClock(START)
+    herald = build_herald(tmp_path_factory.mktemp("browser-herald"), herald_template, demo_corebank, clock)
+    with serving(herald) as url:
+        yield Server(url, herald, clock)
     herald.close()
 
 

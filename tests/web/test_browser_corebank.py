@@ -7,20 +7,17 @@ own database holds a campaign; a worker pass has met the missing file, as `heral
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Page, expect
 
 from herald.app import Herald
 from herald.clock import ManualClock
-from herald.server import create_app
 from herald.services.auth import Role
 from herald.worker import Worker
-from tests.web.browser import PHONE, Server, browser_fixtures, browser_group, log_in, shot
+from tests.web.browser import PHONE, Server, browser_fixtures, browser_group, log_in, serving, shot
 from tests.web.conftest import START, DemoCorebank, build_herald, herald_settings
 from tests.web.test_access import pending_campaign
 
@@ -43,17 +40,8 @@ def server(
     passed = threading.Thread(target=lambda: Worker(herald).tick(force=True))
     passed.start()
     passed.join(timeout=30)
-    served = uvicorn.Server(uvicorn.Config(create_app(herald), host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=served.run, name="herald-ui-corebank", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not served.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert served.started, "uvicorn did not start"
-    port = served.servers[0].sockets[0].getsockname()[1]
-    yield Server(f"http://127.0.0.1:{port}", herald, clock)
-    served.should_exit = True
-    thread.join(timeout=10)
+    with serving(herald) as url:
+        yield Server(url, herald, clock)
     herald.close()
     assert not missing.exists()  # nothing the pages did made a file at the core bank's path
 

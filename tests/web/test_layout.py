@@ -11,8 +11,6 @@ every table cell is labelled with its column and every tab of the campaign page 
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,21 +18,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from herald.app import Herald
 from herald.clock import ManualClock
 from herald.domain.jobs import Job
 from herald.domain.message import MessageStatus
-from herald.server import create_app
 from herald.services import auth, campaigns, optouts, runs
 from herald.services.audit import SYSTEM
 from herald.services.auth import Role
 from herald.store.tables import messages
 from herald.worker import outbound_for
 from tests.campaign_parts import activating, validating
-from tests.web.browser import PHONE, browser, browser_group, shot
+from tests.web.browser import PHONE, browser, browser_group, serving, shot
 from tests.web.conftest import PASSWORD, START, DemoCorebank, build_herald, herald_settings
 
 pytestmark = browser_group(__name__)
@@ -179,17 +175,8 @@ def site(
     )
     herald = Herald.build(settings, clock)
     busy, fresh, scheduled = _seed(herald)
-    served = uvicorn.Server(uvicorn.Config(create_app(herald), host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=served.run, name="herald-layout", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not served.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert served.started, "uvicorn did not start"
-    port = served.servers[0].sockets[0].getsockname()[1]
-    yield Site(f"http://127.0.0.1:{port}", busy, fresh, scheduled)
-    served.should_exit = True
-    thread.join(timeout=10)
+    with serving(herald) as url:
+        yield Site(url, busy, fresh, scheduled)
     herald.close()
 
 
