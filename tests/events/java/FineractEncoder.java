@@ -21,6 +21,7 @@ import org.apache.avro.generic.*;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.codehaus.jackson.map.ObjectMapper;
 
+@SuppressWarnings("unchecked")
 public class FineractEncoder {
     static final String DECIMAL = "{\"type\": \"bytes\", \"logicalType\": \"decimal\", \"precision\": 20, \"scale\": 8}";
 
@@ -46,10 +47,9 @@ public class FineractEncoder {
             byte[] payload = encode(payloadSchema, value(payloadSchema, request.get("data")));
             Map<String, Object> envelope = new HashMap<>((Map<String, Object>) request.get("envelope"));
             envelope.put("dataschema", request.get("dataschema"));
+            envelope.put("data", ByteBuffer.wrap(payload));
             Schema message = schemas.get("org.apache.fineract.avro.MessageV1");
-            GenericRecord record = (GenericRecord) value(message, envelope);
-            record.put("data", ByteBuffer.wrap(payload));
-            out.println(hex(encode(message, record)));
+            out.println(hex(encode(message, value(message, envelope))));
         }
     }
 
@@ -117,6 +117,7 @@ public class FineractEncoder {
             case BOOLEAN: return given;
             case STRING: return given.toString();
             case BYTES:
+                if (given instanceof ByteBuffer) return given;
                 if (given instanceof String && schema.getLogicalType() instanceof LogicalTypes.Decimal) {
                     LogicalTypes.Decimal d = (LogicalTypes.Decimal) schema.getLogicalType();
                     BigDecimal number = new BigDecimal((String) given).setScale(d.getScale(), RoundingMode.UNNECESSARY);
