@@ -39,14 +39,20 @@ def materialize_event(
     date_format: str,
     default_region: str,
     alphabets: Mapping[str, Alphabet] | None = None,
+    from_hook: bool = True,
 ) -> dict[str, Any]:
-    """Create the messages of every campaign listening to the event; return counts and the new PENDING ids."""
+    """Create the messages of every campaign listening to the event; return counts and the new PENDING ids.
+
+    `from_hook`: the event is a hook's, whose arrival the campaign page shows (external events
+    count their own arrivals, in batches).
+    """
     result: dict[str, Any] = {"campaigns": 0, "created": 0, "duplicates": 0, "pending_ids": []}
-    with store.begin() as conn:  # the triggered campaign's page says when the hook last came
-        hook_arrivals.record(
-            conn, tenant=event.tenant, entity=event.entity, action=event.action, at=clock.now(),
-            succeeded=event.succeeded,
-        )
+    if from_hook:
+        with store.begin() as conn:  # the triggered campaign's page says when the hook last came
+            hook_arrivals.record(
+                conn, tenant=event.tenant, entity=event.entity, action=event.action, at=clock.now(),
+                succeeded=event.succeeded,
+            )
     if not event.succeeded:
         return result
     rules = {r.id: r for r in rules_for_event(event.entity, event.action)}
