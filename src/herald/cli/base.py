@@ -109,3 +109,10 @@ def parse_date(text: str, option: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise HeraldError(f"{option} must be a date like 2026-11-25, not {text!r}.") from None
+
+
+def say_events(herald: Any) -> None:
+    """Where Fineract's external events are read from, when HERALD_EVENTS_URL says (the password never shown)."""
+    address = herald.settings.events_broker
+    if address is not None:
+        console.print(f"Fineract's external events are read from {address.shown()} as they arrive.", soft_wrap=True)

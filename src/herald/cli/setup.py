@@ -21,6 +21,7 @@ from herald.cli.base import (
     progress_bar,
     providers_app,
     rules_app,
+    say_events,
 )
 from herald.cli.times import when
 from herald.errors import HeraldError
@@ -356,6 +357,7 @@ def serve(
     console.print(f"herald is serving http://{shown_host}:{port}/ (database {database}).", soft_wrap=True)
     if worker:
         console.print("The three jobs run in this process: activated campaigns are sent from here.")
+        say_events(herald)
     else:
         console.print(
             "[bold yellow]No jobs run in this process[/] (--no-worker): nothing is sent unless "
