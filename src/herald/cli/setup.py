@@ -139,7 +139,8 @@ def rules_show(rule: Annotated[str, typer.Argument(help="Rule id or name.")]) ->
     console.print(f"[bold]{r.id} {r.name}[/]\n{r.description}\n", highlight=False)
     if r.triggered:
         hooks = ", ".join(f"{entity}/{action}" for entity, action in r.events)
-        console.print(f"Trigger type: Triggered, by the Fineract hook events {hooks} (for the event's {r.event_key}).")
+        key = " and ".join(r.event_key)
+        console.print(f"Trigger type: Triggered, by the Fineract events {hooks} (for the event's {key}).")
     else:
         console.print("Trigger types: Direct or Scheduled (an audience, computed when the campaign runs).")
     scope = r.dedup_scope.value.replace("_", " ")

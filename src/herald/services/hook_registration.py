@@ -15,6 +15,8 @@ HOOK_EVENTS: tuple[tuple[str, str], ...] = (
     ("LOAN", "REPAYMENT"),
     ("LOAN", "APPROVE"),
     ("LOAN", "REJECT"),
+    ("LOAN", "DISBURSE"),
+    ("CLIENT", "CREATE"),
     ("CLIENT", "ACTIVATE"),
     ("CLIENT", "REJECT"),
     ("SAVINGSACCOUNT", "ACTIVATE"),
@@ -22,7 +24,8 @@ HOOK_EVENTS: tuple[tuple[str, str], ...] = (
     ("SAVINGSACCOUNT", "DEPOSIT"),
     ("SAVINGSACCOUNT", "WITHDRAWAL"),
 )
-"""The (entity, action) pairs the nine triggered rules listen to."""
+"""The (entity, action) hook pairs the triggered rules listen to: Fineract's nine and herald's Loan Disbursed and
+Client Created. Repayment due / overdue and loan closed come only as external events (no hook reports them)."""
 
 MAX_PAYLOAD_URL = 100  # Fineract stores the Payload URL in a VARCHAR(100)
 
