@@ -23,6 +23,7 @@ from herald.services.event_setup import (
     read_configuration,
 )
 from herald.services.fineract_api import FineractRefused, call_fineract
+from herald.services.hook_registration import HOOK_EVENTS, hook_request, payload_url, register, registered_events
 
 
 @pytest.fixture
@@ -109,3 +110,15 @@ def test_every_kind_is_listed_with_its_rules_and_listeners_unknown_without_campa
     repayment = next(k for k in listed if k.type == "LoanTransactionMakeRepaymentPostBusinessEvent")
     assert repayment.rules == ("179 Loan Repayment",) and repayment.campaigns is None
     assert all(k.campaigns == () for k in events_to_enable([]))
+
+
+def test_the_hook_calls_share_the_helper_and_the_fake_answers_them_as_fineract(fineract: FakeFineractApi) -> None:
+    url = payload_url("https://herald.mfi.example", "s3cret")
+    assert register(fineract.url, "default", "mifos", "password", hook_request(url)) == {"resourceId": 1}
+    events = registered_events(fineract.url, "default", "mifos", "password", url)
+    assert events == set(HOOK_EVENTS)
+    with pytest.raises(HeraldError, match=r"refused to list its hooks \(401\)"):
+        registered_events(fineract.url, "default", "mifos", "wrong", url)
+    with pytest.raises(HeraldError, match=r"refused the hook \(401\): Unauthenticated"):
+        register(fineract.url, "default", "mifos", "wrong", hook_request(url))
+    assert len(fineract.hooks) == 1
