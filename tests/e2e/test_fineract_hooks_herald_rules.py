@@ -31,7 +31,8 @@ from herald.services import campaigns
 from herald.services.campaigns import CampaignRequest
 from herald.worker import sender_for
 from tests.campaign_parts import activating, validating
-from tests.e2e.test_fineract_hooks import SECRET, URL, _hook
+from tests.e2e.conftest import HOOK_SECRET as SECRET
+from tests.e2e.test_fineract_hooks import URL, _hook
 from tests.fineract_builder import STAMP, FineractBuilder
 
 TOKEN = "twilio-token-rules-1003"
