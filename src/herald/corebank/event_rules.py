@@ -73,6 +73,32 @@ def event_ids(rule: BusinessRule, event: Mapping[str, object]) -> dict[str, int]
     return ids
 
 
+def campaign_binds(conn: sa.Connection, rule: BusinessRule, params: Mapping[str, object]) -> dict[str, Any]:
+    """The bind parameters a campaign's filters give its triggered rule (the same for every event)."""
+    if not rule.triggered:
+        raise ParameterError(
+            f"Rule {rule.id} {rule.name!r} is not triggered: it selects an audience, not an event's recipients.",
+            field="businessRule",
+        )
+    p = validate_parameters(rule, params)
+    office = p["officeId"]
+    # -1 (allowed only where the catalog says so) means every office: one LIKE, never a join along
+    # the office path, so a recipient appears once (docs/fineract-differences.md#D13).
+    prefix = ALL_OFFICES if office == -1 else _office_hierarchy(conn, office) + "%"
+    return {
+        "officePrefix": prefix,
+        "loanOfficerId": p["loanOfficerId"],
+        "loanType": p.get("loanType", -1),
+        "true": True,
+        "false": False,
+    }
+
+
+def _day(conn: sa.Connection, today: date | None) -> date | str | None:
+    # SQLite stores dates as ISO text and compares them so.
+    return today.isoformat() if today is not None and conn.dialect.name == "sqlite" else today
+
+
 def triggered_binds(
     conn: sa.Connection,
     rule: BusinessRule,
@@ -85,28 +111,7 @@ def triggered_binds(
     `today` is the business date (ISO text on SQLite, which stores dates as text); None binds NULL,
     for the rules that do not compare dates.
     """
-    if not rule.triggered:
-        raise ParameterError(
-            f"Rule {rule.id} {rule.name!r} is not triggered: it selects an audience, not an event's recipients.",
-            field="businessRule",
-        )
-    p = validate_parameters(rule, params)
-    office = p["officeId"]
-    # -1 (allowed only where the catalog says so) means every office: one LIKE, never a join along
-    # the office path, so a recipient appears once (docs/fineract-differences.md#D13).
-    prefix = ALL_OFFICES if office == -1 else _office_hierarchy(conn, office) + "%"
-    day: date | str | None = today
-    if today is not None and conn.dialect.name == "sqlite":
-        day = today.isoformat()
-    return {
-        "officePrefix": prefix,
-        "loanOfficerId": p["loanOfficerId"],
-        "loanType": p.get("loanType", -1),
-        "today": day,
-        "true": True,
-        "false": False,
-        **event_ids(rule, event),
-    }
+    return {**campaign_binds(conn, rule, params), "today": _day(conn, today), **event_ids(rule, event)}
 
 
 def _as_datetime(value: object) -> datetime | None:
@@ -168,6 +173,49 @@ class _EventRenderer(_Renderer):
         return super()._derivation(name, at)
 
 
+class TriggeredQuery:
+    """One campaign's triggered rule, ready to run for event after event on one connection.
+
+    The filters are checked and the office's path is read once, the statement is made once, and the
+    column plan of the rendering once per business date: what a burst of events repeats is only
+    the rule's own query.
+    """
+
+    def __init__(
+        self,
+        conn: sa.Connection,
+        rule: BusinessRule,
+        params: Mapping[str, object],
+        *,
+        date_format: str = "%d %b %Y",
+        zone: tzinfo | None = None,
+        only: Collection[str] | None = None,
+    ) -> None:
+        self.conn, self.rule, self.date_format, self.zone, self.only = conn, rule, date_format, zone, only
+        self._campaign = campaign_binds(conn, rule, params)
+        self._sql = load_sql(rule)
+        self._renderers: dict[tuple[date, tuple[str, ...]], Callable[[Any], AudienceRow]] = {}
+
+    def run(self, event: Mapping[str, object], today: date) -> list[AudienceRow]:
+        """The recipients of one event (ParameterError for ids the rule cannot use)."""
+        rule = self.rule
+        binds = {**self._campaign, "today": _day(self.conn, today), **event_ids(rule, event)}
+        result = _execute(self.conn, rule, self._sql, binds, stream=False)
+        try:
+            keys = tuple(result.keys())
+            render = self._renderers.get((today, keys))
+            if render is None:
+                render = _EventRenderer(rule, list(keys), today, self.date_format, self.zone, self.only).render
+                self._renderers[(today, keys)] = render
+            rows = [render(row) for row in result]
+        except sa_exc.SQLAlchemyError as e:
+            raise _corebank_error(e, rule, self.conn) from None
+        finally:
+            result.close()
+        fact = rule.event_fact(binds)
+        return [dataclasses.replace(r, fact_id=f"{fact}:{r.client_id}" if rule.fans_out else fact) for r in rows]
+
+
 def run_triggered(
     conn: sa.Connection,
     rule: BusinessRule,
@@ -187,14 +235,5 @@ def run_triggered(
     where one event reaches several clients (group loans), so that each member's message has its
     own dedup key.
     """
-    binds = triggered_binds(conn, rule, params, event, today)
-    result = _execute(conn, rule, load_sql(rule), binds, stream=False)
-    try:
-        render = _EventRenderer(rule, list(result.keys()), today, date_format, zone, only).render
-        rows = [render(row) for row in result]
-    except sa_exc.SQLAlchemyError as e:
-        raise _corebank_error(e, rule, conn) from None
-    finally:
-        result.close()
-    fact = rule.event_fact(binds)
-    return iter([dataclasses.replace(r, fact_id=f"{fact}:{r.client_id}" if rule.fans_out else fact) for r in rows])
+    query = TriggeredQuery(conn, rule, params, date_format=date_format, zone=zone, only=only)
+    return iter(query.run(event, today))
