@@ -94,7 +94,7 @@ class EventConsumer:
             "date_format": date_format,
             "default_region": default_region,
             "alphabets": alphabets,
-            "from_hook": False,
+            "hook": False,
         }
 
     def handle(self, deliveries: Sequence[Delivery]) -> Handled:
