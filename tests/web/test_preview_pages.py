@@ -256,3 +256,47 @@ def test_the_form_previews_a_triggered_draft_with_a_recent_real_event(client: Te
     assert re.search(r"savings deposit of \d\d \w{3} 2026 \(", fragment)
     wrong = client.post("/campaigns/form-preview", data={**data, "message": "Hi {{loanAmount}}"}).text
     assert "{{loanAmount}} is not provided" in wrong  # the template is checked as it is typed
+
+
+def test_a_triggered_campaign_shows_where_its_external_events_come_from_and_the_last_one(
+    tmp_path: Path, herald_template: Path, demo_corebank: DemoCorebank
+) -> None:
+    from herald.events.transport import Delivery
+    from tests.e2e.test_external_events import _consumer
+    from tests.fineract_events import EventWriter
+
+    build_herald(tmp_path, herald_template, demo_corebank, ManualClock(START_OF_DAY)).close()
+    settings = Settings.model_validate(
+        {
+            **herald_settings(tmp_path, demo_corebank).model_dump(),
+            "events_url": "stomp://herald:s3cret@broker.mfi.example:61613/queue/fineract-events",
+        }
+    )
+    herald = Herald.build(settings, ManualClock(START_OF_DAY))
+    with TestClient(create_app(herald), raise_server_exceptions=False, follow_redirects=False) as client:
+        request = CampaignRequest.model_validate(
+            {
+                "campaignName": "Thanks",
+                "triggerType": "triggered",
+                "runReportId": 179,
+                "paramValue": {"officeId": "1", "loanOfficerId": "-1"},
+                "message": "Asante {{firstname}}, we received {{repaymentAmount}}.",
+            }
+        )
+        campaign = campaigns.create(request, **validating(herald))
+        log_in(client, Role.VIEWER)
+        page = client.get(f"/campaigns/{campaign.id}").text
+        assert "Nothing has arrived yet (hooks or external events)" in page
+        assert "LoanTransactionMakeRepaymentPostBusinessEvent, LoanTransactionRecoveryPaymentPostBusinessEvent" in page
+        assert "<code>stomp://herald:***@broker.mfi.example:61613/queue/fineract-events</code>" in page
+        assert "s3cret" not in page
+        txn, loan, _ = _repayment(herald)
+        body = EventWriter().event("LoanTransactionMakeRepaymentPostBusinessEvent", {"id": txn, "loanId": loan})
+        assert _consumer(herald).handle([Delivery(body, "ID:1")]).events == 1
+        page = client.get(f"/campaigns/{campaign.id}").text
+        source = re.search(r'data-testid="event-source"><strong>Source:</strong> ([^<]*)<', page)
+        assert source and source.group(1).strip() == "external events"
+        assert re.search(
+            r"LoanTransactionMakeRepaymentPostBusinessEvent \d\d \w{3} 2026 \d\d:\d\d.*\(1 received\)", page
+        )
+    herald.close()

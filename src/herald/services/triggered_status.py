@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -32,11 +32,13 @@ from herald.domain.redact import redact_phones
 from herald.domain.segments import Alphabet
 from herald.domain.templates import Template
 from herald.errors import HeraldError
+from herald.events.kinds import kinds_for
 from herald.services.catchup import mark_of
 from herald.services.hook_registration import HOOK_EVENTS, payload_url, registered_events
 from herald.services.office_profiles import OfficeProfiles
 from herald.services.preview import PreviewSample, PreviewSettings
 from herald.store import catchup as catchup_store
+from herald.store import external_events as event_store
 from herald.store import hook_arrivals, optouts
 from herald.store.catchup import CatchUpMark
 from herald.store.hook_arrivals import HookArrival
@@ -70,6 +72,28 @@ class TriggeredStatus:
     catchup: CatchUpMark | None = None
     catchup_problem: str | None = None  # why there is no mark to show
     too_late: int = 0  # this campaign's messages refused as too late, whatever brought their event
+    event_types: tuple[str, ...] = ()  # the Fineract external event types that fire the rule
+    events_from: str | None = None  # the broker herald reads them from (no password); None: HERALD_EVENTS_URL unset
+    event_arrivals: tuple[EventArrival, ...] = ()
+
+    @property
+    def source(self) -> str:
+        """Where this campaign's events have come from: hooks, external events, both, or nothing yet."""
+        sources = [
+            name for name, seen in (("Fineract hooks", self.arrivals), ("external events", self.event_arrivals)) if seen
+        ]
+        if not sources:
+            return "Nothing has arrived yet" + (" (hooks or external events)" if self.events_from else " (hooks)")
+        return " and ".join(sources)
+
+
+@dataclass(frozen=True)
+class EventArrival:
+    """The latest external event of one kind and how many have come."""
+
+    kind: str  # Fineract's type name, e.g. LoanTransactionMakeRepaymentPostBusinessEvent
+    last_at: datetime
+    received: int
 
 
 def _registration(
@@ -199,8 +223,10 @@ def triggered_status(
         hook_url_problem = str(exc)
     with store.connect() as conn:
         arrivals = hook_arrivals.latest(conn, tenant=campaign.tenant, events=rule.events)
+        came = event_store.latest_arrivals(conn, tenant=campaign.tenant)
         too_late = catchup_store.too_late_count(conn, campaign.id)
     mark = mark_of(campaign, store=store)
+    kinds = kinds_for(set(rule.events))
     catchup_problem = None
     if not covers(rule.id):
         catchup_problem = f"The catch-up job does not read {rule.name!r} events: only its hooks bring them."
@@ -218,4 +244,13 @@ def triggered_status(
         catchup=mark,
         catchup_problem=catchup_problem,
         too_late=too_late,
+        event_types=tuple(k.type for k in kinds),
+        events_from=settings.events_broker.shown() if settings.events_broker else None,
+        event_arrivals=tuple(
+            sorted(
+                (EventArrival(k.type, *came[(k.entity, k.action)]) for k in kinds if (k.entity, k.action) in came),
+                key=lambda a: a.last_at,
+                reverse=True,
+            )
+        ),
     )
