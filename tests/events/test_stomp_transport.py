@@ -148,9 +148,9 @@ def test_a_consumer_killed_mid_batch_leaves_its_unacknowledged_messages_to_the_n
     )
     try:
         deadline = time.monotonic() + _WAIT
-        # 20 lines: batch 1 was handled and acknowledged (the receipt came before batch 2 was taken),
-        # batch 2 is in handle, stalled; batch 3 sits unacknowledged in the consumer's prefetch
-        while _lines(record) < 20:
+        # 20 lines: batch 1 was handled and acknowledged, batch 2 is in handle, stalled; batch 3 sits
+        # unacknowledged in the consumer's prefetch. 20 on the queue: the broker took batch 1's acks.
+        while _lines(record) < 20 or activemq.queue_depth(queue_name) > 20:
             assert consumer.poll() is None, consumer.stderr.read() if consumer.stderr else ""
             assert time.monotonic() < deadline, f"the consumer handled {_lines(record)} of 20 messages"
             time.sleep(0.05)
@@ -185,7 +185,8 @@ def test_a_broker_restart_while_consuming_loses_nothing_and_acknowledged_batches
     recorder = Recorder(on_batch=stall_third)
     with consuming(source(activemq, queue_name, batch_most=10, batch_window=0.5), recorder):
         assert in_third_batch.wait(_WAIT)
-        acknowledged = recorder.bodies()  # batches 1 and 2: their receipts came before batch 3 was taken
+        # batch 1's receipt was awaited before batch 2's acks went out; batch 2's acks may still be on their way
+        acknowledged = [d.body for d in recorder.batches[0]]
         try:
             activemq.restart(hard=True)  # a crash: KahaDB must still hold every unacknowledged message
         finally:
@@ -197,7 +198,7 @@ def test_a_broker_restart_while_consuming_loses_nothing_and_acknowledged_batches
         while activemq.queue_depth(queue_name) and time.monotonic() < deadline:
             time.sleep(0.1)
     got = Counter(recorder.bodies())
-    assert len(acknowledged) == 20
+    assert len(acknowledged) == 10
     assert set(got) == set(before) | set(after)  # every body at least once
     assert all(got[b] == 1 for b in acknowledged)  # exactly once where the ack was confirmed before the crash
     assert activemq.queue_depth(queue_name) == 0
