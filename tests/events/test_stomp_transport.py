@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -13,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,6 +118,56 @@ def test_bodies_arrive_byte_for_byte_with_nul_high_bytes_and_64_kb(activemq: Bro
     assert recorder.bodies() == bodies
     assert all(type(d.body) is bytes and d.message_id and not d.redelivered for d in recorder.deliveries)
     assert activemq.queue_depth(queue_name) == 0  # each was acknowledged once handled
+
+
+def test_a_jms_bytes_message_sent_over_openwire_reads_over_stomp_as_send_bytes_makes_it(activemq: Broker) -> None:
+    """The fixture's claim, checked: Fineract's kind of message (JMS BytesMessage, persistent, OpenWire)
+    and tests.activemq.send_bytes give a STOMP reader the same bytes and the same headers."""
+    bodies = [bytes(range(256)), b"\x00", b"\xc3\x01" + os.urandom(3000)]
+    from_jms, from_stomp = new_queue(), new_queue()
+    producer = str(_ROOT / "tests/events/java/OpenWireProducer.java")
+    produced = subprocess.run(  # the JDK runs a single source file as it is; twice the bodies: two readers
+        ["java", "-cp", "/usr/share/activemq/lib/*", producer, activemq.openwire_url, from_jms],
+        input="".join(f"{body.hex()}\n" for body in bodies * 2),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert produced.returncode == 0, produced.stderr[-2000:]
+    activemq.send_many(from_stomp, bodies)
+    jms, ours = _read_frames(activemq, from_jms, len(bodies)), _read_frames(activemq, from_stomp, len(bodies))
+    assert [f.body for f in jms] == [f.body for f in ours] == bodies
+    varying = {"message-id", "timestamp", "destination", "ack"}
+    assert [{k: v for k, v in f.headers.items() if k not in varying} for f in jms] == [
+        {k: v for k, v in f.headers.items() if k not in varying} for f in ours
+    ]
+    assert all(f.headers["persistent"] == "true" and "content-length" in f.headers for f in jms)
+
+    recorder = Recorder()  # and StompSource reads the JMS ones (the second copies) as bytes too
+    with consuming(source(activemq, from_jms), recorder):
+        recorder.wait_for(len(bodies))
+    assert recorder.bodies() == bodies
+
+
+def _read_frames(broker: Broker, queue_name: str, count: int) -> list[Any]:
+    frames: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    class Reader:
+        def on_message(self, frame: Any) -> None:
+            frames.put(frame)
+
+    conn = broker.connect()
+    conn.set_listener("reader", Reader())
+    # acknowledging only what it takes: the rest goes back to the queue when it disconnects
+    conn.subscribe(f"/queue/{queue_name}", id="read", ack="client-individual")
+    try:
+        taken = [frames.get(timeout=_WAIT) for _ in range(count)]
+        for frame in taken:
+            conn.ack(frame.headers["ack"])
+        return taken
+    finally:
+        conn.disconnect()
 
 
 def test_a_handle_that_raises_gets_the_same_messages_again_and_none_was_acknowledged(activemq: Broker) -> None:
