@@ -271,6 +271,29 @@ def test_messages_sent_while_no_consumer_runs_survive_a_broker_restart_and_arriv
     assert activemq.queue_depth(queue_name) == 0
 
 
+def test_a_handle_slower_than_many_heart_beats_keeps_its_connection_and_its_batch_is_acknowledged_once(
+    activemq: Broker, caplog: pytest.LogCaptureFixture
+) -> None:
+    queue_name = new_queue()
+    activemq.send_many(queue_name, [b"\x00slow", b"\x00next"])
+    release = threading.Event()
+
+    def slow_first(number: int) -> None:
+        if number == 1:
+            release.wait(3.0)  # a database stall: 6 heart-beat periods, 4 of the broker's read timeouts
+
+    recorder = Recorder(on_batch=slow_first)
+    slow = source(activemq, queue_name, heartbeat_ms=500, batch_most=1)
+    with consuming(slow, recorder):
+        recorder.wait_for(2)
+    # had the stall kept heart-beats from flowing, the connection would have been dropped and the
+    # stalled batch given again (redelivered), with a warning
+    assert recorder.bodies() == [b"\x00slow", b"\x00next"]
+    assert not any(d.redelivered for d in recorder.deliveries)
+    assert _warnings(caplog) == []
+    assert activemq.queue_depth(queue_name) == 0
+
+
 @pytest.mark.parametrize("where", ["connected and idle", "nothing listening", "address that never answers"])
 def test_run_returns_once_stop_is_set(activemq: Broker, where: str) -> None:
     host, port = {
