@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from herald.demo.servers import free_port
-from herald.events.stomp import StompSource
+from herald.errors import ConfigurationError
+from herald.events.stomp import StompSource, next_pause
 from herald.events.transport import Delivery
 from tests.activemq import PASSWORD, USER, Broker, new_queue
 
@@ -347,3 +348,17 @@ def _lines(path: Path) -> int:
         return len(path.read_text().splitlines())
     except FileNotFoundError:
         return 0
+
+
+def test_the_pause_between_attempts_starts_at_1_s_doubles_to_30_s_and_resets_after_a_batch_went_through() -> None:
+    pauses = [next_pause(0.0, progressed=False)]
+    for _ in range(7):
+        pauses.append(next_pause(pauses[-1], progressed=False))
+    assert pauses == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
+    assert next_pause(30.0, progressed=True) == 1.0
+
+
+def test_settings_out_of_range_are_refused_with_what_is_wrong() -> None:
+    with pytest.raises(ConfigurationError, match="batch_most 0"):
+        StompSource("127.0.0.1", 61613, "external-events", batch_most=0)
+    assert StompSource("127.0.0.1", 61613, "external-events").destination == "/queue/external-events"

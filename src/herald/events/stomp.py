@@ -40,6 +40,7 @@ from typing import Any
 
 import stomp  # type: ignore[import-untyped]
 
+from herald.errors import ConfigurationError
 from herald.events.transport import Delivery, Handler
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,11 @@ class StompSource:
         heartbeat_ms: int = 10000,
     ) -> None:
         if prefetch < 1 or batch_most < 1 or batch_window < 0 or heartbeat_ms < 0:
-            raise ValueError("prefetch and batch_most must be at least 1, batch_window and heartbeat_ms at least 0")
+            raise ConfigurationError(
+                f"ActiveMQ consumer settings out of range (prefetch {prefetch}, batch_most {batch_most},"
+                f" batch_window {batch_window}, heartbeat_ms {heartbeat_ms}):"
+                " prefetch and batch_most must be at least 1, batch_window and heartbeat_ms at least 0"
+            )
         self.host, self.port = host, port
         # Fineract's property names the queue ("external-events"); STOMP names it /queue/external-events
         self.destination = destination if destination.startswith("/") else f"/queue/{destination}"
