@@ -3,9 +3,11 @@
 Fineract's JMS producer puts each event on a queue as a persistent BytesMessage. `StompSource`
 subscribes with `ack: client-individual` and a bounded prefetch, gathers what arrives into
 batches (at most `batch_most` messages, or what `batch_window` seconds bring), calls `handle`
-with a batch and only then acknowledges each of its messages, waiting for the broker's receipt
-of the last acknowledgement before the next batch. A crash at any point therefore leaves the
-unacknowledged messages on the broker, which delivers them again (`redelivered` set).
+with a batch and only then acknowledges each of its messages, the last one with a receipt. That
+receipt is awaited before the next batch's acknowledgements go out, so the broker works through
+one batch's acks while the next is handled, and at most one batch is acknowledged but not yet
+confirmed. A crash at any point leaves the unacknowledged messages on the broker, which delivers
+them again (`redelivered` set).
 
 It speaks STOMP 1.2 (ActiveMQ Classic does since 5.9; 1.2 names each delivery's own ack id).
 
@@ -38,6 +40,7 @@ from typing import Any
 
 import stomp  # type: ignore[import-untyped]
 
+from herald.errors import ConfigurationError
 from herald.events.transport import Delivery, Handler
 
 log = logging.getLogger(__name__)
@@ -145,7 +148,11 @@ class StompSource:
         heartbeat_ms: int = 10000,
     ) -> None:
         if prefetch < 1 or batch_most < 1 or batch_window < 0 or heartbeat_ms < 0:
-            raise ValueError("prefetch and batch_most must be at least 1, batch_window and heartbeat_ms at least 0")
+            raise ConfigurationError(
+                f"ActiveMQ consumer settings out of range (prefetch {prefetch}, batch_most {batch_most},"
+                f" batch_window {batch_window}, heartbeat_ms {heartbeat_ms}):"
+                " prefetch and batch_most must be at least 1, batch_window and heartbeat_ms at least 0"
+            )
         self.host, self.port = host, port
         # Fineract's property names the queue ("external-events"); STOMP names it /queue/external-events
         self.destination = destination if destination.startswith("/") else f"/queue/{destination}"
@@ -184,6 +191,7 @@ class StompSource:
         if conn is None:
             return
         progressed = False
+        unconfirmed: str | None = None
         try:
             conn.subscribe(
                 self.destination,
@@ -204,8 +212,14 @@ class StompSource:
                         " none of it acknowledged",
                         progressed=progressed,
                     ) from exc
-                self._acknowledge(conn, inbox, batch, stop)
+                # at most one batch's acknowledgements unconfirmed: the broker works through them while
+                # the next batch is handled, and a batch is confirmed before the one after next is handled
+                if unconfirmed:
+                    self._confirmed(inbox, unconfirmed, stop)
+                unconfirmed = self._acknowledge(conn, batch)
                 progressed = True
+            if unconfirmed:
+                self._confirmed(inbox, unconfirmed, stop)
         except _Lost as lost:
             raise _Lost(str(lost), progressed=progressed or lost.progressed) from lost
         except Exception as exc:  # stomp.py raises its own and socket errors when the link dies
@@ -291,13 +305,18 @@ class StompSource:
             batch.append(frame)
         return batch
 
-    def _acknowledge(self, conn: Any, inbox: _Inbox, batch: Sequence[Any], stop: threading.Event) -> None:
-        """ACK each message of the batch; the receipt of the last says the broker has them all."""
+    @staticmethod
+    def _acknowledge(conn: Any, batch: Sequence[Any]) -> str:
+        """ACK each message of the batch, the last one asking for a receipt; return the receipt's id."""
         receipt = uuid.uuid4().hex
         last = len(batch) - 1
         for number, frame in enumerate(batch):
-            asked = receipt if number == last else None
-            conn.ack(frame.headers["ack"], receipt=asked)  # STOMP 1.2: the id in the message's ack header
+            conn.ack(frame.headers["ack"], receipt=receipt if number == last else None)  # 1.2: the ack header
+        return receipt
+
+    @staticmethod
+    def _confirmed(inbox: _Inbox, receipt: str, stop: threading.Event) -> None:
+        """Wait for the broker's receipt (receipts come in the order asked); raise _Lost if it cannot come."""
         deadline = time.monotonic() + _RECEIPT_TIMEOUT
         stopping_since: float | None = None
         while True:
@@ -308,7 +327,7 @@ class StompSource:
                 pass
             now = time.monotonic()
             if inbox.closed.is_set():
-                raise _Lost(f"{inbox.reason} before it confirmed the acknowledgements", progressed=False)
+                raise _Lost(f"{inbox.reason} before it confirmed the acknowledgements")
             if stop.is_set():
                 # leaving soon: what the broker did not confirm it delivers again, which at-least-once allows
                 stopping_since = stopping_since or now
