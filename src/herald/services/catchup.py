@@ -115,6 +115,8 @@ class CatchUp:
             for key in ("events", "created", "too_late", "skipped"):
                 totals[key] += counts[key]
             totals["behind"] += int(counts["more"])
+        if not (totals["events"] or totals["behind"] or totals["failed"]):
+            return dict.fromkeys(totals, 0)  # an idle pass: the worker records no run for it
         return totals
 
     def campaign(self, campaign: Campaign) -> dict[str, Any]:
