@@ -6,7 +6,7 @@ import json
 import os
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,11 +14,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from herald.domain.senders import parse_sender
 from herald.errors import ConfigurationError, ValidationError
 
+if TYPE_CHECKING:
+    from herald.events.address import BrokerAddress
+
 
 class Settings(BaseSettings):
     """herald's configuration. Built once by the entry point and passed down; nothing reads it globally."""
 
-    model_config = SettingsConfigDict(env_prefix="HERALD_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refused URL may hold a password (HERALD_EVENTS_URL, database URLs).
+    model_config = SettingsConfigDict(env_prefix="HERALD_", env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     home: Path = Field(Path("var"), description="Folder for the embedded SQLite databases.")
     database_url: str | None = Field(None, description="herald's own database (SQLite file or PostgreSQL).")
@@ -68,6 +72,14 @@ class Settings(BaseSettings):
     fineract_username: str = Field("mifos", description="Fineract user who may read hooks (READ_HOOK).")
     fineract_password: SecretStr | None = Field(None, description="That Fineract user's password.")
     fineract_verify_tls: bool = Field(True, description="false: accept Fineract's self-signed certificate.")
+    events_url: SecretStr | None = Field(
+        None,
+        description="Broker Fineract publishes its external events to, e.g. "
+        "stomp://user:password@broker:61613/queue/fineract-events (stomp+ssl:// for TLS); unset: no events.",
+    )
+    events_schemas: Path | None = Field(
+        None, description="Folder or .jar of Fineract's .avsc schemas, for a Fineract whose herald does not ship."
+    )
     gateway_app_keys: SecretStr | None = Field(
         None, description='Drop-in gateway: app key per tenant as JSON, {"default": "<key>"}.'
     )
@@ -123,6 +135,30 @@ class Settings(BaseSettings):
 
             QuietHours.parse(value)
         return value or None
+
+    @field_validator("events_url")
+    @classmethod
+    def _events_url_parses(cls, value: SecretStr | None) -> SecretStr | None:
+        """A URL that is no broker address is refused with parse_broker_url's line (which leaves out the password)."""
+        if value is None or not value.get_secret_value().strip():
+            return None
+        from herald.events.address import parse_broker_url
+
+        try:
+            parse_broker_url(value.get_secret_value())
+        except ConfigurationError as exc:
+            # pydantic's line already names the setting: "HERALD_EVENTS_URL: Value error, has no host; ...".
+            raise ValueError(exc.message.removeprefix("HERALD_EVENTS_URL ").removesuffix(".")) from None
+        return value
+
+    @property
+    def events_broker(self) -> BrokerAddress | None:
+        """HERALD_EVENTS_URL parsed (it was checked when the settings were read); None: herald consumes no events."""
+        if self.events_url is None:
+            return None
+        from herald.events.address import parse_broker_url
+
+        return parse_broker_url(self.events_url.get_secret_value())
 
     @property
     def own_database_url(self) -> str:

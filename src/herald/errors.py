@@ -14,7 +14,8 @@
     ├── NotFoundError               a campaign, message or rule that does not exist
     ├── CoreBankError               the core-banking database cannot be read
     ├── ProviderError               a provider refused or failed; `outcome` (ProviderOutcome) says what next
-    └── WebhookError                a provider's or Fineract's call to herald is malformed or not authentic
+    ├── WebhookError                a provider's or Fineract's call to herald is malformed or not authentic
+    └── UndecodableEvent            a Fineract external event herald cannot read (kept aside with this reason)
 
 Foreign exceptions (SQLAlchemy, HTTP clients, phonenumbers) are converted at the adapter edge; a
 user never sees a stack trace.
@@ -168,3 +169,10 @@ class WebhookError(HeraldError):
     def __init__(self, message: str, *, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
+
+
+class UndecodableEvent(HeraldError):
+    """A Fineract external event that herald cannot read: not Avro single-object encoding, an unknown schema ...
+
+    The message is the reason kept with the event in the dead-letter list; the event itself is not lost.
+    """

@@ -24,10 +24,15 @@ from herald.app import Herald
 from herald.domain.campaign import Campaign
 from herald.domain.jobs import Job
 from herald.errors import CoreBankError
+from herald.events.avro import schema_book
+from herald.events.sources import open_source
 from herald.services import on_demand
 from herald.services.audit import Actor
 from herald.services.catchup import CatchUp
 from herald.services.corebank_health import CoreBankHealth
+from herald.services.event_stream import EventStream
+from herald.services.external_events import EventConsumer
+from herald.services.immediate import ImmediateSender
 from herald.services.loop import run_loop
 from herald.services.materialize import MaterializePolicy, Materializer
 from herald.services.outbound import Outbound
@@ -114,6 +119,25 @@ async def run_now(herald: Herald, job: Job, actor: Actor) -> JobRun:
     )
 
 
+def event_stream_for(herald: Herald, sender: Sender) -> EventStream | None:
+    """The subscription to Fineract's external events that HERALD_EVENTS_URL names, or None when unset."""
+    address = herald.settings.events_broker
+    if address is None:
+        return None
+    consumer = EventConsumer(
+        store=herald.store,
+        corebanks=herald.corebanks,
+        calendar=herald.calendar,
+        offices=herald.offices,
+        clock=herald.clock,
+        date_format=herald.settings.date_format,
+        default_region=herald.settings.default_region,
+        book=schema_book(herald.settings.events_schemas),
+        alphabets=herald.providers.alphabets,
+    )
+    return EventStream(open_source(address), consumer, ImmediateSender(sender))
+
+
 class Worker:
     """Runs the jobs when their interval has passed; `tick()` does one pass, `run()` loops."""
 
@@ -133,6 +157,7 @@ class Worker:
             Job.CATCH_UP: settings.catchup_interval,
         }
         self._next = dict.fromkeys(self.intervals, 0.0)
+        self.stream: EventStream | None = None  # Fineract's external events, while run() runs
 
     async def _run_job(self, job: Job) -> dict[str, Any]:
         herald = self.herald
@@ -205,6 +230,8 @@ class Worker:
         if not self.stop_requested:
             self.stop_requested = True
             self.sender.stopping = True
+            if self.stream is not None:
+                self.stream.stop()  # nothing more is taken from the broker; what it holds stays there
             self._say("Stopping: nothing more is claimed; finishing what is being sent.")
 
     def _say(self, text: str) -> None:
@@ -226,9 +253,15 @@ class Worker:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self.request_stop)
         self.herald.presence.kind = RUNS_JOBS  # written with the next heartbeat: the UI shows a worker is alive
+        streaming: asyncio.Task[None] | None = None
         try:
             async with self.herald.presence.alive():
                 await self.herald.presence.ensure(now=True)
+                self.stream = event_stream_for(self.herald, self.sender)
+                if self.stream is not None:
+                    address = self.herald.settings.events_broker
+                    log.info("reading Fineract's external events from %s", address.shown() if address else "?")
+                    streaming = asyncio.create_task(self.stream.run())
                 ticking = asyncio.create_task(self._loop(should_stop, on_tick))
                 while not ticking.done():
                     await asyncio.wait({ticking}, timeout=0.1)
@@ -241,6 +274,9 @@ class Worker:
                 if not ticking.cancelled():
                     ticking.result()  # a failure of the loop itself surfaces here
         finally:
+            if streaming is not None and self.stream is not None:
+                self.stream.stop()
+                await asyncio.wait({streaming}, timeout=GRACE)
             if signals:
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     loop.remove_signal_handler(sig)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,29 +21,10 @@ from herald.services.campaigns import CampaignRequest
 from herald.store.tables import messages
 from herald.worker import puller_for
 from tests.campaign_parts import activating, validating
+from tests.e2e.conftest import HOOK_SECRET
 from tests.fineract_builder import FineractBuilder
 
-SECRET = "hook-s3cret"
-URL = f"/fineract/hooks/{SECRET}/"
-
-
-@pytest.fixture
-def hooked(tmp_path: Path, fineract: FineractBuilder, clock: ManualClock) -> Iterator[tuple[TestClient, Herald]]:
-    kampala = FineractBuilder(f"sqlite:///{tmp_path / 'kampala.sqlite'}")
-    settings = Settings(
-        home=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'h.sqlite'}",
-        corebank_url=fineract.url,
-        fineract_hook_secret=SECRET,
-        simulator_failure_ratio=0.0,
-        simulator_sent_after=1,
-        simulator_delivered_after=2,
-        tenants=json.dumps({"kampala": kampala.url}),
-    )
-    herald = Herald.build(settings, clock)
-    with TestClient(create_app(herald)) as client:
-        yield client, herald
-    herald.close()
+URL = f"/fineract/hooks/{HOOK_SECRET}/"
 
 
 def _hook(entity: str, action: str, response: dict[str, Any] | None, tenant: str = "default") -> dict[str, Any]:
@@ -230,7 +209,7 @@ def test_a_hook_in_an_offices_quiet_hours_waits_for_them_to_end_instead_of_sendi
         home=tmp_path,
         database_url=f"sqlite:///{tmp_path / 'h.sqlite'}",
         corebank_url=fineract.url,
-        fineract_hook_secret=SECRET,
+        fineract_hook_secret=HOOK_SECRET,
         simulator_failure_ratio=0.0,
         quiet_hours="21:00-07:30",
     )

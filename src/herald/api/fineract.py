@@ -8,7 +8,6 @@ tenant's app key like Fineract's own message gateway does.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 from functools import partial
@@ -23,50 +22,16 @@ from herald.http.errors import error_response
 from herald.services import gateway
 from herald.services.gateway import GatewaySettings
 from herald.services.hooks import parse_hook
+from herald.services.immediate import ImmediateSender
 from herald.services.send import Sender
 from herald.services.triggered import materialize_event
 
 log = logging.getLogger(__name__)
 
 
-class ImmediateSender:
-    """Hands triggered messages to their providers as they come, a few hooks' worth per provider call.
-
-    At hundreds of hooks per second, one claim-send-record round per hook spends its time in
-    database commits; gathering what arrives within a few milliseconds keeps each hook's wait
-    short and the commits few.
-    """
-
-    def __init__(self, herald: Herald, sender: Sender, window: float = 0.01, most: int = 200) -> None:
-        self.herald, self.sender, self.window, self.most = herald, sender, window, most
-        self._queue: asyncio.Queue[int] | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    def submit(self, ids: list[int]) -> None:
-        if self._queue is None or self._task is None or self._task.done():
-            self._queue = asyncio.Queue()
-            self._task = asyncio.create_task(self._drain(self._queue))
-        for message_id in ids:
-            self._queue.put_nowait(message_id)
-
-    async def _drain(self, queue: asyncio.Queue[int]) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            ids = [await queue.get()]
-            until = loop.time() + self.window
-            while len(ids) < self.most and (wait := until - loop.time()) > 0:
-                try:
-                    ids.append(await asyncio.wait_for(queue.get(), wait))
-                except TimeoutError:
-                    break
-            while len(ids) < self.most and not queue.empty():
-                ids.append(queue.get_nowait())
-            await self.sender.send_now(ids)
-
-
 def router(herald: Herald, sender: Sender) -> APIRouter:
     api = APIRouter(tags=["fineract"])
-    immediate = ImmediateSender(herald, sender)
+    immediate = ImmediateSender(sender)
     settings = GatewaySettings.of(herald.settings, herald.providers.alphabets)
 
     def secret_ok(secret: str) -> bool:

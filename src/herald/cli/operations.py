@@ -14,6 +14,7 @@ from herald.cli.base import (
     herald_from_env,
     jobs_app,
     progress_bar,
+    say_events,
     users_app,
 )
 from herald.cli.times import when
@@ -201,5 +202,6 @@ def worker(
         return until_idle and w.idle()
 
     console.print("Worker running: " + ", ".join(f"{j.value} every {s:g}s" for j, s in w.intervals.items()))
+    say_events(herald)
     w.on_stop = console.print
     w.run(stop, signals=True)  # SIGTERM / Ctrl-C: stop claiming, finish what is in flight, exit 0

@@ -24,6 +24,11 @@ class EventKind:
     action: str
     schema: str  # the payload's Avro full name, as the envelope's `dataschema` says
     ids: Callable[[Payload], dict[str, object]]
+    needs: tuple[str, ...] = ()  # the ids without which there is no fact to message about; () = the first one
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return self.needs or (next(iter(self.ids({}))),)
 
 
 _LOAN_TX = "org.apache.fineract.avro.loan.v1.LoanTransactionDataV1"
@@ -59,6 +64,8 @@ def _savings_transaction(p: Payload) -> dict[str, object]:
     return {"savingsTransactionId": p.get("id"), "savingsId": p.get("accountId")}
 
 
+_BOTH = ("loanId", "installmentNumber")
+
 KINDS: dict[str, EventKind] = {
     k.type: k
     for k in (
@@ -70,8 +77,8 @@ KINDS: dict[str, EventKind] = {
         EventKind("LoanRejectedBusinessEvent", "LOAN", "REJECT", _LOAN, _loan),
         EventKind("LoanDisbursalBusinessEvent", "LOAN", "DISBURSE", _LOAN, _loan),
         EventKind("LoanCloseBusinessEvent", "LOAN", "CLOSE", _LOAN, _loan),
-        EventKind("LoanRepaymentDueBusinessEvent", "LOAN", "REPAYMENT_DUE", _DUE, _instalment),
-        EventKind("LoanRepaymentOverdueBusinessEvent", "LOAN", "REPAYMENT_OVERDUE", _DUE, _instalment),
+        EventKind("LoanRepaymentDueBusinessEvent", "LOAN", "REPAYMENT_DUE", _DUE, _instalment, _BOTH),
+        EventKind("LoanRepaymentOverdueBusinessEvent", "LOAN", "REPAYMENT_OVERDUE", _DUE, _instalment, _BOTH),
         EventKind("ClientCreateBusinessEvent", "CLIENT", "CREATE", _CLIENT, _client),
         EventKind("ClientActivateBusinessEvent", "CLIENT", "ACTIVATE", _CLIENT, _client),
         EventKind("ClientRejectBusinessEvent", "CLIENT", "REJECT", _CLIENT, _client),

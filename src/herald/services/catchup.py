@@ -230,7 +230,7 @@ class CatchUp:
                 default_region=self.default_region,
                 alphabets=self.alphabets,
                 campaign_id=campaign.id,
-                hook=False,
+                from_hook=False,
             )
             counts["events"] += 1
             counts["created"] += result["created"]

@@ -48,16 +48,17 @@ def materialize_event(
     date_format: str,
     default_region: str,
     alphabets: Mapping[str, Alphabet] | None = None,
+    from_hook: bool = True,
     campaign_id: int | None = None,
-    hook: bool = True,
 ) -> dict[str, Any]:
     """Create the messages of every campaign listening to the event; return counts and the new PENDING ids.
 
-    `campaign_id`: only that campaign's (the catch-up job feeds each campaign the events past its
-    own mark). `hook`: the event came as a hook, which the campaign page's "last arrived" counts.
+    `from_hook`: the event is a hook's, whose arrival the campaign page shows (external events
+    count their own arrivals, in batches; the catch-up job is no arrival). `campaign_id`: only that
+    campaign's (the catch-up job feeds each campaign the events past its own mark).
     """
     result: dict[str, Any] = {"campaigns": 0, "created": 0, "duplicates": 0, "too_late": 0, "pending_ids": []}
-    if hook:
+    if from_hook:
         with store.begin() as conn:  # the triggered campaign's page says when the hook last came
             hook_arrivals.record(
                 conn,

@@ -155,9 +155,9 @@ def event_sample(
             )
             if not reveal:
                 sample = replace(sample, body=redact_phones(sample.body) or "", reason=redact_phones(sample.reason))
-            ((name, value),) = found.event.items()
+            ids = ", ".join(f"{name} {value}" for name, value in found.event.items())
             day = date.fromisoformat(found.on).strftime("%d %b %Y")  # as the pages write a day: 20 Nov 2026
-            sample_from = f"the {event_kind(rule)} of {day} ({name} {value})"
+            sample_from = f"the {event_kind(rule)} of {day} ({ids})"
     except HeraldError as exc:
         sample_problem = str(exc)
     return EventSample(sample, sample_from, sample_problem)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -312,12 +313,54 @@ catchup_marks = Table(
 )
 """Per Triggered campaign, how far the catch-up job has read Fineract for events its hooks may have missed."""
 
+event_arrivals = Table(
+    "event_arrivals",
+    metadata,
+    Column("tenant", String(100), primary_key=True),
+    Column("entity", String(60), primary_key=True),  # the hook entity the external event stands for (kinds.KINDS)
+    Column("action", String(60), primary_key=True),
+    Column("last_at", UTCDateTime(), nullable=False),
+    Column("last_succeeded", Boolean, nullable=False),  # always True: Fineract publishes only what it committed
+    Column("received", BigInteger, nullable=False, server_default="0"),
+)
+"""When Fineract's external events (from the broker) last came for each kind of event, like hook_arrivals."""
+
+external_events = Table(
+    "external_events",
+    metadata,
+    Column("event_key", String(120), primary_key=True),  # idempotencyKey, plus "#<item id>" inside a bulk event
+    Column("tenant", String(100), nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("event_id", BigInteger, nullable=False),  # m_external_event.id in Fineract
+    Column("created_at", UTCDateTime(), nullable=True),  # when Fineract raised it
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("messages", Integer, nullable=False),  # how many messages it created
+)
+"""Every external event herald has acted on: delivery is at least once, and a key seen twice is acted on once."""
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("ref", String(200), nullable=False, unique=True),  # the event key, else the broker's message id
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("tenant", String(100), nullable=True),
+    Column("type", String(100), nullable=True),
+    Column("broker_message_id", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("body", LargeBinary, nullable=False),  # the whole message as the broker gave it
+)
+"""External events herald could not read or act on, kept with the reason for an admin; never silently dropped."""
+
 __all__ = [
     "api_tokens",
     "audit_log",
     "campaigns",
     "catchup_marks",
     "corebank_outages",
+    "dead_letters",
+    "event_arrivals",
+    "external_events",
     "hook_arrivals",
     "installation",
     "job_runs",

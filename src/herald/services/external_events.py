@@ -1,0 +1,176 @@
+"""From Fineract's external events to stored messages: decode, de-duplicate, act, or keep aside with the reason.
+
+A transport hands over a batch of broker messages and acknowledges them when `handle` returns, so
+everything a message produced is stored by then: its messages (whose dedup keys are the same as a
+hook's of the same fact, so hooks and events together still send once), the event's key (delivery
+is at least once: a key seen before is not acted on again), or a dead letter saying why herald
+could not read or act on it. A message that cannot be read never blocks the ones behind it; a
+failure that is not the message's fault (herald's database or the core bank down) raises, and the
+broker delivers the batch again later.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from herald.clock import Clock
+from herald.corebank.engines import CoreBanks
+from herald.domain.calendar import BusinessCalendar
+from herald.domain.segments import Alphabet
+from herald.errors import UndecodableEvent, ValidationError
+from herald.events.avro import SchemaBook
+from herald.events.envelope import Envelope, ExternalEvent, open_envelope
+from herald.events.kinds import KINDS
+from herald.events.transport import Delivery
+from herald.services.hooks import FineractEvent
+from herald.services.office_profiles import OfficeProfiles
+from herald.services.triggered import materialize_event
+from herald.store import external_events as event_store
+
+log = logging.getLogger(__name__)
+
+_MAX_ID = 2**63 - 1
+
+
+@dataclass
+class Handled:
+    """What one batch did."""
+
+    events: int = 0
+    created: int = 0
+    duplicates: int = 0  # events whose key herald had acted on already
+    dropped: int = 0  # events of types no triggered rule listens to
+    parked: int = 0  # kept aside in the dead letters
+    pending_ids: list[int] = field(default_factory=list)
+
+
+def fineract_event(event: ExternalEvent) -> FineractEvent:
+    """The hook-shaped event of an external one; UndecodableEvent when its payload lacks an id it needs."""
+    kind = KINDS[event.type]
+    ids: dict[str, int] = {}
+    for name, value in kind.ids(event.payload or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= _MAX_ID:
+            raise UndecodableEvent(f"The {event.type} payload's {name} is not an id: {value!r:.40}.")
+        ids[name] = value
+    missing = [name for name in kind.required if name not in ids]
+    if missing:
+        raise UndecodableEvent(
+            f"The {event.type} payload has no {' or '.join(missing)}: there is nothing to message about."
+        )
+    return FineractEvent(event.tenant, kind.entity, kind.action, ids, event.created_at)
+
+
+class EventConsumer:
+    """Acts on batches of broker messages for one installation (every tenant of it)."""
+
+    def __init__(
+        self,
+        *,
+        store: Engine,
+        corebanks: CoreBanks,
+        calendar: BusinessCalendar,
+        offices: OfficeProfiles,
+        clock: Clock,
+        date_format: str,
+        default_region: str,
+        book: SchemaBook,
+        alphabets: Mapping[str, Alphabet] | None = None,
+    ) -> None:
+        self.store, self.corebanks, self.clock, self.book = store, corebanks, clock, book
+        self._materialize: dict[str, Any] = {
+            "store": store,
+            "corebanks": corebanks,
+            "calendar": calendar,
+            "offices": offices,
+            "clock": clock,
+            "date_format": date_format,
+            "default_region": default_region,
+            "alphabets": alphabets,
+            "from_hook": False,
+        }
+
+    def handle(self, deliveries: Sequence[Delivery]) -> Handled:
+        """Act on every message of the batch; return once all it produced is stored."""
+        done = Handled()
+        opened: list[tuple[Delivery, Envelope]] = []
+        for delivery in deliveries:
+            try:
+                envelope = open_envelope(delivery.body, self.book, KINDS)
+            except UndecodableEvent as e:
+                self._park(done, delivery, None, str(e))
+                continue
+            if envelope.tenant not in self.corebanks:
+                reason = f"Tenant {envelope.tenant!r} is not one of herald's; add it to HERALD_TENANTS."
+                self._park(done, delivery, envelope.events[0] if envelope.events else None, reason)
+                continue
+            opened.append((delivery, envelope))
+        wanted = [e for _, env in opened for e in env.events if e.type in KINDS]
+        with self.store.connect() as conn:
+            already = event_store.seen(conn, {e.key for e in wanted})
+        arrivals: Counter[tuple[str, str, str]] = Counter()
+        for delivery, envelope in opened:
+            for event in envelope.events:
+                done.events += 1
+                if event.type not in KINDS:
+                    done.dropped += 1
+                    continue
+                kind = KINDS[event.type]
+                arrivals[(event.tenant, kind.entity, kind.action)] += 1
+                if event.key in already:
+                    done.duplicates += 1
+                    continue
+                already.add(event.key)  # the same event twice in one batch
+                self._act(done, delivery, event)
+        if arrivals:
+            now = self.clock.now()
+            with self.store.begin() as conn:
+                for (tenant, entity, action), count in sorted(arrivals.items()):
+                    event_store.arrived(conn, tenant=tenant, entity=entity, action=action, at=now, count=count)
+        return done
+
+    def _act(self, done: Handled, delivery: Delivery, event: ExternalEvent) -> None:
+        if event.problem is not None:
+            self._park(done, delivery, event, event.problem)
+            return
+        try:
+            hook_shaped = fineract_event(event)
+        except UndecodableEvent as e:
+            self._park(done, delivery, event, str(e))
+            return
+        try:
+            result = materialize_event(hook_shaped, **self._materialize)
+        except ValidationError as e:  # the event's own fault (an id no rule can use): the ones behind go on
+            self._park(done, delivery, event, str(e))
+            return
+        done.created += result["created"]
+        done.pending_ids.extend(result["pending_ids"])
+        acted = event_store.ActedOn(
+            event.key, event.tenant, event.type, event.event_id, event.created_at, int(result["created"])
+        )
+        with self.store.begin() as conn:
+            event_store.remember(conn, [acted], self.clock.now())
+
+    def _park(self, done: Handled, delivery: Delivery, event: ExternalEvent | None, reason: str) -> None:
+        ref = event.key if event is not None else f"broker:{delivery.message_id}"
+        with self.store.begin() as conn:
+            fresh = event_store.park(
+                conn,
+                ref=ref,
+                at=self.clock.now(),
+                broker_message_id=delivery.message_id,
+                reason=reason,
+                body=delivery.body,
+                tenant=event.tenant if event is not None else None,
+                type_=event.type if event is not None else None,
+            )
+        done.parked += 1
+        if fresh:
+            log.warning("external event kept aside (%s): %s", ref, reason)

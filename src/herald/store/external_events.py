@@ -1,0 +1,145 @@
+"""Fineract's external events in herald's database: the keys acted on, the dead letters, the arrivals."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, case, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from herald.store.tables import dead_letters, event_arrivals, external_events
+
+
+@dataclass(frozen=True)
+class ActedOn:
+    """One external event herald has acted on."""
+
+    key: str
+    tenant: str
+    type: str
+    event_id: int
+    created_at: datetime | None
+    messages: int
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """An event herald could not read or act on, and why."""
+
+    id: int
+    ref: str
+    received_at: datetime
+    tenant: str | None
+    type: str | None
+    broker_message_id: str
+    reason: str
+    size: int
+
+
+def _insert(conn: Connection, table):  # type: ignore[no-untyped-def]
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+def seen(conn: Connection, keys: Collection[str]) -> set[str]:
+    """Which of these event keys herald has already acted on."""
+    if not keys:
+        return set()
+    rows = conn.execute(select(external_events.c.event_key).where(external_events.c.event_key.in_(list(keys))))
+    return {r[0] for r in rows}
+
+
+def remember(conn: Connection, events: Sequence[ActedOn], at: datetime) -> None:
+    """Record events as acted on; one already there stays as it was (a redelivery acted on twice counts once)."""
+    if not events:
+        return
+    rows = [
+        {
+            "event_key": e.key,
+            "tenant": e.tenant,
+            "type": e.type,
+            "event_id": e.event_id,
+            "created_at": e.created_at,
+            "received_at": at,
+            "messages": e.messages,
+        }
+        for e in events
+    ]
+    conn.execute(_insert(conn, external_events).on_conflict_do_nothing(index_elements=["event_key"]), rows)
+
+
+def park(
+    conn: Connection,
+    *,
+    ref: str,
+    at: datetime,
+    broker_message_id: str,
+    reason: str,
+    body: bytes,
+    tenant: str | None = None,
+    type_: str | None = None,
+) -> bool:
+    """Keep an event aside with the reason; False when it is there already (the broker delivered it again)."""
+    stmt = _insert(conn, dead_letters).values(
+        ref=ref[:200],
+        received_at=at,
+        tenant=tenant,
+        type=type_,
+        broker_message_id=broker_message_id[:200],
+        reason=reason,
+        body=body,
+    )
+    return bool(conn.execute(stmt.on_conflict_do_nothing(index_elements=["ref"])).rowcount)
+
+
+def dead(conn: Connection, *, limit: int = 100, offset: int = 0) -> list[DeadLetter]:
+    """The dead letters, newest first, without their bodies."""
+    rows = conn.execute(
+        select(
+            dead_letters.c.id,
+            dead_letters.c.ref,
+            dead_letters.c.received_at,
+            dead_letters.c.tenant,
+            dead_letters.c.type,
+            dead_letters.c.broker_message_id,
+            dead_letters.c.reason,
+            func.length(dead_letters.c.body),
+        )
+        .order_by(dead_letters.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [DeadLetter(r[0], r[1], r[2], r[3], r[4], r[5], r[6], int(r[7] or 0)) for r in rows]
+
+
+def dead_count(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(dead_letters)).scalar_one())
+
+
+def dead_body(conn: Connection, letter_id: int) -> bytes | None:
+    row = conn.execute(select(dead_letters.c.body).where(dead_letters.c.id == letter_id)).first()
+    return bytes(row[0]) if row else None
+
+
+def arrived(conn: Connection, *, tenant: str, entity: str, action: str, at: datetime, count: int = 1) -> None:
+    """Count events of one kind in one statement; the latest time wins."""
+    stmt = _insert(conn, event_arrivals).values(
+        tenant=tenant, entity=entity, action=action, last_at=at, last_succeeded=True, received=count
+    )
+    newer = stmt.excluded.last_at >= event_arrivals.c.last_at
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["tenant", "entity", "action"],
+            set_={
+                "received": event_arrivals.c.received + count,
+                "last_at": case((newer, stmt.excluded.last_at), else_=event_arrivals.c.last_at),
+            },
+        )
+    )
+
+
+def latest_arrivals(conn: Connection, *, tenant: str) -> dict[tuple[str, str], tuple[datetime, int]]:
+    """(entity, action) -> (when the last event of the kind came, how many have come) for the tenant."""
+    rows = conn.execute(select(event_arrivals).where(event_arrivals.c.tenant == tenant)).all()
+    return {(r.entity, r.action): (r.last_at, int(r.received)) for r in rows}
