@@ -203,7 +203,9 @@ def triggered_status(
     mark = mark_of(campaign, store=store)
     catchup_problem = None
     if not covers(rule.id):
-        catchup_problem = f"The catch-up job does not read {rule.name!r} events: only its hooks bring them."
+        catchup_problem = (
+            f"The catch-up job does not read {rule.name!r} events: only Fineract's hooks or external events bring them."
+        )
     elif mark is None:
         catchup_problem = "Not caught up yet: the mark is set when the campaign is activated."
     return TriggeredStatus(
