@@ -71,10 +71,12 @@ SOURCES: dict[int, Source] = {
         BY_DATE, "m_savings_account", "s", "SAVINGSACCOUNT", "ACTIVATE", "1 = 1", "savingsId",
         date_column="s.activatedon_date",
     ),
-    # ---- Rules added after 187 (loan disbursed, loan closed, client created ...): one entry each, here. ------
-    # A new row is read BY_ID (client created: m_client, "c.id"); a change of an existing row BY_DATE
-    # (loan disbursed: m_loan, date_column="l.disbursedon_date"; loan closed: "l.closedon_date"), with
-    # the (entity, action) of the hook or external event the rule listens to.
+    # ---- Rules added after 187: one entry each, HERE. ---------------------------------------------------------
+    # herald's own rules (rules/catalog_triggered.py) are not caught up yet: 1003 Loan Disbursed would be
+    # BY_DATE on m_loan, date_column="l.disbursedon_date", ("LOAN", "DISBURSE"), "loanId"; 1004 Loan Closed
+    # BY_DATE on "l.closedon_date", ("LOAN", "CLOSE"); 1005 Client Created BY_ID on m_client (new rows; its
+    # business date is submittedon_date, not transaction_date). 1001/1002 (repayment due / overdue) exist only
+    # as external events: the broker's durability is their catch-up.
 }  # fmt: skip
 """rule id -> where its events are; a rule not listed is not caught up (its campaign page says so)."""
 

@@ -43,10 +43,10 @@ from herald.domain.dedup import dedup_key
 from herald.domain.lateness import day_start
 from herald.domain.segments import Alphabet
 from herald.domain.times import campaign_zone
-from herald.errors import CoreBankError, HeraldError
+from herald.errors import CoreBankError, HeraldError, ParameterError
 from herald.services.hooks import FineractEvent
 from herald.services.office_profiles import OfficeProfiles
-from herald.services.triggered import materialize_event
+from herald.services.triggered import materialize_events
 from herald.store import campaigns as campaign_store
 from herald.store import catchup as marks
 from herald.store.catchup import CatchUpMark
@@ -115,6 +115,8 @@ class CatchUp:
             for key in ("events", "created", "too_late", "skipped"):
                 totals[key] += counts[key]
             totals["behind"] += int(counts["more"])
+        if not (totals["events"] or totals["behind"] or totals["failed"]):
+            return dict.fromkeys(totals, 0)  # an idle pass: the worker records no run for it
         return totals
 
     def campaign(self, campaign: Campaign) -> dict[str, Any]:
@@ -212,30 +214,38 @@ class CatchUp:
         if not events:
             return counts
         zone = campaign_zone(None, campaign.params, self.offices.timezones(campaign.tenant), self.calendar.timezone)
-        for found in events:
-            at = found.created if found.created is not None else day_start(found.on, zone)
-            event = FineractEvent(
-                campaign.tenant, found.entity, found.action, dict(found.ids), at, dated=found.created is None
+        hook_shaped = [
+            FineractEvent(
+                campaign.tenant,
+                found.entity,
+                found.action,
+                dict(found.ids),
+                found.created if found.created is not None else day_start(found.on, zone),
+                dated=found.created is None,
             )
-            result = materialize_event(
-                event,
-                store=self.store,
-                corebanks=self.corebanks,
-                calendar=self.calendar,
-                offices=self.offices,
-                clock=self.clock,
-                date_format=self.date_format,
-                default_region=self.default_region,
-                alphabets=self.alphabets,
-                campaign_id=campaign.id,
-                hook=False,
-            )
+            for found in events
+        ]
+        made = materialize_events(
+            hook_shaped,
+            store=self.store,
+            corebanks=self.corebanks,
+            calendar=self.calendar,
+            offices=self.offices,
+            clock=self.clock,
+            date_format=self.date_format,
+            default_region=self.default_region,
+            alphabets=self.alphabets,
+            campaign_id=campaign.id,
+            hook=False,  # the catch-up job's events are no hook arrival
+        )
+        for outcome in made.outcomes:
+            if outcome.refused is not None:
+                raise ParameterError(outcome.refused)  # ids from Fineract's own rows: the rule cannot be run
             counts["events"] += 1
-            counts["created"] += result["created"]
-            counts["too_late"] += result["too_late"]
-            self.pending_ids.extend(result["pending_ids"])
+            counts["created"] += outcome.created
+            counts["too_late"] += outcome.too_late
+        self.pending_ids.extend(made.pending_ids)
         return counts
-
 
 def mark_of(campaign: Campaign, *, store: Engine) -> CatchUpMark | None:
     """The campaign's catch-up mark for its page; None before its first (re)activation or for a rule not read."""

@@ -229,7 +229,9 @@ def triggered_status(
     kinds = kinds_for(set(rule.events))
     catchup_problem = None
     if not covers(rule.id):
-        catchup_problem = f"The catch-up job does not read {rule.name!r} events: only its hooks bring them."
+        catchup_problem = (
+            f"The catch-up job does not read {rule.name!r} events: only Fineract's hooks or external events bring them."
+        )
     elif mark is None:
         catchup_problem = "Not caught up yet: the mark is set when the campaign is activated."
     return TriggeredStatus(
