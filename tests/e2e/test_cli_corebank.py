@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+pytestmark = pytest.mark.xdist_group("cli-corebank")  # one worker makes the module's `installed` herald
+
 HERALD = [sys.executable, "-m", "herald"]
 
 

@@ -17,7 +17,7 @@ from herald.fakes.fineract_hooks import FineractHookSimulator
 from tests.torture.conftest import postgres_url
 from tests.torture.harness import Scenario, Timings, scenario
 
-pytestmark = [pytest.mark.xdist_group("torture"), pytest.mark.postgres]
+pytestmark = [pytest.mark.xdist_group("torture-kill"), pytest.mark.postgres]
 
 TIMEOUT = 60.0
 EVENTS = 150

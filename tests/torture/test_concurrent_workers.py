@@ -14,7 +14,7 @@ from herald.fakes.fineract_hooks import FineractHookSimulator
 from tests.torture.conftest import postgres_url, sqlite_url
 from tests.torture.harness import Scenario, Timings, scenario
 
-pytestmark = pytest.mark.xdist_group("torture")  # one scenario at a time: they time kills and rates on 2 cores
+pytestmark = pytest.mark.xdist_group("torture-load")  # races, rates and faults, one at a time
 
 TIMEOUT = 40.0
 # Small batches: many claims, back to back in every worker, so claims of different workers overlap.

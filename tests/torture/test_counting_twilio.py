@@ -21,7 +21,7 @@ from herald.providers.config import TwilioSettings
 from herald.providers.twilio import TwilioProvider
 from tests.torture.harness import CountingProvider
 
-pytestmark = pytest.mark.xdist_group("torture")
+pytestmark = pytest.mark.xdist_group("torture-load")  # races, rates and faults, one at a time
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from tests.torture.conftest import postgres_url, sqlite_url
 from tests.torture.harness import CountingProvider, Proc, Scenario, scenario
 
-pytestmark = pytest.mark.xdist_group("torture")
+pytestmark = pytest.mark.xdist_group("torture-kill")  # kill -9 and SIGTERM scenarios, one at a time
 
 SEED = 20261201
 TIMEOUT = 45.0

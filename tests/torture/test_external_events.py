@@ -21,7 +21,7 @@ from tests.fineract_events import EventWriter
 from tests.torture.conftest import postgres_url, sqlite_url
 from tests.torture.harness import Scenario, scenario
 
-pytestmark = pytest.mark.xdist_group("activemq")  # the broker of the session; kills are timed on 2 cores
+pytestmark = pytest.mark.xdist_group("activemq-torture")  # kills timed on 2 cores; its own worker's broker
 
 TIMEOUT = 60.0
 REPAYMENT = "LoanTransactionMakeRepaymentPostBusinessEvent"

@@ -10,7 +10,7 @@ import pytest
 from tests.torture.conftest import sqlite_url
 from tests.torture.harness import Scenario, scenario
 
-pytestmark = pytest.mark.xdist_group("torture")
+pytestmark = pytest.mark.xdist_group("torture-kill")  # kill -9 and SIGTERM scenarios, one at a time
 
 GRACE = 10.0
 TIMEOUT = 40.0

@@ -10,7 +10,7 @@ import pytest
 from tests.torture.conftest import sqlite_url
 from tests.torture.harness import Scenario, Timings, scenario
 
-pytestmark = pytest.mark.xdist_group("torture")
+pytestmark = pytest.mark.xdist_group("torture-load")  # races, rates and faults, one at a time
 
 TIMEOUT = 45.0
 STORM_TIMEOUT = 60.0  # the storm, then an open breaker's cool-down, then the backlog

@@ -11,7 +11,7 @@ from tests.torture.conftest import postgres_url, sqlite_url
 from tests.torture.harness import Scenario, Timings, scenario
 from tests.torture.verdict import per_second_over
 
-pytestmark = pytest.mark.xdist_group("torture")
+pytestmark = pytest.mark.xdist_group("torture-load")  # races, rates and faults, one at a time
 
 RATE = 20
 LEASE = 3.0

@@ -18,7 +18,7 @@ import pytest
 from tests.torture.conftest import postgres_url, sqlite_url
 from tests.torture.harness import Scenario, scenario
 
-pytestmark = pytest.mark.xdist_group("torture")
+pytestmark = pytest.mark.xdist_group("torture-kill")  # kill -9 and SIGTERM scenarios, one at a time
 
 SEED = 20261202
 TIMEOUT = 60.0
