@@ -50,7 +50,7 @@ def hour_bars(per_hour: list[tuple[datetime, int]], zone: str) -> tuple[list[Hou
         height = plot * n / peak if peak else 0.0
         bars.append(
             HourBar(
-                title=f"{local_text(start, zone, '%d %b %H:00 %Z')}: {n:,} events",
+                title=f"{local_text(start, zone, '%d %b %H:00 %Z')}: {n:,} event{'' if n == 1 else 's'}",
                 x=round(i * slot + slot * 0.1, 1),
                 y=round(plot - height, 1),
                 width=round(slot * 0.8, 1),
