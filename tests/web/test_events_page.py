@@ -7,6 +7,7 @@ Fineract writes them; nobody but an admin may see the page, download a body or a
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 from datetime import timedelta
 
 import pytest
@@ -25,6 +26,7 @@ from tests.campaign_parts import activating, validating
 from tests.fineract_events import EventWriter
 from tests.web.conftest import PASSWORD, START, DemoCorebank, csrf_of, log_in
 from tests.web.test_access import assert_readable_refusal
+from tests.web.test_attack import NASTY
 
 WRITER = EventWriter()
 
@@ -208,3 +210,34 @@ def test_the_stream_shows_arrivals_per_tenant_and_kind_and_the_last_24_hours(
     assert "21 Nov 2026 16:00 EAT" in row and '<td class="num">3</td>' in row
     assert "<strong>1</strong> event acted on since" in page
     assert '<svg class="chart"' in page and ": 1 event</title>" in page
+
+
+def test_without_a_session_the_page_and_the_download_send_to_login(client: TestClient, herald: Herald) -> None:
+    [letter] = _park(herald, _kampala())
+    for path in ("/events", f"/events/dead-letters/{letter}/body", f"/events/dead-letters/{letter}/discard"):
+        answer = client.get(path)
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/login?next="), path
+
+
+def test_a_tenant_or_reason_with_markup_is_shown_as_text_and_nasty_addresses_get_a_page(
+    client: TestClient, herald: Herald
+) -> None:
+    hostile = WRITER.event("ClientActivateBusinessEvent", {"id": 1}, tenant="<script>alert(1)</script>")
+    [letter] = _park(herald, hostile)
+    log_in(client, Role.ADMIN)
+    page = client.get("/events").text
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
+    broken = []
+    for value in (*NASTY, "%00", "-1", "99999999999999999999", "1.5"):
+        segment = quote(value, safe="")
+        for answer in (
+            client.get("/events", params={"page": value}),
+            client.get(f"/events/dead-letters/{segment}/body"),
+            client.get(f"/events/dead-letters/{segment}/discard"),
+        ):
+            if answer.status_code >= 500 or "Traceback" in answer.text or "<script>alert" in answer.text:
+                broken.append(f"{answer.status_code} {answer.url}")
+    assert not broken, "\n".join(broken)
+    csrf = csrf_of(client, "/events")
+    nul = client.post(f"/events/dead-letters/{letter}/discard", data={"csrf_token": csrf, "reason": "a\x00b"})
+    assert_readable_refusal(nul, 422, "The reason")
