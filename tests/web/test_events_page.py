@@ -7,11 +7,12 @@ Fineract writes them; nobody but an admin may see the page, download a body or a
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import create_engine, select, text
 
 from herald.app import Herald
@@ -241,3 +242,11 @@ def test_a_tenant_or_reason_with_markup_is_shown_as_text_and_nasty_addresses_get
     csrf = csrf_of(client, "/events")
     nul = client.post(f"/events/dead-letters/{letter}/discard", data={"csrf_token": csrf, "reason": "a\x00b"})
     assert_readable_refusal(nul, 422, "The reason")
+
+
+def test_the_broker_is_shown_without_its_password(client: TestClient, herald: Herald) -> None:
+    url = "stomp://herald:Sup3r-s3cret@broker.example:61613/queue/fineract-events"
+    herald.settings = herald.settings.model_copy(update={"events_url": SecretStr(url)})  # as HERALD_EVENTS_URL sets it
+    log_in(client, Role.ADMIN)
+    page = client.get("/events").text
+    assert "herald:***@broker.example:61613" in page and "Sup3r-s3cret" not in page
