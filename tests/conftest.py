@@ -1,4 +1,4 @@
-"""Shared fixtures: a session-wide PostgreSQL cluster and per-test databases on both engines."""
+"""Shared fixtures: a session-wide PostgreSQL cluster, per-test databases on both engines, an ActiveMQ broker."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.activemq import Broker, activemq_broker
 from tests.postgres import create_database, postgres_cluster
 
 _counter = itertools.count()
@@ -17,6 +18,15 @@ _counter = itertools.count()
 def pg_server() -> Iterator[str]:
     with postgres_cluster() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def activemq() -> Iterator[Broker]:
+    """The session's ActiveMQ (one per xdist worker; mark modules xdist_group("activemq") to share one).
+
+    Tests use queues of their own (tests.activemq.new_queue()); a test that stops it starts it again."""
+    with activemq_broker() as broker:
+        yield broker
 
 
 @pytest.fixture

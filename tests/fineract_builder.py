@@ -61,7 +61,14 @@ class FineractBuilder:
         )
 
     def client(
-        self, first: str, mobile: str | None, *, office_id: int = 1, status: int = 300, dob: date | None = None
+        self,
+        first: str,
+        mobile: str | None,
+        *,
+        office_id: int = 1,
+        status: int = 300,
+        dob: date | None = None,
+        **columns: Any,
     ) -> int:
         cid = next(self._ids) + 1000
         return self._insert(
@@ -75,12 +82,20 @@ class FineractBuilder:
             display_name=f"{first} Wanjiru",
             mobile_no=mobile,
             date_of_birth=dob,
-            activation_date=date(2024, 1, 1),
+            **({"activation_date": date(2024, 1, 1)} | columns),  # e.g. activation_date, rejectedon_date
             created_on_utc=STAMP,
             last_modified_on_utc=STAMP,
         )
 
-    def loan(self, client_id: int, *, status: int = 300, principal: str = "10000", outstanding: str = "6000") -> int:
+    def loan(
+        self,
+        client_id: int,
+        *,
+        status: int = 300,
+        principal: str = "10000",
+        outstanding: str = "6000",
+        **columns: Any,
+    ) -> int:
         lid = next(self._ids) + 5000
         return self._insert(
             schema.m_loan,
@@ -107,9 +122,12 @@ class FineractBuilder:
             total_outstanding_derived=Decimal(outstanding),
             created_on_utc=STAMP,
             last_modified_on_utc=STAMP,
+            **columns,
         )
 
-    def repayment(self, loan_id: int, on: date, amount: str, *, reversed_: bool = False) -> int:
+    def repayment(
+        self, loan_id: int, on: date, amount: str, *, reversed_: bool = False, created: datetime = STAMP
+    ) -> int:
         tid = next(self._ids) + 90000
         return self._insert(
             schema.m_loan_transaction,
@@ -122,11 +140,11 @@ class FineractBuilder:
             submitted_on_date=on,
             amount=Decimal(amount),
             created_by=1,
-            created_on_utc=STAMP,
-            last_modified_on_utc=STAMP,
+            created_on_utc=created,
+            last_modified_on_utc=created,
         )
 
-    def savings(self, client_id: int, *, status: int = 300, balance: str = "5000") -> int:
+    def savings(self, client_id: int, *, status: int = 300, balance: str = "5000", **columns: Any) -> int:
         with self.engine.begin() as conn:
             if conn.execute(schema.m_savings_product.select()).first() is None:
                 conn.execute(
@@ -153,9 +171,12 @@ class FineractBuilder:
             account_balance_derived=Decimal(balance),
             created_on_utc=STAMP,
             last_modified_on_utc=STAMP,
+            **columns,
         )
 
-    def savings_transaction(self, savings_id: int, kind: int, amount: str, on: date, balance: str) -> int:
+    def savings_transaction(
+        self, savings_id: int, kind: int, amount: str, on: date, balance: str, *, created: datetime = STAMP
+    ) -> int:
         tid = next(self._ids) + 80000
         return self._insert(
             schema.m_savings_account_transaction,
@@ -169,6 +190,6 @@ class FineractBuilder:
             amount=Decimal(amount),
             running_balance_derived=Decimal(balance),
             created_by=1,
-            created_on_utc=STAMP,
-            last_modified_on_utc=STAMP,
+            created_on_utc=created,
+            last_modified_on_utc=created,
         )

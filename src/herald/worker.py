@@ -24,9 +24,15 @@ from herald.app import Herald
 from herald.domain.campaign import Campaign
 from herald.domain.jobs import Job
 from herald.errors import CoreBankError
+from herald.events.avro import schema_book
+from herald.events.sources import open_source
 from herald.services import on_demand
 from herald.services.audit import Actor
+from herald.services.catchup import CatchUp
 from herald.services.corebank_health import CoreBankHealth
+from herald.services.event_stream import EventStream
+from herald.services.external_events import EventConsumer
+from herald.services.immediate import ImmediateSender
 from herald.services.loop import run_loop
 from herald.services.materialize import MaterializePolicy, Materializer
 from herald.services.outbound import Outbound
@@ -84,6 +90,21 @@ def puller_for(herald: Herald) -> ReportPuller:
     return ReportPuller(herald.store, herald.providers, herald.clock, herald.settings.reports_poll_after, resender)
 
 
+def catchup_for(herald: Herald) -> CatchUp:
+    """The catch-up job on this process's store, core banks, office profiles, calendar and clock."""
+    return CatchUp(
+        store=herald.store,
+        corebanks=herald.corebanks,
+        calendar=herald.calendar,
+        offices=herald.offices,
+        clock=herald.clock,
+        date_format=herald.settings.date_format,
+        default_region=herald.settings.default_region,
+        alphabets=herald.providers.alphabets,
+        batch=herald.settings.catchup_batch,
+    )
+
+
 async def run_now(herald: Herald, job: Job, actor: Actor) -> JobRun:
     """One run of `job` by hand (the API's and the UI's Run now), in the server's loop, audited."""
     return await on_demand.run_now(
@@ -93,8 +114,28 @@ async def run_now(herald: Herald, job: Job, actor: Actor) -> JobRun:
         outbound=outbound_for(herald).run_due,
         sender=sender_for(herald),
         puller=puller_for(herald),
+        catchup=catchup_for(herald).run,
         actor=actor,
     )
+
+
+def event_stream_for(herald: Herald, sender: Sender) -> EventStream | None:
+    """The subscription to Fineract's external events that HERALD_EVENTS_URL names, or None when unset."""
+    address = herald.settings.events_broker
+    if address is None:
+        return None
+    consumer = EventConsumer(
+        store=herald.store,
+        corebanks=herald.corebanks,
+        calendar=herald.calendar,
+        offices=herald.offices,
+        clock=herald.clock,
+        date_format=herald.settings.date_format,
+        default_region=herald.settings.default_region,
+        book=schema_book(herald.settings.events_schemas),
+        alphabets=herald.providers.alphabets,
+    )
+    return EventStream(open_source(address), consumer, ImmediateSender(sender))
 
 
 class Worker:
@@ -113,8 +154,10 @@ class Worker:
             Job.UPDATE_OUTBOUND: settings.materialize_interval,
             Job.SEND: settings.send_interval,
             Job.DELIVERY_REPORTS: settings.reports_interval,
+            Job.CATCH_UP: settings.catchup_interval,
         }
         self._next = dict.fromkeys(self.intervals, 0.0)
+        self.stream: EventStream | None = None  # Fineract's external events, while run() runs
 
     async def _run_job(self, job: Job) -> dict[str, Any]:
         herald = self.herald
@@ -124,6 +167,8 @@ class Worker:
                     counts.update(await asyncio.to_thread(self._materialize))
                 elif job is Job.SEND:
                     counts.update(await self.sender.run(max_seconds=SEND_SLICE))
+                elif job is Job.CATCH_UP:
+                    counts.update(await asyncio.to_thread(self._catch_up))
                 else:
                     counts.update(await self.puller.pull())
         except Exception:  # a failing job must not stop the others; the run is recorded with its error
@@ -146,6 +191,10 @@ class Worker:
         self.health.record(Job.UPDATE_OUTBOUND, failures)
         return counts
 
+    def _catch_up(self) -> dict[str, int]:
+        """The catch-up job: a campaign whose core bank does not answer waits (logged, counted as failed)."""
+        return catchup_for(self.herald).run()
+
     async def tick_async(self, force: bool = False) -> dict[Job, dict[str, Any]]:
         """Run each job whose interval has passed (all of them when `force`)."""
         done: dict[Job, dict[str, Any]] = {}
@@ -153,10 +202,12 @@ class Worker:
             if force or self._monotonic() >= self._next[job]:
                 done[job] = await self._run_job(job)
                 self._next[job] = self._monotonic() + interval
-                if job is Job.UPDATE_OUTBOUND and done[job].get("created"):
+                if job in (Job.UPDATE_OUTBOUND, Job.CATCH_UP) and done[job].get("created"):
                     self._next[Job.SEND] = 0.0  # new messages: send them now, not at the next tick
                 if job is Job.SEND and done[job].get("more"):
                     self._next[Job.SEND] = 0.0  # a backlog: carry on as soon as the others had their turn
+                if job is Job.CATCH_UP and done[job].get("behind"):
+                    self._next[Job.CATCH_UP] = 0.0  # a long outage: the next batch at the next pass
                 if self.stop_requested:
                     break
         return done
@@ -179,6 +230,8 @@ class Worker:
         if not self.stop_requested:
             self.stop_requested = True
             self.sender.stopping = True
+            if self.stream is not None:
+                self.stream.stop()  # nothing more is taken from the broker; what it holds stays there
             self._say("Stopping: nothing more is claimed; finishing what is being sent.")
 
     def _say(self, text: str) -> None:
@@ -200,9 +253,15 @@ class Worker:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self.request_stop)
         self.herald.presence.kind = RUNS_JOBS  # written with the next heartbeat: the UI shows a worker is alive
+        streaming: asyncio.Task[None] | None = None
         try:
             async with self.herald.presence.alive():
                 await self.herald.presence.ensure(now=True)
+                self.stream = event_stream_for(self.herald, self.sender)
+                if self.stream is not None:
+                    address = self.herald.settings.events_broker
+                    log.info("reading Fineract's external events from %s", address.shown() if address else "?")
+                    streaming = asyncio.create_task(self.stream.run())
                 ticking = asyncio.create_task(self._loop(should_stop, on_tick))
                 while not ticking.done():
                     await asyncio.wait({ticking}, timeout=0.1)
@@ -215,6 +274,9 @@ class Worker:
                 if not ticking.cancelled():
                     ticking.result()  # a failure of the loop itself surfaces here
         finally:
+            if streaming is not None and self.stream is not None:
+                self.stream.stop()
+                await asyncio.wait({streaming}, timeout=GRACE)
             if signals:
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     loop.remove_signal_handler(sig)

@@ -20,12 +20,15 @@ from herald.store.tables import messages
 from tests.api.conftest import PASSWORD, Corebank, assert_error, materialized_campaign
 
 
-def test_the_three_jobs_are_listed_under_the_seed_names(client: TestClient, viewer: dict[str, str]) -> None:
+def test_the_three_jobs_are_listed_under_the_seed_names_then_the_catch_up(
+    client: TestClient, viewer: dict[str, str]
+) -> None:
     jobs = client.get("/api/v1/jobs", headers=viewer).json()
     assert [j["name"] for j in jobs] == [
         "Update SMS Outbound with Campaign Message",
         "Send Messages to SMS Gateway",
         "Get Delivery Reports from SMS Gateway",
+        "Catch up missed Fineract events",
     ]
     assert all(j["lastRun"] is None for j in jobs)
 

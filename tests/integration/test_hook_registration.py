@@ -62,7 +62,11 @@ def test_the_hook_is_registered_with_fineracts_fields_events_and_tenant(fineract
     assert (body["name"], body["isActive"]) == ("Web", True)
     assert body["config"] == {"Payload URL": url, "Content Type": "json"}
     assert {"entityName": "LOAN", "actionName": "REPAYMENT"} in body["events"]
-    assert len(body["events"]) == 9
+    # Fineract's nine rules' events plus the two hooks of herald's own rules (1003 Loan Disbursed, 1005 Client
+    # Created); repayment due / overdue and loan closed come only as external events.
+    assert {"entityName": "LOAN", "actionName": "DISBURSE"} in body["events"]
+    assert {"entityName": "CLIENT", "actionName": "CREATE"} in body["events"]
+    assert len(body["events"]) == 11
 
 
 def test_wrong_credentials_give_fineracts_reason(fineract_api: str) -> None:

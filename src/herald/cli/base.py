@@ -29,7 +29,7 @@ messages_app = typer.Typer(help="Campaign messages.", no_args_is_help=True)
 jobs_app = typer.Typer(help="The three jobs.", no_args_is_help=True)
 offices_app = typer.Typer(help="Offices and their phone region and time zone.", no_args_is_help=True)
 providers_app = typer.Typer(help="SMS providers: what is configured, and whether it works.", no_args_is_help=True)
-fineract_app = typer.Typer(help="Connecting herald to Fineract (hooks).", no_args_is_help=True)
+fineract_app = typer.Typer(help="Connecting herald to Fineract (hooks, external events).", no_args_is_help=True)
 optouts_app = typer.Typer(help="The opt-out list: numbers never to be messaged.", no_args_is_help=True)
 users_app = typer.Typer(help="Users of the UI and REST API, and their API tokens.", no_args_is_help=True)
 
@@ -109,3 +109,10 @@ def parse_date(text: str, option: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise HeraldError(f"{option} must be a date like 2026-11-25, not {text!r}.") from None
+
+
+def say_events(herald: Any) -> None:
+    """Where Fineract's external events are read from, when HERALD_EVENTS_URL says (the password never shown)."""
+    address = herald.settings.events_broker
+    if address is not None:
+        console.print(f"Fineract's external events are read from {address.shown()} as they arrive.", soft_wrap=True)

@@ -18,6 +18,8 @@ from herald.cli.base import (
     progress_bar,
 )
 from herald.cli.times import when, zone_of
+from herald.domain.campaign import TriggerType
+from herald.domain.lateness import limit_text
 from herald.domain.times import last_run_text, schedule_text
 from herald.errors import HeraldError
 from herald.services.audit import Actor
@@ -58,6 +60,13 @@ def campaigns_create(
     start: Annotated[str | None, typer.Option(help="Recurrence start, local time: 2026-12-01T08:00.")] = None,
     timezone: Annotated[str | None, typer.Option(help="IANA time zone of the schedule.")] = None,
     tenant: Annotated[str | None, typer.Option(help="Fineract tenant; default HERALD_TENANT.")] = None,
+    too_late_after: Annotated[
+        str | None,
+        typer.Option(
+            help="Triggered: an event older than this when herald first sees it is never messaged (stored "
+            "Invalid), e.g. 24h (the default), 90m, 3d."
+        ),
+    ] = None,
 ) -> None:
     """Create a campaign (Pending until activated)."""
     from herald.services import campaigns
@@ -76,6 +85,7 @@ def campaigns_create(
             "recurrenceStartDate": start,
             "timezone": timezone,
             "tenantId": tenant,
+            "tooLateAfter": too_late_after,
         }
     )
     herald = herald_from_env()
@@ -108,6 +118,7 @@ def campaigns_edit(
     recurrence: Annotated[str | None, typer.Option()] = None,
     start: Annotated[str | None, typer.Option()] = None,
     timezone: Annotated[str | None, typer.Option()] = None,
+    too_late_after: Annotated[str | None, typer.Option(help="Triggered: e.g. 24h, 90m, 3d.")] = None,
     gsm7: Annotated[
         bool, typer.Option("--gsm7", help="Write the message's curly quotes, dashes ... in GSM-7 (as preview offers).")
     ] = False,
@@ -131,12 +142,15 @@ def campaigns_edit(
         "recurrence": recurrence,
         "recurrenceStartDate": start,
         "timezone": timezone,
+        "tooLateAfter": too_late_after,
     }
     changes = {k: v for k, v in given.items() if v} | {"paramValue": stored["paramValue"] | _params(param)}
     if gsm7:
         changes["message"] = to_gsm7(str(changes.get("message") or stored["message"]))
     if sender_id == "":  # --sender-id '' goes back to the provider's own sender
         changes["senderId"] = None
+    if trigger and "trig" not in trigger.lower() and trigger != "3":  # no longer Triggered: no lateness to keep
+        changes["tooLateAfter"] = None
     request = campaigns.CampaignRequest.model_validate(stored | changes)
     c = campaigns.edit(
         c.id,
@@ -200,6 +214,7 @@ def campaigns_show(campaign: str) -> None:
         ("message", c.template),
         ("provider", c.provider + (f" (fallback {c.fallback_provider})" if c.fallback_provider else "")),
         ("sender id", c.sender_id or "the provider's own"),
+        *([("too late after", limit_text(c.late_limit))] if c.trigger_type is TriggerType.TRIGGERED else []),
         ("status", c.status.name.capitalize()),
         ("schedule", schedule_text(c) or "-"),
         ("next run", when(herald, c.next_trigger_at, zone=zone)),

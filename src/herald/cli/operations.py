@@ -14,6 +14,7 @@ from herald.cli.base import (
     herald_from_env,
     jobs_app,
     progress_bar,
+    say_events,
     users_app,
 )
 from herald.cli.times import when
@@ -129,13 +130,13 @@ def users_enable(username: str) -> None:
 
 
 @jobs_app.command("run")
-def jobs_run(job: Annotated[str, typer.Argument(help="update-outbound, send or delivery-reports")]) -> None:
+def jobs_run(job: Annotated[str, typer.Argument(help="update-outbound, send, delivery-reports or catch-up")]) -> None:
     """Run one job once, now."""
     from herald.domain.jobs import Job
     from herald.services import reports, send
     from herald.services.audit import Actor
     from herald.services.on_demand import record_run
-    from herald.worker import outbound_for, puller_for, sender_for
+    from herald.worker import catchup_for, outbound_for, puller_for, sender_for
 
     which = Job.from_slug(job)
     herald = herald_from_env()
@@ -145,6 +146,8 @@ def jobs_run(job: Annotated[str, typer.Argument(help="update-outbound, send or d
                 counts = outbound_for(herald).run(advance)
         elif which is Job.SEND:
             counts = send.run(sender_for(herald))
+        elif which is Job.CATCH_UP:
+            counts = catchup_for(herald).run()
         else:
             counts = reports.run(puller_for(herald))
     finally:
@@ -199,5 +202,6 @@ def worker(
         return until_idle and w.idle()
 
     console.print("Worker running: " + ", ".join(f"{j.value} every {s:g}s" for j, s in w.intervals.items()))
+    say_events(herald)
     w.on_stop = console.print
     w.run(stop, signals=True)  # SIGTERM / Ctrl-C: stop claiming, finish what is in flight, exit 0

@@ -21,6 +21,7 @@ from herald.cli.base import (
     progress_bar,
     providers_app,
     rules_app,
+    say_events,
 )
 from herald.cli.times import when
 from herald.errors import HeraldError
@@ -138,7 +139,8 @@ def rules_show(rule: Annotated[str, typer.Argument(help="Rule id or name.")]) ->
     console.print(f"[bold]{r.id} {r.name}[/]\n{r.description}\n", highlight=False)
     if r.triggered:
         hooks = ", ".join(f"{entity}/{action}" for entity, action in r.events)
-        console.print(f"Trigger type: Triggered, by the Fineract hook events {hooks} (for the event's {r.event_key}).")
+        key = " and ".join(r.event_key)
+        console.print(f"Trigger type: Triggered, by the Fineract events {hooks} (for the event's {key}).")
     else:
         console.print("Trigger types: Direct or Scheduled (an audience, computed when the campaign runs).")
     scope = r.dedup_scope.value.replace("_", " ")
@@ -324,6 +326,86 @@ def fineract_hook(
     console.print(f"Hook registered in Fineract (resource {result.get('resourceId', '?')}).")
 
 
+@fineract_app.command("events")
+def fineract_events(
+    apply: Annotated[
+        bool,
+        typer.Option(
+            "--apply",
+            help="Enable the missing types through Fineract's API (HERALD_FINERACT_API_URL, _USERNAME, _PASSWORD).",
+        ),
+    ] = False,
+    tenant: Annotated[str | None, typer.Option(help="Fineract tenant; default HERALD_TENANT.")] = None,
+) -> None:
+    """The external event types herald listens to, the JSON that enables them and Fineract's settings; --apply."""
+    import json
+
+    from herald.config import load_settings
+    from herald.services import event_setup
+
+    settings = load_settings()
+    tenant = tenant or settings.tenant
+    try:
+        herald = herald_from_env()
+        active = event_setup.listening_campaigns(store=herald.store, tenant=tenant)
+        unknown_why = None
+    except HeraldError as exc:  # no herald database yet: the types are the same, the listeners unknown
+        active, unknown_why = None, str(exc)
+    kinds = event_setup.events_to_enable(active)
+
+    table = Table("event type", "rule it feeds", "active campaigns listening", title="Event types to enable")
+    table.columns[0].no_wrap = True
+    for k in kinds:
+        listening = "?" if k.campaigns is None else (", ".join(k.campaigns) or "-")
+        table.add_row(k.type, ", ".join(k.rules) or "(none yet)", listening)
+    console.print(table)
+    if unknown_why:
+        console.print(f"[dim]Active campaigns not known: {unknown_why}[/]", highlight=False, soft_wrap=True)
+
+    console.print("\n[bold]PUT /externalevents/configuration[/] (enables these, disables nothing):", highlight=False)
+    print(json.dumps(event_setup.configuration_body(k.type for k in kinds), indent=2), flush=True)
+
+    broker = settings.events_broker
+    console.print("\n[bold]Set in Fineract[/] (environment, or the properties in application.properties):")
+    for s in event_setup.fineract_settings(broker):
+        note = f"  [dim]# {s.property}{'; ' + s.note if s.note else ''}[/]"
+        console.print(f"  {s.variable}={s.value}{note}", highlight=False, soft_wrap=True)
+    if broker is None:
+        console.print(
+            "[yellow]HERALD_EVENTS_URL is not set[/]: the <placeholders> are the broker's. Set it to where herald "
+            "reads the events, e.g. stomp://user:password@broker:61613/queue/fineract-events.",
+            highlight=False,
+            soft_wrap=True,
+        )
+    else:
+        console.print(f"herald reads them from {broker.shown()} (HERALD_EVENTS_URL).", highlight=False, soft_wrap=True)
+
+    if not apply:
+        console.print("\nRun again with --apply to enable the missing types through Fineract's API.")
+        return
+    api = event_setup.FineractApi.from_settings(settings, tenant)
+    applied = event_setup.enable_events(api, [k.type for k in kinds])
+    n, m = len(applied.enabled), len(applied.already)
+    console.print(
+        f"\nFineract ({api.url}, tenant {tenant}) now says (GET /externalevents/configuration): "
+        f"{n} type{'' if n == 1 else 's'} enabled by herald just now, {m} enabled already.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for t, on in applied.now.items():
+        state = ("enabled just now" if t in applied.enabled else "enabled already") if on else "DISABLED"
+        console.print(f"  {t:<50} {state}", highlight=False)
+    off = [t for t, on in applied.now.items() if not on]
+    if applied.unknown or off:
+        problems = []
+        if applied.unknown:
+            problems.append(f"this Fineract has no type {', '.join(applied.unknown)} (it is older than herald expects)")
+        if off:
+            problems.append(f"Fineract still lists {', '.join(off)} as disabled")
+        raise HeraldError("; ".join(problems) + ".", hint="Those events will not reach herald; use its hooks for them.")
+    console.print(f"All {len(applied.now)} event types herald listens to are enabled in Fineract.")
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -356,6 +438,7 @@ def serve(
     console.print(f"herald is serving http://{shown_host}:{port}/ (database {database}).", soft_wrap=True)
     if worker:
         console.print("The three jobs run in this process: activated campaigns are sent from here.")
+        say_events(herald)
     else:
         console.print(
             "[bold yellow]No jobs run in this process[/] (--no-worker): nothing is sent unless "

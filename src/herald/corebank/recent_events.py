@@ -23,8 +23,10 @@ from herald.domain.business_rule import BusinessRule
 CANDIDATES = 25
 """How many of the newest events are tried before saying none reaches the campaign's recipients."""
 
-# rule id -> (what the event is called, SQL selecting (event id, event date) newest first).
-# Reversed transactions never fired a message; the type codes match the rules' own SQL.
+# rule id -> (what the event is called, SQL selecting the event's ids (the rule's event_key, in order)
+# then its date, newest first). Reversed transactions never fired a message; the type codes match the
+# rules' own SQL. An instalment's event is sampled from the instalments that would raise it now: the
+# unpaid ones due soonest from today (due), or due longest ago (overdue).
 _NEWEST: dict[int, tuple[str, str]] = {
     179: (
         "loan repayment",
@@ -71,6 +73,33 @@ _NEWEST: dict[int, tuple[str, str]] = {
         "SELECT t.id, t.transaction_date FROM m_savings_account_transaction t WHERE t.is_reversed = :false"
         " AND t.is_reversal = :false AND t.transaction_type_enum = 2 ORDER BY t.transaction_date DESC, t.id DESC",
     ),
+    1001: (
+        "repayment due",
+        "SELECT rs.loan_id, rs.installment, rs.duedate FROM m_loan_repayment_schedule rs"
+        " JOIN m_loan l ON l.id = rs.loan_id WHERE l.loan_status_id = 300 AND rs.completed_derived = :false"
+        " AND rs.duedate >= :today ORDER BY rs.duedate, rs.loan_id, rs.installment",
+    ),
+    1002: (
+        "repayment overdue",
+        "SELECT rs.loan_id, rs.installment, rs.duedate FROM m_loan_repayment_schedule rs"
+        " JOIN m_loan l ON l.id = rs.loan_id WHERE l.loan_status_id = 300 AND rs.completed_derived = :false"
+        " AND rs.duedate < :today ORDER BY rs.duedate, rs.loan_id, rs.installment",
+    ),
+    1003: (
+        "loan disbursal",
+        "SELECT l.id, l.disbursedon_date FROM m_loan l WHERE l.disbursedon_date IS NOT NULL"
+        " ORDER BY l.disbursedon_date DESC, l.id DESC",
+    ),
+    1004: (
+        "loan closure",
+        "SELECT l.id, l.closedon_date FROM m_loan l WHERE l.loan_status_id = 600 AND l.closedon_date IS NOT NULL"
+        " ORDER BY l.closedon_date DESC, l.id DESC",
+    ),
+    1005: (
+        "new client",
+        "SELECT c.id, c.submittedon_date FROM m_client c WHERE c.submittedon_date IS NOT NULL"
+        " ORDER BY c.submittedon_date DESC, c.id DESC",
+    ),
 }
 
 
@@ -79,7 +108,7 @@ class RecentEvent:
     """One real event and the recipient row the rule gives for it."""
 
     kind: str
-    event: dict[str, int]
+    event: dict[str, int]  # the rule's event_key ids: {"loanId": 4410, "installmentNumber": 3}
     on: str  # the event's business date as Fineract stores it (ISO)
     row: AudienceRow
 
@@ -103,12 +132,13 @@ def latest_event(
     if rule.id not in _NEWEST:
         return None
     kind, sql = _NEWEST[rule.id]
+    day = today.isoformat() if conn.dialect.name == "sqlite" else today  # SQLite keeps dates as ISO text
     try:
-        found = conn.execute(sa.text(f"{sql} LIMIT {CANDIDATES}"), {"true": True, "false": False}).all()
+        found = conn.execute(sa.text(f"{sql} LIMIT {CANDIDATES}"), {"true": True, "false": False, "today": day}).all()
     except sa_exc.SQLAlchemyError as e:
         raise _corebank_error(e, rule, conn) from None
-    for event_id, on in found:
-        event = {rule.event_key: int(event_id)}
+    for *ids, on in found:
+        event = {name: int(value) for name, value in zip(rule.event_key, ids, strict=True)}
         rows = list(run_triggered(conn, rule, params, event, today, date_format=date_format, zone=zone, only=only))
         if rows:
             return RecentEvent(kind, event, str(on)[:10], rows[0])

@@ -34,10 +34,12 @@ _DERIVED_SOURCES = {
     # Triggered rules (rendered by herald.corebank.event_rules).
     "RepaymentTime": ("h_time",),
     "annualinterestrate": ("annualinterestrate",),
+    "daysUntilDue": ("dueDate",),
+    "daysOverdue": ("dueDate",),
 }
 _NUMBER_VARIABLES = frozenset(
     {"id", "officeNumber", "numberOfGuarantors", "loanId", "clientId", "officeId", "loanOfficerId", "savingsId",
-     "savingsTransactionId"}
+     "savingsTransactionId", "installmentNumber"}
 )
 _MEMO_LIMIT = 100_000  # formatted amounts kept per currency precision before the memo starts over
 _COMMENT_LINE = re.compile(r"^\s*--.*$", re.MULTILINE)

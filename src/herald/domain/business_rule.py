@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -35,8 +36,9 @@ class BusinessRule:
 
     `fact` names what `h_fact` identifies; with `dedup_scope` it builds the message's dedup key.
     `derived_variables` are computed by the runner in Python rather than selected by the SQL.
-    Triggered rules also name the Fineract hook `events` (entity, action) that fire them, the
-    `event_key` (the injected id that identifies the fact and must be present), and whether one
+    Triggered rules also name the Fineract `events` (entity, action) that fire them, the
+    `event_key` (the injected ids that together identify the fact and must all be present: one
+    for most events, the loan and the instalment number for an instalment's), and whether one
     event `fans_out` to several clients (group loans), in which case the fact id carries the client.
     """
 
@@ -52,8 +54,12 @@ class BusinessRule:
     sql_file: str
     derived_variables: tuple[str, ...] = ()
     events: tuple[tuple[str, str], ...] = ()
-    event_key: str = ""
+    event_key: tuple[str, ...] = ()
     fans_out: bool = False
+
+    def event_fact(self, ids: Mapping[str, int]) -> str:
+        """The fact id of one event: its `event_key` ids joined by "/" ("4410/3"); a single id stays as it is."""
+        return "/".join(str(ids[name]) for name in self.event_key)
 
     def parameter(self, name: str) -> RuleParameter | None:
         """The parameter called `name`, or None when the rule has no such parameter."""

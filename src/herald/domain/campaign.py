@@ -10,6 +10,9 @@ from herald.domain.business_rule import BusinessRule
 from herald.domain.schedule import Recurrence
 from herald.errors import LifecycleError, ValidationError
 
+DEFAULT_LATE_MINUTES = 24 * 60
+"""A Triggered campaign's "too late after" unless its creator chooses another: a day (domain/lateness.py)."""
+
 
 class TriggerType(IntEnum):
     """Fineract's `campaign_trigger_type`: how a campaign finds its audience."""
@@ -106,6 +109,7 @@ class Campaign:
     fallback_provider: str | None = None
     sender_id: str | None = None  # the name or number messages come from; None: the provider's own (domain/senders.py)
     recurrence: Recurrence | None = None
+    too_late_after: int | None = None  # Triggered: minutes an event may be old when first seen (domain/lateness.py)
     id: int = 0  # 0 until stored: a draft that a form previews
     status: CampaignStatus = CampaignStatus.PENDING
     next_trigger_at: datetime | None = None
@@ -116,6 +120,11 @@ class Campaign:
     @property
     def timezone(self) -> str | None:
         return self.recurrence.timezone if self.recurrence else None
+
+    @property
+    def late_limit(self) -> int:
+        """Minutes an event may be old when herald first sees it; a Triggered campaign stored without one has a day."""
+        return self.too_late_after or DEFAULT_LATE_MINUTES
 
     @property
     def last_run(self) -> datetime | None:
@@ -144,5 +153,6 @@ CHOSEN = (
     "fallback_provider",
     "sender_id",
     "recurrence",
+    "too_late_after",
 )
 """The fields a campaign's creator chooses; the others follow its lifecycle."""

@@ -1,4 +1,4 @@
-"""The seed's three jobs: their names as a Mifos user knows them and their URL names."""
+"""The seed's three jobs, and herald's catch-up of missed Fineract events: their names and their URL names."""
 
 from __future__ import annotations
 
@@ -8,15 +8,21 @@ from herald.errors import ValidationError
 
 
 class Job(StrEnum):
-    """The seed's three jobs; the value is the name a Mifos user knows."""
+    """The seed's three jobs, then herald's own; the value is the name a user sees."""
 
     UPDATE_OUTBOUND = "Update SMS Outbound with Campaign Message"
     SEND = "Send Messages to SMS Gateway"
     DELIVERY_REPORTS = "Get Delivery Reports from SMS Gateway"
+    CATCH_UP = "Catch up missed Fineract events"  # Triggered campaigns' events whose hook never came
 
     @property
     def slug(self) -> str:
-        return {"UPDATE_OUTBOUND": "update-outbound", "SEND": "send", "DELIVERY_REPORTS": "delivery-reports"}[self.name]
+        return {
+            "UPDATE_OUTBOUND": "update-outbound",
+            "SEND": "send",
+            "DELIVERY_REPORTS": "delivery-reports",
+            "CATCH_UP": "catch-up",
+        }[self.name]
 
     @classmethod
     def from_slug(cls, text: str) -> Job:

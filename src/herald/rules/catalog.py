@@ -1,4 +1,4 @@
-"""The catalog of business rules (Fineract ids 166-187): parameters, variables, dedup facts, lookups."""
+"""The catalog of business rules (Fineract ids 166-187, herald's own 1001-1005): parameters, variables, dedup facts."""
 
 from __future__ import annotations
 
@@ -29,14 +29,18 @@ from herald.rules.parameters import (
 MONEY_VARIABLES = frozenset(
     {"loanAmount", "loanOutstanding", "loanDisbursed", "totalDue", "totalOverdue", "repaymentAmount",
      "totalFullyPaid", "LoanAmount", "LoanOutstanding", "loanamount", "depositAmount", "withdrawAmount",
-     "balance"}
+     "balance", "disbursedAmount", "firstInstalmentAmount"}
 )
 DATE_VARIABLES = frozenset(
-    {"paymentDueDate", "dueDate", "repaymentDate", "dateOfBirth", "RepaymentDate", "transactionDate"}
+    {"paymentDueDate", "dueDate", "repaymentDate", "dateOfBirth", "RepaymentDate", "transactionDate",
+     "disbursementDate", "firstDueDate", "closedOnDate"}
 )
 
-# The ids a triggered rule's event injects (hook response fields mapped to Fineract's placeholders).
-EVENT_IDS = ("loanTransactionId", "loanId", "clientId", "groupId", "savingsId", "savingsTransactionId")
+# The ids a triggered rule's event injects (hook response fields mapped to Fineract's placeholders;
+# installmentNumber is the instalment of an external repayment due / overdue event, 1-based).
+EVENT_IDS = (
+    "loanTransactionId", "loanId", "clientId", "groupId", "savingsId", "savingsTransactionId", "installmentNumber",
+)
 
 # Pairs that bound one window: the lower must not exceed the upper.
 _RANGES = (("fromX", "toY"), ("cycleX", "cycleY"), ("overdueX", "overdueY"))

@@ -50,7 +50,9 @@ def _span(first: int, last: int) -> tuple[int, ...]:
 NON_TRIGGERED = _span(166, 178)
 # The rules whose stored SQL Fineract runs on the campaign path (179, 186 and 187 it builds in Java).
 SQL_RUN = (*NON_TRIGGERED, *_span(180, 185))
-EVERY_RULE = _span(166, 187)
+# herald's own triggered rules, for events Fineract has no SMS rule for (D35).
+HERALD_OWN = _span(1001, 1005)
+EVERY_RULE = (*_span(166, 187), *HERALD_OWN)
 LOAN_RULES = (168, 169, 170, 173, 174, 175, 177, 178)
 
 _F, _K, _C, _N = Stance.FIXED, Stance.KEPT, Stance.CHANGED, Stance.NOT_APPLICABLE
@@ -288,7 +290,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "Message bodies are read by viewers, who see numbers masked; only admins see full numbers.",
     ),
     Difference(
-        "D29", "officeNumber is the client's own office", (166, 167, 170, 171, 172, 176, 177, 178, 182, 183), _C,
+        "D29", "officeNumber is the client's own office", (166, 167, 170, 171, 172, 176, 177, 178, 182, 183, 1005), _C,
         "These rules give the selected office's id as `officeNumber` (168, 169, 173-175 give the client's office).",
         "`officeNumber` is always the client's own office id.",
         "`officeName` and `officeNumber` then name the same office, in every rule.",
@@ -323,12 +325,29 @@ DIFFERENCES: tuple[Difference, ...] = (
         "Templates copied from Fineract keep working, and one spelling works in every rule.",
     ),
     Difference(
-        "D34", "Office names without hierarchy dots", (166, 167, 171, 172, 176, 180, 181, 182, 183, 184, 185), _C,
+        "D34", "Office names without hierarchy dots",
+        (166, 167, 171, 172, 176, 180, 181, 182, 183, 184, 185, *HERALD_OWN), _C,
         "`officeName` is indented with `..` per level below the head office (`..Nairobi`, `....Kawangware`),"
         " from `m_office.hierarchy`.",
         "`officeName` is the office's name as stored, without leading dots (some installs keep dots in the"
         " name itself).",
         'A client reads "Dear Amina of Nairobi", not "of ..Nairobi".',
+    ),
+    Difference(
+        "D35", "Rules for events Fineract's SMS campaigns cannot use", HERALD_OWN, _C,
+        "No SMS rule exists for an instalment falling due or overdue (Fineract raises these only as external"
+        " events, `LoanRepaymentDueBusinessEvent` / `LoanRepaymentOverdueBusinessEvent`, never as hooks), a loan"
+        " disbursed, a loan closed fully repaid, or a client created: its campaigns cannot send on them.",
+        "Five triggered rules of herald's own: 1001 Loan Repayment Due, 1002 Loan Repayment Overdue, 1003 Loan"
+        " Disbursed, 1004 Loan Closed, 1005 Client Created, fired by the external events and, for 1003 and"
+        " 1005, by the hooks LOAN/DISBURSE and CLIENT/CREATE too. They are numbered from 1001, not 188, because"
+        " Fineract's own reports take the ids after 187 (its e-mail rules 190-192 and more) and a campaign's"
+        " `runReportId` must name one rule only. Each message is sent once: per instalment for 1001 and 1002"
+        " (the due reminder and the overdue notice of one instalment are two messages), per loan for 1003 and"
+        " 1004, per client for 1005. An instalment paid, a disbursal undone or a loan no longer closed (status"
+        " 600) by the time herald runs the rule sends nothing.",
+        "The reminders institutions ask for most exist in Fineract only as events; an SMS about a debt already"
+        " paid, or a loan that is not closed, is worse than none.",
     ),
 )
 

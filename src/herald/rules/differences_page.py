@@ -19,7 +19,8 @@ _INTRO = """\
 
 herald runs the SMS business rules Fineract ships (ids 166-187: the audience queries of Direct and
 Scheduled campaigns and the recipients of Triggered ones) under the same names, parameters and
-template variables, from its own SQL files (`src/herald/rules/sql/`). This page lists every way
+template variables, from its own SQL files (`src/herald/rules/sql/`), and five triggered rules of
+its own, 1001-1005, for events Fineract has no SMS rule for ([D35](#D35)). This page lists every way
 those rules knowingly behave differently from Fineract's shipped reports: what Fineract does, what
 herald does instead, and why. `herald rules show <rule>` prints the entries that apply to a rule.
 

@@ -1,13 +1,14 @@
 """The campaign service: create, edit, preview and move campaigns through their lifecycle.
 
 Requests use Fineract's field names (campaignName, triggerType, runReportId, paramValue, message,
-providerId, recurrence, recurrenceStartDate) so Mifos users and scripts recognise them. Every
-refusal is a herald error that names the field and says how to fix it.
+providerId, recurrence, recurrenceStartDate) so Mifos users and scripts recognise them, plus
+herald's own (senderId, tooLateAfter). Every refusal is a herald error that names the field and
+says how to fix it.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -15,11 +16,14 @@ from sqlalchemy import Engine
 
 from herald.clock import Clock
 from herald.corebank import lookups
+from herald.corebank.catchup_sources import covers
 from herald.corebank.engines import CoreBanks
 from herald.domain import campaign as lifecycle
 from herald.domain import wire
 from herald.domain.calendar import BusinessCalendar
 from herald.domain.campaign import Campaign, CampaignAction, TriggerType
+from herald.domain.lateness import DEFAULT_MINUTES as DEFAULT_LATE_MINUTES
+from herald.domain.lateness import limit_code, parse_limit
 from herald.domain.message import MessageStatus
 from herald.domain.schedule import Recurrence
 from herald.domain.senders import parse_sender
@@ -29,9 +33,11 @@ from herald.providers.registry import Providers
 from herald.rules.catalog import get_rule, validate_parameters
 from herald.services import audit
 from herald.services.audit import SYSTEM, Actor
+from herald.services.catchup import starting_mark
 from herald.services.office_profiles import OfficeProfiles
 from herald.services.preview import PreviewSettings, audit_estimate
 from herald.store import campaigns as campaign_store
+from herald.store import catchup as catchup_marks
 from herald.store import messages as message_store
 
 
@@ -52,6 +58,12 @@ class CampaignRequest(BaseModel):
     recurrence_start_date: str | datetime | None = Field(None, alias="recurrenceStartDate")
     timezone: str | None = None
     tenant_id: str | None = Field(None, alias="tenantId")
+    too_late_after: str | int | None = Field(
+        None,
+        alias="tooLateAfter",
+        description='Triggered only: how old an event may be when herald first sees it, e.g. "24h" (the default),'
+        ' "90m", "3d"; an older one is stored Invalid, never sent. An integer is minutes.',
+    )
 
     @field_validator("*")
     @classmethod
@@ -78,6 +90,7 @@ class CampaignRequest(BaseModel):
             recurrence_start_date=recurrence.start.strftime("%Y-%m-%dT%H:%M") if recurrence else None,
             timezone=recurrence.timezone if recurrence else None,
             tenant_id=campaign.tenant,
+            too_late_after=limit_code(campaign.too_late_after) if campaign.too_late_after else None,
         )
 
 
@@ -140,6 +153,16 @@ def draft(
             "Only Scheduled campaigns take a recurrence; a Direct campaign runs once when activated.",
             field="recurrence",
         )
+    too_late_after = None
+    if trigger is TriggerType.TRIGGERED:
+        given = request.too_late_after
+        too_late_after = DEFAULT_LATE_MINUTES if given is None or given == "" else parse_limit(given)
+    elif request.too_late_after not in (None, ""):
+        raise ValidationError(
+            "Only Triggered campaigns take a too-late-after: a Direct or Scheduled campaign's audience is read"
+            " when it runs, so nothing it sends is late.",
+            field="tooLateAfter",
+        )
     return Campaign(
         name=request.campaign_name.strip(),
         tenant=tenant,
@@ -151,6 +174,7 @@ def draft(
         fallback_provider=fallback,
         sender_id=sender.text if sender else None,
         recurrence=recurrence,
+        too_late_after=too_late_after,
     )
 
 
@@ -283,6 +307,7 @@ def _transition(
     clock: Clock,
     actor: Actor,
     detail: dict[str, Any] | None = None,
+    mark: tuple[int | None, date | None] = (None, None),
 ) -> Campaign:
     now = clock.now()
     with store.begin() as conn:
@@ -301,6 +326,10 @@ def _transition(
             campaign_store.activated(
                 conn, campaign_id, was=current.status, now=now, next_trigger_at=next_at, last_trigger_at=last_at
             )
+            if current.trigger_type is TriggerType.TRIGGERED and covers(current.rule.id):
+                # The catch-up job starts from now: activating never messages history, nor does a reactivation.
+                last_id, last_date = mark
+                catchup_marks.reset(conn, campaign_id, last_id=last_id, last_date=last_date, now=now)
         audit.record(
             conn,
             actor,
@@ -336,7 +365,8 @@ def _activation(
         clock=clock,
         settings=preview_settings,
     )
-    return _transition(campaign_id, action, store=store, clock=clock, actor=actor, detail=estimate)
+    mark = starting_mark(campaign, corebanks=corebanks, calendar=calendar, now=clock.now())
+    return _transition(campaign_id, action, store=store, clock=clock, actor=actor, detail=estimate, mark=mark)
 
 
 class ActivationParts(TypedDict):

@@ -104,7 +104,7 @@ class EventConsumer:
             "date_format": date_format,
             "default_region": default_region,
             "alphabets": alphabets,
-            "from_hook": False,
+            "hook": False,
         }
         self._kept: list[KeptAside] | None = None  # set only while handle_again runs
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import json
-import ssl
-import urllib.error
-import urllib.request
 from typing import Any
 
 from herald.errors import ConfigurationError, HeraldError
+from herald.services.fineract_api import FineractRefused, FineractUnreachable, call_fineract
 
 HOOK_EVENTS: tuple[tuple[str, str], ...] = (
     ("LOAN", "REPAYMENT"),
     ("LOAN", "APPROVE"),
     ("LOAN", "REJECT"),
+    ("LOAN", "DISBURSE"),
+    ("CLIENT", "CREATE"),
     ("CLIENT", "ACTIVATE"),
     ("CLIENT", "REJECT"),
     ("SAVINGSACCOUNT", "ACTIVATE"),
@@ -22,7 +20,8 @@ HOOK_EVENTS: tuple[tuple[str, str], ...] = (
     ("SAVINGSACCOUNT", "DEPOSIT"),
     ("SAVINGSACCOUNT", "WITHDRAWAL"),
 )
-"""The (entity, action) pairs the nine triggered rules listen to."""
+"""The (entity, action) hook pairs the triggered rules listen to: Fineract's nine and herald's Loan Disbursed and
+Client Created. Repayment due / overdue and loan closed come only as external events (no hook reports them)."""
 
 MAX_PAYLOAD_URL = 100  # Fineract stores the Payload URL in a VARCHAR(100)
 
@@ -57,28 +56,20 @@ def register(
     fineract_url: str, tenant: str, username: str, password: str, body: dict[str, Any], verify_tls: bool = True
 ) -> dict[str, Any]:
     """POST the hook to Fineract's API; Fineract calls herald's URL with GET before it accepts it."""
-    endpoint = fineract_url.rstrip("/") + "/hooks"
-    token = base64.b64encode(f"{username}:{password}".encode()).decode()
-    request = urllib.request.Request(
-        endpoint,
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "Fineract-Platform-TenantId": tenant,
-            "Authorization": f"Basic {token}",
-        },
-    )
-    context = None if verify_tls else ssl._create_unverified_context()  # Fineract ships a self-signed certificate
     try:
-        with urllib.request.urlopen(request, timeout=30, context=context) as answer:
-            result: dict[str, Any] = json.loads(answer.read() or b"{}")
-            return result
-    except urllib.error.HTTPError as exc:
-        detail = exc.read().decode(errors="replace")[:500]
-        raise HeraldError(f"Fineract refused the hook ({exc.code}): {detail}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise HeraldError(f"Cannot reach Fineract at {endpoint}: {getattr(exc, 'reason', exc)}.") from None
+        result = call_fineract(
+            fineract_url,
+            "hooks",
+            tenant=tenant,
+            username=username,
+            password=password,
+            method="POST",
+            body=body,
+            verify_tls=verify_tls,
+        )
+    except FineractRefused as exc:
+        raise HeraldError(f"Fineract refused the hook ({exc.status}): {exc.detail}") from None
+    return result if isinstance(result, dict) else {}
 
 
 def registered_events(
@@ -92,19 +83,20 @@ def registered_events(
     timeout: float = 4.0,
 ) -> set[tuple[str, str]]:
     """The (entity, action) events an active Fineract hook sends to `url`, read with `GET /hooks`."""
-    endpoint = fineract_url.rstrip("/") + "/hooks"
-    token = base64.b64encode(f"{username}:{password}".encode()).decode()
-    request = urllib.request.Request(
-        endpoint, headers={"Fineract-Platform-TenantId": tenant, "Authorization": f"Basic {token}"}
-    )
-    context = None if verify_tls else ssl._create_unverified_context()
     try:
-        with urllib.request.urlopen(request, timeout=timeout, context=context) as answer:
-            hooks: Any = json.loads(answer.read() or b"[]")
-    except urllib.error.HTTPError as exc:
-        raise HeraldError(f"Fineract refused to list its hooks ({exc.code}) at {endpoint}.") from None
-    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
-        raise HeraldError(f"Cannot ask Fineract at {endpoint}: {getattr(exc, 'reason', exc)}.") from None
+        hooks = call_fineract(
+            fineract_url,
+            "hooks",
+            tenant=tenant,
+            username=username,
+            password=password,
+            verify_tls=verify_tls,
+            timeout=timeout,
+        )
+    except FineractRefused as exc:
+        raise HeraldError(f"Fineract refused to list its hooks ({exc.status}) at {exc.endpoint}.") from None
+    except FineractUnreachable as exc:
+        raise HeraldError(f"Cannot ask Fineract at {exc.endpoint}: {exc.reason}.", hint=exc.hint) from None
     found: set[tuple[str, str]] = set()
     for hook in hooks if isinstance(hooks, list) else []:
         config = {c.get("fieldName"): c.get("fieldValue") for c in hook.get("config") or [] if isinstance(c, dict)}

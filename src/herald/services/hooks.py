@@ -26,8 +26,9 @@ class FineractEvent:
     entity: str
     action: str
     ids: dict[str, int] = field(default_factory=dict)
-    at: datetime | None = None
+    at: datetime | None = None  # when it happened in Fineract (UTC), where known
     succeeded: bool = True
+    dated: bool = False  # only the business date is known: `at` is that day's start in the institution's zone
 
     @property
     def key(self) -> str:
@@ -41,6 +42,10 @@ _ID_FIELDS: dict[tuple[str, str], dict[str, str]] = {
     ("LOAN", "RECOVERYPAYMENT"): {"loanTransactionId": "resourceId", "loanId": "loanId", "clientId": "clientId"},
     ("LOAN", "APPROVE"): {"loanId": "resourceId", "clientId": "clientId", "groupId": "groupId"},
     ("LOAN", "REJECT"): {"loanId": "resourceId", "clientId": "clientId", "groupId": "groupId"},
+    ("LOAN", "DISBURSE"): {"loanId": "resourceId", "clientId": "clientId", "groupId": "groupId"},
+    ("LOAN", "DISBURSETOSAVINGS"): {"loanId": "resourceId", "clientId": "clientId", "groupId": "groupId"},
+    ("LOAN", "CLOSE"): {"loanId": "resourceId", "clientId": "clientId", "groupId": "groupId"},
+    ("CLIENT", "CREATE"): {"clientId": "resourceId"},
     ("CLIENT", "ACTIVATE"): {"clientId": "resourceId"},
     ("CLIENT", "REJECT"): {"clientId": "resourceId"},
     ("SAVINGSACCOUNT", "ACTIVATE"): {"savingsId": "resourceId", "clientId": "clientId"},
@@ -64,9 +69,7 @@ def parse_hook(headers: Mapping[str, str], body: bytes, default_tenant: str) -> 
     try:
         data: Any = wire.loads(body)
     except wire.Unreadable as exc:
-        raise WebhookError(
-            f"{exc} Configure the Fineract hook with Content Type 'json'.", status=400
-        ) from None
+        raise WebhookError(f"{exc} Configure the Fineract hook with Content Type 'json'.", status=400) from None
     if not isinstance(data, dict):
         raise WebhookError("The hook body must be a JSON object as Fineract's Web template sends.", status=400)
     entity = _name(data.get("entityName") or lowered.get("x-fineract-entity") or "", "entityName")

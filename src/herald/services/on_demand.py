@@ -30,16 +30,22 @@ async def run_now(
     outbound: Callable[[], dict[str, int]],
     sender: Sender,
     puller: ReportPuller,
+    catchup: Callable[[], dict[str, int]] | None = None,
     actor: Actor = SYSTEM,
 ) -> JobRun:
     """Run `job` once, by hand, and return its recorded run (the audit log says who asked).
 
-    `outbound` is one pass of the outbound job (synchronous: it runs in a worker thread).
+    `outbound` and `catchup` are one pass of those jobs (synchronous: they run in a worker thread).
     """
     try:
         with recorded(store, clock, job) as counts:
             if job is Job.UPDATE_OUTBOUND:
                 counts.update(await to_thread.run_sync(outbound))
+            elif job is Job.CATCH_UP:
+                assert catchup is not None, "the catch-up job needs its pass"
+                counts.update(await to_thread.run_sync(catchup))
+                if counts.get("created"):
+                    await sender.run()  # what it made goes out now, as a hook's messages would have
             else:
                 counts.update(await (sender.run() if job is Job.SEND else puller.pull()))
     finally:  # a run that failed was run by hand all the same

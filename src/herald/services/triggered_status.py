@@ -4,7 +4,9 @@ A Triggered campaign has no audience to preview, so the officer sees the message
 matching event in Fineract would have produced (masked as the viewer may see it), and the IT
 person sees whether Fineract can call herald at all: the URL to register, whether Fineract has it
 registered for the rule's events (asked through Fineract's API when herald has its credentials),
-and when the hook last arrived.
+and when the hook last arrived. Both see how far the catch-up job has read Fineract for events
+whose hook never came (its mark, its last run, the messages it made and how many were too late),
+and the campaign's "too late after".
 """
 
 from __future__ import annotations
@@ -18,20 +20,25 @@ from sqlalchemy import Engine
 
 from herald.clock import Clock
 from herald.config import Settings
+from herald.corebank.catchup_sources import covers
 from herald.corebank.engines import CoreBanks
 from herald.corebank.recent_events import event_kind, latest_event
 from herald.domain.calendar import BusinessCalendar
 from herald.domain.campaign import Campaign
 from herald.domain.compose import compose
+from herald.domain.lateness import limit_text
 from herald.domain.phones import mask
 from herald.domain.redact import redact_phones
 from herald.domain.segments import Alphabet
 from herald.domain.templates import Template
 from herald.errors import HeraldError
+from herald.services.catchup import mark_of
 from herald.services.hook_registration import HOOK_EVENTS, payload_url, registered_events
 from herald.services.office_profiles import OfficeProfiles
 from herald.services.preview import PreviewSample, PreviewSettings
+from herald.store import catchup as catchup_store
 from herald.store import hook_arrivals, optouts
+from herald.store.catchup import CatchUpMark
 from herald.store.hook_arrivals import HookArrival
 
 CHECK_EVERY = 60.0
@@ -59,6 +66,10 @@ class TriggeredStatus:
     registered: bool | None  # None: not known
     registration: str
     arrivals: tuple[HookArrival, ...]
+    too_late_after: str = ""  # "24 hours": older events are stored Invalid, never sent
+    catchup: CatchUpMark | None = None
+    catchup_problem: str | None = None  # why there is no mark to show
+    too_late: int = 0  # this campaign's messages refused as too late, whatever brought their event
 
 
 def _registration(
@@ -144,9 +155,9 @@ def event_sample(
             )
             if not reveal:
                 sample = replace(sample, body=redact_phones(sample.body) or "", reason=redact_phones(sample.reason))
-            ((name, value),) = found.event.items()
+            ids = ", ".join(f"{name} {value}" for name, value in found.event.items())
             day = date.fromisoformat(found.on).strftime("%d %b %Y")  # as the pages write a day: 20 Nov 2026
-            sample_from = f"the {event_kind(rule)} of {day} ({name} {value})"
+            sample_from = f"the {event_kind(rule)} of {day} ({ids})"
     except HeraldError as exc:
         sample_problem = str(exc)
     return EventSample(sample, sample_from, sample_problem)
@@ -188,6 +199,13 @@ def triggered_status(
         hook_url_problem = str(exc)
     with store.connect() as conn:
         arrivals = hook_arrivals.latest(conn, tenant=campaign.tenant, events=rule.events)
+        too_late = catchup_store.too_late_count(conn, campaign.id)
+    mark = mark_of(campaign, store=store)
+    catchup_problem = None
+    if not covers(rule.id):
+        catchup_problem = f"The catch-up job does not read {rule.name!r} events: only its hooks bring them."
+    elif mark is None:
+        catchup_problem = "Not caught up yet: the mark is set when the campaign is activated."
     return TriggeredStatus(
         events=tuple(f"{e}/{a}" for e, a in rule.events),
         event=found_sample,
@@ -196,4 +214,8 @@ def triggered_status(
         registered=registered,
         registration=registration,
         arrivals=tuple(arrivals),
+        too_late_after=limit_text(campaign.late_limit),
+        catchup=mark,
+        catchup_problem=catchup_problem,
+        too_late=too_late,
     )

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -74,6 +75,7 @@ campaigns = Table(
     Column("recurrence", String(200)),
     Column("recurrence_start", DateTime),  # naive local wall-clock time in `timezone`
     Column("timezone", String(64)),
+    Column("too_late_after", Integer),  # Triggered: minutes an event may be old when first seen; others NULL
     Column("next_trigger_at", UTCDateTime()),
     Column("last_trigger_at", UTCDateTime()),
     Column("activation_count", Integer, nullable=False, server_default="0"),
@@ -336,10 +338,25 @@ dead_letters = Table(
 )
 """External events herald could not read or act on, kept with the reason for an admin; never silently dropped."""
 
+catchup_marks = Table(
+    "catchup_marks",
+    metadata,
+    Column("campaign_id", Id, ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    Column("last_id", BigInteger),  # id sources: the highest event id caught up (NULL: not known yet)
+    Column("last_date", Date),  # date sources: the first business date not yet fully caught up
+    Column("set_at", UTCDateTime(), nullable=False),  # the (re)activation that set the mark to "now"
+    Column("ran_at", UTCDateTime()),  # the catch-up job's last run for this campaign
+    Column("events", BigInteger, nullable=False, server_default="0"),  # events fed through since set_at
+    Column("created", BigInteger, nullable=False, server_default="0"),  # messages those created
+    Column("too_late", BigInteger, nullable=False, server_default="0"),  # of which stored INVALID as too late
+)
+"""Per Triggered campaign, how far the catch-up job has read Fineract for events its hooks may have missed."""
+
 __all__ = [
     "api_tokens",
     "audit_log",
     "campaigns",
+    "catchup_marks",
     "corebank_outages",
     "dead_letters",
     "event_arrivals",

@@ -24,6 +24,7 @@ from herald.corebank import lookups
 from herald.domain import campaign as lifecycle
 from herald.domain.business_rule import BusinessRule, ParamKind
 from herald.domain.campaign import Campaign, CampaignAction
+from herald.domain.lateness import limit_code
 from herald.domain.preview_warnings import to_gsm7
 from herald.domain.schedule import Recurrence
 from herald.domain.schedule_picker import DAYS, build_rule, pick_of, picker_says, read_rule, zone_groups
@@ -70,6 +71,7 @@ class Draft:
     at: str = "08:00"
     days: tuple[str, ...] = ()
     month_day: str = "1"
+    too_late_after: str = "24h"  # Triggered only (domain/lateness.py)
     tenant: str = ""  # a saved campaign's (fixed at creation); empty for a new one: the default tenant
 
     @classmethod
@@ -84,6 +86,7 @@ class Draft:
             provider=text(form, "providerId") or "simulator",
             fallback=text(form, "fallbackProviderId"),
             sender_id=text(form, "senderId"),
+            too_late_after=text(form, "tooLateAfter") if "tooLateAfter" in form else cls.too_late_after,
             # Absent until the form first shows the schedule (trigger type just changed): start from the default.
             recurrence=text(form, "recurrence") if "recurrence" in form else cls.recurrence,
             start=text(form, "recurrenceStartDate"),
@@ -111,6 +114,7 @@ class Draft:
             provider=c.provider,
             fallback=c.fallback_provider or "",
             sender_id=c.sender_id or "",
+            too_late_after=limit_code(c.late_limit),
             recurrence=c.recurrence.rule if c.recurrence else "FREQ=DAILY",
             start=c.recurrence.start.strftime("%Y-%m-%dT%H:%M") if c.recurrence else "",
             timezone=c.timezone or "",
@@ -156,6 +160,7 @@ class Draft:
                 "recurrenceStartDate": (self.start or None) if scheduled else None,
                 "timezone": (self.timezone or herald.settings.timezone) if scheduled else None,
                 "tenantId": self.tenant or None,
+                "tooLateAfter": self.too_late_after if self.triggered else None,
             }
         )
 

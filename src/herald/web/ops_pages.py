@@ -38,6 +38,7 @@ def router(herald: Herald) -> APIRouter:
                 Job.UPDATE_OUTBOUND: herald.settings.materialize_interval,
                 Job.SEND: herald.settings.send_interval,
                 Job.DELIVERY_REPORTS: herald.settings.reports_interval,
+                Job.CATCH_UP: herald.settings.catchup_interval,
             },
         )
 

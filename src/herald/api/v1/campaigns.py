@@ -44,6 +44,9 @@ class CampaignOut(BaseModel):
     recurrenceStartDate: str | None = Field(description="Local wall-clock time in `timezone`, YYYY-MM-DDTHH:MM.")
     timezone: str | None
     tenantId: str
+    tooLateAfter: str | None = Field(
+        None, description='Triggered: how old an event may be when first seen ("24h", "90m", "3d"); null otherwise.'
+    )
     status: Status
     counts: TabCounts = Field(description="Every message of the campaign per tab (status).")
     firstAttempts: TabCounts = Field(description="The counts without re-sends: each client's first message.")

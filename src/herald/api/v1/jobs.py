@@ -23,11 +23,12 @@ class JobSlug(StrEnum):
     UPDATE_OUTBOUND = "update-outbound"
     SEND = "send"
     DELIVERY_REPORTS = "delivery-reports"
+    CATCH_UP = "catch-up"
 
 
 class RunOut(BaseModel):
     id: int | None
-    job: str = Field(description="update-outbound, send or delivery-reports.")
+    job: str = Field(description="update-outbound, send, delivery-reports or catch-up.")
     name: str = Field(description="The seed's name of the job.")
     startedAt: datetime
     finishedAt: datetime | None

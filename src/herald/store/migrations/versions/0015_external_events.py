@@ -13,7 +13,7 @@ from alembic import op
 from herald.store.tables import UTCDateTime
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

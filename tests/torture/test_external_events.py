@@ -1,0 +1,97 @@
+"""Fineract's external events through a real ActiveMQ to a counting provider: herald down, killed, restarted.
+
+Repayments are booked in the core bank as Fineract books them and published as Fineract publishes
+them (Avro envelopes in BytesMessages, some twice: Fineract's delivery is at least once). herald's
+worker reads them from the broker with client acknowledgements. The verdict is counted at the
+counting Twilio: every repayment's receipt accepted exactly once, whatever happened to the worker.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from herald.fakes.fineract_hooks import FineractHookSimulator
+from tests.activemq import Broker, new_queue
+from tests.fineract_events import EventWriter
+from tests.torture.conftest import postgres_url, sqlite_url
+from tests.torture.harness import Scenario, scenario
+
+pytestmark = pytest.mark.xdist_group("activemq")  # the broker of the session; kills are timed on 2 cores
+
+TIMEOUT = 60.0
+REPAYMENT = "LoanTransactionMakeRepaymentPostBusinessEvent"
+
+
+def _events_env(broker: Broker, queue: str) -> dict[str, str]:
+    return {"HERALD_EVENTS_URL": f"stomp://{broker.host}:{broker.stomp_port}/queue/{queue}"}
+
+
+def _repayments(s: Scenario, count: int, seed: int) -> list[bytes]:
+    """Book `count` repayments in the scenario's core bank; their events as Fineract publishes them."""
+    teller = FineractHookSimulator(f"sqlite:///{s.corebank}", "http://127.0.0.1:9/unused/", seed=seed)
+    writer = EventWriter()
+    bodies = []
+    for _ in range(count):
+        response = teller.book_repayment()["response"]
+        bodies.append(writer.event(REPAYMENT, {"id": response["resourceId"], "loanId": response["loanId"]}))
+    teller.close()
+    return bodies
+
+
+def _all_made(s: Scenario, expected: int) -> bool:
+    return s.wait_for(lambda: s.count_messages("Repaid") >= expected, TIMEOUT, step=0.2)
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_events_published_while_herald_is_down_are_each_sent_once_when_it_starts(
+    tmp_path: Path, demo_corebank: Path, activemq: Broker, request: pytest.FixtureRequest, engine: str
+) -> None:
+    queue = new_queue()
+    url = sqlite_url(tmp_path) if engine == "sqlite" else postgres_url(request.getfixturevalue("pg_server"))
+    with scenario(tmp_path, url, demo_corebank, extra_env=_events_env(activemq, queue)) as s:
+        s.provider("primary")
+        s.triggered_campaign("Repaid", "primary")
+        bodies = _repayments(s, 120, seed=11)
+        activemq.send_many(queue, [*bodies, *bodies[::7]])  # herald is not running; some published twice
+        worker = s.start_worker()
+        s.wait_started(worker)
+        made = _all_made(s, len(bodies))
+        assert f"external events are read from stomp://{activemq.host}:{activemq.stomp_port}/queue/" in worker.tail(5)
+        finished = s.run_until_final(time.monotonic() + TIMEOUT)
+        s.verdict(finished=finished and made).check()
+        assert s.count_messages("Repaid") == len(bodies)
+
+
+def test_workers_killed_while_events_stream_in_lose_nothing_and_send_nothing_twice(
+    tmp_path: Path, demo_corebank: Path, activemq: Broker
+) -> None:
+    queue = new_queue()
+    rng = random.Random(5)
+    with scenario(tmp_path, sqlite_url(tmp_path), demo_corebank, extra_env=_events_env(activemq, queue)) as s:
+        s.provider("primary", latency=0.01)
+        s.triggered_campaign("Repaid", "primary")
+        bodies = _repayments(s, 300, seed=12)
+        redelivered = [*bodies, *rng.sample(bodies, 30)]
+
+        def publish() -> None:  # Fineract's "Send Asynchronous Events" job, a few every few milliseconds
+            for n in range(0, len(redelivered), 10):
+                activemq.send_many(queue, redelivered[n : n + 10])
+                time.sleep(0.03)
+
+        publisher = threading.Thread(target=publish)
+        worker = s.start_worker("worker")
+        publisher.start()
+        for round_ in range(4):  # kill -9 at random moments while events arrive, then start again
+            time.sleep(rng.uniform(0.5, 2.0))
+            s.kill(worker)
+            worker = s.start_worker(f"worker-after-kill-{round_}")
+        publisher.join()
+        made = _all_made(s, len(bodies))
+        finished = s.run_until_final(time.monotonic() + TIMEOUT)
+        s.verdict(finished=finished and made).check()
+        assert s.count_messages("Repaid") == len(bodies)
