@@ -28,7 +28,6 @@ from herald.corebank.runner import (
     AudienceRow,
     _as_date,
     _corebank_error,
-    _execute,
     _office_hierarchy,
     _Renderer,
     load_sql,
@@ -193,14 +192,17 @@ class TriggeredQuery:
     ) -> None:
         self.conn, self.rule, self.date_format, self.zone, self.only = conn, rule, date_format, zone, only
         self._campaign = campaign_binds(conn, rule, params)
-        self._sql = load_sql(rule)
+        self._statement = sa.text(load_sql(rule))
         self._renderers: dict[tuple[date, tuple[str, ...]], Callable[[Any], AudienceRow]] = {}
 
     def run(self, event: Mapping[str, object], today: date) -> list[AudienceRow]:
         """The recipients of one event (ParameterError for ids the rule cannot use)."""
         rule = self.rule
         binds = {**self._campaign, "today": _day(self.conn, today), **event_ids(rule, event)}
-        result = _execute(self.conn, rule, self._sql, binds, stream=False)
+        try:
+            result = self.conn.execute(self._statement, binds)
+        except sa_exc.SQLAlchemyError as e:
+            raise _corebank_error(e, rule, self.conn) from None
         try:
             keys = tuple(result.keys())
             render = self._renderers.get((today, keys))

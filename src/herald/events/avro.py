@@ -106,7 +106,7 @@ class SchemaBook:
         for release, raw in releases.items():
             for name in raw:
                 expanded = expand(name, raw)
-                parsed = parse_schema(expanded, _write_hint=False)
+                parsed = parse_schema(expanded)  # with fastavro's hint: read with, it is not parsed again
                 print_ = bytes.fromhex(_fingerprint(to_parsing_canonical_form(parsed), "CRC-64-AVRO"))
                 self._by_print.setdefault(print_, WriterSchema(name, release, print_, parsed))
                 self._names.setdefault(name, []).append(release)

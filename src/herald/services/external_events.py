@@ -30,7 +30,7 @@ from herald.events.kinds import KINDS
 from herald.events.transport import Delivery
 from herald.services.hooks import FineractEvent
 from herald.services.office_profiles import OfficeProfiles
-from herald.services.triggered import materialize_event
+from herald.services.triggered import materialize_events
 from herald.store import external_events as event_store
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,7 @@ class EventConsumer:
         with self.store.connect() as conn:
             already = event_store.seen(conn, {e.key for e in wanted})
         arrivals: Counter[tuple[str, str, str]] = Counter()
+        acting: list[tuple[Delivery, ExternalEvent, FineractEvent]] = []
         for delivery, envelope in opened:
             for event in envelope.events:
                 done.events += 1
@@ -152,7 +153,14 @@ class EventConsumer:
                     done.duplicates += 1
                     continue
                 already.add(event.key)  # the same event twice in one batch
-                self._act(done, delivery, event)
+                if event.problem is not None:
+                    self._park(done, delivery, event, event.problem)
+                    continue
+                try:
+                    acting.append((delivery, event, fineract_event(event)))
+                except UndecodableEvent as e:
+                    self._park(done, delivery, event, str(e))
+        self._act(done, acting)
         if arrivals:
             now = self.clock.now()
             with self.store.begin() as conn:
@@ -160,27 +168,37 @@ class EventConsumer:
                     event_store.arrived(conn, tenant=tenant, entity=entity, action=action, at=now, count=count)
         return done
 
-    def _act(self, done: Handled, delivery: Delivery, event: ExternalEvent) -> None:
-        if event.problem is not None:
-            self._park(done, delivery, event, event.problem)
+    def _act(self, done: Handled, acting: Sequence[tuple[Delivery, ExternalEvent, FineractEvent]]) -> None:
+        """The events' messages, in one batch; then the events remembered as acted on."""
+        if not acting:
             return
         try:
-            hook_shaped = fineract_event(event)
-        except UndecodableEvent as e:
-            self._park(done, delivery, event, str(e))
+            made = materialize_events([hook_shaped for _, _, hook_shaped in acting], **self._materialize)
+        except ValidationError:  # a campaign the rule cannot run: one event at a time, so only those fail
+            if len(acting) > 1:
+                for one in acting:
+                    self._act(done, [one])
+                return
+            delivery, event, _ = acting[0]
+            try:
+                materialize_events([acting[0][2]], **self._materialize)
+            except ValidationError as e:
+                self._park(done, delivery, event, str(e))
             return
-        try:
-            result = materialize_event(hook_shaped, **self._materialize)
-        except ValidationError as e:  # the event's own fault (an id no rule can use): the ones behind go on
-            self._park(done, delivery, event, str(e))
-            return
-        done.created += result["created"]
-        done.pending_ids.extend(result["pending_ids"])
-        acted = event_store.ActedOn(
-            event.key, event.tenant, event.type, event.event_id, event.created_at, int(result["created"])
-        )
+        acted = []
+        for (delivery, event, _), outcome in zip(acting, made.outcomes, strict=True):
+            if outcome.refused is not None:  # the event's own fault (an id no rule can use): the others go on
+                self._park(done, delivery, event, outcome.refused)
+                continue
+            done.created += outcome.created
+            acted.append(
+                event_store.ActedOn(
+                    event.key, event.tenant, event.type, event.event_id, event.created_at, outcome.created
+                )
+            )
+        done.pending_ids.extend(made.pending_ids)
         with self.store.begin() as conn:
-            event_store.remember(conn, [acted], self.clock.now())
+            event_store.remember(conn, acted, self.clock.now())
 
     def _park(self, done: Handled, delivery: Delivery, event: ExternalEvent | None, reason: str) -> None:
         ref = event.key if event is not None else f"broker:{delivery.message_id}"

@@ -9,8 +9,8 @@ same dedup key: a later hook of the same event finds it there and sends nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from herald.clock import Clock
 from herald.corebank.engines import CoreBanks
-from herald.corebank.event_rules import run_triggered
+from herald.corebank.event_rules import TriggeredQuery
 from herald.domain import lateness
 from herald.domain.calendar import BusinessCalendar
 from herald.domain.campaign import Campaign
@@ -28,6 +28,7 @@ from herald.domain.message import MessageStatus
 from herald.domain.segments import Alphabet
 from herald.domain.templates import Template
 from herald.domain.times import campaign_zone
+from herald.errors import ParameterError
 from herald.rules.catalog import rules_for_event
 from herald.services.hooks import FineractEvent
 from herald.services.materialize import record_row
@@ -37,8 +38,27 @@ from herald.store import campaigns as campaign_store
 from herald.store import messages as message_store
 
 
-def materialize_event(
-    event: FineractEvent,
+@dataclass
+class EventOutcome:
+    """What one event made: its messages, or why its ids were refused."""
+
+    created: int = 0
+    duplicates: int = 0
+    too_late: int = 0
+    refused: str | None = None  # a ParameterError's sentence: the rule cannot use the event's ids
+
+
+@dataclass
+class Materialized:
+    """What a batch of events made, event by event, and the new PENDING messages to send now."""
+
+    outcomes: list[EventOutcome]
+    campaigns: int = 0
+    pending_ids: list[int] = field(default_factory=list)
+
+
+def materialize_events(
+    events: Sequence[FineractEvent],
     *,
     store: Engine,
     corebanks: CoreBanks,
@@ -50,74 +70,92 @@ def materialize_event(
     alphabets: Mapping[str, Alphabet] | None = None,
     campaign_id: int | None = None,
     hook: bool = True,
-) -> dict[str, Any]:
-    """Create the messages of every campaign listening to the event; return counts and the new PENDING ids.
+) -> Materialized:
+    """Create the messages of every campaign listening to each event, a batch at a time.
 
+    What a burst of events shares is done once per batch: the listening campaigns, the opt-out
+    list, each campaign's rule made ready on one core-bank connection, its template parsed, and
+    one transaction writing every campaign's messages. Each event still runs its rule's query, and
+    an event whose ids the rule cannot use is refused alone (`EventOutcome.refused`).
     `campaign_id`: only that campaign's (the catch-up job feeds each campaign the events past its
-    own mark). `hook`: the event came as a hook, which the campaign page's "last arrived" counts.
+    own mark). `hook`: the events came as hooks, which the campaign page's "last arrived" counts.
     """
-    result: dict[str, Any] = {"campaigns": 0, "created": 0, "duplicates": 0, "too_late": 0, "pending_ids": []}
-    if hook:
-        with store.begin() as conn:  # the triggered campaign's page says when the hook last came
-            hook_arrivals.record(
-                conn,
-                tenant=event.tenant,
-                entity=event.entity,
-                action=event.action,
-                at=clock.now(),
-                succeeded=event.succeeded,
-            )
-    if not event.succeeded:
-        return result
-    rules = {r.id: r for r in rules_for_event(event.entity, event.action)}
-    if not rules:
-        return result
-    with store.connect() as conn:
-        listening = campaign_store.listening(conn, tenant=event.tenant, rule_ids=list(rules))
-    if campaign_id is not None:
-        listening = [c for c in listening if c.id == campaign_id]
-    if not listening:
-        return result
+    done = Materialized([EventOutcome() for _ in events])
     now = clock.now()
+    if hook and events:
+        with store.begin() as conn:  # the triggered campaign's page says when the hook last came
+            for event in events:
+                hook_arrivals.record(
+                    conn, tenant=event.tenant, entity=event.entity, action=event.action, at=now,
+                    succeeded=event.succeeded,
+                )  # fmt: skip
+    kinds: dict[tuple[str, str, str], list[int]] = {}
+    for n, event in enumerate(events):
+        if event.succeeded:
+            kinds.setdefault((event.tenant, event.entity, event.action), []).append(n)
+    heard: dict[int, tuple[Campaign, list[int]]] = {}  # campaign id -> the campaign, its events in order
     with store.connect() as conn:
-        blocked = frozenset(optouts.all_numbers(conn))
-    for campaign in listening:
-        today = calendar.today(event.at or now)
+        for (tenant, entity, action), numbers in kinds.items():
+            rule_ids = [r.id for r in rules_for_event(entity, action)]
+            if not rule_ids:
+                continue
+            for campaign in campaign_store.listening(conn, tenant=tenant, rule_ids=rule_ids):
+                if campaign_id is None or campaign.id == campaign_id:
+                    heard.setdefault(campaign.id, (campaign, []))[1].extend(numbers)
+        blocked = frozenset(optouts.all_numbers(conn)) if heard else frozenset()
+    zone = ZoneInfo(calendar.timezone)  # RepaymentTime in the institution's local time
+    writes: list[tuple[Campaign, list[tuple[int, list[tuple[Any, ...]], bool]]]] = []
+    for campaign, numbers in heard.values():
+        template = Template.parse(campaign.template)
+        regions = offices.regions(campaign.tenant)
+        alphabet = (alphabets or {}).get(campaign.provider, Alphabet.GSM7)
+        made: list[tuple[int, list[tuple[Any, ...]], bool]] = []
         with corebanks.engine(campaign.tenant).connect() as source:
-            rows = list(
-                run_triggered(
-                    source,
-                    campaign.rule,
-                    campaign.params,
-                    event.ids,
-                    today,
-                    date_format=date_format,
-                    zone=ZoneInfo(calendar.timezone),  # RepaymentTime in the institution's local time
-                )
-            )
-        composed = list(
-            compose(
-                rows,
-                Template.parse(campaign.template),
-                offices.regions(campaign.tenant),
-                default_region,
-                blocked,
-                (alphabets or {}).get(campaign.provider, Alphabet.GSM7),
-            )
-        )
-        late = _too_late(event, campaign, now, offices, calendar)
-        if late is not None:  # never sendable; the dedup key is the one its sendable message would have had
-            composed = [replace(c, status=MessageStatus.INVALID, reason=late) for c in composed]
-        records = [record_row(c, campaign, None, now) for c in composed]
+            query = TriggeredQuery(source, campaign.rule, campaign.params, date_format=date_format, zone=zone)
+            for n in sorted(set(numbers)):
+                event = events[n]
+                try:
+                    rows = query.run(event.ids, calendar.today(event.at or now))
+                except ParameterError as e:
+                    done.outcomes[n].refused = str(e)
+                    continue
+                composed = list(compose(rows, template, regions, default_region, blocked, alphabet))
+                late = _too_late(event, campaign, now, offices, calendar)
+                if late is not None:  # never sendable; the dedup key is the one its sendable message would have had
+                    composed = [replace(c, status=MessageStatus.INVALID, reason=late) for c in composed]
+                made.append((n, [record_row(c, campaign, None, now) for c in composed], late is not None))
+        writes.append((campaign, made))
+    if writes:
         with store.begin() as conn:
-            created = message_store.insert_new(conn, records)
-            new_pending = campaign_messages.untried_pending_ids(conn, campaign.id, [r[1] for r in records])
-        result["campaigns"] += 1
-        result["created"] += created
-        result["too_late"] += created if late is not None else 0
-        result["duplicates"] += len(records) - created
-        result["pending_ids"] = [*result["pending_ids"], *new_pending]
-    return result
+            for campaign, made in writes:
+                keys = [r[1] for _, records, _late in made for r in records]
+                taken = campaign_messages.taken_keys(conn, campaign.id, keys)
+                message_store.insert_new(conn, [r for _, records, _late in made for r in records])
+                done.pending_ids.extend(campaign_messages.untried_pending_ids(conn, campaign.id, keys))
+                for n, records, refused_as_late in made:
+                    fresh = sum(1 for r in records if r[1] not in taken)
+                    taken.update(r[1] for r in records)  # one event's key twice in a batch counts once
+                    outcome = done.outcomes[n]
+                    outcome.created += fresh
+                    outcome.duplicates += len(records) - fresh
+                    outcome.too_late += fresh if refused_as_late else 0
+        done.campaigns = len(writes)
+    return done
+
+
+def materialize_event(event: FineractEvent, **parts: Any) -> dict[str, Any]:
+    """One event (a hook's): the counts and new PENDING ids; ParameterError when the rule cannot use its ids."""
+    done = materialize_events([event], **parts)
+    (outcome,) = done.outcomes
+    if outcome.refused is not None:
+        raise ParameterError(outcome.refused)
+    return {
+        "campaigns": done.campaigns,
+        "created": outcome.created,
+        "duplicates": outcome.duplicates,
+        "too_late": outcome.too_late,
+        "pending_ids": done.pending_ids,
+    }
 
 
 def _too_late(
