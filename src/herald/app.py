@@ -11,10 +11,12 @@ from herald.clock import Clock, SystemClock
 from herald.config import Settings
 from herald.corebank.engines import CoreBanks
 from herald.domain.calendar import BusinessCalendar
+from herald.events.avro import schema_book
 from herald.providers.config import ProviderSettings, SimulatorSettings, load_providers
 from herald.providers.gate import Gates
 from herald.providers.registry import Providers, build_provider
 from herald.services.campaigns import ActivationParts
+from herald.services.external_events import EventConsumer
 from herald.services.inbound import ConnectionSinks
 from herald.services.office_profiles import OfficeProfiles
 from herald.services.presence import Presence
@@ -105,6 +107,21 @@ class Herald:
             offices=self.offices,
             clock=self.clock,
             preview_settings=PreviewSettings.of(self.settings, self.providers.alphabets),
+        )
+
+    def event_consumer(self) -> EventConsumer:
+        """A consumer of Fineract's external events from this process's parts and settings (the worker's,
+        and the dead letters' retry: what one would do with a message, the other does)."""
+        return EventConsumer(
+            store=self.store,
+            corebanks=self.corebanks,
+            calendar=self.calendar,
+            offices=self.offices,
+            clock=self.clock,
+            date_format=self.settings.date_format,
+            default_region=self.settings.default_region,
+            book=schema_book(self.settings.events_schemas),
+            alphabets=self.providers.alphabets,
         )
 
     async def close_providers(self) -> None:

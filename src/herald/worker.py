@@ -24,14 +24,12 @@ from herald.app import Herald
 from herald.domain.campaign import Campaign
 from herald.domain.jobs import Job
 from herald.errors import CoreBankError
-from herald.events.avro import schema_book
 from herald.events.sources import open_source
 from herald.services import on_demand
 from herald.services.audit import Actor
 from herald.services.catchup import CatchUp
 from herald.services.corebank_health import CoreBankHealth
 from herald.services.event_stream import EventStream
-from herald.services.external_events import EventConsumer
 from herald.services.immediate import ImmediateSender
 from herald.services.loop import run_loop
 from herald.services.materialize import MaterializePolicy, Materializer
@@ -124,18 +122,8 @@ def event_stream_for(herald: Herald, sender: Sender) -> EventStream | None:
     address = herald.settings.events_broker
     if address is None:
         return None
-    consumer = EventConsumer(
-        store=herald.store,
-        corebanks=herald.corebanks,
-        calendar=herald.calendar,
-        offices=herald.offices,
-        clock=herald.clock,
-        date_format=herald.settings.date_format,
-        default_region=herald.settings.default_region,
-        book=schema_book(herald.settings.events_schemas),
-        alphabets=herald.providers.alphabets,
-    )
-    return EventStream(open_source(address), consumer, ImmediateSender(sender))
+    # The dead letters' retry builds its consumer the same way: what one would do with a message, the other does.
+    return EventStream(open_source(address), herald.event_consumer(), ImmediateSender(sender))
 
 
 class Worker:

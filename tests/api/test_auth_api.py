@@ -29,6 +29,7 @@ SAMPLE_PATH_VALUES = {
     "username": "admin",
     "token_id": "1",
     "number": "+254712345678",
+    "letter_id": "1",
 }
 
 

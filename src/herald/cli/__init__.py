@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from herald.cli import audit, campaigns, messages, operations, setup  # noqa: F401  (importing registers the commands)
+from herald.cli import audit, campaigns, events, messages, operations, setup  # noqa: F401  (importing registers the commands)
 from herald.cli.base import app, err_console
 from herald.errors import HeraldError
 

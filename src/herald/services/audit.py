@@ -38,6 +38,7 @@ ACTIONS = (
     "optout.remove",
     "job.run",
     "office.set",
+    "event.",
     "login",
     "login.failed",
     "user.",

@@ -50,6 +50,16 @@ class Handled:
     pending_ids: list[int] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class KeptAside:
+    """What `handle_again` would have kept in the dead letters, and why."""
+
+    ref: str
+    reason: str
+    tenant: str | None
+    type: str | None
+
+
 def fineract_event(event: ExternalEvent) -> FineractEvent:
     """The hook-shaped event of an external one; UndecodableEvent when its payload lacks an id it needs."""
     kind = KINDS[event.type]
@@ -96,6 +106,20 @@ class EventConsumer:
             "alphabets": alphabets,
             "hook": False,
         }
+        self._kept: list[KeptAside] | None = None  # set only while handle_again runs
+
+    def handle_again(self, delivery: Delivery) -> tuple[Handled, list[KeptAside]]:
+        """`handle` for one message that was kept aside before, returning what it would keep aside again.
+
+        Nothing is written to the dead letters here: the retry that calls it updates the letter the
+        message came from instead. One consumer serves one retry at a time (a page or command builds its own).
+        """
+        kept: list[KeptAside] = []
+        self._kept = kept
+        try:
+            return self.handle([delivery]), kept
+        finally:
+            self._kept = None
 
     def handle(self, deliveries: Sequence[Delivery]) -> Handled:
         """Act on every message of the batch; return once all it produced is stored."""
@@ -178,6 +202,11 @@ class EventConsumer:
 
     def _park(self, done: Handled, delivery: Delivery, event: ExternalEvent | None, reason: str) -> None:
         ref = event.key if event is not None else f"broker:{delivery.message_id}"
+        if self._kept is not None:
+            tenant, type_ = (event.tenant, event.type) if event is not None else (None, None)
+            self._kept.append(KeptAside(ref, reason, tenant, type_))
+            done.parked += 1
+            return
         with self.store.begin() as conn:
             fresh = event_store.park(
                 conn,

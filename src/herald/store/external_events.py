@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from itertools import pairwise
 
 from sqlalchemy import Connection, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -143,3 +144,74 @@ def latest_arrivals(conn: Connection, *, tenant: str) -> dict[tuple[str, str], t
     """(entity, action) -> (when the last event of the kind came, how many have come) for the tenant."""
     rows = conn.execute(select(event_arrivals).where(event_arrivals.c.tenant == tenant)).all()
     return {(r.entity, r.action): (r.last_at, int(r.received)) for r in rows}
+
+
+# What an admin does with the dead letters and the stream's status (services/dead_letters.py).
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """How many events of one kind came for one tenant, and when the last one did."""
+
+    tenant: str
+    entity: str
+    action: str
+    last_at: datetime
+    received: int
+
+
+def dead_letter(conn: Connection, letter_id: int) -> tuple[DeadLetter, bytes] | None:
+    """One dead letter with its body; None when there is none with that id."""
+    row = conn.execute(
+        select(
+            dead_letters.c.id,
+            dead_letters.c.ref,
+            dead_letters.c.received_at,
+            dead_letters.c.tenant,
+            dead_letters.c.type,
+            dead_letters.c.broker_message_id,
+            dead_letters.c.reason,
+            dead_letters.c.body,
+        ).where(dead_letters.c.id == letter_id)
+    ).first()
+    if row is None:
+        return None
+    body = bytes(row[7])
+    return DeadLetter(row[0], row[1], row[2], row[3], row[4], row[5], row[6], len(body)), body
+
+
+def dead_ids(conn: Connection, *, after: int = 0, limit: int = 100) -> list[int]:
+    """The ids of the dead letters after `after`, oldest first (to go through all of them a batch at a time)."""
+    query = select(dead_letters.c.id).where(dead_letters.c.id > after).order_by(dead_letters.c.id).limit(limit)
+    return [int(r[0]) for r in conn.execute(query)]
+
+
+def unpark(conn: Connection, letter_id: int) -> bool:
+    """Remove a dead letter; False when it was not there (removed meanwhile)."""
+    return bool(conn.execute(dead_letters.delete().where(dead_letters.c.id == letter_id)).rowcount)
+
+
+def repark(conn: Connection, ref: str, reason: str) -> bool:
+    """Give a dead letter a new reason; False when no letter has that ref."""
+    stmt = dead_letters.update().where(dead_letters.c.ref == ref[:200]).values(reason=reason)
+    return bool(conn.execute(stmt).rowcount)
+
+
+def all_arrivals(conn: Connection) -> list[Arrivals]:
+    """Every tenant's event kinds with their counts, by tenant then kind."""
+    rows = conn.execute(
+        select(event_arrivals).order_by(event_arrivals.c.tenant, event_arrivals.c.entity, event_arrivals.c.action)
+    ).all()
+    return [Arrivals(r.tenant, r.entity, r.action, r.last_at, int(r.received)) for r in rows]
+
+
+def acted_per_hour(conn: Connection, since: datetime, hours: int) -> list[int]:
+    """How many events herald acted on in each of the `hours` hours from `since`, in one pass over the table."""
+    received = external_events.c.received_at
+    bounds = [since + timedelta(hours=h) for h in range(hours + 1)]
+    columns = [
+        func.coalesce(func.sum(case(((received >= start) & (received < end), 1), else_=0)), 0)
+        for start, end in pairwise(bounds)
+    ]
+    row = conn.execute(select(*columns).where(received >= since, received < bounds[-1])).one()
+    return [int(n) for n in row]

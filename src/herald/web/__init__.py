@@ -2,7 +2,8 @@
 
 Pages: /login, /campaigns (list), /campaigns/new and /campaigns/{id}/edit (the form with its live
 preview), /campaigns/{id} (tabs, chart, actions), /messages (a search across campaigns) and
-/messages/{id} (one message's history), /jobs, /providers, /optouts, /offices and, for admins, /users.
+/messages/{id} (one message's history), /jobs, /providers, /optouts, /offices and, for admins,
+/users, /audit and /events.
 Every page needs a login; viewers see, campaign managers and admins act; every form post carries the session's
 CSRF token. An unknown address gets the styled "Not found" page (unknown_paths).
 """
@@ -19,6 +20,7 @@ from herald.web import (
     campaign_form,
     campaign_pages,
     confirm_pages,
+    event_pages,
     live_pages,
     login,
     message_pages,
@@ -49,6 +51,7 @@ def router(herald: Herald) -> APIRouter:
         audit_pages,
         optouts_page,
         offices_page,
+        event_pages,
     ):
         ui.include_router(module.router(herald))
     ui.include_router(confirm_pages.router(herald))  # issue 12 item 6: Activate, Reactivate, Re-send confirm first

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Request, Response
 from herald.app import Herald
 from herald.domain.jobs import Job
 from herald.http.providers import check, describe
+from herald.services import dead_letters
 from herald.services.audit import Actor
 from herald.services.auth import Role
 from herald.services.corebank_health import outages
@@ -32,6 +33,7 @@ def router(herald: Herald) -> APIRouter:
             jobs=last_runs(herald.store),
             runs=recent(herald.store, None, RECENT_RUNS),
             corebank_outages=outages(herald.store),
+            dead_letters=dead_letters.count(store=herald.store),  # external events kept aside: admins see why
             job_intervals={  # this installation's settings, which its workers share
                 Job.UPDATE_OUTBOUND: herald.settings.materialize_interval,
                 Job.SEND: herald.settings.send_interval,

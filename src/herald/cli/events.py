@@ -1,0 +1,94 @@
+"""`herald events`: the external events herald kept aside (dead letters): list, retry, discard."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from herald.cli.base import app, console, herald_from_env
+from herald.cli.times import when
+from herald.errors import HeraldError
+from herald.services.audit import Actor
+
+events_app = typer.Typer(help="Fineract's external events: the ones herald kept aside.", no_args_is_help=True)
+app.add_typer(events_app, name="events")
+
+
+@events_app.command("dead-letters")
+def dead_letters_list(
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 100,
+    offset: Annotated[int, typer.Option(min=0, help="Skip this many of the newest.")] = 0,
+) -> None:
+    """The external events herald could not read or act on, newest first, with the reason."""
+    from herald.services import dead_letters
+
+    herald = herald_from_env()
+    shown = dead_letters.page(limit, offset, store=herald.store)
+    table = Table(
+        "id", "received", "tenant", "event", "reason", "bytes", "broker message id",
+        title=f"Dead letters: {shown.total:,} ({herald.settings.timezone})",
+    )  # fmt: skip
+    for d in shown.letters:
+        table.add_row(
+            str(d.id), when(herald, d.received_at), d.tenant or "", d.type or "", d.reason, f"{d.size:,}",
+            d.broker_message_id,
+        )  # fmt: skip
+    console.print(table)
+    if shown.total > offset + len(shown.letters):
+        console.print(f"{shown.total - offset - len(shown.letters):,} more: --offset {offset + len(shown.letters)}.")
+
+
+@events_app.command("retry")
+def retry(
+    letter_id: Annotated[int | None, typer.Argument(metavar="ID", help="The dead letter's id.", min=1)] = None,
+    every: Annotated[bool, typer.Option("--all", help="Retry every dead letter.")] = False,
+) -> None:
+    """Run a dead letter (or --all) through the consumer again, once its cause is fixed."""
+    from herald.services import dead_letters
+
+    if (letter_id is None) == (not every):
+        raise HeraldError("Name one dead letter's ID or pass --all (not both): `herald events retry 12`.")
+    herald = herald_from_env()
+    consumer = herald.event_consumer()
+    if every:
+        done = dead_letters.retry_all(consumer, Actor.cli(), store=herald.store, clock=herald.clock)
+        console.print(
+            f"Retried {done.tried:,}: {done.went_through:,} went through and created {done.created:,} message(s);"
+            f" {done.kept:,} kept aside again (`herald events dead-letters` says why).",
+            highlight=False,
+        )
+        return
+    assert letter_id is not None
+    result = dead_letters.retry(letter_id, consumer, Actor.cli(), store=herald.store, clock=herald.clock)
+    if result.went_through:
+        console.print(
+            f"Dead letter {letter_id} went through: {result.created:,} message(s) created; it is gone.", highlight=False
+        )
+        return
+    raise HeraldError(f"Dead letter {letter_id} was kept aside again: {result.reason}")
+
+
+@events_app.command("discard")
+def discard(
+    letter_id: Annotated[int, typer.Argument(metavar="ID", help="The dead letter's id.", min=1)],
+    reason: Annotated[str, typer.Option("--reason", help="Why (the audit log keeps it).")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (scripts).")] = False,
+) -> None:
+    """Discard a dead letter for good: its events are never acted on. Audited with the reason."""
+    from herald.services import dead_letters
+
+    herald = herald_from_env()
+    letter = dead_letters.get(letter_id, store=herald.store)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise HeraldError(
+                "Nothing was done: `herald events discard` asks before it deletes; pass --yes to go ahead."
+            )
+        console.print(f"Dead letter {letter.id} ({letter.type or 'unread'}): {letter.reason}", highlight=False)
+        if not typer.confirm(f"Discard dead letter {letter.id} for good?", default=False):
+            raise HeraldError("Nothing was done.")
+    dead_letters.discard(letter_id, reason, Actor.cli(), store=herald.store, clock=herald.clock)
+    console.print(f"Dead letter {letter_id} discarded; the audit log keeps why.", highlight=False)
