@@ -51,7 +51,7 @@ def test_the_jobs_page_says_a_workers_idle_runs_are_not_recorded(client: TestCli
     sentences = re.findall(r'data-testid="job-interval">([^<]*)<', page)
     assert sentences == [
         f"A worker runs it every {seconds} s; a run that finds nothing to do is not recorded."
-        for seconds in ("30", "2", "5")  # Update SMS outbound, Send, Get delivery reports: herald's defaults
+        for seconds in ("30", "2", "5", "60")  # Update SMS outbound, Send, Get delivery reports, Catch up: defaults
     ]
 
 
