@@ -116,19 +116,26 @@ class FineractBuilder:
             repayment_period_frequency_enum=1,
             term_frequency=12,
             term_period_frequency_enum=1,
-            disbursedon_date=date(2026, 9, 1),
             principal_disbursed_derived=Decimal(principal),
             principal_outstanding_derived=Decimal(outstanding),
             total_outstanding_derived=Decimal(outstanding),
             created_on_utc=STAMP,
             last_modified_on_utc=STAMP,
-            **columns,
+            **({"disbursedon_date": date(2026, 9, 1)} | columns),
         )
 
     def repayment(
-        self, loan_id: int, on: date, amount: str, *, reversed_: bool = False, created: datetime = STAMP
+        self,
+        loan_id: int,
+        on: date,
+        amount: str,
+        *,
+        reversed_: bool = False,
+        created: datetime = STAMP,
+        txn_id: int | None = None,
     ) -> int:
-        tid = next(self._ids) + 90000
+        """A repayment; `txn_id` gives it an id of the test's choosing (a transaction that committed late)."""
+        tid = txn_id if txn_id is not None else next(self._ids) + 90000
         return self._insert(
             schema.m_loan_transaction,
             id=tid,

@@ -368,3 +368,50 @@ def test_the_cli_sets_shows_and_edits_too_late_after(world: World) -> None:
     herald("campaigns", "edit", "Receipts", "--too-late-after", "2d")
     assert "2 days" in herald("campaigns", "show", "Receipts")
     assert w.api("GET", "/campaigns").json()[0]["tooLateAfter"] == "2d"
+
+
+def test_herald_rules_disbursed_closed_and_created_are_caught_up_once_when_their_hooks_were_lost(world: World) -> None:
+    w = world
+    disbursed = w.campaign(1003, "Disbursed {{firstname}}")
+    closed = w.campaign(1004, "Closed {{firstname}}")
+    created = w.campaign(1005, "Karibu {{firstName}}", paramValue={"officeId": 1, "loanOfficerId": -1})
+    borrower = w.bank.client("Baraka", "+254712400001")
+    new_loan = w.bank.loan(borrower, disbursedon_date=TODAY)
+    repaid = w.bank.loan(w.bank.client("Chebet", "+254712400002"), status=600, closedon_date=TODAY)
+    newcomer = w.bank.client("Dalia", "+254712400003", submittedon_date=TODAY)
+
+    counts = w.catch_up()
+    assert counts["created"] == 3
+    assert sorted(body for _, body in w.delivered()) == ["Closed Chebet", "Disbursed Baraka", "Karibu Dalia"]
+    for entity, action, response in (
+        ("LOAN", "DISBURSE", {"clientId": borrower, "loanId": new_loan, "resourceId": new_loan}),
+        ("LOAN", "CLOSE", {"loanId": repaid, "resourceId": repaid}),
+        ("CLIENT", "CREATE", {"clientId": newcomer, "resourceId": newcomer}),
+    ):
+        assert w.hook(entity, action, response, NOW)["created"] == 0  # the late hook adds nothing
+    assert w.catch_up()["created"] == 0
+    assert w.twilio.stats()["accepted"] == 3
+    assert all(len(w.stored(c)) == 1 for c in (disbursed, closed))
+    assert len(w.stored(created)) == 1
+
+
+def test_a_repayment_committed_after_a_higher_id_was_caught_up_is_not_missed(world: World) -> None:
+    """Two tellers at once: Fineract gives ids in order but commits them in any order. The catch-up mark
+    does not pass a transaction written moments ago, so the one below it, committed a second later, is read."""
+    w = world
+    w.campaign(179, "Asante {{firstname}}, {{repaymentAmount}}")
+    first_teller = w.bank.client("Esther", "+254712500001")
+    second_teller = w.bank.client("Faith", "+254712500002")
+    higher = w.bank.repayment(
+        w.bank.loan(second_teller), TODAY, "2000", created=(NOW - timedelta(seconds=5)).replace(tzinfo=None)
+    )
+    assert w.catch_up()["created"] == 1  # Faith's, committed first
+    w.bank.repayment(  # Esther's: its id is below Faith's, its commit came after the run above
+        w.bank.loan(first_teller), TODAY, "1000", created=(NOW - timedelta(seconds=6)).replace(tzinfo=None),
+        txn_id=higher - 1,
+    )  # fmt: skip
+    w.clock.advance(seconds=1)
+    assert w.catch_up()["created"] == 1
+    w.clock.advance(seconds=300)  # long settled: the mark passes both, and nothing is read twice
+    assert w.catch_up()["created"] == 0
+    assert sorted(body for _, body in w.delivered()) == ["Asante Esther, KES 1,000.00", "Asante Faith, KES 2,000.00"]

@@ -72,11 +72,11 @@ SOURCES: dict[int, Source] = {
         date_column="s.activatedon_date",
     ),
     # ---- Rules added after 187: one entry each, HERE. ---------------------------------------------------------
-    # herald's own rules (rules/catalog_triggered.py) are not caught up yet: 1003 Loan Disbursed would be
-    # BY_DATE on m_loan, date_column="l.disbursedon_date", ("LOAN", "DISBURSE"), "loanId"; 1004 Loan Closed
-    # BY_DATE on "l.closedon_date", ("LOAN", "CLOSE"); 1005 Client Created BY_ID on m_client (new rows; its
-    # business date is submittedon_date, not transaction_date). 1001/1002 (repayment due / overdue) exist only
-    # as external events: the broker's durability is their catch-up.
+    # herald's own (rules/catalog_triggered.py). 1001/1002 (repayment due / overdue) exist only as external
+    # events: the broker's durability is their catch-up.
+    1003: Source(BY_DATE, "m_loan", "l", "LOAN", "DISBURSE", "1 = 1", "loanId", date_column="l.disbursedon_date"),
+    1004: Source(BY_DATE, "m_loan", "l", "LOAN", "CLOSE", "1 = 1", "loanId", date_column="l.closedon_date"),
+    1005: Source(BY_DATE, "m_client", "c", "CLIENT", "CREATE", "1 = 1", "clientId", date_column="c.submittedon_date"),
 }  # fmt: skip
 """rule id -> where its events are; a rule not listed is not caught up (its campaign page says so)."""
 

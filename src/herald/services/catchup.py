@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -52,6 +52,9 @@ from herald.store import catchup as marks
 from herald.store.catchup import CatchUpMark
 
 log = logging.getLogger(__name__)
+
+SETTLE = timedelta(minutes=2)
+"""How long after a transaction is written the catch-up mark may pass it: time for one given a lower id to commit."""
 
 BATCH = 500
 """Events fed through per campaign per run; a longer backlog carries on at the next run."""
@@ -149,13 +152,21 @@ class CatchUp:
         done = self._already_messaged(campaign, found)  # their hooks came after all, or a crashed run stored them
         counts = self._feed(campaign, [e for e in found if e.id not in done])
         counts["skipped"] += len(done)
+        # A row written moments ago may have been given its id before a lower one that Fineract has not
+        # committed yet (two tellers at once): the mark stops before it, and the next runs read it again
+        # (skipped: its message exists) until everything below it has had time to commit.
+        settled = self.clock.now() - SETTLE
+        last_id = None
+        for event in found:
+            if event.created is not None and event.created > settled:
+                break
+            last_id = event.id
         with self.store.begin() as conn:  # only now: the messages of every event it passes are stored
-            last_id = found[-1].id if found else None
             marks.advance(
                 conn, campaign.id, last_id=last_id, now=self.clock.now(),
                 events=counts["events"], created=counts["created"], too_late=counts["too_late"],
             )  # fmt: skip
-        return counts | {"more": len(found) == self.batch}
+        return counts | {"more": len(found) == self.batch and last_id == found[-1].id}
 
     def _by_date(self, campaign: Campaign, mark: CatchUpMark) -> dict[str, Any]:
         assert mark.last_date is not None
@@ -246,6 +257,7 @@ class CatchUp:
             counts["too_late"] += outcome.too_late
         self.pending_ids.extend(made.pending_ids)
         return counts
+
 
 def mark_of(campaign: Campaign, *, store: Engine) -> CatchUpMark | None:
     """The campaign's catch-up mark for its page; None before its first (re)activation or for a rule not read."""
