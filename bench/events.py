@@ -3,7 +3,8 @@
 Two runs, each beside a baseline measured in the same run on the same broker:
 - stream: repayments booked in the demo database and their events published at --rate for
   --seconds, as Fineract's "Send Asynchronous Events" job publishes them; herald's worker reads
-  them and a fake Twilio (its own process) notes when each message arrives. Every amount is
+  them and a fake Twilio (its own process) notes when each message arrives (and delivers it a second
+  later, so herald's delivery-report job does what it does in production). Every amount is
   unique, so each provider request is traced back to its event. Target: p99 of event published ->
   provider request under 1 s at 200 events/s for a minute, nothing lost. Baseline: a plain stomp.py
   subscriber's publish -> receive at the same rate (the broker's own floor).
@@ -58,7 +59,7 @@ class Recording(FakeTwilio):
         request._post = form
         return await super()._create(request)
 async def main():
-    fake = Recording(port=int(sys.argv[1]), latency=float(sys.argv[2]), sent_after=None, delivered_after=None)
+    fake = Recording(port=int(sys.argv[1]), latency=float(sys.argv[2]), sent_after=0.5, delivered_after=1.0)
     fake.arrivals = []
     fake.record_requests = False
     stop = asyncio.Event()

@@ -109,6 +109,7 @@ def materialize_events(
         template = Template.parse(campaign.template)
         regions = offices.regions(campaign.tenant)
         alphabet = (alphabets or {}).get(campaign.provider, Alphabet.GSM7)
+        campaign_time_zone = campaign_zone(None, campaign.params, offices.timezones(campaign.tenant), calendar.timezone)
         made: list[tuple[int, list[tuple[Any, ...]], bool]] = []
         with corebanks.engine(campaign.tenant).connect() as source:
             query = TriggeredQuery(source, campaign.rule, campaign.params, date_format=date_format, zone=zone)
@@ -120,7 +121,7 @@ def materialize_events(
                     done.outcomes[n].refused = str(e)
                     continue
                 composed = list(compose(rows, template, regions, default_region, blocked, alphabet))
-                late = _too_late(event, campaign, now, offices, calendar)
+                late = _too_late(event, campaign, now, campaign_time_zone)
                 if late is not None:  # never sendable; the dedup key is the one its sendable message would have had
                     composed = [replace(c, status=MessageStatus.INVALID, reason=late) for c in composed]
                 made.append((n, [record_row(c, campaign, None, now) for c in composed], late is not None))
@@ -158,13 +159,13 @@ def materialize_event(event: FineractEvent, **parts: Any) -> dict[str, Any]:
     }
 
 
-def _too_late(
-    event: FineractEvent, campaign: Campaign, now: datetime, offices: OfficeProfiles, calendar: BusinessCalendar
-) -> str | None:
-    """Why the event is too old for this campaign to message, or None (in time, or its time is not known)."""
+def _too_late(event: FineractEvent, campaign: Campaign, now: datetime, zone: str) -> str | None:
+    """Why the event is too old for this campaign to message, or None (in time, or its time is not known).
+
+    `zone`: the campaign's (its office's) time zone, in which the reason says when the event happened.
+    """
     if event.at is None:
         return None
-    zone = campaign_zone(None, campaign.params, offices.timezones(campaign.tenant), calendar.timezone)
     return lateness.too_late(
         entity=event.entity,
         action=event.action,
