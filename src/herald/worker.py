@@ -18,6 +18,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from herald.app import Herald
@@ -100,6 +101,7 @@ def catchup_for(herald: Herald) -> CatchUp:
         default_region=herald.settings.default_region,
         alphabets=herald.providers.alphabets,
         batch=herald.settings.catchup_batch,
+        settle=timedelta(seconds=herald.settings.catchup_settle),
     )
 
 

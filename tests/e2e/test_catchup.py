@@ -415,3 +415,33 @@ def test_a_repayment_committed_after_a_higher_id_was_caught_up_is_not_missed(wor
     w.clock.advance(seconds=300)  # long settled: the mark passes both, and nothing is read twice
     assert w.catch_up()["created"] == 0
     assert sorted(body for _, body in w.delivered()) == ["Asante Esther, KES 1,000.00", "Asante Faith, KES 2,000.00"]
+
+
+def test_a_burst_longer_than_a_batch_is_caught_up_at_once_while_the_mark_waits_for_it_to_settle(world: World) -> None:
+    """Seven repayments in the last seconds, the first three already messaged by their hooks: the mark may
+    not pass any of them yet, and the job still reaches the four behind them (batches of 3) without waiting."""
+    w = world
+    w.campaign(179, "Asante {{firstname}}, {{repaymentAmount}}")
+    moments_ago = (NOW - timedelta(seconds=10)).replace(tzinfo=None)
+    burst = []
+    for n in range(7):
+        client = w.bank.client(f"Burst{n}", f"+2547140000{n:02d}")
+        loan = w.bank.loan(client)
+        burst.append((client, loan, w.bank.repayment(loan, TODAY, str(1000 + n), created=moments_ago)))
+    for client, loan, txn in burst[:3]:
+        response = {"clientId": client, "loanId": loan, "resourceId": txn}
+        assert w.hook("LOAN", "REPAYMENT", response, NOW)["created"] == 1
+    with w.herald.store.connect() as conn:
+        mark = conn.execute(select(catchup_marks.c.last_id)).scalar_one()
+    first = w.catch_up()
+    assert (first["created"], first["skipped"], first["behind"]) == (3, 3, 1)
+    assert w.catch_up()["created"] == 1
+    assert w.catch_up()["created"] == 0
+    with w.herald.store.connect() as conn:
+        assert conn.execute(select(catchup_marks.c.last_id)).scalar_one() == mark, "passed rows not yet settled"
+    w.clock.advance(seconds=300)
+    assert w.catch_up()["created"] == 0
+    with w.herald.store.connect() as conn:
+        assert conn.execute(select(catchup_marks.c.last_id)).scalar_one() == burst[-1][2]
+    bodies = [body for _, body in w.delivered()]
+    assert len(bodies) == 7 == len(set(bodies))

@@ -94,6 +94,7 @@ class CatchUp:
     default_region: str
     alphabets: Mapping[str, Alphabet] = field(default_factory=dict)
     batch: int = BATCH
+    settle: timedelta = SETTLE
     pending_ids: list[int] = field(default_factory=list)  # new sendable messages of the last run (for the sender)
 
     def run(self, on_corebank_error: Callable[[Campaign, CoreBankError], None] | None = None) -> dict[str, int]:
@@ -147,26 +148,41 @@ class CatchUp:
 
     def _by_id(self, campaign: Campaign, mark: CatchUpMark) -> dict[str, Any]:
         assert mark.last_id is not None
-        with self.corebanks.engine(campaign.tenant).connect() as conn:
-            found = sources.events_after_id(conn, campaign.rule.id, mark.last_id, self.batch)
-        done = self._already_messaged(campaign, found)  # their hooks came after all, or a crashed run stored them
-        counts = self._feed(campaign, [e for e in found if e.id not in done])
-        counts["skipped"] += len(done)
         # A row written moments ago may have been given its id before a lower one that Fineract has not
         # committed yet (two tellers at once): the mark stops before it, and the next runs read it again
-        # (skipped: its message exists) until everything below it has had time to commit.
-        settled = self.clock.now() - SETTLE
-        last_id = None
-        for event in found:
-            if event.created is not None and event.created > settled:
-                break
-            last_id = event.id
+        # (skipped: its message exists) until everything below it has had time to commit. Pages of such
+        # rows are read past in memory, so a burst longer than a batch is not stuck behind its first page.
+        settled = self.clock.now() - self.settle
+        todo: list[SourceEvent] = []
+        skipped, last_id, held, full = 0, None, False, False
+        cursor, found = mark.last_id, []
+        with self.corebanks.engine(campaign.tenant).connect() as conn:
+            for _ in range(PAGES):
+                found = sources.events_after_id(conn, campaign.rule.id, cursor, self.batch)
+                done = self._already_messaged(campaign, found)  # hooks came after all, or a crashed run stored them
+                for event in found:
+                    if event.id not in done and len(todo) == self.batch:
+                        full = True  # the first event not fed: the next run reads from the mark again
+                        break
+                    if event.id in done:
+                        skipped += 1
+                    else:
+                        todo.append(event)
+                    held = held or (event.created is not None and event.created > settled)
+                    if not held:
+                        last_id = event.id
+                    cursor = event.id
+                if full or len(found) < self.batch:
+                    break
+        counts = self._feed(campaign, todo)
+        counts["skipped"] += skipped
         with self.store.begin() as conn:  # only now: the messages of every event it passes are stored
             marks.advance(
                 conn, campaign.id, last_id=last_id, now=self.clock.now(),
                 events=counts["events"], created=counts["created"], too_late=counts["too_late"],
             )  # fmt: skip
-        return counts | {"more": len(found) == self.batch and last_id == found[-1].id}
+        # More now: a full batch fed, or pages of done events read past that the mark could follow.
+        return counts | {"more": full or (len(found) == self.batch and not held)}
 
     def _by_date(self, campaign: Campaign, mark: CatchUpMark) -> dict[str, Any]:
         assert mark.last_date is not None
