@@ -338,7 +338,10 @@ class StompSource:
 
 
 def _delivery(frame: Any) -> Delivery:
-    body = frame.body if isinstance(frame.body, bytes) else bytes(frame.body or b"")
+    # a text body (a JMS TextMessage, or stomp.py decoding) is its UTF-8 bytes: bytes(str) raises, which
+    # would refuse the batch at every redelivery instead of keeping the one message aside
+    raw = frame.body or b""
+    body = raw.encode("utf-8", errors="surrogateescape") if isinstance(raw, str) else bytes(raw)
     return Delivery(
         body=body,
         message_id=str(frame.headers.get("message-id", "")),

@@ -39,16 +39,37 @@ class DeadLetter:
     size: int
 
 
+REASON_LIMIT = 2000
+"""The longest reason kept: decoder messages quote what they met, and a hostile body can make that long."""
+_LOOKUP_BATCH = 500  # keys per IN (...): a bulk event may hold thousands, past SQLite's and psycopg's bind limits
+
+
 def _insert(conn: Connection, table):  # type: ignore[no-untyped-def]
     return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
 
 
+def _fit(text: str | None, limit: int) -> str | None:
+    """`text` as a column of `limit` characters takes it: cut, and NUL (which PostgreSQL's text refuses) replaced."""
+    if text is None:
+        return None
+    cut = text if len(text) <= limit else text[: limit - 1] + "\u2026"
+    return cut.replace("\x00", "\ufffd")
+
+
+def stored_ref(ref: str) -> str:
+    """A dead letter's ref as `park` stores it (what a retry compares the refs it kept aside again with)."""
+    return _fit(ref, 200) or ""
+
+
 def seen(conn: Connection, keys: Collection[str]) -> set[str]:
     """Which of these event keys herald has already acted on."""
-    if not keys:
-        return set()
-    rows = conn.execute(select(external_events.c.event_key).where(external_events.c.event_key.in_(list(keys))))
-    return {r[0] for r in rows}
+    wanted = list(keys)
+    found: set[str] = set()
+    for start in range(0, len(wanted), _LOOKUP_BATCH):
+        chunk = wanted[start : start + _LOOKUP_BATCH]
+        rows = conn.execute(select(external_events.c.event_key).where(external_events.c.event_key.in_(chunk)))
+        found.update(r[0] for r in rows)
+    return found
 
 
 def remember(conn: Connection, events: Sequence[ActedOn], at: datetime) -> None:
@@ -81,14 +102,18 @@ def park(
     tenant: str | None = None,
     type_: str | None = None,
 ) -> bool:
-    """Keep an event aside with the reason; False when it is there already (the broker delivered it again)."""
+    """Keep an event aside with the reason; False when it is there already (the broker delivered it again).
+
+    Every text is made to fit its column, NUL included: whatever a hostile message holds, keeping
+    it aside must not fail (that would refuse the whole batch, again at each redelivery).
+    """
     stmt = _insert(conn, dead_letters).values(
-        ref=ref[:200],
+        ref=stored_ref(ref),
         received_at=at,
-        tenant=tenant,
-        type=type_,
-        broker_message_id=broker_message_id[:200],
-        reason=reason,
+        tenant=_fit(tenant, 100),
+        type=_fit(type_, 100),
+        broker_message_id=_fit(broker_message_id, 200),
+        reason=_fit(reason, REASON_LIMIT),
         body=body,
     )
     return bool(conn.execute(stmt.on_conflict_do_nothing(index_elements=["ref"])).rowcount)
@@ -193,7 +218,7 @@ def unpark(conn: Connection, letter_id: int) -> bool:
 
 def repark(conn: Connection, ref: str, reason: str) -> bool:
     """Give a dead letter a new reason; False when no letter has that ref."""
-    stmt = dead_letters.update().where(dead_letters.c.ref == ref[:200]).values(reason=reason)
+    stmt = dead_letters.update().where(dead_letters.c.ref == stored_ref(ref)).values(reason=_fit(reason, REASON_LIMIT))
     return bool(conn.execute(stmt).rowcount)
 
 
