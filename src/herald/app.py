@@ -122,6 +122,7 @@ class Herald:
             default_region=self.settings.default_region,
             book=schema_book(self.settings.events_schemas),
             alphabets=self.providers.alphabets,
+            max_bytes=self.settings.events_max_bytes,
         )
 
     async def close_providers(self) -> None:

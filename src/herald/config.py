@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     events_schemas: Path | None = Field(
         None, description="Folder or .jar of Fineract's .avsc schemas, for a Fineract whose herald does not ship."
     )
+    events_max_bytes: Annotated[int, Field(ge=1024, le=256 * 1024 * 1024)] = Field(
+        1024 * 1024,
+        description="Longest external-event message read; a longer one is kept aside unread (Fineract's are a few KB).",
+    )
     gateway_app_keys: SecretStr | None = Field(
         None, description='Drop-in gateway: app key per tenant as JSON, {"default": "<key>"}.'
     )

@@ -124,7 +124,7 @@ def retry(letter_id: int, consumer: EventConsumer, actor: Actor, *, store: Engin
         raise _not_found(letter_id)
     letter, raw = found
     done, kept = consumer.handle_again(Delivery(raw, letter.broker_message_id, redelivered=True))
-    own = next((k for k in kept if k.ref[:200] == letter.ref), None)
+    own = next((k for k in kept if event_store.stored_ref(k.ref) == letter.ref), None)
     with store.begin() as conn:
         if own is None:
             # It went through, or its events are now kept aside under their own keys (a body that now

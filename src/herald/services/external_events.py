@@ -7,6 +7,12 @@ is at least once: a key seen before is not acted on again), or a dead letter say
 could not read or act on it. A message that cannot be read never blocks the ones behind it; a
 failure that is not the message's fault (herald's database or the core bank down) raises, and the
 broker delivers the batch again later.
+
+Whatever a message holds, it costs little: one longer than HERALD_EVENTS_MAX_BYTES is kept aside
+unread; the events of one message that cannot be acted on share one dead letter (each letter keeps
+the whole body, so a bulk of thousands of bad items would otherwise store it thousands of times);
+and a `createdAt` no Fineract can have written (before 2000, or more than a day ahead of herald's
+clock) counts as not known, so it neither moves the business date nor overflows a time zone.
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -22,11 +29,12 @@ from sqlalchemy import Engine
 from herald.clock import Clock
 from herald.corebank.engines import CoreBanks
 from herald.domain.calendar import BusinessCalendar
+from herald.domain.redact import redact_phones
 from herald.domain.segments import Alphabet
 from herald.errors import UndecodableEvent, ValidationError
 from herald.events.avro import SchemaBook
 from herald.events.envelope import Envelope, ExternalEvent, open_envelope
-from herald.events.kinds import KINDS
+from herald.events.kinds import BULK_TYPE, KINDS
 from herald.events.transport import Delivery
 from herald.services.hooks import FineractEvent
 from herald.services.office_profiles import OfficeProfiles
@@ -36,6 +44,12 @@ from herald.store import external_events as event_store
 log = logging.getLogger(__name__)
 
 _MAX_ID = 2**63 - 1
+MAX_BYTES = 1024 * 1024
+"""HERALD_EVENTS_MAX_BYTES' default: Fineract's events are a few KB, a loan with its whole schedule some 100 KB."""
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+"""No Fineract raised an event before this: an earlier `createdAt` is not a time herald believes."""
+AHEAD = timedelta(days=1)
+"""How far ahead of herald's clock a `createdAt` may be (clocks drift) and still be believed."""
 
 
 @dataclass
@@ -93,8 +107,10 @@ class EventConsumer:
         default_region: str,
         book: SchemaBook,
         alphabets: Mapping[str, Alphabet] | None = None,
+        max_bytes: int = MAX_BYTES,
     ) -> None:
         self.store, self.corebanks, self.clock, self.book = store, corebanks, clock, book
+        self.max_bytes = max_bytes
         self._materialize: dict[str, Any] = {
             "store": store,
             "corebanks": corebanks,
@@ -107,6 +123,7 @@ class EventConsumer:
             "hook": False,
         }
         self._kept: list[KeptAside] | None = None  # set only while handle_again runs
+        self._parking: list[tuple[Delivery, ExternalEvent | None, str]] = []  # this batch's, kept aside at its end
 
     def handle_again(self, delivery: Delivery) -> tuple[Handled, list[KeptAside]]:
         """`handle` for one message that was kept aside before, returning what it would keep aside again.
@@ -123,9 +140,20 @@ class EventConsumer:
 
     def handle(self, deliveries: Sequence[Delivery]) -> Handled:
         """Act on every message of the batch; return once all it produced is stored."""
+        self._parking = []
+        try:
+            return self._handle(deliveries)
+        finally:
+            self._parking = []
+
+    def _handle(self, deliveries: Sequence[Delivery]) -> Handled:
         done = Handled()
         opened: list[tuple[Delivery, Envelope]] = []
+        now = self.clock.now()
         for delivery in deliveries:
+            if len(delivery.body) > self.max_bytes:
+                self._park(done, delivery, None, _too_big(len(delivery.body), self.max_bytes))
+                continue
             try:
                 envelope = open_envelope(delivery.body, self.book, KINDS)
             except UndecodableEvent as e:
@@ -156,13 +184,14 @@ class EventConsumer:
                 if event.problem is not None:
                     self._park(done, delivery, event, event.problem)
                     continue
+                event = _believed(event, now)
                 try:
                     acting.append((delivery, event, fineract_event(event)))
                 except UndecodableEvent as e:
                     self._park(done, delivery, event, str(e))
         self._act(done, acting)
+        self._keep_aside(done)
         if arrivals:
-            now = self.clock.now()
             with self.store.begin() as conn:
                 for (tenant, entity, action), count in sorted(arrivals.items()):
                     event_store.arrived(conn, tenant=tenant, entity=entity, action=action, at=now, count=count)
@@ -201,11 +230,31 @@ class EventConsumer:
             event_store.remember(conn, acted, self.clock.now())
 
     def _park(self, done: Handled, delivery: Delivery, event: ExternalEvent | None, reason: str) -> None:
+        """Note a message (event None) or one of its events to keep aside; `_keep_aside` stores them."""
+        self._parking.append((delivery, event, reason))
+
+    def _keep_aside(self, done: Handled) -> None:
+        """Store the batch's dead letters: one per message, whose reason names each event when several are bad."""
+        per_message: dict[int, list[tuple[Delivery, ExternalEvent | None, str]]] = {}
+        for one in self._parking:
+            per_message.setdefault(id(one[0]), []).append(one)
+        self._parking = []
+        for noted in per_message.values():
+            delivery, event, reason = noted[0]
+            if len(noted) > 1 and event is not None:
+                # several events of one bulk: the letter is the envelope's (its key without "#<item id>")
+                reason = f"{len(noted):,} of its events were kept aside: " + "; ".join(
+                    f"item {e.event_id if e else '?'}: {why}" for _, e, why in noted
+                )
+                event = replace(event, key=event.key.rpartition("#")[0] or event.key, type=BULK_TYPE)
+            self._keep(delivery, event, reason)
+            done.parked += len(noted)
+
+    def _keep(self, delivery: Delivery, event: ExternalEvent | None, reason: str) -> None:
         ref = event.key if event is not None else f"broker:{delivery.message_id}"
         if self._kept is not None:
             tenant, type_ = (event.tenant, event.type) if event is not None else (None, None)
             self._kept.append(KeptAside(ref, reason, tenant, type_))
-            done.parked += 1
             return
         with self.store.begin() as conn:
             fresh = event_store.park(
@@ -218,6 +267,20 @@ class EventConsumer:
                 tenant=event.tenant if event is not None else None,
                 type_=event.type if event is not None else None,
             )
-        done.parked += 1
-        if fresh:
-            log.warning("external event kept aside (%s): %s", ref, reason)
+        if fresh:  # the key and the reason may quote a client's number (a payload's, a hostile envelope's)
+            log.warning("external event kept aside (%s): %s", redact_phones(ref), redact_phones(reason))
+
+
+def _too_big(size: int, limit: int) -> str:
+    return (
+        f"The message is {size:,} bytes, more than HERALD_EVENTS_MAX_BYTES ({limit:,}): herald did not read it."
+        " Fineract's events are a few KB; if yours really are this big, raise the setting and retry it."
+    )
+
+
+def _believed(event: ExternalEvent, now: datetime) -> ExternalEvent:
+    """The event with a `createdAt` no Fineract can have written counted as not known (see the module's docstring)."""
+    at = event.created_at
+    if at is None or EARLIEST <= at <= now + AHEAD:
+        return event
+    return replace(event, created_at=None)
