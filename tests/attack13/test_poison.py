@@ -12,7 +12,11 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import avro.io
@@ -275,3 +279,17 @@ def test_the_admin_page_and_the_api_show_every_poisoned_letter(herald: Herald, f
         page = client.get("/events")
         assert page.status_code == 200 and "Traceback" not in page.text
         assert "&lt;script&gt;" in page.text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["dead-letters", "--offset", "99999999999999999999"],
+        ["retry", "99999999999999999999"],
+        ["discard", "99999999999999999999", "--reason", "x", "--yes"],
+    ],
+)
+def test_the_command_line_refuses_ids_too_large_without_a_traceback(tmp_path: Path, args: list[str]) -> None:
+    env = {**os.environ, "HERALD_HOME": str(tmp_path), "HERALD_COREBANK_URL": f"sqlite:///{tmp_path / 'cb.sqlite'}"}
+    done = subprocess.run([sys.executable, "-m", "herald", "events", *args], env=env, capture_output=True, text=True)
+    assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr, done.stderr[-500:]

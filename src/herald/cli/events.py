@@ -13,6 +13,8 @@ from herald.cli.times import when
 from herald.errors import HeraldError
 from herald.services.audit import Actor
 
+_MOST = 2**53  # as the API: a larger id or offset overflowed SQLite's integer into a traceback
+
 events_app = typer.Typer(help="Fineract's external events: the ones herald kept aside.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
 
@@ -20,7 +22,7 @@ app.add_typer(events_app, name="events")
 @events_app.command("dead-letters")
 def dead_letters_list(
     limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 100,
-    offset: Annotated[int, typer.Option(min=0, help="Skip this many of the newest.")] = 0,
+    offset: Annotated[int, typer.Option(min=0, max=_MOST, help="Skip this many of the newest.")] = 0,
 ) -> None:
     """The external events herald could not read or act on, newest first, with the reason."""
     from herald.services import dead_letters
@@ -43,7 +45,9 @@ def dead_letters_list(
 
 @events_app.command("retry")
 def retry(
-    letter_id: Annotated[int | None, typer.Argument(metavar="ID", help="The dead letter's id.", min=1)] = None,
+    letter_id: Annotated[
+        int | None, typer.Argument(metavar="ID", help="The dead letter's id.", min=1, max=_MOST)
+    ] = None,
     every: Annotated[bool, typer.Option("--all", help="Retry every dead letter.")] = False,
 ) -> None:
     """Run a dead letter (or --all) through the consumer again, once its cause is fixed."""
@@ -73,7 +77,7 @@ def retry(
 
 @events_app.command("discard")
 def discard(
-    letter_id: Annotated[int, typer.Argument(metavar="ID", help="The dead letter's id.", min=1)],
+    letter_id: Annotated[int, typer.Argument(metavar="ID", help="The dead letter's id.", min=1, max=_MOST)],
     reason: Annotated[str, typer.Option("--reason", help="Why (the audit log keeps it).")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (scripts).")] = False,
 ) -> None:
