@@ -33,7 +33,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 test: lint typecheck
-	$(BIN)/pytest -q -n 2 --dist loadgroup
+	$(BIN)/pytest -q -n 4 --dist loadgroup --durations=15
 
 bench: setup
 	$(BIN)/python bench/materialize.py
