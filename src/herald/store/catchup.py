@@ -127,19 +127,27 @@ def existing_keys(conn: Connection, campaign_id: int, keys: Collection[str]) -> 
 def existing_prefixes(conn: Connection, campaign_id: int, prefixes: Collection[str]) -> set[str]:
     """Which of these dedup-key prefixes ("loan_approval:4410:") start a key of one of the campaign's messages.
 
-    For rules where one event reaches several clients, whose keys end in each client's id.
+    For rules where one event reaches several clients, whose keys end in each client's id. Prefixes
+    of one length (the same fact, ids of as many digits) sort as their ids do, so one range of the
+    (campaign, key) index holds every key they start: from the lowest prefix to the highest one
+    ending in ";" (the character after ":"). A batch's events have ids close together, so the range
+    holds little else, where a LIKE per prefix read every message of the campaign once per prefix.
+    Each key found is checked against the prefixes, so a database whose collation orders text
+    otherwise can make the job read an event again (its insert's dedup holds), never skip one.
     """
-    wanted = list(prefixes)
+    by_length: dict[int, set[str]] = {}
+    for prefix in prefixes:
+        if not prefix.endswith(":"):
+            raise ValueError(f"a dedup-key prefix ends in ':', not {prefix!r}")
+        by_length.setdefault(len(prefix), set()).add(prefix)
     found: set[str] = set()
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        keys = conn.execute(
-            select(messages.c.dedup_key).where(
-                messages.c.campaign_id == campaign_id,
-                or_(*(messages.c.dedup_key.startswith(p, autoescape=True) for p in chunk)),
-            )
-        ).scalars()
-        found.update(p for key in keys for p in chunk if key.startswith(p))
+    for length, group in by_length.items():
+        query = select(messages.c.dedup_key).where(
+            messages.c.campaign_id == campaign_id,
+            messages.c.dedup_key >= min(group),
+            messages.c.dedup_key < max(group)[:-1] + ";",
+        )
+        found.update(key[:length] for key in conn.execute(query).scalars() if key[:length] in group)
     return found
 
 
