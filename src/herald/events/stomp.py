@@ -40,6 +40,7 @@ from typing import Any
 
 import stomp  # type: ignore[import-untyped]
 
+from herald.domain.redact import redact_phones
 from herald.errors import ConfigurationError
 from herald.events.transport import Delivery, Handler
 
@@ -367,4 +368,5 @@ def _text(body: Any) -> str:
 
 
 def _one_line(value: object) -> str:
-    return " ".join(str(value).split())[:300]
+    """An error's text for the log: one line, short, any phone number in it (a database error quoting a row) masked."""
+    return redact_phones(" ".join(str(value).split())[:300]) or ""
