@@ -14,16 +14,17 @@ Two runs, each beside a baseline measured in the same run on the same broker:
 
     .venv/bin/python bench/events.py --rate 200 --seconds 60 --backlog 100000
     .venv/bin/python bench/events.py --only backlog --backlog 20000     # a quicker look
+    .venv/bin/python bench/events.py --postgres ...                      # herald's database on PostgreSQL
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -39,8 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the broker and t
 
 import stomp  # type: ignore[import-untyped]
 from sqlalchemy import create_engine, func, insert, select
+from sqlalchemy.exc import OperationalError
 from tests.activemq import Broker, activemq_broker, new_queue
 from tests.fineract_events import EventWriter
+from tests.postgres import create_database, postgres_cluster
 
 from herald.corebank import schema
 from herald.corebank.codes import LoanStatus
@@ -77,7 +80,9 @@ asyncio.run(main())
 class Installation:
     """A demo core bank, herald's database with one Triggered "Loan Repayment" campaign, a fake Twilio."""
 
-    def __init__(self, folder: Path, broker: Broker, queue: str, clients: int, latency: float) -> None:
+    def __init__(
+        self, folder: Path, broker: Broker, queue: str, clients: int, latency: float, database_url: str | None
+    ) -> None:
         from herald.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN
 
         self.folder, self.queue = folder, queue
@@ -102,6 +107,12 @@ class Installation:
             "HERALD_EVENTS_URL": f"stomp://{broker.host}:{broker.stomp_port}/queue/{queue}",
         }
         self.cli("demo", "init", "--clients", str(clients))
+        self.database_url = database_url or f"sqlite:///{folder / 'herald.sqlite'}"
+        if database_url:  # herald's own tables on PostgreSQL, the demo's core bank as it is
+            self.env |= {"HERALD_DATABASE_URL": database_url}
+            self.env |= {"HERALD_COREBANK_URL": f"sqlite:///{folder / 'fineract-demo.sqlite'}"}
+            self.cli("db", "upgrade")
+        self.store = create_engine(self.database_url)
         self.cli(
             *("campaigns", "create", "--name", "Loan Repayment", "--trigger", "triggered", "--rule", "179"),
             *("-p", "officeId=-1", "--provider", "twilio"),
@@ -166,16 +177,16 @@ class Installation:
     def acted_on(self) -> tuple[int, int]:
         """(events acted on, messages stored) in herald's database."""
         try:
-            with sqlite3.connect(self.folder / "herald.sqlite", timeout=30) as db:
-                events = db.execute("SELECT COUNT(*) FROM external_events").fetchone()[0]
-                stored = db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
-        except sqlite3.OperationalError:
+            with self.store.connect() as db:
+                events = db.exec_driver_sql("SELECT COUNT(*) FROM external_events").scalar_one()
+                stored = db.exec_driver_sql("SELECT COUNT(*) FROM messages").scalar_one()
+        except OperationalError:
             return 0, 0
         return int(events), int(stored)
 
     def invalid(self) -> int:
-        with sqlite3.connect(self.folder / "herald.sqlite", timeout=30) as db:
-            return int(db.execute("SELECT COUNT(*) FROM messages WHERE status = 0").fetchone()[0])
+        with self.store.connect() as db:
+            return int(db.exec_driver_sql("SELECT COUNT(*) FROM messages WHERE status = 0").scalar_one())
 
     def stop(self) -> list[tuple[float, str]]:
         if self.worker is not None:
@@ -184,6 +195,7 @@ class Installation:
         self.fake.send_signal(signal.SIGTERM)
         self.fake.wait(timeout=60)
         self.corebank.dispose()
+        self.store.dispose()
         return [(at, body) for at, body in json.loads(self.arrivals_file.read_text())]
 
 
@@ -249,7 +261,7 @@ def stream(broker: Broker, args: argparse.Namespace) -> bool:
     base = sorted(t - s for s, t in zip(stamps, listener.times, strict=False))
     # herald.
     folder = Path(tempfile.mkdtemp(prefix="herald-events-stream-"))
-    install = Installation(folder, broker, new_queue(), args.clients, args.latency)
+    install = Installation(folder, broker, new_queue(), args.clients, args.latency, args.database_url("stream"))
     amounts = [1_000_000 + n for n in range(count)]
     install.start_worker()
     time.sleep(3)  # the worker is connected and subscribed
@@ -300,7 +312,7 @@ def backlog(broker: Broker, args: argparse.Namespace) -> bool:
     base_rate = len(listener.times) / (time.perf_counter() - started)
     listener.conn.disconnect()
     folder = Path(tempfile.mkdtemp(prefix="herald-events-backlog-"))
-    install = Installation(folder, broker, new_queue(), args.clients, args.latency)
+    install = Installation(folder, broker, new_queue(), args.clients, args.latency, args.database_url("backlog"))
     print(f"backlog: booking and publishing {count:,} repayment events while herald is down ...", flush=True)
     for n in range(0, count, 5000):
         broker.send_many(install.queue, install.book([2_000_000 + k for k in range(n, min(n + 5000, count))]))
@@ -336,8 +348,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=5000)
     parser.add_argument("--latency", type=float, default=0.02, help="fake Twilio's latency per request")
     parser.add_argument("--only", choices=["stream", "backlog"])
+    parser.add_argument("--postgres", action="store_true", help="herald's own database on a PostgreSQL of its own")
     args = parser.parse_args()
-    with activemq_broker() as broker:
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(postgres_cluster()) if args.postgres else None
+        args.database_url = lambda name: create_database(server, name) if server else None
+        broker = stack.enter_context(activemq_broker())
+        print(f"herald's database: {'PostgreSQL' if args.postgres else 'SQLite'}", flush=True)
         results = []
         if args.only in (None, "stream"):
             results.append(stream(broker, args))
