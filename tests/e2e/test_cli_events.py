@@ -142,8 +142,14 @@ def test_what_the_broker_sent_is_listed_and_quoted_as_it_came_never_read_as_rich
     stop.set()
     reader.join(timeout=10)
     before.close()
-    [message_id] = [m for (m,) in _rows(env, "SELECT broker_message_id FROM dead_letters WHERE tenant IS NOT NULL")]
+    [(letter, message_id)] = _rows(env, "SELECT id, broker_message_id FROM dead_letters WHERE tenant IS NOT NULL")
     assert ":-1:" in str(message_id)
 
     listed = herald(env, "events", "dead-letters").stdout
     assert tenant in listed and str(message_id) in listed and f"Tenant '{tenant}' is not one of herald's" in listed
+
+    failed = herald(env, "events", "retry", str(letter), ok=False)
+    assert said(failed.stderr) == [
+        f"Error: Dead letter {letter} was kept aside again: Tenant '{tenant}' is not one of herald's; add it"
+        " to HERALD_TENANTS."
+    ]
