@@ -393,3 +393,21 @@ def test_a_wrong_events_url_logs_what_to_check_as_well_as_what_failed(
     [first, *_] = _warnings(caplog)
     assert hint.format(port=port) in first, first
     assert password not in caplog.text
+
+
+def test_a_connection_that_got_a_message_between_the_brokers_heart_beats_is_kept(
+    activemq: Broker, caplog: pytest.LogCaptureFixture
+) -> None:
+    # ActiveMQ checks on a fixed period whether it wrote anything and sends a heart-beat only if not,
+    # so after a message its next heart-beat can come almost two periods after the last frame
+    caplog.set_level(logging.WARNING)
+    queue_name = new_queue()
+    recorder = Recorder()
+    with consuming(source(activemq, queue_name, heartbeat_ms=1000), recorder):
+        time.sleep(0.5)
+        for number in range(8):
+            activemq.send_bytes(queue_name, b"\x00" + bytes([number]))
+            time.sleep(2.3)  # each message at another point of the broker's period; idle past 2 periods after
+        recorder.wait_for(8)
+    assert _warnings(caplog) == []
+    assert not any(d.redelivered for d in recorder.deliveries)

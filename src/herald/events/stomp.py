@@ -287,6 +287,10 @@ class StompSource:
         conn = stomp.Connection12(
             hosts,
             heartbeats=beat,
+            # ActiveMQ checks on a fixed period whether it wrote anything and sends a heart-beat only if it
+            # did not, so after a message its next beat may come almost two periods after the last frame:
+            # stomp.py's 1.5 dropped a healthy connection after one event in two
+            heart_beat_receive_scale=2.5,
             auto_decode=False,
             reconnect_attempts_max=1,
             reconnect_sleep_initial=0,
