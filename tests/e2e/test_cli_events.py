@@ -9,15 +9,19 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from herald.app import Herald
 from herald.config import Settings
+from herald.events.stomp import StompSource
 from herald.events.transport import Delivery
 from herald.services import campaigns
 from herald.services.campaigns import CampaignRequest
+from tests.activemq import Broker, new_queue
 from tests.campaign_parts import activating, validating
 from tests.e2e.conftest import START
 from tests.e2e.test_cli import herald
@@ -117,3 +121,35 @@ def test_an_admin_lists_retries_and_discards_dead_letters_from_the_command_line(
     assert str(actor).startswith("cli:") and via == "cli"
     assert json.loads(str(detail))["reason"] == "garbage from a test"
     assert "Dead letters: 0" in herald(env, "events", "dead-letters").stdout
+
+
+@pytest.mark.xdist_group("activemq")
+def test_what_the_broker_sent_is_listed_and_quoted_as_it_came_never_read_as_rich_markup(
+    env: dict[str, str], activemq: Broker
+) -> None:
+    # a tenant is whatever Fineract (or anyone who can publish) wrote; ActiveMQ's ids all hold ":-1:"
+    queue_name = new_queue()
+    tenant = "kampala [/x] [bold]"
+    activemq.send_many(queue_name, [WRITER.event("ClientActivateBusinessEvent", {"id": 7}, tenant=tenant), b"nope"])
+    before = _build(env)
+    source = StompSource(activemq.host, activemq.stomp_port, queue_name)
+    stop = threading.Event()
+    reader = threading.Thread(target=source.run, args=(before.event_consumer().handle, stop), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 60
+    while len(_rows(env, "SELECT id FROM dead_letters")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    reader.join(timeout=10)
+    before.close()
+    [(letter, message_id)] = _rows(env, "SELECT id, broker_message_id FROM dead_letters WHERE tenant IS NOT NULL")
+    assert ":-1:" in str(message_id)
+
+    listed = herald(env, "events", "dead-letters").stdout
+    assert tenant in listed and str(message_id) in listed and f"Tenant '{tenant}' is not one of herald's" in listed
+
+    failed = herald(env, "events", "retry", str(letter), ok=False)
+    assert said(failed.stderr) == [
+        f"Error: Dead letter {letter} was kept aside again: Tenant '{tenant}' is not one of herald's; add it"
+        " to HERALD_TENANTS."
+    ]

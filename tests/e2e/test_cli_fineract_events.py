@@ -233,3 +233,18 @@ def test_apply_without_fineracts_api_settings_says_what_to_set(env: dict[str, st
     del env["HERALD_FINERACT_API_URL"]
     line = error_line(run_herald(env, "fineract", "events", "--apply", ok=False))
     assert "HERALD_FINERACT_API_URL" in line and "HERALD_FINERACT_PASSWORD" in line
+
+
+def test_a_campaign_name_is_listed_as_written_never_read_as_rich_markup(
+    env: dict[str, str], herald_app: Herald
+) -> None:
+    name = "Repaid [/x] :-1: [bold]thanks"  # a campaign manager's name for it, whatever it holds
+    request = {"campaignName": name, "triggerType": "triggered", "runReportId": 179, "message": "Thanks {{firstName}}"}
+    created = campaigns.create(CampaignRequest.model_validate(request | {"paramValue": {"officeId": "1"}}),
+                               **validating(herald_app))  # fmt: skip
+    campaigns.activate(created.id, **activating(herald_app))
+    env |= {"HERALD_DATABASE_URL": herald_app.settings.own_database_url,
+            "HERALD_COREBANK_URL": herald_app.settings.corebank_database_url}  # fmt: skip
+    out = run_herald(env, "fineract", "events").stdout
+    rows = {line.split("│")[1].strip(): line.split("│")[3].strip() for line in out.splitlines() if line.count("│") >= 4}
+    assert rows["LoanTransactionMakeRepaymentPostBusinessEvent"] == name

@@ -369,3 +369,45 @@ def test_settings_out_of_range_are_refused_with_what_is_wrong() -> None:
     with pytest.raises(ConfigurationError, match="batch_most 0"):
         StompSource("127.0.0.1", 61613, "external-events", batch_most=0)
     assert StompSource("127.0.0.1", 61613, "external-events").destination == "/queue/external-events"
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        ("password", "; check the user name and password in HERALD_EVENTS_URL"),
+        ("openwire port", ": is port {port} the broker's STOMP port (ActiveMQ's is 61613; 61616 is OpenWire"),
+        ("nothing listening", ": is ActiveMQ running there, with its STOMP connector on port {port}?"),
+    ],
+)
+def test_a_wrong_events_url_logs_what_to_check_as_well_as_what_failed(
+    activemq: Broker, caplog: pytest.LogCaptureFixture, wrong: str, hint: str
+) -> None:
+    caplog.set_level(logging.WARNING)
+    port = {"password": activemq.stomp_port, "openwire port": activemq.openwire_port}.get(wrong) or free_port()
+    password = "not-the-Pa55word" if wrong == "password" else PASSWORD
+    misled = StompSource(activemq.host, port, new_queue(), username=USER, password=password)
+    with consuming(misled, Recorder()):
+        deadline = time.monotonic() + _WAIT
+        while not _warnings(caplog) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    [first, *_] = _warnings(caplog)
+    assert hint.format(port=port) in first, first
+    assert password not in caplog.text
+
+
+def test_a_connection_that_got_a_message_between_the_brokers_heart_beats_is_kept(
+    activemq: Broker, caplog: pytest.LogCaptureFixture
+) -> None:
+    # ActiveMQ checks on a fixed period whether it wrote anything and sends a heart-beat only if not,
+    # so after a message its next heart-beat can come almost two periods after the last frame
+    caplog.set_level(logging.WARNING)
+    queue_name = new_queue()
+    recorder = Recorder()
+    with consuming(source(activemq, queue_name, heartbeat_ms=1000), recorder):
+        time.sleep(0.5)
+        for number in range(8):
+            activemq.send_bytes(queue_name, b"\x00" + bytes([number]))
+            time.sleep(2.3)  # each message at another point of the broker's period; idle past 2 periods after
+        recorder.wait_for(8)
+    assert _warnings(caplog) == []
+    assert not any(d.redelivered for d in recorder.deliveries)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 
+from rich.text import Text
+
 from herald.cli import audit, campaigns, events, messages, operations, setup  # noqa: F401  (importing registers the commands)
 from herald.cli.base import app, err_console
 from herald.errors import HeraldError
@@ -18,5 +20,8 @@ def main() -> None:
     try:
         app()
     except HeraldError as exc:
-        err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)  # one line, however wide
+        # the message as Text: it may quote what others wrote (a tenant from the broker, a provider's reply),
+        # which rich would read as markup ("[/x]" raised a MarkupError) or emoji codes (":-1:")
+        line = Text.assemble(("Error:", "bold red"), " ", str(exc))
+        err_console.print(line, highlight=False, soft_wrap=True)  # one line, however wide
         sys.exit(1)

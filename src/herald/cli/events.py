@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from herald.cli.base import app, console, herald_from_env
 from herald.cli.times import when
@@ -34,10 +35,11 @@ def dead_letters_list(
         title=f"Dead letters: {shown.total:,} ({herald.settings.timezone})",
     )  # fmt: skip
     for d in shown.letters:
-        table.add_row(
-            str(d.id), when(herald, d.received_at), d.tenant or "", d.type or "", d.reason, f"{d.size:,}",
-            d.broker_message_id,
-        )  # fmt: skip
+        # Text, not str: a tenant, type or reason is what the broker brought, and rich would read "[/x]" as
+        # markup (a traceback) and ActiveMQ's ids ("ID:host-1:6:-1:1:1") as emoji codes
+        cells = (str(d.id), when(herald, d.received_at), d.tenant or "", d.type or "", d.reason, f"{d.size:,}",
+                 d.broker_message_id)  # fmt: skip
+        table.add_row(*(Text(cell) for cell in cells))
     console.print(table)
     if shown.total > offset + len(shown.letters):
         console.print(f"{shown.total - offset - len(shown.letters):,} more: --offset {offset + len(shown.letters)}.")

@@ -340,6 +340,8 @@ def fineract_events(
     """The external event types herald listens to, the JSON that enables them and Fineract's settings; --apply."""
     import json
 
+    from rich.text import Text
+
     from herald.config import load_settings
     from herald.services import event_setup
 
@@ -357,7 +359,8 @@ def fineract_events(
     table.columns[0].no_wrap = True
     for k in kinds:
         listening = "?" if k.campaigns is None else (", ".join(k.campaigns) or "-")
-        table.add_row(k.type, ", ".join(k.rules) or "(none yet)", listening)
+        # Text: a campaign's name is whatever its manager typed, which rich would read as markup or emoji
+        table.add_row(Text(k.type), Text(", ".join(k.rules) or "(none yet)"), Text(listening))
     console.print(table)
     if unknown_why:
         console.print(f"[dim]Active campaigns not known: {unknown_why}[/]", highlight=False, soft_wrap=True)

@@ -19,10 +19,11 @@ receiver waits on `handle`, and drop a healthy connection. The receiver only que
 
 Failures: when the broker cannot be reached, refuses the login, drops the connection or stops
 answering heart-beats, or when `handle` raises, the transport logs one line (the address, never
-the password), closes the connection (so the broker takes back everything unacknowledged),
-waits (1 s, doubling to 30 s; back to 1 s after a batch went through) and connects again. It
-returns within a fraction of a second after `stop` is set (a batch being handled is finished
-and acknowledged first).
+the password; for a connection that never began, also what in HERALD_EVENTS_URL to check),
+closes the connection (so the broker takes back everything unacknowledged), waits (1 s,
+doubling to 30 s; back to 1 s after a batch went through) and connects again. It returns within
+a fraction of a second after `stop` is set (a batch being handled is finished and acknowledged
+first).
 """
 
 from __future__ import annotations
@@ -260,12 +261,24 @@ class StompSource:
             if failure or inbox.closed.is_set() or time.monotonic() > deadline:
                 abandoned.set()
                 _close(conn, inbox)
-                raise _Lost(
-                    failure[0]
-                    if failure
-                    else inbox.reason or f"no answer to CONNECT within {2 * _CONNECT_TIMEOUT:.0f} s"
-                )
+                said = failure[0] if failure else inbox.reason
+                raise _Lost(self._unconnected(said or f"no answer to CONNECT within {2 * _CONNECT_TIMEOUT:.0f} s"))
         return conn
+
+    def _unconnected(self, reason: str) -> str:
+        """Why no session began, with what to check: the three ways a wrong HERALD_EVENTS_URL shows here."""
+        if reason.startswith("cannot reach"):
+            return f"{reason}: is ActiveMQ running there, with its STOMP connector on port {self.port}?"
+        if reason.startswith("the broker answered ERROR") and re.search(r"password|user|login|auth", reason, re.I):
+            return f"{reason}; check the user name and password in HERALD_EVENTS_URL"
+        if reason == "the broker closed the connection":
+            reason = "the broker closed the connection before answering CONNECT"
+        if reason.startswith(("the broker closed", "no answer to CONNECT")):
+            return (
+                f"{reason}: is port {self.port} the broker's STOMP port"
+                " (ActiveMQ's is 61613; 61616 is OpenWire, Fineract's side)?"
+            )
+        return reason
 
     def _connection(self, inbox: _Inbox) -> Any:
         hosts = [(self.host, self.port)]
@@ -274,6 +287,10 @@ class StompSource:
         conn = stomp.Connection12(
             hosts,
             heartbeats=beat,
+            # ActiveMQ checks on a fixed period whether it wrote anything and sends a heart-beat only if it
+            # did not, so after a message its next beat may come almost two periods after the last frame:
+            # stomp.py's 1.5 dropped a healthy connection after one event in two
+            heart_beat_receive_scale=2.5,
             auto_decode=False,
             reconnect_attempts_max=1,
             reconnect_sleep_initial=0,
