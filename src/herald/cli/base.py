@@ -9,12 +9,30 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.errors import MarkupError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from herald.errors import HeraldError
 
-console = Console()
-err_console = Console(stderr=True)
+
+class _Console(Console):
+    """rich's console, for text people typed and brokers brought: no emoji codes (ActiveMQ's ids hold
+    ":-1:"), and a line whose markup does not parse (a campaign named "Promo [/x]") is printed as
+    written rather than ending the command in a MarkupError traceback."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(emoji=False, **options)
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        try:
+            return super().render_str(text, **options)
+        except MarkupError:
+            return super().render_str(text, **(options | {"markup": False}))
+
+
+console = _Console()
+err_console = _Console(stderr=True)
 app = typer.Typer(
     help="herald: SMS campaigns for Apache Fineract (Mifos X).",
     no_args_is_help=True,
@@ -93,7 +111,7 @@ DEFAULT_DATABASE_URL = "sqlite:///var/herald.sqlite"
 @contextmanager
 def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
     with Progress(
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", style="bold", markup=False),  # the label may name a campaign, as typed
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

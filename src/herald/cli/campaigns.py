@@ -99,7 +99,7 @@ def campaigns_create(
         actor=Actor.cli(),
     )
     console.print(
-        f'Created campaign [bold]{c.id}[/] "{c.name}" ({c.trigger_type.name.lower()}, '
+        f'Created campaign [bold]{c.id}[/] "{escape(c.name)}" ({c.trigger_type.name.lower()}, '
         f"rule {c.rule.name}), status Pending. Preview it with `herald campaigns preview {c.id}`."
     )
 
@@ -250,7 +250,7 @@ def campaigns_preview(campaign: str, samples: Annotated[int, typer.Option(min=0,
             s.mobile_no,
             s.encoding,
             str(s.segments),
-            s.body if s.reason is None else f"[red]INVALID: {s.reason}[/]\n{s.body}",
+            escape(s.body) if s.reason is None else f"[red]INVALID: {escape(s.reason)}[/]\n{escape(s.body)}",
         )
     console.print(table)
     approx = "" if p.exact else "about "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from herald.cli.base import (
@@ -38,7 +39,7 @@ def users_create(
     password = _password(password_env)
     herald = herald_from_env()
     user = auth.create_user(username, wanted, password, by=_by(), store=herald.store, clock=herald.clock)
-    console.print(f"User [bold]{user.username}[/] created with role {user.role.value}.")
+    console.print(f"User [bold]{escape(user.username)}[/] created with role {user.role.value}.")
 
 
 def _password(env_var: str | None) -> str:
@@ -78,7 +79,7 @@ def users_password(
     herald = herald_from_env()
     auth.get_user(username, store=herald.store)  # an unknown name is said before the password is typed twice
     ended = auth.set_password(username, _password(password_env), by=_by(), store=herald.store, clock=herald.clock)
-    console.print(f"Password of [bold]{username}[/] changed; {ended} session{'s' if ended != 1 else ''} ended.")
+    console.print(f"Password of [bold]{escape(username)}[/] changed; {ended} session{'s' if ended != 1 else ''} ended.")
 
 
 @users_app.command("list")
@@ -113,7 +114,7 @@ def users_disable(username: str) -> None:
 
     herald = herald_from_env()
     auth.update_user(username, active=False, by=_by(), store=herald.store, clock=herald.clock)
-    console.print(f"User [bold]{username}[/] disabled; its sessions ended and its API tokens are revoked.")
+    console.print(f"User [bold]{escape(username)}[/] disabled; its sessions ended and its API tokens are revoked.")
 
 
 @users_app.command("enable")
@@ -123,7 +124,7 @@ def users_enable(username: str) -> None:
 
     herald = herald_from_env()
     auth.update_user(username, active=True, by=_by(), store=herald.store, clock=herald.clock)
-    console.print(f"User [bold]{username}[/] enabled.")
+    console.print(f"User [bold]{escape(username)}[/] enabled.")
 
 
 # ---- jobs and worker ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from herald.cli.base import (
@@ -363,7 +364,7 @@ def fineract_events(
         table.add_row(Text(k.type), Text(", ".join(k.rules) or "(none yet)"), Text(listening))
     console.print(table)
     if unknown_why:
-        console.print(f"[dim]Active campaigns not known: {unknown_why}[/]", highlight=False, soft_wrap=True)
+        console.print(f"[dim]Active campaigns not known: {escape(unknown_why)}[/]", highlight=False, soft_wrap=True)
 
     console.print("\n[bold]PUT /externalevents/configuration[/] (enables these, disables nothing):", highlight=False)
     print(json.dumps(event_setup.configuration_body(k.type for k in kinds), indent=2), flush=True)
