@@ -1,7 +1,7 @@
 """Shared fixtures: a session-wide PostgreSQL cluster, per-test databases on both engines, ActiveMQ; the xdist groups.
 
 `make test` runs `pytest -n 4 --dist loadgroup`: four workers (many tests wait on servers and
-subprocesses, so four keep two cores busy: 10 min 42 s here against 14 min 35 s with two on CI),
+subprocesses, so four keep two cores busy: 10 min 25 s here against 14 min 35 s with two on CI),
 each with its own session (its own PostgreSQL cluster, its own session fixtures). Tests are
 handed out one at a time, except those marked `pytest.mark.xdist_group(NAME)`: one group runs on
 one worker, in order, and the groups are handed out first, the group with the most tests first. Pick a group so:
