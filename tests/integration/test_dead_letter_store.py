@@ -59,3 +59,17 @@ def test_arrivals_for_every_tenant_and_events_acted_on_per_hour(engine: Engine) 
         ("kampala", "LOAN", 4, AT),
     ]
     assert per_hour == [2, 0, 2]
+
+
+def test_an_id_is_never_given_again_after_its_letter_is_discarded(engine: Engine) -> None:
+    """`herald events discard 2` typed from an old listing must not reach a letter that came after 2 went."""
+    with engine.begin() as conn:
+        for n in range(2):
+            store.park(conn, ref=f"k{n}", at=AT, broker_message_id=f"ID:{n}", reason="bad", body=b"x", tenant="t")
+    with engine.connect() as conn:
+        newest = store.dead_ids(conn, limit=10)[-1]
+    with engine.begin() as conn:
+        assert store.unpark(conn, newest)
+        store.park(conn, ref="k2", at=AT, broker_message_id="ID:2", reason="bad", body=b"y", tenant="t")
+    with engine.connect() as conn:
+        assert store.dead_ids(conn, limit=10)[-1] > newest

@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("messages", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint("event_key", name="pk_external_events"),
     )
+    op.create_index("ix_external_events_received_at", "external_events", ["received_at"])
     op.create_table(
         "dead_letters",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
@@ -51,10 +52,12 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text, nullable=False),
         sa.Column("body", sa.LargeBinary, nullable=False),
         sa.UniqueConstraint("ref", name="uq_dead_letters_ref"),
+        sqlite_autoincrement=True,  # ids never given again: a command typed from an old listing
     )
 
 
 def downgrade() -> None:
     op.drop_table("dead_letters")
+    op.drop_index("ix_external_events_received_at", table_name="external_events")
     op.drop_table("external_events")
     op.drop_table("event_arrivals")
