@@ -33,6 +33,7 @@ from herald.events.stomp import _delivery
 from herald.server import create_app
 from herald.services import auth, send
 from herald.services.auth import SESSION_COOKIE, Role
+from herald.store import external_events as event_store
 from herald.store.tables import dead_letters, external_events
 from herald.worker import sender_for
 from tests.attack13.bodies import BULK, WRITER, activated, bulk, delivery, envelope, item, varint
@@ -137,6 +138,9 @@ def test_phone_numbers_never_reach_the_log(
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "kept aside" in logged
     assert "12345678" not in logged, logged
+    with herald.store.connect() as conn:  # masking hides part of a key, so each line names its letter's id
+        letters = event_store.dead_ids(conn, limit=10)
+    assert len(letters) == 4 and all(f"dead letter {n} (" in logged for n in letters), logged
 
 
 def test_a_message_longer_than_the_limit_is_kept_aside_unread(sqlite_herald: Herald, fineract: FineractBuilder) -> None:

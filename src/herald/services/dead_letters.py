@@ -153,7 +153,7 @@ def _reason(kept: KeptAside) -> str:
 
 
 def _keep(conn: Connection, kept: KeptAside, letter: DeadLetter, raw: bytes) -> None:
-    fresh = event_store.park(
+    letter_id = event_store.park(
         conn,
         ref=kept.ref,
         at=letter.received_at,
@@ -163,7 +163,7 @@ def _keep(conn: Connection, kept: KeptAside, letter: DeadLetter, raw: bytes) -> 
         tenant=kept.tenant,
         type_=kept.type,
     )
-    if not fresh:
+    if letter_id is None:
         event_store.repark(conn, kept.ref, _reason(kept))
 
 

@@ -257,7 +257,7 @@ class EventConsumer:
             self._kept.append(KeptAside(ref, reason, tenant, type_))
             return
         with self.store.begin() as conn:
-            fresh = event_store.park(
+            letter = event_store.park(
                 conn,
                 ref=ref,
                 at=self.clock.now(),
@@ -267,8 +267,10 @@ class EventConsumer:
                 tenant=event.tenant if event is not None else None,
                 type_=event.type if event is not None else None,
             )
-        if fresh:  # the key and the reason may quote a client's number (a payload's, a hostile envelope's)
-            log.warning("external event kept aside (%s): %s", redact_phones(ref), redact_phones(reason))
+        if letter is not None:  # the key and the reason may quote a client's number (a payload's, a hostile
+            # envelope's): masked, which may hide some of an id too, so the letter's number names it
+            masked = redact_phones(ref), redact_phones(reason)
+            log.warning("external event kept aside as dead letter %s (%s): %s", letter, *masked)
 
 
 def _too_big(size: int, limit: int) -> str:

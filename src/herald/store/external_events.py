@@ -101,8 +101,9 @@ def park(
     body: bytes,
     tenant: str | None = None,
     type_: str | None = None,
-) -> bool:
-    """Keep an event aside with the reason; False when it is there already (the broker delivered it again).
+) -> int | None:
+    """Keep an event aside with the reason: the new letter's id; None when it is there already (the broker
+    delivered it again).
 
     Every text is made to fit its column, NUL included: whatever a hostile message holds, keeping
     it aside must not fail (that would refuse the whole batch, again at each redelivery).
@@ -116,7 +117,9 @@ def park(
         reason=_fit(reason, REASON_LIMIT),
         body=body,
     )
-    return bool(conn.execute(stmt.on_conflict_do_nothing(index_elements=["ref"])).rowcount)
+    result = conn.execute(stmt.on_conflict_do_nothing(index_elements=["ref"]))
+    key = result.inserted_primary_key
+    return int(key[0]) if result.rowcount and key else None
 
 
 def dead(conn: Connection, *, limit: int = 100, offset: int = 0) -> list[DeadLetter]:
