@@ -95,3 +95,32 @@ def test_workers_killed_while_events_stream_in_lose_nothing_and_send_nothing_twi
         finished = s.run_until_final(time.monotonic() + TIMEOUT)
         s.verdict(finished=finished and made).check()
         assert s.count_messages("Repaid") == len(bodies)
+
+
+def test_events_that_arrive_while_the_core_bank_is_unreachable_are_never_acknowledged_and_each_sent_once_later(
+    tmp_path: Path, demo_corebank: Path, activemq: Broker
+) -> None:
+    """The core bank down (a closed port): herald cannot find the events' recipients, so it must not take them off
+    the queue. A worker on the core bank that answers again sends each once."""
+    queue = new_queue()
+    with scenario(tmp_path, sqlite_url(tmp_path), demo_corebank, extra_env=_events_env(activemq, queue)) as s:
+        s.provider("primary")
+        s.triggered_campaign("Repaid", "primary")
+        bodies = _repayments(s, 40, seed=13)
+        unreachable = s.env | {"HERALD_COREBANK_URL": "postgresql+psycopg://fineract@127.0.0.1:1/fineract_default"}
+        down = s._spawn("worker-core-bank-down", ["worker"], unreachable)
+        s.wait_started(down)
+        activemq.send_many(queue, bodies)
+        refused = s.wait_for(lambda: "handling a batch" in down.tail(40), TIMEOUT, step=0.2)
+        assert refused, f"the worker never refused a batch:\n{down.tail(40)}"
+        assert down.alive(), down.tail(40)
+        assert s.count_messages("Repaid") == 0
+        assert activemq.queue_depth(queue) == len(bodies), "an event was acknowledged without its messages"
+        s.kill(down)
+        worker = s.start_worker("worker-core-bank-back")
+        s.wait_started(worker)
+        made = _all_made(s, len(bodies))
+        finished = s.run_until_final(time.monotonic() + TIMEOUT)
+        s.verdict(finished=finished and made).check()
+        assert s.count_messages("Repaid") == len(bodies)
+        assert activemq.queue_depth(queue) == 0
