@@ -20,12 +20,10 @@ from herald.services import campaigns
 from herald.services.campaigns import CampaignRequest
 from herald.store.database import make_engine, upgrade
 from tests.campaign_parts import activating, validating
-from tests.conftest import create_database
 from tests.fineract_builder import FineractBuilder
 
 # 2026-11-20 07:00 in Nairobi (UTC+3)
 START = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
-_databases = iter(range(10**6))
 
 
 @pytest.fixture
@@ -52,16 +50,10 @@ def _herald(url: str, tmp_path: Path, fineract: FineractBuilder, clock: ManualCl
     h.close()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def herald(
-    request: pytest.FixtureRequest, tmp_path: Path, fineract: FineractBuilder, clock: ManualClock
-) -> Iterator[Herald]:
+@pytest.fixture
+def herald(db_url: str, tmp_path: Path, fineract: FineractBuilder, clock: ManualClock) -> Iterator[Herald]:
     """herald on SQLite, then on PostgreSQL (which refuses NUL in text and over-long strings)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'herald.sqlite'}"
-    else:
-        url = create_database(request.getfixturevalue("pg_server"), f"a13_{next(_databases)}")
-    yield from _herald(url, tmp_path, fineract, clock)
+    yield from _herald(db_url, tmp_path, fineract, clock)
 
 
 @pytest.fixture
