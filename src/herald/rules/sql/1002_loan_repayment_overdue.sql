@@ -76,7 +76,7 @@ WHERE rs.loan_id = :loanId
     AND (l.client_id IS NOT NULL OR c.status_enum = 300)
     AND (:clientId = -1 OR c.id = :clientId)
     AND (:groupId = -1 OR l.group_id = :groupId)
-    AND o.hierarchy LIKE :officePrefix
+    AND o.hierarchy LIKE COALESCE(:officePrefix, '')
     AND (:loanOfficerId = -1
         OR l.loan_officer_id = :loanOfficerId
         OR (:loanOfficerId = -10 AND l.loan_officer_id IS NULL))

@@ -45,7 +45,7 @@ JOIN m_client c ON c.id = l.client_id
 JOIN m_office o ON o.id = c.office_id
 WHERE l.loan_status_id = 300
     AND l.disbursedon_date BETWEEN :cycleStart AND :cycleEnd
-    AND o.hierarchy LIKE :officePrefix
+    AND o.hierarchy LIKE COALESCE(:officePrefix, '')
     AND (:loanOfficerId = -1
         OR l.loan_officer_id = :loanOfficerId
         OR (:loanOfficerId = -10 AND l.loan_officer_id IS NULL))

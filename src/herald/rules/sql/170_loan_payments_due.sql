@@ -62,7 +62,7 @@ WHERE rs.completed_derived = :false
     AND rs.duedate BETWEEN :windowStart AND :windowEnd
     AND l.loan_status_id = 300
     AND c.status_enum = 300
-    AND o.hierarchy LIKE :officePrefix
+    AND o.hierarchy LIKE COALESCE(:officePrefix, '')
     AND (:loanOfficerId = -1
         OR l.loan_officer_id = :loanOfficerId
         OR (:loanOfficerId = -10 AND l.loan_officer_id IS NULL))

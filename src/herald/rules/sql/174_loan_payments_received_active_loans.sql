@@ -44,7 +44,7 @@ WHERE t.is_reversed = :false
     AND t.transaction_date BETWEEN :windowStart AND :windowEnd
     AND l.loan_status_id = 300
     AND NOT EXISTS (SELECT 1 FROM m_loan_arrears_aging la WHERE la.loan_id = l.id)
-    AND o.hierarchy LIKE :officePrefix
+    AND o.hierarchy LIKE COALESCE(:officePrefix, '')
     AND (:loanOfficerId = -1
         OR l.loan_officer_id = :loanOfficerId
         OR (:loanOfficerId = -10 AND l.loan_officer_id IS NULL))

@@ -42,7 +42,7 @@ WHERE t.is_reversed = :false
     AND t.transaction_date BETWEEN :windowStart AND :windowEnd
     AND la.overdue_since_date_derived BETWEEN :overdueStart AND :overdueEnd
     AND l.loan_status_id = 300
-    AND o.hierarchy LIKE :officePrefix
+    AND o.hierarchy LIKE COALESCE(:officePrefix, '')
     AND (:loanOfficerId = -1
         OR l.loan_officer_id = :loanOfficerId
         OR (:loanOfficerId = -10 AND l.loan_officer_id IS NULL))

@@ -30,7 +30,7 @@ FROM m_client c
 JOIN m_office o ON o.id = c.office_id
 WHERE c.status_enum = 300
     AND SUBSTR(CAST(c.date_of_birth AS CHAR(10)), 6, 5) IN (:birthdayA, :birthdayB)
-    AND o.hierarchy LIKE :officePrefix
+    AND o.hierarchy LIKE COALESCE(:officePrefix, '')
     AND (:loanOfficerId = -1
         OR c.staff_id = :loanOfficerId
         OR (:loanOfficerId = -10 AND c.staff_id IS NULL))

@@ -61,7 +61,7 @@ WHERE l.loan_status_id = 300
     AND l.total_outstanding_derived > 0
     AND l.expected_maturedon_date BETWEEN :windowStart AND :windowEnd
     AND l.expected_maturedon_date < :today
-    AND o.hierarchy LIKE :officePrefix
+    AND o.hierarchy LIKE COALESCE(:officePrefix, '')
     AND (:loanOfficerId = -1
         OR l.loan_officer_id = :loanOfficerId
         OR (:loanOfficerId = -10 AND l.loan_officer_id IS NULL))

@@ -28,7 +28,7 @@ SELECT
 FROM m_client c
 JOIN m_office o ON o.id = c.office_id
 WHERE c.id = :clientId
-    AND o.hierarchy LIKE :officePrefix
+    AND o.hierarchy LIKE COALESCE(:officePrefix, '')
     AND (:loanOfficerId = -1
         OR c.staff_id = :loanOfficerId
         OR (:loanOfficerId = -10 AND c.staff_id IS NULL))

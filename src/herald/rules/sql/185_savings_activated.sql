@@ -30,7 +30,7 @@ JOIN m_client c ON c.id = sa.client_id
 JOIN m_office o ON o.id = c.office_id
 WHERE sa.id = :savingsId
     AND (:clientId = -1 OR c.id = :clientId)
-    AND o.hierarchy LIKE :officePrefix
+    AND o.hierarchy LIKE COALESCE(:officePrefix, '')
     AND (:loanOfficerId = -1
         OR sa.field_officer_id = :loanOfficerId
         OR (:loanOfficerId = -10 AND sa.field_officer_id IS NULL))

@@ -51,7 +51,7 @@ WHERE t.id = :savingsTransactionId
     AND t.is_reversal = :false
     AND t.transaction_type_enum = 2
     AND (:clientId = -1 OR c.id = :clientId)
-    AND o.hierarchy LIKE :officePrefix
+    AND o.hierarchy LIKE COALESCE(:officePrefix, '')
     AND (:loanOfficerId = -1
         OR c.staff_id = :loanOfficerId
         OR (:loanOfficerId = -10 AND c.staff_id IS NULL))
