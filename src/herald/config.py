@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     reports_interval: Annotated[float, Field(gt=0)] = 5.0
     catchup_interval: Annotated[float, Field(gt=0)] = 60.0  # seconds between catch-ups of missed Fineract events
     catchup_batch: Annotated[int, Field(ge=1, le=10_000)] = 500  # events per Triggered campaign per catch-up run
-    # seconds a transaction must be old before the catch-up mark passes it (time for a lower id to commit)
+    # seconds a transaction must be old before catch-up reads it (time for its hook or event, and a lower id, to come)
     catchup_settle: Annotated[float, Field(ge=0, le=86_400)] = 120.0
     reports_poll_after: Annotated[float, Field(ge=0)] = Field(
         600.0, description="Seconds without news before a message of a pushing provider is polled."

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from herald.app import Herald
 from herald.clock import ManualClock
@@ -302,6 +302,8 @@ def test_activation_messages_no_history_and_reactivation_after_a_closed_month_do
 
     w.clock.advance(seconds=60)
     w.bank.repayment(loan, TODAY + timedelta(days=30), "999", created=month_later)  # after the reactivation
+    assert w.catch_up()["created"] == 0, "a minute old: its hook may still come"
+    w.clock.advance(seconds=120)
     assert w.catch_up()["created"] == 1
     assert [body for _, body in w.delivered()] == ["Asante Old KES 999.00"]
 
@@ -395,9 +397,9 @@ def test_herald_rules_disbursed_closed_and_created_are_caught_up_once_when_their
     assert len(w.stored(created)) == 1
 
 
-def test_a_repayment_committed_after_a_higher_id_was_caught_up_is_not_missed(world: World) -> None:
-    """Two tellers at once: Fineract gives ids in order but commits them in any order. The catch-up mark
-    does not pass a transaction written moments ago, so the one below it, committed a second later, is read."""
+def test_a_repayment_committed_after_a_higher_id_is_not_missed(world: World) -> None:
+    """Two tellers at once: Fineract gives ids in order but commits them in any order. The job does not read
+    a transaction written moments ago, so the one below it, committed a second later, is read with it."""
     w = world
     w.campaign(179, "Asante {{firstname}}, {{repaymentAmount}}")
     first_teller = w.bank.client("Esther", "+254712500001")
@@ -405,21 +407,27 @@ def test_a_repayment_committed_after_a_higher_id_was_caught_up_is_not_missed(wor
     higher = w.bank.repayment(
         w.bank.loan(second_teller), TODAY, "2000", created=(NOW - timedelta(seconds=5)).replace(tzinfo=None)
     )
-    assert w.catch_up()["created"] == 1  # Faith's, committed first
+    with w.herald.store.connect() as conn:
+        mark = conn.execute(select(catchup_marks.c.last_id)).scalar_one()
+    assert w.catch_up()["created"] == 0  # Faith's, committed first: its hook has time to come
     w.bank.repayment(  # Esther's: its id is below Faith's, its commit came after the run above
         w.bank.loan(first_teller), TODAY, "1000", created=(NOW - timedelta(seconds=6)).replace(tzinfo=None),
         txn_id=higher - 1,
     )  # fmt: skip
     w.clock.advance(seconds=1)
-    assert w.catch_up()["created"] == 1
-    w.clock.advance(seconds=300)  # long settled: the mark passes both, and nothing is read twice
+    assert w.catch_up()["created"] == 0
+    with w.herald.store.connect() as conn:
+        assert conn.execute(select(catchup_marks.c.last_id)).scalar_one() == mark, "the mark passed a fresh row"
+    w.clock.advance(seconds=300)  # long settled, no hook came: both are caught up, and nothing is read twice
+    assert w.catch_up()["created"] == 2
     assert w.catch_up()["created"] == 0
     assert sorted(body for _, body in w.delivered()) == ["Asante Esther, KES 1,000.00", "Asante Faith, KES 2,000.00"]
 
 
-def test_a_burst_longer_than_a_batch_is_caught_up_at_once_while_the_mark_waits_for_it_to_settle(world: World) -> None:
-    """Seven repayments in the last seconds, the first three already messaged by their hooks: the mark may
-    not pass any of them yet, and the job still reaches the four behind them (batches of 3) without waiting."""
+def test_a_burst_is_left_to_its_hooks_until_it_settles_then_caught_up_past_those_they_messaged(world: World) -> None:
+    """Seven repayments in the last seconds, the first three messaged by their hooks: the job reads none of
+    them yet (the four hooks may still come); once settled it skips the three and sends the four, in
+    batches of 3, with its mark past all seven."""
     w = world
     w.campaign(179, "Asante {{firstname}}, {{repaymentAmount}}")
     moments_ago = (NOW - timedelta(seconds=10)).replace(tzinfo=None)
@@ -433,15 +441,46 @@ def test_a_burst_longer_than_a_batch_is_caught_up_at_once_while_the_mark_waits_f
         assert w.hook("LOAN", "REPAYMENT", response, NOW)["created"] == 1
     with w.herald.store.connect() as conn:
         mark = conn.execute(select(catchup_marks.c.last_id)).scalar_one()
+    fresh = w.catch_up()
+    assert (fresh["created"], fresh["skipped"], fresh["behind"]) == (0, 0, 0)
+    with w.herald.store.connect() as conn:
+        assert conn.execute(select(catchup_marks.c.last_id)).scalar_one() == mark, "passed rows not yet settled"
+    w.clock.advance(seconds=300)
     first = w.catch_up()
     assert (first["created"], first["skipped"], first["behind"]) == (3, 3, 1)
     assert w.catch_up()["created"] == 1
     assert w.catch_up()["created"] == 0
     with w.herald.store.connect() as conn:
-        assert conn.execute(select(catchup_marks.c.last_id)).scalar_one() == mark, "passed rows not yet settled"
-    w.clock.advance(seconds=300)
-    assert w.catch_up()["created"] == 0
-    with w.herald.store.connect() as conn:
         assert conn.execute(select(catchup_marks.c.last_id)).scalar_one() == burst[-1][2]
     bodies = [body for _, body in w.delivered()]
     assert len(bodies) == 7 == len(set(bodies))
+
+
+def test_hooks_for_what_the_job_already_messaged_send_nothing_and_never_ask_the_core_bank(world: World) -> None:
+    """The job caught up four lost repayments; their hooks come at last, twice each, in a burst. Each event's
+    dedup key follows from its ids, so herald answers from its own database: no rule query reaches the core
+    bank, which is what keeps the job and the external-event consumer from doing each other's work twice."""
+    w = world
+    w.campaign(179, "Asante {{firstname}}, {{repaymentAmount}}")
+    hooks = []
+    for n in range(4):
+        client = w.bank.client(f"Late{n}", f"+2547150000{n:02d}")
+        loan = w.bank.loan(client)
+        txn = w.bank.repayment(loan, TODAY, str(3000 + n), created=(NOW - timedelta(hours=1)).replace(tzinfo=None))
+        hooks.append({"clientId": client, "loanId": loan, "resourceId": txn})
+    assert [w.catch_up()["created"] for _ in range(2)] == [3, 1]  # batches of 3
+    asked: list[str] = []
+    engine = w.herald.corebanks.engine("default")
+
+    def noted(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        asked.append(statement)
+
+    event.listen(engine, "before_cursor_execute", noted)
+    try:
+        for response in hooks * 2:
+            answer = w.hook("LOAN", "REPAYMENT", response, NOW)
+            assert (answer["created"], answer["duplicates"]) == (0, 1), answer
+    finally:
+        event.remove(engine, "before_cursor_execute", noted)
+    assert not [s for s in asked if "m_loan_transaction" in s], "a rule's query ran for an event already messaged"
+    assert w.twilio.stats()["accepted"] == 4

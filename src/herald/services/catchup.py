@@ -15,6 +15,8 @@ Guarantees, and how:
 - No history: (re)activation sets the mark to "now" (the newest event id, today's business date),
   so activating a campaign, or reactivating one closed for a month, messages nothing from before.
 - Bounded: at most `batch` events per campaign per run; the run's counts say what is left.
+- Time for the hook: a transaction written less than HERALD_CATCHUP_SETTLE ago (2 minutes) is
+  not read yet: its hook or external event is on its way, and a lower id may not be committed.
 - Cheap rescans: events of a date-read rule dated today are read again each run (a loan approved
   this afternoon may have a lower id than this morning's); those whose message already exists are
   skipped before any rule SQL runs.
@@ -54,7 +56,8 @@ from herald.store.catchup import CatchUpMark
 log = logging.getLogger(__name__)
 
 SETTLE = timedelta(minutes=2)
-"""How long after a transaction is written the catch-up mark may pass it: time for one given a lower id to commit."""
+"""How long after a transaction is written the job first reads it: time for its hook or external event to come,
+and for a transaction given a lower id to commit."""
 
 BATCH = 500
 """Events fed through per campaign per run; a longer backlog carries on at the next run."""
@@ -148,10 +151,10 @@ class CatchUp:
 
     def _by_id(self, campaign: Campaign, mark: CatchUpMark) -> dict[str, Any]:
         assert mark.last_id is not None
-        # A row written moments ago may have been given its id before a lower one that Fineract has not
-        # committed yet (two tellers at once): the mark stops before it, and the next runs read it again
-        # (skipped: its message exists) until everything below it has had time to commit. Pages of such
-        # rows are read past in memory, so a burst longer than a batch is not stuck behind its first page.
+        # A row written less than `settle` ago is left alone, and so is every row after it: its hook or
+        # external event has had no time to come yet (the event consumer working through a backlog would
+        # otherwise race the job over the same rows), and a lower id than its own may not be committed yet
+        # (two tellers at once). The mark stops before it. Pages of rows already messaged are read past.
         settled = self.clock.now() - self.settle
         todo: list[SourceEvent] = []
         skipped, last_id, held, full = 0, None, False, False
@@ -159,6 +162,9 @@ class CatchUp:
         with self.corebanks.engine(campaign.tenant).connect() as conn:
             for _ in range(PAGES):
                 found = sources.events_after_id(conn, campaign.rule.id, cursor, self.batch)
+                fresh = next((n for n, e in enumerate(found) if e.created is not None and e.created > settled), None)
+                if fresh is not None:
+                    found, held = found[:fresh], True
                 done = self._already_messaged(campaign, found)  # hooks came after all, or a crashed run stored them
                 for event in found:
                     if event.id not in done and len(todo) == self.batch:
@@ -168,11 +174,8 @@ class CatchUp:
                         skipped += 1
                     else:
                         todo.append(event)
-                    held = held or (event.created is not None and event.created > settled)
-                    if not held:
-                        last_id = event.id
-                    cursor = event.id
-                if full or len(found) < self.batch:
+                    last_id = cursor = event.id
+                if full or held or len(found) < self.batch:
                     break
         counts = self._feed(campaign, todo)
         counts["skipped"] += skipped

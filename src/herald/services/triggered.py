@@ -9,21 +9,23 @@ same dedup key: a later hook of the same event finds it there and sends nothing.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from herald.clock import Clock
 from herald.corebank.engines import CoreBanks
-from herald.corebank.event_rules import TriggeredQuery
+from herald.corebank.event_rules import TriggeredQuery, event_ids
 from herald.domain import lateness
 from herald.domain.calendar import BusinessCalendar
 from herald.domain.campaign import Campaign
 from herald.domain.compose import compose
+from herald.domain.dedup import DedupScope, dedup_key
 from herald.domain.message import MessageStatus
 from herald.domain.segments import Alphabet
 from herald.domain.templates import Template
@@ -35,6 +37,7 @@ from herald.services.materialize import record_row
 from herald.services.office_profiles import OfficeProfiles
 from herald.store import campaign_messages, hook_arrivals, optouts
 from herald.store import campaigns as campaign_store
+from herald.store import catchup as marks
 from herald.store import messages as message_store
 
 
@@ -75,8 +78,9 @@ def materialize_events(
 
     What a burst of events shares is done once per batch: the listening campaigns, the opt-out
     list, each campaign's rule made ready on one core-bank connection, its template parsed, and
-    one transaction writing every campaign's messages. Each event still runs its rule's query, and
-    an event whose ids the rule cannot use is refused alone (`EventOutcome.refused`).
+    one transaction writing every campaign's messages, and one lookup of the events already
+    messaged (they count as duplicates, and their rule's query is not run). Each other event runs
+    its rule's query, and one whose ids the rule cannot use is refused alone (`EventOutcome.refused`).
     `campaign_id`: only that campaign's (the catch-up job feeds each campaign the events past its
     own mark). `hook`: the events came as hooks, which the campaign page's "last arrived" counts.
     """
@@ -103,9 +107,13 @@ def materialize_events(
                 if campaign_id is None or campaign.id == campaign_id:
                     heard.setdefault(campaign.id, (campaign, []))[1].extend(numbers)
         blocked = frozenset(optouts.all_numbers(conn)) if heard else frozenset()
+        for campaign, numbers in heard.values():
+            numbers[:] = _not_yet_messaged(conn, campaign, numbers, events, done)
     zone = ZoneInfo(calendar.timezone)  # RepaymentTime in the institution's local time
     writes: list[tuple[Campaign, list[tuple[int, list[tuple[Any, ...]], bool]]]] = []
     for campaign, numbers in heard.values():
+        if not numbers:  # every event already messaged: the core bank is not asked
+            continue
         template = Template.parse(campaign.template)
         regions = offices.regions(campaign.tenant)
         alphabet = (alphabets or {}).get(campaign.provider, Alphabet.GSM7)
@@ -140,8 +148,45 @@ def materialize_events(
                     outcome.created += fresh
                     outcome.duplicates += len(records) - fresh
                     outcome.too_late += fresh if refused_as_late else 0
-        done.campaigns = len(writes)
+    done.campaigns = len(heard)
     return done
+
+
+def _not_yet_messaged(
+    conn: Connection, campaign: Campaign, numbers: list[int], events: Sequence[FineractEvent], done: Materialized
+) -> list[int]:
+    """The events (their numbers) the campaign has no message for yet; the others count as duplicates.
+
+    An event's dedup key (or, where one event reaches several clients, the start of each of its
+    keys) follows from its ids alone, so an event already messaged, by its hook, its external event
+    or the catch-up job, costs one lookup per batch instead of the rule's query: when the catch-up
+    job and the event consumer work through the same backlog, each skips what the other has done.
+    """
+    rule = campaign.rule
+    if rule.dedup_scope is not DedupScope.ONCE:
+        return numbers
+    keyed: dict[str, list[int]] = {}
+    for n in sorted(set(numbers)):
+        try:
+            fact = rule.event_fact(event_ids(rule, events[n].ids))
+        except ParameterError:
+            keyed.setdefault("", []).append(n)  # the rule's query path refuses it with the reason
+            continue
+        key = dedup_key(rule.fact, fact, rule.dedup_scope, None)
+        keyed.setdefault(f"{key}:" if rule.fans_out else key, []).append(n)
+    candidates = [k for k in keyed if k]
+    if rule.fans_out:
+        existing = marks.prefix_counts(conn, campaign.id, candidates)
+    else:
+        existing = Counter(marks.existing_keys(conn, campaign.id, candidates))
+    left: list[int] = []
+    for key, these in keyed.items():
+        if key and existing[key]:
+            for n in these:
+                done.outcomes[n].duplicates += existing[key]
+        else:
+            left.extend(these)
+    return sorted(left)
 
 
 def materialize_event(event: FineractEvent, **parts: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ counters add up what each run really inserted, so they stay right when runs over
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -135,12 +136,17 @@ def existing_prefixes(conn: Connection, campaign_id: int, prefixes: Collection[s
     Each key found is checked against the prefixes, so a database whose collation orders text
     otherwise can make the job read an event again (its insert's dedup holds), never skip one.
     """
+    return set(prefix_counts(conn, campaign_id, prefixes))
+
+
+def prefix_counts(conn: Connection, campaign_id: int, prefixes: Collection[str]) -> Counter[str]:
+    """`existing_prefixes`, with how many of the campaign's keys each prefix starts (those starting none: absent)."""
     by_length: dict[int, set[str]] = {}
     for prefix in prefixes:
         if not prefix.endswith(":"):
             raise ValueError(f"a dedup-key prefix ends in ':', not {prefix!r}")
         by_length.setdefault(len(prefix), set()).add(prefix)
-    found: set[str] = set()
+    found: Counter[str] = Counter()
     for length, group in by_length.items():
         query = select(messages.c.dedup_key).where(
             messages.c.campaign_id == campaign_id,
