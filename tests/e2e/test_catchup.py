@@ -484,3 +484,15 @@ def test_hooks_for_what_the_job_already_messaged_send_nothing_and_never_ask_the_
         event.remove(engine, "before_cursor_execute", noted)
     assert not [s for s in asked if "m_loan_transaction" in s], "a rule's query ran for an event already messaged"
     assert w.twilio.stats()["accepted"] == 4
+
+
+def test_a_transaction_stamped_far_in_the_future_does_not_hold_the_job_behind_it(world: World) -> None:
+    """A created_on_utc of 2099 (a wrong clock, a bad import) is no fresh row whose hook may still come: the
+    job reads it and the repayment after it, instead of waiting behind it for ever."""
+    w = world
+    w.campaign(179, "Asante {{firstname}}, {{repaymentAmount}}")
+    for name, amount, created in (("Wrong", "1100", datetime(2099, 1, 1)), ("Right", "1200", NOW - timedelta(hours=1))):
+        loan = w.bank.loan(w.bank.client(name, f"+25471600{amount}"))
+        w.bank.repayment(loan, TODAY, amount, created=created.replace(tzinfo=None))
+    assert w.catch_up()["created"] == 2
+    assert sorted(body for _, body in w.delivered()) == ["Asante Right, KES 1,200.00", "Asante Wrong, KES 1,100.00"]

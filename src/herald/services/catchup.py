@@ -61,6 +61,8 @@ and for a transaction given a lower id to commit."""
 
 BATCH = 500
 """Events fed through per campaign per run; a longer backlog carries on at the next run."""
+AHEAD = timedelta(days=1)
+"""How far ahead of herald's clock a transaction's time may be (the core bank's clock drifts) and still be believed."""
 PAGES = 20
 """Pages of already-messaged events a date rescan may skip in one run (skipping costs one lookup per page)."""
 
@@ -155,14 +157,20 @@ class CatchUp:
         # external event has had no time to come yet (the event consumer working through a backlog would
         # otherwise race the job over the same rows), and a lower id than its own may not be committed yet
         # (two tellers at once). The mark stops before it. Pages of rows already messaged are read past.
-        settled = self.clock.now() - self.settle
+        # A time more than a day ahead is no clock's drift but a wrong value: believed, it would hold the
+        # job behind that row for ever, so the row counts as settled.
+        now = self.clock.now()
+        settled, believable = now - self.settle, now + AHEAD
         todo: list[SourceEvent] = []
         skipped, last_id, held, full = 0, None, False, False
         cursor, found = mark.last_id, []
         with self.corebanks.engine(campaign.tenant).connect() as conn:
             for _ in range(PAGES):
                 found = sources.events_after_id(conn, campaign.rule.id, cursor, self.batch)
-                fresh = next((n for n, e in enumerate(found) if e.created is not None and e.created > settled), None)
+                fresh = next(
+                    (n for n, e in enumerate(found) if e.created is not None and settled < e.created <= believable),
+                    None,
+                )
                 if fresh is not None:
                     found, held = found[:fresh], True
                 done = self._already_messaged(campaign, found)  # hooks came after all, or a crashed run stored them
