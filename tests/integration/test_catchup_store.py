@@ -51,7 +51,9 @@ def test_a_prefix_is_found_by_the_keys_it_starts_and_by_no_other(engine: Engine)
     asked = ["loan_repayment:1:", "loan_repayment:2:", "loan_repayment:3:", "loan_repayment:4:"]
     asked += ["loan_repayment:5:", "loan_repayment:6_%:", "loan_repayment:7:", "loan_repayment:12:"]
     with engine.connect() as conn:
-        found = store.existing_prefixes(conn, mine, asked)
+        counted = store.prefix_counts(conn, mine, asked)
+    found = set(counted)
+    assert counted["loan_repayment:1:"] == 2  # two clients of one event
     # "2:" is the other campaign's; "3" has no client part; "4;x" is past "4:" but does not start with it;
     # "7:" is not a start of "70:"; LIKE's wildcards in a prefix are plain characters.
     assert found == {"loan_repayment:1:", "loan_repayment:5:", "loan_repayment:6_%:", "loan_repayment:12:"}
@@ -62,9 +64,9 @@ def test_prefixes_beyond_one_statement_and_keys_by_exact_match(engine: Engine) -
         mine = _campaign(conn, "mine")
         _messages(conn, mine, [f"loan_repayment:{n}:{n + 1}" for n in range(0, 1000, 2)])
     with engine.connect() as conn:
-        found = store.existing_prefixes(conn, mine, [f"loan_repayment:{n}:" for n in range(1000)])
+        found = set(store.prefix_counts(conn, mine, [f"loan_repayment:{n}:" for n in range(1000)]))
         exact = store.existing_keys(conn, mine, [f"loan_repayment:{n}:{n + 1}" for n in range(1000)])
     assert found == {f"loan_repayment:{n}:" for n in range(0, 1000, 2)}
     assert exact == {f"loan_repayment:{n}:{n + 1}" for n in range(0, 1000, 2)}
     with engine.connect() as conn:
-        assert store.existing_prefixes(conn, mine, []) == set()
+        assert store.prefix_counts(conn, mine, []) == {}

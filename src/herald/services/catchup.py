@@ -41,14 +41,13 @@ from herald.corebank.catchup_sources import BY_ID, SourceEvent
 from herald.corebank.engines import CoreBanks
 from herald.domain.calendar import BusinessCalendar
 from herald.domain.campaign import Campaign, TriggerType
-from herald.domain.dedup import dedup_key
 from herald.domain.lateness import day_start
 from herald.domain.segments import Alphabet
 from herald.domain.times import campaign_zone
 from herald.errors import CoreBankError, HeraldError, ParameterError
 from herald.services.hooks import FineractEvent
 from herald.services.office_profiles import OfficeProfiles
-from herald.services.triggered import materialize_events
+from herald.services.triggered import already_messaged, materialize_events
 from herald.store import campaigns as campaign_store
 from herald.store import catchup as marks
 from herald.store.catchup import CatchUpMark
@@ -239,13 +238,9 @@ class CatchUp:
         """The events whose message the campaign already has (a hook came, or an earlier run): no SQL for them."""
         if not events:
             return set()
-        rule = campaign.rule
-        keyed = {dedup_key(rule.fact, e.id, rule.dedup_scope, None): e.id for e in events}
         with self.store.connect() as conn:
-            if rule.fans_out:  # one key per recipient: "<fact>:<event id>:<client id>"
-                found = marks.existing_prefixes(conn, campaign.id, [f"{k}:" for k in keyed])
-                return {keyed[p[:-1]] for p in found}
-            return {keyed[k] for k in marks.existing_keys(conn, campaign.id, list(keyed))}
+            found = already_messaged(conn, campaign, {str(e.id) for e in events})
+        return {e.id for e in events if found[str(e.id)]}
 
     def _feed(self, campaign: Campaign, events: list[SourceEvent]) -> dict[str, Any]:
         counts = {"events": 0, "created": 0, "too_late": 0, "skipped": 0}

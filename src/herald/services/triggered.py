@@ -10,7 +10,7 @@ same dedup key: a later hook of the same event finds it there and sends nothing.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -25,7 +25,7 @@ from herald.domain import lateness
 from herald.domain.calendar import BusinessCalendar
 from herald.domain.campaign import Campaign
 from herald.domain.compose import compose
-from herald.domain.dedup import DedupScope, dedup_key
+from herald.domain.dedup import dedup_key
 from herald.domain.message import MessageStatus
 from herald.domain.segments import Alphabet
 from herald.domain.templates import Template
@@ -152,40 +152,44 @@ def materialize_events(
     return done
 
 
+def already_messaged(conn: Connection, campaign: Campaign, facts: Collection[str]) -> Counter[str]:
+    """How many messages the campaign has for each of these event facts ("77031", "4410/3"); absent: none.
+
+    A triggered rule's dedup key follows from the event's ids alone (where one event reaches several
+    clients, the key is that followed by ":<client id>"), so this needs no rule query: the hooks, the
+    event consumer and the catch-up job all ask it before running one.
+    """
+    rule = campaign.rule
+    keyed = {dedup_key(rule.fact, fact, rule.dedup_scope, None): fact for fact in facts}
+    if rule.fans_out:
+        counts = marks.prefix_counts(conn, campaign.id, [f"{key}:" for key in keyed])
+        return Counter({keyed[prefix[:-1]]: n for prefix, n in counts.items()})
+    return Counter(keyed[key] for key in marks.existing_keys(conn, campaign.id, list(keyed)))
+
+
 def _not_yet_messaged(
     conn: Connection, campaign: Campaign, numbers: list[int], events: Sequence[FineractEvent], done: Materialized
 ) -> list[int]:
     """The events (their numbers) the campaign has no message for yet; the others count as duplicates.
 
-    An event's dedup key (or, where one event reaches several clients, the start of each of its
-    keys) follows from its ids alone, so an event already messaged, by its hook, its external event
-    or the catch-up job, costs one lookup per batch instead of the rule's query: when the catch-up
-    job and the event consumer work through the same backlog, each skips what the other has done.
+    An event already messaged, by its hook, its external event or the catch-up job, costs one lookup
+    per batch instead of the rule's query: when the catch-up job and the event consumer work through
+    the same backlog, each skips what the other has done.
     """
     rule = campaign.rule
-    if rule.dedup_scope is not DedupScope.ONCE:
-        return numbers
-    keyed: dict[str, list[int]] = {}
+    facts: dict[int, str] = {}  # event number -> its fact
+    left: list[int] = []
     for n in sorted(set(numbers)):
         try:
-            fact = rule.event_fact(event_ids(rule, events[n].ids))
+            facts[n] = rule.event_fact(event_ids(rule, events[n].ids))
         except ParameterError:
-            keyed.setdefault("", []).append(n)  # the rule's query path refuses it with the reason
-            continue
-        key = dedup_key(rule.fact, fact, rule.dedup_scope, None)
-        keyed.setdefault(f"{key}:" if rule.fans_out else key, []).append(n)
-    candidates = [k for k in keyed if k]
-    if rule.fans_out:
-        existing = marks.prefix_counts(conn, campaign.id, candidates)
-    else:
-        existing = Counter(marks.existing_keys(conn, campaign.id, candidates))
-    left: list[int] = []
-    for key, these in keyed.items():
-        if key and existing[key]:
-            for n in these:
-                done.outcomes[n].duplicates += existing[key]
+            left.append(n)  # the rule's query path refuses it with the reason
+    existing = already_messaged(conn, campaign, set(facts.values()))
+    for n, fact in facts.items():
+        if existing[fact]:
+            done.outcomes[n].duplicates += existing[fact]
         else:
-            left.extend(these)
+            left.append(n)
     return sorted(left)
 
 

@@ -125,22 +125,18 @@ def existing_keys(conn: Connection, campaign_id: int, keys: Collection[str]) -> 
     return found
 
 
-def existing_prefixes(conn: Connection, campaign_id: int, prefixes: Collection[str]) -> set[str]:
-    """Which of these dedup-key prefixes ("loan_approval:4410:") start a key of one of the campaign's messages.
-
-    For rules where one event reaches several clients, whose keys end in each client's id. Prefixes
-    of one length (the same fact, ids of as many digits) sort as their ids do, so one range of the
-    (campaign, key) index holds every key they start: from the lowest prefix to the highest one
-    ending in ";" (the character after ":"). A batch's events have ids close together, so the range
-    holds little else, where a LIKE per prefix read every message of the campaign once per prefix.
-    Each key found is checked against the prefixes, so a database whose collation orders text
-    otherwise can make the job read an event again (its insert's dedup holds), never skip one.
-    """
-    return set(prefix_counts(conn, campaign_id, prefixes))
-
-
 def prefix_counts(conn: Connection, campaign_id: int, prefixes: Collection[str]) -> Counter[str]:
-    """`existing_prefixes`, with how many of the campaign's keys each prefix starts (those starting none: absent)."""
+    """How many keys of the campaign's messages each of these dedup-key prefixes ("loan_approval:4410:") starts.
+
+    Prefixes that start none are absent. For rules where one event reaches several clients, whose keys
+    end in each client's id. Prefixes of one length (the same fact, ids of as many digits) sort as
+    their ids do, so one range of the (campaign, key) index holds every key they start: from the lowest
+    prefix to the highest one ending in ";" (the character after ":"). A batch's events have ids close
+    together, so the range holds little else, where a LIKE per prefix read every message of the
+    campaign once per prefix. Each key found is checked against the prefixes, so a database whose
+    collation orders text otherwise can make the job read an event again (its insert's dedup holds),
+    never skip one.
+    """
     by_length: dict[int, set[str]] = {}
     for prefix in prefixes:
         if not prefix.endswith(":"):
