@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from herald.corebank.event_rules import run_triggered
+from herald.corebank.event_rules import TriggeredQuery, run_triggered
 from herald.corebank.runner import AudienceRow
+from herald.errors import ParameterError
 from herald.rules.catalog import get_rule
 from tests.integration import test_rules_fineract_schema as full
 from tests.integration.test_rules_fineract_schema import KES, TODAY, Bank
@@ -188,6 +189,51 @@ def test_179_a_repayment_reaches_its_borrower_group_members_or_jlg_borrower_neve
     jlg = fire(bank, 179, {"loanTransactionId": 960, "loanId": 96, "clientId": 20})
     assert set(jlg) == {(20, "960:20")}  # the borrower only, not the whole group
     assert set(fire(bank, 179, {"loanTransactionId": 960, "loanId": 96})) == {(20, "960:20")}
+
+
+def test_a_burst_of_events_asked_together_gets_each_event_exactly_its_own_recipients(bank: Bank) -> None:
+    """run_many asks the core bank up to 64 events to a statement: no row may reach another event, none be
+    lost, and an event whose ids the rule cannot use is refused in its place while the others go on."""
+    bank.client(10, 3, first="Amina")
+    bank.loan(90, 10, officer=100)
+    bank.client(12, 4)
+    bank.loan(92, 12)
+    group_with_members(bank)
+    bank.loan(95, None, group=600)
+    events: list[dict[str, int]] = []
+    for n in range(30):  # 30 repayments of Amina's, 15 reversed, 10 of the Gulu client (another office)
+        bank.txn(3000 + n, 90, TODAY, amount=1000 + n, reversed_=n % 2 == 1)
+        events.append({"loanTransactionId": 3000 + n, "loanId": 90})
+    for n in range(10):
+        bank.txn(4000 + n, 92, TODAY, amount=2000 + n)
+        events.append({"loanTransactionId": 4000 + n, "loanId": 92})
+    for n in range(25):  # group repayments: two recipients each
+        bank.txn(5000 + n, 95, TODAY, amount=3000 + n)
+        events.append({"loanTransactionId": 5000 + n, "loanId": 95})
+    events += [{"loanId": 90}, events[0], events[-1], {"loanTransactionId": 999_999}]  # refused; twice; none
+    assert len(events) == 69  # 64 + 4 + 1 arms
+
+    rule = get_rule(179)
+    with bank.reader.connect() as conn:
+        query = TriggeredQuery(conn, rule, {"officeId": 2}, zone=KAMPALA)
+        together = query.run_many([(event, TODAY) for event in events])
+        alone: list[Any] = []
+        for event in events:
+            try:
+                alone.append(query.run(event, TODAY))
+            except ParameterError as e:
+                alone.append(e)
+    assert isinstance(together[65], ParameterError) and isinstance(alone[65], ParameterError)
+    assert str(together[65]) == str(alone[65])
+    for n, (mine, its_own) in enumerate(zip(together, alone, strict=True)):
+        if n != 65:
+            assert mine == its_own, f"event {n} {events[n]}"
+    reached = [{(r.client_id, r.fact_id, r.variables["repaymentAmount"]) for r in rows} for rows in together[:65]]
+    assert reached[0] == {(10, "3000:10", "UGX 1,000")} and reached[1] == set()  # a reversal reaches nobody
+    assert all(r == set() for r in reached[30:40])  # Gulu is outside office 2's subtree
+    assert reached[40] == {(20, "5000:20", "UGX 3,000"), (21, "5000:21", "UGX 3,000")}
+    assert sum(len(r) for r in reached) == 15 + 2 * 25
+    assert together[66] == together[0] and together[67] == together[64] and together[68] == []
 
 
 @pytest.mark.parametrize(("rule_id", "amount"), [(180, "UGX 100,000"), (181, "UGX 120,000")])

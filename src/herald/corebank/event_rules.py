@@ -16,7 +16,9 @@ every database spells differently, sits in the SQL.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Collection, Iterator, Mapping
+import functools
+import re
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -192,30 +194,103 @@ class TriggeredQuery:
     ) -> None:
         self.conn, self.rule, self.date_format, self.zone, self.only = conn, rule, date_format, zone, only
         self._campaign = campaign_binds(conn, rule, params)
-        self._statement = sa.text(load_sql(rule))
+        self._sql = load_sql(rule)
+        self._statement = sa.text(self._sql)
         self._renderers: dict[tuple[date, tuple[str, ...]], Callable[[Any], AudienceRow]] = {}
 
     def run(self, event: Mapping[str, object], today: date) -> list[AudienceRow]:
         """The recipients of one event (ParameterError for ids the rule cannot use)."""
+        (outcome,) = self.run_many([(event, today)])
+        if isinstance(outcome, ParameterError):
+            raise outcome
+        return outcome
+
+    def run_many(
+        self, events: Sequence[tuple[Mapping[str, object], date]]
+    ) -> list[list[AudienceRow] | ParameterError]:
+        """The recipients of each (event, business date), in order; an event whose ids the rule cannot use
+        gets its ParameterError in its place and the others go on.
+
+        The events go to the database a few dozen to a statement (`UNION ALL` of the rule, each arm with
+        its own event's ids and date, tagged with its place): a burst of events costs a few statements,
+        not one each. Only a handful of statement shapes exist (`_ARMS`), so each is prepared once.
+        """
         rule = self.rule
-        binds = {**self._campaign, "today": _day(self.conn, today), **event_ids(rule, event)}
+        outcomes: list[list[AudienceRow] | ParameterError] = []
+        ready: list[tuple[int, dict[str, Any], date]] = []  # place, the event's own binds, its date
+        for place, (event, today) in enumerate(events):
+            try:
+                ids = event_ids(rule, event)
+            except ParameterError as e:
+                outcomes.append(e)
+                continue
+            outcomes.append([])
+            ready.append((place, {"today": _day(self.conn, today), **ids}, today))
+        start = 0
+        while start < len(ready):
+            arms = next(n for n in _ARMS if n <= len(ready) - start)
+            chunk = ready[start : start + arms]
+            start += arms
+            binds = dict(self._campaign)
+            if arms == 1:
+                statement = self._statement
+                binds.update(chunk[0][1])
+            else:
+                statement = _union(self._sql, arms)
+                for arm, (_, own, _) in enumerate(chunk):
+                    binds.update({f"{name}__{arm}": value for name, value in own.items()})
+            for arm, rows in enumerate(self._fetch(statement, binds, arms > 1, [today for *_, today in chunk])):
+                place, own, _ = chunk[arm]
+                fact = rule.event_fact(own)
+                outcomes[place] = [
+                    dataclasses.replace(r, fact_id=f"{fact}:{r.client_id}" if rule.fans_out else fact) for r in rows
+                ]
+        return outcomes
+
+    def _fetch(
+        self, statement: sa.TextClause, binds: Mapping[str, Any], tagged: bool, days: Sequence[date]
+    ) -> list[list[AudienceRow]]:
+        """Each arm's rendered rows (a tagged statement's first column says whose a row is)."""
+        rule = self.rule
         try:
-            result = self.conn.execute(self._statement, binds)
+            result = self.conn.execute(statement, binds)
         except sa_exc.SQLAlchemyError as e:
             raise _corebank_error(e, rule, self.conn) from None
+        per_arm: list[list[AudienceRow]] = [[] for _ in days]
         try:
             keys = tuple(result.keys())
-            render = self._renderers.get((today, keys))
-            if render is None:
-                render = _EventRenderer(rule, list(keys), today, self.date_format, self.zone, self.only).render
-                self._renderers[(today, keys)] = render
-            rows = [render(row) for row in result]
+            for row in result:
+                arm = int(row[0]) if tagged else 0
+                today = days[arm]
+                render = self._renderers.get((today, keys))
+                if render is None:
+                    render = _EventRenderer(rule, list(keys), today, self.date_format, self.zone, self.only).render
+                    self._renderers[(today, keys)] = render
+                per_arm[arm].append(render(row))
         except sa_exc.SQLAlchemyError as e:
             raise _corebank_error(e, rule, self.conn) from None
         finally:
             result.close()
-        fact = rule.event_fact(binds)
-        return [dataclasses.replace(r, fact_id=f"{fact}:{r.client_id}" if rule.fans_out else fact) for r in rows]
+        return per_arm
+
+
+_ARMS = (64, 16, 4, 1)
+"""How many events one statement asks about: a batch is taken in the largest of these that fit, so only
+four statement shapes exist per rule and the database (and SQLAlchemy) prepares each once."""
+_PER_EVENT = frozenset(EVENT_IDS) | {"today"}
+_BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")  # a bind in text(): ":name", not "::cast" nor "\\:"
+
+
+@functools.lru_cache(maxsize=256)
+def _union(sql: str, arms: int) -> sa.TextClause:
+    """A rule's statement asked `arms` times at once: arm k binds its event's ids and date as ":<name>__k"
+    (the campaign's filters stay shared) and tags its rows with k in its first column, h_arm."""
+
+    def arm(k: int) -> str:
+        own = _BIND.sub(lambda m: f":{m[1]}__{k}" if m[1] in _PER_EVENT else m[0], sql)
+        return f"SELECT {k} AS h_arm, h_q.* FROM (\n{own}\n) AS h_q"
+
+    return sa.text("\nUNION ALL\n".join(arm(k) for k in range(arms)))
 
 
 def run_triggered(

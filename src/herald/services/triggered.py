@@ -79,8 +79,9 @@ def materialize_events(
     What a burst of events shares is done once per batch: the listening campaigns, the opt-out
     list, each campaign's rule made ready on one core-bank connection, its template parsed, and
     one transaction writing every campaign's messages, and one lookup of the events already
-    messaged (they count as duplicates, and their rule's query is not run). Each other event runs
-    its rule's query, and one whose ids the rule cannot use is refused alone (`EventOutcome.refused`).
+    messaged (they count as duplicates, and their rule's query is not run). The other events ask the
+    core bank a few dozen to a statement (`TriggeredQuery.run_many`), and one whose ids the rule cannot
+    use is refused alone (`EventOutcome.refused`).
     `campaign_id`: only that campaign's (the catch-up job feeds each campaign the events past its
     own mark). `hook`: the events came as hooks, which the campaign page's "last arrived" counts.
     """
@@ -121,12 +122,12 @@ def materialize_events(
         made: list[tuple[int, list[tuple[Any, ...]], bool]] = []
         with corebanks.engine(campaign.tenant).connect() as source:
             query = TriggeredQuery(source, campaign.rule, campaign.params, date_format=date_format, zone=zone)
-            for n in sorted(set(numbers)):
+            asked = sorted(set(numbers))
+            answers = query.run_many([(events[n].ids, calendar.today(events[n].at or now)) for n in asked])
+            for n, rows in zip(asked, answers, strict=True):
                 event = events[n]
-                try:
-                    rows = query.run(event.ids, calendar.today(event.at or now))
-                except ParameterError as e:
-                    done.outcomes[n].refused = str(e)
+                if isinstance(rows, ParameterError):
+                    done.outcomes[n].refused = str(rows)
                     continue
                 composed = list(compose(rows, template, regions, default_region, blocked, alphabet))
                 late = _too_late(event, campaign, now, campaign_time_zone)
