@@ -199,6 +199,24 @@ class Installation:
         return [(at, body) for at, body in json.loads(self.arrivals_file.read_text())]
 
 
+def _cpu_seconds(worker_pid: int) -> tuple[float, float] | None:
+    """(CPU seconds of the worker's event consumer process, of the worker itself) so far, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def used(pid: int | str) -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    try:
+        worker = used(worker_pid)
+        for child in Path(f"/proc/{worker_pid}/task/{worker_pid}/children").read_text().split():
+            if b"--for-worker" in Path(f"/proc/{child}/cmdline").read_bytes():
+                return used(child), worker
+    except (OSError, IndexError, ValueError):
+        return None
+    return 0.0, worker
+
+
 def _amount(body: str) -> int | None:
     match = re.search(r"received [A-Z]{3} ([\d,]+)(?:\.\d+)?\.$", body) or re.search(r"received ([\d,]+)", body)
     return int(match.group(1).replace(",", "")) if match else None
@@ -319,9 +337,12 @@ def backlog(broker: Broker, args: argparse.Namespace) -> bool:
     started = time.perf_counter()
     install.start_worker()
     last, last_print = (0, 0), time.perf_counter()
+    cpu = (0.0, 0.0)
     while last[0] < count:
         time.sleep(0.5)
         last = install.acted_on()
+        if install.worker is not None:
+            cpu = _cpu_seconds(install.worker.pid) or cpu
         if time.perf_counter() - last_print > 5:
             print(f"  {last[0]:,} of {count:,} events acted on ({last[1]:,} messages stored)", flush=True)
             last_print = time.perf_counter()
@@ -335,6 +356,14 @@ def backlog(broker: Broker, args: argparse.Namespace) -> bool:
         f" {rate:,.0f} events/s ({last[1]:,} messages stored)"
     )
     print(f"  baseline plain stomp.py subscriber with client acks: {base_rate:,.0f} events/s")
+    consumer, worker = cpu
+    if consumer and last[0]:
+        # what the machine's other load cannot hide: CPU per event of the consumer's own process
+        per_event = consumer / last[0]
+        print(
+            f"  CPU: event consumer process {consumer:.1f} s ({per_event * 1000:.2f} ms an event, so"
+            f" {1 / per_event:,.0f} events/s on a core of its own); worker (sending) {worker:.1f} s"
+        )
     ok = rate >= TARGET_DRAIN and last[0] == count
     print(f"  target: >= {TARGET_DRAIN:,.0f} events/s, every event: {'met' if ok else 'NOT met'}")
     return ok

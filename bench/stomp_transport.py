@@ -1,7 +1,7 @@
 """Benchmark: Fineract's events through a real ActiveMQ to a handle that does nothing, against plain stomp.py.
 
 A broker of the tests' own (tests/activemq.py, full JIT) gets N persistent BytesMessages of ~1 KB
-per run. herald's StompSource takes them (client-individual acks after each batch, a receipt per
+per run. herald's StompSource takes them (one cumulative `client` ack after each batch, with a receipt per
 batch). Two baselines: a plain stomp.py subscriber with `ack: auto`, which acknowledges nothing
 itself and so is the most the broker and the client library give, and one that acknowledges each
 message (client-individual) the moment it arrives, the ceiling for the acknowledgement mode. All

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -81,6 +82,11 @@ class Settings(BaseSettings):
     )
     events_schemas: Path | None = Field(
         None, description="Folder or .jar of Fineract's .avsc schemas, for a Fineract whose herald does not ship."
+    )
+    events_consumer: Literal["process", "thread"] = Field(
+        "process",
+        description="Where a worker reads the events: a process of its own (sending and reading never wait for "
+        "each other) or a thread of the worker's (one process, slower under a backlog).",
     )
     events_max_bytes: Annotated[int, Field(ge=1024, le=256 * 1024 * 1024)] = Field(
         1024 * 1024,
@@ -246,6 +252,24 @@ class Settings(BaseSettings):
         ):
             raise ValueError('must map tenant identifiers to database URLs: {"kampala": "postgresql+psycopg://..."}')
         return value
+
+
+def settings_environment(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` with every HERALD_* variable replaced by `settings` as they are: a child process that reads
+    its settings from this environment (`load_settings`) gets the same ones, however the parent's were made."""
+    env = {k: v for k, v in environ.items() if not k.upper().startswith("HERALD_")}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, date):
+            value = value.isoformat()
+        env[f"HERALD_{name.upper()}"] = str(value)
+    return env
 
 
 def load_settings(**overrides: object) -> Settings:

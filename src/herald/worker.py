@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from herald.app import Herald
+from herald.config import settings_environment
 from herald.domain.campaign import Campaign
 from herald.domain.jobs import Job
 from herald.errors import CoreBankError
@@ -30,7 +32,7 @@ from herald.services import on_demand
 from herald.services.audit import Actor
 from herald.services.catchup import CatchUp
 from herald.services.corebank_health import CoreBankHealth
-from herald.services.event_stream import EventStream
+from herald.services.event_stream import EventChild, EventStream
 from herald.services.immediate import ImmediateSender
 from herald.services.loop import run_loop
 from herald.services.materialize import MaterializePolicy, Materializer
@@ -119,20 +121,38 @@ async def run_now(herald: Herald, job: Job, actor: Actor) -> JobRun:
     )
 
 
-def event_stream_for(herald: Herald, sender: Sender) -> EventStream | None:
+def event_stream_for(herald: Herald) -> EventStream | None:
     """The subscription to Fineract's external events that HERALD_EVENTS_URL names, or None when unset."""
     address = herald.settings.events_broker
     if address is None:
         return None
     # The dead letters' retry builds its consumer the same way: what one would do with a message, the other does.
-    return EventStream(open_source(address), herald.event_consumer(), ImmediateSender(sender))
+    return EventStream(open_source(address), herald.event_consumer())
+
+
+def events_consumer_for(herald: Herald, sender: Sender, *, apart: bool) -> EventChild | EventStream | None:
+    """What reads Fineract's external events beside the jobs, when HERALD_EVENTS_URL is set: a process of its
+    own with this herald's settings (`apart`), or a thread of this process. Either hands the messages it
+    stored to `sender` at once."""
+    address = herald.settings.events_broker
+    if address is None:
+        return None
+    immediate = ImmediateSender(sender)
+    if apart:
+        return EventChild(immediate, settings_environment(herald.settings, os.environ))
+    return EventStream(open_source(address), herald.event_consumer(), immediate)
 
 
 class Worker:
     """Runs the jobs when their interval has passed; `tick()` does one pass, `run()` loops."""
 
-    def __init__(self, herald: Herald, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, herald: Herald, monotonic: Callable[[], float] = time.monotonic, *, events_apart: bool | None = None
+    ) -> None:
+        """`events_apart`: read Fineract's external events in a process of its own (None: as
+        HERALD_EVENTS_CONSUMER says, a process unless it says thread)."""
         self.herald = herald
+        self.events_apart = herald.settings.events_consumer == "process" if events_apart is None else events_apart
         self.sender = sender_for(herald)
         self.puller = puller_for(herald)
         self.health = CoreBankHealth(store=herald.store, corebanks=herald.corebanks, clock=herald.clock)
@@ -147,7 +167,7 @@ class Worker:
             Job.CATCH_UP: settings.catchup_interval,
         }
         self._next = dict.fromkeys(self.intervals, 0.0)
-        self.stream: EventStream | None = None  # Fineract's external events, while run() runs
+        self.stream: EventChild | EventStream | None = None  # Fineract's external events, while run() runs
 
     async def _run_job(self, job: Job) -> dict[str, Any]:
         herald = self.herald
@@ -247,10 +267,13 @@ class Worker:
         try:
             async with self.herald.presence.alive():
                 await self.herald.presence.ensure(now=True)
-                self.stream = event_stream_for(self.herald, self.sender)
+                self.stream = events_consumer_for(self.herald, self.sender, apart=self.events_apart)
                 if self.stream is not None:
                     address = self.herald.settings.events_broker
-                    log.info("reading Fineract's external events from %s", address.shown() if address else "?")
+                    where = "a process of its own" if self.events_apart else "a thread"
+                    log.info(
+                        "reading Fineract's external events from %s in %s", address.shown() if address else "?", where
+                    )
                     streaming = asyncio.create_task(self.stream.run())
                 ticking = asyncio.create_task(self._loop(should_stop, on_tick))
                 while not ticking.done():
@@ -266,7 +289,10 @@ class Worker:
         finally:
             if streaming is not None and self.stream is not None:
                 self.stream.stop()
-                await asyncio.wait({streaming}, timeout=GRACE)
+                _, late = await asyncio.wait({streaming}, timeout=GRACE)
+                if late:  # the child is told, then killed, as its task ends; a thread is left to finish
+                    streaming.cancel()
+                    await asyncio.wait({streaming}, timeout=GRACE)
             if signals:
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     loop.remove_signal_handler(sig)

@@ -98,3 +98,62 @@ def discard(
             raise HeraldError("Nothing was done.")
     dead_letters.discard(letter_id, reason, Actor.cli(), store=herald.store, clock=herald.clock)
     console.print(f"Dead letter {letter_id} discarded; the audit log keeps why.", highlight=False)
+
+
+@events_app.command("consume")
+def consume(
+    for_worker: Annotated[bool, typer.Option("--for-worker", hidden=True)] = False,
+) -> None:
+    """Read Fineract's external events from HERALD_EVENTS_URL and store their messages, until Ctrl-C.
+
+    `herald worker` and `herald serve` run this themselves, as a process of their own, and send what it
+    stores at once; run it alone and the send job of any worker sends them.
+    """
+    import os
+    import signal
+    import threading
+
+    from herald.services.event_stream import consume_for_worker
+    from herald.worker import event_stream_for
+
+    if for_worker:
+        # The worker reads this process's stdout as its reports: anything else printed goes to stderr.
+        report = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    herald = herald_from_env(say_database=not for_worker)
+    stream = event_stream_for(herald)
+    if stream is None:
+        raise HeraldError(
+            "HERALD_EVENTS_URL is not set: set it to the broker Fineract publishes to "
+            "(`herald fineract events` prints what to set on both sides)."
+        )
+    if for_worker:
+        consume_for_worker(stream, sys.stdin.buffer, report)
+        return
+    address = herald.settings.events_broker
+    console.print(
+        f"Reading Fineract's external events from {address.shown() if address else '?'} (Ctrl-C stops); "
+        "a worker's send job sends what they create.",
+        soft_wrap=True,
+        highlight=False,
+    )
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stream.stop())
+    shown = [0]
+
+    def progress() -> None:
+        while not stream.state.stopped.wait(10):
+            state = stream.state
+            if state.events != shown[0]:
+                shown[0] = state.events
+                console.print(
+                    f"{state.events:,} events, {state.created:,} messages created, {state.parked:,} kept aside"
+                )
+
+    threading.Thread(target=progress, daemon=True).start()
+    stream.run_here()
+    state = stream.state
+    console.print(
+        f"Stopped: {state.events:,} events read, {state.created:,} messages created, {state.parked:,} kept aside.",
+        highlight=False,
+    )
