@@ -20,12 +20,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from herald.clock import Clock
-from herald.domain.sending import Accepted, Claimed, Retry
+from herald.domain.sending import Accepted, Claimed, Failure, Retry
 from herald.errors import ProviderError, ProviderOutcome
-from herald.providers.base import InDoubt, Reconciling
+from herald.providers.base import FailsInDoubt, InDoubt, Reconciling
 from herald.providers.gate import Gate, Gates
 from herald.providers.registry import Providers
 from herald.store import campaign_messages
+from herald.store.messages import UNKNOWN_OUTCOME
 
 _ROUNDS = 4  # lookups per provider for one batch: the first, then past ids other messages hold
 
@@ -39,6 +40,7 @@ class Reconciled:
     found: list[Accepted] = field(default_factory=list)
     waiting: list[Retry] = field(default_factory=list)
     to_send: list[Claimed] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)  # in doubt at a provider that cannot be asked (AT)
 
 
 def reopens(gate: Gate, now: datetime) -> datetime:
@@ -118,7 +120,15 @@ class Reconciler:
             log.info("%d messages of unknown outcome found at their provider, not sent again", len(found_ids))
         waiting = {m.id for m in doubtful if m.id in unasked and m.id not in found_ids}
         result.waiting = [_waiting(m, *unasked[m.id]) for m in doubtful if m.id in waiting]
-        result.to_send = [m for m in batch if m.id not in found_ids and m.id not in waiting]
+        # Its worker died with it in flight at a provider that cannot be asked (Africa's Talking): it may
+        # well have gone, and sending it again could send it twice, so it ends here, never silently.
+        for m in doubtful:
+            primary = self.providers.get(m.provider)
+            if m.id not in found_ids and m.id not in waiting and isinstance(primary, FailsInDoubt):
+                why = primary.in_doubt_reason()
+                result.failed.append(Failure(m.id, UNKNOWN_OUTCOME, f"outcome unknown ({why})", True))
+        settled = found_ids | waiting | {f.message_id for f in result.failed}
+        result.to_send = [m for m in batch if m.id not in settled]
         return result
 
     async def _ask(self, name: str, provider: Reconciling, gate: Gate, questions: list[InDoubt]) -> dict[int, str]:

@@ -282,10 +282,15 @@ def mark_accepted(conn: Connection, accepted: Iterable[Accepted], now: datetime)
         return _accept_sqlite(conn, list(accepted), now)
     return _move_pending(
         conn,
-        [{"mid": a.message_id, "prov": a.provider, "ext": a.external_id} for a in accepted],
+        [
+            {"mid": a.message_id, "prov": a.provider, "ext": a.external_id, "cost": a.cost, "cur": a.cost_currency}
+            for a in accepted
+        ],
         status=MessageStatus.WAITING_FOR_DELIVERY_REPORT,
         provider=bindparam("prov"),
         external_id=bindparam("ext"),
+        provider_cost=bindparam("cost", type_=messages.c.provider_cost.type),
+        provider_cost_currency=bindparam("cur"),
         sent_at=now,
         updated_at=now,
         not_before=None,
@@ -299,6 +304,7 @@ def mark_accepted(conn: Connection, accepted: Iterable[Accepted], now: datetime)
 
 _SQLITE_ACCEPT = (
     "UPDATE messages SET status = ?, provider = ?, external_id = ?, sent_at = ?, updated_at = ?,"
+    " provider_cost = ?, provider_cost_currency = ?,"
     " not_before = NULL, in_flight_since = NULL, in_doubt_since = NULL, claimed_by = NULL,"
     " error_code = NULL, error_text = NULL"
     " WHERE id = ? AND status = ?"
@@ -319,7 +325,17 @@ def _accept_sqlite(conn: Connection, accepted: list[Accepted], now: datetime) ->
     conn.exec_driver_sql(
         _SQLITE_ACCEPT,
         [
-            (waiting, a.provider, a.external_id, stamp, stamp, a.message_id, pending)
+            (
+                waiting,
+                a.provider,
+                a.external_id,
+                stamp,
+                stamp,
+                None if a.cost is None else str(a.cost),  # NUMERIC affinity stores the text as a number
+                a.cost_currency,
+                a.message_id,
+                pending,
+            )
             for a in sorted(accepted, key=lambda a: a.message_id)
         ],
     )
