@@ -312,7 +312,7 @@ def _form(request: WebhookRequest) -> dict[str, str]:
     """The callback's form fields (the last value of each), refused whole if it is not a readable form."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in ("application/x-www-form-urlencoded", ""):
-        raise WebhookError(f"Africa's Talking posts forms; this body is {kind[:60]}.", status=415)
+        raise WebhookError(f"Africa's Talking posts forms; this body is {kind[:60]}.", status=400)
     try:
         pairs = parse_qsl(request.body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(request.body))
     except (UnicodeDecodeError, ValueError):

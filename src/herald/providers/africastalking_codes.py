@@ -69,7 +69,6 @@ FAILURE_REASONS: dict[str, tuple[str, bool, bool]] = {
     "UserNotSubscribedToProduct": ("the subscriber is not subscribed to this product", False, False),
     "UserDoesNotExist": ("the number does not exist", False, False),
     "DeliveryFailure": ("the operator could not deliver it", False, True),
-    "DndRejection": ("the operator's do-not-disturb register refused it", False, False),
 }
 """A failed report's `failureReason` -> (meaning, opted out, passes)."""
 
