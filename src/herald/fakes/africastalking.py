@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import itertools
+import json
 import logging
 import re
 import time
@@ -107,6 +108,8 @@ class FakeAfricasTalking:
         self.requests: Counter[str] = Counter()
         self.forms: deque[dict[str, str]] = deque(maxlen=50)  # the latest send forms, for tests
         self.headers: deque[dict[str, str]] = deque(maxlen=50)  # and their headers
+        # (method, path, query, headers) of the latest calls of any kind
+        self.calls: deque[tuple[str, str, dict[str, str], dict[str, str]]] = deque(maxlen=50)
         self.pushed = 0  # reports herald answered 2xx
         self._faults: deque[Injection] = deque()
         self._push: deque[dict[str, str]] = deque()
@@ -179,6 +182,7 @@ class FakeAfricasTalking:
     async def _guard(self, request: web.Request, fault: Injection | None) -> web.StreamResponse | None:
         """Latency, authentication and a whole-request fault; a response ends the request."""
         self.requests[request.path] += 1
+        self.calls.append((request.method, request.path, dict(request.query), dict(request.headers)))
         if self.latency:
             await asyncio.sleep(self.latency)
         if fault is Injection.BAD_CREDENTIALS or request.headers.get("apiKey") != self.api_key:
@@ -219,7 +223,7 @@ class FakeAfricasTalking:
         if fault is Injection.LOST_ANSWER:
             await asyncio.sleep(self.hang)  # sent, and the answer never comes before the client gives up
             return web.Response(status=504, text="Gateway Timeout")
-        return web.json_response({"SMSMessageData": {"Message": summary, "Recipients": recipients}}, status=201)
+        return _json({"SMSMessageData": {"Message": summary, "Recipients": recipients}}, status=201)
 
     def _recipient(self, number: str, text: str, sender: str, refusal: tuple[int, str] | None) -> dict[str, Any]:
         if refusal is None and not _NUMBER.match(number):
@@ -245,7 +249,7 @@ class FakeAfricasTalking:
             return refused
         if request.query.get("username") != self.username:
             return web.Response(status=401, text="The supplied authentication is invalid")
-        return web.json_response({"UserData": {"balance": f"{CURRENCY} 1785.5000"}})
+        return _json({"UserData": {"balance": f"{CURRENCY} 1785.5000"}})
 
     # --- background work --------------------------------------------------------------------------
 
@@ -295,6 +299,11 @@ class FakeAfricasTalking:
             retried = dict(form, retryCount=str(int(form.get("retryCount", "0")) + 1))
             self._push.append(retried)
         return ok
+
+
+def _json(data: object, status: int = 200) -> web.Response:
+    """JSON as AT sends it: `Content-Type: application/json` with no charset (the SDK parses only that)."""
+    return web.Response(body=json.dumps(data).encode(), status=status, content_type="application/json")
 
 
 async def _serve(args: argparse.Namespace) -> None:
