@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import time
@@ -201,6 +202,7 @@ def run_main_job(
         raise ConfigurationError(f"Unknown demo provider {provider!r}; choose simulator, {', '.join(FAKE_PROVIDERS)}.")
     with fake_provider(provider) as config:
         console.print(f"Sending through a local fake {provider} (its real wire format, on 127.0.0.1).")
+        webhook_port = config.pop("webhook_port", None)
         _run_main_job(
             console,
             clients=clients,
@@ -210,6 +212,7 @@ def run_main_job(
             provider_config=config,
             replace=replace,
             confirm=confirm,
+            webhook_port=webhook_port if isinstance(webhook_port, int) else None,
         )
 
 
@@ -223,8 +226,12 @@ def _run_main_job(
     provider_config: dict[str, object] | None = None,
     replace: bool = False,
     confirm: Callable[[str], bool] | None = None,
+    webhook_port: int | None = None,
 ) -> None:
-    """Demo database, four campaigns, the worker with the simulator, live tab counts, a summary."""
+    """Demo database, four campaigns, the worker with the simulator, live tab counts, a summary.
+
+    `webhook_port`: herald's webhooks are served there for the whole run (a provider that pushes its
+    reports to an account-wide callback URL, Africa's Talking)."""
     from herald.services import campaigns
     from herald.worker import Worker
 
@@ -246,7 +253,10 @@ def _run_main_job(
     started = time.monotonic()
     init(clients=clients, seed=seed, today=None, progress_factory=progress_factory, settings=settings)
     herald = Herald.build(settings)
+    webhooks = contextlib.ExitStack()
     try:
+        if webhook_port is not None:
+            webhooks.enter_context(hook_server(settings, port=webhook_port))
         local_start = datetime.now(ZoneInfo(DEMO_TIMEZONE)).replace(tzinfo=None, microsecond=0)
         local_start += timedelta(seconds=3)
         ids = []
@@ -315,6 +325,7 @@ def _run_main_job(
             f"  log in as [bold]{DEMO_USER}[/] with the password [bold]{password}[/] (admin; kept across demo runs)"
         )
     finally:
+        webhooks.close()
         herald.close()
 
 

@@ -111,6 +111,7 @@ class FakeAfricasTalking:
         # (method, path, query, headers) of the latest calls of any kind
         self.calls: deque[tuple[str, str, dict[str, str], dict[str, str]]] = deque(maxlen=50)
         self.pushed = 0  # reports herald answered 2xx
+        self.refuse: dict[str, tuple[int, str]] = {}  # number -> (statusCode, status) it always gets
         self._faults: deque[Injection] = deque()
         self._push: deque[dict[str, str]] = deque()
         self._push_ready = asyncio.Event()
@@ -228,6 +229,7 @@ class FakeAfricasTalking:
     def _recipient(self, number: str, text: str, sender: str, refusal: tuple[int, str] | None) -> dict[str, Any]:
         if refusal is None and not _NUMBER.match(number):
             refusal = (403, "InvalidPhoneNumber")
+        refusal = refusal or self.refuse.get(number)
         if refusal is not None:
             return {"statusCode": refusal[0], "number": number, "status": refusal[1], "cost": "0", "messageId": "None"}
         message_id = f"ATXid_{next(self._ids):08d}{int(time.time() * 1000) % 10**6:06d}"
