@@ -153,6 +153,13 @@ def test_a_campaign_is_delivered_through_the_fake_in_one_bulk_request_with_its_c
         )
         assert figures.provider_costs == {"KES": Decimal("4.8")}
         assert figures.provider_costed == 6
+        # The campaign page shows it beside the estimate (the chart's panel, refreshed live).
+        from herald.web.chart import deliveries
+        from herald.web.pages import templates
+
+        chart = deliveries(herald, rows[0].campaign_id)
+        html = templates.get_template("_chart.html").render(chart=chart)
+        assert "estimate 4.80 KES (6 segments)" in html and "charged by the provider KES 4.8 for 6 messages" in html
 
     _run(tmp_path, fineract, body, delivered_after=0.2)
 
