@@ -101,17 +101,18 @@ class AfricasTalkingProvider:
     async def send(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
         """One request per (sender, text) with at most `batch_size` distinct numbers; results in order."""
         groups: list[list[int]] = []
-        open_groups: dict[tuple[str | None, str], list[int]] = {}
+        open_groups: dict[tuple[str | None, str], tuple[list[int], set[str]]] = {}
         for index, m in enumerate(messages):
             key = (m.sender or self.settings.sender, m.body)
-            group = open_groups.get(key)
-            numbers = {_recipient_key(messages[i].to) for i in group} if group else set()
-            if group is None or len(group) >= self.max_batch or _recipient_key(m.to) in numbers:
+            number = _recipient_key(m.to)
+            group, numbers = open_groups.get(key) or ([], set())
+            if not group or len(group) >= self.max_batch or number in numbers:
                 # A number twice in one request would leave two answers to tell apart by order alone.
-                group = []
+                group, numbers = [], set()
                 groups.append(group)
-                open_groups[key] = group
+                open_groups[key] = (group, numbers)
             group.append(index)
+            numbers.add(number)
         answers = await asyncio.gather(*(self._send_group([messages[i] for i in g]) for g in groups))
         results: list[SendResult | None] = [None] * len(messages)
         for group, answer in zip(groups, answers, strict=True):
