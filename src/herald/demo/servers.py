@@ -35,7 +35,8 @@ def fake_provider(kind: str) -> Iterator[dict[str, object]]:
         "infobip": ["herald.fakes.infobip", "--latency", "0.02", "--delivered-after", "1.5"],
         "africastalking": [
             *("herald.fakes.africastalking", "--latency", "0.02", "--username", "demo", "--api-key", "test-key"),
-            *("--sent-after", "0.5", "--delivered-after", "1.5", "--callback-url", callback),
+            # One report per message (Success), not two: AT posts each report on its own request.
+            *("--delivered-after", "1.5", "--callback-url", callback),
         ],
         "smpp": ["herald.fakes.smsc", "--receipt-after", "1.5"],
     }[kind]
