@@ -6,6 +6,8 @@ be asked (Twilio's message list, Infobip's logs) is asked about every attempt si
 began. One that already holds it: adopted, never sent again. One that cannot be asked now (down,
 breaker open, no answer): the message waits with its attempt given back, still in doubt. SMPP and
 the simulator cannot be asked at all (README: what herald does then), so for them it goes out again.
+Africa's Talking cannot be asked either, and its sends are bulk: a message of an AT campaign still
+in doubt here (its worker died mid-send) is FAILED as OUTCOME_UNKNOWN, never sent again.
 A provider's message that herald already records for another of its messages is never adopted: a
 re-send has its original's number and text, and finding the original says nothing about the copy.
 """

@@ -14,7 +14,8 @@ The shape of one pass, and why each step is there:
 - **Decide** per answer: accepted; permanent failure; "slow down" (the provider is paused for its
   Retry-After, the attempt given back); a known transient failure (the next provider in the chain
   may take it now, else backoff); no answer (in doubt: never failed over blind, asked about first
-  next time; after the last attempt FAILED as "outcome unknown", never silently).
+  next time; after the last attempt FAILED as "outcome unknown", never silently; at once at a
+  provider that cannot be asked and must not get it twice, Africa's Talking).
 - **Record** every outcome in one short transaction; no transaction spans a network call.
 """
 
