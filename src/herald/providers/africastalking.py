@@ -6,7 +6,7 @@ its `cost`. AT has no per-message lookup, so a send whose answer was lost cannot
 messages are FAILED as OUTCOME_UNKNOWN, never sent again blind (README, Exactly once). AT signs no
 callback: herald takes its delivery reports, opt-out notifications and inbound messages only with
 the secret herald puts in the callback URLs (`?secret=...`, or the `X-Herald-Webhook-Secret` header).
-AT's callback URLs are set in its dashboard, not per request: `herald providers list` prints them.
+AT's callback URLs are set in its dashboard, not per request (README, Africa's Talking specifics).
 """
 
 from __future__ import annotations
@@ -80,15 +80,9 @@ class AfricasTalkingProvider:
             limit=settings.max_in_flight,
             timeout=settings.timeout,
         )
-        self.public_url = public_url
+        # AT's callback URLs are set in its dashboard (README), so `public_url` is not sent anywhere.
         if settings.webhook_secret is None:
             log.warning("provider %s has no webhook_secret: herald refuses its callbacks, so no reports", self.name)
-
-    def callback_url(self) -> str | None:
-        """The URL to set in AT's dashboard for delivery reports, opt-outs and inbound messages."""
-        if not self.public_url or self.settings.webhook_secret is None:
-            return None
-        return f"{self.public_url.rstrip('/')}/webhooks/{self.name}?secret=<webhook_secret>"
 
     def in_doubt_reason(self) -> str:
         return "Africa's Talking cannot be asked whether it sent a message, and herald never sends one twice blind"
