@@ -18,8 +18,10 @@ from herald.errors import ProviderError, ProviderOutcome, WebhookError
 from herald.providers.base import OutboundMessage
 from tests.contract.harness import Fault, Harness
 
-KINDS = ["simulator", "twilio", "infobip", "smpp"]
-FAULTS = {"simulator": {Fault.THROTTLED}} | {kind: set(Fault) for kind in ("twilio", "infobip", "smpp")}
+KINDS = ["simulator", "twilio", "infobip", "africastalking", "smpp"]
+FAULTS = {"simulator": {Fault.THROTTLED}} | {
+    kind: set(Fault) for kind in ("twilio", "infobip", "africastalking", "smpp")
+}
 """What each fake can inject: the simulator only queues up; the real providers' fakes do everything."""
 pytestmark = pytest.mark.contract
 
@@ -155,7 +157,7 @@ def test_forged_and_malformed_pushes_are_refused(kind: str) -> None:
     run(kind, body)
 
 
-@pytest.mark.parametrize("kind", ["twilio", "infobip"])
+@pytest.mark.parametrize("kind", ["twilio", "infobip", "africastalking"])
 def test_an_inbound_stop_reply_is_parsed(kind: str) -> None:
     async def body(h: Harness) -> None:
         batch = h.provider.parse_webhook(h.inbound_request("+254712000009", "STOP"))

@@ -3,7 +3,8 @@
 The documented facts are written out here, in the documentation's own words, from
 /work/shared/reference/providers.md (Twilio §1.3 statuses and §1.6 error codes; Infobip §2.6 status
 groups and ids, §2.7 error groups and ids, §2.8-2.9 whole-request answers; SMPP 3.4 §3.4
-message_state and §3.6 command_status). Each fact is turned into the herald outcome it implies;
+message_state and §3.6 command_status), and Africa's Talking's from its SMS documentation (the
+reference has no section on it yet). Each fact is turned into the herald outcome it implies;
 where the documentation says nothing (or herald deliberately reads more into a code), the
 decision is listed under HERALD with its reason. A table must equal exactly what follows: a
 wrong outcome, a documented code missing from the table or a code nobody decided all fail.
@@ -218,6 +219,58 @@ SMPP_MESSAGE_STATES = {  # §3.4: message_state -> (stat, meaning)
 SMPP_STATE_STATUS = {"in transit": SENT, "delivered": DELIVERED, "validity expired": FAILED, "deleted": FAILED}
 SMPP_STATE_STATUS |= {"undeliverable": FAILED, "rejected": FAILED}
 
+# -- Africa's Talking ----------------------------------------------------------------------------
+# Restated from Africa's Talking's SMS documentation ("Sending messages": the per-recipient status
+# codes; "Delivery reports": statuses and failure reasons). It gives names and meanings, not advice:
+# what each meaning implies is read with the words below.
+
+AT_RECIPIENT_CODES = {  # statusCode -> (status, meaning)
+    100: ("Processed", "accepted"),
+    101: ("Sent", "accepted"),
+    102: ("Queued", "accepted"),
+    401: ("RiskHold", "refused"),
+    402: ("InvalidSenderId", "refused"),
+    403: ("InvalidPhoneNumber", "refused"),
+    404: ("UnsupportedNumberType", "refused"),
+    405: ("InsufficientBalance", "refused"),
+    406: ("UserInBlacklist", "refused"),
+    407: ("CouldNotRoute", "refused"),
+    409: ("DoNotDisturbRejection", "refused"),
+    500: ("InternalServerError", "server error"),
+    501: ("GatewayError", "server error"),
+    502: ("RejectedByGateway", "refused"),
+}
+AT_RECIPIENT_OUTCOME = {"accepted": None, "refused": O.PERMANENT, "server error": O.TRANSIENT}
+
+AT_REPORT_STATUSES = {  # status -> what AT says it means
+    "Sent": "successfully sent by our network",
+    "Submitted": "successfully submitted to the MSP",
+    "Buffered": "queued by the MSP",
+    "Rejected": "rejected by the MSP; final",
+    "Success": "delivered to the receiver's handset; final",
+    "Failed": "could not be delivered to the receiver's handset; final",
+    "AbsentSubscriber": "not delivered: the SIM card was not reachable; final",
+    "Expired": "not delivered and expired; final",
+}
+AT_REPORT_MEANING = {
+    "successfully sent by our network": SENT,
+    "successfully submitted to the MSP": SENT,
+    "queued by the MSP": SENT,
+    "delivered to the receiver's handset; final": DELIVERED,
+}
+
+AT_FAILURE_REASONS = {  # failureReason -> (what AT says, the subscriber's own refusal, passes)
+    "InsufficientCredit": ("the subscriber lacks airtime for a premium message", False, False),
+    "InvalidLinkId": ("the premium message's linkId is invalid or expired", False, False),
+    "UserIsInactive": ("the subscriber is inactive or deactivated by the MSP", False, False),
+    "UserInBlackList": ("the user blacklisted the service (short code or keyword)", True, False),
+    "UserAccountSuspended": ("the subscriber was suspended by the MSP", False, False),
+    "NotNetworkSubscriber": ("the subscriber does not belong to the MSP", False, False),
+    "UserNotSubscribedToProduct": ("not subscribed to the subscription product", False, False),
+    "UserDoesNotExist": ("a non-existent mobile number", False, False),
+    "DeliveryFailure": ("delivery failed for a reason not listed, or the MSP gave none", False, False),
+}
+
 # -- herald's own decisions, where the reference says nothing or herald reads more into a code ----
 
 HERALD: dict[str, dict[str, dict[str, object]]] = {
@@ -253,6 +306,29 @@ HERALD: dict[str, dict[str, dict[str, object]]] = {
             "404": O.PERMANENT,  # NOT_FOUND: no retry advice documented
             **{status: O.TRANSIENT for status in ("408", "425", "500", "503")},
             **{status: O.OUTCOME_UNKNOWN for status in ("502", "504")},  # looked up in the logs first
+        },
+    },
+    "africastalking": {
+        "recipient codes": {
+            # The account, not the message: held (or failed over) until the balance is topped up.
+            "405": ("InsufficientBalance", O.MISCONFIGURED),
+            # AT's blacklist holds the subscriber's own opt-out from this sender: their word, kept.
+            "406": ("UserInBlacklist", O.OPTED_OUT),
+        },
+        "failure reasons": {
+            # Nothing listed: often a handset away or full; a later re-send may reach it.
+            "DeliveryFailure": (False, True),
+            "InsufficientCredit": (False, True),  # the subscriber may top up
+        },
+        "whole-request HTTP": {
+            "400": O.PERMANENT,
+            "401": O.MISCONFIGURED,  # "The supplied authentication is invalid": herald's key, not the message
+            "403": O.MISCONFIGURED,
+            "404": O.PERMANENT,
+            "429": O.THROTTLED,
+            **{status: O.TRANSIENT for status in ("408", "500", "503")},
+            # A gateway gave up on the answer: AT may have sent them, and cannot be asked; FAILED, never resent.
+            **{status: O.OUTCOME_UNKNOWN for status in ("502", "504")},
         },
     },
     "smpp": {
@@ -308,6 +384,15 @@ def documented(kind: str) -> dict[str, dict[str, object]]:
             },
             "whole-request HTTP": dict(INFOBIP_HTTP),
         }
+    if kind == "africastalking":
+        return {
+            "recipient codes": {
+                str(code): (name, AT_RECIPIENT_OUTCOME[meaning]) for code, (name, meaning) in AT_RECIPIENT_CODES.items()
+            },
+            "report statuses": {status: AT_REPORT_MEANING.get(m, FAILED) for status, m in AT_REPORT_STATUSES.items()},
+            "failure reasons": {reason: (opted, passes) for reason, (_, opted, passes) in AT_FAILURE_REASONS.items()},
+            "whole-request HTTP": {},
+        }
     if kind == "smpp":
         return {
             "command_status": {
@@ -338,7 +423,7 @@ def _tables(kind: str) -> dict[str, dict[str, object]]:
     return asyncio.run(main())
 
 
-@pytest.mark.parametrize("kind", ["twilio", "infobip", "smpp"])
+@pytest.mark.parametrize("kind", ["twilio", "infobip", "africastalking", "smpp"])
 def test_every_code_maps_to_the_outcome_the_provider_documents(kind: str) -> None:
     tables = _tables(kind)
     expected = documented(kind)
@@ -353,7 +438,7 @@ def test_every_code_maps_to_the_outcome_the_provider_documents(kind: str) -> Non
 def test_herald_only_overrides_what_the_documentation_leaves_open_or_refines_on_purpose() -> None:
     """An override of a documented code must keep its sense: never turn "do not retry" into a retry."""
     no_retry = {O.PERMANENT, O.OPTED_OUT, O.MISCONFIGURED}
-    for kind in ("twilio", "infobip", "smpp"):
+    for kind in ("twilio", "infobip", "africastalking", "smpp"):
         facts = documented(kind)
         for name, decisions in HERALD[kind].items():
             for code, decision in decisions.items():

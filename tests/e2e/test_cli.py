@@ -146,7 +146,7 @@ def test_the_main_job_runs_end_to_end(env: dict[str, str], tmp_path: Path) -> No
     assert "Loan payments due" in listing
 
 
-@pytest.mark.parametrize("provider", ["twilio", "infobip", "smpp"])
+@pytest.mark.parametrize("provider", ["twilio", "infobip", "africastalking", "smpp"])
 def test_the_main_job_runs_through_a_local_fake_of_a_real_provider(
     env: dict[str, str], tmp_path: Path, provider: str
 ) -> None:

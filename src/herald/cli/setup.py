@@ -214,7 +214,7 @@ def providers_list() -> None:
     herald = herald_from_env()
     table = Table("name", "kind", "endpoint", "rate limit", "in flight", "fallback", title="Providers")
     for name, config in herald.providers.settings.items():
-        endpoint = getattr(config, "base_url", None) or (
+        endpoint = getattr(config, "api_url", None) or getattr(config, "base_url", None) or (
             f"{config.host}:{config.port}" if hasattr(config, "host") else "built in"
         )
         table.add_row(

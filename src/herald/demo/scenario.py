@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import time
@@ -201,6 +202,12 @@ def run_main_job(
         raise ConfigurationError(f"Unknown demo provider {provider!r}; choose simulator, {', '.join(FAKE_PROVIDERS)}.")
     with fake_provider(provider) as config:
         console.print(f"Sending through a local fake {provider} (its real wire format, on 127.0.0.1).")
+        webhook_port = config.pop("webhook_port", None)
+        if webhook_port is not None and timeout < PUSHED_REPORTS_WATCH:
+            # AT posts one delivery report per request, each one herald commit on SQLite (about 100 a
+            # second on a busy machine): ten thousand of them take longer than the usual watch.
+            console.print(f"Its delivery reports come one per request: watching up to {PUSHED_REPORTS_WATCH:g} s.")
+            timeout = PUSHED_REPORTS_WATCH
         _run_main_job(
             console,
             clients=clients,
@@ -210,7 +217,12 @@ def run_main_job(
             provider_config=config,
             replace=replace,
             confirm=confirm,
+            webhook_port=webhook_port if isinstance(webhook_port, int) else None,
         )
+
+
+PUSHED_REPORTS_WATCH = 240.0
+"""How long the demo watches at least when every report comes on a request of its own (it stops once idle)."""
 
 
 def _run_main_job(
@@ -223,8 +235,12 @@ def _run_main_job(
     provider_config: dict[str, object] | None = None,
     replace: bool = False,
     confirm: Callable[[str], bool] | None = None,
+    webhook_port: int | None = None,
 ) -> None:
-    """Demo database, four campaigns, the worker with the simulator, live tab counts, a summary."""
+    """Demo database, four campaigns, the worker with the simulator, live tab counts, a summary.
+
+    `webhook_port`: herald's webhooks are served there for the whole run (a provider that pushes its
+    reports to an account-wide callback URL, Africa's Talking)."""
     from herald.services import campaigns
     from herald.worker import Worker
 
@@ -246,7 +262,10 @@ def _run_main_job(
     started = time.monotonic()
     init(clients=clients, seed=seed, today=None, progress_factory=progress_factory, settings=settings)
     herald = Herald.build(settings)
+    webhooks = contextlib.ExitStack()
     try:
+        if webhook_port is not None:
+            webhooks.enter_context(hook_server(settings, port=webhook_port))
         local_start = datetime.now(ZoneInfo(DEMO_TIMEZONE)).replace(tzinfo=None, microsecond=0)
         local_start += timedelta(seconds=3)
         ids = []
@@ -315,6 +334,7 @@ def _run_main_job(
             f"  log in as [bold]{DEMO_USER}[/] with the password [bold]{password}[/] (admin; kept across demo runs)"
         )
     finally:
+        webhooks.close()
         herald.close()
 
 

@@ -17,16 +17,27 @@ from herald.app import Herald
 from herald.config import Settings
 from herald.errors import ConfigurationError
 
-FAKE_PROVIDERS = ("twilio", "infobip", "smpp")
+FAKE_PROVIDERS = ("twilio", "infobip", "africastalking", "smpp")
+
+AT_WEBHOOK_SECRET = "demo-webhook-secret-" + "0" * 8  # the local fake's callback URL carries it; never a real one
 
 
 @contextmanager
 def fake_provider(kind: str) -> Iterator[dict[str, object]]:
     """Run a local fake of a real provider in its own process; yield herald's configuration for it."""
     port = free_port()
+    # AT's callback URL is the account's, not the request's: the fake posts reports to herald's
+    # webhook on a port chosen now (scenario.py serves it for the whole run).
+    webhook_port = free_port()
+    callback = f"http://127.0.0.1:{webhook_port}/webhooks/africastalking?secret={AT_WEBHOOK_SECRET}"
     command = {
         "twilio": ["herald.fakes.twilio", "--latency", "0.02", "--sent-after", "0.5", "--delivered-after", "1.5"],
         "infobip": ["herald.fakes.infobip", "--latency", "0.02", "--delivered-after", "1.5"],
+        "africastalking": [
+            *("herald.fakes.africastalking", "--latency", "0.02", "--username", "demo", "--api-key", "test-key"),
+            # One report per message (Success), not two: AT posts each report on its own request.
+            *("--delivered-after", "1.5", "--callback-url", callback),
+        ],
         "smpp": ["herald.fakes.smsc", "--receipt-after", "1.5"],
     }[kind]
     process = subprocess.Popen(
@@ -53,6 +64,17 @@ def fake_provider(kind: str) -> Iterator[dict[str, object]]:
                 "base_url": f"http://127.0.0.1:{port}",
                 "api_key": "test-key",
                 "sender": "HERALD",
+            }
+        elif kind == "africastalking":
+            yield {
+                "kind": "africastalking",
+                "name": "africastalking",
+                "username": "demo",
+                "api_key": "test-key",
+                "sender": "HERALD",
+                "base_url": f"http://127.0.0.1:{port}",
+                "webhook_secret": AT_WEBHOOK_SECRET,
+                "webhook_port": webhook_port,  # not a setting: scenario.py takes it out
             }
         else:
             yield {
@@ -92,14 +114,14 @@ DEMO_HOOK_RATE = 4.0
 
 
 @contextmanager
-def hook_server(settings: Settings) -> Iterator[str]:
-    """herald's HTTP side on a free local port (its own Herald: connections stay with their loop)."""
+def hook_server(settings: Settings, port: int | None = None) -> Iterator[str]:
+    """herald's HTTP side on a local port, free unless given (its own Herald: connections stay with their loop)."""
     import uvicorn
 
     from herald.server import create_app
 
     api_herald = Herald.build(settings)
-    port = free_port()
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(api_herald), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="herald-api", daemon=True)
     thread.start()

@@ -18,7 +18,8 @@ ALPHANUMERIC_MAX = 11  # GSM 03.40 caps an alphanumeric originator at 11 charact
 SHORT_CODE_MAX = 8  # digits without "+": a short code; anything longer is a number, written international
 _ALPHANUMERIC = re.compile(r"[A-Za-z0-9 ]+")
 _NUMBER = re.compile(r"\+?[0-9]+")
-_NUMBER_MAX = {"twilio": 15, "infobip": 15, "smpp": 20, "simulator": 15}  # E.164 has 15 digits; SMPP allows 20 octets
+# E.164 has 15 digits; SMPP allows 20 octets
+_NUMBER_MAX = {"twilio": 15, "infobip": 15, "africastalking": 15, "smpp": 20, "simulator": 15}
 
 
 class SenderKind(StrEnum):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class Accepted:
     message_id: int
     provider: str
     external_id: str
+    cost: Decimal | None = None  # what the provider says it charged (Africa's Talking's send answer)
+    cost_currency: str | None = None
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,8 @@ def without_userinfo(text: str) -> str:
 def describe(herald: Herald, config: ProviderSettings) -> ProviderOut:
     """What may be shown about a provider: built field by field, so a secret can never slip into it."""
     host = getattr(config, "host", None)
-    endpoint = getattr(config, "base_url", None) or (f"{host}:{getattr(config, 'port', '')}" if host else "built in")
+    url = getattr(config, "api_url", None) or getattr(config, "base_url", None)  # AT's default URL is a property
+    endpoint = url or (f"{host}:{getattr(config, 'port', '')}" if host else "built in")
     public = herald.settings.public_url
     return ProviderOut(
         name=config.name,

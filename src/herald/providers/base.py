@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from herald.domain.reports import DeliveryReport, InboundMessage
@@ -62,6 +63,10 @@ class SendResult:
     # A long message sent as several parts with their own provider ids (SMPP): every part's id, the
     # first being external_id. herald stores them so each part's report finds the message. () otherwise.
     part_ids: tuple[str, ...] = ()
+    # What the provider says it charged for this message, when its answer says (Africa's Talking's
+    # "KES 0.8000"): the amount and its ISO currency. None: the answer carries no cost.
+    cost: Decimal | None = None
+    cost_currency: str | None = None
 
     @property
     def accepted(self) -> bool:
@@ -88,6 +93,9 @@ class WebhookBatch:
     reports: list[DeliveryReport] = field(default_factory=list)
     inbound: list[InboundMessage] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # why each unreadable item of a batch was left out
+    # Numbers the provider says opted out of this sender (Africa's Talking's opt-out notifications),
+    # as the provider wrote them: herald normalises them and puts them on its opt-out list.
+    optouts: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -218,6 +226,17 @@ class Reconciling(Protocol):
 
     async def lookup(self, messages: Sequence[InDoubt]) -> dict[int, str]:
         """herald message id -> the provider's id, for the messages the provider already accepted."""
+        ...
+
+
+@runtime_checkable
+class FailsInDoubt(Protocol):
+    """A provider that cannot be asked whether it holds a message and whose bulk sends must never go twice
+    (Africa's Talking has no per-message lookup): a message whose send answer was lost there is FAILED as
+    OUTCOME_UNKNOWN, never sent again blind (README, Exactly once)."""
+
+    def in_doubt_reason(self) -> str:
+        """Why a message in doubt at this provider is not sent again, for its error text."""
         ...
 
 

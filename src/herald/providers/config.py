@@ -70,6 +70,44 @@ class InfobipSettings(_Common):
     )
 
 
+AFRICASTALKING_LIVE = "https://api.africastalking.com"
+AFRICASTALKING_SANDBOX = "https://api.sandbox.africastalking.com"
+
+
+class AfricasTalkingSettings(_Common):
+    kind: Literal["africastalking"] = "africastalking"
+    username: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$",
+        description="Your application's username; `sandbox` for the sandbox (then base_url defaults to it).",
+    )
+    api_key: SecretStr
+    sender: str | None = Field(
+        None,
+        pattern=r"^(?:[0-9]{3,8}|[A-Za-z0-9 ]{1,11})$",
+        description="Short code or alphanumeric sender id registered with Africa's Talking; None: AT's default.",
+    )
+    base_url: str | None = Field(
+        None, pattern=r"^https?://[^\s/]+(?::[0-9]+)?/?$", description="Default: live, or the sandbox for `sandbox`."
+    )
+    batch_size: int = Field(500, ge=1, le=1000, description="Recipients of one identical text per request at most.")
+    webhook_secret: SecretStr | None = Field(
+        None, min_length=16, description="Secret herald expects in the callback URLs (AT signs nothing)."
+    )
+
+    @property
+    def api_url(self) -> str:
+        """The base URL requests go to: the configured one, else live or (username `sandbox`) the sandbox."""
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        return AFRICASTALKING_SANDBOX if self.username == "sandbox" else AFRICASTALKING_LIVE
+
+    @model_validator(mode="after")
+    def _sandbox_user(self) -> AfricasTalkingSettings:
+        if self.base_url and self.base_url.rstrip("/") == AFRICASTALKING_SANDBOX and self.username != "sandbox":
+            raise ValueError("the sandbox (base_url) takes only the username `sandbox`")
+        return self
+
+
 class SmppSettings(_Common):
     kind: Literal["smpp"] = "smpp"
     host: str
@@ -102,7 +140,8 @@ class SmppSettings(_Common):
 
 
 ProviderSettings = Annotated[
-    SimulatorSettings | TwilioSettings | InfobipSettings | SmppSettings, Field(discriminator="kind")
+    SimulatorSettings | TwilioSettings | InfobipSettings | AfricasTalkingSettings | SmppSettings,
+    Field(discriminator="kind"),
 ]
 _LIST = TypeAdapter(list[ProviderSettings])
 

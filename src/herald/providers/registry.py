@@ -17,6 +17,7 @@ from herald.providers.simulator import Simulator, SimulatorConfig
 ADAPTERS = {
     "twilio": "herald.providers.twilio",
     "infobip": "herald.providers.infobip",
+    "africastalking": "herald.providers.africastalking",
     "smpp": "herald.providers.smpp",
 }
 """Adapter module per kind; each has `build(settings, *, now, public_url, report_sink, inbound_sink) -> Provider`."""

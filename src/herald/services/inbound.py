@@ -40,7 +40,7 @@ def keepable(batch: WebhookBatch) -> WebhookBatch:
         kept.append(report)
     if batch.reports and not kept and not batch.inbound:
         raise WebhookError(f"Nothing in the call can be kept: {'; '.join(skipped[:3])}.", status=400)
-    return WebhookBatch(kept, batch.inbound, skipped)
+    return WebhookBatch(kept, batch.inbound, skipped, batch.optouts)
 
 
 def _report_problem(report: DeliveryReport) -> str | None:
@@ -70,12 +70,15 @@ def keep(
     `sharing`: the providers on the same account as `provider`, whose messages a report may be on."""
     now = clock.now()
     stops = optouts.stop_requests(batch.inbound, default_region)
-    for number in stops:
+    notified = optouts.numbers(batch.optouts, default_region)
+    for number in stops + notified:
         log.info("opt-out from %s via %s", mask(number), provider)
     with store.begin() as conn:
         changed = report_store.record(conn, provider, batch.reports, now, sharing=sharing)
         added = optouts.add(conn, stops, source=provider, detail="STOP reply", now=now)
-    return {"reports": len(batch.reports), "applied": changed, "inbound": len(batch.inbound), "opted_out": added}
+        added += optouts.add(conn, notified, source=provider, detail="provider's opt-out notification", now=now)
+    counts = {"reports": len(batch.reports), "applied": changed, "inbound": len(batch.inbound), "opted_out": added}
+    return counts | ({"optouts": len(batch.optouts)} if batch.optouts else {})
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ be asked (Twilio's message list, Infobip's logs) is asked about every attempt si
 began. One that already holds it: adopted, never sent again. One that cannot be asked now (down,
 breaker open, no answer): the message waits with its attempt given back, still in doubt. SMPP and
 the simulator cannot be asked at all (README: what herald does then), so for them it goes out again.
+Africa's Talking cannot be asked either, and its sends are bulk: a message of an AT campaign still
+in doubt here (its worker died mid-send) is FAILED as OUTCOME_UNKNOWN, never sent again.
 A provider's message that herald already records for another of its messages is never adopted: a
 re-send has its original's number and text, and finding the original says nothing about the copy.
 """
@@ -20,12 +22,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from herald.clock import Clock
-from herald.domain.sending import Accepted, Claimed, Retry
+from herald.domain.sending import Accepted, Claimed, Failure, Retry
 from herald.errors import ProviderError, ProviderOutcome
-from herald.providers.base import InDoubt, Reconciling
+from herald.providers.base import FailsInDoubt, InDoubt, Reconciling
 from herald.providers.gate import Gate, Gates
 from herald.providers.registry import Providers
 from herald.store import campaign_messages
+from herald.store.messages import UNKNOWN_OUTCOME
 
 _ROUNDS = 4  # lookups per provider for one batch: the first, then past ids other messages hold
 
@@ -39,6 +42,7 @@ class Reconciled:
     found: list[Accepted] = field(default_factory=list)
     waiting: list[Retry] = field(default_factory=list)
     to_send: list[Claimed] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)  # in doubt at a provider that cannot be asked (AT)
 
 
 def reopens(gate: Gate, now: datetime) -> datetime:
@@ -118,7 +122,15 @@ class Reconciler:
             log.info("%d messages of unknown outcome found at their provider, not sent again", len(found_ids))
         waiting = {m.id for m in doubtful if m.id in unasked and m.id not in found_ids}
         result.waiting = [_waiting(m, *unasked[m.id]) for m in doubtful if m.id in waiting]
-        result.to_send = [m for m in batch if m.id not in found_ids and m.id not in waiting]
+        # Its worker died with it in flight at a provider that cannot be asked (Africa's Talking): it may
+        # well have gone, and sending it again could send it twice, so it ends here, never silently.
+        for m in doubtful:
+            primary = self.providers.get(m.provider)
+            if m.id not in found_ids and m.id not in waiting and isinstance(primary, FailsInDoubt):
+                why = primary.in_doubt_reason()
+                result.failed.append(Failure(m.id, UNKNOWN_OUTCOME, f"outcome unknown ({why})", True))
+        settled = found_ids | waiting | {f.message_id for f in result.failed}
+        result.to_send = [m for m in batch if m.id not in settled]
         return result
 
     async def _ask(self, name: str, provider: Reconciling, gate: Gate, questions: list[InDoubt]) -> dict[int, str]:

@@ -14,7 +14,8 @@ The shape of one pass, and why each step is there:
 - **Decide** per answer: accepted; permanent failure; "slow down" (the provider is paused for its
   Retry-After, the attempt given back); a known transient failure (the next provider in the chain
   may take it now, else backoff); no answer (in doubt: never failed over blind, asked about first
-  next time; after the last attempt FAILED as "outcome unknown", never silently).
+  next time; after the last attempt FAILED as "outcome unknown", never silently; at once at a
+  provider that cannot be asked and must not get it twice, Africa's Talking).
 - **Record** every outcome in one short transaction; no transaction spans a network call.
 """
 
@@ -39,7 +40,7 @@ from herald.domain.quiet import QuietHours
 from herald.domain.retry import RetryPolicy
 from herald.domain.sending import Accepted, Claimed, Failure, Retry
 from herald.errors import ProviderError, ProviderOutcome
-from herald.providers.base import OutboundMessage, SendResult
+from herald.providers.base import FailsInDoubt, OutboundMessage, SendResult
 from herald.providers.gate import Gate, Gates
 from herald.providers.registry import Providers
 from herald.services.claiming import Claimer
@@ -251,6 +252,7 @@ class Sender:
             outcome.accepted += reconciled.found
             outcome.settled += len(reconciled.found)
             outcome.retries += reconciled.waiting
+            outcome.failed += reconciled.failed
             sendable = reconciled.to_send
             by_provider: dict[str, list[Claimed]] = defaultdict(list)
             for m in sendable:
@@ -380,7 +382,7 @@ class Sender:
         for m, result in zip(chunk, results, strict=True):
             if result.accepted:
                 assert result.external_id is not None
-                outcome.accepted.append(Accepted(m.id, name, result.external_id))
+                outcome.accepted.append(Accepted(m.id, name, result.external_id, result.cost, result.cost_currency))
                 if result.part_ids:
                     outcome.parts.append((name, m.id, result.external_id, result.part_ids))
                 answered += 1
@@ -436,6 +438,12 @@ class Sender:
             delay = max(delay, timedelta(seconds=error.retry_after))
         in_doubt = error.outcome is ProviderOutcome.OUTCOME_UNKNOWN
         unknown = in_doubt or m.in_doubt
+        adapter = self.providers.get(provider) if provider is not None else None
+        if in_doubt and isinstance(adapter, FailsInDoubt):
+            # It may be at a provider that cannot be asked: another attempt could send it twice.
+            why = adapter.in_doubt_reason()
+            outcome.failed.append(Failure(m.id, UNKNOWN_OUTCOME, f"outcome unknown ({why}): {text}", True))
+            return
         if delay is not None:
             outcome.retries.append(Retry(m.id, now + delay, error.code, text, in_doubt=in_doubt, provider=provider))
         elif unknown:

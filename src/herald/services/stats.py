@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -62,6 +63,10 @@ class Statistics:
     cost: float
     currency: str
     price_per_segment: float
+    # What the providers said they charged (Africa's Talking's send answers), per currency, beside the
+    # estimate above; and how many of the messages the providers priced (the others are estimate only).
+    provider_costs: dict[str, Decimal] = field(default_factory=dict)
+    provider_costed: int = 0
 
 
 def statistics(
@@ -93,6 +98,7 @@ def statistics(
         for p in stats_store.per_provider(conn, window):
             per_provider.setdefault(p.provider, Counts()).add(p.status, p.count)
         billed = stats_store.billed_segments(conn, window)
+        charged, costed = stats_store.provider_costs(conn, window)
         resends = Counts()
         for status, n in stats_store.resends(conn, window, MARK).items():
             resends.add(status, n)
@@ -112,4 +118,6 @@ def statistics(
         cost=round(billed * pricing.per_segment, 4),
         currency=pricing.currency,
         price_per_segment=pricing.per_segment,
+        provider_costs=charged,
+        provider_costed=costed,
     )

@@ -278,14 +278,31 @@ def _move_pending(conn: Connection, params: list[dict[str, Any]], **values: Any)
 
 def mark_accepted(conn: Connection, accepted: Iterable[Accepted], now: datetime) -> int:
     """PENDING -> WAITING_FOR_DELIVERY_REPORT with the provider that took it and the provider's id."""
+    accepted = list(accepted)
+    # Only a provider that states its cost (Africa's Talking) writes the cost columns: the others'
+    # statement stays as it was.
+    costed = any(a.cost is not None for a in accepted)
     if conn.dialect.name == "sqlite":
-        return _accept_sqlite(conn, list(accepted), now)
+        return _accept_sqlite(conn, accepted, now, costed)
+    costs: dict[str, Any] = (
+        {
+            "provider_cost": bindparam("cost", type_=messages.c.provider_cost.type),
+            "provider_cost_currency": bindparam("cur"),
+        }
+        if costed
+        else {}
+    )
     return _move_pending(
         conn,
-        [{"mid": a.message_id, "prov": a.provider, "ext": a.external_id} for a in accepted],
+        [
+            {"mid": a.message_id, "prov": a.provider, "ext": a.external_id}
+            | ({"cost": a.cost, "cur": a.cost_currency} if costed else {})
+            for a in accepted
+        ],
         status=MessageStatus.WAITING_FOR_DELIVERY_REPORT,
         provider=bindparam("prov"),
         external_id=bindparam("ext"),
+        **costs,
         sent_at=now,
         updated_at=now,
         not_before=None,
@@ -298,14 +315,14 @@ def mark_accepted(conn: Connection, accepted: Iterable[Accepted], now: datetime)
 
 
 _SQLITE_ACCEPT = (
-    "UPDATE messages SET status = ?, provider = ?, external_id = ?, sent_at = ?, updated_at = ?,"
+    "UPDATE messages SET status = ?, provider = ?, external_id = ?, sent_at = ?, updated_at = ?,{costs}"
     " not_before = NULL, in_flight_since = NULL, in_doubt_since = NULL, claimed_by = NULL,"
     " error_code = NULL, error_text = NULL"
     " WHERE id = ? AND status = ?"
 )
 
 
-def _accept_sqlite(conn: Connection, accepted: list[Accepted], now: datetime) -> int:
+def _accept_sqlite(conn: Connection, accepted: list[Accepted], now: datetime, costed: bool) -> int:
     """mark_accepted through the driver: at thousands of messages a second SQLAlchemy's per-row
     parameter processing was a third of the send job's time. The same values, the same guard."""
     if not accepted:
@@ -316,13 +333,30 @@ def _accept_sqlite(conn: Connection, accepted: list[Accepted], now: datetime) ->
     assert raw is not None
     before = raw.total_changes
     waiting, pending = int(MessageStatus.WAITING_FOR_DELIVERY_REPORT), int(MessageStatus.PENDING)
-    conn.exec_driver_sql(
-        _SQLITE_ACCEPT,
-        [
-            (waiting, a.provider, a.external_id, stamp, stamp, a.message_id, pending)
-            for a in sorted(accepted, key=lambda a: a.message_id)
-        ],
-    )
+    ordered = sorted(accepted, key=lambda a: a.message_id)
+    if costed:
+        conn.exec_driver_sql(
+            _SQLITE_ACCEPT.format(costs=" provider_cost = ?, provider_cost_currency = ?,"),
+            [
+                (
+                    waiting,
+                    a.provider,
+                    a.external_id,
+                    stamp,
+                    stamp,
+                    None if a.cost is None else str(a.cost),  # NUMERIC affinity stores the text as a number
+                    a.cost_currency,
+                    a.message_id,
+                    pending,
+                )
+                for a in ordered
+            ],
+        )
+    else:
+        conn.exec_driver_sql(
+            _SQLITE_ACCEPT.format(costs=""),
+            [(waiting, a.provider, a.external_id, stamp, stamp, a.message_id, pending) for a in ordered],
+        )
     return int(raw.total_changes) - int(before)
 
 

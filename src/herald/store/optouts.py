@@ -36,6 +36,16 @@ def stop_requests(messages: Iterable[InboundMessage], default_region: str) -> li
     return numbers
 
 
+def numbers(raw: Iterable[str], default_region: str) -> list[str]:
+    """The E.164 form of numbers a provider says opted out (an unreadable one is dropped)."""
+    found = []
+    for text in raw:
+        number = normalize(text, default_region)
+        if isinstance(number, PhoneNumber):
+            found.append(number.e164)
+    return found
+
+
 def add(conn: Connection, numbers: Iterable[str], *, source: str, detail: str | None, now: datetime) -> int:
     """Put numbers (E.164) on the list; numbers already there keep their first entry."""
     rows = [{"number": n, "source": source, "detail": detail, "created_at": now} for n in dict.fromkeys(numbers)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -109,3 +110,19 @@ def billed_segments(conn: Connection, window: Window) -> int:
         *window.conditions(), messages.c.external_id.is_not(None)
     )
     return int(conn.execute(query).scalar_one())
+
+
+def provider_costs(conn: Connection, window: Window) -> tuple[dict[str, Decimal], int]:
+    """What providers said they charged (per currency), and for how many messages they said it."""
+    query = (
+        select(messages.c.provider_cost_currency, func.sum(messages.c.provider_cost), func.count())
+        .where(*window.conditions(), messages.c.provider_cost.is_not(None))
+        .group_by(messages.c.provider_cost_currency)
+    )
+    totals: dict[str, Decimal] = {}
+    counted = 0
+    for currency, amount, n in conn.execute(query):
+        # SQLite sums NUMERIC as a float: rounded to the column's six places, it is the exact sum again.
+        totals[str(currency or "")] = Decimal(str(amount)).quantize(Decimal("0.000001")).normalize()
+        counted += int(n)
+    return dict(sorted(totals.items())), counted

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Numeric,
     SmallInteger,
     String,
     Table,
@@ -121,6 +122,9 @@ messages = Table(
     Column("sent_at", UTCDateTime()),
     Column("delivered_at", UTCDateTime()),
     Column("report_lookup_at", UTCDateTime()),  # when herald last asked the provider about a report that never came
+    # What the provider says it charged (Africa's Talking's send answer), in its currency; NULL: not said.
+    Column("provider_cost", Numeric(14, 6)),
+    Column("provider_cost_currency", String(3)),
     UniqueConstraint("campaign_id", "dedup_key"),
     Index(None, "status", "not_before"),
     Index(None, "status", "provider", "not_before"),  # the send job claims per provider

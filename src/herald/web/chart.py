@@ -39,6 +39,13 @@ class Chart:
     peak: int
     delivered: int
     failed: int
+    # The cost of the chart's days: herald's estimate (segments times the price per segment), and beside
+    # it what the provider said it charged where it says (Africa's Talking), per currency.
+    segments: int = 0
+    estimate: float = 0.0
+    currency: str = ""
+    charged: tuple[tuple[str, str], ...] = ()  # (currency, amount as written)
+    charged_messages: int = 0
     width: int = WIDTH
     height: int = HEIGHT
     bottom: int = BOTTOM
@@ -89,4 +96,9 @@ def deliveries(herald: Herald, campaign_id: int, days: int = DAYS) -> Chart:
         peak=peak,
         delivered=sum(d for _, d, _ in per_day),
         failed=sum(f for _, _, f in per_day),
+        segments=stats.billed_segments,
+        estimate=stats.cost,
+        currency=stats.currency,
+        charged=tuple((c, f"{a:,f}") for c, a in stats.provider_costs.items()),
+        charged_messages=stats.provider_costed,
     )

@@ -46,11 +46,21 @@ class ProviderCountsOut(BaseModel):
     counts: CountsOut
 
 
+class ProviderCostOut(BaseModel):
+    amount: str = Field(description="The sum, as a decimal string (exact).")
+    currency: str
+
+
 class CostOut(BaseModel):
     segments: int = Field(description="Segments of messages a provider accepted.")
     pricePerSegment: float
-    amount: float
+    amount: float = Field(description="The estimate: segments times HERALD_PRICE_PER_SEGMENT.")
     currency: str
+    providerCharged: list[ProviderCostOut] = Field(
+        default_factory=list,
+        description="What the providers said they charged, per currency (Africa's Talking's send answers).",
+    )
+    providerChargedMessages: int = Field(0, description="How many messages the providers priced.")
 
 
 class StatsOut(BaseModel):
@@ -112,7 +122,12 @@ def router(herald: Herald) -> APIRouter:
             ],
             deliveryRate=s.delivery_rate,
             cost=CostOut(
-                segments=s.billed_segments, pricePerSegment=s.price_per_segment, amount=s.cost, currency=s.currency
+                segments=s.billed_segments,
+                pricePerSegment=s.price_per_segment,
+                amount=s.cost,
+                currency=s.currency,
+                providerCharged=[ProviderCostOut(amount=str(a), currency=c) for c, a in s.provider_costs.items()],
+                providerChargedMessages=s.provider_costed,
             ),
         )
 
