@@ -12,6 +12,7 @@ another client's id.
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -104,24 +105,50 @@ def fingerprint_of(expanded: Mapping[str, Any]) -> bytes:
 
 
 class SchemaBook:
-    """Every writer schema herald can read, by fingerprint; the same schema in two releases is one entry."""
+    """Every writer schema herald can read, by fingerprint; the same schema in two releases is one entry.
+
+    The fingerprints are computed when a schema is first asked for, by the name the envelope announces
+    (`expected`): all 80-odd took a consumer 2 to 4 s at every start, most of it fastavro's CRC-64 in
+    pure Python, while a stream of repayments needs three. A body whose fingerprint is not among its
+    announced schema's has every schema indexed, once, to say what it was written with.
+    """
 
     def __init__(self, releases: Mapping[str, RawSchemas]) -> None:
+        self._raw = dict(releases)
         self._by_print: dict[bytes, WriterSchema] = {}
-        self._names: dict[str, list[str]] = {}
+        self._names: dict[str, list[str]] = {}  # schema name -> the releases that have it, in order
         for release, raw in releases.items():
             for name in raw:
-                print_ = fingerprint_of(expand(name, raw))
-                # with fastavro's hint: read with, it is not parsed again
-                parsed = parse_schema(expand(name, raw, AMOUNT_AS_READ))
-                self._by_print.setdefault(print_, WriterSchema(name, release, print_, parsed))
                 self._names.setdefault(name, []).append(release)
+        self._indexed: set[str] = set()
+        self._lock = threading.Lock()  # the web server's threads may ask at once
         self.releases = tuple(releases)
 
+    def _index(self, name: str) -> None:
+        if name in self._indexed:
+            return
+        with self._lock:
+            if name in self._indexed:
+                return
+            for release in self._names.get(name, ()):
+                raw = self._raw[release]
+                print_ = fingerprint_of(expand(name, raw))
+                if print_ not in self._by_print:  # the first release that has it, as the names are ordered
+                    # with fastavro's hint: read with, it is not parsed again
+                    parsed = parse_schema(expand(name, raw, AMOUNT_AS_READ))
+                    self._by_print[print_] = WriterSchema(name, release, print_, parsed)
+            self._indexed.add(name)
+
+    def _index_all(self) -> None:
+        for name in self._names:
+            self._index(name)
+
     def __len__(self) -> int:
+        self._index_all()
         return len(self._by_print)
 
     def schemas(self) -> Iterable[WriterSchema]:
+        self._index_all()
         return self._by_print.values()
 
     def decode(self, blob: bytes, what: str, expected: str | None = None) -> tuple[WriterSchema, dict[str, Any]]:
@@ -137,7 +164,12 @@ class SchemaBook:
                 f" ({len(blob)} bytes)."
             )
         print_ = blob[2:HEADER]
+        if expected is not None:
+            self._index(expected)
         schema = self._by_print.get(print_)
+        if schema is None:
+            self._index_all()  # written with another schema (say which) or with none herald has
+            schema = self._by_print.get(print_)
         if schema is None:
             named = f" ({expected})" if expected else ""
             raise UndecodableEvent(
