@@ -1,4 +1,4 @@
-"""Statistics over herald's messages: counts per status per day, per office and per provider, delivery rate, cost.
+"""Statistics over herald's messages: counts per status per day, office, provider and language, delivery rate, cost.
 
 Days are calendar days in herald's time zone (HERALD_TIMEZONE). The delivery rate is delivered
 over messages with a final provider outcome (delivered + failed): messages still on their way
@@ -62,6 +62,8 @@ class Statistics:
     cost: float
     currency: str
     price_per_segment: float
+    per_language: dict[str | None, Counts] = field(default_factory=dict)  # None: no language named
+    language_segments: dict[str | None, int] = field(default_factory=dict)  # billed segments per language
 
 
 def statistics(
@@ -92,6 +94,11 @@ def statistics(
             per_office.setdefault((o.tenant, o.office_id), Counts()).add(o.status, o.count)
         for p in stats_store.per_provider(conn, window):
             per_provider.setdefault(p.provider, Counts()).add(p.status, p.count)
+        per_language: dict[str | None, Counts] = {}
+        language_segments: dict[str | None, int] = {}
+        for lang in stats_store.per_language(conn, window):
+            per_language.setdefault(lang.language, Counts()).add(lang.status, lang.count)
+            language_segments[lang.language] = language_segments.get(lang.language, 0) + lang.billed_segments
         billed = stats_store.billed_segments(conn, window)
         resends = Counts()
         for status, n in stats_store.resends(conn, window, MARK).items():
@@ -112,4 +119,6 @@ def statistics(
         cost=round(billed * pricing.per_segment, 4),
         currency=pricing.currency,
         price_per_segment=pricing.per_segment,
+        per_language=dict(sorted(per_language.items(), key=lambda kv: kv[0] or "")),
+        language_segments=language_segments,
     )
