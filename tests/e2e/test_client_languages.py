@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,23 +22,27 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
 from herald.app import Herald
 from herald.clock import ManualClock
 from herald.config import Settings
 from herald.corebank.schema import metadata
+from herald.errors import ConfigurationError, TemplateError, ValidationError
 from herald.fakes.twilio import ACCOUNT_SID, FakeTwilio
+from herald.server import create_app
 from herald.services import campaigns, offices
 from herald.services.campaigns import CampaignRequest
 from herald.services.preview import preview
 from herald.services.stats import Pricing, statistics
 from herald.store.database import make_engine, upgrade
+from herald.store.tables import campaigns as campaign_table
 from herald.store.tables import messages
 from herald.worker import outbound_for, sender_for
 from tests import postgres
 from tests.campaign_parts import activating, previewing, validating
-from tests.e2e.conftest import START
-from tests.fineract_builder import STAMP
+from tests.e2e.conftest import HOOK_SECRET, START
+from tests.fineract_builder import STAMP, FineractBuilder
 from tests.integration.test_rules_fineract_schema import Bank, load_ddl
 
 TOKEN = "twilio-token-lang-1"
@@ -240,3 +245,133 @@ def test_each_client_receives_the_template_of_their_own_language_then_their_offi
         assert stats.language_segments == {"en": 2, "rw": 3, "sw": 1}  # each accepted by the fake: billed
 
     asyncio.run(main())
+
+
+def test_a_triggered_campaign_greets_each_activated_client_in_their_language(tmp_path: Path) -> None:
+    """Fineract's hooks for two client activations, in one batch each: the client's classification says
+    Kinyarwanda for one; the other has none and their office's default is Swahili."""
+    fineract = FineractBuilder(f"sqlite:///{tmp_path / 'fineract.sqlite'}")
+    nairobi = fineract.office("Nairobi")
+    with fineract.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO m_code (id, code_name) VALUES (17, 'ClientClassification')"))
+        conn.execute(sa.text("INSERT INTO m_code_value (id, code_id, code_value) VALUES (1701, 17, 'Kinyarwanda')"))
+    eric = fineract.client("Eric", "+254712000401", office_id=nairobi, client_classification_cv_id=1701)
+    amina = fineract.client("Amina", "+254712000402", office_id=nairobi)
+    settings = Settings(
+        home=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'h.sqlite'}",
+        corebank_url=fineract.url,
+        fineract_hook_secret=HOOK_SECRET,
+        simulator_failure_ratio=0.0,
+        client_language="m_client.client_classification_cv_id",
+        client_language_values=json.dumps(WORDS),
+    )
+    herald = Herald.build(settings, ManualClock(START))
+    parts = {"store": herald.store, "corebanks": herald.corebanks, "offices": herald.offices}
+    offices.set_profile(nairobi, "KE", "Africa/Nairobi", "Nairobi", language="sw", **parts)
+    request = {
+        "campaignName": "Welcome", "triggerType": "triggered", "runReportId": 183,
+        "paramValue": {"officeId": "1", "loanOfficerId": "-1"},
+        "message": "Welcome {{firstName}}", "language": "en",
+        "translations": [{"language": "sw", "message": "Karibu {{firstName}}"},
+                         {"language": "rw", "message": "Murakaza neza {{firstName}}"}],
+    }  # fmt: skip
+    made = campaigns.create(CampaignRequest.model_validate(request), **validating(herald))
+    campaigns.activate(made.id, **activating(herald))
+    try:
+        with TestClient(create_app(herald)) as client:
+            for who in (eric, amina):
+                body = {
+                    "entityName": "CLIENT", "actionName": "ACTIVATE", "officeId": nairobi, "clientId": who,
+                    "response": {"clientId": who, "resourceId": who}, "timestamp": "2026-11-20T04:00:00.000Z",
+                }  # fmt: skip
+                headers = {"X-Fineract-Entity": "CLIENT", "X-Fineract-Action": "ACTIVATE",
+                           "Fineract-Platform-TenantId": "default"}  # fmt: skip
+                answer = client.post(f"/fineract/hooks/{HOOK_SECRET}/", json=body, headers=headers)
+                assert answer.status_code == 200 and answer.json()["created"] == 1, answer.text
+        with herald.store.connect() as conn:
+            made_rows = conn.execute(sa.select(messages.c.client_id, messages.c.body, messages.c.language)).all()
+    finally:
+        herald.close()
+    assert sorted(made_rows) == sorted([(eric, "Murakaza neza Eric", "rw"), (amina, "Karibu Amina", "sw")])
+
+
+BASE: dict[str, Any] = {
+    "campaignName": "Due", "triggerType": "direct", "runReportId": 166, "paramValue": {"officeId": "1"},
+    "message": "Dear {{firstName}}", "language": "en",
+    "translations": [{"language": "sw", "message": "Mpendwa {{firstName}}"}],
+}  # fmt: skip
+
+
+def _stored(herald: Herald) -> list[Any]:
+    with herald.store.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.select(campaign_table).order_by(campaign_table.c.id))]
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "text"),
+    [
+        ({"translations": [{"language": "sw", "message": "Mpendwa {{lastName}}"}]}, TemplateError,
+         r"Swahili \(sw\) template lacks {{firstName}} and adds {{lastName}}"),
+        ({"translations": [{"language": "kiswahili", "message": "Mpendwa {{firstName}}"}]}, ValidationError,
+         "'kiswahili' is not a language code"),
+        ({"language": "english"}, ValidationError, "'english' is not a language code"),
+        ({"language": None}, ValidationError, "names its language"),
+        ({"translations": [{"language": "EN", "message": "Hi {{firstName}}"}]}, ValidationError,
+         "two templates in English"),
+    ],
+)  # fmt: skip
+def test_templates_that_differ_between_languages_or_name_no_language_are_refused_and_nothing_changes(
+    herald: Herald, fineract: FineractBuilder, changes: dict[str, Any], error: type[Exception], text: str
+) -> None:
+    kept = campaigns.create(CampaignRequest.model_validate(BASE), **validating(herald))
+    before = _stored(herald)
+    with pytest.raises(error, match=text):
+        other = CampaignRequest.model_validate({**BASE, "campaignName": "Other", **changes})
+        campaigns.create(other, **validating(herald))
+    with pytest.raises(error, match=text):
+        campaigns.edit(kept.id, CampaignRequest.model_validate({**BASE, **changes}), **validating(herald))
+    assert _stored(herald) == before
+
+
+def test_an_edit_starts_from_every_language_and_a_campaign_of_one_template_reads_no_language(
+    herald: Herald, fineract: FineractBuilder
+) -> None:
+    made = campaigns.create(CampaignRequest.model_validate(BASE), **validating(herald))
+    again = CampaignRequest.of(campaigns.get(made.id, store=herald.store)).model_dump(by_alias=True)
+    assert (again["message"], again["language"], again["translations"]) == (
+        "Dear {{firstName}}", "en", [{"language": "sw", "message": "Mpendwa {{firstName}}"}],
+    )
+    single = {k: v for k, v in BASE.items() if k not in ("language", "translations")} | {"campaignName": "Old"}
+    old = campaigns.create(CampaignRequest.model_validate(single), **validating(herald))
+    assert (old.template_language, old.translations) == (None, ())
+
+
+def test_an_offices_default_language_must_be_a_language_code_and_a_refusal_stores_nothing(
+    herald: Herald, fineract: FineractBuilder
+) -> None:
+    parts = {"store": herald.store, "corebanks": herald.corebanks, "offices": herald.offices}
+    offices.set_profile(1, "KE", "Africa/Nairobi", "Head Office", language="SW", **parts)
+    with pytest.raises(ValidationError, match="'Swahili' is not a language code"):
+        offices.set_profile(1, "KE", "Africa/Nairobi", "Head Office", language="Swahili", **parts)
+    assert herald.offices.languages(None) == {1: "sw"}
+    offices.set_profile(1, "KE", "Africa/Nairobi", "Head Office", language="", **parts)  # none any more
+    herald.offices.forget()
+    assert herald.offices.languages(None) == {}
+
+
+@pytest.mark.parametrize(
+    ("env", "text"),
+    [
+        ({"client_language": "client_language"}, "HERALD_CLIENT_LANGUAGE: 'client_language' does not name a column"),
+        ({"client_language": "m_client.x", "client_language_values": "[1]"}, "must be a JSON object"),
+        ({"client_language": "m_client.client_type_cv_id", "client_language_values": '{"Kiswahili": "kiswahili"}'},
+         "is not a language code"),
+        ({"client_languages": '{"default": {"values": {}}}'}, 'needs {"column": "table.column"}'),
+    ],
+)  # fmt: skip
+def test_a_client_language_setting_that_names_no_column_or_language_stops_herald_at_start(
+    settings: Settings, env: dict[str, str], text: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=re.escape(text) if "{" in text else text):
+        Herald.build(settings.model_copy(update=env))

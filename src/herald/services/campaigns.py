@@ -47,9 +47,7 @@ class TranslationRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    language: str = Field(
-        min_length=1, max_length=8, description="ISO 639 code of two or three letters: en, sw, lg, rw ..."
-    )
+    language: str = Field(max_length=40, description="ISO 639 code of two or three letters: en, sw, lg, rw ...")
     message: str = Field(description="The template in that language, with the same {{variables}} as `message`.")
 
     @field_validator("*")
@@ -72,7 +70,7 @@ class CampaignRequest(BaseModel):
     message: str
     language: str | None = Field(
         None,
-        max_length=8,
+        max_length=40,
         description="The language `message` is written in (ISO 639: en, sw, lg, rw); needed once `translations`"
         " are given. A client whose own language and office's default have no template gets `message`.",
     )
