@@ -144,6 +144,7 @@ def preview(
     findings = Findings(template, alphabet)
     fixed = findings.gsm7_template
     per_language: dict[str | None, list[int]] = {code: [0, 0] for code, _ in plan.translations.items}  # sendable, segs
+    forcing = {code: forcing_ucs2(text, alphabet) for code, text in plan.translations.items}
     regions = offices.regions(campaign.tenant)
     engine = corebanks.engine(campaign.tenant)
     with engine.connect() as conn, ExitStack() as stack:
@@ -168,7 +169,10 @@ def preview(
                     in_gsm7 = None
                     if fixed is not None:
                         in_gsm7 = count_segments(fixed.render(c.row.variables), alphabet).segments
-                    findings.add(c.row.client_id, c.row.variables, c.body, c.encoding, c.segments, in_gsm7)
+                    findings.add(
+                        c.row.client_id, c.row.variables, c.body, c.encoding, c.segments, in_gsm7,
+                        template_characters=forcing[c.language],
+                    )  # fmt: skip
                 # The first few, and the first of each other language, so every template is seen rendered.
                 if sample_size > 0 and (len(samples) < sample_size or c.language not in sampled):
                     sampled.add(c.language)
