@@ -122,3 +122,17 @@ def statistics(
         per_language=dict(sorted(per_language.items(), key=lambda kv: kv[0] or "")),
         language_segments=language_segments,
     )
+
+
+def language_counts(*, store: Engine, campaign_id: int) -> dict[str | None, tuple[Counts, int]]:
+    """One campaign's messages per template language, all time: counts per status and billed segments."""
+    found: dict[str | None, tuple[Counts, int]] = {}
+    with store.connect() as conn:
+        for lang in stats_store.per_language(conn, stats_store.Window(_EPOCH, campaign_id)):
+            counts, billed = found.get(lang.language, (Counts(), 0))
+            counts.add(lang.status, lang.count)
+            found[lang.language] = (counts, billed + lang.billed_segments)
+    return dict(sorted(found.items(), key=lambda kv: kv[0] or ""))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
