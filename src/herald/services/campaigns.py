@@ -2,7 +2,8 @@
 
 Requests use Fineract's field names (campaignName, triggerType, runReportId, paramValue, message,
 providerId, recurrence, recurrenceStartDate) so Mifos users and scripts recognise them, plus
-herald's own (senderId, tooLateAfter). Every refusal is a herald error that names the field and
+herald's own (senderId, tooLateAfter, and language with translations: the message in each language,
+domain/languages.py). Every refusal is a herald error that names the field and
 says how to fix it.
 """
 
