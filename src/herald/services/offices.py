@@ -121,6 +121,8 @@ def save_profiles(
         office_store.replace_profiles(conn, key, rows)
         if by is not None and now is not None:
             for r in rows:
-                detail = {"region": r.region, "timezone": r.timezone, "language": r.language}
+                detail = {"region": r.region, "timezone": r.timezone}
+                if r.language:  # only when named: an office without one audits as before languages
+                    detail["language"] = r.language
                 audit.record(conn, by, "office.set", now, target=f"office {r.office_id}", tenant=key, detail=detail)
     offices.forget()
