@@ -65,6 +65,9 @@ def test_the_preview_splits_the_audience_per_language_and_statistics_count_per_l
     assert (split["en"]["templateEncoding"], split["en"]["forcingUcs2"]) == ("GSM-7", [])
     assert (split["sw"]["templateEncoding"], split["sw"]["forcingUcs2"]) == ("UCS-2", ["–"])
     assert split["sw"]["cost"] == 0.8 and preview.json()["fallbacks"] == {}
+    # Each language's own text for one recipient, whichever language that client gets.
+    assert split["sw"]["example"].startswith("Habari ") and split["en"]["example"].startswith("Hello ")
+    assert (split["sw"]["exampleEncoding"], split["en"]["exampleEncoding"]) == ("UCS-2", "GSM-7")
     assert {s["language"] for s in preview.json()["samples"]} == {"en", "sw"}
     assert client.post(f"/api/v1/campaigns/{created['id']}/activate", headers=manager).status_code == 200
     assert client.post("/api/v1/jobs/update-outbound/run", headers=manager).status_code == 200

@@ -72,6 +72,9 @@ def test_the_forms_live_preview_splits_the_audience_per_language(client: TestCli
     assert audience and set(rows) == {"English (en)", "Swahili (sw)"}
     assert sum(r[0] for r in rows.values()) == int(audience[1].replace(",", "")) and rows["Swahili (sw)"][0] > 0
     assert "UCS-2 because of <code>–</code>" in table[0]
+    for code, start in (("en", "Dear "), ("sw", "Asante ")):  # each language's own text, live
+        example = re.search(rf'data-testid="example-{code}">([^<]*)<', table[0])
+        assert example and example[1].startswith(start), table[0]
     assert "<th>Language</th>" in fragment and "<td>sw</td>" in fragment  # samples say their language
     assert "Values from Fineract" not in fragment
 

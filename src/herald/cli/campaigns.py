@@ -320,6 +320,13 @@ def campaigns_preview(campaign: str, samples: Annotated[int, typer.Option(min=0,
                 f"{lang.template_encoding}, {lang.template_segments} segment(s){forcing}",
             )
         console.print(split)
+        for lang in p.by_language:  # each language's own text, for the same (first sendable) recipient
+            if lang.example is not None:
+                console.print(
+                    f"  {lang.language or '-'}: {escape(lang.example.body)} ({lang.example.encoding},"
+                    f" {lang.example.segments} segment(s))",
+                    soft_wrap=True,
+                )
     for code, n in p.fallbacks.items():
         console.print(
             f"{approx}{n:,} recipient(s) asked for {language_name(code)}, which this campaign has no template in:"

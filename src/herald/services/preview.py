@@ -22,6 +22,7 @@ from herald.domain.phones import mask
 from herald.domain.preview_warnings import Findings, PreviewWarning
 from herald.domain.redact import redact_phones
 from herald.domain.segments import Alphabet, count_segments, forcing_ucs2
+from herald.domain.templates import Template
 from herald.errors import HeraldError, ValidationError
 from herald.services.languages import LanguagePlan
 from herald.services.office_profiles import OfficeProfiles
@@ -78,6 +79,22 @@ class LanguageSplit:
     template_encoding: str  # the template's own text: GSM-7, or UCS-2 because of `forcing_ucs2`
     template_segments: int
     forcing_ucs2: tuple[str, ...]  # the template's characters that make it UCS-2 (each once)
+    # The template rendered with the first sendable recipient's values, whoever that client's language is:
+    # every language's own text to read, with its encoding and segments. None: nobody to render it for.
+    example: LanguageExample | None = None
+
+
+@dataclass(frozen=True)
+class LanguageExample:
+    body: str
+    encoding: str
+    segments: int
+
+
+def _example(template: Template, values: dict[str, str], alphabet: Alphabet) -> LanguageExample:
+    body = template.render(values)
+    info = count_segments(body, alphabet)
+    return LanguageExample(body, info.encoding.value, info.segments)
 
 
 @dataclass(frozen=True)
@@ -107,7 +124,11 @@ def as_seen_by(result: Preview, reveal: bool) -> Preview:
         replace(s, body=redact_phones(s.body) or "", reason=redact_phones(s.reason)) for s in result.samples
     )
     warnings = tuple(replace(w, text=redact_phones(w.text) or "") for w in result.warnings)  # they quote a message
-    return replace(result, samples=samples, warnings=warnings)
+    by_language = tuple(
+        replace(s, example=replace(s.example, body=redact_phones(s.example.body) or "")) if s.example else s
+        for s in result.by_language
+    )
+    return replace(result, samples=samples, warnings=warnings, by_language=by_language)
 
 
 def preview(
@@ -151,6 +172,7 @@ def preview(
         lookups = stack.enter_context(engine.connect()) if plan.source is not None else conn  # as materialize does
         rows = iter(run_rule(conn, campaign.rule, campaign.params, today, date_format=settings.date_format))
         sampled: set[str | None] = set()
+        first_values: dict[str, str] | None = None  # the first sendable recipient's: every language's example
         while seen < EXACT_UP_TO:
             batch = list(islice(rows, min(LANGUAGE_BATCH, EXACT_UP_TO - seen)))
             if not batch:
@@ -161,6 +183,8 @@ def preview(
                 if c.status is MessageStatus.INVALID:
                     reasons[c.reason or "invalid"] = reasons.get(c.reason or "invalid", 0) + 1
                 else:
+                    if first_values is None:
+                        first_values = c.row.variables
                     sendable += 1
                     segments += c.segments
                     tally = per_language[c.language]
@@ -205,6 +229,7 @@ def preview(
                 template_encoding=info.encoding.value,
                 template_segments=info.segments,
                 forcing_ucs2=forcing_ucs2(text, alphabet),
+                example=None if first_values is None else _example(plan.templates[code], first_values, alphabet),
             )
         )
     return Preview(

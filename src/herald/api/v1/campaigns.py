@@ -104,6 +104,11 @@ class LanguageSplitOut(BaseModel):
     templateEncoding: str = Field(description="GSM-7, or UCS-2 when a character of the template forces it.")
     templateSegments: int = Field(description="Segments of the template's own text, before values are filled in.")
     forcingUcs2: list[str] = Field(description="The template's characters that make it UCS-2 (each once).")
+    example: str | None = Field(
+        None, description="This language's message for the first sendable recipient (whatever their own language)."
+    )
+    exampleEncoding: str | None = None
+    exampleSegments: int | None = None
 
 
 class PreviewWarningOut(BaseModel):
@@ -171,6 +176,9 @@ class PreviewOut(BaseModel):
                     templateEncoding=s.template_encoding,
                     templateSegments=s.template_segments,
                     forcingUcs2=list(s.forcing_ucs2),
+                    example=s.example.body if s.example else None,
+                    exampleEncoding=s.example.encoding if s.example else None,
+                    exampleSegments=s.example.segments if s.example else None,
                 )
                 for s in p.by_language
             ],
