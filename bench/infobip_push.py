@@ -93,7 +93,7 @@ def prefill(folder: Path, name: str, n: int) -> None:
     with herald.store.begin() as conn:
         body = "Dear client, your instalment is due on 5 Dec."
         rows = [
-            (campaign.id, f"c{i}", i, 1, f"+2547{i:08d}", body, 100, None, "GSM-7", 1, "infobip", 0, now, now)
+            (campaign.id, f"c{i}", i, 1, f"+2547{i:08d}", body, 100, None, "GSM-7", 1, "infobip", 0, now, now, None)
             for i in range(1, n + 1)
         ]
         message_store.insert_new(conn, rows)

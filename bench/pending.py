@@ -45,7 +45,8 @@ def pending_campaign(herald: Any, provider: str, count: int, text: Callable[[int
     with herald.store.begin() as conn:
         for start in range(0, count, 50_000):
             rows = [
-                (campaign.id, f"c{i}", i, 1, f"+2547{i:08d}", text(i), 100, None, "GSM-7", 1, provider, 0, now, now)
+                (campaign.id, f"c{i}", i, 1, f"+2547{i:08d}", text(i), 100, None, "GSM-7", 1, provider, 0, now, now,
+                 None)
                 for i in range(start + 1, min(start + 50_000, count) + 1)
             ]
             message_store.insert_new(conn, rows)

@@ -63,7 +63,7 @@ class Herald:
         clock = clock or SystemClock()
         configured = load_providers(settings.providers_file, settings.providers)
         store = open_store(settings.own_database_url, create=create_store)
-        corebanks = CoreBanks.open(settings.tenant_urls, settings.tenant)
+        corebanks = CoreBanks.open(settings.tenant_urls, settings.tenant, settings.client_language_sources)
         default = SimulatorSettings(
             name="simulator",
             seed=settings.simulator_seed,

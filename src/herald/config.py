@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from herald.domain.languages import ClientLanguageSource
 from herald.domain.senders import parse_sender
 from herald.errors import ConfigurationError, ValidationError
 
@@ -106,6 +107,20 @@ class Settings(BaseSettings):
         None, description='Drop-in gateway: sender id per tenant as JSON, {"default": "MFIBank"}.'
     )
     quiet_hours: str | None = Field(None, description="Local hours with no sending, e.g. 21:00-07:30.")
+    client_language: str | None = Field(
+        None,
+        description="Where Fineract keeps each client's language, as table.column: a code value such as"
+        " m_client.client_classification_cv_id, or a data table's column such as client_language.Language_cd_lang;"
+        " unset: the office's default.",
+    )
+    client_language_values: str | None = Field(
+        None, description='JSON map of stored values to language codes, e.g. {"Kiswahili": "sw", "English": "en"}.'
+    )
+    client_languages: str | None = Field(
+        None,
+        description='Per tenant, instead of the two above: {"kampala": {"column": "client_language.lang",'
+        ' "values": {"Luganda": "lg"}}}; a tenant mapped to null reads no client language.',
+    )
     transient_resend_times: Annotated[int, Field(ge=0, le=10)] = Field(
         0, description="Re-sends at most of a message whose delivery failed for a reason that passes; 0: never."
     )
@@ -185,6 +200,17 @@ class Settings(BaseSettings):
         """Core-banking database URL per Fineract tenant identifier; HERALD_TENANT's comes first."""
         extra: dict[str, str] = json.loads(self.tenants) if self.tenants else {}
         return {self.tenant: self.corebank_database_url} | extra
+
+    @property
+    def client_language_sources(self) -> dict[str, ClientLanguageSource]:
+        """Per tenant, where its clients' languages are read (tenants absent read none); checked when read."""
+        return _client_language_sources(self.client_language, self.client_language_values, self.client_languages,
+                                        list(self.tenant_urls))
+
+    @field_validator("client_language", "client_language_values", "client_languages")
+    @classmethod
+    def _language_settings_parse(cls, value: str | None) -> str | None:
+        return value.strip() or None if value else None
 
     @property
     def gateway_keys(self) -> dict[str, str]:
@@ -283,3 +309,50 @@ def load_settings(**overrides: object) -> Settings:
             f"HERALD_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
         )
         raise ConfigurationError(f"Invalid configuration: {problems}.") from None
+
+
+def _client_language_sources(
+    column: str | None, values: str | None, per_tenant: str | None, tenants: list[str]
+) -> dict[str, ClientLanguageSource]:
+    """HERALD_CLIENT_LANGUAGE(_VALUES) for every tenant, then HERALD_CLIENT_LANGUAGES tenant by tenant."""
+
+    def mapping(raw: object, setting: str) -> dict[str, str]:
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+            raise ConfigurationError(
+                f'{setting} must be a JSON object of value -> language code, e.g. {{"Kiswahili": "sw"}}.'
+            )
+        return {str(k): v for k, v in raw.items()}
+
+    def loaded(text: str, setting: str) -> object:
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise ConfigurationError(f"{setting} is not valid JSON.") from None
+
+    def source(spec: str, words: dict[str, str], setting: str) -> ClientLanguageSource:
+        try:
+            return ClientLanguageSource.parse(spec, words)
+        except ValidationError as e:
+            raise ConfigurationError(f"{setting}: {e.message}") from None
+
+    found: dict[str, ClientLanguageSource] = {}
+    if column:
+        words = mapping(loaded(values, "HERALD_CLIENT_LANGUAGE_VALUES") if values else None,
+                        "HERALD_CLIENT_LANGUAGE_VALUES")
+        shared = source(column, words, "HERALD_CLIENT_LANGUAGE")
+        found = dict.fromkeys(tenants, shared)
+    if per_tenant:
+        setting = "HERALD_CLIENT_LANGUAGES"
+        parsed = loaded(per_tenant, setting)
+        if not isinstance(parsed, dict):
+            raise ConfigurationError(f'{setting} must be a JSON object: {{"<tenant>": {{"column": "table.column"}}}}.')
+        for tenant, entry in parsed.items():
+            if entry is None:
+                found.pop(tenant, None)
+                continue
+            if not isinstance(entry, dict) or not isinstance(entry.get("column"), str):
+                raise ConfigurationError(f'{setting}: tenant {tenant!r} needs {{"column": "table.column"}}.')
+            found[str(tenant)] = source(entry["column"], mapping(entry.get("values"), setting), setting)
+    return found

@@ -226,7 +226,7 @@ def _campaign_with_messages(herald: Herald, n: int) -> None:
     now = herald.clock.now()
     body = "Your instalment is due."
     rows = [
-        (campaign.id, f"k{i}", i, 1, f"+2547{i:08d}", body, 100, None, "GSM-7", 1, "infobip", 0, now, now)
+        (campaign.id, f"k{i}", i, 1, f"+2547{i:08d}", body, 100, None, "GSM-7", 1, "infobip", 0, now, now, None)
         for i in range(1, n + 1)
     ]
     with herald.store.begin() as conn:

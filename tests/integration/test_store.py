@@ -74,7 +74,7 @@ def _message(cid: int, key: str, **extra: Any) -> dict[str, Any]:
 
 def _row(cid: int, key: str) -> tuple[Any, ...]:
     record = _message(cid, key)
-    return tuple(record[c] for c in NEW_MESSAGE_COLUMNS)
+    return tuple(record.get(c) for c in NEW_MESSAGE_COLUMNS)  # language: None
 
 
 def _put(conn: Any, *records: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from herald.cli.base import (
 )
 from herald.cli.times import when, zone_of
 from herald.domain.campaign import TriggerType
+from herald.domain.languages import language_name
 from herald.domain.lateness import limit_text
 from herald.domain.times import last_run_text, schedule_text
 from herald.errors import HeraldError
@@ -38,6 +39,27 @@ def _params(values: list[str] | None) -> dict[str, str]:
 
 
 ParamOpt = Annotated[list[str] | None, typer.Option("--param", "-p", help="Rule parameter name=value; repeat.")]
+LanguageOpt = Annotated[
+    str | None, typer.Option(help="Language of --message, the first template (ISO 639: en, sw, lg, rw).")
+]
+TranslationOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--translation",
+        "-t",
+        help="The message in another language, LANG=TEXT (e.g. sw='Mpendwa {{firstName}}, ...'); repeat.",
+    ),
+]
+
+
+def _translations(values: list[str] | None) -> list[dict[str, str]]:
+    out: dict[str, str] = {}
+    for item in values or []:
+        if "=" not in item:
+            raise HeraldError(f"--translation takes LANG=TEXT (e.g. sw='Mpendwa {{{{firstName}}}}'), not {item!r}.")
+        language, text = item.split("=", 1)
+        out[language.strip()] = text
+    return [{"language": k, "message": v} for k, v in out.items()]
 
 
 @campaigns_app.command("create")
@@ -67,8 +89,10 @@ def campaigns_create(
             "Invalid), e.g. 24h (the default), 90m, 3d."
         ),
     ] = None,
+    language: LanguageOpt = None,
+    translation: TranslationOpt = None,
 ) -> None:
-    """Create a campaign (Pending until activated)."""
+    """Create a campaign (Pending until activated); --translation adds the message in other languages."""
     from herald.services import campaigns
 
     request = campaigns.CampaignRequest.model_validate(
@@ -78,6 +102,8 @@ def campaigns_create(
             "runReportId": rule,
             "paramValue": _params(param),
             "message": message,
+            "language": language,
+            "translations": _translations(translation),
             "providerId": provider,
             "fallbackProviderId": fallback,
             "senderId": sender_id,
@@ -122,6 +148,14 @@ def campaigns_edit(
     gsm7: Annotated[
         bool, typer.Option("--gsm7", help="Write the message's curly quotes, dashes ... in GSM-7 (as preview offers).")
     ] = False,
+    language: LanguageOpt = None,
+    translation: Annotated[
+        list[str] | None,
+        typer.Option("--translation", "-t", help="Add or replace the message in a language, LANG=TEXT; repeat."),
+    ] = None,
+    drop_translation: Annotated[
+        list[str] | None, typer.Option("--drop-translation", help="Remove the message in this language; repeat.")
+    ] = None,
 ) -> None:
     """Change a campaign that is not active; options not given keep their value."""
     from herald.domain.preview_warnings import to_gsm7
@@ -147,6 +181,14 @@ def campaigns_edit(
     changes = {k: v for k, v in given.items() if v} | {"paramValue": stored["paramValue"] | _params(param)}
     if gsm7:
         changes["message"] = to_gsm7(str(changes.get("message") or stored["message"]))
+    if language:
+        changes["language"] = language
+    if translation or drop_translation:
+        dropped = {code.strip().lower() for code in drop_translation or ()}
+        given_translations = _translations(translation)
+        replaced = {t["language"].strip().lower() for t in given_translations}
+        kept = [t for t in stored["translations"] if t["language"] not in dropped | replaced]
+        changes["translations"] = kept + given_translations
     if sender_id == "":  # --sender-id '' goes back to the provider's own sender
         changes["senderId"] = None
     if trigger and "trig" not in trigger.lower() and trigger != "3":  # no longer Triggered: no lateness to keep
@@ -211,7 +253,8 @@ def campaigns_show(campaign: str) -> None:
         ("trigger type", c.trigger_type.name.lower()),
         ("rule", f"{c.rule.id} {c.rule.name}"),
         ("parameters", ", ".join(f"{k}={v}" for k, v in c.params.items())),
-        ("message", c.template),
+        ("message" + (f" ({language_name(c.template_language)})" if c.template_language else ""), c.template),
+        *((f"message ({language_name(code)})", text) for code, text in c.translations),
         ("provider", c.provider + (f" (fallback {c.fallback_provider})" if c.fallback_provider else "")),
         ("sender id", c.sender_id or "the provider's own"),
         *([("too late after", limit_text(c.late_limit))] if c.trigger_type is TriggerType.TRIGGERED else []),
@@ -243,11 +286,14 @@ def campaigns_preview(campaign: str, samples: Annotated[int, typer.Option(min=0,
         settings=PreviewSettings.of(herald.settings, herald.providers.alphabets),
         sample_size=samples,
     )
-    table = Table("client", "mobile", "encoding", "segments", "message", title="Sample messages")
+    several = len(p.by_language) > 1
+    table = Table("client", "mobile", *(("language",) if several else ()), "encoding", "segments", "message",
+                  title="Sample messages")  # fmt: skip
     for s in p.samples:
         table.add_row(
             str(s.client_id),
             s.mobile_no,
+            *((s.language or "-",) if several else ()),
             s.encoding,
             str(s.segments),
             escape(s.body) if s.reason is None else f"[red]INVALID: {escape(s.reason)}[/]\n{escape(s.body)}",
@@ -261,6 +307,31 @@ def campaigns_preview(campaign: str, samples: Annotated[int, typer.Option(min=0,
     console.print(
         f"Cost: {approx}{p.segments:,} segments x {p.price_per_segment} = [bold]{p.cost:,.2f} {p.currency}[/]."
     )
+    if several or any(lang.forcing_ucs2 for lang in p.by_language):
+        split = Table("language", "recipients", "sendable", "segments", "cost", "template", title="Per language")
+        for lang in p.by_language:
+            forcing = f" (UCS-2 because of {' '.join(lang.forcing_ucs2)})" if lang.forcing_ucs2 else ""
+            split.add_row(
+                language_name(lang.language),
+                f"{approx}{lang.recipients:,}",
+                f"{lang.sendable:,}",
+                f"{lang.segments:,}",
+                f"{lang.cost:,.2f} {p.currency}",
+                f"{lang.template_encoding}, {lang.template_segments} segment(s){forcing}",
+            )
+        console.print(split)
+        for lang in p.by_language:  # each language's own text, for the same (first sendable) recipient
+            if lang.example is not None:
+                console.print(
+                    f"  {lang.language or '-'}: {escape(lang.example.body)} ({lang.example.encoding},"
+                    f" {lang.example.segments} segment(s))",
+                    soft_wrap=True,
+                )
+    for code, n in p.fallbacks.items():
+        console.print(
+            f"{approx}{n:,} recipient(s) asked for {language_name(code)}, which this campaign has no template in:"
+            " they get their office's default language, else the first template."
+        )
     for w in p.warnings:  # what clients would see, as the UI's preview says it
         console.print(f"[bold yellow]Warning:[/] {escape(w.text)}", soft_wrap=True)
         if w.kind == "ucs2_template" and p.gsm7_template:

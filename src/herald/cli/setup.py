@@ -25,6 +25,7 @@ from herald.cli.base import (
     say_events,
 )
 from herald.cli.times import when
+from herald.domain.languages import language_name
 from herald.errors import HeraldError
 from herald.services.loop import run_loop
 
@@ -174,7 +175,7 @@ def offices_list(
     from herald.services import offices
 
     herald = herald_from_env()
-    table = Table("id", "office", "region", "time zone", title="Offices")
+    table = Table("id", "office", "region", "time zone", "language", title="Offices")
     found = offices.list_offices(
         store=herald.store,
         corebanks=herald.corebanks,
@@ -183,7 +184,7 @@ def offices_list(
         tenant=tenant,
     )
     for o in found:
-        table.add_row(str(o.office_id), o.name, o.region, o.timezone)
+        table.add_row(str(o.office_id), o.name, o.region, o.timezone, language_name(o.language) if o.language else "-")
     console.print(table)
 
 
@@ -193,16 +194,28 @@ def offices_set(
     region: Annotated[str, typer.Option(help="ISO country code for local numbers, e.g. UG.")],
     timezone: Annotated[str, typer.Option(help="IANA time zone, e.g. Africa/Kampala.")],
     tenant: Annotated[str | None, typer.Option(help="Fineract tenant; default HERALD_TENANT.")] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(
+            help="Default language of its clients' messages (ISO 639: en, sw, lg, rw); '' for none. Not given:"
+            " kept as it is."
+        ),
+    ] = None,
 ) -> None:
-    """Set an office's phone region and time zone (recorded in the audit log)."""
+    """Set an office's phone region, time zone and default language (recorded in the audit log)."""
     from herald.services import offices
     from herald.services.audit import Actor
 
     herald = herald_from_env()
     parts = {"store": herald.store, "corebanks": herald.corebanks, "offices": herald.offices}
     now = herald.clock.now()
-    offices.set_profile(office_id, region, timezone, **parts, tenant=tenant, by=Actor.cli(), now=now)
-    console.print(f"Office {office_id}: region {region.upper()}, time zone {timezone}.")
+    if language is None:  # keep what the office has
+        language = herald.offices.languages(tenant).get(office_id)
+    offices.set_profile(
+        office_id, region, timezone, **parts, tenant=tenant, by=Actor.cli(), now=now, language=language
+    )
+    said = f", default language {language_name(language.strip().lower())}" if language else ""
+    console.print(f"Office {office_id}: region {region.upper()}, time zone {timezone}{said}.")
 
 
 # ---- providers and opt-outs ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from herald.corebank.failures import COREBANK_SETTING, TENANTS_SETTING, Source, connect_failure, remember
+from herald.domain.languages import ClientLanguageSource
 from herald.errors import ConfigurationError
 
 CONNECT_TIMEOUT = 10
@@ -89,21 +90,40 @@ def _sqlite_read_only(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
 class CoreBanks:
     """Every configured Fineract tenant's read-only engine; one tenant never sees another's data."""
 
-    def __init__(self, engines: Mapping[str, Engine], default_tenant: str) -> None:
+    def __init__(
+        self,
+        engines: Mapping[str, Engine],
+        default_tenant: str,
+        languages: Mapping[str, ClientLanguageSource] | None = None,
+    ) -> None:
         if default_tenant not in engines:
             raise ConfigurationError(f"The default tenant {default_tenant!r} has no core-banking database.")
         self._engines = dict(engines)
         self.default_tenant = default_tenant
+        self._languages = dict(languages or {})
+
+    def language_source(self, tenant: str | None) -> ClientLanguageSource | None:
+        """Where this tenant's Fineract keeps each client's language (HERALD_CLIENT_LANGUAGE); None: nowhere."""
+        return self._languages.get(self.tenant(tenant))
+
+    @property
+    def language_sources(self) -> dict[str, ClientLanguageSource]:
+        return dict(self._languages)
 
     @classmethod
-    def open(cls, urls: Mapping[str, str], default_tenant: str) -> CoreBanks:
+    def open(
+        cls,
+        urls: Mapping[str, str],
+        default_tenant: str,
+        languages: Mapping[str, ClientLanguageSource] | None = None,
+    ) -> CoreBanks:
         engines = {
             tenant: read_only_engine(
                 url, Source.of(url, tenant, COREBANK_SETTING if tenant == default_tenant else TENANTS_SETTING)
             )
             for tenant, url in urls.items()
         }
-        return cls(engines, default_tenant)
+        return cls(engines, default_tenant, languages)
 
     @property
     def tenants(self) -> list[str]:

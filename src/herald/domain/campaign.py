@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 
 from herald.domain.business_rule import BusinessRule
+from herald.domain.languages import Translations
 from herald.domain.schedule import Recurrence
 from herald.errors import LifecycleError, ValidationError
 
@@ -104,8 +105,10 @@ class Campaign:
     trigger_type: TriggerType
     rule: BusinessRule
     params: dict[str, int] = field(default_factory=dict)
-    template: str
+    template: str  # the first template: what a client gets when nothing names another language
     provider: str
+    template_language: str | None = None  # the first template's language; None: a campaign of one unnamed one
+    translations: tuple[tuple[str, str], ...] = ()  # (language, text) of the other templates, in order
     fallback_provider: str | None = None
     sender_id: str | None = None  # the name or number messages come from; None: the provider's own (domain/senders.py)
     recurrence: Recurrence | None = None
@@ -116,6 +119,11 @@ class Campaign:
     last_trigger_at: datetime | None = None
     activation_count: int = 0
     activated_at: datetime | None = None
+
+    @property
+    def templates(self) -> Translations:
+        """Every template in order, the first (`template`) first: what a client's language chooses from."""
+        return Translations(((self.template_language, self.template), *self.translations))
 
     @property
     def timezone(self) -> str | None:
@@ -149,6 +157,8 @@ CHOSEN = (
     "rule",
     "params",
     "template",
+    "template_language",
+    "translations",
     "provider",
     "fallback_provider",
     "sender_id",

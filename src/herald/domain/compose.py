@@ -6,7 +6,7 @@ number refused in one place is refused the same way everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -43,6 +43,7 @@ class Composed(Generic[R]):
     reason: str | None
     encoding: str
     segments: int
+    language: str | None = None  # the language of the template it was rendered from (domain/languages.py)
 
 
 def compose(
@@ -52,22 +53,29 @@ def compose(
     default_region: str,
     opted_out: Set[str] = frozenset(),
     alphabet: Alphabet = Alphabet.GSM7,
+    pick: Callable[[R], tuple[str | None, Template]] | None = None,
 ) -> Iterator[Composed[R]]:
     """Render and check each row; a bad, missing or opted-out number, or a body of more than MAX_SEGMENTS
     segments (long variable values), makes an INVALID message, never a send.
 
     `regions`: the phone region of each office of the rows' tenant that has a profile; other
     offices use `default_region`. `alphabet`: how the campaign's provider reads data_coding 0 (an SMPP
-    link's `default_alphabet`), which decides the encoding and so the segments a text costs.
+    link's `default_alphabet`), which decides the encoding and so the segments a text costs. `pick`:
+    the language and template of each row, for a campaign written in several languages; None: `template`.
     """
     render = template.render
+    language: str | None = None
     for row in rows:
-        body = render(row.variables)
+        if pick is not None:
+            language, chosen = pick(row)
+            body = chosen.render(row.variables)
+        else:
+            body = render(row.variables)
         info = count_segments(body, alphabet)
         status, number, reason = recipient(row.mobile_no, regions.get(row.office_id, default_region), opted_out)
         if info.segments > MAX_SEGMENTS and status is MessageStatus.PENDING:
             status, reason = MessageStatus.INVALID, f"too long: {info.segments} segments, at most {MAX_SEGMENTS}"
-        yield Composed(row, body, number, status, reason, info.encoding.value, info.segments)
+        yield Composed(row, body, number, status, reason, info.encoding.value, info.segments, language)
 
 
 def recipient(raw: str | None, region: str, opted_out: Set[str]) -> tuple[MessageStatus, str | None, str | None]:

@@ -140,8 +140,12 @@ class Findings:
         encoding: str,
         segments: int,
         segments_in_gsm7: int | None = None,
+        template_characters: tuple[str, ...] | None = None,
     ) -> None:
-        """One recipient: its variables, its rendered body and what it costs (and would cost in GSM-7)."""
+        """One recipient: its variables, its rendered body and what it costs (and would cost in GSM-7).
+
+        `template_characters`: the UCS-2 characters of the template the body was rendered from, when it is
+        another language's than `template` (those are the template's doing, not the values')."""
         self.recipients += 1
         self.segments += segments
         self.segments_in_gsm7 += segments if segments_in_gsm7 is None else segments_in_gsm7
@@ -153,8 +157,9 @@ class Findings:
                 seen.add(client_id)
         if encoding == "UCS-2":
             self._ucs2.add(client_id)
+            own = self._template_characters if template_characters is None else template_characters
             for ch in forcing_ucs2(body, self.alphabet):
-                if ch not in self._template_characters:
+                if ch not in own:
                     self._value_characters.setdefault(ch, _Seen()).add(client_id)
         twice = _CURRENCY_TWICE.search(body)
         if twice:

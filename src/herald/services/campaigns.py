@@ -2,7 +2,8 @@
 
 Requests use Fineract's field names (campaignName, triggerType, runReportId, paramValue, message,
 providerId, recurrence, recurrenceStartDate) so Mifos users and scripts recognise them, plus
-herald's own (senderId, tooLateAfter). Every refusal is a herald error that names the field and
+herald's own (senderId, tooLateAfter, and language with translations: the message in each language,
+domain/languages.py). Every refusal is a herald error that names the field and
 says how to fix it.
 """
 
@@ -22,6 +23,7 @@ from herald.domain import campaign as lifecycle
 from herald.domain import wire
 from herald.domain.calendar import BusinessCalendar
 from herald.domain.campaign import Campaign, CampaignAction, TriggerType
+from herald.domain.languages import Translations
 from herald.domain.lateness import DEFAULT_MINUTES as DEFAULT_LATE_MINUTES
 from herald.domain.lateness import limit_code, parse_limit
 from herald.domain.message import MessageStatus
@@ -41,6 +43,22 @@ from herald.store import catchup as catchup_marks
 from herald.store import messages as message_store
 
 
+class TranslationRequest(BaseModel):
+    """One more language's template of a campaign: the same message, written for clients who read that language."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: str = Field(max_length=40, description="ISO 639 code of two or three letters: en, sw, lg, rw ...")
+    message: str = Field(description="The template in that language, with the same {{variables}} as `message`.")
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        if isinstance(value, str) and (problem := wire.text_problem(value)):
+            raise ValueError(f"the text {problem}")
+        return value
+
+
 class CampaignRequest(BaseModel):
     """A create or edit request, in Fineract's words."""
 
@@ -51,6 +69,18 @@ class CampaignRequest(BaseModel):
     run_report_id: str | int = Field(alias="runReportId")
     param_value: dict[str, Any] = Field(default_factory=dict, alias="paramValue")
     message: str
+    language: str | None = Field(
+        None,
+        max_length=40,
+        description="The language `message` is written in (ISO 639: en, sw, lg, rw); needed once `translations`"
+        " are given. A client whose own language and office's default have no template gets `message`.",
+    )
+    translations: list[TranslationRequest] = Field(
+        default_factory=list,
+        max_length=20,
+        description="The same message in other languages, each with its language code; every one must use the"
+        " same {{variables}}.",
+    )
     provider_id: str = Field("simulator", alias="providerId")
     fallback_provider_id: str | None = Field(None, alias="fallbackProviderId")
     sender_id: str | None = Field(None, alias="senderId", max_length=40)
@@ -83,6 +113,8 @@ class CampaignRequest(BaseModel):
             run_report_id=campaign.rule.id,
             param_value=dict(campaign.params),
             message=campaign.template,
+            language=campaign.template_language,
+            translations=[TranslationRequest(language=code, message=text) for code, text in campaign.translations],
             provider_id=campaign.provider,
             fallback_provider_id=campaign.fallback_provider,
             sender_id=campaign.sender_id,
@@ -123,6 +155,10 @@ def draft(
     _check_office(corebanks, tenant, params)
     template = Template.parse(request.message)
     template.check_variables(rule.variables, rule=rule.name)
+    translations = Translations.check(
+        [(request.language or None, request.message), *((t.language, t.message) for t in request.translations)],
+        rule.variables,
+    )
     if request.provider_id not in providers:
         raise ValidationError(
             f"Unknown provider {request.provider_id!r}; choose one of: {', '.join(sorted(providers))}.",
@@ -170,6 +206,8 @@ def draft(
         rule=rule,
         params=params,
         template=request.message,
+        template_language=translations.first[0],
+        translations=tuple((code or "", text) for code, text in translations.items[1:]),
         provider=request.provider_id,
         fallback_provider=fallback,
         sender_id=sender.text if sender else None,

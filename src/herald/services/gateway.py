@@ -198,6 +198,7 @@ def accept(
                     0,
                     now,
                     now,
+                    None,  # Fineract wrote the text: herald chose no language
                 )
             )
         created = message_store.insert_new(conn, rows)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
@@ -25,9 +26,10 @@ from herald.corebank.runner import AudienceRow, run_rule
 from herald.domain.campaign import Campaign
 from herald.domain.compose import Composed, compose
 from herald.domain.dedup import dedup_key
+from herald.domain.languages import ClientLanguageSource
 from herald.domain.message import MessageStatus
 from herald.domain.segments import Alphabet
-from herald.domain.templates import Template
+from herald.services.languages import LanguagePlan
 from herald.services.office_profiles import OfficeProfiles
 from herald.store import messages as message_store
 from herald.store import optouts
@@ -46,6 +48,16 @@ class MaterializeResult:
     invalid: int = 0
     already: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
+    languages: dict[str, int] = field(default_factory=dict)  # recipients per language given ("" unnamed)
+    fallbacks: dict[str, int] = field(default_factory=dict)  # per language asked for that has no template
+
+    def add_languages(self, plan: LanguagePlan | MaterializeResult) -> None:
+        given = plan.chosen.items() if isinstance(plan, LanguagePlan) else plan.languages.items()
+        asked = plan.fallbacks.items()
+        for code, n in given:
+            self.languages[code or ""] = self.languages.get(code or "", 0) + n
+        for code, n in asked:
+            self.fallbacks[code] = self.fallbacks.get(code, 0) + n
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,7 @@ class MaterializePolicy:
     tenant_urls: Mapping[str, str]  # the core-banking databases, likewise
     default_tenant: str
     alphabets: Mapping[str, Alphabet] = field(default_factory=dict)  # per provider, where not GSM-7 (Providers)
+    languages: Mapping[str, ClientLanguageSource] = field(default_factory=dict)  # per tenant (HERALD_CLIENT_LANGUAGE)
 
     @classmethod
     def of(cls, settings: Settings, alphabets: Mapping[str, Alphabet] | None = None) -> MaterializePolicy:
@@ -70,6 +83,7 @@ class MaterializePolicy:
             tenant_urls=dict(settings.tenant_urls),
             default_tenant=settings.tenant,
             alphabets=dict(alphabets or {}),
+            languages=settings.client_language_sources,
         )
 
 
@@ -98,21 +112,27 @@ class Materializer:
         `client_range` (low inclusive, high exclusive) limits the audience to those client ids: the
         unit of work of a parallel run.
         """
-        template = Template.parse(campaign.template)
+        plan = LanguagePlan.of(campaign, self.corebanks, self.offices)
         regions = self.offices.regions(campaign.tenant)  # the campaign's own tenant's offices
         result = MaterializeResult(campaign.id)
         now = now or self.clock.now()
         policy = self.policy
-        with self.corebanks.engine(campaign.tenant).connect() as source:
+        engine = self.corebanks.engine(campaign.tenant)
+        with engine.connect() as source, ExitStack() as stack:
+            # Clients' languages are read on a connection of their own: MySQL streams the rule's rows
+            # unbuffered, and its connection takes no other query until they are all read.
+            lookups = stack.enter_context(engine.connect()) if plan.source is not None else source
             rows = run_rule(
                 source, campaign.rule, campaign.params, today, date_format=policy.date_format, client_range=client_range
             )
             alphabet = policy.alphabets.get(campaign.provider, Alphabet.GSM7)
-            composed = compose(rows, template, regions, policy.default_region, opted_out_numbers(self.store), alphabet)
+            blocked = opted_out_numbers(self.store)
             while True:
-                chunk = list(islice(composed, CHUNK))
-                if not chunk:
+                batch = list(islice(rows, CHUNK))
+                if not batch:
                     break
+                pick = plan.batch(lookups, batch)
+                chunk = list(compose(batch, plan.first, regions, policy.default_region, blocked, alphabet, pick))
                 records = [record_row(c, campaign, occurrence, now) for c in chunk]
                 with self.store.begin() as conn:
                     created = message_store.insert_new(conn, records)
@@ -122,6 +142,7 @@ class Materializer:
                 if progress is not None:
                     progress(len(chunk))
         result.already = result.audience - result.created
+        result.add_languages(plan)
         return result
 
     def materialize_all(
@@ -156,6 +177,7 @@ class Materializer:
                 total.audience += part.audience
                 total.created += part.created
                 total.invalid += part.invalid
+                total.add_languages(part)
                 if progress is not None:
                     progress(part.audience)
         total.already = total.audience - total.created
@@ -193,7 +215,7 @@ def _process_materializer(policy: MaterializePolicy) -> Materializer:
         clock = SystemClock()  # only for reading office profiles: the part's `now` comes from the parent
         _PROCESS_MATERIALIZERS[key] = Materializer(
             store=store,
-            corebanks=CoreBanks.open(policy.tenant_urls, policy.default_tenant),
+            corebanks=CoreBanks.open(policy.tenant_urls, policy.default_tenant, policy.languages),
             offices=OfficeProfiles(store, policy.default_tenant, clock.now),
             clock=clock,
             policy=policy,
@@ -221,4 +243,5 @@ def record_row(
         0,
         now,
         now,
+        c.language,
     )

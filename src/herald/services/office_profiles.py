@@ -1,4 +1,4 @@
-"""The office profiles (phone region, time zone) senders and rules read, kept per process and re-read when stale."""
+"""The office profiles (phone region, time zone, default language) senders and rules read, kept per process."""
 
 from __future__ import annotations
 
@@ -50,6 +50,10 @@ class OfficeProfiles:
     def regions(self, tenant: str | None) -> dict[int, str]:
         """Phone region per office of `tenant` (None: the default) with a profile; others use the default region."""
         return {office: p.region for office, p in self._all().get(tenant or self._default, {}).items()}
+
+    def languages(self, tenant: str | None) -> dict[int, str]:
+        """Default language per office of `tenant` (None: the default one) whose profile names one."""
+        return {office: p.language for office, p in self._all().get(tenant or self._default, {}).items() if p.language}
 
     def timezones(self, tenant: str | None) -> dict[int, str]:
         """Time zone per office of `tenant` (None: the default one) with a profile (quiet hours are local)."""

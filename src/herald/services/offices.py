@@ -1,4 +1,4 @@
-"""Offices: Fineract's branch tree joined with herald's phone region and time zone for each office."""
+"""Offices: Fineract's branch tree joined with herald's phone region, time zone and default language per office."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from herald.corebank import lookups
 from herald.corebank.engines import CoreBanks
+from herald.domain.languages import parse_language
 from herald.errors import ValidationError
 from herald.services import audit
 from herald.services.audit import Actor
@@ -26,6 +27,7 @@ class OfficeProfile:
     region: str
     timezone: str
     custom: bool = True  # False: no profile stored, the office uses the installation's defaults
+    language: str | None = None  # default language of its clients' messages; None: each campaign's first
 
 
 REGIONS: tuple[str, ...] = tuple(sorted(phonenumbers.SUPPORTED_REGIONS))
@@ -60,7 +62,7 @@ def list_offices(
         if p is None:
             out.append(OfficeProfile(office_id, name, default_region, default_timezone, custom=False))
         else:
-            out.append(OfficeProfile(office_id, name, p.region, p.timezone))
+            out.append(OfficeProfile(office_id, name, p.region, p.timezone, language=p.language))
     return out
 
 
@@ -76,9 +78,12 @@ def set_profile(
     tenant: str | None = None,
     by: Actor | None = None,
     now: datetime | None = None,
+    language: str | None = None,
 ) -> None:
-    """One office's profile; with `by` (and `now`) the change is audited, as the UI and the CLI make it."""
-    profile = OfficeProfile(office_id, name or f"Office {office_id}", region, timezone)
+    """One office's profile; with `by` (and `now`) the change is audited, as the UI and the CLI make it.
+
+    `language`: the office's default language (en, sw ...); None or "" names none."""
+    profile = OfficeProfile(office_id, name or f"Office {office_id}", region, timezone, language=language)
     save_profiles([profile], store=store, corebanks=corebanks, offices=offices, tenant=tenant, by=by, now=now)
 
 
@@ -110,11 +115,14 @@ def save_profiles(
             raise ValidationError(
                 f"{p.timezone!r} is not an IANA time zone such as Africa/Kampala.", field="timezone"
             ) from None
-        rows.append(office_store.StoredProfile(p.office_id, p.name, region, p.timezone))
+        language = parse_language(p.language) if p.language and p.language.strip() else None
+        rows.append(office_store.StoredProfile(p.office_id, p.name, region, p.timezone, language))
     with store.begin() as conn:
         office_store.replace_profiles(conn, key, rows)
         if by is not None and now is not None:
             for r in rows:
                 detail = {"region": r.region, "timezone": r.timezone}
+                if r.language:  # only when named: an office without one audits as before languages
+                    detail["language"] = r.language
                 audit.record(conn, by, "office.set", now, target=f"office {r.office_id}", tenant=key, detail=detail)
     offices.forget()

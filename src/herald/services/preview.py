@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import Any
@@ -20,14 +21,17 @@ from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
 from herald.domain.preview_warnings import Findings, PreviewWarning
 from herald.domain.redact import redact_phones
-from herald.domain.segments import Alphabet, count_segments
+from herald.domain.segments import Alphabet, count_segments, forcing_ucs2
 from herald.domain.templates import Template
 from herald.errors import HeraldError, ValidationError
+from herald.services.languages import LanguagePlan
 from herald.services.office_profiles import OfficeProfiles
 from herald.store import optouts
 
 EXACT_UP_TO = 200_000
 """Audiences up to this size are rendered in full for the preview; larger ones are extrapolated."""
+LANGUAGE_BATCH = 5_000
+"""Rows whose clients' languages are read in one query."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,37 @@ class PreviewSample:
     segments: int
     status: MessageStatus
     reason: str | None
+    language: str | None = None  # the template's language it was rendered from
+
+
+@dataclass(frozen=True)
+class LanguageSplit:
+    """One language of a campaign's preview: who gets its template, what they cost, what forces UCS-2."""
+
+    language: str | None  # None: the one template of a campaign whose language is not named
+    recipients: int  # the audience given this language (Invalid ones included)
+    sendable: int
+    segments: int
+    cost: float
+    template_encoding: str  # the template's own text: GSM-7, or UCS-2 because of `forcing_ucs2`
+    template_segments: int
+    forcing_ucs2: tuple[str, ...]  # the template's characters that make it UCS-2 (each once)
+    # The template rendered with the first sendable recipient's values, whoever that client's language is:
+    # every language's own text to read, with its encoding and segments. None: nobody to render it for.
+    example: LanguageExample | None = None
+
+
+@dataclass(frozen=True)
+class LanguageExample:
+    body: str
+    encoding: str
+    segments: int
+
+
+def _example(template: Template, values: dict[str, str], alphabet: Alphabet) -> LanguageExample:
+    body = template.render(values)
+    info = count_segments(body, alphabet)
+    return LanguageExample(body, info.encoding.value, info.segments)
 
 
 @dataclass(frozen=True)
@@ -76,6 +111,8 @@ class Preview:
     invalid_reasons: dict[str, int]
     warnings: tuple[PreviewWarning, ...] = ()
     gsm7_template: str | None = None  # the template in GSM-7 characters, when its look-alikes force UCS-2
+    by_language: tuple[LanguageSplit, ...] = ()  # one per template, in the campaign's order
+    fallbacks: dict[str, int] = field(default_factory=dict)  # language asked for, without a template -> recipients
 
 
 def as_seen_by(result: Preview, reveal: bool) -> Preview:
@@ -87,7 +124,11 @@ def as_seen_by(result: Preview, reveal: bool) -> Preview:
         replace(s, body=redact_phones(s.body) or "", reason=redact_phones(s.reason)) for s in result.samples
     )
     warnings = tuple(replace(w, text=redact_phones(w.text) or "") for w in result.warnings)  # they quote a message
-    return replace(result, samples=samples, warnings=warnings)
+    by_language = tuple(
+        replace(s, example=replace(s.example, body=redact_phones(s.example.body) or "")) if s.example else s
+        for s in result.by_language
+    )
+    return replace(result, samples=samples, warnings=warnings, by_language=by_language)
 
 
 def preview(
@@ -112,7 +153,8 @@ def preview(
             ),
             field="triggerType",
         )
-    template = Template.parse(campaign.template)
+    plan = LanguagePlan.of(campaign, corebanks, offices)
+    template = plan.first
     today = calendar.today(clock.now(), campaign.timezone)
     with store.connect() as conn:
         opted_out = frozenset(optouts.all_numbers(conn))
@@ -122,34 +164,74 @@ def preview(
     alphabet = settings.alphabets.get(campaign.provider, Alphabet.GSM7)
     findings = Findings(template, alphabet)
     fixed = findings.gsm7_template
-    with corebanks.engine(campaign.tenant).connect() as conn:
-        rows = run_rule(conn, campaign.rule, campaign.params, today, date_format=settings.date_format)
-        for c in islice(
-            compose(rows, template, offices.regions(campaign.tenant), settings.default_region, opted_out, alphabet),
-            EXACT_UP_TO,
-        ):
-            seen += 1
-            if c.status is MessageStatus.INVALID:
-                reasons[c.reason or "invalid"] = reasons.get(c.reason or "invalid", 0) + 1
-            else:
-                sendable += 1
-                segments += c.segments
-                in_gsm7 = None if fixed is None else count_segments(fixed.render(c.row.variables), alphabet).segments
-                findings.add(c.row.client_id, c.row.variables, c.body, c.encoding, c.segments, in_gsm7)
-            if len(samples) < sample_size:
-                samples.append(
-                    PreviewSample(
-                        c.row.client_id, mask(c.mobile_no), c.body, c.encoding, c.segments, c.status, c.reason
+    per_language: dict[str | None, list[int]] = {code: [0, 0] for code, _ in plan.translations.items}  # sendable, segs
+    forcing = {code: forcing_ucs2(text, alphabet) for code, text in plan.translations.items}
+    regions = offices.regions(campaign.tenant)
+    engine = corebanks.engine(campaign.tenant)
+    with engine.connect() as conn, ExitStack() as stack:
+        lookups = stack.enter_context(engine.connect()) if plan.source is not None else conn  # as materialize does
+        rows = iter(run_rule(conn, campaign.rule, campaign.params, today, date_format=settings.date_format))
+        sampled: set[str | None] = set()
+        first_values: dict[str, str] | None = None  # the first sendable recipient's: every language's example
+        while seen < EXACT_UP_TO:
+            batch = list(islice(rows, min(LANGUAGE_BATCH, EXACT_UP_TO - seen)))
+            if not batch:
+                break
+            pick = plan.batch(lookups, batch)
+            for c in compose(batch, template, regions, settings.default_region, opted_out, alphabet, pick):
+                seen += 1
+                if c.status is MessageStatus.INVALID:
+                    reasons[c.reason or "invalid"] = reasons.get(c.reason or "invalid", 0) + 1
+                else:
+                    if first_values is None:
+                        first_values = c.row.variables
+                    sendable += 1
+                    segments += c.segments
+                    tally = per_language[c.language]
+                    tally[0] += 1
+                    tally[1] += c.segments
+                    in_gsm7 = None
+                    if fixed is not None:
+                        in_gsm7 = count_segments(fixed.render(c.row.variables), alphabet).segments
+                    findings.add(
+                        c.row.client_id, c.row.variables, c.body, c.encoding, c.segments, in_gsm7,
+                        template_characters=forcing[c.language],
+                    )  # fmt: skip
+                # The first few, and the first of each other language, so every template is seen rendered.
+                if sample_size > 0 and (len(samples) < sample_size or c.language not in sampled):
+                    sampled.add(c.language)
+                    samples.append(
+                        PreviewSample(
+                            c.row.client_id, mask(c.mobile_no), c.body, c.encoding, c.segments, c.status, c.reason,
+                            c.language,
+                        )
                     )
-                )
     exact = seen < EXACT_UP_TO
     audience = seen
+    scale = 1.0
     if not exact:
         with corebanks.engine(campaign.tenant).connect() as conn:
             audience = count(conn, campaign.rule, campaign.params, today)
         scale = audience / seen
         sendable, segments = round(sendable * scale), round(segments * scale)
         reasons = {k: round(v * scale) for k, v in reasons.items()}
+    splits = []
+    for code, text in plan.translations.items:
+        info = count_segments(text, alphabet)
+        language_segments = round(per_language[code][1] * scale)
+        splits.append(
+            LanguageSplit(
+                language=code,
+                recipients=round(plan.chosen[code] * scale),
+                sendable=round(per_language[code][0] * scale),
+                segments=language_segments,
+                cost=round(language_segments * settings.price_per_segment, 4),
+                template_encoding=info.encoding.value,
+                template_segments=info.segments,
+                forcing_ucs2=forcing_ucs2(text, alphabet),
+                example=None if first_values is None else _example(plan.templates[code], first_values, alphabet),
+            )
+        )
     return Preview(
         audience=audience,
         sendable=sendable,
@@ -163,6 +245,8 @@ def preview(
         invalid_reasons=reasons,
         warnings=findings.warnings(),
         gsm7_template=None if fixed is None else fixed.text,
+        by_language=tuple(splits),
+        fallbacks={code: round(n * scale) for code, n in sorted(plan.fallbacks.items())},
     )
 
 

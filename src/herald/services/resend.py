@@ -185,5 +185,6 @@ def copy_of(message: CampaignMessage, key: str, provider: str, now: datetime) ->
         "attempts": 0,
         "created_at": now,
         "updated_at": now,
+        "language": message.language,
     }
     return tuple(values[c] for c in message_store.NEW_MESSAGE_COLUMNS)

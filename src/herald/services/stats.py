@@ -1,4 +1,4 @@
-"""Statistics over herald's messages: counts per status per day, per office and per provider, delivery rate, cost.
+"""Statistics over herald's messages: counts per status per day, office, provider and language, delivery rate, cost.
 
 Days are calendar days in herald's time zone (HERALD_TIMEZONE). The delivery rate is delivered
 over messages with a final provider outcome (delivered + failed): messages still on their way
@@ -67,6 +67,8 @@ class Statistics:
     # estimate above; and how many of the messages the providers priced (the others are estimate only).
     provider_costs: dict[str, Decimal] = field(default_factory=dict)
     provider_costed: int = 0
+    per_language: dict[str | None, Counts] = field(default_factory=dict)  # None: no language named
+    language_segments: dict[str | None, int] = field(default_factory=dict)  # billed segments per language
 
 
 def statistics(
@@ -97,6 +99,11 @@ def statistics(
             per_office.setdefault((o.tenant, o.office_id), Counts()).add(o.status, o.count)
         for p in stats_store.per_provider(conn, window):
             per_provider.setdefault(p.provider, Counts()).add(p.status, p.count)
+        per_language: dict[str | None, Counts] = {}
+        language_segments: dict[str | None, int] = {}
+        for lang in stats_store.per_language(conn, window):
+            per_language.setdefault(lang.language, Counts()).add(lang.status, lang.count)
+            language_segments[lang.language] = language_segments.get(lang.language, 0) + lang.billed_segments
         billed = stats_store.billed_segments(conn, window)
         charged, costed = stats_store.provider_costs(conn, window)
         resends = Counts()
@@ -120,4 +127,20 @@ def statistics(
         price_per_segment=pricing.per_segment,
         provider_costs=charged,
         provider_costed=costed,
+        per_language=dict(sorted(per_language.items(), key=lambda kv: kv[0] or "")),
+        language_segments=language_segments,
     )
+
+
+def language_counts(*, store: Engine, campaign_id: int) -> dict[str | None, tuple[Counts, int]]:
+    """One campaign's messages per template language, all time: counts per status and billed segments."""
+    found: dict[str | None, tuple[Counts, int]] = {}
+    with store.connect() as conn:
+        for lang in stats_store.per_language(conn, stats_store.Window(_EPOCH, campaign_id)):
+            counts, billed = found.get(lang.language, (Counts(), 0))
+            counts.add(lang.status, lang.count)
+            found[lang.language] = (counts, billed + lang.billed_segments)
+    return dict(sorted(found.items(), key=lambda kv: kv[0] or ""))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

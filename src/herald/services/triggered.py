@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine
 from herald.clock import Clock
 from herald.corebank.engines import CoreBanks
 from herald.corebank.event_rules import TriggeredQuery, event_ids
+from herald.corebank.runner import AudienceRow
 from herald.domain import lateness
 from herald.domain.calendar import BusinessCalendar
 from herald.domain.campaign import Campaign
@@ -28,11 +29,11 @@ from herald.domain.compose import compose
 from herald.domain.dedup import dedup_key
 from herald.domain.message import MessageStatus
 from herald.domain.segments import Alphabet
-from herald.domain.templates import Template
 from herald.domain.times import campaign_zone
 from herald.errors import ParameterError
 from herald.rules.catalog import rules_for_event
 from herald.services.hooks import FineractEvent
+from herald.services.languages import LanguagePlan
 from herald.services.materialize import record_row
 from herald.services.office_profiles import OfficeProfiles
 from herald.store import campaign_messages, hook_arrivals, optouts
@@ -115,21 +116,26 @@ def materialize_events(
     for campaign, numbers in heard.values():
         if not numbers:  # every event already messaged: the core bank is not asked
             continue
-        template = Template.parse(campaign.template)
+        plan = LanguagePlan.of(campaign, corebanks, offices)
         regions = offices.regions(campaign.tenant)
         alphabet = (alphabets or {}).get(campaign.provider, Alphabet.GSM7)
         campaign_time_zone = campaign_zone(None, campaign.params, offices.timezones(campaign.tenant), calendar.timezone)
         made: list[tuple[int, list[tuple[Any, ...]], bool]] = []
         with corebanks.engine(campaign.tenant).connect() as source:
             query = TriggeredQuery(source, campaign.rule, campaign.params, date_format=date_format, zone=zone)
+            found: list[tuple[int, list[AudienceRow]]] = []
             asked = sorted(set(numbers))
             answers = query.run_many([(events[n].ids, calendar.today(events[n].at or now)) for n in asked])
             for n, rows in zip(asked, answers, strict=True):
-                event = events[n]
                 if isinstance(rows, ParameterError):
                     done.outcomes[n].refused = str(rows)
-                    continue
-                composed = list(compose(rows, template, regions, default_region, blocked, alphabet))
+                else:
+                    found.append((n, rows))
+            # The clients' languages of the whole batch of events in one lookup.
+            pick = plan.batch(source, [row for _, rows in found for row in rows])
+            for n, rows in found:
+                event = events[n]
+                composed = list(compose(rows, plan.first, regions, default_region, blocked, alphabet, pick))
                 late = _too_late(event, campaign, now, campaign_time_zone)
                 if late is not None:  # never sendable; the dedup key is the one its sendable message would have had
                     composed = [replace(c, status=MessageStatus.INVALID, reason=late) for c in composed]

@@ -30,11 +30,11 @@ from herald.domain.lateness import limit_text
 from herald.domain.phones import mask
 from herald.domain.redact import redact_phones
 from herald.domain.segments import Alphabet
-from herald.domain.templates import Template
 from herald.errors import HeraldError
 from herald.events.kinds import kinds_for
 from herald.services.catchup import mark_of
 from herald.services.hook_registration import HOOK_EVENTS, payload_url, registered_events
+from herald.services.languages import LanguagePlan
 from herald.services.office_profiles import OfficeProfiles
 from herald.services.preview import PreviewSample, PreviewSettings
 from herald.store import catchup as catchup_store
@@ -166,16 +166,20 @@ def event_sample(
         else:
             with store.connect() as conn:
                 opted_out = frozenset(optouts.all_numbers(conn))
+            plan = LanguagePlan.of(campaign, corebanks, offices)
+            with corebanks.engine(campaign.tenant).connect() as conn:
+                pick = plan.batch(conn, [found.row])
             (c,) = compose(
                 [found.row],
-                Template.parse(campaign.template),
+                plan.first,
                 offices.regions(campaign.tenant),
                 preview.default_region,
                 opted_out,
                 preview.alphabets.get(campaign.provider, Alphabet.GSM7),
+                pick,
             )
             sample = PreviewSample(
-                c.row.client_id, mask(c.mobile_no), c.body, c.encoding, c.segments, c.status, c.reason
+                c.row.client_id, mask(c.mobile_no), c.body, c.encoding, c.segments, c.status, c.reason, c.language
             )
             if not reveal:
                 sample = replace(sample, body=redact_phones(sample.body) or "", reason=redact_phones(sample.reason))

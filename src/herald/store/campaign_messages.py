@@ -43,6 +43,7 @@ class CampaignMessage:
     error_text: str | None
     created_at: datetime
     delivered_at: datetime | None
+    language: str | None = None  # the template's language it was written in (domain/languages.py)
 
 
 def _message(row: Row[Any]) -> CampaignMessage:
@@ -64,6 +65,7 @@ def _message(row: Row[Any]) -> CampaignMessage:
         error_text=row.error_text,
         created_at=row.created_at,
         delivered_at=row.delivered_at,
+        language=row.language,
     )
 
 

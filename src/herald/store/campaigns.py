@@ -20,7 +20,7 @@ from herald.domain.schedule import Recurrence
 from herald.rules.catalog import GATEWAY_RULE, get_rule
 from herald.store.tables import campaigns, messages
 
-_SHAPED = frozenset({"trigger_type", "rule", "params", "recurrence", "status"})
+_SHAPED = frozenset({"trigger_type", "rule", "params", "recurrence", "status", "translations"})
 """Campaign fields stored in a column of another shape, or in several; every other field is its own column."""
 _CHOSEN_COLUMNS = tuple(f for f in CHOSEN if f not in _SHAPED)
 _KEPT_COLUMNS = tuple(f.name for f in fields(Campaign) if f.name not in _SHAPED and f.name not in CHOSEN)
@@ -41,6 +41,7 @@ def _campaign(row: Row[Any]) -> Campaign:
         trigger_type=trigger_type,
         rule=_rule(trigger_type, row.rule_id),
         params=dict(row.params),
+        translations=tuple((str(code), str(text)) for code, text in row.translations or ()),
         status=CampaignStatus(row.status),
         recurrence=recurrence,
     )
@@ -53,6 +54,7 @@ def _chosen(campaign: Campaign) -> dict[str, Any]:
         "trigger_type": int(campaign.trigger_type),
         "rule_id": campaign.rule.id,
         "params": dict(campaign.params),
+        "translations": [list(pair) for pair in campaign.translations] or None,
         "recurrence": recurrence.rule if recurrence else None,
         "recurrence_start": recurrence.start if recurrence else None,
         "timezone": recurrence.timezone if recurrence else None,

@@ -32,10 +32,11 @@ NEW_MESSAGE_COLUMNS = (
     "attempts",
     "created_at",
     "updated_at",
+    "language",
 )
 """Column order of the tuples `insert_new` takes."""
 
-_STAMPED = NEW_MESSAGE_COLUMNS.index("created_at")  # the timestamps are the last columns
+_STAMPED = NEW_MESSAGE_COLUMNS.index("created_at")  # the two timestamps, converted on the SQLite path
 
 
 def insert_new(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> int:
@@ -74,7 +75,8 @@ def _insert_sqlite(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> int:
             converted[value] = bind(value)
         return converted[value]
 
-    prepared = [row[:_STAMPED] + tuple(stamp(v) for v in row[_STAMPED:]) for row in rows]
+    end = _STAMPED + 2
+    prepared = [(*row[:_STAMPED], stamp(row[_STAMPED]), stamp(row[_STAMPED + 1]), *row[end:]) for row in rows]
     raw = conn.connection.dbapi_connection
     assert raw is not None
     before = raw.total_changes

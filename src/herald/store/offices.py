@@ -1,4 +1,4 @@
-"""Office profiles in herald's store: each office's phone region and time zone, per Fineract tenant."""
+"""Office profiles in herald's store: each office's phone region, time zone and default language, per tenant."""
 
 from __future__ import annotations
 
@@ -16,18 +16,20 @@ class StoredProfile:
     name: str
     region: str
     timezone: str
+    language: str | None = None  # the office's default language for messages; None: the campaign's first
 
 
 def profiles_of_tenant(conn: Connection, tenant: str) -> dict[int, StoredProfile]:
     rows = conn.execute(select(office_profiles).where(office_profiles.c.tenant == tenant))
-    return {r.office_id: StoredProfile(r.office_id, r.name, r.region, r.timezone) for r in rows}
+    return {r.office_id: StoredProfile(r.office_id, r.name, r.region, r.timezone, r.language) for r in rows}
 
 
 def all_profiles(conn: Connection) -> dict[str, dict[int, StoredProfile]]:
     """Every tenant's profiles: tenant -> office id -> profile."""
     found: dict[str, dict[int, StoredProfile]] = {}
     for r in conn.execute(select(office_profiles)):
-        found.setdefault(r.tenant, {})[r.office_id] = StoredProfile(r.office_id, r.name, r.region, r.timezone)
+        profile = StoredProfile(r.office_id, r.name, r.region, r.timezone, r.language)
+        found.setdefault(r.tenant, {})[r.office_id] = profile
     return found
 
 
@@ -40,7 +42,8 @@ def replace_profiles(conn: Connection, tenant: str, profiles: Sequence[StoredPro
         conn.execute(
             insert(office_profiles),
             [
-                {"tenant": tenant, "office_id": p.office_id, "name": p.name, "region": p.region, "timezone": p.timezone}
+                {"tenant": tenant, "office_id": p.office_id, "name": p.name, "region": p.region, "timezone": p.timezone,
+                 "language": p.language}
                 for p in profiles
             ],
         )

@@ -1,4 +1,4 @@
-"""Counting herald's messages for the statistics: per local day, per office, per provider, and the billed segments.
+"""Counting herald's messages for the statistics: per local day, office, provider and language, and billed segments.
 
 Each query counts messages created since an instant, of every campaign or one, grouped by status;
 the service adds the groups up. Days are computed by the database in the given time zone.
@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Connection, func, select
+from sqlalchemy import ColumnElement, Connection, case, func, select
 
 from herald.domain.message import MessageStatus
 from herald.store.tables import campaigns, messages
@@ -92,6 +92,25 @@ def per_provider(conn: Connection, window: Window) -> list[ProviderCount]:
         .group_by(messages.c.provider, messages.c.status)
     )
     return [ProviderCount(p, MessageStatus(s), n) for p, s, n in conn.execute(query)]
+
+
+@dataclass(frozen=True)
+class LanguageCount:
+    language: str | None  # None: a message of a campaign's one unnamed template, or Fineract's own (gateway)
+    status: MessageStatus
+    count: int
+    billed_segments: int  # of those a provider accepted
+
+
+def per_language(conn: Connection, window: Window) -> list[LanguageCount]:
+    """Messages per template language and status, with the segments a provider billed."""
+    billed = func.coalesce(func.sum(case((messages.c.external_id.is_not(None), messages.c.segments), else_=0)), 0)
+    query = (
+        select(messages.c.language, messages.c.status, func.count(), billed)
+        .where(*window.conditions())
+        .group_by(messages.c.language, messages.c.status)
+    )
+    return [LanguageCount(lang, MessageStatus(s), n, int(b)) for lang, s, n, b in conn.execute(query)]
 
 
 def resends(conn: Connection, window: Window, mark: str) -> dict[MessageStatus, int]:

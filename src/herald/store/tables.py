@@ -69,6 +69,8 @@ campaigns = Table(
     Column("rule_id", Integer, nullable=False),
     Column("params", JSON, nullable=False),
     Column("template", Text, nullable=False),
+    Column("template_language", String(8)),  # the first template's language; NULL: one template, unnamed
+    Column("translations", JSON),  # [[language, text], ...]: the other languages' templates; NULL: none
     Column("provider", String(50), nullable=False),
     Column("fallback_provider", String(50)),
     Column("sender_id", String(24)),  # None: the provider's own sender (domain/senders.py)
@@ -125,6 +127,7 @@ messages = Table(
     # What the provider says it charged (Africa's Talking's send answer), in its currency; NULL: not said.
     Column("provider_cost", Numeric(14, 6)),
     Column("provider_cost_currency", String(3)),
+    Column("language", String(8)),  # the template's language this client got (domain/languages.py); NULL: unnamed
     UniqueConstraint("campaign_id", "dedup_key"),
     Index(None, "status", "not_before"),
     Index(None, "status", "provider", "not_before"),  # the send job claims per provider
@@ -149,6 +152,7 @@ office_profiles = Table(
     Column("name", String(100), nullable=False),
     Column("region", String(2), nullable=False),
     Column("timezone", String(64), nullable=False),
+    Column("language", String(8)),  # the office's default language for messages; NULL: the campaign's first
 )
 
 job_runs = Table(

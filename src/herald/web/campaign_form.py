@@ -24,6 +24,7 @@ from herald.corebank import lookups
 from herald.domain import campaign as lifecycle
 from herald.domain.business_rule import BusinessRule, ParamKind
 from herald.domain.campaign import Campaign, CampaignAction
+from herald.domain.languages import NAMES
 from herald.domain.lateness import limit_code
 from herald.domain.preview_warnings import to_gsm7
 from herald.domain.schedule import Recurrence
@@ -59,6 +60,8 @@ class Draft:
     rule_id: int | None = None
     params: dict[str, str] = field(default_factory=dict)
     message: str = ""
+    language: str = ""  # the first template's (the message's) language
+    translations: tuple[tuple[str, str], ...] = ()  # (language, message) of the others, blank rows left out
     provider: str = "simulator"
     fallback: str = ""
     sender_id: str = ""
@@ -83,6 +86,8 @@ class Draft:
             rule_id=int(rule) if rule.isascii() and rule.isdigit() and len(rule) <= 9 else None,  # "²" is no int
             params={k[6:]: text(form, k) for k in form if k.startswith("param.")},
             message=text(form, "message"),
+            language=text(form, "language"),
+            translations=_translations_of(form),
             provider=text(form, "providerId") or "simulator",
             fallback=text(form, "fallbackProviderId"),
             sender_id=text(form, "senderId"),
@@ -111,6 +116,8 @@ class Draft:
             rule_id=c.rule.id,
             params={k: str(v) for k, v in c.params.items()},
             message=c.template,
+            language=c.template_language or "",
+            translations=c.translations,
             provider=c.provider,
             fallback=c.fallback_provider or "",
             sender_id=c.sender_id or "",
@@ -153,6 +160,8 @@ class Draft:
                 "runReportId": rule.id,
                 "paramValue": {p.name: self.params[p.name] for p in rule.parameters if self.params.get(p.name)},
                 "message": self.message,
+                "language": self.language or None,
+                "translations": [{"language": code, "message": body} for code, body in self.translations],
                 "providerId": self.provider,
                 "fallbackProviderId": self.fallback or None,
                 "senderId": self.sender_id or None,
@@ -163,6 +172,15 @@ class Draft:
                 "tooLateAfter": self.too_late_after if self.triggered else None,
             }
         )
+
+
+def _translations_of(form: FormData) -> tuple[tuple[str, str], ...]:
+    """The form's other languages, `translation.<n>.language` / `.message` in order; rows left blank are no row."""
+    numbers = sorted(
+        {int(n) for k in form if k.startswith("translation.") and (n := k.split(".")[1]).isascii() and n.isdigit()}
+    )[:20]
+    rows = ((text(form, f"translation.{n}.language"), text(form, f"translation.{n}.message")) for n in numbers)
+    return tuple((code, body) for code, body in rows if code.strip() or body.strip())
 
 
 def _picked(rule: str | None) -> dict[str, Any]:
@@ -316,6 +334,7 @@ def router(herald: Herald) -> APIRouter:
             error=error,
             error_field=field,  # the input the error is shown next to; None: above the form
             in_form=True,
+            languages=NAMES,
             lookup_error=lookup_error,
             result=preview_of(herald, draft, viewer(request).role is Role.ADMIN) if show else None,
         )

@@ -19,6 +19,7 @@ from herald.services.auth import Role, User
 from herald.services.confirmation import COSTLY
 from herald.services.resend import chain_marks, resend_counts
 from herald.services.search import MessageFilter, MessagePage, shown_number, shown_text, tab_page
+from herald.services.stats import language_counts
 from herald.web import confirm_pages
 from herald.web.campaign_preview import campaign_panels
 from herald.web.chart import deliveries
@@ -157,6 +158,9 @@ def router(herald: Herald) -> APIRouter:
             parameters=parameters,
             corebank_problem=corebank_problems[0] if corebank_problems else None,
             upcoming=upcoming,
+            per_language=language_counts(store=herald.store, campaign_id=campaign.id),
+            price_per_segment=herald.settings.price_per_segment,
+            currency=herald.settings.price_currency,
             marks=chain_marks(campaign.id, [m.id for m in found.rows], store=herald.store),
             **campaign_panels(herald, campaign, user),  # preview before activation, a Triggered one's hook
             number=lambda n: shown_number(n, reveal=reveal),

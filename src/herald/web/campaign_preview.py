@@ -8,6 +8,7 @@ the hook's URL, registration and last call.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,8 @@ FORM_FIELDS = frozenset(
         "triggerType",
         "runReportId",
         "message",
+        "language",
+        "templates",
         "providerId",
         "fallbackProviderId",
         "senderId",
@@ -48,12 +51,16 @@ FORM_FIELDS = frozenset(
 )
 """The form's input names an error may point at; parameters are `param.<name>`."""
 _ALIASES = {"businessRule": "runReportId", "paramValue": "runReportId"}
+_TRANSLATION = re.compile(r"templates\[(\d+)\](?:\.(language))?")
 
 
 def form_field(field: str | None, rule: BusinessRule) -> str | None:
     """The form input a refused value came from ("param.officeId", "message" ...), or None to show it on top."""
     if not field:
         return None
+    translation = _TRANSLATION.fullmatch(field)
+    if translation:  # templates[2].language -> translation.2.language; templates[2] -> its message
+        return f"translation.{translation[1]}.{translation[2] or 'message'}"
     name = field.removeprefix("paramValue.")
     if rule.parameter(name) is not None:
         return f"param.{name}"

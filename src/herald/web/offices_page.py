@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from herald.app import Herald
+from herald.domain.languages import NAMES
 from herald.errors import NotFoundError
 from herald.services import offices
 from herald.services.audit import Actor
@@ -74,6 +75,7 @@ def router(herald: Herald) -> APIRouter:
             tenants=herald.corebanks.tenants,
             regions=offices.REGIONS,
             zones=offices.timezone_choices([herald.settings.timezone, *(o.timezone for o in found)]),
+            languages=NAMES,
         )
 
     @pages.post("/offices/{office_id}")
@@ -92,6 +94,8 @@ def router(herald: Herald) -> APIRouter:
             tenant=tenant or None,
             by=Actor.ui(admin.username),
             now=herald.clock.now(),
+            # A form from before languages (no field) keeps the office's language.
+            language=text(form, "language") if "language" in form else office.language,
         )
         query = urlencode(({"tenant": tenant} if tenant else {}) | {"notice": "office-saved"})
         return see_other(f"/offices?{query}#office-{office_id}")

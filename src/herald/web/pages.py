@@ -28,6 +28,7 @@ from jinja2.runtime import Context
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from herald.domain.languages import language_name
 from herald.domain.message import AWAITING_REPORT, COUNTED_AS_FAILED, OUTCOMES, TAB_ORDER, MessageStatus
 from herald.domain.times import DEFAULT_FORMAT, last_run_text, local_text, schedule_text, utc_text
 from herald.errors import HeraldError, ValidationError
@@ -114,6 +115,7 @@ templates.filters["utc"] = utc_text
 templates.globals["schedule_text"] = schedule_text
 templates.globals["last_run_text"] = last_run_text
 templates.globals["in_zone"] = local_text
+templates.globals["language_label"] = language_name
 
 
 def render(request: Request, name: str, status: int = 200, *, zone: str | None = None, **context: Any) -> HTMLResponse:

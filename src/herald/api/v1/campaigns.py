@@ -29,6 +29,11 @@ class Status(BaseModel):
     label: str
 
 
+class TranslationOut(BaseModel):
+    language: str = Field(description="ISO 639 code: en, sw, lg, rw ...")
+    message: str
+
+
 class CampaignOut(BaseModel):
     id: int
     campaignName: str
@@ -37,6 +42,12 @@ class CampaignOut(BaseModel):
     reportName: str
     paramValue: dict[str, int]
     message: str
+    language: str | None = Field(
+        None, description="The language of `message`, the first template; null: one template, its language unnamed."
+    )
+    translations: list[TranslationOut] = Field(
+        default_factory=list, description="The same message in other languages; each client gets their own."
+    )
     providerId: str
     fallbackProviderId: str | None
     senderId: str | None = Field(description="The name or number messages come from; null: the provider's own.")
@@ -81,6 +92,23 @@ class PreviewSampleOut(BaseModel):
     segments: int
     status: Status
     reason: str | None
+    language: str | None = Field(None, description="The language of the template this sample was rendered from.")
+
+
+class LanguageSplitOut(BaseModel):
+    language: str | None = Field(description="ISO 639 code; null: the one template of a campaign naming none.")
+    recipients: int = Field(description="Clients given this language (Invalid ones included).")
+    sendable: int
+    segments: int
+    cost: float
+    templateEncoding: str = Field(description="GSM-7, or UCS-2 when a character of the template forces it.")
+    templateSegments: int = Field(description="Segments of the template's own text, before values are filled in.")
+    forcingUcs2: list[str] = Field(description="The template's characters that make it UCS-2 (each once).")
+    example: str | None = Field(
+        None, description="This language's message for the first sendable recipient (whatever their own language)."
+    )
+    exampleEncoding: str | None = None
+    exampleSegments: int | None = None
 
 
 class PreviewWarningOut(BaseModel):
@@ -103,6 +131,12 @@ class PreviewOut(BaseModel):
     invalidReasons: dict[str, int]
     warnings: list[PreviewWarningOut] = Field(default_factory=list, description="What clients would see.")
     gsm7Message: str | None = Field(None, description="The message in GSM-7 characters when look-alikes make it UCS-2.")
+    byLanguage: list[LanguageSplitOut] = Field(default_factory=list, description="One per template, in order.")
+    fallbacks: dict[str, int] = Field(
+        default_factory=dict,
+        description="Languages a client or office asked for that the campaign has no template in: how many"
+        " recipients got the next language of the order instead (office default, then the first template).",
+    )
 
     @classmethod
     def of(cls, p: Preview) -> PreviewOut:
@@ -124,6 +158,7 @@ class PreviewOut(BaseModel):
                     segments=s.segments,
                     status=Status(code=int(s.status), label=s.status.label),
                     reason=s.reason,
+                    language=s.language,
                 )
                 for s in p.samples
             ],
@@ -131,6 +166,23 @@ class PreviewOut(BaseModel):
             warnings=[PreviewWarningOut(kind=w.kind, text=w.text, recipients=w.recipients,
                                         exampleClientId=w.example_client_id) for w in p.warnings],
             gsm7Message=p.gsm7_template,
+            byLanguage=[
+                LanguageSplitOut(
+                    language=s.language,
+                    recipients=s.recipients,
+                    sendable=s.sendable,
+                    segments=s.segments,
+                    cost=s.cost,
+                    templateEncoding=s.template_encoding,
+                    templateSegments=s.template_segments,
+                    forcingUcs2=list(s.forcing_ucs2),
+                    example=s.example.body if s.example else None,
+                    exampleEncoding=s.example.encoding if s.example else None,
+                    exampleSegments=s.example.segments if s.example else None,
+                )
+                for s in p.by_language
+            ],
+            fallbacks=p.fallbacks,
         )
 
 

@@ -1,4 +1,4 @@
-"""REST: statistics: counts per status per day, per office and per provider, the delivery rate and the cost."""
+"""REST: statistics: counts per status per day, office, provider and language, the delivery rate and the cost."""
 
 from __future__ import annotations
 
@@ -51,6 +51,13 @@ class ProviderCostOut(BaseModel):
     currency: str
 
 
+class LanguageCountsOut(BaseModel):
+    language: str | None = Field(description="ISO 639 code of the template; null: none named (or Fineract's own text).")
+    counts: CountsOut
+    segments: int = Field(description="Segments of this language's messages a provider accepted.")
+    cost: float
+
+
 class CostOut(BaseModel):
     segments: int = Field(description="Segments of messages a provider accepted.")
     pricePerSegment: float
@@ -72,6 +79,7 @@ class StatsOut(BaseModel):
     perDay: list[DayOut]
     perOffice: list[OfficeOut]
     perProvider: list[ProviderCountsOut]
+    perLanguage: list[LanguageCountsOut] = Field(default_factory=list, description="Per template language.")
     deliveryRate: float | None = Field(description="Delivered / (delivered + failed); None before any outcome.")
     cost: CostOut
 
@@ -119,6 +127,15 @@ def router(herald: Herald) -> APIRouter:
             ],
             perProvider=[
                 ProviderCountsOut(providerId=p, counts=CountsOut.of_counts(c)) for p, c in s.per_provider.items()
+            ],
+            perLanguage=[
+                LanguageCountsOut(
+                    language=code,
+                    counts=CountsOut.of_counts(c),
+                    segments=s.language_segments.get(code, 0),
+                    cost=round(s.language_segments.get(code, 0) * s.price_per_segment, 4),
+                )
+                for code, c in s.per_language.items()
             ],
             deliveryRate=s.delivery_rate,
             cost=CostOut(
