@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 
 from tests.activemq import Broker, activemq_broker
+from tests.mariadb import mariadb_server as _mariadb_server
 from tests.postgres import create_database, postgres_cluster
 
 _counter = itertools.count()
@@ -39,6 +40,13 @@ _counter = itertools.count()
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
     with postgres_cluster() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> Iterator[str]:
+    """An admin URL on a MariaDB server started once for the session (installed first when missing)."""
+    with _mariadb_server() as url:
         yield url
 
 

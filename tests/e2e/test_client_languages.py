@@ -4,9 +4,11 @@ receives it.
 Each client's language comes, in this order, from Fineract (a code value of the client, or a data
 table the institution made, holding a code value or text), then from the client's office's default
 language, then from the campaign's first template. It runs on SQLite with herald's Fineract
-tables and on PostgreSQL with Fineract's real-type tables (tests/fineract_ddl) and a data table
+tables, on PostgreSQL with Fineract's real-type tables (tests/fineract_ddl) and a data table
 created as Fineract creates them (quoted names: `Language_cd_lang` keeps its capitals), herald's
-own store on the same engine. What counts is what the fake Twilio received, per number.
+own store on the same engine, and on MariaDB, Fineract's usual database, with its real-type tables
+and a backquoted data table, read by a read-only user (herald's store on SQLite there). What counts
+is what the fake Twilio received, per number.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from herald.store.database import make_engine, upgrade
 from herald.store.tables import campaigns as campaign_table
 from herald.store.tables import messages
 from herald.worker import outbound_for, sender_for
-from tests import postgres
+from tests import mariadb, postgres
 from tests.campaign_parts import activating, previewing, validating
 from tests.e2e.conftest import HOOK_SECRET, START
 from tests.fineract_builder import STAMP, FineractBuilder
@@ -73,7 +75,8 @@ class Core:
     writer: sa.Engine
     url: str
     store_url: str
-    postgres: bool
+    real_schema: bool  # Fineract's own DDL (tests/fineract_ddl), not herald's SQLite stand-in
+    mysql: bool = False
 
     def put(self, table: str, **values: Any) -> None:
         quote = self.writer.dialect.identifier_preparer.quote
@@ -87,16 +90,30 @@ class Core:
             conn.execute(sa.text(sql), binds)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+        pytest.param("mariadb", marks=pytest.mark.mariadb),
+    ]
+)
 def core(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Core]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'fineract.sqlite'}"
         writer = sa.create_engine(url)
         metadata.create_all(writer)
-        found = Core(writer, url, f"sqlite:///{tmp_path / 'herald.sqlite'}", postgres=False)
+        found = Core(writer, url, f"sqlite:///{tmp_path / 'herald.sqlite'}", real_schema=False)
         found.put("m_office", id=1, hierarchy=".", name="Head Office", opening_date="2020-01-01")
         found.put("m_office", id=2, parent_id=1, hierarchy=".2.", name="Nairobi", opening_date="2020-01-01")
         found.put("m_office", id=3, parent_id=1, hierarchy=".3.", name="Kigali", opening_date="2020-01-01")
+    elif request.param == "mariadb":  # Fineract's usual database; herald reads it as a read-only user
+        server = request.getfixturevalue("mariadb_server")
+        name = f"lang_fineract{next(_databases)}"
+        writer = sa.create_engine(mariadb.create_database(server, name))
+        load_ddl(writer, "mariadb")
+        Bank(writer, writer)
+        url = mariadb.create_reader(server, name)
+        found = Core(writer, url, f"sqlite:///{tmp_path / 'herald.sqlite'}", real_schema=True, mysql=True)
     else:
         server = request.getfixturevalue("pg_server")
         n = next(_databases)
@@ -104,7 +121,7 @@ def core(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Core]:
         writer = sa.create_engine(url)
         load_ddl(writer, "postgresql")
         Bank(writer, writer)  # offices 1-4, the app user, currencies, products, code 13 ...
-        found = Core(writer, url, postgres.create_database(server, f"lang_herald{n}"), postgres=True)
+        found = Core(writer, url, postgres.create_database(server, f"lang_herald{n}"), real_schema=True)
         store = make_engine(found.store_url)
         upgrade(store)  # `herald db upgrade`, as an operator runs it on a server database
         store.dispose()
@@ -119,7 +136,7 @@ def _clients(core: Core) -> dict[str, int]:
     for n, (first, office, _, _) in enumerate(CLIENTS, start=1):
         ids[first] = cid = 100 + n
         mobile = f"+2547120003{n:02d}"
-        if core.postgres:  # every NOT NULL column of Fineract's m_client
+        if core.real_schema:  # every NOT NULL column of Fineract's m_client
             core.execute(
                 "INSERT INTO m_client (id, account_no, status_enum, office_id, firstname, lastname, display_name,"
                 " mobile_no, legal_form_enum, is_staff, submittedon_date, activation_date, office_joining_date,"
@@ -149,7 +166,15 @@ def _codes(core: Core, code_id: int, name: str) -> dict[str, int]:
 def _data_table(core: Core) -> None:
     """`client_language` as Fineract's POST /datatables makes it for m_client (one row per client): its
     `client_id` key referencing m_client, a dropdown column `Language_cd_lang` on code `lang`, a text column."""
-    if core.postgres:
+    if core.mysql:  # as Fineract makes it on MySQL/MariaDB: backquoted names, InnoDB foreign keys
+        core.execute(
+            "CREATE TABLE `client_language` (`client_id` BIGINT NOT NULL, `Language_cd_lang` INT NULL,"
+            " `Spoken` VARCHAR(50) NULL, `created_at` DATETIME NULL, `updated_at` DATETIME NULL,"
+            " PRIMARY KEY (`client_id`),"
+            " CONSTRAINT `fk_client_language_client_id` FOREIGN KEY (`client_id`) REFERENCES `m_client` (`id`),"
+            " CONSTRAINT `fk_Language_cd_lang` FOREIGN KEY (`Language_cd_lang`) REFERENCES `m_code_value` (`id`))"
+        )
+    elif core.real_schema:
         core.execute(
             'CREATE TABLE "client_language" ("client_id" BIGINT NOT NULL, "Language_cd_lang" INTEGER NULL,'
             ' "Spoken" VARCHAR(50) NULL, "created_at" TIMESTAMP NULL, "updated_at" TIMESTAMP NULL,'
