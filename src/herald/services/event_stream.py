@@ -153,22 +153,28 @@ class EventChild:
         self.pid: int | None = None
         self._stopping = asyncio.Event()
         self._process: asyncio.subprocess.Process | None = None
+        self._ending: asyncio.Future[None] | None = None  # the stopped child's end, once stop() is called
+        self._grace = 10.0
 
     def stop(self) -> None:
-        """Nothing more is taken from the broker: the child finishes its batch and exits."""
+        """Nothing more is taken from the broker: the child finishes its batch and exits (closing its stdin
+        asks it to); one still there after the grace period is told (SIGTERM), then killed."""
         self._stopping.set()
         process = self._process
-        if process is not None and process.stdin is not None and not process.stdin.is_closing():
-            process.stdin.close()
+        if process is not None and process.returncode is None and self._ending is None:
+            self._ending = asyncio.ensure_future(self._end(process, self._grace))
 
     async def run(self, grace: float = 10.0) -> None:
         """Run the child until `stop()`, starting it again (1 s, doubling to 30 s) whenever it dies."""
-        pause = FIRST_RESTART
+        pause, self._grace = FIRST_RESTART, grace
         self.state.running = True
         try:
             while not self._stopping.is_set():
                 started = time.monotonic()
-                code = await self._once(grace)
+                try:
+                    code: int | str | None = await self._once(grace)
+                except OSError as e:  # it could not be started (no such program, no processes or files left)
+                    code = f"none: it did not start ({type(e).__name__}: {e})"
                 if self._stopping.is_set():
                     break
                 if time.monotonic() - started >= _STEADY:
@@ -193,9 +199,18 @@ class EventChild:
             self.stop()
         assert process.stdout is not None
         try:
-            while line := await process.stdout.readline():
+            while True:
+                try:
+                    line = await process.stdout.readline()
+                except ValueError:  # a line longer than any report: not the consumer speaking; it is ended
+                    log.warning("the event consumer (pid %s) wrote a line of over %d bytes; ending it", self.pid,
+                                _LINE_LIMIT)  # fmt: skip
+                    break
+                if not line:
+                    break
                 self._read(line)
-            return await process.wait()
+            await self._end(process, grace)
+            return process.returncode
         finally:
             await self._end(process, grace)
             self._process = None
