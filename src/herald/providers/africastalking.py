@@ -12,7 +12,6 @@ AT's callback URLs are set in its dashboard, not per request (README, Africa's T
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -45,11 +44,10 @@ from herald.providers.base import (
     retry_after,
 )
 from herald.providers.config import AfricasTalkingSettings
-from herald.providers.http_edge import CAUGHT, HttpEdge
+from herald.providers.http_edge import CAUGHT, HttpEdge, check_webhook_secret
 
 log = logging.getLogger(__name__)
 
-SECRET_HEADER = "x-herald-webhook-secret"
 SEND_PATH = "/version1/messaging"
 USER_PATH = "/version1/user"
 MAX_FIELD = 2000  # longest form value herald reads from a callback (AT's ids and reasons are short)
@@ -266,12 +264,7 @@ class AfricasTalkingProvider:
         return DeliveryReport(external_id, MessageStatus.FAILED, at, code[:40], text, opted_out, transient)
 
     def _authenticate(self, request: WebhookRequest) -> None:
-        secret = self.settings.webhook_secret
-        if secret is None:
-            raise WebhookError(f"Provider {self.name!r} has no webhook_secret; herald takes no callbacks.", status=403)
-        given = request.query.get("secret") or request.headers.get(SECRET_HEADER) or ""
-        if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
-            raise WebhookError("The call does not carry this provider's webhook secret.", status=403)
+        check_webhook_secret(self.name, self.settings.webhook_secret, request, "callbacks")
 
     # -- the rest ---------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The HTTP edge the HTTP adapters (Twilio, Infobip) share: sessions, timeouts and the one table of foreign errors.
+"""The HTTP edge the HTTP adapters (Twilio, Infobip, Africa's Talking) share: sessions, timeouts, the one table of
+foreign errors, and the secret check of the providers that sign nothing.
 
 An aiohttp session belongs to the event loop it was made in, and herald runs several loops in one
 process (the worker's, each one-off job's `asyncio.run`), so the edge makes a session per running
@@ -10,13 +11,16 @@ FOREIGN_ERRORS: looked up along the exception's MRO, so the most specific listed
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import aiohttp
+from pydantic import SecretStr
 
-from herald.errors import ProviderError, ProviderOutcome
+from herald.errors import ProviderError, ProviderOutcome, WebhookError
+from herald.providers.base import WebhookRequest
 
 _UNKNOWN, _UNREACHABLE, _MISCONFIGURED = (
     ProviderOutcome.OUTCOME_UNKNOWN,
@@ -160,3 +164,18 @@ class HttpEdge:
             await http.close()  # with its loop gone this only marks it closed: nothing is left to wait for
         else:
             http.detach()
+
+
+SECRET_HEADER = "x-herald-webhook-secret"
+"""Where a provider's callback may carry herald's webhook secret instead of the URL's `secret`."""
+
+
+def check_webhook_secret(provider: str, secret: SecretStr | None, request: WebhookRequest, takes: str) -> None:
+    """A callback of a provider that signs nothing (Infobip, Africa's Talking) must carry herald's secret, in
+    the URL (`?secret=`) or the header; WebhookError 403 otherwise. `takes`: what herald takes ("pushes")."""
+    if secret is None:
+        raise WebhookError(f"Provider {provider!r} has no webhook_secret; herald takes no {takes}.", status=403)
+    given = request.query.get("secret") or request.headers.get(SECRET_HEADER) or ""
+    # As bytes: a forged secret with non-ASCII characters would make compare_digest raise a TypeError.
+    if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
+        raise WebhookError("The call does not carry this provider's webhook secret.", status=403)

@@ -9,7 +9,6 @@ the `X-Herald-Webhook-Secret` header (for account-level subscriptions whose head
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -34,7 +33,7 @@ from herald.providers.base import (
     retry_after,
 )
 from herald.providers.config import InfobipSettings
-from herald.providers.http_edge import CAUGHT, HttpEdge
+from herald.providers.http_edge import CAUGHT, HttpEdge, check_webhook_secret
 from herald.providers.infobip_codes import (
     REJECTION_OUTCOMES,
     ErrorClass,
@@ -46,7 +45,6 @@ from herald.providers.infobip_codes import (
 
 log = logging.getLogger(__name__)
 
-SECRET_HEADER = "x-herald-webhook-secret"
 PULL_LIMIT = 1000  # Infobip's maximum page of /sms/3/reports
 MAX_PULL_PAGES = 100  # one fetch drains at most 100,000 reports; the next run takes the rest
 LOGS_IDS = 100  # messageIds per GET /sms/3/logs: the query string stays short, the answer one page
@@ -335,12 +333,7 @@ class InfobipProvider:
         return "is neither a delivery report nor an inbound message"
 
     def _authenticate(self, request: WebhookRequest) -> None:
-        secret = self.settings.webhook_secret
-        if secret is None:
-            raise WebhookError(f"Provider {self.name!r} has no webhook_secret; herald takes no pushes.", status=403)
-        given = request.query.get("secret") or request.headers.get(SECRET_HEADER) or ""
-        if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
-            raise WebhookError("The call does not carry this provider's webhook secret.", status=403)
+        check_webhook_secret(self.name, self.settings.webhook_secret, request, "pushes")
 
     async def check(self) -> ProviderCheck:
         try:
