@@ -1,9 +1,12 @@
 """The worker: runs the three jobs continuously, each at its own interval, in one event loop.
 
 Provider connections (HTTP sessions, the SMPP bind) live as long as the loop; breakers and rate
-limits belong to the process (the composition root's gates). Materializing is CPU- and
-database-bound, so it runs in a thread and sending carries on meanwhile. A long backlog is sent in
-slices, so delivery reports keep being pulled. SIGTERM or SIGINT stops it gracefully: nothing more
+limits belong to the process (the composition root's gates). The jobs run in three lanes:
+materializing, CPU- and database-bound, in a thread, where every chunk it writes wakes the send job,
+which sends while the rest is still being written; sending on its own, so a long delivery-report
+pull never keeps new messages waiting; the other jobs in turn. A watch of the campaigns table
+starts materializing as soon as a campaign becomes due (activated here, in the server or by the CLI
+of another machine) instead of at the job's next interval. SIGTERM or SIGINT stops it gracefully: nothing more
 is claimed, what is being sent is finished (or, past the grace period, handed back in doubt for the
 next worker to ask about), and the process leaves the workers' table.
 
@@ -14,6 +17,7 @@ one-off runs, the server's Run now and hook sends): `sender_for`, `puller_for`, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -42,6 +46,7 @@ from herald.services.reports import ReportPuller
 from herald.services.runs import JobRun, nothing_to_do, recorded
 from herald.services.send import Sender, SendPolicy
 from herald.services.transient_resend import TransientResender, TransientResendPolicy
+from herald.store import campaigns as campaign_store
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +56,12 @@ SEND_SLICE = 5.0
 
 GRACE = 8.0
 """Seconds a stopping worker gives the requests in flight before it hands their messages back."""
+
+WATCH_EVERY = 0.025
+"""Seconds between two looks for a campaign that became due: an activation anywhere is seen this soon."""
+
+SEND_WHILE_WRITING = 0.1
+"""Seconds at most between two send passes while materializing runs (another process's chunks wake nobody)."""
 
 
 def sender_for(herald: Herald) -> Sender:
@@ -167,6 +178,11 @@ class Worker:
             Job.CATCH_UP: settings.catchup_interval,
         }
         self._next = dict.fromkeys(self.intervals, 0.0)
+        self._wake = asyncio.Event()  # set: the other jobs' wait ends now
+        self._send_wake = asyncio.Event()  # set: the send job's wait ends now (a chunk written, a stop)
+        self._materializing: asyncio.Task[None] | None = None  # the run going on beside the loop
+        self._ending = False  # the loop has ended: the send lane finishes its pass and ends too
+        self._again = False  # a campaign became due during that run: another one right after it
         self.stream: EventChild | EventStream | None = None  # Fineract's external events, while run() runs
 
     async def _run_job(self, job: Job) -> dict[str, Any]:
@@ -174,7 +190,7 @@ class Worker:
         try:
             with recorded(herald.store, herald.clock, job, keep_idle=False) as counts:
                 if job is Job.UPDATE_OUTBOUND:
-                    counts.update(await asyncio.to_thread(self._materialize))
+                    counts.update(await asyncio.to_thread(self._materialize, self._written_soon()))
                 elif job is Job.SEND:
                     counts.update(await self.sender.run(max_seconds=SEND_SLICE))
                 elif job is Job.CATCH_UP:
@@ -186,7 +202,21 @@ class Worker:
             return {}
         return counts
 
-    def _materialize(self) -> dict[str, int]:
+    def _written_soon(self) -> Callable[[int], None]:
+        """What materializing calls, from its thread, after each chunk it stored: wake the send job."""
+        loop = asyncio.get_running_loop()
+
+        def written(_: int) -> None:
+            loop.call_soon_threadsafe(self._chunk_written)
+
+        return written
+
+    def _chunk_written(self) -> None:
+        self._next[Job.SEND] = 0.0
+        self._send_wake.set()
+        self.sender.written()  # a pass waiting on its requests claims the new ones now
+
+    def _materialize(self, progress: Callable[[int], None] | None = None) -> dict[str, int]:
         """The materialize job past broken core banks: their tenants' campaigns wait, the others run.
 
         A core bank that does not answer (or a campaign whose rule it cannot run) is recorded for
@@ -197,7 +227,7 @@ class Worker:
         def failed(campaign: Campaign, error: CoreBankError) -> None:
             failures.setdefault(campaign.tenant, error)
 
-        counts = outbound_for(self.herald).run_due(skip_tenants=set(failures), on_corebank_error=failed)
+        counts = outbound_for(self.herald).run_due(progress, skip_tenants=set(failures), on_corebank_error=failed)
         self.health.record(Job.UPDATE_OUTBOUND, failures)
         return counts
 
@@ -206,21 +236,99 @@ class Worker:
         return catchup_for(self.herald).run()
 
     async def tick_async(self, force: bool = False) -> dict[Job, dict[str, Any]]:
-        """Run each job whose interval has passed (all of them when `force`)."""
+        """Run each job whose interval has passed (all of them when `force`), one after the other:
+        materializing has finished when the send job looks (one pass: tests, `herald jobs run`)."""
         done: dict[Job, dict[str, Any]] = {}
-        for job, interval in self.intervals.items():
-            if force or self._monotonic() >= self._next[job]:
+        for job in self.intervals:
+            if force or self._due(job):
                 done[job] = await self._run_job(job)
-                self._next[job] = self._monotonic() + interval
-                if job in (Job.UPDATE_OUTBOUND, Job.CATCH_UP) and done[job].get("created"):
-                    self._next[Job.SEND] = 0.0  # new messages: send them now, not at the next tick
-                if job is Job.SEND and done[job].get("more"):
-                    self._next[Job.SEND] = 0.0  # a backlog: carry on as soon as the others had their turn
-                if job is Job.CATCH_UP and done[job].get("behind"):
-                    self._next[Job.CATCH_UP] = 0.0  # a long outage: the next batch at the next pass
+                self._ran(job, done[job])
                 if self.stop_requested:
                     break
         return done
+
+    def _due(self, job: Job) -> bool:
+        return self._monotonic() >= self._next[job]
+
+    def _ran(self, job: Job, counts: dict[str, Any]) -> None:
+        """When `job` is due again after a run that counted `counts`."""
+        self._next[job] = self._monotonic() + self.intervals[job]
+        if job in (Job.UPDATE_OUTBOUND, Job.CATCH_UP) and counts.get("created"):
+            self._next[Job.SEND] = 0.0  # new messages: send them now, not at the next tick
+        if job is Job.SEND and counts.get("more"):
+            self._next[Job.SEND] = 0.0  # a backlog: carry on as soon as the others had their turn
+        if job is Job.SEND and self._materializing is not None:
+            self._next[Job.SEND] = min(self._next[Job.SEND], self._monotonic() + SEND_WHILE_WRITING)
+        if job is Job.CATCH_UP and counts.get("behind"):
+            self._next[Job.CATCH_UP] = 0.0  # a long outage: the next batch at the next pass
+
+    async def _pass(self) -> None:
+        """One pass of the loop over the jobs that are not sending: materializing starts beside it when
+        due, delivery reports and catch-up run in turn."""
+        self._wake.clear()  # what sets it from here on ends the wait after this pass
+        for job in self.intervals:
+            if self.stop_requested:
+                break
+            if job is Job.UPDATE_OUTBOUND:
+                if self._due(job):
+                    self._start_materializing()
+            elif job is not Job.SEND and self._due(job):
+                self._ran(job, await self._run_job(job))
+
+    def _start_materializing(self) -> None:
+        if self._materializing is None and not self.stop_requested and not self._ending:
+            self._materializing = asyncio.create_task(self._materialize_beside())
+
+    async def _materialize_beside(self) -> None:
+        try:
+            self._ran(Job.UPDATE_OUTBOUND, await self._run_job(Job.UPDATE_OUTBOUND))
+        finally:
+            self._materializing = None
+            self._send_wake.set()
+            if self._again:
+                self._again = False
+                self._start_materializing()
+
+    async def _send_lane(self) -> None:
+        """The send job on its own: a long delivery-report pull or catch-up never keeps new messages
+        waiting, and a written chunk is sent as soon as it is stored."""
+        while not self.stop_requested and not self._ending:
+            if self._due(Job.SEND):
+                self._send_wake.clear()
+                self._ran(Job.SEND, await self._run_job(Job.SEND))
+                if self._send_wake.is_set():  # a chunk was written after the pass last looked
+                    self._next[Job.SEND] = 0.0
+                continue
+            wait = self._next[Job.SEND] - self._monotonic()
+            if wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._send_wake.wait(), wait)
+                self._send_wake.clear()
+
+    async def _watch(self) -> None:
+        """Start materializing as soon as a campaign becomes due: activated in this process, in the
+        server or through the API of another. Only a campaign newly due counts, so one whose core bank
+        is down (it stays due) waits for the job's interval instead of being tried in a loop."""
+        herald = self.herald
+        seen: set[int] = set()
+
+        def due_now() -> set[int]:
+            with herald.store.connect() as conn:
+                return campaign_store.due_ids(conn, herald.clock.now())
+
+        while True:
+            await asyncio.sleep(WATCH_EVERY)
+            try:
+                due = await asyncio.to_thread(due_now)
+            except Exception as error:  # the store is busy or away: the job's interval still runs it
+                log.debug("watching for due campaigns: %s", error)
+                continue
+            if due - seen:
+                if self._materializing is None:
+                    self._start_materializing()
+                else:
+                    self._again = True
+            seen = due
 
     def tick(self, force: bool = False) -> dict[Job, dict[str, Any]]:
         """One pass in a loop of its own (tests, `herald jobs run`)."""
@@ -240,6 +348,7 @@ class Worker:
         if not self.stop_requested:
             self.stop_requested = True
             self.sender.stopping = True
+            self._send_wake.set()
             if self.stream is not None:
                 self.stream.stop()  # nothing more is taken from the broker; what it holds stays there
             self._say("Stopping: nothing more is claimed; finishing what is being sent.")
@@ -304,12 +413,31 @@ class Worker:
                 self._say(f"Stopped{extra}.")
 
     async def _loop(self, should_stop: Callable[[], bool], on_tick: Callable[[], None] | None) -> None:
-        while not should_stop() and not self.stop_requested:
-            await self.tick_async()
-            if on_tick is not None:
-                on_tick()
-            wait = min(self._next.values()) - self._monotonic()
-            await asyncio.sleep(min(max(wait, 0.02), 0.25))
+        """The jobs in three lanes: materializing in a thread (started by its interval or by the watch),
+        sending on its own, and the others in turn here, where `should_stop` and `on_tick` are heard."""
+        self._ending = False
+        self._wake, self._send_wake = asyncio.Event(), asyncio.Event()  # this loop's own
+        watching = asyncio.create_task(self._watch())
+        sending = asyncio.create_task(self._send_lane())
+        try:
+            while not should_stop() and not self.stop_requested:
+                await self._pass()
+                if on_tick is not None:
+                    on_tick()
+                if sending.done():
+                    sending.result()  # a failure of the lane itself surfaces here
+                others = [at for job, at in self._next.items() if job is not Job.SEND]
+                wait = min(others) - self._monotonic()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), min(max(wait, 0.02), 0.25))
+        finally:
+            self._ending = True
+            self._send_wake.set()
+            watching.cancel()
+            await asyncio.gather(watching, return_exceptions=True)
+            await sending  # the pass it is in finishes what it took; a stop makes that short
+            if self._materializing is not None:  # its thread finishes the chunk it is on, then the run
+                await self._materializing
 
     def run(
         self, should_stop: Callable[[], bool], on_tick: Callable[[], None] | None = None, *, signals: bool = False

@@ -8,6 +8,7 @@ import base64
 import logging
 import re
 import signal
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -89,6 +90,9 @@ _REFUSALS: dict[FakeFault, tuple[int, int, str]] = {
 }
 
 
+_ARRIVED = web.RequestKey("arrived", float)
+
+
 def error_body(status: int, code: int, message: str) -> dict[str, Any]:
     """Twilio's classic REST error shape."""
     return {
@@ -144,6 +148,7 @@ class FakeTwilio:
         self.messages: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path, form) of every API call
         self.callbacks: list[tuple[str, str, int | str]] = []  # (url, status, HTTP answer or error name)
+        self.arrivals: list[tuple[float, str, str]] = []  # (time.time(), To, Body) of every create, as it came
         self.in_flight = 0
         self.peak_in_flight = 0
         self.record_requests = True  # off for benchmarks: 100,000 forms are memory for nothing
@@ -201,6 +206,7 @@ class FakeTwilio:
     async def _middleware(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
+        request[_ARRIVED] = time.time()  # before the latency: when the far side saw the request
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
@@ -215,9 +221,11 @@ class FakeTwilio:
             self.in_flight -= 1
 
     async def _create(self, request: web.Request) -> web.StreamResponse:
+        arrived = request.get(_ARRIVED, time.time())
         if request.content_type != "application/x-www-form-urlencoded":
             return _error(415, 415, "Unsupported Media Type: send application/x-www-form-urlencoded")
         form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        self.arrivals.append((arrived, form.get("To", ""), form.get("Body", "")))
         if self.record_requests:
             self.requests.append((request.method, request.path, form))
         if self._faults and self._faults[0] is FakeFault.LOST_ANSWER:

@@ -12,7 +12,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import islice
+from itertools import chain, islice, repeat
 from multiprocessing import get_context
 from typing import Any
 
@@ -36,6 +36,8 @@ from herald.store import optouts
 from herald.store.database import open_store
 
 CHUNK = 5_000
+FIRST_CHUNKS = (100, 1_000)
+"""The first chunks are smaller: the send job, woken by each, has the first messages within milliseconds."""
 PARALLEL_FROM = 50_000
 """Audiences whose client ids span fewer than this are materialized in-process (spawning costs ~1 s)."""
 
@@ -127,8 +129,8 @@ class Materializer:
             )
             alphabet = policy.alphabets.get(campaign.provider, Alphabet.GSM7)
             blocked = opted_out_numbers(self.store)
-            while True:
-                batch = list(islice(rows, CHUNK))
+            for size in chain(FIRST_CHUNKS, repeat(CHUNK)):
+                batch = list(islice(rows, size))
                 if not batch:
                     break
                 pick = plan.batch(lookups, batch)
@@ -170,14 +172,23 @@ class Materializer:
         step = -(-(high - low) // parts)
         ranges = [(start, min(start + step, high)) for start in range(low, high, step)]
         total = MaterializeResult(campaign.id)
+
+        def add(part: MaterializeResult) -> None:
+            total.audience += part.audience
+            total.created += part.created
+            total.invalid += part.invalid
+            total.add_languages(part)
+
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_materialize_part, self.policy, campaign, occurrence, today, now, r) for r in ranges]
+            futures = [
+                pool.submit(_materialize_part, self.policy, campaign, occurrence, today, now, r) for r in ranges[1:]
+            ]
+            # The processes take a second to start: the first part is made here meanwhile, chunk by
+            # chunk, so sending begins at once instead of after the spawn.
+            add(self.materialize(campaign, occurrence, today, progress, now=now, client_range=ranges[0]))
             for future in as_completed(futures):
                 part = future.result()
-                total.audience += part.audience
-                total.created += part.created
-                total.invalid += part.invalid
-                total.add_languages(part)
+                add(part)
                 if progress is not None:
                     progress(part.audience)
         total.already = total.audience - total.created

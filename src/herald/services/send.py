@@ -138,6 +138,7 @@ class Sender:
         self.retry = RetryPolicy(policy.max_attempts, policy.retry_base_seconds)
         self.rng = rng or random.Random()
         self.stopping = False  # set on SIGTERM: claim nothing more, hand over nothing more
+        self._written: asyncio.Event | None = None  # set by written(): new messages may be claimable (per pass)
         self.reconciler = Reconciler(
             providers=providers, gates=gates, clock=clock, retry_base_seconds=policy.retry_base_seconds, store=store
         )
@@ -199,13 +200,15 @@ class Sender:
                         more = True
                         break
                     room = policy.batch_size if limit is None else limit - claimed_total
+                    self._written = asyncio.Event()  # before the claim: what is written during it is not missed
                     batches = await asyncio.to_thread(self.claimer.claim, room, first)
                     first = False
                     if not batches:
                         if not in_flight:
                             break
-                        # Budgets are full (rate limits): wait for a batch to finish, then claim again.
-                        done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                        # Nothing claimable yet, or budgets are full (rate limits): claim again when a batch
+                        # finishes, or as soon as materializing writes more.
+                        done, in_flight = await self._finished_or_written(in_flight)
                         collect(done)
                         continue
                     for batch, budget in batches:
@@ -227,6 +230,25 @@ class Sender:
                 await asyncio.gather(*in_flight, return_exceptions=True)
                 raise
         return dict.fromkeys(COUNTS, 0) | totals | ({"more": 1} if more else {})
+
+    def written(self) -> None:
+        """New messages were stored (a materialized chunk): a pass waiting on its requests claims again now.
+        Call it on the loop's thread."""
+        if self._written is not None:
+            self._written.set()
+
+    async def _finished_or_written(
+        self, in_flight: set[asyncio.Task[dict[str, int]]]
+    ) -> tuple[set[asyncio.Task[dict[str, int]]], set[asyncio.Task[dict[str, int]]]]:
+        """Wait until a batch finishes or new messages are written since the last claim, whichever comes first."""
+        assert self._written is not None
+        woken = asyncio.create_task(self._written.wait())
+        try:
+            done, _ = await asyncio.wait({*in_flight, woken}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            woken.cancel()
+        finished = {t for t in in_flight if t in done}
+        return finished, in_flight - finished
 
     async def send_now(self, ids: list[int]) -> None:
         """Hand these new messages (a triggered event's) to their providers at once, if they are

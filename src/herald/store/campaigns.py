@@ -108,6 +108,16 @@ def active_ids(conn: Connection, trigger_types: Collection[TriggerType]) -> list
     return list(conn.execute(query).scalars())
 
 
+def due_ids(conn: Connection, now: datetime) -> set[int]:
+    """The active Direct and Scheduled campaigns whose next trigger has come: what the worker watches for."""
+    query = select(campaigns.c.id).where(
+        campaigns.c.status == CampaignStatus.ACTIVE,
+        campaigns.c.trigger_type.in_([TriggerType.DIRECT, TriggerType.SCHEDULE]),
+        campaigns.c.next_trigger_at <= now,
+    )
+    return set(conn.execute(query).scalars())
+
+
 def listening(conn: Connection, *, tenant: str, rule_ids: Collection[int]) -> list[Campaign]:
     """The tenant's active Triggered campaigns running one of these rules: those a Fineract event reaches."""
     query = (
