@@ -334,7 +334,7 @@ def campaigns_preview(campaign: str, samples: Annotated[int, typer.Option(min=0,
         )
     for w in p.warnings:  # what clients would see, as the UI's preview says it
         console.print(f"[bold yellow]Warning:[/] {escape(w.text)}", soft_wrap=True)
-        if w.kind == "ucs2_template" and p.gsm7_template:
+        if p.gsm7_template and p.offers_gsm7(w):
             console.print(
                 f"Use GSM-7 characters: `herald campaigns edit {c.id} --gsm7` makes the message:\n"
                 f"  {escape(p.gsm7_template)}",
