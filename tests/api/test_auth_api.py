@@ -30,6 +30,7 @@ SAMPLE_PATH_VALUES = {
     "token_id": "1",
     "number": "+254712345678",
     "letter_id": "1",
+    "office_id": "1",
 }
 
 
@@ -71,6 +72,9 @@ def test_an_unknown_or_malformed_credential_is_refused(client: TestClient, autho
         (Role.VIEWER, "DELETE", "/api/v1/campaigns/1", 403),
         (Role.VIEWER, "POST", "/api/v1/jobs/send/run", 403),
         (Role.VIEWER, "GET", "/api/v1/users", 403),
+        (Role.VIEWER, "GET", "/api/v1/offices", 200),
+        (Role.VIEWER, "PUT", "/api/v1/offices/1", 403),
+        (Role.CAMPAIGN_MANAGER, "PUT", "/api/v1/offices/1", 403),
         (Role.CAMPAIGN_MANAGER, "POST", "/api/v1/jobs/send/run", 200),
         (Role.CAMPAIGN_MANAGER, "GET", "/api/v1/users", 403),
         (Role.CAMPAIGN_MANAGER, "POST", "/api/v1/users", 403),
@@ -78,6 +82,7 @@ def test_an_unknown_or_malformed_credential_is_refused(client: TestClient, autho
         (Role.CAMPAIGN_MANAGER, "POST", "/api/v1/tokens", 403),
         (Role.CAMPAIGN_MANAGER, "DELETE", "/api/v1/tokens/1", 403),
         (Role.ADMIN, "GET", "/api/v1/users", 200),
+        (Role.ADMIN, "PUT", "/api/v1/offices/1", 422),  # allowed; the request has no body
         (Role.ADMIN, "POST", "/api/v1/campaigns/1/close", 409),  # allowed; the campaign is only Pending
     ],
 )

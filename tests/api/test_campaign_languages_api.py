@@ -74,3 +74,35 @@ def test_the_preview_splits_the_audience_per_language_and_statistics_count_per_l
     stats = client.get("/api/v1/stats", params={"campaignId": created["id"]}, headers=manager).json()
     per_language = {s["language"]: (s["counts"]["pending"], s["counts"]["invalid"]) for s in stats["perLanguage"]}
     assert per_language == {"en": (1, 1), "sw": (1, 0)}
+
+
+def test_the_preview_warns_about_every_languages_template_not_only_the_first(
+    client: TestClient, manager: dict[str, str], herald: Herald, corebank: Corebank
+) -> None:
+    offices.set_profile(
+        corebank.nairobi, "KE", "Africa/Nairobi", "Nairobi", language="sw",
+        store=herald.store, corebanks=herald.corebanks, offices=herald.offices,
+    )  # fmt: skip
+    # Only the Swahili template has problems: {{middleName}} (empty for everyone) outside its section, an en dash
+    # forcing UCS-2 and the currency written before an amount that carries its own. The English one guards it all.
+    english = "Hello {{firstName}}{{#middleName}} {{middleName}}{{/middleName}}, please pay KES 500 today"
+    swahili = [{"language": "sw", "message": "Habari {{firstName}} {{middleName}} – lipa KES KES 500 leo"}]
+    created = create_campaign(client, manager, message=english, language="en", translations=swahili)
+    preview = client.post(f"/api/v1/campaigns/{created['id']}/preview", headers=manager).json()
+    warnings = {w["kind"]: w for w in preview["warnings"]}
+    assert sorted(warnings) == ["currency_twice", "empty_variable", "ucs2_template"], preview["warnings"]
+    assert {w["language"] for w in preview["warnings"]} == {"sw"}
+    amina = corebank.clients[0]  # Nairobi: Swahili; Baraka in Westlands gets English and nothing to warn about
+    empty = warnings["empty_variable"]
+    assert empty["text"].startswith("Swahili (sw) template: {{middleName}} is empty for 1 recipient of 1")
+    assert (empty["recipients"], empty["exampleClientId"]) == (1, amina)
+    assert 'they would read "Habari Amina  – lipa KES KES 500 ..."' in empty["text"]  # Swahili, as she reads it
+    ucs2 = warnings["ucs2_template"]
+    assert ucs2["text"].startswith(
+        'Swahili (sw) template: The template has characters outside GSM-7: – (dash, use "-")'
+    )
+    assert ucs2["recipients"] == 1
+    currency = warnings["currency_twice"]["text"]
+    assert currency.startswith('Swahili (sw) template: 1 recipient of 1 would read "KES KES"')
+    # "Use GSM-7 characters" rewrites the first message only: the English one has nothing to rewrite.
+    assert preview["gsm7Message"] is None

@@ -4,7 +4,8 @@ to herald's webhooks (uvicorn), everything counted at the fake.
 Every message goes out once and none twice, whatever the fake does (5xx, timeouts, lost answers,
 per-recipient refusals); a lost answer ends FAILED as OUTCOME_UNKNOWN (AT cannot be asked), never
 sent again. The webhook refuses calls without its secret and bodies it cannot read, and changes nothing
-then; opt-out notifications and STOP replies reach the opt-out list.
+then; opt-out notifications and STOP replies reach the opt-out list. The exactly-once tests run on
+herald's SQLite and on PostgreSQL, where several workers share one database in production.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from herald.fakes.africastalking import FakeAfricasTalking, Injection
 from herald.services import campaigns, stats
 from herald.services.campaigns import CampaignRequest
 from herald.store import optouts
+from herald.store.database import make_engine, upgrade
 from herald.store.messages import claim_pending
 from herald.store.tables import messages
 from herald.worker import Worker, outbound_for, sender_for
@@ -42,7 +44,9 @@ FINAL = {MessageStatus.DELIVERED, MessageStatus.FAILED}
 TEXT = "Your instalment is due this week. Thank you."
 
 
-def _settings(home: Path, fineract: FineractBuilder, fake_url: str, **extra: Any) -> Settings:
+def _settings(
+    home: Path, fineract: FineractBuilder, fake_url: str, database_url: str | None = None, **extra: Any
+) -> Settings:
     provider = {
         "kind": "africastalking",
         "name": "at",
@@ -55,7 +59,7 @@ def _settings(home: Path, fineract: FineractBuilder, fake_url: str, **extra: Any
     }
     return Settings(
         home=home,
-        database_url=f"sqlite:///{home / 'herald.sqlite'}",
+        database_url=database_url or f"sqlite:///{home / 'herald.sqlite'}",
         corebank_url=fineract.url,
         providers=json.dumps([provider]),
         retry_base_seconds=0.05,
@@ -102,8 +106,14 @@ def _run(
     tmp_path: Path,
     fineract: FineractBuilder,
     body: Callable[[FakeAfricasTalking, Herald, str], Awaitable[None]],
+    database_url: str | None = None,
     **fake_options: Any,
 ) -> None:
+    """`body` against herald on `database_url` (default: an SQLite file), its webhooks served, the fake started."""
+    if database_url is not None and database_url.startswith("postgresql"):
+        engine = make_engine(database_url)
+        upgrade(engine)  # `herald db upgrade`, the step an operator runs on a server database
+        engine.dispose()
     port = free_port()
     settings_box: list[Settings] = []
 
@@ -111,7 +121,7 @@ def _run(
         callback = f"http://127.0.0.1:{port}/webhooks/at?secret={SECRET}"
         fake = FakeAfricasTalking(USERNAME, KEY, callback_url=callback, push_retry=0.1, hang=1.5, **fake_options)
         url = await fake.start()
-        settings = _settings(tmp_path, fineract, url)
+        settings = _settings(tmp_path, fineract, url, database_url)
         settings_box.append(settings)
         herald = Herald.build(settings)
         try:
@@ -164,7 +174,9 @@ def test_a_campaign_is_delivered_through_the_fake_in_one_bulk_request_with_its_c
     _run(tmp_path, fineract, body, delivered_after=0.2)
 
 
-def test_faults_at_the_fake_send_every_message_once_and_none_twice(tmp_path: Path, fineract: FineractBuilder) -> None:
+def test_faults_at_the_fake_send_every_message_once_and_none_twice(
+    tmp_path: Path, fineract: FineractBuilder, db_url: str
+) -> None:
     numbers = _clients(fineract, 5)
 
     async def body(fake: FakeAfricasTalking, herald: Herald, webhook: str) -> None:
@@ -191,11 +203,11 @@ def test_faults_at_the_fake_send_every_message_once_and_none_twice(tmp_path: Pat
         delivered = [n for n, r in rows.items() if r.status == MessageStatus.DELIVERED]
         assert len(delivered) == 5 - 2 - len(set(unknown) - {numbers[0], numbers[1]})
 
-    _run(tmp_path, fineract, body, delivered_after=0.1)
+    _run(tmp_path, fineract, body, db_url, delivered_after=0.1)
 
 
 def test_a_lost_answer_ends_failed_as_outcome_unknown_and_is_never_sent_again(
-    tmp_path: Path, fineract: FineractBuilder
+    tmp_path: Path, fineract: FineractBuilder, db_url: str
 ) -> None:
     _clients(fineract, 3)
 
@@ -210,11 +222,11 @@ def test_a_lost_answer_ends_failed_as_outcome_unknown_and_is_never_sent_again(
         assert sorted(fake.sent.values()) == [1, 1, 1]
         assert fake.requests["/version1/messaging"] == 1
 
-    _run(tmp_path, fineract, body, delivered_after=None)
+    _run(tmp_path, fineract, body, db_url, delivered_after=None)
 
 
 def test_a_message_whose_worker_died_mid_send_is_failed_not_sent_again(
-    tmp_path: Path, fineract: FineractBuilder
+    tmp_path: Path, fineract: FineractBuilder, db_url: str
 ) -> None:
     _clients(fineract, 2)
 
@@ -230,7 +242,7 @@ def test_a_message_whose_worker_died_mid_send_is_failed_not_sent_again(
         assert {(MessageStatus(r.status), r.error_code) for r in rows} == {(MessageStatus.FAILED, "OUTCOME_UNKNOWN")}
         assert not fake.sent
 
-    _run(tmp_path, fineract, body)
+    _run(tmp_path, fineract, body, db_url)
 
 
 def test_webhook_attacks_get_4xx_and_change_nothing(tmp_path: Path, fineract: FineractBuilder) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from herald.domain.preview_warnings import Findings, to_gsm7
+from herald.domain.preview_warnings import Findings, to_gsm7, warnings_of
 from herald.domain.segments import Alphabet, count_segments
 from herald.domain.templates import Template
 
@@ -89,3 +89,15 @@ def test_no_rewrite_is_offered_when_it_would_make_the_template_too_long() -> Non
     assert found.gsm7_template is None
     (warning,) = found.warnings()
     assert warning.kind == "ucs2_template" and "\u2026 (ellipsis" in warning.text
+
+
+def test_several_templates_each_name_their_language_and_a_values_character_is_warned_about_once() -> None:
+    english = _findings("Dear {{firstName}}, pay \u2013 today.", [(1, {"firstName": "Zo\u00eb"})])
+    swahili = _findings("Habari {{firstName}}, lipa leo.", [(2, {"firstName": "\u0130lker"}), (3, {"firstName": "J"})])
+    found = warnings_of({"en": english, "sw": swahili})
+    assert [(w.kind, w.language) for w in found] == [("ucs2_template", "en"), ("ucs2_values", None)]
+    assert found[0].text.startswith("English (en) template: The template has characters outside GSM-7: \u2013")
+    # Names are the clients' whichever template they get: one values warning over both templates' recipients.
+    assert "outside GSM-7: \u00eb (1 recipient), \u0130 (1 recipient), e.g. client 1." in found[1].text
+    alone = warnings_of({None: _findings("Dear {{firstName}}, pay \u2013 today.", [(1, {"firstName": "A"})])})
+    assert alone[0].text.startswith("The template has characters")  # one template: no language to name

@@ -113,3 +113,19 @@ def test_errors_point_at_the_language_they_are_about(client: TestClient) -> None
     assert differing.status_code == 422
     assert "lacks {{firstName}} and adds {{lastName}}" in html.unescape(differing.text)
     assert "Reminder" not in client.get("/campaigns").text
+
+
+def test_each_languages_look_alikes_are_warned_about_and_the_gsm7_button_goes_with_the_first_message(
+    client: TestClient,
+) -> None:
+    log_in(client, Role.ADMIN)
+    _set_office_language(client, "sw")  # Nairobi's clients get the Swahili message
+    log_in(client, Role.CAMPAIGN_MANAGER)
+    form = {**FORM, "message": "Dear {{firstName}}, it\u2019s due.", "csrf_token": csrf_of(client)}
+    fragment = client.post("/campaigns/form-preview", data=form).text
+    items = re.findall(r'<li class="warning warning-ucs2_template".*?</li>', fragment, re.S)
+    assert [html.unescape(i).split("template:")[0].split(">")[-1] for i in items] == ["English (en) ", "Swahili (sw) "]
+    assert "\u2019 (curly quote" in html.unescape(items[0]) and "\u2013 (dash" in html.unescape(items[1])
+    # The button rewrites the first message only, so it stands beside the English warning and nowhere else.
+    assert fragment.count("Use GSM-7 characters") == 1 and "Use GSM-7 characters" in items[0]
+    assert "data-gsm7=\"Dear {{firstName}}, it&#39;s due.\"" in items[0]

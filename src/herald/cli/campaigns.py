@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from herald.cli import confirming
 from herald.cli.base import (
@@ -308,23 +308,26 @@ def campaigns_preview(campaign: str, samples: Annotated[int, typer.Option(min=0,
         f"Cost: {approx}{p.segments:,} segments x {p.price_per_segment} = [bold]{p.cost:,.2f} {p.currency}[/]."
     )
     if several or any(lang.forcing_ucs2 for lang in p.by_language):
-        split = Table("language", "recipients", "sendable", "segments", "cost", "template", title="Per language")
+        # Made to fit 80 columns: no outer edge, the currency and "about" said once in the title, and the
+        # characters forcing UCS-2 left to the warnings below, which name each language's with its GSM-7 form.
+        title = f"Per language (cost in {p.currency}{'; estimates' if approx else ''})"
+        figures = (Column(name, justify="right") for name in ("clients", "sendable", "segments", "cost"))
+        split = Table("language", *figures, "template", title=title, show_edge=False, pad_edge=False)
         for lang in p.by_language:
-            forcing = f" (UCS-2 because of {' '.join(lang.forcing_ucs2)})" if lang.forcing_ucs2 else ""
             split.add_row(
                 language_name(lang.language),
-                f"{approx}{lang.recipients:,}",
+                f"{lang.recipients:,}",
                 f"{lang.sendable:,}",
                 f"{lang.segments:,}",
-                f"{lang.cost:,.2f} {p.currency}",
-                f"{lang.template_encoding}, {lang.template_segments} segment(s){forcing}",
+                f"{lang.cost:,.2f}",
+                f"{lang.template_encoding}, {_segments(lang.template_segments)}",
             )
         console.print(split)
         for lang in p.by_language:  # each language's own text, for the same (first sendable) recipient
             if lang.example is not None:
                 console.print(
                     f"  {lang.language or '-'}: {escape(lang.example.body)} ({lang.example.encoding},"
-                    f" {lang.example.segments} segment(s))",
+                    f" {_segments(lang.example.segments)})",
                     soft_wrap=True,
                 )
     for code, n in p.fallbacks.items():
@@ -334,12 +337,16 @@ def campaigns_preview(campaign: str, samples: Annotated[int, typer.Option(min=0,
         )
     for w in p.warnings:  # what clients would see, as the UI's preview says it
         console.print(f"[bold yellow]Warning:[/] {escape(w.text)}", soft_wrap=True)
-        if w.kind == "ucs2_template" and p.gsm7_template:
+        if p.gsm7_template and p.offers_gsm7(w):
             console.print(
                 f"Use GSM-7 characters: `herald campaigns edit {c.id} --gsm7` makes the message:\n"
                 f"  {escape(p.gsm7_template)}",
                 soft_wrap=True,
             )
+
+
+def _segments(n: int) -> str:
+    return f"{n:,} segment" + ("" if n == 1 else "s")
 
 
 def _lifecycle(action: str, campaign: str, verb: str, yes: bool = False) -> Any:

@@ -4,13 +4,17 @@ A `Findings` collects what each rendered recipient shows (nothing is kept per re
 count and the first client id), then states each problem in one sentence an officer can act on.
 `to_gsm7` is the fix offered for the characters that make a template UCS-2: the look-alikes word
 processors type (curly quotes, dashes, the ellipsis, non-breaking spaces) in their GSM-7 form.
+A campaign with a template per language has one `Findings` per template, fed that template's
+recipients; `warnings_of` states them together, each naming its language (`language_name`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
+from herald.domain.languages import language_name
 from herald.domain.segments import Alphabet, forcing_ucs2
 from herald.domain.templates import Template
 from herald.errors import TemplateError
@@ -89,6 +93,7 @@ class PreviewWarning:
     recipients: int
     example_client_id: int | None = None
     replacements: tuple[Replacement, ...] = ()
+    language: str | None = None  # the template's it is about (warnings_of); None: one template naming none
 
 
 @dataclass
@@ -171,7 +176,7 @@ class Findings:
         if self._template_characters:
             found.append(self._template_warning())
         if self._value_characters:
-            found.append(self._values_warning())
+            found.append(_values_warning(self._value_characters))
         for text, seen in sorted(self._currency.items()):
             found.append(
                 PreviewWarning(
@@ -229,17 +234,45 @@ class Findings:
             )
         return PreviewWarning("ucs2_template", text + ".", self._ucs2.recipients, None, replacements)
 
-    def _values_warning(self) -> PreviewWarning:
-        characters = sorted(self._value_characters.items(), key=lambda item: -item[1].recipients)
-        first = characters[0][1]
-        named = ", ".join(f"{shown_character(ch)} ({_count(seen.recipients)})" for ch, seen in characters[:8])
-        return PreviewWarning(
-            "ucs2_values",
-            f"Values from Fineract (names ...) hold characters outside GSM-7: {named}, e.g. client {first.example}."
-            " Those messages go as UCS-2, 70 characters a segment; the cost above counts it.",
-            max(seen.recipients for _, seen in characters),
-            first.example,
-        )
+
+def _values_warning(value_characters: Mapping[str, _Seen]) -> PreviewWarning:
+    characters = sorted(value_characters.items(), key=lambda item: -item[1].recipients)
+    first = characters[0][1]
+    named = ", ".join(f"{shown_character(ch)} ({_count(seen.recipients)})" for ch, seen in characters[:8])
+    return PreviewWarning(
+        "ucs2_values",
+        f"Values from Fineract (names ...) hold characters outside GSM-7: {named}, e.g. client {first.example}."
+        " Those messages go as UCS-2, 70 characters a segment; the cost above counts it.",
+        max(seen.recipients for _, seen in characters),
+        first.example,
+    )
+
+
+_ORDER = ("empty_variable", "ucs2_template", "ucs2_values", "currency_twice")
+
+
+def warnings_of(findings: Mapping[str | None, Findings]) -> tuple[PreviewWarning, ...]:
+    """Every template's warnings, worst kind first, each carrying its language, in the campaign's order.
+
+    With several templates each warning's text starts with its template's language, and its counts are
+    of that language's recipients. The values' characters are the clients' whatever their language: one
+    warning for all of them, not one per template.
+    """
+    several = len(findings) > 1
+    found: list[PreviewWarning] = []
+    values: dict[str, _Seen] = {}
+    for code, f in findings.items():
+        for w in f.warnings():
+            if w.kind != "ucs2_values":
+                text = f"{language_name(code)} template: {w.text}" if several else w.text
+                found.append(replace(w, text=text, language=code))
+        for ch, seen in f._value_characters.items():
+            merged = values.setdefault(ch, _Seen())
+            merged.recipients += seen.recipients
+            merged.example = seen.example if merged.example is None else merged.example
+    if values:
+        found.append(_values_warning(values))
+    return tuple(sorted(found, key=lambda w: _ORDER.index(w.kind)))
 
 
 def _count(n: int) -> str:

@@ -19,7 +19,7 @@ from herald.domain.campaign import Campaign, TriggerType
 from herald.domain.compose import compose
 from herald.domain.message import MessageStatus
 from herald.domain.phones import mask
-from herald.domain.preview_warnings import Findings, PreviewWarning
+from herald.domain.preview_warnings import Findings, PreviewWarning, warnings_of
 from herald.domain.redact import redact_phones
 from herald.domain.segments import Alphabet, count_segments, forcing_ucs2
 from herald.domain.templates import Template
@@ -114,6 +114,11 @@ class Preview:
     by_language: tuple[LanguageSplit, ...] = ()  # one per template, in the campaign's order
     fallbacks: dict[str, int] = field(default_factory=dict)  # language asked for, without a template -> recipients
 
+    def offers_gsm7(self, warning: PreviewWarning) -> bool:
+        """Whether "Use GSM-7 characters" goes with `warning`: the rewrite is of the first template only."""
+        first = self.by_language[0].language if self.by_language else warning.language
+        return warning.kind == "ucs2_template" and self.gsm7_template is not None and warning.language == first
+
 
 def as_seen_by(result: Preview, reveal: bool) -> Preview:
     """The preview as this person may see it: for anyone but an admin, numbers inside the sample
@@ -162,10 +167,10 @@ def preview(
     reasons: dict[str, int] = {}
     samples: list[PreviewSample] = []
     alphabet = settings.alphabets.get(campaign.provider, Alphabet.GSM7)
-    findings = Findings(template, alphabet)
-    fixed = findings.gsm7_template
+    # One Findings per template, fed its own recipients: every language's text is checked, not only the first's.
+    findings = {code: Findings(plan.templates[code], alphabet) for code, _ in plan.translations.items}
+    fixed = {code: f.gsm7_template for code, f in findings.items()}
     per_language: dict[str | None, list[int]] = {code: [0, 0] for code, _ in plan.translations.items}  # sendable, segs
-    forcing = {code: forcing_ucs2(text, alphabet) for code, text in plan.translations.items}
     regions = offices.regions(campaign.tenant)
     engine = corebanks.engine(campaign.tenant)
     with engine.connect() as conn, ExitStack() as stack:
@@ -191,11 +196,10 @@ def preview(
                     tally[0] += 1
                     tally[1] += c.segments
                     in_gsm7 = None
-                    if fixed is not None:
-                        in_gsm7 = count_segments(fixed.render(c.row.variables), alphabet).segments
-                    findings.add(
-                        c.row.client_id, c.row.variables, c.body, c.encoding, c.segments, in_gsm7,
-                        template_characters=forcing[c.language],
+                    if (own_fix := fixed[c.language]) is not None:
+                        in_gsm7 = count_segments(own_fix.render(c.row.variables), alphabet).segments
+                    findings[c.language].add(
+                        c.row.client_id, c.row.variables, c.body, c.encoding, c.segments, in_gsm7
                     )  # fmt: skip
                 # The first few, and the first of each other language, so every template is seen rendered.
                 if sample_size > 0 and (len(samples) < sample_size or c.language not in sampled):
@@ -243,8 +247,8 @@ def preview(
         exact=exact,
         samples=tuple(samples),
         invalid_reasons=reasons,
-        warnings=findings.warnings(),
-        gsm7_template=None if fixed is None else fixed.text,
+        warnings=warnings_of(findings),
+        gsm7_template=None if (first_fix := fixed[plan.translations.first[0]]) is None else first_fix.text,
         by_language=tuple(splits),
         fallbacks={code: round(n * scale) for code, n in sorted(plan.fallbacks.items())},
     )

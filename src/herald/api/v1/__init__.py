@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from herald.api.v1 import audit, campaigns, events, jobs, messages, optouts, providers, rules, stats, users
+from herald.api.v1 import audit, campaigns, events, jobs, messages, offices, optouts, providers, rules, stats, users
 from herald.app import Herald
 from herald.http.errors import ERROR_RESPONSES
 
@@ -13,6 +13,6 @@ PREFIX = "/api/v1"
 
 def router(herald: Herald) -> APIRouter:
     api = APIRouter(prefix=PREFIX, responses=ERROR_RESPONSES)
-    for module in (campaigns, messages, rules, providers, jobs, stats, users, audit, optouts, events):
+    for module in (campaigns, messages, rules, providers, jobs, stats, users, audit, optouts, events, offices):
         api.include_router(module.router(herald))
     return api

@@ -116,6 +116,9 @@ class PreviewWarningOut(BaseModel):
     text: str
     recipients: int
     exampleClientId: int | None
+    language: str | None = Field(
+        None, description="The template's language it is about; null: the values' (every language) or one template."
+    )
 
 
 class PreviewOut(BaseModel):
@@ -164,7 +167,8 @@ class PreviewOut(BaseModel):
             ],
             invalidReasons=p.invalid_reasons,
             warnings=[PreviewWarningOut(kind=w.kind, text=w.text, recipients=w.recipients,
-                                        exampleClientId=w.example_client_id) for w in p.warnings],
+                                        exampleClientId=w.example_client_id, language=w.language)
+                      for w in p.warnings],
             gsm7Message=p.gsm7_template,
             byLanguage=[
                 LanguageSplitOut(
