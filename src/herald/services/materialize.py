@@ -7,9 +7,10 @@ so a re-run, an overlapping window or a crash half-way creates nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import ExitStack
+import os
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import chain, islice, repeat
@@ -36,8 +37,10 @@ from herald.store import optouts
 from herald.store.database import open_store
 
 CHUNK = 5_000
-FIRST_CHUNKS = (100, 1_000)
+FIRST_CHUNKS = (10, 100, 500, 1_000, 2_000)
 """The first chunks are smaller: the send job, woken by each, has the first messages within milliseconds."""
+PARTS_NICENESS = 5
+"""How much lower the processes of a parallel run are scheduled than the worker that sends."""
 PARALLEL_FROM = 50_000
 """Audiences whose client ids span fewer than this are materialized in-process (spawning costs ~1 s)."""
 
@@ -108,11 +111,13 @@ class Materializer:
         *,
         now: datetime | None = None,
         client_range: tuple[int, int] | None = None,
+        quick_start: bool = True,
     ) -> MaterializeResult:
         """Create the messages of one campaign occurrence (None for a Direct campaign).
 
         `client_range` (low inclusive, high exclusive) limits the audience to those client ids: the
-        unit of work of a parallel run.
+        unit of work of a parallel run. `quick_start`: the first chunks are small, so the send job has
+        messages within milliseconds (only worth it for the first part of a run).
         """
         plan = LanguagePlan.of(campaign, self.corebanks, self.offices)
         regions = self.offices.regions(campaign.tenant)  # the campaign's own tenant's offices
@@ -129,7 +134,7 @@ class Materializer:
             )
             alphabet = policy.alphabets.get(campaign.provider, Alphabet.GSM7)
             blocked = opted_out_numbers(self.store)
-            for size in chain(FIRST_CHUNKS, repeat(CHUNK)):
+            for size in chain(FIRST_CHUNKS if quick_start else (), repeat(CHUNK)):
                 batch = list(islice(rows, size))
                 if not batch:
                     break
@@ -179,20 +184,54 @@ class Materializer:
             total.invalid += part.invalid
             total.add_languages(part)
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            futures = [
-                pool.submit(_materialize_part, self.policy, campaign, occurrence, today, now, r) for r in ranges[1:]
-            ]
-            # The processes take a second to start: the first part is made here meanwhile, chunk by
-            # chunk, so sending begins at once instead of after the spawn.
-            add(self.materialize(campaign, occurrence, today, progress, now=now, client_range=ranges[0]))
-            for future in as_completed(futures):
+        # The processes run below the worker's priority: sending, in the worker, is what waits for them.
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=get_context("spawn"), initializer=os.nice, initargs=(PARTS_NICENESS,)
+        )
+        futures: list[tuple[Future[MaterializeResult], tuple[int, int]]] = []
+
+        def first_written(n: int) -> None:
+            if progress is not None and n:
+                progress(n)
+            if not futures:  # the processes start once the first messages are stored, not before
+                futures.extend(
+                    (pool.submit(_materialize_part, self.policy, campaign, occurrence, today, now, r), r)
+                    for r in ranges[1:]
+                )
+
+        with pool, _cancelled_on_error(pool):
+            # The processes take a second to start. Meanwhile the parts are made here, the first one
+            # chunk by chunk so sending begins at once, then each part no process has taken yet (a
+            # pending one can be cancelled) until a process has finished one: no pause while they
+            # start, and no third hand on two cores once they run.
+            add(self.materialize(campaign, occurrence, today, first_written, now=now, client_range=ranges[0]))
+            first_written(0)  # a first part with nobody in it wrote nothing: start them now
+            for future, part_range in futures:
+                if any(f.done() and not f.cancelled() for f, _ in futures):
+                    break
+                if future.cancel():
+                    add(
+                        self.materialize(
+                            campaign, occurrence, today, progress, now=now, client_range=part_range, quick_start=False
+                        )
+                    )
+            for future in as_completed([f for f, _ in futures if not f.cancelled()]):
                 part = future.result()
                 add(part)
                 if progress is not None:
                     progress(part.audience)
         total.already = total.audience - total.created
         return total
+
+
+@contextmanager
+def _cancelled_on_error(pool: ProcessPoolExecutor) -> Iterator[None]:
+    """A part that fails here (the core bank went away) ends the run: the parts not started are dropped."""
+    try:
+        yield
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
 
 
 def opted_out_numbers(store: Engine) -> frozenset[str]:
@@ -210,7 +249,9 @@ def _materialize_part(
     client_range: tuple[int, int],
 ) -> MaterializeResult:
     """One process's share of a parallel run, on its own connections."""
-    return _process_materializer(policy).materialize(campaign, occurrence, today, now=now, client_range=client_range)
+    return _process_materializer(policy).materialize(
+        campaign, occurrence, today, now=now, client_range=client_range, quick_start=False
+    )
 
 
 _PROCESS_MATERIALIZERS: dict[str, Materializer] = {}
