@@ -40,13 +40,12 @@ from herald.services.event_stream import EventChild, EventStream
 from herald.services.immediate import ImmediateSender
 from herald.services.loop import run_loop
 from herald.services.materialize import MaterializePolicy, Materializer
-from herald.services.outbound import Outbound
+from herald.services.outbound import Outbound, due_campaigns
 from herald.services.presence import RUNS_JOBS
 from herald.services.reports import ReportPuller
 from herald.services.runs import JobRun, nothing_to_do, recorded
 from herald.services.send import Sender, SendPolicy
 from herald.services.transient_resend import TransientResender, TransientResendPolicy
-from herald.store import campaigns as campaign_store
 
 log = logging.getLogger(__name__)
 
@@ -311,15 +310,10 @@ class Worker:
         is down (it stays due) waits for the job's interval instead of being tried in a loop."""
         herald = self.herald
         seen: set[int] = set()
-
-        def due_now() -> set[int]:
-            with herald.store.connect() as conn:
-                return campaign_store.due_ids(conn, herald.clock.now())
-
         while True:
             await asyncio.sleep(WATCH_EVERY)
             try:
-                due = await asyncio.to_thread(due_now)
+                due = await asyncio.to_thread(due_campaigns, herald.store, herald.clock.now())
             except Exception as error:  # the store is busy or away: the job's interval still runs it
                 log.debug("watching for due campaigns: %s", error)
                 continue

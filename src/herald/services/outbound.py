@@ -37,6 +37,12 @@ def due_occurrence(campaign: Campaign, now: datetime) -> tuple[bool, datetime | 
     return occurrence is not None, occurrence
 
 
+def due_campaigns(store: Engine, now: datetime) -> set[int]:
+    """The active Direct and Scheduled campaigns whose next trigger has come (what the worker watches for)."""
+    with store.connect() as conn:
+        return campaign_store.due_ids(conn, now)
+
+
 @dataclass(frozen=True)
 class Outbound:
     """The job on one process's parts: the store, the materializer (core banks, offices), the clock and calendar."""
