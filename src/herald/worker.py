@@ -182,6 +182,7 @@ class Worker:
         self._materializing: asyncio.Task[None] | None = None  # the run going on beside the loop
         self._ending = False  # the loop has ended: the send lane finishes its pass and ends too
         self._again = False  # a campaign became due during that run: another one right after it
+        self._pulling: asyncio.Task[dict[str, Any]] | None = None  # the delivery-report pull of the loop, if any
         self.stream: EventChild | EventStream | None = None  # Fineract's external events, while run() runs
 
     async def _run_job(self, job: Job) -> dict[str, Any]:
@@ -271,6 +272,19 @@ class Worker:
             if job is Job.UPDATE_OUTBOUND:
                 if self._due(job):
                     self._start_materializing()
+            elif job is Job.DELIVERY_REPORTS and self._due(job):
+                # A pull asks about every waiting message, a thousand to a page, and can take longer than
+                # the grace period; a stop cancels it (it only reads: what it did not record is asked again).
+                self._pulling = asyncio.create_task(self._run_job(job))
+                try:
+                    self._ran(job, await self._pulling)
+                except asyncio.CancelledError:
+                    task = asyncio.current_task()
+                    if not self._pulling.cancelled() or (task is not None and task.cancelling()):
+                        raise  # the loop itself is being cancelled, not only the pull
+                    break
+                finally:
+                    self._pulling = None
             elif job is not Job.SEND and self._due(job):
                 self._ran(job, await self._run_job(job))
 
@@ -343,6 +357,8 @@ class Worker:
             self.stop_requested = True
             self.sender.stopping = True
             self._send_wake.set()
+            if self._pulling is not None:
+                self._pulling.cancel()
             if self.stream is not None:
                 self.stream.stop()  # nothing more is taken from the broker; what it holds stays there
             self._say("Stopping: nothing more is claimed; finishing what is being sent.")
@@ -428,6 +444,13 @@ class Worker:
             self._ending = True
             self._send_wake.set()
             watching.cancel()
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Cancelled past the grace period while a job of this loop ran: the lanes are not
+                # waited for either (cancelled while awaited below, they would be anyway).
+                sending.cancel()
+                if self._materializing is not None:
+                    self._materializing.cancel()
             await asyncio.gather(watching, return_exceptions=True)
             await sending  # the pass it is in finishes what it took; a stop makes that short
             if self._materializing is not None:  # its thread finishes the chunk it is on, then the run
