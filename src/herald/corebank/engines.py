@@ -15,7 +15,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from herald.corebank.failures import COREBANK_SETTING, TENANTS_SETTING, Source, connect_failure, remember
 from herald.domain.languages import ClientLanguageSource
-from herald.errors import ConfigurationError
+from herald.errors import ConfigurationError, ValidationError
 
 CONNECT_TIMEOUT = 10
 """Seconds to wait for a core-banking server to answer a connection (the URL's own connect_timeout wins)."""
@@ -140,6 +140,16 @@ class CoreBanks:
             raise ConfigurationError(
                 f"Unknown Fineract tenant {key!r}; configured tenants: {', '.join(self.tenants)}.",
                 hint="Add it to HERALD_TENANTS.",
+            )
+        return key
+
+    def requested(self, tenant: str | None) -> str:
+        """The tenant a request names (None is the default one); an unknown one is the caller's mistake
+        (ValidationError on `tenantId`), not the installation's, as `tenant()` takes it to be."""
+        key = tenant or self.default_tenant
+        if key not in self._engines:
+            raise ValidationError(
+                f"Unknown tenant {key!r}; configured tenants: {', '.join(self.tenants)}.", field="tenantId"
             )
         return key
 

@@ -137,11 +137,7 @@ def draft(
     """The Pending campaign a request describes, checked completely and not stored (id 0): what create()
     and edit() store, and what a form previews while it is being filled in."""
     trigger = TriggerType.parse(request.trigger_type)
-    tenant = request.tenant_id or corebanks.default_tenant
-    if tenant not in corebanks:
-        raise ValidationError(
-            f"Unknown tenant {tenant!r}; configured tenants: {', '.join(sorted(corebanks))}.", field="tenantId"
-        )
+    tenant = corebanks.requested(request.tenant_id)
     rule = get_rule(request.run_report_id)
     if rule.triggered != (trigger is TriggerType.TRIGGERED):
         kind = "a Triggered" if rule.triggered else "a Direct or Scheduled"

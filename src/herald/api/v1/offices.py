@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from herald.app import Herald
 from herald.domain.languages import language_name
-from herald.errors import NotFoundError, ValidationError
+from herald.errors import NotFoundError
 from herald.http.auth import Admin, Viewer
 from herald.services import offices
 from herald.services.audit import Actor
@@ -69,7 +69,7 @@ def router(herald: Herald) -> APIRouter:
             corebanks=herald.corebanks,
             default_region=herald.settings.default_region,
             default_timezone=herald.settings.timezone,
-            tenant=_tenant(herald, tenant),
+            tenant=herald.corebanks.requested(tenant),  # unknown: the caller's mistake (422), not a 500
         )
 
     @api.get("", summary="Every office of a tenant's Fineract with its region, time zone and default language")
@@ -104,12 +104,3 @@ def router(herald: Herald) -> APIRouter:
         return OfficeOut.of(saved)
 
     return api
-
-
-def _tenant(herald: Herald, tenant: str | None) -> str:
-    """The tenant meant, refused as the caller's mistake (422), not as a configuration error (500)."""
-    key = tenant or herald.settings.tenant
-    if key not in herald.corebanks:
-        known = ", ".join(sorted(herald.corebanks))
-        raise ValidationError(f"Unknown tenant {key!r}; configured tenants: {known}.", field="tenantId")
-    return key

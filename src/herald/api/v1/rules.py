@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from herald.app import Herald
 from herald.corebank import lookups
 from herald.domain.business_rule import BusinessRule
-from herald.errors import NotFoundError, UnknownRuleError, ValidationError
+from herald.errors import NotFoundError, UnknownRuleError
 from herald.http.auth import Viewer
 from herald.rules.catalog import all_rules, get_rule
 
@@ -90,11 +90,12 @@ def router(herald: Herald) -> APIRouter:
         ] = None,
     ) -> RuleOut:
         rule = _rule(rule_id)
-        return RuleOut.of(rule, lookups.choices_for(rule, herald.corebanks.engine(_tenant(herald, tenantId)), officeId))
+        engine = herald.corebanks.engine(herald.corebanks.requested(tenantId))
+        return RuleOut.of(rule, lookups.choices_for(rule, engine, officeId))
 
     @api.get("/loan-products", summary="Loan products of the core-banking database")
     def loan_products(user: Viewer, tenantId: Tenant = None) -> list[ChoiceOut]:
-        found = lookups.loan_products(herald.corebanks.engine(_tenant(herald, tenantId)))
+        found = lookups.loan_products(herald.corebanks.engine(herald.corebanks.requested(tenantId)))
         return [ChoiceOut(value=c.value, label=c.label) for c in found]
 
     return api
@@ -105,11 +106,3 @@ def _rule(rule_id: int) -> BusinessRule:
         return get_rule(rule_id)
     except UnknownRuleError:
         raise NotFoundError(f"No business rule {rule_id}.", hint="GET /api/v1/rules lists them.") from None
-
-
-def _tenant(herald: Herald, tenant: str | None) -> str:
-    key = tenant or herald.settings.tenant
-    if key not in herald.corebanks:
-        known = ", ".join(sorted(herald.corebanks))
-        raise ValidationError(f"Unknown tenant {key!r}; configured tenants: {known}.", field="tenantId")
-    return key
