@@ -52,33 +52,13 @@ from herald.demo.servers import free_port
 TARGET_P99 = 1.0
 TARGET_DRAIN = 2000.0
 REPAYMENT = "LoanTransactionMakeRepaymentPostBusinessEvent"
-RECORDER = r"""
-import asyncio, json, signal, sys, time
-from herald.fakes.twilio import FakeTwilio
-class Recording(FakeTwilio):
-    async def _create(self, request):
-        arrived = time.time()
-        form = {k: v for k, v in (await request.post()).items()}
-        self.arrivals.append((arrived, form.get("Body", "")))
-        request._post = form
-        return await super()._create(request)
-async def main():
-    fake = Recording(port=int(sys.argv[1]), latency=float(sys.argv[2]), sent_after=0.5, delivered_after=1.0)
-    fake.arrivals = []
-    fake.record_requests = False
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    async with fake:
-        print("ready", flush=True)
-        await stop.wait()
-    with open(sys.argv[3], "w") as out:
-        json.dump(fake.arrivals, out)
-asyncio.run(main())
-"""
+RECORDER = str(Path(__file__).with_name("twilio_recorder.py"))
 
 
 class Installation:
     """A demo core bank, herald's database with one Triggered "Loan Repayment" campaign, a fake Twilio."""
+
+    LATER = ("--sent-after", "0.5", "--delivered-after", "1.0")  # so the delivery-report job does its work
 
     def __init__(
         self, folder: Path, broker: Broker, queue: str, clients: int, latency: float, database_url: str | None
@@ -121,7 +101,7 @@ class Installation:
         self.cli("campaigns", "activate", "Loan Repayment", "--yes")
         self.arrivals_file = folder / "arrivals.json"
         self.fake = subprocess.Popen(
-            [sys.executable, "-c", RECORDER, str(self.twilio_port), str(latency), str(self.arrivals_file)],
+            [sys.executable, RECORDER, str(self.twilio_port), str(latency), str(self.arrivals_file), *self.LATER],
             stdout=subprocess.DEVNULL,
         )
         self.worker: subprocess.Popen[bytes] | None = None
@@ -196,7 +176,7 @@ class Installation:
         self.fake.wait(timeout=60)
         self.corebank.dispose()
         self.store.dispose()
-        return [(at, body) for at, body in json.loads(self.arrivals_file.read_text())]
+        return [(at, body) for at, _to, body in json.loads(self.arrivals_file.read_text())]
 
 
 def _cpu_seconds(worker_pid: int) -> tuple[float, float] | None:

@@ -28,29 +28,7 @@ from pathlib import Path
 from herald.demo.servers import free_port
 
 TARGET_P99 = 1.0
-RECORDER = r"""
-import asyncio, json, signal, sys, time
-from herald.fakes.twilio import FakeTwilio
-class Recording(FakeTwilio):
-    async def _create(self, request):
-        arrived = time.time()
-        form = {k: v for k, v in (await request.post()).items()}
-        self.arrivals.append((arrived, form.get("Body", "")))
-        request._post = form  # aiohttp caches the parsed form; the handler reads it again
-        return await super()._create(request)
-async def main():
-    fake = Recording(port=int(sys.argv[1]), latency=float(sys.argv[2]), sent_after=None, delivered_after=None)
-    fake.arrivals = []
-    fake.record_requests = False
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    async with fake:
-        print("ready", flush=True)
-        await stop.wait()
-    with open(sys.argv[3], "w") as out:
-        json.dump(fake.arrivals, out)
-asyncio.run(main())
-"""
+RECORDER = str(Path(__file__).with_name("twilio_recorder.py"))
 
 
 def _wait(port: int, seconds: float = 30) -> None:
@@ -122,7 +100,7 @@ def main() -> None:
     activate = [*herald_cli, "campaigns", "activate", "Loan Repayment", "--yes"]
     subprocess.run(activate, env=env, check=True, stdout=subprocess.DEVNULL)
     arrivals_file = folder / "arrivals.json"
-    fake = subprocess.Popen([sys.executable, "-c", RECORDER, str(twilio_port), str(args.latency), str(arrivals_file)])
+    fake = subprocess.Popen([sys.executable, RECORDER, str(twilio_port), str(args.latency), str(arrivals_file)])
     server = subprocess.Popen([*herald_cli, "serve", "--port", str(herald_port)], env=env)
     try:
         _wait(twilio_port)
@@ -154,7 +132,7 @@ def main() -> None:
         fake.wait(timeout=30)
     arrivals = json.loads(arrivals_file.read_text())
     seen: dict[int, float] = {}
-    for at, body in arrivals:
+    for at, _to, body in arrivals:
         match = re.search(r"received ([\d,]+)(?:\.\d+)?\.$", body)
         if match:
             seen.setdefault(int(match.group(1).replace(",", "")), at)
