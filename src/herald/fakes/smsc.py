@@ -19,6 +19,7 @@ import contextlib
 import itertools
 import logging
 import signal
+import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -112,6 +113,7 @@ class FakeSmsc:
         self.latency = latency
         self.resp_ids, self.receipt_ids, self.receipt_bind = resp_ids, receipt_ids, receipt_bind
         self.outstanding = self.max_outstanding = 0  # submits being answered at once (the ESME's window)
+        self.arrivals: list[float] = []  # time.time() of every submit_sm as it came, before the latency
         self.submitted: list[Submitted] = []
         self.by_id: dict[str, Submitted] = {}
         self.sessions: list[Session] = []
@@ -211,6 +213,7 @@ class FakeSmsc:
             if not bound.is_set():
                 return p.ESME_RINVBNDSTS, b""
             if pdu.command_id == p.SUBMIT_SM:
+                self.arrivals.append(time.time())
                 self.outstanding += 1
                 self.max_outstanding = max(self.max_outstanding, self.outstanding)
                 try:
