@@ -192,21 +192,21 @@ def gsm7_encode(text: str) -> bytes:
     Raises ValueError naming the first character that has no GSM-7 code, so the caller can send
     the text as UCS-2 instead.
     """
-    out = bytearray()
-    for position, ch in enumerate(text):
-        code = _BASIC.get(ch)
-        if code is not None:
-            out.append(code)
-            continue
-        code = _EXTENSION.get(ch)
-        if code is None:
-            raise ValueError(
-                f"character {ch!r} (U+{ord(ch):04X}) at position {position} is not in the GSM-7 "
-                "alphabet; send the text as UCS-2"
-            )
-        out.append(_ESC)
-        out.append(code)
-    return bytes(out)
+    wrong = _NOT_GSM7.search(text)
+    if wrong is not None:
+        ch = wrong.group()
+        raise ValueError(
+            f"character {ch!r} (U+{ord(ch):04X}) at position {wrong.start()} is not in the GSM-7 "
+            "alphabet; send the text as UCS-2"
+        )
+    # Every character has a code now: one C-level pass maps each to its septet(s) as a code point
+    # below 0x80, which Latin-1 writes as that byte (a loop in Python cost 40 to 80 us a message).
+    return text.translate(_ENCODE).encode("latin-1")
+
+
+_ENCODE: dict[int, str] = {ord(ch): chr(code) for ch, code in _BASIC.items()} | {
+    ord(ch): chr(_ESC) + chr(code) for ch, code in _EXTENSION.items()
+}
 
 
 _DECODE_BASIC = dict(enumerate(_BASIC_TABLE)) | {_ESC: " "}  # ESC ESC: a third table nobody defines
