@@ -133,7 +133,7 @@ def main() -> None:
     arrivals = json.loads(arrivals_file.read_text())
     seen: dict[int, float] = {}
     for at, _to, body in arrivals:
-        match = re.search(r"received ([\d,]+)(?:\.\d+)?\.$", body)
+        match = re.search(r"received (?:[A-Z]{3} )?([\d,]+)(?:\.\d+)?\.$", body)  # "KES 100,000.00."
         if match:
             seen.setdefault(int(match.group(1).replace(",", "")), at)
     import sqlite3
