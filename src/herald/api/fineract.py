@@ -17,14 +17,15 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from herald.app import Herald
-from herald.errors import HeraldError, WebhookError
+from herald.errors import HeraldError, ParameterError, WebhookError
 from herald.http.errors import error_response
 from herald.services import gateway
 from herald.services.gateway import GatewaySettings
+from herald.services.hook_batches import HookBatches
 from herald.services.hooks import parse_hook
 from herald.services.immediate import ImmediateSender
 from herald.services.send import Sender
-from herald.services.triggered import materialize_event
+from herald.services.triggered import materialize_events
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,18 @@ log = logging.getLogger(__name__)
 def router(herald: Herald, sender: Sender) -> APIRouter:
     api = APIRouter(tags=["fineract"])
     immediate = ImmediateSender(sender)
+    store = partial(
+        materialize_events,
+        store=herald.store,
+        corebanks=herald.corebanks,
+        calendar=herald.calendar,
+        offices=herald.offices,
+        clock=herald.clock,
+        date_format=herald.settings.date_format,
+        default_region=herald.settings.default_region,
+        alphabets=herald.providers.alphabets,
+    )
+    hooks = HookBatches(store, immediate.submit)  # hooks arriving together are stored together
     settings = GatewaySettings.of(herald.settings, herald.providers.alphabets)
 
     def secret_ok(secret: str) -> bool:
@@ -59,26 +72,13 @@ def router(herald: Herald, sender: Sender) -> APIRouter:
         if not event.succeeded:
             return JSONResponse({"ignored": "the command failed in Fineract; nothing changed"})
         try:
-            result = await to_thread.run_sync(
-                partial(
-                    materialize_event,
-                    event,
-                    store=herald.store,
-                    corebanks=herald.corebanks,
-                    calendar=herald.calendar,
-                    offices=herald.offices,
-                    clock=herald.clock,
-                    date_format=herald.settings.date_format,
-                    default_region=herald.settings.default_region,
-                    alphabets=herald.providers.alphabets,
-                )
-            )
+            result = await hooks.store(event)
+        except ParameterError as exc:  # the hook's own ids: Fineract sending it again changes nothing
+            log.warning("hook %s/%s not usable: %s", event.entity, event.action, exc)
+            return error_response(400, "unusable", str(exc))
         except HeraldError as exc:
             log.error("hook %s/%s not stored: %s", event.entity, event.action, exc)
             return error_response(503, "not_stored", str(exc))
-        pending = result.pop("pending_ids")
-        if pending:
-            immediate.submit(pending)
         return JSONResponse(result | {"event": f"{event.entity}/{event.action}"})
 
     @api.post("/fineract/gateway/sms", status_code=202, summary="Fineract's outbound SMS (message gateway contract)")

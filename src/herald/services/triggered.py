@@ -50,6 +50,7 @@ class EventOutcome:
     duplicates: int = 0
     too_late: int = 0
     refused: str | None = None  # a ParameterError's sentence: the rule cannot use the event's ids
+    campaigns: int = 0  # the campaigns listening to it
 
 
 @dataclass
@@ -89,12 +90,15 @@ def materialize_events(
     done = Materialized([EventOutcome() for _ in events])
     now = clock.now()
     if hook and events:
+        arrived: dict[tuple[str, str, str], tuple[int, bool]] = {}  # per event kind: how many, the last one's fate
+        for event in events:
+            key = (event.tenant, event.entity, event.action)
+            arrived[key] = (arrived.get(key, (0, True))[0] + 1, event.succeeded)
         with store.begin() as conn:  # the triggered campaign's page says when the hook last came
-            for event in events:
+            for (tenant, entity, action), (count, succeeded) in arrived.items():
                 hook_arrivals.record(
-                    conn, tenant=event.tenant, entity=event.entity, action=event.action, at=now,
-                    succeeded=event.succeeded,
-                )  # fmt: skip
+                    conn, tenant=tenant, entity=entity, action=action, at=now, succeeded=succeeded, count=count
+                )
     kinds: dict[tuple[str, str, str], list[int]] = {}
     for n, event in enumerate(events):
         if event.succeeded:
@@ -108,6 +112,9 @@ def materialize_events(
             for campaign in campaign_store.listening(conn, tenant=tenant, rule_ids=rule_ids):
                 if campaign_id is None or campaign.id == campaign_id:
                     heard.setdefault(campaign.id, (campaign, []))[1].extend(numbers)
+        for _, numbers in heard.values():
+            for n in set(numbers):
+                done.outcomes[n].campaigns += 1
         blocked = frozenset(optouts.all_numbers(conn)) if heard else frozenset()
         for campaign, numbers in heard.values():
             numbers[:] = _not_yet_messaged(conn, campaign, numbers, events, done)
@@ -207,7 +214,7 @@ def materialize_event(event: FineractEvent, **parts: Any) -> dict[str, Any]:
     if outcome.refused is not None:
         raise ParameterError(outcome.refused)
     return {
-        "campaigns": done.campaigns,
+        "campaigns": outcome.campaigns,
         "created": outcome.created,
         "duplicates": outcome.duplicates,
         "too_late": outcome.too_late,

@@ -23,18 +23,21 @@ class HookArrival:
     received: int
 
 
-def record(conn: Connection, *, tenant: str, entity: str, action: str, at: datetime, succeeded: bool) -> None:
-    """Count one hook call in one statement; the latest time wins (hooks of one event may arrive out of order)."""
+def record(
+    conn: Connection, *, tenant: str, entity: str, action: str, at: datetime, succeeded: bool, count: int = 1
+) -> None:
+    """Count `count` hook calls (the last of them at `at`, `succeeded` or not) in one statement; the latest
+    time wins (hooks of one event may arrive out of order)."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(hook_arrivals).values(
-        tenant=tenant, entity=entity, action=action, last_at=at, last_succeeded=succeeded, received=1
+        tenant=tenant, entity=entity, action=action, last_at=at, last_succeeded=succeeded, received=count
     )
     newer = stmt.excluded.last_at >= hook_arrivals.c.last_at
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=["tenant", "entity", "action"],
             set_={
-                "received": hook_arrivals.c.received + 1,
+                "received": hook_arrivals.c.received + stmt.excluded.received,
                 "last_at": case((newer, stmt.excluded.last_at), else_=hook_arrivals.c.last_at),
                 "last_succeeded": case((newer, stmt.excluded.last_succeeded), else_=hook_arrivals.c.last_succeeded),
             },
