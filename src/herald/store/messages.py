@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, Select, and_, bindparam, case, false, func, or_, select, update
@@ -178,6 +179,14 @@ def claim_pending(
     else:
         chosen = messages.c.id.in_(candidates.scalar_subquery())
     was_in_flight = messages.c.in_flight_since.is_not(None)
+    # A message's sender id is fixed at its first claim ("" for the provider's own sender), by the
+    # claim's own statement: an edit of the campaign's never renames a message that may already be at
+    # a provider (its lookup would look under the new name, find nothing and send it again).
+    campaign_sender = (
+        select(func.coalesce(campaigns.c.sender_id, ""))
+        .where(campaigns.c.id == messages.c.campaign_id)
+        .scalar_subquery()
+    )
     rows = conn.execute(
         update(messages)
         .where(chosen, messages.c.status == MessageStatus.PENDING, due)
@@ -191,6 +200,7 @@ def claim_pending(
             ),
             in_flight_since=now,
             updated_at=now,
+            sender_id=func.coalesce(messages.c.sender_id, campaign_sender),
         )
         .returning(
             messages.c.id,
@@ -206,42 +216,29 @@ def claim_pending(
     ).all()
     if not rows:
         return []
-    campaign_ids = sorted({r.campaign_id for r in rows})
-    fallbacks: dict[int, str | None] = {}
-    senders: dict[int, str] = {}
-    for c in conn.execute(
-        select(campaigns.c.id, campaigns.c.fallback_provider, campaigns.c.sender_id).where(
-            campaigns.c.id.in_(campaign_ids)
-        )
-    ):
-        fallbacks[c.id], senders[c.id] = c.fallback_provider, c.sender_id or ""
-    # A message's sender id is fixed at its first claim ("" for the provider's own sender), in the claim's
-    # transaction: an edit of the campaign's never renames a message that may already be at a provider
-    # (its lookup would look under the new name, find nothing and send it again).
-    unfixed: dict[int, list[int]] = {}
-    for r in rows:
-        if r.sender_id is None:
-            unfixed.setdefault(r.campaign_id, []).append(r.id)
-    for campaign_id, ids in unfixed.items():
-        conn.execute(update(messages).where(messages.c.id.in_(ids)).values(sender_id=senders.get(campaign_id, "")))
-    return sorted(
-        (
-            Claimed(
-                id=r.id,
-                campaign_id=r.campaign_id,
-                provider=r.provider,
-                fallback=fallbacks.get(r.campaign_id),
-                sender_id=(r.sender_id if r.sender_id is not None else senders.get(r.campaign_id)) or None,
-                mobile_no=r.mobile_no,
-                body=r.body,
-                attempts=r.attempts,
-                office_id=r.office_id,
-                in_doubt_since=r.in_doubt_since,
-            )
-            for r in rows
-        ),
-        key=lambda c: c.id,
+    campaign_ids = sorted({r[1] for r in rows})
+    fallbacks: dict[int, str | None] = dict(
+        conn.execute(
+            select(campaigns.c.id, campaigns.c.fallback_provider).where(campaigns.c.id.in_(campaign_ids))
+        ).all()
     )
+    claimed = [
+        Claimed(
+            id=mid,
+            campaign_id=campaign_id,
+            provider=provider,
+            fallback=fallbacks.get(campaign_id),
+            sender_id=sender_id or None,
+            mobile_no=mobile_no,
+            body=body,
+            attempts=attempts,
+            office_id=office_id,
+            in_doubt_since=in_doubt_since,
+        )
+        for mid, campaign_id, sender_id, provider, mobile_no, body, attempts, office_id, in_doubt_since in rows
+    ]
+    claimed.sort(key=attrgetter("id"))
+    return claimed
 
 
 def claim_orphans(
