@@ -42,8 +42,11 @@ class Settings(BaseSettings):
     send_batch_size: Annotated[int, Field(ge=1)] = 500
     send_concurrency: Annotated[int, Field(ge=1)] = 16
     materialize_workers: Annotated[int, Field(ge=1)] = Field(
-        # One more than the cores: while a process waits for SQLite's single writer lock, another computes.
-        default_factory=lambda: (os.cpu_count() or 1) + 1,
+        # One per core this process may run on: rendering and number checks are CPU-bound Python, and a
+        # third process on two cores made 200,000 clients slower, not faster (bench/materialize.py).
+        default_factory=lambda: (
+            len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        ),
         description="Processes that materialize a large audience.",
     )
     send_lease_seconds: Annotated[float, Field(gt=0)] = Field(
