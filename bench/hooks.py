@@ -1,12 +1,17 @@
-"""Benchmark: a Fineract hook's arrival at herald to herald's request at the provider, at 200 hooks/s.
+"""Benchmark: a Fineract hook's arrival at herald to herald's request at the provider.
 
 herald serves its hook endpoint (`herald serve`, its own process); a fake Twilio in another process
 notes when each message arrives; this process plays Fineract, booking repayments in the demo
 database and posting their hooks at the given rate. Every repayment amount is unique, so each
-provider request is traced back to its hook. Target: p99 < 1 s at 200 hooks/s for a minute,
-nothing lost.
+provider request is traced back to its hook. Targets, nothing lost: p99 < 1 s at 200 hooks/s for a
+minute (issue 13), p99 < 500 ms at 500 hooks/s (issue 15).
+
+The baseline, measured first in the same run: the same tellers posting the same number of hooks at
+the same rate to a server that answers at once (bench/hook_sink.py), their post-to-answer times: what
+booking a repayment and the HTTP round trip cost on this machine without herald.
 
     .venv/bin/python bench/hooks.py --rate 200 --seconds 60
+    .venv/bin/python bench/hooks.py --rate 500 --seconds 60
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -27,8 +33,40 @@ from pathlib import Path
 
 from herald.demo.servers import free_port
 
-TARGET_P99 = 1.0
+TARGETS_P99 = ((500.0, 0.5), (200.0, 1.0))  # (from this many hooks/s, p99 under this many seconds)
 RECORDER = str(Path(__file__).with_name("twilio_recorder.py"))
+SINK = str(Path(__file__).with_name("hook_sink.py"))
+
+
+def _target(rate: float) -> float | None:
+    return next((p99 for at_least, p99 in TARGETS_P99 if rate >= at_least), None)
+
+
+def _baseline(corebank: Path, rate: float, count: int) -> list[float]:
+    """The tellers alone against a server that answers at once: each hook's post-to-answer seconds, sorted."""
+    from herald.fakes.fineract_hooks import FineractHookSimulator
+
+    port = free_port()
+    sink = subprocess.Popen([sys.executable, SINK, str(port)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert sink.stdout is not None
+        if sink.stdout.readline().strip() != "ready":
+            sys.exit("the baseline's sink did not start")
+        tellers = FineractHookSimulator(f"sqlite:///{corebank}", f"http://127.0.0.1:{port}/hook", today=date.today())
+        try:
+            asyncio.run(tellers.run(rate, count, amounts=lambda n: 900_000 + n))
+        finally:
+            tellers.close()
+    finally:
+        sink.send_signal(signal.SIGTERM)
+        sink.wait(timeout=30)
+    if tellers.stats.refused:
+        sys.exit(f"the baseline's sink refused {tellers.stats.refused} hooks")
+    return sorted(tellers.stats.latencies)
+
+
+def _pct(values: list[float], p: float) -> float:
+    return values[min(len(values) - 1, int(p * len(values)))]
 
 
 def _wait(port: int, seconds: float = 30) -> None:
@@ -39,6 +77,25 @@ def _wait(port: int, seconds: float = 30) -> None:
                 return
         time.sleep(0.05)
     sys.exit(f"nothing listens on port {port}")
+
+
+def _answering(url: str, seconds: float = 30) -> None:
+    """Until herald answers Fineract's reachability check (GET on the hook URL). `herald serve` listens
+    before it has started, so hooks posted meanwhile queue rather than fail: the first half second
+    after a start is start-up, not the steady state this figure is about."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.05)
+    sys.exit(f"herald did not answer {url}")
 
 
 def main() -> None:
@@ -99,12 +156,17 @@ def main() -> None:
     )
     activate = [*herald_cli, "campaigns", "activate", "Loan Repayment", "--yes"]
     subprocess.run(activate, env=env, check=True, stdout=subprocess.DEVNULL)
+    count = int(args.rate * args.seconds)
+    print(f"Baseline: {count:,} hooks at {args.rate:g}/s to a server that answers at once ...", flush=True)
+    # On a copy: herald's catch-up job would rightly find the baseline's repayments and message them.
+    shutil.copyfile(folder / "fineract-demo.sqlite", folder / "baseline-fineract.sqlite")
+    base = _baseline(folder / "baseline-fineract.sqlite", args.rate, count)
     arrivals_file = folder / "arrivals.json"
     fake = subprocess.Popen([sys.executable, RECORDER, str(twilio_port), str(args.latency), str(arrivals_file)])
     server = subprocess.Popen([*herald_cli, "serve", "--port", str(herald_port)], env=env)
     try:
         _wait(twilio_port)
-        _wait(herald_port)
+        _answering(f"http://127.0.0.1:{herald_port}/fineract/hooks/bench-secret/")
         from herald.fakes.fineract_hooks import FineractHookSimulator
 
         simulator = FineractHookSimulator(
@@ -112,7 +174,6 @@ def main() -> None:
             f"http://127.0.0.1:{herald_port}/fineract/hooks/bench-secret/",
             today=date.today(),
         )
-        count = int(args.rate * args.seconds)
         posted: dict[int, float] = {}
 
         def amount(n: int) -> int:
@@ -147,7 +208,7 @@ def main() -> None:
         sys.exit("no provider request was traced back to a hook")
 
     def pct(p: float) -> float:
-        return delays[min(len(delays) - 1, int(p * len(delays)))]
+        return _pct(delays, p)
 
     print(
         f"\n{len(posted):,} hooks in {elapsed:.1f}s ({len(posted) / elapsed:,.0f}/s sustained); "
@@ -158,8 +219,16 @@ def main() -> None:
         f"hook -> provider request: p50 {pct(0.50) * 1000:.0f} ms, p95 {pct(0.95) * 1000:.0f} ms, "
         f"p99 {pct(0.99) * 1000:.0f} ms, max {delays[-1] * 1000:.0f} ms"
     )
-    ok = pct(0.99) < TARGET_P99 and lost == 0
-    print(f"target: p99 < {TARGET_P99 * 1000:.0f} ms with nothing lost: {'met' if ok else 'NOT met'}")
+    print(
+        f"baseline, the tellers alone (post -> answer of a server that answers at once): p50"
+        f" {_pct(base, 0.5) * 1000:.0f} ms, p99 {_pct(base, 0.99) * 1000:.0f} ms, max {base[-1] * 1000:.0f} ms"
+    )
+    target = _target(args.rate)
+    if target is None:
+        print(f"target: none below {TARGETS_P99[-1][0]:g} hooks/s")
+        return
+    ok = pct(0.99) < target and lost == 0
+    print(f"target: p99 < {target * 1000:.0f} ms with nothing lost: {'met' if ok else 'NOT met'}")
 
 
 if __name__ == "__main__":
