@@ -6,6 +6,7 @@ holds them against these tables); the adapter in providers/africastalking.py rea
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
@@ -104,6 +105,12 @@ def cost(text: object) -> tuple[Decimal, str] | None:
     """`"KES 0.8000"` -> (Decimal("0.8000"), "KES"); None for a missing or unreadable cost (`"0"` is 0 of nothing)."""
     if not isinstance(text, str):
         return None
+    return _cost(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _cost(text: str) -> tuple[Decimal, str] | None:
+    """A bulk send's recipients mostly cost the same: each distinct text is read once."""
     parts = text.split()
     try:
         if len(parts) == 2 and parts[0].isalpha() and len(parts[0]) == 3:
