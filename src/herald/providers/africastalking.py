@@ -63,6 +63,7 @@ class AfricasTalkingProvider:
 
     kind = "africastalking"
     pushes_reports = True  # AT has no report pull: every report comes to the callback URL
+    asks_one_by_one = True  # nothing to ask: no reason to look its waiting messages up at every run
 
     def __init__(self, settings: AfricasTalkingSettings, *, now: Callable[[], datetime], public_url: str | None):
         self.name = settings.name

@@ -109,6 +109,7 @@ class InfobipProvider:
         )
         self._notify_url = self._notify(public_url)
         self.pushes_reports = self._notify_url is not None
+        self.asks_one_by_one = False  # a pull drains the account's report queue, whoever is waiting
         self.report_lookup_after = settings.report_lookup_after
 
     def _notify(self, public_url: str | None) -> str | None:

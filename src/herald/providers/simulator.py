@@ -59,6 +59,7 @@ class Simulator:
     kind = "simulator"
     max_batch = 1000
     pushes_reports = False
+    asks_one_by_one = False  # answered in this process: asking costs nothing
 
     def __init__(self, config: SimulatorConfig, now: Callable[[], datetime], name: str = "simulator") -> None:
         self.name = name

@@ -71,6 +71,7 @@ class SmppProvider:
     kind = "smpp"
     max_batch = 100
     pushes_reports = True  # receipts come on the bind
+    asks_one_by_one = True  # query_sm
 
     def __init__(
         self,

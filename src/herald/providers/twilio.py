@@ -110,6 +110,7 @@ class TwilioProvider:
             f"{public_url.rstrip('/')}/webhooks/{settings.name}" if public_url and settings.status_callback else None
         )
         self.pushes_reports = self.status_callback is not None
+        self.asks_one_by_one = True  # GET Messages/{sid}.json
         self._form_tails: dict[str | None, str] = {}
 
     def _form(self, message: OutboundMessage) -> dict[str, str]:

@@ -5,6 +5,9 @@ A report may be lost on the way: Infobip hands each out once, so a pull whose an
 (a timeout after Infobip let go of the batch) takes those reports with it. Messages waiting far
 longer than usual (the provider's `report_lookup_after`) are therefore looked up one by one where
 the provider can be asked (Infobip's message logs), at most once per that interval each.
+
+A provider asked one message per request (Twilio, SMPP's query_sm) is asked about a waiting message at
+every run at first, then less and less often the longer its report takes (store/messages.py, ASKING).
 """
 
 from __future__ import annotations
@@ -51,16 +54,23 @@ class ReportPuller:
         totals = {"asked": 0, "reports": 0, "changed": 0}
         after = 0
         pushing = [name for name, p in self.providers.items() if getattr(p, "pushes_reports", False)]
-        quiet_since = self.clock.now() - timedelta(seconds=self.poll_after)
+        one_by_one = [name for name, p in self.providers.items() if getattr(p, "asks_one_by_one", False)]
+        now = self.clock.now()
+        quiet_since = now - timedelta(seconds=self.poll_after)
         while True:
             with self.store.connect() as conn:
-                page = message_store.awaiting_reports(conn, PAGE, after, pushing=pushing, quiet_since=quiet_since)
+                page = message_store.awaiting_reports(
+                    conn, PAGE, after, pushing=pushing, quiet_since=quiet_since, one_by_one=one_by_one, now=now
+                )
             if not page:
                 break
             after = page[-1][0]
             by_provider: dict[str, list[str]] = defaultdict(list)
-            for _, provider, external_id in page:
+            asked: dict[str, list[int]] = defaultdict(list)  # message ids, of the providers asked one by one
+            for message_id, provider, external_id in page:
                 by_provider[provider].append(external_id)
+                if provider in one_by_one:
+                    asked[provider].append(message_id)
             with self.store.connect() as conn:
                 for name, ids in by_provider.items():
                     # A long message sent as several parts is asked about part by part; the store combines them.
@@ -79,6 +89,7 @@ class ReportPuller:
                     totals["changed"] += report_store.record(
                         conn, name, reports, self.clock.now(), sharing=self.providers.sharing(name)
                     )
+                    report_store.looked_up(conn, asked.get(name, []), now)
                 totals["asked"] += len(ids)
                 totals["reports"] += len(reports)
         for name, adapter in self.providers.items():

@@ -474,6 +474,35 @@ def apply_reports(conn: Connection, provider: str, reports: Sequence[DeliveryRep
     return changed
 
 
+ASKING: tuple[tuple[timedelta, timedelta], ...] = (
+    (timedelta(seconds=20), timedelta(0)),
+    (timedelta(minutes=2), timedelta(seconds=15)),
+    (timedelta(minutes=15), timedelta(minutes=1)),
+    (timedelta(hours=2), timedelta(minutes=10)),
+    (timedelta.max, timedelta(hours=1)),
+)
+"""(sent less than this long ago, asked about again after this long) for providers asked one message per
+request: at every run while a report is normal, then less often, at last hourly. A message whose
+report never comes (a network that returns none) was asked about at every run for as long as it
+waited: 100,000 of them were 20,000 requests a second."""
+
+
+def _asked_about_now(now: datetime) -> Any:
+    """A message of a provider asked one by one is due to be asked about (ASKING), by its age and last ask."""
+    sent, asked = messages.c.sent_at, messages.c.report_lookup_at
+    due: list[Any] = [sent.is_(None), asked.is_(None)]
+    younger_than = timedelta(0)
+    for age, again in ASKING:
+        tier: list[Any] = [asked <= now - again] if again else []
+        if younger_than:
+            tier.append(sent <= now - younger_than)
+        if age != timedelta.max:
+            tier.append(sent > now - age)
+        due.append(and_(*tier))
+        younger_than = age
+    return or_(*due)
+
+
 def awaiting_reports(
     conn: Connection,
     limit: int,
@@ -481,11 +510,15 @@ def awaiting_reports(
     *,
     pushing: Sequence[str] = (),
     quiet_since: datetime | None = None,
+    one_by_one: Sequence[str] = (),
+    now: datetime | None = None,
 ) -> list[tuple[int, str, str]]:
     """(id, provider, external id) of messages still waiting for a final report, oldest first.
 
     Messages of the `pushing` providers are left out unless nothing happened to them since
-    `quiet_since`: their reports come by themselves, the pull only covers what push missed.
+    `quiet_since`: their reports come by themselves, the pull only covers what push missed. Those
+    of the `one_by_one` providers only when they are due to be asked about at `now` (ASKING; the
+    caller records the ask: store/reports.py, looked_up).
     """
     query = select(messages.c.id, messages.c.provider, messages.c.external_id).where(
         messages.c.status.in_(sorted(AWAITING_REPORT)),
@@ -495,6 +528,10 @@ def awaiting_reports(
     if pushing:
         quiet = messages.c.updated_at <= quiet_since if quiet_since is not None else false()
         query = query.where(or_(messages.c.provider.not_in(list(pushing)), quiet))
+    if one_by_one:
+        if now is None:
+            raise ValueError("asking one by one needs the time of the ask")
+        query = query.where(or_(messages.c.provider.not_in(list(one_by_one)), _asked_about_now(now)))
     rows = conn.execute(query.order_by(messages.c.id).limit(limit)).all()
     return [(r.id, r.provider, r.external_id) for r in rows]
 

@@ -178,6 +178,7 @@ def overdue(conn: Connection, provider: str, quiet_since: datetime, limit: int) 
 
 
 def looked_up(conn: Connection, ids: Sequence[int], now: datetime) -> None:
-    """Remember that these messages were just looked up, so the next look waits a whole interval."""
+    """Remember that these messages were just looked up (or asked about one by one), so the next look
+    waits its interval."""
     for start in range(0, len(ids), 500):
         conn.execute(update(messages).where(messages.c.id.in_(ids[start : start + 500])).values(report_lookup_at=now))
