@@ -162,7 +162,9 @@ def main() -> None:
     shutil.copyfile(folder / "fineract-demo.sqlite", folder / "baseline-fineract.sqlite")
     base = _baseline(folder / "baseline-fineract.sqlite", args.rate, count)
     arrivals_file = folder / "arrivals.json"
-    fake = subprocess.Popen([sys.executable, RECORDER, str(twilio_port), str(args.latency), str(arrivals_file)])
+    # As Twilio's do, messages are sent, then delivered, within seconds: herald polls each until it is.
+    steps = ["--sent-after", "0.5", "--delivered-after", "3"]
+    fake = subprocess.Popen([sys.executable, RECORDER, str(twilio_port), str(args.latency), str(arrivals_file), *steps])
     server = subprocess.Popen([*herald_cli, "serve", "--port", str(herald_port)], env=env)
     try:
         _wait(twilio_port)
