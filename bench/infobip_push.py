@@ -30,15 +30,17 @@ COMMAND = "python bench/infobip_push.py --reports 100000 --batch 250 --in-flight
 SECRET = "bench-secret"
 
 
-def environment(folder: Path, name: str) -> dict[str, str]:
-    provider = {
-        "kind": "infobip",
-        "name": "infobip",
-        "base_url": "http://127.0.0.1:9",
-        "api_key": "unused",
-        "sender": "MFIBank",
-        "webhook_secret": SECRET,
-    }
+INFOBIP = {
+    "kind": "infobip",
+    "name": "infobip",
+    "base_url": "http://127.0.0.1:9",
+    "api_key": "unused",
+    "sender": "MFIBank",
+    "webhook_secret": SECRET,
+}
+
+
+def environment(folder: Path, name: str, provider: dict[str, Any] = INFOBIP) -> dict[str, str]:
     return {
         "HERALD_HOME": str(folder),
         "HERALD_DATABASE_URL": f"sqlite:///{folder / name}",
@@ -47,8 +49,8 @@ def environment(folder: Path, name: str) -> dict[str, str]:
     }
 
 
-def prefill(folder: Path, name: str, n: int) -> None:
-    """A store with `n` messages of an active campaign, accepted by Infobip as herald-<id>-1."""
+def prefill(folder: Path, name: str, n: int, provider: dict[str, Any] = INFOBIP) -> None:
+    """A store with `n` messages of an active campaign, accepted by the provider as herald-<id>-1."""
     from herald.app import Herald
     from herald.config import Settings
     from herald.domain.sending import Accepted
@@ -57,7 +59,7 @@ def prefill(folder: Path, name: str, n: int) -> None:
     from herald.services.preview import PreviewSettings
     from herald.store import messages as message_store
 
-    env = environment(folder, name)
+    env = environment(folder, name, provider)
     settings = Settings(
         home=folder,
         database_url=env["HERALD_DATABASE_URL"],
@@ -71,7 +73,7 @@ def prefill(folder: Path, name: str, n: int) -> None:
         "runReportId": 166,
         "paramValue": {"officeId": 1},
         "message": "Dear client, your instalment is due on 5 Dec.",
-        "providerId": "infobip",
+        "providerId": provider["name"],
     }
     campaign = campaigns.activate(
         campaigns.create(
@@ -91,14 +93,14 @@ def prefill(folder: Path, name: str, n: int) -> None:
     )
     now = datetime.now(UTC)
     with herald.store.begin() as conn:
-        body = "Dear client, your instalment is due on 5 Dec."
+        body, name = "Dear client, your instalment is due on 5 Dec.", provider["name"]
         rows = [
-            (campaign.id, f"c{i}", i, 1, f"+2547{i:08d}", body, 100, None, "GSM-7", 1, "infobip", 0, now, now, None)
+            (campaign.id, f"c{i}", i, 1, f"+2547{i:08d}", body, 100, None, "GSM-7", 1, name, 0, now, now, None)
             for i in range(1, n + 1)
         ]
         message_store.insert_new(conn, rows)
         ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM messages ORDER BY id")]
-        message_store.mark_accepted(conn, [Accepted(i, "infobip", f"herald-{i}-1") for i in ids], now)
+        message_store.mark_accepted(conn, [Accepted(i, name, f"herald-{i}-1") for i in ids], now)
     herald.close()
 
 

@@ -2,7 +2,8 @@
 
 Each configured provider has one URL, `/webhooks/<provider name>`; the adapter authenticates the
 call (Twilio's signature, Infobip's secret) and parses it. The answer is 2xx only after the
-reports and opt-outs are committed, so a provider retries anything herald could not keep. An
+reports and opt-outs are committed, so a provider retries anything herald could not keep; calls
+that arrive together are committed together (services/batches.py), each answered about itself. An
 adapter that expects a particular 2xx body (Twilio wants TwiML for an inbound SMS) says so through
 `webhook_answer`; refusals keep their JSON error body and status.
 """
@@ -10,8 +11,8 @@ adapter that expects a particular 2xx body (Twilio wants TwiML for an inbound SM
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
-from anyio import to_thread
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
@@ -19,7 +20,8 @@ from herald.app import Herald
 from herald.errors import HeraldError, WebhookError
 from herald.http.errors import error_response
 from herald.providers.base import AnswersWebhooks, WebhookRequest
-from herald.services.inbound import keep, keepable
+from herald.services.batches import Batches, Then
+from herald.services.inbound import Call, keep_many, keepable
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,14 @@ _TWILIO_SIGNATURE = "x-twilio-signature"  # a signed GET is a call, not someone 
 
 def router(herald: Herald) -> APIRouter:
     api = APIRouter(tags=["webhooks"])
+
+    def keep_all(waiting: Sequence[Call]) -> tuple[list[dict[str, int]], Then]:
+        kept = keep_many(waiting, store=herald.store, clock=herald.clock, default_region=herald.settings.default_region)
+        return kept, None
+
+    # Calls that arrive together are kept in one transaction: Africa's Talking posts one report per
+    # call, and one commit per report held a big campaign's reports to a few hundred a second.
+    calls: Batches[Call, dict[str, int]] = Batches(keep_all)
 
     @api.get("/webhooks/{provider}", summary="Reachability check for a provider's webhook URL")
     async def reachable(provider: str, request: Request) -> Response:
@@ -58,16 +68,7 @@ def router(herald: Herald) -> APIRouter:
         for reason in batch.skipped:
             log.warning("webhook for %s: %s; left out, the rest of the call is kept", provider, reason)
         try:
-            stored = await to_thread.run_sync(
-                lambda: keep(
-                    provider,
-                    batch,
-                    store=herald.store,
-                    clock=herald.clock,
-                    default_region=herald.settings.default_region,
-                    sharing=herald.providers.sharing(provider),
-                )
-            )
+            stored = await calls.store(Call(provider, batch, tuple(herald.providers.sharing(provider))))
         except HeraldError as exc:
             return error_response(503, "not_stored", f"herald could not store the call, retry later: {exc}")
         answer = adapter.webhook_answer(batch) if isinstance(adapter, AnswersWebhooks) else None

@@ -13,12 +13,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from herald.clock import Clock
 from herald.domain import wire
 from herald.domain.phones import mask
 from herald.domain.reports import DeliveryReport, InboundMessage
-from herald.errors import WebhookError
+from herald.errors import HeraldError, WebhookError
 from herald.providers.base import WebhookBatch
 from herald.store import optouts
 from herald.store import reports as report_store
@@ -68,17 +69,46 @@ def keep(
     """Apply (or park) the reports and put STOP replies on the opt-out list, in one transaction; the counts.
 
     `sharing`: the providers on the same account as `provider`, whose messages a report may be on."""
+    call = Call(provider, batch, tuple(sharing))
+    return keep_many([call], store=store, clock=clock, default_region=default_region)[0]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One webhook call to keep: the provider it came to, what it carried, the providers sharing its account."""
+
+    provider: str
+    batch: WebhookBatch
+    sharing: tuple[str, ...] = ()
+
+
+def keep_many(calls: Sequence[Call], *, store: Engine, clock: Clock, default_region: str) -> list[dict[str, int]]:
+    """keep() for several calls in one transaction, in their order; each call's own counts.
+
+    Raises HeraldError when the database refuses the transaction (nothing of any call is kept then)."""
     now = clock.now()
-    stops = optouts.stop_requests(batch.inbound, default_region)
-    notified = optouts.numbers(batch.optouts, default_region)
-    for number in stops + notified:
-        log.info("opt-out from %s via %s", mask(number), provider)
-    with store.begin() as conn:
-        changed = report_store.record(conn, provider, batch.reports, now, sharing=sharing)
-        added = optouts.add(conn, stops, source=provider, detail="STOP reply", now=now)
-        added += optouts.add(conn, notified, source=provider, detail="provider's opt-out notification", now=now)
-    counts = {"reports": len(batch.reports), "applied": changed, "inbound": len(batch.inbound), "opted_out": added}
-    return counts | ({"optouts": len(batch.optouts)} if batch.optouts else {})
+    planned = []
+    for call in calls:
+        stops = optouts.stop_requests(call.batch.inbound, default_region)
+        notified = optouts.numbers(call.batch.optouts, default_region)
+        planned.append((call, stops, notified))
+    counts = []
+    try:
+        with store.begin() as conn:
+            for call, stops, notified in planned:
+                batch, source = call.batch, call.provider
+                changed = report_store.record(conn, source, batch.reports, now, sharing=call.sharing)
+                added = optouts.add(conn, stops, source=source, detail="STOP reply", now=now)
+                added += optouts.add(conn, notified, source=source, detail="provider's opt-out notification", now=now)
+                kept = {"reports": len(batch.reports), "applied": changed, "inbound": len(batch.inbound)}
+                counts.append(kept | {"opted_out": added} | ({"optouts": len(batch.optouts)} if batch.optouts else {}))
+    except SQLAlchemyError as exc:  # the details for the log, not for the provider's answer
+        log.warning("keeping %d webhook calls failed: %s", len(calls), str(exc).splitlines()[0][:300])
+        raise HeraldError("herald's database did not take the call") from exc
+    for call, stops, notified in planned:
+        for number in stops + notified:
+            log.info("opt-out from %s via %s", mask(number), call.provider)
+    return counts
 
 
 @dataclass(frozen=True)
