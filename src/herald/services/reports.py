@@ -6,6 +6,9 @@ A report may be lost on the way: Infobip hands each out once, so a pull whose an
 longer than usual (the provider's `report_lookup_after`) are therefore looked up one by one where
 the provider can be asked (Infobip's message logs), at most once per that interval each.
 
+A report parked because it came before its message's send was recorded, by a transaction the send
+job's record could not see yet, is applied by the next run (store/reports.py, adopt_orphans).
+
 A provider asked one message per request (Twilio, SMPP's query_sm) is asked about a waiting message at
 every run at first, then less and less often the longer its report takes (store/messages.py, ASKING).
 """
@@ -57,6 +60,8 @@ class ReportPuller:
         one_by_one = [name for name, p in self.providers.items() if getattr(p, "asks_one_by_one", False)]
         now = self.clock.now()
         quiet_since = now - timedelta(seconds=self.poll_after)
+        with self.store.begin() as conn:  # reports parked while their message's send was being recorded
+            totals["changed"] += report_store.adopt_orphans(conn, now, sharing=self.providers.sharing)
         while True:
             with self.store.connect() as conn:
                 page = message_store.awaiting_reports(

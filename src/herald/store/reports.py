@@ -25,6 +25,7 @@ from herald.domain.message import AWAITING_REPORT, MessageStatus
 from herald.domain.reports import DeliveryReport
 from herald.store import installation, message_parts, optouts
 from herald.store.messages import apply_reports
+from herald.store.tables import message_parts as part_rows
 from herald.store.tables import messages, parked_reports
 
 
@@ -136,6 +137,42 @@ def adopt_parked(
         changed += _apply(conn, provider, combined + reports, now)
     conn.execute(delete(parked_reports).where(parked_reports.c.id.in_([r.id for r in rows])))
     return changed
+
+
+ORPHANS_PER_RUN = 1_000
+"""Parked reports (the newest) the report job checks per run against the messages recorded since."""
+
+
+def adopt_orphans(conn: Connection, now: datetime, *, sharing: Callable[[str], Sequence[str]]) -> int:
+    """Apply parked reports whose message is known by now, then drop them; how many changed a message.
+
+    A report parked by a transaction still open when the send job recorded the message's id (and
+    looked for parked reports, seeing none yet) would otherwise wait for good: the provider was
+    answered 2xx and does not send it again. The report job sweeps the newest parked reports."""
+    parked = conn.execute(
+        select(parked_reports.c.provider, parked_reports.c.external_id)
+        .order_by(parked_reports.c.id.desc())
+        .limit(ORPHANS_PER_RUN)
+    ).all()
+    by_provider: dict[str, set[str]] = {}
+    for row in parked:
+        by_provider.setdefault(row.provider, set()).add(row.external_id)
+    known: set[tuple[str, str]] = set()
+    for provider, external_ids in by_provider.items():
+        names = list(dict.fromkeys([provider, *sharing(provider)]))
+        ids = sorted(external_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            # A long message's first part has the message's id; the others are known by their parts.
+            for provider_column, id_column in (
+                (messages.c.provider, messages.c.external_id),
+                (part_rows.c.provider, part_rows.c.part_id),
+            ):
+                rows = conn.execute(
+                    select(provider_column, id_column).where(provider_column.in_(names), id_column.in_(chunk))
+                )
+                known.update((r[0], r[1]) for r in rows)
+    return adopt_parked(conn, sorted(known), now, sharing=sharing) if known else 0
 
 
 def _apply(conn: Connection, provider: str, reports: Sequence[DeliveryReport], now: datetime) -> int:
