@@ -266,12 +266,9 @@ class SmppProvider:
 
     async def fetch_reports(self, external_ids: Sequence[str]) -> list[DeliveryReport]:
         """query_sm for each id (herald asks for every part of a long message, and combines the answers);
-        an SMSC that refuses query_sm gives no reports (they are pushed)."""
-        try:
-            bind = await self._binds.pick()
-        except ProviderError as error:
-            log.warning("SMPP %s: no reports pulled: %s", self.name, error.message)
-            return []
+        an SMSC that refuses query_sm gives no reports (they are pushed); ProviderError when no bind is up."""
+        # No bind up: ProviderError, so the report job does not count these messages as asked about.
+        bind = await self._binds.pick()
         session = bind.session
         assert session is not None
         found = await asyncio.gather(*(self._pull(session, ext) for ext in external_ids))

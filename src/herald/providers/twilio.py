@@ -40,6 +40,7 @@ from herald.providers.twilio_codes import ADVICE, ERRORS, STATUSES, http_outcome
 from herald.providers.twilio_lookup import Candidate, adopted, likeness
 
 log = logging.getLogger(__name__)
+_UNANSWERED = object()  # a status lookup Twilio did not answer (transport error, non-200)
 
 API_VERSION = "2010-04-01"
 _FORM_TYPE = "application/x-www-form-urlencoded"
@@ -258,24 +259,38 @@ class TwilioProvider:
         return SendResult(message.message_id, error=error)
 
     async def fetch_reports(self, external_ids: Sequence[str]) -> list[DeliveryReport]:
+        """The reports Twilio has on these messages; ProviderError when it answered about none of them
+        (down, or refusing herald), so they do not count as asked about."""
         http, slots = await self._edge.session()
         found = await asyncio.gather(*(self._fetch_one(http, slots, sid) for sid in external_ids))
-        return [r for r in found if r is not None]
+        if external_ids and all(f is _UNANSWERED for f in found):
+            raise ProviderError(
+                f"Twilio answered none of {len(external_ids)} status lookups",
+                provider=self.name,
+                outcome=ProviderOutcome.UNREACHABLE,
+                code="NO_ANSWER",
+                text="no status lookup answered",
+            )
+        return [r for r in found if isinstance(r, DeliveryReport)]
 
     async def _fetch_one(
         self, http: aiohttp.ClientSession, slots: asyncio.Semaphore, sid: str
-    ) -> DeliveryReport | None:
+    ) -> DeliveryReport | object | None:
+        """The message's report, None when nothing is new, _UNANSWERED when Twilio did not say."""
         async with slots:
             try:
                 async with http.get(f"{self._account}/Messages/{sid}.json", timeout=self._timeout) as response:
                     status, raw = response.status, await response.read()
             except CAUGHT as exc:
                 log.warning("twilio %s: fetching %s failed: %s", self.name, sid, self._edge.failure(exc).text)
-                return None
+                return _UNANSWERED
         body = _json(raw)
+        if status == 404:  # an answer: Twilio has no such message (deleted, or another account's)
+            log.warning("twilio %s: fetching %s: no such message (404)", self.name, sid)
+            return None
         if status != 200 or body is None or not isinstance(body.get("status"), str):
             log.warning("twilio %s: fetching %s answered HTTP %s", self.name, sid, status)
-            return None
+            return _UNANSWERED
         at = _rfc2822(body.get("date_updated")) or self._now()
         return self.report(sid, body["status"], body.get("error_code"), body.get("error_message"), at)
 
