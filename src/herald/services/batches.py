@@ -5,8 +5,9 @@ being stored (in a thread), the items that arrive meanwhile wait and go as the n
 installation stores each item alone at once, and a burst costs a transaction per batch instead of
 one per item (on SQLite a commit is most of what storing a hook or a report costs).
 
-A batch that fails as a whole (HeraldError: the core bank down, the database busy) is stored again
-one item at a time, so each caller gets its own answer and a bad item does not take the others down.
+A batch that fails as a whole (HeraldError: the core bank down, the database busy; or any other
+error one item sets off) is stored again one item at a time, so each caller gets its own answer and
+a bad item does not take the others down.
 """
 
 from __future__ import annotations
@@ -68,9 +69,10 @@ class Batches(Generic[Item, Result]):
         items = [item for item, _ in batch]
         try:
             results, then = await to_thread.run_sync(self._store_all, items)
-        except HeraldError as exc:
+        except Exception as exc:  # HeraldError, or a bug one item sets off: it must not fail the others
             if len(batch) == 1:
-                _settle(batch[0][1], exc)
+                if not batch[0][1].done():
+                    batch[0][1].set_exception(exc)
                 return
             for one in batch:  # each its own answer: only the ones that cannot be stored fail
                 await self._one_batch([one])
