@@ -7,7 +7,7 @@ longer than usual (the provider's `report_lookup_after`) are therefore looked up
 the provider can be asked (Infobip's message logs), at most once per that interval each.
 
 A report parked because it came before its message's send was recorded, by a transaction the send
-job's record could not see yet, is applied by the next run (store/reports.py, adopt_orphans).
+job's record could not see yet, is applied by the next run (store/reports.py, orphans).
 
 A provider asked one message per request (Twilio, SMPP's query_sm) is asked about a waiting message at
 every run at first, then less and less often the longer its report takes (store/messages.py, ASKING).
@@ -60,8 +60,11 @@ class ReportPuller:
         one_by_one = [name for name, p in self.providers.items() if getattr(p, "asks_one_by_one", False)]
         now = self.clock.now()
         quiet_since = now - timedelta(seconds=self.poll_after)
-        with self.store.begin() as conn:  # reports parked while their message's send was being recorded
-            totals["changed"] += report_store.adopt_orphans(conn, now, sharing=self.providers.sharing)
+        with self.store.connect() as conn:  # reports parked while their message's send was being recorded
+            orphans = report_store.orphans(conn, sharing=self.providers.sharing)
+        if orphans:  # a write transaction only when there is something to adopt
+            with self.store.begin() as conn:
+                totals["changed"] += report_store.adopt_parked(conn, orphans, now, sharing=self.providers.sharing)
         while True:
             with self.store.connect() as conn:
                 page = message_store.awaiting_reports(

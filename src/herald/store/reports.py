@@ -143,12 +143,12 @@ ORPHANS_PER_RUN = 1_000
 """Parked reports (the newest) the report job checks per run against the messages recorded since."""
 
 
-def adopt_orphans(conn: Connection, now: datetime, *, sharing: Callable[[str], Sequence[str]]) -> int:
-    """Apply parked reports whose message is known by now, then drop them; how many changed a message.
+def orphans(conn: Connection, *, sharing: Callable[[str], Sequence[str]]) -> list[tuple[str, str]]:
+    """(provider, external id) of recorded messages (or parts) that the newest parked reports are about.
 
     A report parked by a transaction still open when the send job recorded the message's id (and
     looked for parked reports, seeing none yet) would otherwise wait for good: the provider was
-    answered 2xx and does not send it again. The report job sweeps the newest parked reports."""
+    answered 2xx and does not send it again. The report job adopts these (adopt_parked)."""
     parked = conn.execute(
         select(parked_reports.c.provider, parked_reports.c.external_id)
         .order_by(parked_reports.c.id.desc())
@@ -172,7 +172,7 @@ def adopt_orphans(conn: Connection, now: datetime, *, sharing: Callable[[str], S
                     select(provider_column, id_column).where(provider_column.in_(names), id_column.in_(chunk))
                 )
                 known.update((r[0], r[1]) for r in rows)
-    return adopt_parked(conn, sorted(known), now, sharing=sharing) if known else 0
+    return sorted(known)
 
 
 def _apply(conn: Connection, provider: str, reports: Sequence[DeliveryReport], now: datetime) -> int:
