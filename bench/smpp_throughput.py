@@ -1,7 +1,8 @@
 """Benchmark: SMPP sending at the window limit, herald beside Kannel on the same SMSC in the same run.
 
 The SMSC is herald's fake (bench/smsc_recorder.py, a process of its own) answering every submit_sm
-after `--latency` (20 ms), pushing no receipts, and noting when it answered each. A window of 64
+after `--latency` (20 ms), pushing no receipts (herald's runs: `--receipt-after S` pushes each
+message's S seconds later, as a real SMSC does), and noting when it answered each. A window of 64
 outstanding submits at 20 ms allows 64 / 0.020 = 3,200 msg/s per bind: that is the ceiling.
 
 - herald: a Direct "Active Clients" campaign over a demo Fineract database is materialized first (not
@@ -55,10 +56,11 @@ RECORDER = str(Path(__file__).with_name("smsc_recorder.py"))
 
 
 @contextmanager
-def smsc(port: int, latency: float, out: Path) -> Iterator[None]:
+def smsc(port: int, latency: float, out: Path, receipt_after: float | None = None) -> Iterator[None]:
     """The recording SMSC on `port` until the block ends; its notes are in `out` afterwards."""
+    receipts = [] if receipt_after is None else ["--receipt-after", str(receipt_after)]
     process = subprocess.Popen(
-        [sys.executable, RECORDER, str(port), str(latency), str(out)], stdout=subprocess.PIPE, text=True
+        [sys.executable, RECORDER, str(port), str(latency), str(out), *receipts], stdout=subprocess.PIPE, text=True
     )
     try:
         assert process.stdout is not None
@@ -98,7 +100,9 @@ def _provider(port: int, binds: int) -> dict[str, Any]:
     }
 
 
-def herald_round(folder: Path, corebank: Path, latency: float, binds: int) -> tuple[int, float, float, float]:
+def herald_round(
+    folder: Path, corebank: Path, latency: float, binds: int, receipt_after: float | None = None
+) -> tuple[int, float, float, float]:
     """herald's send job through `binds` binds on a fresh herald database: (answered, rate, window, job seconds)."""
     from herald.app import Herald
     from herald.config import Settings
@@ -141,7 +145,7 @@ def herald_round(folder: Path, corebank: Path, latency: float, binds: int) -> tu
             await sender_for(herald).run()
             await herald.close_providers()
 
-        with smsc(port, latency, out):
+        with smsc(port, latency, out, receipt_after):
             started = time.perf_counter()
             run_loop(send())
             seconds = time.perf_counter() - started
@@ -280,6 +284,9 @@ def main() -> None:
     parser.add_argument("--binds", type=int, default=4, help="herald's binds in the second herald run")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--corebank", type=Path, default=None, help="reuse a demo Fineract database made earlier")
+    parser.add_argument(
+        "--receipt-after", type=float, default=None, help="the SMSC pushes each message's receipt this many s later"
+    )
     args = parser.parse_args()
     _kannel_ready()
     from herald.corebank.demo import create_demo_database
@@ -298,7 +305,9 @@ def main() -> None:
                 folder = Path(tmp) / f"round{n}-{binds}"
                 folder.mkdir()
                 if binds:
-                    count, rate, window, seconds = herald_round(folder, corebank, args.latency, binds)
+                    count, rate, window, seconds = herald_round(
+                        folder, corebank, args.latency, binds, args.receipt_after
+                    )
                     expected = expected or count
                 else:
                     count, rate, window, seconds = kannel_round(folder, args.latency, expected)

@@ -1,9 +1,10 @@
 """The fake SMSC in a process of its own that writes, when told to stop (SIGTERM), when it answered each submit_sm.
 
-    python bench/smsc_recorder.py PORT LATENCY OUT.json
+    python bench/smsc_recorder.py PORT LATENCY OUT.json [--receipt-after S]
 
 OUT.json is [[time.time() of the submit_sm_resp, destination], ...] for every accepted submit_sm.
-No receipts are pushed (the figure is the submit window's, not receipt handling). "ready" on stdout
+No receipts are pushed unless `--receipt-after` says when (seconds after each submit), as a real SMSC
+pushes one per message. "ready" on stdout
 once it listens. bench/smpp_throughput.py uses it for herald and for Kannel alike.
 """
 
@@ -24,8 +25,11 @@ async def main() -> None:
     parser.add_argument("port", type=int)
     parser.add_argument("latency", type=float)
     parser.add_argument("out")
+    parser.add_argument("--receipt-after", type=float, default=None)
     args = parser.parse_args()
-    fake = FakeSmsc(port=args.port, system_id=SYSTEM_ID, password=PASSWORD, latency=args.latency, receipt_after=None)
+    fake = FakeSmsc(
+        port=args.port, system_id=SYSTEM_ID, password=PASSWORD, latency=args.latency, receipt_after=args.receipt_after
+    )
     await fake.start()
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)

@@ -47,10 +47,15 @@ class Batches(Generic[Item, Result]):
 
     async def store(self, item: Item) -> Result:
         """The item's result once it is stored; raises the HeraldError that kept it from being stored."""
-        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Result] = loop.create_future()
+        if self._running is not None and self._running.get_loop() is not loop:
+            # One Herald outlives a one-off job's event loop: what waited on a loop that is gone went with it.
+            self._waiting = [(i, f) for i, f in self._waiting if f.get_loop() is loop]
+            self._running = None
         self._waiting.append((item, future))
         if self._running is None or self._running.done():
-            self._running = asyncio.create_task(self._drain())
+            self._running = loop.create_task(self._drain())
         return await future
 
     async def _drain(self) -> None:

@@ -21,6 +21,7 @@ from herald.domain.phones import mask
 from herald.domain.reports import DeliveryReport, InboundMessage
 from herald.errors import HeraldError, WebhookError
 from herald.providers.base import WebhookBatch
+from herald.services.batches import Batches, Then
 from herald.store import optouts
 from herald.store import reports as report_store
 from herald.store.search import ERROR_CODE_LENGTH, ERROR_TEXT_LENGTH, EXTERNAL_ID_LENGTH
@@ -111,28 +112,22 @@ def keep_many(calls: Sequence[Call], *, store: Engine, clock: Clock, default_reg
     return counts
 
 
-@dataclass(frozen=True)
 class ConnectionSinks:
-    """Where providers hand what arrives on their own connection (SMPP receipts and replies): kept as a webhook's."""
+    """Where providers hand what arrives on their own connection (SMPP receipts and replies): kept as a
+    webhook's, in a thread, receipts that arrive together in one transaction (services/batches.py).
+    The SMSC's deliver_sm is answered only once its receipt is stored, as before; before, each
+    receipt's transaction ran on the event loop itself and held every bind's submits up meanwhile."""
 
-    store: Engine
-    clock: Clock
-    default_region: str
+    def __init__(self, store: Engine, clock: Clock, default_region: str) -> None:
+        self.store, self.clock, self.default_region = store, clock, default_region
+
+        def keep_all(waiting: Sequence[Call]) -> tuple[list[dict[str, int]], Then]:
+            return keep_many(waiting, store=store, clock=clock, default_region=default_region), None
+
+        self.calls: Batches[Call, dict[str, int]] = Batches(keep_all)
 
     async def reports(self, provider: str, reports: Sequence[DeliveryReport]) -> None:
-        keep(
-            provider,
-            WebhookBatch(reports=list(reports)),
-            store=self.store,
-            clock=self.clock,
-            default_region=self.default_region,
-        )
+        await self.calls.store(Call(provider, WebhookBatch(reports=list(reports))))
 
     async def inbound(self, provider: str, messages: Sequence[InboundMessage]) -> None:
-        keep(
-            provider,
-            WebhookBatch(inbound=list(messages)),
-            store=self.store,
-            clock=self.clock,
-            default_region=self.default_region,
-        )
+        await self.calls.store(Call(provider, WebhookBatch(inbound=list(messages))))
