@@ -46,7 +46,8 @@ class Batches(Generic[Item, Result]):
         self.batches = 0  # stored so far (one-by-one retries not counted)
 
     async def store(self, item: Item) -> Result:
-        """The item's result once it is stored; raises the HeraldError that kept it from being stored."""
+        """The item's result once it is stored; raises what kept it from being stored (a HeraldError, or
+        the error the item set off)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Result] = loop.create_future()
         if self._running is not None and self._running.get_loop() is not loop:
