@@ -16,7 +16,7 @@ from pydantic import ValidationError as PydanticValidationError
 from herald.app import Herald
 from herald.clock import ManualClock
 from herald.config import Settings
-from herald.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+from herald.fakes.twilio import FakeTwilio
 from herald.server import create_app
 from herald.services import reports
 from herald.worker import puller_for, sender_for
@@ -129,14 +129,7 @@ def test_the_gateway_sends_under_each_tenants_configured_sender_id(
     twilio = asyncio.run_coroutine_threadsafe(FakeTwilio().start(), loop).result(10)
     try:
         for sender_ids, ids in [({"default": " MFIBank "}, (1, 2)), ({"default": "Kampala Br"}, (3,))]:
-            provider = {
-                "kind": "twilio",
-                "name": "twilio",
-                "account_sid": ACCOUNT_SID,
-                "auth_token": AUTH_TOKEN,
-                "from_number": "+15005550006",
-                "base_url": twilio.url,
-            }
+            provider = twilio.provider()
             settings = Settings(
                 home=tmp_path,
                 database_url=f"sqlite:///{tmp_path / 'h.sqlite'}",

@@ -20,7 +20,7 @@ from herald.clock import ManualClock
 from herald.config import Settings
 from herald.domain.message import MessageStatus
 from herald.fakes.infobip import FakeInfobip, Injection
-from herald.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeFault, FakeTwilio
+from herald.fakes.twilio import FakeFault, FakeTwilio
 from herald.providers.base import OutboundMessage
 from herald.services import campaigns
 from herald.services.campaigns import CampaignRequest
@@ -53,16 +53,10 @@ def run(
             ib_url = await infobip.start()
             try:
                 providers = [
-                    {
-                        "kind": "twilio",
-                        "name": "twilio",
-                        "account_sid": ACCOUNT_SID,
-                        "auth_token": AUTH_TOKEN,
-                        "from_number": "+15005550006",
-                        "base_url": twilio.url,
-                        "timeout": 1.2,  # under the fakes' 2 s stall; 0.5 s timed out plain sends on a loaded machine
+                    twilio.provider(
+                        timeout=1.2,  # under the fakes' 2 s stall; 0.5 s timed out plain sends on a loaded machine
                         **({"fallback": "infobip"} if twilio_fallback else {}),
-                    },
+                    ),
                     {
                         "kind": "infobip",
                         "name": "infobip",

@@ -21,7 +21,7 @@ from herald.app import Herald
 from herald.clock import ManualClock
 from herald.config import Settings
 from herald.domain.message import MessageStatus
-from herald.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+from herald.fakes.twilio import FakeTwilio
 from herald.services import campaigns
 from herald.services.campaigns import CampaignRequest
 from herald.store.tables import messages
@@ -51,14 +51,7 @@ def test_a_message_without_a_report_is_asked_about_less_and_less_often_and_a_lat
 
     async def main() -> None:
         async with FakeTwilio(push_callbacks=False) as twilio:
-            provider = {
-                "kind": "twilio",
-                "name": "twilio",
-                "account_sid": ACCOUNT_SID,
-                "auth_token": AUTH_TOKEN,
-                "from_number": "+15005550006",
-                "base_url": twilio.url,
-            }
+            provider = twilio.provider()
             settings = Settings(
                 home=tmp_path,
                 database_url=f"sqlite:///{tmp_path / 'herald.sqlite'}",

@@ -21,7 +21,7 @@ from herald.clock import ManualClock
 from herald.config import Settings
 from herald.domain.message import MessageStatus
 from herald.fakes.infobip import FakeInfobip, Injection
-from herald.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeFault, FakeTwilio
+from herald.fakes.twilio import FakeFault, FakeTwilio
 from herald.services import campaigns
 from herald.services.campaigns import CampaignRequest
 from herald.store.tables import messages
@@ -69,15 +69,7 @@ def test_a_twilio_504_after_the_message_was_created_sends_nothing_twice(
     async def main() -> None:
         # The fake's gateway answers 504 well within herald's timeout, after Twilio created the message.
         async with FakeTwilio(stall=0.05) as twilio:
-            provider = {
-                "kind": "twilio",
-                "name": "twilio",
-                "account_sid": ACCOUNT_SID,
-                "auth_token": AUTH_TOKEN,
-                "from_number": "+15005550006",
-                "base_url": twilio.url,
-                "timeout": 5,
-            }
+            provider = twilio.provider(timeout=5)
             herald = _herald(tmp_path, fineract, clock, provider)
             try:
                 twilio.inject(FakeFault.LOST_ANSWER)

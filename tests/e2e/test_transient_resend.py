@@ -24,7 +24,7 @@ from herald.app import Herald
 from herald.clock import ManualClock
 from herald.config import Settings
 from herald.domain.message import MessageStatus
-from herald.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeFault, FakeTwilio
+from herald.fakes.twilio import FakeFault, FakeTwilio
 from herald.services import campaigns
 from herald.services.campaigns import CampaignRequest
 from herald.services.reports import run as report_run
@@ -40,14 +40,7 @@ AFTER = 30  # minutes
 
 
 def _settings(tmp_path: Path, fineract: FineractBuilder, twilio: FakeTwilio, **changes: Any) -> Settings:
-    provider = {
-        "kind": "twilio",
-        "name": "twilio",
-        "account_sid": ACCOUNT_SID,
-        "auth_token": AUTH_TOKEN,
-        "from_number": "+15005550006",
-        "base_url": twilio.url,
-    }
+    provider = twilio.provider()
     values: dict[str, Any] = {
         "home": tmp_path,
         "database_url": f"sqlite:///{tmp_path / 'herald.sqlite'}",

@@ -20,7 +20,7 @@ from herald.app import Herald
 from herald.clock import ManualClock
 from herald.config import Settings
 from herald.domain.message import MessageStatus
-from herald.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeFault, FakeTwilio
+from herald.fakes.twilio import FakeFault, FakeTwilio
 from herald.services import campaigns
 from herald.services.campaigns import CampaignRequest
 from herald.store.tables import messages
@@ -42,15 +42,7 @@ def run(tmp_path: Path, fineract: FineractBuilder, clock: ManualClock, body: Cal
 
     async def main() -> None:
         async with FakeTwilio(stall=2.0, trial_account=True, smart_encoding=True) as twilio:
-            provider = {
-                "kind": "twilio",
-                "name": "twilio",
-                "account_sid": ACCOUNT_SID,
-                "auth_token": AUTH_TOKEN,
-                "from_number": "+15005550006",
-                "base_url": twilio.url,
-                "timeout": 0.5,
-            }
+            provider = twilio.provider(timeout=0.5)
             settings = Settings(
                 home=tmp_path,
                 database_url=f"sqlite:///{tmp_path / 'h.sqlite'}",

@@ -163,6 +163,18 @@ class FakeTwilio:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    def provider(self, **extra: Any) -> dict[str, Any]:
+        """herald's provider table for this fake (`extra`: more keys, e.g. a timeout), as HERALD_PROVIDERS holds it."""
+        table: dict[str, Any] = {
+            "kind": "twilio",
+            "name": "twilio",
+            "account_sid": self.account_sid,
+            "auth_token": self.auth_token,
+            "from_number": "+15005550006",  # Twilio's test number that sends
+            "base_url": self.url,
+        }
+        return table | extra
+
     def inject(self, fault: FakeFault, times: int = 1) -> None:
         """Make the next `times` Messages create requests fail this way."""
         self._faults += [fault] * times
