@@ -24,10 +24,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
-from infobip_push import _wait_for, delivered, environment, prefill
+from infobip_push import _wait_for, delivered, environment, prefill, push
 
 TARGET = 1_000
 COMMAND = "python bench/africastalking_reports.py --reports 20000 --in-flight 32"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}  # AT posts its reports as forms
 SECRET = "bench-webhook-secret-0123"  # AT's callback URL carries it: at least 16 characters
 AT = {
     "kind": "africastalking",
@@ -49,25 +50,6 @@ def forms(n: int) -> list[bytes]:
         ).encode()
         for i in range(1, n + 1)
     ]
-
-
-async def post(url: str, bodies: list[bytes], in_flight: int) -> float:
-    import aiohttp
-
-    gate = asyncio.Semaphore(in_flight)
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    connector = aiohttp.TCPConnector(limit=in_flight)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as http:
-
-        async def one(body: bytes) -> None:
-            async with gate, http.post(url, data=body, headers=headers) as answer:
-                text = await answer.text()
-                if answer.status != 200:
-                    raise SystemExit(f"herald answered {answer.status}: {text}")
-
-        started = time.perf_counter()
-        await asyncio.gather(*(one(b) for b in bodies))
-        return time.perf_counter() - started
 
 
 def baseline(folder: Path, n: int) -> float:
@@ -118,7 +100,8 @@ def main() -> None:
         )
         try:
             _wait_for(port)
-            seconds = asyncio.run(post(f"http://127.0.0.1:{port}/webhooks/at?secret={SECRET}", bodies, args.in_flight))
+            url = f"http://127.0.0.1:{port}/webhooks/at?secret={SECRET}"
+            seconds = asyncio.run(push(url, bodies, args.in_flight, FORM))
         finally:
             server.terminate()
             server.wait(10)

@@ -120,11 +120,12 @@ def bodies(n: int, batch: int) -> list[bytes]:
     return [json.dumps({"results": results[i : i + batch]}).encode() for i in range(0, n, batch)]
 
 
-async def push(url: str, payloads: list[bytes], in_flight: int) -> float:
+async def push(url: str, payloads: list[bytes], in_flight: int, headers: dict[str, str] | None = None) -> float:
+    """POST every payload, `in_flight` at once; the seconds until the last 200 (anything else stops the run)."""
     import aiohttp
 
     gate = asyncio.Semaphore(in_flight)
-    headers = {"Content-Type": "application/json", "User-Agent": "Infobip"}
+    headers = headers or {"Content-Type": "application/json", "User-Agent": "Infobip"}
 
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
 
