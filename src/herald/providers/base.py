@@ -185,8 +185,8 @@ class Provider(Protocol):
     # asks about messages that have heard nothing for a while, instead of every waiting message.
     pushes_reports: bool
     # Whether fetch_reports asks about each message by a request of its own (Twilio's message resource,
-    # SMPP's query_sm): then a message is asked about less often the longer its report takes
-    # (store/messages.py, ASKING), not at every run of the job for as long as it waits.
+    # SMPP's query_sm) or has nothing to ask (Africa's Talking): then a message is asked about less often
+    # the longer its report takes (store/messages.py, ASKING), not at every run for as long as it waits.
     asks_one_by_one: bool
 
     async def send(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
